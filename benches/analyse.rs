@@ -1,0 +1,64 @@
+//! How long `design::analyse` takes on a generated 1,000-node design: the canvas re-runs it on
+//! every edit, so the target is under 1 ms. Run with `cargo bench --bench analyse`.
+use netloom::design::{analyse, from_json, generate, to_json};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+fn measure(label: &str, runs: usize, mut f: impl FnMut()) -> Duration {
+    for _ in 0..runs / 10 {
+        f(); // warm-up
+    }
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    let median = times[runs / 2];
+    let p90 = times[runs * 9 / 10];
+    println!(
+        "{label:<40} median {:>9.1} µs   p90 {:>9.1} µs   ({runs} runs)",
+        micros(median),
+        micros(p90)
+    );
+    median
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn main() {
+    for blocks in [14, 142] {
+        let design = generate::residual_tower(blocks);
+        let n = design.nodes.len();
+        assert!(analyse(&design).is_valid());
+        let median = measure(&format!("analyse, {n} nodes"), 500, || {
+            black_box(analyse(black_box(&design)));
+        });
+        if n == 1000 {
+            let verdict = if median < Duration::from_millis(1) {
+                "under"
+            } else {
+                "OVER"
+            };
+            println!(
+                "  → {verdict} the 1 ms budget ({:.2} of it)",
+                micros(median) / 1000.0
+            );
+        }
+        let text = to_json(&design);
+        measure(
+            &format!("to_json, {n} nodes ({} kB)", text.len() / 1000),
+            100,
+            || {
+                black_box(to_json(black_box(&design)));
+            },
+        );
+        measure(&format!("from_json, {n} nodes"), 100, || {
+            black_box(from_json(black_box(&text)).ok());
+        });
+    }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs the exact PyTorch that netloom links against (torch==2.11.0, the PyPI wheel) into a
+# per-user cache keyed by version, and prints the environment that points the build at it.
+#
+# Why a pip wheel and not a libtorch zip: the same wheel is what the GPU machines have, so one
+# binary runs here and there; and the tests use its Python side as the numerical reference.
+#
+# Usage:  eval "$(scripts/provision-torch.sh)"     # installs if missing, then exports LIBTORCH & co
+# A re-run when the wheel is already there only checks a marker file: well under 2 s.
+set -euo pipefail
+
+TORCH_VERSION="2.11.0"
+CACHE_ROOT="${NETLOOM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netloom}"
+PREFIX="$CACHE_ROOT/torch-$TORCH_VERSION"
+SITE="$PREFIX/site-packages"
+MARKER="$PREFIX/.installed"
+
+say() { echo "netloom: $*" >&2; }
+
+if [ ! -f "$MARKER" ]; then
+    PY="${PYTHON:-python3}"
+    if ! command -v "$PY" >/dev/null 2>&1; then
+        say "python3 is needed to install PyTorch $TORCH_VERSION: install python3 and python3-pip"
+        exit 2
+    fi
+    if ! "$PY" -m pip --version >/dev/null 2>&1; then
+        say "pip is needed to install PyTorch $TORCH_VERSION: install python3-pip"
+        exit 2
+    fi
+    case "$(uname -s)" in
+        Linux)  size="about 3 GB to download (the CUDA 13.0 build with its NVIDIA libraries), about 5 GB on disk" ;;
+        Darwin) size="about 80 MB to download (CPU + MPS), about 400 MB on disk" ;;
+        *)      size="about 250 MB to download (CPU), about 1 GB on disk" ;;
+    esac
+    say "installing torch==$TORCH_VERSION (the PyPI wheel) into $SITE"
+    say "this is a one-time step: $size"
+    rm -rf "$PREFIX"
+    mkdir -p "$PREFIX"
+    # --target keeps it out of every Python environment (no venv module needed, no PEP 668 clash).
+    "$PY" -m pip install --no-input --progress-bar off --target "$SITE.partial" "torch==$TORCH_VERSION" >&2
+    mv "$SITE.partial" "$SITE"
+    echo "$TORCH_VERSION" > "$MARKER"
+    say "torch $TORCH_VERSION is ready"
+fi
+
+# The environment for torch-sys (build), for the test's Python reference, and for running.
+echo "export NETLOOM_TORCH_SITE='$SITE'"
+echo "export LIBTORCH='$SITE/torch'"
+echo "export LIBTORCH_INCLUDE='$SITE/torch'"
+echo "export LIBTORCH_LIB='$SITE/torch'"
+echo "export PYTHONPATH='$SITE'\${PYTHONPATH:+:\$PYTHONPATH}"

@@ -1,0 +1,100 @@
+//! The design document: named nodes, wires between them, and the training settings.
+//!
+//! Nodes carry a stable [`NodeId`] of their own: the canvas library reuses its ids after a
+//! delete, so they can never be the identity that files and undo history refer to.
+
+use super::op::Op;
+use super::settings::TrainingSettings;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A node's stable identity within one design; never reused while the design lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NodeId(pub u64);
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// One block of the network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    /// Stable identity (see the module docs).
+    pub id: NodeId,
+    /// A unique identifier such as `conv1`; also the prefix of the node's parameters
+    /// (`conv1.weight`), as in PyTorch state dicts, so weights can be mapped by name.
+    pub name: String,
+    /// What the node computes.
+    pub op: Op,
+    /// Where the node sits on the canvas.
+    #[serde(default)]
+    pub pos: [f32; 2],
+}
+
+/// A wire from one node's output into an input port of another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edge {
+    /// The producing node.
+    pub from: NodeId,
+    /// The consuming node.
+    pub to: NodeId,
+    /// Which input of `to` (0 for single-input nodes; Add/Concat order their inputs by it).
+    #[serde(default)]
+    pub port: u32,
+}
+
+/// A whole design: the document the canvas edits and the engine compiles.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Design {
+    /// The blocks, in no particular order (files store them sorted by id).
+    pub nodes: Vec<Node>,
+    /// The wires.
+    pub edges: Vec<Edge>,
+    /// How to train it.
+    pub training: TrainingSettings,
+}
+
+impl Design {
+    /// The node with this id.
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The node with this name.
+    pub fn node_by_name(&self, name: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+
+    /// An id that no node has used: one above the largest.
+    pub fn next_id(&self) -> NodeId {
+        NodeId(self.nodes.iter().map(|n| n.id.0 + 1).max().unwrap_or(1))
+    }
+
+    /// Adds a node and returns its new id.
+    pub fn add(&mut self, name: impl Into<String>, op: Op, pos: [f32; 2]) -> NodeId {
+        let id = self.next_id();
+        self.nodes.push(Node {
+            id,
+            name: name.into(),
+            op,
+            pos,
+        });
+        id
+    }
+
+    /// Wires `from` into input `port` of `to`.
+    pub fn connect(&mut self, from: NodeId, to: NodeId, port: u32) {
+        self.edges.push(Edge { from, to, port });
+    }
+
+    /// Sorts nodes by id and edges by (to, port, from): the canonical order files are written in.
+    pub fn canonicalize(&mut self) {
+        self.nodes.sort_by_key(|n| n.id);
+        self.edges.sort_by_key(|e| (e.to, e.port, e.from));
+    }
+}

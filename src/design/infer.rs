@@ -1,0 +1,517 @@
+//! Shape inference for one node, with PyTorch's exact output-size formulas, plus the node's
+//! parameter count and multiply-add count.
+//!
+//! Pure integer arithmetic with no libtorch, so the canvas can re-run it on every edit. All
+//! arithmetic saturates or widens: no design, however absurd, may overflow or panic here.
+//!
+//! MACs count the multiply-adds of one forward pass for one sample: Conv2d and Linear fully,
+//! one per element for BatchNorm's scale-and-shift, and one per summed element for average
+//! pooling. Max pooling, activations, dropout, Add and Concat count zero.
+
+use super::op::*;
+use super::pair::Pair;
+use super::shape::Shape;
+
+/// What inference learns about one node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeCost {
+    /// The node's output shape (per sample).
+    pub output: Shape,
+    /// Trainable parameters (what `sum(p.numel() for p in m.parameters())` gives in PyTorch).
+    pub params: u64,
+    /// Multiply-adds of one forward pass of one sample.
+    pub macs: u64,
+}
+
+/// One input to a node: the producing node's name and the shape on the wire.
+pub type Incoming<'a> = (&'a str, &'a Shape);
+
+/// Infers one node's output from its inputs. The error is a sentence for a learner, without
+/// the node's name (the caller puts it in front).
+pub fn infer(op: &Op, inputs: &[Incoming<'_>]) -> Result<NodeCost, String> {
+    match op {
+        Op::Input(i) => input(i),
+        Op::Conv2d(c) => conv2d(c, single(inputs)?),
+        Op::MaxPool2d(p) => pool2d(p, single(inputs)?, "MaxPool2d"),
+        Op::AvgPool2d(p) => pool2d(p, single(inputs)?, "AvgPool2d"),
+        Op::AdaptiveAvgPool2d(p) => adaptive_pool(p, single(inputs)?),
+        Op::BatchNorm(b) => batch_norm(b, single(inputs)?),
+        Op::Dropout(d) => dropout(d, single(inputs)?, false),
+        Op::Dropout2d(d) => dropout(d, single(inputs)?, true),
+        Op::Activation(a) => activation(a, single(inputs)?),
+        Op::Flatten(_) => {
+            let x = single(inputs)?;
+            Ok(free(Shape::vector(x.numel())))
+        }
+        Op::Linear(l) => linear(l, single(inputs)?),
+        Op::Add(_) => add(inputs),
+        Op::Concat(_) => concat(inputs),
+        Op::Output(o) => output(o, single(inputs)?),
+    }
+}
+
+fn single<'a>(inputs: &[Incoming<'a>]) -> Result<&'a Shape, String> {
+    match inputs {
+        [(_, s)] => Ok(s),
+        [] => Err("has no input: wire a block's output into it".to_owned()),
+        _ => Err(format!(
+            "has {} wires into it but takes one: remove the extra ones, or join them first with Add or Concat",
+            inputs.len()
+        )),
+    }
+}
+
+/// A node with no parameters and no multiply-adds.
+fn free(output: Shape) -> NodeCost {
+    NodeCost {
+        output,
+        params: 0,
+        macs: 0,
+    }
+}
+
+fn describe(s: &Shape) -> String {
+    match s.rank() {
+        1 => format!("a flat vector of {s}"),
+        3 => format!("a {s} image"),
+        _ => format!("a tensor of shape {s}"),
+    }
+}
+
+fn need_image(s: &Shape, what: &str) -> Result<(u64, u64, u64), String> {
+    s.as_image().ok_or_else(|| {
+        format!(
+            "{what} works on images (channels×height×width) but gets {}: move it before Flatten/Linear, or remove it",
+            describe(s)
+        )
+    })
+}
+
+fn input(i: &InputOp) -> Result<NodeCost, String> {
+    let shape = match (i.channels, i.height, i.width, i.features) {
+        (Some(c), Some(h), Some(w), None) => Shape::image(c, h, w),
+        (None, None, None, Some(f)) => Shape::vector(f),
+        (None, None, None, None) => {
+            return Err(
+                "has no shape: give channels, height and width for images, or features for vectors"
+                    .to_owned(),
+            );
+        }
+        (_, _, _, Some(_)) => {
+            return Err("gives both an image shape and features: keep channels/height/width for images, or only features for vectors".to_owned());
+        }
+        _ => {
+            return Err(
+                "gives only part of an image shape: set all of channels, height and width"
+                    .to_owned(),
+            );
+        }
+    };
+    if shape.dims().contains(&0) {
+        return Err(format!(
+            "has a zero-sized shape {shape}: every size must be at least 1"
+        ));
+    }
+    Ok(free(shape))
+}
+
+fn positive(name: &str, p: Pair, hint: &str) -> Result<(), String> {
+    if p.h() == 0 || p.w() == 0 {
+        return Err(format!("{name} is {p} but must be at least 1: {hint}"));
+    }
+    Ok(())
+}
+
+/// PyTorch's `conv2d` output size for one spatial dimension (None when the kernel doesn't fit).
+fn conv_out(input: u64, kernel: u64, stride: u64, pad: u64, dilation: u64) -> Option<u64> {
+    let span = i128::from(dilation) * (i128::from(kernel) - 1) + 1;
+    let padded = i128::from(input) + 2 * i128::from(pad);
+    if span > padded {
+        return None;
+    }
+    u64::try_from((padded - span) / i128::from(stride) + 1).ok()
+}
+
+fn conv2d(c: &Conv2d, x: &Shape) -> Result<NodeCost, String> {
+    let (cin, h, w) = need_image(x, "Conv2d")?;
+    if c.out_channels == 0 {
+        return Err("out_channels is 0: a convolution needs at least 1 filter".to_owned());
+    }
+    positive("kernel_size", c.kernel_size, "use e.g. 3 for 3×3 filters")?;
+    positive("stride", c.stride, "use 1 to keep the size, 2 to halve it")?;
+    positive("dilation", c.dilation, "use 1 for an ordinary convolution")?;
+    if c.groups == 0 {
+        return Err("groups is 0: use 1 for an ordinary convolution".to_owned());
+    }
+    if !cin.is_multiple_of(c.groups) {
+        return Err(format!(
+            "its {cin} input channels can't be split into {} groups: groups must divide the input channels",
+            c.groups
+        ));
+    }
+    if !c.out_channels.is_multiple_of(c.groups) {
+        return Err(format!(
+            "its {} out_channels can't be split into {} groups: groups must divide out_channels",
+            c.out_channels, c.groups
+        ));
+    }
+    let oh = conv_out(
+        h,
+        c.kernel_size.h(),
+        c.stride.h(),
+        c.padding.h(),
+        c.dilation.h(),
+    );
+    let ow = conv_out(
+        w,
+        c.kernel_size.w(),
+        c.stride.w(),
+        c.padding.w(),
+        c.dilation.w(),
+    );
+    let (Some(oh), Some(ow)) = (oh, ow) else {
+        return Err(kernel_too_big(c.kernel_size, c.dilation, c.padding, h, w));
+    };
+    let per_filter = (cin / c.groups)
+        .saturating_mul(c.kernel_size.h())
+        .saturating_mul(c.kernel_size.w());
+    let bias = if c.bias { c.out_channels } else { 0 };
+    let output = Shape::image(c.out_channels, oh, ow);
+    Ok(NodeCost {
+        params: c
+            .out_channels
+            .saturating_mul(per_filter)
+            .saturating_add(bias),
+        macs: output.numel().saturating_mul(per_filter),
+        output,
+    })
+}
+
+fn kernel_too_big(k: Pair, dilation: Pair, pad: Pair, h: u64, w: u64) -> String {
+    let mut kernel = format!("{k} kernel");
+    if dilation != Pair::Same(1) {
+        let span_h = dilation
+            .h()
+            .saturating_mul(k.h().saturating_sub(1))
+            .saturating_add(1);
+        let span_w = dilation
+            .w()
+            .saturating_mul(k.w().saturating_sub(1))
+            .saturating_add(1);
+        kernel = format!("{kernel} (spanning {span_h}×{span_w} with dilation {dilation})");
+    }
+    let mut input = format!("{h}×{w} input");
+    if pad.h() > 0 || pad.w() > 0 {
+        let ph = h.saturating_add(pad.h().saturating_mul(2));
+        let pw = w.saturating_add(pad.w().saturating_mul(2));
+        input = format!("{input} ({ph}×{pw} with padding)");
+    }
+    format!(
+        "its {kernel} is larger than its {input}: lower kernel_size, or remove a pooling layer before it"
+    )
+}
+
+/// PyTorch's `pooling_output_shape` for one dimension (dilation 1), or None when too small.
+fn pool_out(input: u64, kernel: u64, stride: u64, pad: u64, ceil: bool) -> Option<u64> {
+    let (input, kernel, stride, pad) = (
+        i128::from(input),
+        i128::from(kernel),
+        i128::from(stride),
+        i128::from(pad),
+    );
+    let num = input + 2 * pad - (kernel - 1) - 1 + if ceil { stride - 1 } else { 0 };
+    let mut out = num.div_euclid(stride) + 1;
+    if ceil && (out - 1) * stride >= input + pad {
+        out -= 1;
+    }
+    if out < 1 {
+        None
+    } else {
+        u64::try_from(out).ok()
+    }
+}
+
+fn pool2d(p: &Pool2d, x: &Shape, what: &str) -> Result<NodeCost, String> {
+    let (c, h, w) = need_image(x, what)?;
+    let stride = p.effective_stride();
+    positive("kernel_size", p.kernel_size, "use e.g. 2 to halve the size")?;
+    positive("stride", stride, "leave it out to use the kernel size")?;
+    if p.padding.h() > p.kernel_size.h() / 2 || p.padding.w() > p.kernel_size.w() / 2 {
+        return Err(format!(
+            "padding {} is more than half its {} window: use at most {} padding",
+            p.padding,
+            p.kernel_size,
+            p.kernel_size.min() / 2
+        ));
+    }
+    let oh = pool_out(h, p.kernel_size.h(), stride.h(), p.padding.h(), p.ceil_mode);
+    let ow = pool_out(w, p.kernel_size.w(), stride.w(), p.padding.w(), p.ceil_mode);
+    let (Some(oh), Some(ow)) = (oh, ow) else {
+        return Err(format!(
+            "its {} window is larger than its {h}×{w} input: lower kernel_size, or remove a pooling layer before it",
+            p.kernel_size
+        ));
+    };
+    let output = Shape::image(c, oh, ow);
+    let macs = if what == "AvgPool2d" {
+        output
+            .numel()
+            .saturating_mul(p.kernel_size.h().saturating_mul(p.kernel_size.w()))
+    } else {
+        0
+    };
+    Ok(NodeCost {
+        output,
+        params: 0,
+        macs,
+    })
+}
+
+fn adaptive_pool(p: &AdaptivePool2d, x: &Shape) -> Result<NodeCost, String> {
+    let (c, _, _) = need_image(x, "AdaptiveAvgPool2d")?;
+    positive(
+        "output_size",
+        p.output_size,
+        "use 1 for global average pooling",
+    )?;
+    Ok(NodeCost {
+        output: Shape::image(c, p.output_size.h(), p.output_size.w()),
+        params: 0,
+        macs: x.numel(),
+    })
+}
+
+fn batch_norm(b: &BatchNorm, x: &Shape) -> Result<NodeCost, String> {
+    let features = match x.dims() {
+        [c, _, _] | [c] => *c,
+        _ => {
+            return Err(format!(
+                "BatchNorm works on images or flat vectors but gets {}",
+                describe(x)
+            ));
+        }
+    };
+    if !(b.eps.is_finite() && b.eps > 0.0) {
+        return Err(format!(
+            "eps is {}; it must be a small positive number such as 1e-5",
+            b.eps
+        ));
+    }
+    if !(b.momentum.is_finite() && (0.0..=1.0).contains(&b.momentum)) {
+        return Err(format!(
+            "momentum is {}; use a value between 0 and 1, e.g. 0.1",
+            b.momentum
+        ));
+    }
+    Ok(NodeCost {
+        output: x.clone(),
+        params: if b.affine {
+            features.saturating_mul(2)
+        } else {
+            0
+        },
+        macs: x.numel(),
+    })
+}
+
+fn dropout(d: &Dropout, x: &Shape, channels: bool) -> Result<NodeCost, String> {
+    if channels {
+        need_image(x, "Dropout2d (it drops whole channels)")
+            .map_err(|e| format!("{e}; use Dropout on vectors"))?;
+    }
+    if !(d.p.is_finite() && (0.0..1.0).contains(&d.p)) {
+        return Err(format!(
+            "p is {}; it is the probability of dropping, from 0 up to below 1 (0.5 is common)",
+            d.p
+        ));
+    }
+    Ok(free(x.clone()))
+}
+
+fn activation(a: &Activation, x: &Shape) -> Result<NodeCost, String> {
+    let f = a.function;
+    let stray = [
+        (
+            "negative_slope",
+            a.negative_slope.is_some(),
+            ActivationFn::LeakyRelu,
+        ),
+        ("alpha", a.alpha.is_some(), ActivationFn::Elu),
+        ("dim", a.dim.is_some(), ActivationFn::Softmax),
+    ];
+    for (param, set, owner) in stray {
+        if set && f != owner {
+            return Err(format!(
+                "{param} only applies to {}, not {}: remove it",
+                owner.name(),
+                f.name()
+            ));
+        }
+    }
+    for (param, v) in [("negative_slope", a.negative_slope), ("alpha", a.alpha)] {
+        if v.is_some_and(|v| !v.is_finite()) {
+            return Err(format!("{param} must be a finite number"));
+        }
+    }
+    if f == ActivationFn::Softmax {
+        let rank = i64::try_from(x.rank())
+            .unwrap_or(i64::MAX)
+            .saturating_add(1);
+        let dim = a.dim();
+        if dim == 0 || dim == -rank {
+            return Err(
+                "softmax over dim 0 mixes the samples of a batch: use dim 1 (the classes)"
+                    .to_owned(),
+            );
+        }
+        if dim >= rank || dim < -rank {
+            return Err(format!(
+                "softmax dim {dim} is out of range for a batch of {}: use 1 to {}",
+                describe(x),
+                rank - 1
+            ));
+        }
+    }
+    Ok(free(x.clone()))
+}
+
+fn linear(l: &Linear, x: &Shape) -> Result<NodeCost, String> {
+    let Some(fin) = x.as_vector() else {
+        return Err(format!(
+            "expects a flat vector but gets {x}: insert Flatten before it"
+        ));
+    };
+    if l.out_features == 0 {
+        return Err("out_features is 0: a layer needs at least 1 output".to_owned());
+    }
+    let weights = fin.saturating_mul(l.out_features);
+    Ok(NodeCost {
+        output: Shape::vector(l.out_features),
+        params: weights.saturating_add(if l.bias { l.out_features } else { 0 }),
+        macs: weights,
+    })
+}
+
+fn at_least_two(inputs: &[Incoming<'_>], verb: &str) -> Result<(), String> {
+    if inputs.len() < 2 {
+        return Err(format!(
+            "{verb} two or more inputs but has {}: wire another block into it",
+            inputs.len()
+        ));
+    }
+    Ok(())
+}
+
+fn add(inputs: &[Incoming<'_>]) -> Result<NodeCost, String> {
+    at_least_two(inputs, "adds")?;
+    let (first_name, first) = inputs[0];
+    for (name, s) in &inputs[1..] {
+        if *s != first {
+            let hint = match (first.as_image(), s.as_image()) {
+                (Some((c1, h1, w1)), Some((c2, h2, w2))) if (h1, w1) == (h2, w2) && c1 != c2 => {
+                    "the channels differ: give the shortcut a 1×1 Conv2d to match them"
+                }
+                (Some(_), Some(_)) => {
+                    "the sizes differ: give the shortcut a Conv2d with the same stride as the main path"
+                }
+                _ => "make both branches produce the same shape",
+            };
+            return Err(format!(
+                "can only add equal shapes, but {first_name} gives {first} and {name} gives {s}: {hint}"
+            ));
+        }
+    }
+    Ok(free(first.clone()))
+}
+
+fn concat(inputs: &[Incoming<'_>]) -> Result<NodeCost, String> {
+    at_least_two(inputs, "joins")?;
+    let (first_name, first) = inputs[0];
+    let mut lead: u64 = 0;
+    for (name, s) in inputs {
+        let same_rest = s.rank() == first.rank() && s.dims().get(1..) == first.dims().get(1..);
+        if !same_rest {
+            return Err(format!(
+                "joins along channels, so all other sizes must match, but {first_name} gives {first} and {name} gives {s}: make their heights and widths equal"
+            ));
+        }
+        lead = lead.saturating_add(s.dims().first().copied().unwrap_or(0));
+    }
+    let mut dims = first.dims().to_vec();
+    if let Some(d) = dims.first_mut() {
+        *d = lead;
+    }
+    Ok(free(Shape(dims)))
+}
+
+fn output(o: &OutputOp, x: &Shape) -> Result<NodeCost, String> {
+    if o.loss == Loss::CrossEntropy {
+        match x.as_vector() {
+            None => {
+                return Err(format!(
+                    "cross_entropy needs a vector of class scores but gets {}: end the network with Flatten and a Linear whose out_features is the number of classes",
+                    describe(x)
+                ));
+            }
+            Some(n) if n < 2 => {
+                return Err(format!(
+                    "cross_entropy needs a score per class, at least 2, but gets {n}: set the last Linear's out_features to the number of classes"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(free(x.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(op: Op, x: Shape) -> Result<NodeCost, String> {
+        infer(&op, &[("x", &x)])
+    }
+
+    #[test]
+    fn lenet_conv_matches_hand_computation() {
+        let c = run(Op::Conv2d(Conv2d::new(6, 5)), Shape::image(1, 28, 28)).unwrap();
+        assert_eq!(c.output, Shape::image(6, 24, 24));
+        assert_eq!(c.params, 6 * 25 + 6);
+        assert_eq!(c.macs, 6 * 24 * 24 * 25);
+    }
+
+    #[test]
+    fn kernel_larger_than_input_is_explained() {
+        let e = run(Op::Conv2d(Conv2d::new(8, 5)), Shape::image(4, 3, 3)).unwrap_err();
+        assert_eq!(
+            e,
+            "its 5×5 kernel is larger than its 3×3 input: lower kernel_size, or remove a pooling layer before it"
+        );
+    }
+
+    #[test]
+    fn linear_on_image_asks_for_flatten() {
+        let e = run(Op::Linear(Linear::new(120)), Shape::image(16, 5, 5)).unwrap_err();
+        assert_eq!(
+            e,
+            "expects a flat vector but gets 16×5×5: insert Flatten before it"
+        );
+    }
+
+    #[test]
+    fn ceil_mode_drops_a_window_that_starts_in_padding() {
+        // PyTorch: MaxPool2d(2, stride=2, ceil_mode=True) on 5 → 3; on 4 → 2.
+        assert_eq!(pool_out(5, 2, 2, 0, true), Some(3));
+        assert_eq!(pool_out(4, 2, 2, 0, true), Some(2));
+        assert_eq!(pool_out(5, 3, 2, 1, true), Some(3));
+        assert_eq!(pool_out(1, 2, 2, 0, false), None);
+    }
+
+    #[test]
+    fn huge_values_do_not_overflow() {
+        let mut c = Conv2d::new(u64::MAX, 1);
+        c.stride = Pair::Same(u64::MAX);
+        let r = run(Op::Conv2d(c), Shape::image(u64::MAX, u64::MAX, u64::MAX));
+        assert!(r.is_ok());
+    }
+}

@@ -1,0 +1,23 @@
+//! The pure design core: the graph of nodes, shape inference, validation and the file format.
+//!
+//! Nothing here imports egui or tch, and nothing touches the file system: the canvas, the
+//! engine and the CLI all build on this one model.
+mod graph;
+mod op;
+mod pair;
+mod settings;
+mod shape;
+
+pub use graph::{Design, Edge, Node, NodeId};
+pub use op::*;
+pub use pair::Pair;
+pub use settings::{Optimizer, TrainingSettings};
+pub use shape::Shape;
+mod analysis;
+mod format;
+mod infer;
+
+pub use analysis::{Analysis, NodeReport, Problem, Totals, analyse, is_valid_name};
+pub use format::{FORMAT_NAME, FORMAT_VERSION, FormatError, from_json, to_json};
+pub use infer::{Incoming, NodeCost, infer};
+pub mod generate;

@@ -1,0 +1,412 @@
+//! The node kinds and their parameters, named as in PyTorch so that a user who knows
+//! `torch.nn` reads a design file without a glossary.
+//!
+//! Layers are plain configuration here; turning them into tensors is the engine's job (burn's
+//! "config, then init"). Every field a user may leave out has PyTorch's default.
+
+use super::pair::Pair;
+use serde::{Deserialize, Serialize};
+
+/// What a node does. Serialised with a `type` tag: `{"type": "conv2d", "out_channels": 6, …}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Op {
+    /// The network's input: an image or a flat vector.
+    Input(InputOp),
+    /// 2-d convolution (`torch.nn.Conv2d`).
+    Conv2d(Conv2d),
+    /// Max pooling (`torch.nn.MaxPool2d`).
+    MaxPool2d(Pool2d),
+    /// Average pooling (`torch.nn.AvgPool2d`).
+    AvgPool2d(Pool2d),
+    /// Adaptive average pooling to a fixed output size (`torch.nn.AdaptiveAvgPool2d`).
+    AdaptiveAvgPool2d(AdaptivePool2d),
+    /// Batch normalisation: 2-d on images, 1-d on vectors.
+    BatchNorm(BatchNorm),
+    /// Element-wise dropout (`torch.nn.Dropout`).
+    Dropout(Dropout),
+    /// Channel-wise dropout (`torch.nn.Dropout2d`).
+    Dropout2d(Dropout),
+    /// A non-linearity.
+    Activation(Activation),
+    /// Flattens an image into a vector (`torch.nn.Flatten`).
+    Flatten(Flatten),
+    /// A fully connected layer (`torch.nn.Linear`).
+    Linear(Linear),
+    /// Element-wise sum of equal shapes: the residual connection.
+    Add(Merge),
+    /// Concatenation along channels (or features, for vectors).
+    Concat(Merge),
+    /// The end of the network; carries the loss.
+    Output(OutputOp),
+}
+
+/// How many incoming wires a kind of node takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arity {
+    /// None: the Input.
+    Zero,
+    /// Exactly one.
+    One,
+    /// Two or more, ordered by port (Add, Concat).
+    Many,
+}
+
+impl Op {
+    /// The PyTorch-style name shown to users, e.g. `Conv2d`.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Op::Input(_) => "Input",
+            Op::Conv2d(_) => "Conv2d",
+            Op::MaxPool2d(_) => "MaxPool2d",
+            Op::AvgPool2d(_) => "AvgPool2d",
+            Op::AdaptiveAvgPool2d(_) => "AdaptiveAvgPool2d",
+            Op::BatchNorm(_) => "BatchNorm",
+            Op::Dropout(_) => "Dropout",
+            Op::Dropout2d(_) => "Dropout2d",
+            Op::Activation(a) => a.function.name(),
+            Op::Flatten(_) => "Flatten",
+            Op::Linear(_) => "Linear",
+            Op::Add(_) => "Add",
+            Op::Concat(_) => "Concat",
+            Op::Output(_) => "Output",
+        }
+    }
+
+    /// How many inputs this node takes.
+    pub fn arity(&self) -> Arity {
+        match self {
+            Op::Input(_) => Arity::Zero,
+            Op::Add(_) | Op::Concat(_) => Arity::Many,
+            _ => Arity::One,
+        }
+    }
+}
+
+/// The input: either `channels, height, width` (an image) or `features` (a vector).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputOp {
+    /// Image channels (1 for grayscale, 3 for RGB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<u64>,
+    /// Image height in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u64>,
+    /// Image width in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u64>,
+    /// Vector length, for non-image data such as the 2-d toy sets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<u64>,
+}
+
+impl InputOp {
+    /// An image input.
+    pub fn image(channels: u64, height: u64, width: u64) -> Self {
+        Self {
+            channels: Some(channels),
+            height: Some(height),
+            width: Some(width),
+            features: None,
+        }
+    }
+
+    /// A vector input.
+    pub fn vector(features: u64) -> Self {
+        Self {
+            features: Some(features),
+            ..Self::default()
+        }
+    }
+}
+
+fn one() -> Pair {
+    Pair::Same(1)
+}
+fn zero() -> Pair {
+    Pair::Same(0)
+}
+fn one_u64() -> u64 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+
+/// `torch.nn.Conv2d`; `in_channels` comes from the wire.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conv2d {
+    /// Number of filters, i.e. output channels.
+    pub out_channels: u64,
+    /// Filter size.
+    pub kernel_size: Pair,
+    /// Step between filter positions.
+    #[serde(default = "one")]
+    pub stride: Pair,
+    /// Zeros added on each side.
+    #[serde(default = "zero")]
+    pub padding: Pair,
+    /// Spacing between kernel taps.
+    #[serde(default = "one")]
+    pub dilation: Pair,
+    /// Channel groups (equal to in_channels for a depthwise convolution).
+    #[serde(default = "one_u64")]
+    pub groups: u64,
+    /// Whether a learned bias is added.
+    #[serde(default = "yes")]
+    pub bias: bool,
+}
+
+impl Conv2d {
+    /// A plain convolution with PyTorch's defaults for everything else.
+    pub fn new(out_channels: u64, kernel_size: u64) -> Self {
+        Self {
+            out_channels,
+            kernel_size: Pair::Same(kernel_size),
+            stride: one(),
+            padding: zero(),
+            dilation: one(),
+            groups: 1,
+            bias: true,
+        }
+    }
+}
+
+/// `torch.nn.MaxPool2d` / `AvgPool2d`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pool2d {
+    /// Window size.
+    pub kernel_size: Pair,
+    /// Step between windows; PyTorch's default is the kernel size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stride: Option<Pair>,
+    /// Implicit padding on each side (at most half the kernel).
+    #[serde(default = "zero")]
+    pub padding: Pair,
+    /// Round the output size up instead of down.
+    #[serde(default)]
+    pub ceil_mode: bool,
+}
+
+impl Pool2d {
+    /// A pooling window of `kernel_size` with the stride equal to it.
+    pub fn new(kernel_size: u64) -> Self {
+        Self {
+            kernel_size: Pair::Same(kernel_size),
+            stride: None,
+            padding: zero(),
+            ceil_mode: false,
+        }
+    }
+
+    /// The stride actually used: the kernel size when none is given.
+    pub fn effective_stride(&self) -> Pair {
+        self.stride.unwrap_or(self.kernel_size)
+    }
+}
+
+/// `torch.nn.AdaptiveAvgPool2d`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdaptivePool2d {
+    /// The output's height and width; 1 is global average pooling.
+    pub output_size: Pair,
+}
+
+fn bn_eps() -> f64 {
+    1e-5
+}
+fn bn_momentum() -> f64 {
+    0.1
+}
+
+/// `torch.nn.BatchNorm1d/2d`: which one is decided by the input's shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchNorm {
+    /// Added to the variance for numerical stability.
+    #[serde(default = "bn_eps")]
+    pub eps: f64,
+    /// Weight of the newest batch in the running statistics.
+    #[serde(default = "bn_momentum")]
+    pub momentum: f64,
+    /// Whether a learned scale and shift follow the normalisation.
+    #[serde(default = "yes")]
+    pub affine: bool,
+}
+
+impl Default for BatchNorm {
+    fn default() -> Self {
+        Self {
+            eps: bn_eps(),
+            momentum: bn_momentum(),
+            affine: true,
+        }
+    }
+}
+
+fn half() -> f64 {
+    0.5
+}
+
+/// `torch.nn.Dropout` / `Dropout2d`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dropout {
+    /// Probability that an element (or a channel) is zeroed during training.
+    #[serde(default = "half")]
+    pub p: f64,
+}
+
+/// Which non-linearity an Activation node applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivationFn {
+    /// max(0, x).
+    Relu,
+    /// x for x > 0, negative_slope·x otherwise.
+    LeakyRelu,
+    /// x for x > 0, alpha·(eˣ − 1) otherwise.
+    Elu,
+    /// Scaled ELU with fixed constants (self-normalising nets).
+    Selu,
+    /// Gaussian error linear unit.
+    Gelu,
+    /// 1 / (1 + e⁻ˣ).
+    Sigmoid,
+    /// Hyperbolic tangent.
+    Tanh,
+    /// x·sigmoid(x), also called swish.
+    Silu,
+    /// Normalised exponentials along `dim`.
+    Softmax,
+}
+
+impl ActivationFn {
+    /// Every function, in palette order.
+    pub const ALL: [ActivationFn; 9] = [
+        ActivationFn::Relu,
+        ActivationFn::LeakyRelu,
+        ActivationFn::Elu,
+        ActivationFn::Selu,
+        ActivationFn::Gelu,
+        ActivationFn::Sigmoid,
+        ActivationFn::Tanh,
+        ActivationFn::Silu,
+        ActivationFn::Softmax,
+    ];
+
+    /// The PyTorch module name, e.g. `LeakyReLU`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ActivationFn::Relu => "ReLU",
+            ActivationFn::LeakyRelu => "LeakyReLU",
+            ActivationFn::Elu => "ELU",
+            ActivationFn::Selu => "SELU",
+            ActivationFn::Gelu => "GELU",
+            ActivationFn::Sigmoid => "Sigmoid",
+            ActivationFn::Tanh => "Tanh",
+            ActivationFn::Silu => "SiLU",
+            ActivationFn::Softmax => "Softmax",
+        }
+    }
+}
+
+/// An activation. Only the parameter of the chosen function may be given:
+/// `negative_slope` for leaky_relu, `alpha` for elu, `dim` for softmax.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Activation {
+    /// The function.
+    pub function: ActivationFn,
+    /// leaky_relu's slope for negative inputs (PyTorch default 0.01).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negative_slope: Option<f64>,
+    /// elu's saturation value for negative inputs (PyTorch default 1.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    /// softmax's dimension, counted as in PyTorch on the batched tensor (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dim: Option<i64>,
+}
+
+impl Activation {
+    /// An activation with its function's default parameter.
+    pub fn new(function: ActivationFn) -> Self {
+        Self {
+            function,
+            negative_slope: None,
+            alpha: None,
+            dim: None,
+        }
+    }
+
+    /// The slope used by leaky_relu.
+    pub fn negative_slope(&self) -> f64 {
+        self.negative_slope.unwrap_or(0.01)
+    }
+
+    /// The alpha used by elu.
+    pub fn alpha(&self) -> f64 {
+        self.alpha.unwrap_or(1.0)
+    }
+
+    /// The dimension used by softmax, on the batched tensor.
+    pub fn dim(&self) -> i64 {
+        self.dim.unwrap_or(1)
+    }
+}
+
+/// `torch.nn.Flatten` (from dimension 1): takes no parameters.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flatten {}
+
+/// `torch.nn.Linear`; `in_features` comes from the wire.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Linear {
+    /// Output width.
+    pub out_features: u64,
+    /// Whether a learned bias is added.
+    #[serde(default = "yes")]
+    pub bias: bool,
+}
+
+impl Linear {
+    /// A layer with bias.
+    pub fn new(out_features: u64) -> Self {
+        Self {
+            out_features,
+            bias: true,
+        }
+    }
+}
+
+/// Add and Concat take no parameters; their inputs are ordered by port.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Merge {}
+
+/// The loss the Output node trains with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Loss {
+    /// Classification: the output is a vector of class logits.
+    #[default]
+    CrossEntropy,
+    /// Regression: mean squared error against a target of the same shape.
+    Mse,
+}
+
+/// The Output node.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputOp {
+    /// The training loss.
+    #[serde(default)]
+    pub loss: Loss,
+}

@@ -1,0 +1,11 @@
+//! netloom: draw a neural network, see every shape as you edit, train it on libtorch.
+//!
+//! The layers point one way: `app`/`ui`/`cli` → `document` → `design`. [`design`] is pure:
+//! no egui, no tch, no file I/O.
+pub mod app;
+pub mod cli;
+pub mod design;
+pub mod document;
+pub mod examples;
+pub mod ui;
+pub mod units;

@@ -1,0 +1,18 @@
+//! The `netloom` binary: no subcommand opens the app, subcommands run headless.
+use clap::Parser;
+use netloom::cli::{Cli, run};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(command) => run(command),
+        None => match netloom::app::run(cli.open) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("netloom: could not open the window: {e}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}

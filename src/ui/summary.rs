@@ -1,0 +1,87 @@
+//! The design summary: a table of nodes with shapes and costs, the problems, and totals.
+use super::theme;
+use crate::design::Analysis;
+use crate::units::{bytes, thousands};
+
+/// One row per node, in execution order; invalid nodes in red with their problem on hover.
+pub fn node_table(ui: &mut egui::Ui, analysis: &Analysis) {
+    egui::ScrollArea::vertical()
+        .max_height(ui.available_height() * 0.7)
+        .show(ui, |ui| {
+            egui::Grid::new("nodes")
+                .striped(true)
+                .num_columns(5)
+                .show(ui, |ui| {
+                    for h in ["name", "kind", "output", "params", "MACs"] {
+                        ui.strong(h);
+                    }
+                    ui.end_row();
+                    let ordered = analysis.order.iter().filter_map(|&id| analysis.report(id));
+                    let rest = analysis
+                        .nodes
+                        .iter()
+                        .filter(|r| !analysis.order.contains(&r.id));
+                    for r in ordered.chain(rest) {
+                        let problems: Vec<String> = analysis
+                            .problems_of(r.id)
+                            .map(|p| p.message.clone())
+                            .collect();
+                        if problems.is_empty() {
+                            ui.label(&r.name);
+                        } else {
+                            ui.colored_label(theme::ERROR, &r.name)
+                                .on_hover_text(problems.join("\n"));
+                        }
+                        ui.label(r.kind);
+                        ui.label(
+                            r.output
+                                .as_ref()
+                                .map_or_else(|| "?".to_owned(), ToString::to_string),
+                        );
+                        ui.colored_label(theme::MUTED, thousands(r.params));
+                        ui.colored_label(theme::MUTED, thousands(r.macs));
+                        ui.end_row();
+                    }
+                });
+        });
+}
+
+/// Every problem, each worded so that a learner can fix it.
+pub fn problem_list(ui: &mut egui::Ui, analysis: &Analysis) {
+    if analysis.problems.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.strong(format!("{} problems", analysis.problems.len()));
+    egui::ScrollArea::vertical()
+        .id_salt("problems")
+        .show(ui, |ui| {
+            for p in &analysis.problems {
+                ui.colored_label(theme::ERROR, format!("• {p}"));
+            }
+        });
+}
+
+/// Totals of the design and whether it is valid.
+pub fn status_bar(ui: &mut egui::Ui, analysis: &Analysis) {
+    ui.horizontal(|ui| {
+        let t = analysis.totals;
+        ui.label(format!("{} parameters", thousands(t.params)));
+        ui.separator();
+        ui.label(format!("{} MACs per sample", thousands(t.macs)));
+        ui.separator();
+        ui.label(format!(
+            "{} activations per sample",
+            bytes(t.activation_bytes)
+        ));
+        ui.separator();
+        if analysis.is_valid() {
+            ui.colored_label(theme::OK, "valid");
+        } else {
+            ui.colored_label(
+                theme::ERROR,
+                format!("{} problems", analysis.problems.len()),
+            );
+        }
+    });
+}

@@ -1,0 +1,9 @@
+//! Colours and spacing in one place, so every panel speaks the same visual language.
+use egui::Color32;
+
+/// Errors and invalid nodes.
+pub const ERROR: Color32 = Color32::from_rgb(0xE0, 0x50, 0x50);
+/// A valid design.
+pub const OK: Color32 = Color32::from_rgb(0x4C, 0xAF, 0x50);
+/// Secondary text such as parameter counts.
+pub const MUTED: Color32 = Color32::from_gray(150);

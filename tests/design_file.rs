@@ -1,0 +1,129 @@
+//! The design file: deterministic round-trips, strict reading, and clear errors.
+#![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
+mod common;
+
+use netloom::design::*;
+use netloom::examples::EXAMPLES;
+
+/// Set NETLOOM_BLESS=1 to rewrite the examples in canonical form after editing them by hand.
+#[test]
+fn examples_are_canonical_and_round_trip_byte_for_byte() {
+    for (name, text) in EXAMPLES {
+        let design = from_json(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let written = to_json(&design);
+        if std::env::var_os("NETLOOM_BLESS").is_some() {
+            std::fs::write(
+                format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR")),
+                &written,
+            )
+            .unwrap();
+            continue;
+        }
+        assert_eq!(&written, text, "{name} is not in canonical form");
+        assert_eq!(to_json(&from_json(&written).unwrap()), written);
+    }
+}
+
+#[test]
+fn output_is_sorted_whatever_the_order_in_memory() {
+    let mut d = common::example("resnet_mini.json");
+    let canonical = to_json(&d);
+    d.nodes.reverse();
+    d.edges.reverse();
+    assert_eq!(to_json(&d), canonical);
+}
+
+#[test]
+fn missing_optional_fields_take_pytorch_defaults() {
+    let text = r#"{
+  "format": "netloom-design",
+  "version": 1,
+  "nodes": [
+    {"id": 1, "name": "input", "op": {"type": "input", "channels": 1, "height": 8, "width": 8}},
+    {"id": 2, "name": "conv", "op": {"type": "conv2d", "out_channels": 4, "kernel_size": [3, 1]}},
+    {"id": 3, "name": "pool", "op": {"type": "max_pool2d", "kernel_size": 2}},
+    {"id": 4, "name": "bn", "op": {"type": "batch_norm"}},
+    {"id": 5, "name": "output", "op": {"type": "output", "loss": "mse"}}
+  ],
+  "edges": [{"from": 1, "to": 2}, {"from": 2, "to": 3}, {"from": 3, "to": 4}, {"from": 4, "to": 5}]
+}"#;
+    let d = from_json(text).unwrap();
+    let Op::Conv2d(c) = &d.node_by_name("conv").unwrap().op else {
+        panic!()
+    };
+    assert_eq!(
+        (c.stride, c.padding, c.dilation, c.groups, c.bias),
+        (Pair::Same(1), Pair::Same(0), Pair::Same(1), 1, true)
+    );
+    assert_eq!(c.kernel_size, Pair::HW(3, 1));
+    let Op::MaxPool2d(p) = &d.node_by_name("pool").unwrap().op else {
+        panic!()
+    };
+    assert_eq!(p.effective_stride(), Pair::Same(2));
+    let Op::BatchNorm(b) = &d.node_by_name("bn").unwrap().op else {
+        panic!()
+    };
+    assert_eq!((b.eps, b.momentum, b.affine), (1e-5, 0.1, true));
+    assert_eq!(d.training, TrainingSettings::default());
+    let a = analyse(&d);
+    assert!(a.is_valid(), "{:?}", a.problems);
+    assert_eq!(
+        a.report(NodeId(5)).unwrap().output,
+        Some(Shape::image(4, 3, 4))
+    );
+}
+
+fn err(text: &str) -> String {
+    from_json(text).unwrap_err().to_string()
+}
+
+#[test]
+fn malformed_json_gives_line_and_column() {
+    let e = err(
+        "{\n  \"format\": \"netloom-design\",\n  \"version\": 1,\n  \"nodes\": [\n    {\"id\": 1,,}\n  ]\n}",
+    );
+    assert!(
+        e.starts_with("line 5, column 14: key must be a string"),
+        "{e}"
+    );
+    assert!(err("").starts_with("line 1, column 0: EOF"), "{}", err(""));
+}
+
+#[test]
+fn unknown_fields_are_rejected_by_name() {
+    let e = err(r#"{"format": "netloom-design", "version": 1, "nodes": [
+        {"id": 1, "name": "c", "op": {"type": "conv2d", "out_channels": 4, "kernel_size": 3, "kernal": 5}}]}"#);
+    assert!(e.contains("unknown field `kernal`"), "{e}");
+    assert!(e.starts_with("line 2,"), "{e}");
+    let e = err(r#"{"format": "netloom-design", "version": 1, "nodes": [], "colour": "red"}"#);
+    assert!(e.contains("unknown field `colour`"), "{e}");
+    let e = err(
+        r#"{"format": "netloom-design", "version": 1, "nodes": [{"id": 1, "name": "x", "op": {"type": "conv3d"}}]}"#,
+    );
+    assert!(e.contains("unknown variant `conv3d`"), "{e}");
+}
+
+#[test]
+fn newer_versions_and_other_formats_are_named() {
+    let e = err(r#"{"format": "netloom-design", "version": 7, "nodes": [], "future": {"x": 1}}"#);
+    assert_eq!(
+        e,
+        "this design was made by a newer netloom (file version 7, this netloom reads up to 1): update netloom to open it"
+    );
+    let e = err(r#"{"format": "keras", "version": 1}"#);
+    assert!(e.starts_with("this is not a netloom design"), "{e}");
+    let e = err(r#"{"version": 1, "nodes": []}"#);
+    assert!(e.starts_with("this is not a netloom design"), "{e}");
+    let e = err(r#"{"format": "netloom-design", "nodes": []}"#);
+    assert!(e.contains("missing field `version`"), "{e}");
+}
+
+#[test]
+fn wrong_types_are_explained() {
+    let e = err(r#"{"format": "netloom-design", "version": 1, "nodes": [
+        {"id": 1, "name": "c", "op": {"type": "conv2d", "out_channels": -4, "kernel_size": 3}}]}"#);
+    assert!(e.starts_with("line 2,"), "{e}");
+    let e = err(r#"{"format": "netloom-design", "version": 1, "nodes": [
+        {"id": 1, "name": "c", "op": {"type": "conv2d", "out_channels": 4, "kernel_size": [3, 3, 3]}}]}"#);
+    assert!(e.contains("[height, width]"), "{e}");
+}
