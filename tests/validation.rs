@@ -122,6 +122,10 @@ fn cycles_are_found_and_every_node_on_them_is_marked() {
     assert!(
         on_cycle.iter().any(|p| p.node == Some(a)) && on_cycle.iter().any(|p| p.node == Some(b))
     );
+    // Tables still list every node once, the unordered ones last.
+    let listed = analysis.in_execution_order();
+    assert_eq!(listed.len(), d.nodes.len());
+    assert_eq!(listed[0].name, "input");
     // The output is downstream of the loop, not on it.
     assert!(
         !analysis

@@ -49,12 +49,7 @@ pub fn table(design: &Design, analysis: &Analysis) -> String {
         "params".into(),
         "MACs".into(),
     ]];
-    let ordered = analysis.order.iter().filter_map(|&id| analysis.report(id));
-    let unordered = analysis
-        .nodes
-        .iter()
-        .filter(|r| !analysis.order.contains(&r.id));
-    for r in ordered.chain(unordered) {
+    for r in analysis.in_execution_order() {
         let shape = r
             .output
             .as_ref()
@@ -149,13 +144,9 @@ struct JsonTotals {
 
 /// The same report as JSON, nodes in execution order then the rest.
 pub fn json_report(analysis: &Analysis) -> String {
-    let ordered = analysis.order.iter().filter_map(|&id| analysis.report(id));
-    let unordered = analysis
-        .nodes
-        .iter()
-        .filter(|r| !analysis.order.contains(&r.id));
-    let nodes = ordered
-        .chain(unordered)
+    let nodes = analysis
+        .in_execution_order()
+        .into_iter()
         .map(|r| JsonNode {
             id: r.id.0,
             name: &r.name,

@@ -67,6 +67,8 @@ pub struct Analysis {
     pub order: Vec<NodeId>,
     /// Sums over all nodes.
     pub totals: Totals,
+    /// Position in `nodes` by id, for constant-time look-ups from the UI.
+    index: HashMap<NodeId, usize>,
 }
 
 impl Analysis {
@@ -77,7 +79,30 @@ impl Analysis {
 
     /// The report of one node.
     pub fn report(&self, id: NodeId) -> Option<&NodeReport> {
-        self.nodes.iter().find(|r| r.id == id)
+        self.index.get(&id).and_then(|&i| self.nodes.get(i))
+    }
+
+    /// Every node's report in execution order, then the nodes that could not be ordered
+    /// (those on or behind a cycle) in design order: the order tables list them in.
+    pub fn in_execution_order(&self) -> Vec<&NodeReport> {
+        let mut listed = vec![false; self.nodes.len()];
+        let mut out = Vec::with_capacity(self.nodes.len());
+        for id in &self.order {
+            if let Some(&i) = self.index.get(id)
+                && !listed[i]
+            {
+                listed[i] = true;
+                out.push(&self.nodes[i]);
+            }
+        }
+        out.extend(
+            self.nodes
+                .iter()
+                .zip(&listed)
+                .filter(|(_, l)| !**l)
+                .map(|(r, _)| r),
+        );
+        out
     }
 
     /// The problems tied to one node.
@@ -159,6 +184,7 @@ pub fn analyse(design: &Design) -> Analysis {
             .filter_map(|&i| design.nodes.get(i).map(|n| n.id))
             .collect(),
         totals,
+        index: ctx.index,
     }
 }
 

@@ -72,7 +72,13 @@ impl Design {
 
     /// An id that no node has used: one above the largest.
     pub fn next_id(&self) -> NodeId {
-        NodeId(self.nodes.iter().map(|n| n.id.0 + 1).max().unwrap_or(1))
+        NodeId(
+            self.nodes
+                .iter()
+                .map(|n| n.id.0.saturating_add(1))
+                .max()
+                .unwrap_or(1),
+        )
     }
 
     /// Adds a node and returns its new id.

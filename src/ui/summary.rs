@@ -10,18 +10,13 @@ pub fn node_table(ui: &mut egui::Ui, analysis: &Analysis) {
         .show(ui, |ui| {
             egui::Grid::new("nodes")
                 .striped(true)
-                .num_columns(5)
+                .num_columns(6)
                 .show(ui, |ui| {
                     for h in ["name", "kind", "output", "params", "MACs"] {
                         ui.strong(h);
                     }
                     ui.end_row();
-                    let ordered = analysis.order.iter().filter_map(|&id| analysis.report(id));
-                    let rest = analysis
-                        .nodes
-                        .iter()
-                        .filter(|r| !analysis.order.contains(&r.id));
-                    for r in ordered.chain(rest) {
+                    for r in analysis.in_execution_order() {
                         let problems: Vec<String> = analysis
                             .problems_of(r.id)
                             .map(|p| p.message.clone())
@@ -38,8 +33,15 @@ pub fn node_table(ui: &mut egui::Ui, analysis: &Analysis) {
                                 .as_ref()
                                 .map_or_else(|| "?".to_owned(), ToString::to_string),
                         );
-                        ui.colored_label(theme::MUTED, thousands(r.params));
-                        ui.colored_label(theme::MUTED, thousands(r.macs));
+                        for n in [r.params, r.macs] {
+                            let right = egui::Layout::right_to_left(egui::Align::Center);
+                            ui.with_layout(right, |ui| {
+                                ui.colored_label(theme::MUTED, thousands(n));
+                            });
+                        }
+                        // An empty last cell keeps the right-aligned MACs column from
+                        // stretching to the window's edge.
+                        ui.label("");
                         ui.end_row();
                     }
                 });
