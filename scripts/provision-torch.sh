@@ -10,7 +10,8 @@
 set -euo pipefail
 
 TORCH_VERSION="2.11.0"
-CACHE_ROOT="${NETLOOM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netloom}"
+HOME_DIR="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
+CACHE_ROOT="${NETLOOM_CACHE:-${XDG_CACHE_HOME:-$HOME_DIR/.cache}/netloom}"
 PREFIX="$CACHE_ROOT/torch-$TORCH_VERSION"
 SITE="$PREFIX/site-packages"
 MARKER="$PREFIX/.installed"

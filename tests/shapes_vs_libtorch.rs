@@ -171,12 +171,8 @@ fn linear_and_merges_match_libtorch() {
         Shape::image(5, 4, 4),
         Shape::image(3, 2, 2),
     ] {
-        compare(&Op::Add(Merge {}), &[a.clone(), b.clone()], false);
-        compare(
-            &Op::Concat(Merge {}),
-            &[a.clone(), b.clone(), a.clone()],
-            true,
-        );
+        compare(&Op::Add(Merge {}), &[a, b], false);
+        compare(&Op::Concat(Merge {}), &[a, b, a], true);
     }
     compare(
         &Op::Concat(Merge {}),

@@ -433,7 +433,7 @@ fn infer_all(ctx: &mut Ctx<'_>, order: &[usize]) -> Vec<NodeReport> {
                 r.params = cost.params;
                 r.macs = cost.macs;
                 r.activation_bytes = cost.output.numel().saturating_mul(4);
-                r.output = Some(cost.output.clone());
+                r.output = Some(cost.output);
                 outputs[i] = Some(cost.output);
             }
             Err(msg) => ctx.problem(i, format!("{}: {msg}", node.name)),

@@ -10,7 +10,7 @@
 
 use super::op::*;
 use super::pair::Pair;
-use super::shape::Shape;
+use super::shape::{MAX_RANK, Shape};
 
 /// What inference learns about one node.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -304,7 +304,7 @@ fn batch_norm(b: &BatchNorm, x: &Shape) -> Result<NodeCost, String> {
         ));
     }
     Ok(NodeCost {
-        output: x.clone(),
+        output: *x,
         params: if b.affine {
             features.saturating_mul(2)
         } else {
@@ -325,7 +325,7 @@ fn dropout(d: &Dropout, x: &Shape, channels: bool) -> Result<NodeCost, String> {
             d.p
         ));
     }
-    Ok(free(x.clone()))
+    Ok(free(*x))
 }
 
 fn activation(a: &Activation, x: &Shape) -> Result<NodeCost, String> {
@@ -372,7 +372,7 @@ fn activation(a: &Activation, x: &Shape) -> Result<NodeCost, String> {
             ));
         }
     }
-    Ok(free(x.clone()))
+    Ok(free(*x))
 }
 
 fn linear(l: &Linear, x: &Shape) -> Result<NodeCost, String> {
@@ -421,7 +421,7 @@ fn add(inputs: &[Incoming<'_>]) -> Result<NodeCost, String> {
             ));
         }
     }
-    Ok(free(first.clone()))
+    Ok(free(*first))
 }
 
 fn concat(inputs: &[Incoming<'_>]) -> Result<NodeCost, String> {
@@ -437,11 +437,13 @@ fn concat(inputs: &[Incoming<'_>]) -> Result<NodeCost, String> {
         }
         lead = lead.saturating_add(s.dims().first().copied().unwrap_or(0));
     }
-    let mut dims = first.dims().to_vec();
-    if let Some(d) = dims.first_mut() {
-        *d = lead;
-    }
-    Ok(free(Shape(dims)))
+    let mut dims = [0u64; MAX_RANK];
+    let rest = first.dims().get(1..).unwrap_or_default();
+    dims[0] = lead;
+    dims[1..=rest.len()].copy_from_slice(rest);
+    Shape::new(&dims[..=rest.len()])
+        .map(free)
+        .ok_or_else(|| format!("can't join {}-dimensional inputs", first.rank()))
 }
 
 fn output(o: &OutputOp, x: &Shape) -> Result<NodeCost, String> {
@@ -461,7 +463,7 @@ fn output(o: &OutputOp, x: &Shape) -> Result<NodeCost, String> {
             Some(_) => {}
         }
     }
-    Ok(free(x.clone()))
+    Ok(free(*x))
 }
 
 #[cfg(test)]
