@@ -1,0 +1,47 @@
+//! The built-in dataset, compiled into the binary: 12,000 Fashion-MNIST images (see
+//! assets/README.md for the source and licence), so netloom trains out of the box.
+
+use super::idx::{FASHION_MNIST_CLASSES, maybe_gunzip, parse_idx};
+use super::{DataError, Dataset, Samples, Split};
+use crate::design::Shape;
+use std::path::Path;
+
+const TRAIN_IMAGES: &[u8] = include_bytes!("../../assets/fashion-mnist/train-images-idx3-ubyte.gz");
+const TRAIN_LABELS: &[u8] = include_bytes!("../../assets/fashion-mnist/train-labels-idx1-ubyte.gz");
+const VAL_IMAGES: &[u8] = include_bytes!("../../assets/fashion-mnist/t10k-images-idx3-ubyte.gz");
+const VAL_LABELS: &[u8] = include_bytes!("../../assets/fashion-mnist/t10k-labels-idx1-ubyte.gz");
+
+fn split(images: &[u8], labels: &[u8], name: &str) -> Result<(Split, Shape), DataError> {
+    let path = Path::new("builtin:fashion-mnist").join(name);
+    let imgs = parse_idx(maybe_gunzip(images.to_vec(), &path)?, 3, &path)?;
+    let labs = parse_idx(maybe_gunzip(labels.to_vec(), &path)?, 1, &path)?;
+    let shape = Shape::image(1, imgs.dims[1] as u64, imgs.dims[2] as u64);
+    let labels = labs.data.into_iter().map(u32::from).collect();
+    Ok((
+        Split {
+            samples: Samples::U8(imgs.data),
+            labels,
+        },
+        shape,
+    ))
+}
+
+/// The built-in Fashion-MNIST subset: 10,000 training and 2,000 validation images, 28×28.
+pub fn fashion_mnist_builtin() -> Result<Dataset, DataError> {
+    let (train, shape) = split(TRAIN_IMAGES, TRAIN_LABELS, "train")?;
+    let (val, _) = split(VAL_IMAGES, VAL_LABELS, "val")?;
+    let ds = Dataset {
+        name: "Fashion-MNIST (built-in subset)".to_owned(),
+        shape,
+        classes: FASHION_MNIST_CLASSES
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        train,
+        val,
+        skipped: Vec::new(),
+    };
+    ds.check()
+        .map_err(|e| DataError::invalid("builtin:fashion-mnist", e))?;
+    Ok(ds)
+}

@@ -1,0 +1,147 @@
+//! Datasets: reading them from the built-in asset, generated toy sets and files on disk, into
+//! one in-memory form that training and the UI's previews share.
+//!
+//! A dataset is held once, in the source's own element type (u8 pixels stay u8); conversion to
+//! f32 happens per batch on the training device, never as a full copy per epoch.
+
+mod builtin;
+mod cifar;
+mod error;
+mod folder;
+mod idx;
+pub mod rng;
+mod spec;
+mod toy;
+
+pub use builtin::fashion_mnist_builtin;
+pub use cifar::{CIFAR10_CLASSES, load_cifar10};
+pub use error::DataError;
+pub use folder::{Fit, FolderOptions, load_folder};
+pub use idx::{FASHION_MNIST_CLASSES, load_idx_dir, parse_idx};
+pub use spec::{DataSpec, SYSTEM_DATASETS, system_datasets};
+pub use toy::{Toy, ToyOptions, toy_dataset};
+
+use crate::design::Shape;
+
+/// Sample values, stored once in the element type the source has.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Samples {
+    /// Image pixels, 0–255, channel-major (C×H×W) per sample, samples back to back.
+    U8(Vec<u8>),
+    /// Real-valued features (the toy sets), samples back to back.
+    F32(Vec<f32>),
+}
+
+impl Samples {
+    /// Number of stored values.
+    pub fn len(&self) -> usize {
+        match self {
+            Samples::U8(v) => v.len(),
+            Samples::F32(v) => v.len(),
+        }
+    }
+
+    /// True when there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One split (train or validation): samples and their class labels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Split {
+    /// All samples, each `shape.numel()` values long.
+    pub samples: Samples,
+    /// One class index per sample.
+    pub labels: Vec<u32>,
+}
+
+impl Split {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True when the split has no samples.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// How many samples each class has, indexed by class.
+    pub fn class_counts(&self, classes: usize) -> Vec<usize> {
+        let mut counts = vec![0; classes];
+        for &l in &self.labels {
+            if let Some(c) = counts.get_mut(l as usize) {
+                *c += 1;
+            }
+        }
+        counts
+    }
+
+    /// The u8 pixels of sample `i`, when this split holds images.
+    pub fn image(&self, i: usize, numel: usize) -> Option<&[u8]> {
+        match &self.samples {
+            Samples::U8(v) => v.get(i * numel..(i + 1) * numel),
+            Samples::F32(_) => None,
+        }
+    }
+}
+
+/// A file that was skipped while loading (e.g. a corrupt image), and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// A loaded dataset.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    /// A short name for the UI and logs, e.g. "Fashion-MNIST (built-in subset)".
+    pub name: String,
+    /// The shape of one sample, as the design's Input sees it.
+    pub shape: Shape,
+    /// Class names, indexed by label.
+    pub classes: Vec<String>,
+    /// The training split.
+    pub train: Split,
+    /// The validation split.
+    pub val: Split,
+    /// Files that could not be used, each with its reason.
+    pub skipped: Vec<Skipped>,
+}
+
+impl Dataset {
+    /// Values per sample.
+    pub fn sample_len(&self) -> usize {
+        usize::try_from(self.shape.numel()).unwrap_or(usize::MAX)
+    }
+
+    /// Checks that every split holds exactly `len × sample_len` values and labels below the
+    /// class count, so nothing downstream can index out of bounds.
+    pub fn check(&self) -> Result<(), String> {
+        let per = self.sample_len();
+        for (name, split) in [("train", &self.train), ("val", &self.val)] {
+            if split.samples.len() != split.len().saturating_mul(per) {
+                return Err(format!(
+                    "the {name} split holds {} values for {} samples of {per}",
+                    split.samples.len(),
+                    split.len()
+                ));
+            }
+            if let Some(&bad) = split
+                .labels
+                .iter()
+                .find(|&&l| l as usize >= self.classes.len())
+            {
+                return Err(format!(
+                    "the {name} split has label {bad}, but there are only {} classes",
+                    self.classes.len()
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,127 @@
+//! Data specs, the CLI's way to name a dataset: `builtin:fashion-mnist`, `toy:spiral`,
+//! `idx:PATH`, `cifar10:PATH`, `folder:PATH`, or a bare path that is auto-detected.
+
+use super::folder::{FolderOptions, is_class_folder, load_folder};
+use super::toy::{Toy, ToyOptions, toy_dataset};
+use super::{DataError, Dataset, cifar, fashion_mnist_builtin, idx};
+use std::path::{Path, PathBuf};
+
+/// Where datasets installed by the system live (e.g. Debian's `dataset-fashion-mnist`).
+pub const SYSTEM_DATASETS: &str = "/usr/share/datasets";
+
+/// A named source of data.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataSpec {
+    /// The Fashion-MNIST subset compiled into netloom.
+    BuiltinFashionMnist,
+    /// A generated 2-d toy set.
+    Toy(Toy, ToyOptions),
+    /// An IDX folder (MNIST, Fashion-MNIST, KMNIST).
+    Idx(PathBuf),
+    /// CIFAR-10's binary version.
+    Cifar10(PathBuf),
+    /// A folder of images with one subfolder per class.
+    Folder(PathBuf),
+}
+
+impl DataSpec {
+    /// Parses a spec. Toy sets take options after `?`: `toy:moons?noise=0.2&samples=2000&seed=3`.
+    pub fn parse(spec: &str) -> Result<DataSpec, DataError> {
+        let known = "use builtin:fashion-mnist, toy:spiral|moons|circles|xor, idx:PATH, cifar10:PATH, folder:PATH or a path";
+        if let Some((scheme, rest)) = spec.split_once(':')
+            && !scheme.contains('/')
+            && scheme.len() > 1
+        {
+            return match scheme {
+                "builtin" if rest == "fashion-mnist" => Ok(DataSpec::BuiltinFashionMnist),
+                "builtin" => Err(DataError::Spec(format!(
+                    "there is no built-in dataset \"{rest}\": the built-in one is builtin:fashion-mnist"
+                ))),
+                "toy" => parse_toy(rest),
+                "idx" => Ok(DataSpec::Idx(PathBuf::from(rest))),
+                "cifar10" => Ok(DataSpec::Cifar10(PathBuf::from(rest))),
+                "folder" => Ok(DataSpec::Folder(PathBuf::from(rest))),
+                _ => Err(DataError::Spec(format!(
+                    "unknown data source \"{scheme}:\" in \"{spec}\": {known}"
+                ))),
+            };
+        }
+        detect(Path::new(spec))
+    }
+
+    /// Loads the data. `folder` says how image folders are converted.
+    pub fn load(&self, folder: &FolderOptions) -> Result<Dataset, DataError> {
+        match self {
+            DataSpec::BuiltinFashionMnist => fashion_mnist_builtin(),
+            DataSpec::Toy(toy, options) => toy_dataset(*toy, *options),
+            DataSpec::Idx(dir) => idx::load_idx_dir(dir),
+            DataSpec::Cifar10(dir) => cifar::load_cifar10(dir),
+            DataSpec::Folder(dir) => load_folder(dir, folder, &|_, _| {}),
+        }
+    }
+}
+
+fn parse_toy(rest: &str) -> Result<DataSpec, DataError> {
+    let (name, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let toy = Toy::from_name(name).ok_or_else(|| {
+        DataError::Spec(format!(
+            "there is no toy set \"{name}\": choose spiral, moons, circles or xor"
+        ))
+    })?;
+    let mut options = ToyOptions::default();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let bad = || DataError::Spec(format!("toy option {key}={value:?} is not a valid number"));
+        match key {
+            "noise" => options.noise = value.parse().map_err(|_| bad())?,
+            "samples" => options.samples = value.parse().map_err(|_| bad())?,
+            "seed" => options.seed = value.parse().map_err(|_| bad())?,
+            _ => {
+                return Err(DataError::Spec(format!(
+                    "unknown toy option \"{key}\": use noise, samples or seed"
+                )));
+            }
+        }
+    }
+    Ok(DataSpec::Toy(toy, options))
+}
+
+/// Works out what a bare path holds.
+fn detect(path: &Path) -> Result<DataSpec, DataError> {
+    if !path.is_dir() {
+        let problem = if path.exists() {
+            "a dataset is a folder: pick the folder that holds the data files"
+        } else {
+            "no such folder"
+        };
+        return Err(DataError::invalid(path, problem));
+    }
+    if idx::is_idx_dir(path) {
+        Ok(DataSpec::Idx(path.to_path_buf()))
+    } else if cifar::is_cifar_dir(path) {
+        Ok(DataSpec::Cifar10(path.to_path_buf()))
+    } else if is_class_folder(path) {
+        Ok(DataSpec::Folder(path.to_path_buf()))
+    } else {
+        Err(DataError::invalid(
+            path,
+            "no dataset recognised here: expected IDX files (train-images-idx3-ubyte…), CIFAR-10 batches (data_batch_1.bin…) or one subfolder of images per class",
+        ))
+    }
+}
+
+/// The datasets installed under /usr/share/datasets (or `root`), as `(name, spec)` pairs.
+pub fn system_datasets(root: &Path) -> Vec<(String, DataSpec)> {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(String, DataSpec)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let spec = detect(&e.path()).ok()?;
+            Some((e.file_name().to_string_lossy().into_owned(), spec))
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
