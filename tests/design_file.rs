@@ -108,7 +108,7 @@ fn newer_versions_and_other_formats_are_named() {
     let e = err(r#"{"format": "netloom-design", "version": 7, "nodes": [], "future": {"x": 1}}"#);
     assert_eq!(
         e,
-        "this design was made by a newer netloom (file version 7, this netloom reads up to 1): update netloom to open it"
+        "this design was made by a newer netloom (file version 7, this netloom reads up to 2): update netloom to open it"
     );
     let e = err(r#"{"format": "keras", "version": 1}"#);
     assert!(e.starts_with("this is not a netloom design"), "{e}");
@@ -126,4 +126,29 @@ fn wrong_types_are_explained() {
     let e = err(r#"{"format": "netloom-design", "version": 1, "nodes": [
         {"id": 1, "name": "c", "op": {"type": "conv2d", "out_channels": 4, "kernel_size": [3, 3, 3]}}]}"#);
     assert!(e.contains("[height, width]"), "{e}");
+}
+
+#[test]
+fn preprocessing_is_part_of_the_file() {
+    let mut d = common::example("lenet5.json");
+    d.data.preprocessing = Preprocessing::ZcaWhiten { epsilon: 0.1 };
+    let text = to_json(&d);
+    assert!(text.contains("\"method\": \"zca_whiten\""), "{text}");
+    assert_eq!(
+        from_json(&text).unwrap().data.preprocessing,
+        Preprocessing::ZcaWhiten { epsilon: 0.1 }
+    );
+    let e = err(&text.replace("zca_whiten", "sphere"));
+    assert!(e.contains("unknown variant `sphere`"), "{e}");
+    let e = err(&text.replace("\"epsilon\": 0.1", "\"epsilon\": 0.1, \"k\": 3"));
+    assert!(e.contains("unknown field `k`"), "{e}");
+    d.data.preprocessing = Preprocessing::PcaWhiten { epsilon: 0.0 };
+    let a = analyse(&d);
+    assert!(
+        a.problems
+            .iter()
+            .any(|p| p.message.starts_with("data: whitening epsilon is 0")),
+        "{:?}",
+        a.problems
+    );
 }

@@ -9,6 +9,7 @@ mod cifar;
 mod error;
 mod folder;
 mod idx;
+mod preprocess;
 pub mod rng;
 mod spec;
 mod toy;
@@ -18,6 +19,7 @@ pub use cifar::{CIFAR10_CLASSES, load_cifar10};
 pub use error::DataError;
 pub use folder::{Fit, FolderOptions, load_folder};
 pub use idx::{FASHION_MNIST_CLASSES, load_idx_dir, parse_idx};
+pub use preprocess::{Preprocessor, split_tensor};
 pub use spec::{DataSpec, SYSTEM_DATASETS, system_datasets};
 pub use toy::{Toy, ToyOptions, toy_dataset};
 

@@ -170,6 +170,9 @@ pub fn analyse(design: &Design) -> Analysis {
     for msg in design.training.problems() {
         ctx.global(msg);
     }
+    if let Some(msg) = design.data.preprocessing.problem() {
+        ctx.global(msg);
+    }
     let mut totals = Totals::default();
     for r in &mut nodes {
         totals.params = totals.params.saturating_add(r.params);

@@ -8,14 +8,14 @@
 //! missing optional fields take PyTorch's defaults, and every error carries a line and column.
 
 use super::graph::{Design, Edge, Node};
-use super::settings::TrainingSettings;
+use super::settings::{DataSettings, TrainingSettings};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// The value of the `format` field.
 pub const FORMAT_NAME: &str = "netloom-design";
 /// The newest file version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Why a design file could not be read.
 #[derive(Debug, Error)]
@@ -84,6 +84,9 @@ struct DesignFile {
     edges: Vec<Edge>,
     #[serde(default)]
     training: TrainingSettings,
+    /// Added in version 2; version-1 files get the defaults.
+    #[serde(default)]
+    data: DataSettings,
 }
 
 /// Reads a design from the text of a file.
@@ -112,6 +115,7 @@ pub fn from_json(text: &str) -> Result<Design, FormatError> {
         nodes: file.nodes,
         edges: file.edges,
         training: file.training,
+        data: file.data,
     })
 }
 
@@ -125,6 +129,7 @@ pub fn to_json(design: &Design) -> String {
         nodes: d.nodes,
         edges: d.edges,
         training: d.training,
+        data: d.data,
     };
     // Serialising plain structs of numbers, strings and bools cannot fail.
     let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();

@@ -4,7 +4,7 @@
 //! delete, so they can never be the identity that files and undo history refer to.
 
 use super::op::Op;
-use super::settings::TrainingSettings;
+use super::settings::{DataSettings, TrainingSettings};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -57,6 +57,8 @@ pub struct Design {
     pub edges: Vec<Edge>,
     /// How to train it.
     pub training: TrainingSettings,
+    /// How the data is prepared for it.
+    pub data: DataSettings,
 }
 
 impl Design {

@@ -105,3 +105,60 @@ impl TrainingSettings {
         out
     }
 }
+
+fn whitening_epsilon() -> f64 {
+    1e-2
+}
+
+/// How inputs are normalised before they reach the network. Every method is fitted on the
+/// training split only and then applied unchanged to every split, at eval and at predict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Preprocessing {
+    /// Pixels scaled to [0, 1] (bytes divided by 255), nothing fitted.
+    #[default]
+    None,
+    /// Subtract the per-pixel (per-feature) mean: zero-centering.
+    ZeroCenter,
+    /// Subtract each channel's mean and divide by its standard deviation.
+    Standardize,
+    /// Scale so the training split's minimum maps to 0 and its maximum to 1.
+    MinMax,
+    /// Project onto the principal components and scale each to unit variance.
+    PcaWhiten {
+        /// Added to each eigenvalue before dividing, so near-constant directions aren't blown up.
+        #[serde(default = "whitening_epsilon")]
+        epsilon: f64,
+    },
+    /// PCA whitening rotated back to the input's axes (images still look like images).
+    ZcaWhiten {
+        /// As for PCA whitening.
+        #[serde(default = "whitening_epsilon")]
+        epsilon: f64,
+    },
+}
+
+impl Preprocessing {
+    /// A problem with the settings, worded for the person who set them.
+    pub fn problem(&self) -> Option<String> {
+        match *self {
+            Preprocessing::PcaWhiten { epsilon } | Preprocessing::ZcaWhiten { epsilon }
+                if !(epsilon.is_finite() && epsilon > 0.0) =>
+            {
+                Some(format!(
+                    "data: whitening epsilon is {epsilon}; use a small positive number such as 0.01"
+                ))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// How the data is prepared; part of the design so a file trains the same way everywhere.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSettings {
+    /// Normalisation fitted on the training split.
+    #[serde(default)]
+    pub preprocessing: Preprocessing,
+}
