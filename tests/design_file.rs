@@ -152,3 +152,40 @@ fn preprocessing_is_part_of_the_file() {
         a.problems
     );
 }
+
+#[test]
+fn augmentation_is_part_of_the_file() {
+    let mut d = common::example("vgg_small.json");
+    d.data.augmentation = vec![
+        Augment::HorizontalFlip { p: 0.5 },
+        Augment::RandomCrop { p: 1.0, padding: 4 },
+        Augment::Hue {
+            p: 0.3,
+            delta: 0.05,
+        },
+    ];
+    let text = to_json(&d);
+    assert!(text.contains("\"op\": \"random_crop\""), "{text}");
+    assert_eq!(
+        from_json(&text).unwrap().data.augmentation,
+        d.data.augmentation
+    );
+    let short = text.replace(
+        "\"op\": \"horizontal_flip\",\n          \"p\": 0.5",
+        "\"op\": \"horizontal_flip\"",
+    );
+    assert_eq!(
+        from_json(&short).unwrap().data.augmentation[0],
+        Augment::HorizontalFlip { p: 0.5 }
+    );
+    d.data.augmentation.push(Augment::Rotate {
+        p: 2.0,
+        degrees: 10.0,
+    });
+    assert!(
+        analyse(&d)
+            .problems
+            .iter()
+            .any(|p| p.message.contains("p is 2"))
+    );
+}

@@ -4,6 +4,7 @@
 //! A dataset is held once, in the source's own element type (u8 pixels stay u8); conversion to
 //! f32 happens per batch on the training device, never as a full copy per epoch.
 
+pub mod augment;
 mod builtin;
 mod cifar;
 mod error;

@@ -173,6 +173,9 @@ pub fn analyse(design: &Design) -> Analysis {
     if let Some(msg) = design.data.preprocessing.problem() {
         ctx.global(msg);
     }
+    for msg in design.data.augmentation.iter().filter_map(|a| a.problem()) {
+        ctx.global(msg);
+    }
     let mut totals = Totals::default();
     for r in &mut nodes {
         totals.params = totals.params.saturating_add(r.params);

@@ -14,10 +14,12 @@ pub use pair::Pair;
 pub use settings::{DataSettings, Optimizer, Preprocessing, TrainingSettings};
 pub use shape::Shape;
 mod analysis;
+mod augment;
 mod format;
 mod infer;
 
 pub use analysis::{Analysis, NodeReport, Problem, Totals, analyse, is_valid_name};
+pub use augment::Augment;
 pub use format::{FORMAT_NAME, FORMAT_VERSION, FormatError, from_json, to_json};
 pub use infer::{Incoming, NodeCost, infer};
 pub mod generate;

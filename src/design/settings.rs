@@ -161,4 +161,7 @@ pub struct DataSettings {
     /// Normalisation fitted on the training split.
     #[serde(default)]
     pub preprocessing: Preprocessing,
+    /// Augmentation operations, applied in order to each training batch.
+    #[serde(default)]
+    pub augmentation: Vec<super::augment::Augment>,
 }
