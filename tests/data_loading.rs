@@ -258,20 +258,37 @@ fn image_folders_load_convert_split_and_report_bad_files() {
         "{:?}",
         ds.skipped
     );
-    // Channel-major: a red cat is 200 in the red plane, 10 in blue.
-    let (i, _) = ds
-        .train
-        .labels
-        .iter()
-        .enumerate()
-        .find(|(_, l)| **l == 0)
-        .unwrap();
-    let cat = ds.train.image(i, 192).unwrap();
-    assert_eq!((cat[0], cat[128]), (200, 10));
+    // Every label is right: cats are red, dogs blue or gray. Channel-major: a red cat is 200 in
+    // the red plane, 10 in the blue one.
+    for split in [&ds.train, &ds.val] {
+        for (i, &label) in split.labels.iter().enumerate() {
+            let img = split.image(i, 192).unwrap();
+            let (red, blue) = (img[0], img[128]);
+            assert_eq!(
+                label == 0,
+                red > blue,
+                "sample {i}: label {label}, red {red}, blue {blue}"
+            );
+            if label == 0 {
+                assert_eq!((red, blue), (200, 10));
+            }
+        }
+    }
     // The seeded split is reproducible and per class.
     let again = load_folder(&dir, &options, &|_, _| {}).unwrap();
     assert_eq!(again.val.labels, ds.val.labels);
     assert_eq!(ds.val.class_counts(2), vec![3, 3]);
+
+    // The design's input decides the conversion; vector inputs leave images as they are.
+    let from_design = FolderOptions::for_input(&Shape::image(3, 8, 8), Fit::CenterCrop);
+    assert_eq!(
+        (from_design.target, from_design.fit),
+        (Some((3, 8, 8)), Fit::CenterCrop)
+    );
+    assert_eq!(
+        FolderOptions::for_input(&Shape::vector(2), Fit::Resize).target,
+        None
+    );
 
     // Grayscale conversion.
     let gray = load_folder(

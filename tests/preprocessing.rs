@@ -115,3 +115,28 @@ fn fitting_sees_only_the_training_split_and_round_trips_as_data() {
         .to_string();
     assert!(e.contains("whitening epsilon is -1"), "{e}");
 }
+
+#[test]
+fn a_fitted_transform_is_saved_and_loaded_with_its_mean_and_components() {
+    let ds = correlated(1_000, 4, 3);
+    let p = Preprocessor::fit(Preprocessing::PcaWhiten { epsilon: 0.01 }, &ds).unwrap();
+    let dir = std::env::temp_dir().join(format!("netloom-pre-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("preprocessing.json");
+    p.save(&path).unwrap();
+    assert_eq!(Preprocessor::load(&path).unwrap(), p);
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+    let e = Preprocessor::load(&path).unwrap_err().to_string();
+    assert!(
+        e.starts_with("not a netloom preprocessor file (line"),
+        "{e}"
+    );
+    let mut short = p.clone();
+    short.components.pop();
+    std::fs::write(&path, serde_json::to_string(&short).unwrap()).unwrap();
+    let e = Preprocessor::load(&path).unwrap_err().to_string();
+    assert!(e.contains("don't match its shape"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}

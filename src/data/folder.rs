@@ -49,6 +49,17 @@ pub struct FolderOptions {
     pub seed: u64,
 }
 
+impl FolderOptions {
+    /// Options that convert every image to the design's input shape, when it is an image.
+    pub fn for_input(input: &Shape, fit: Fit) -> Self {
+        Self {
+            target: input.as_image(),
+            fit,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for FolderOptions {
     fn default() -> Self {
         Self {

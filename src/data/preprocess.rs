@@ -110,6 +110,53 @@ impl Preprocessor {
         Ok(p)
     }
 
+    /// Saves the fitted transform as JSON, atomically (a temporary file, then a rename), so a
+    /// run directory never holds half a preprocessor.
+    pub fn save(&self, path: &std::path::Path) -> Result<(), DataError> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| {
+            DataError::invalid(path, format!("cannot encode the preprocessor: {e}"))
+        })?;
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, text).map_err(|e| DataError::io("the preprocessor file", &tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| DataError::io("the preprocessor file", path, e))
+    }
+
+    /// Loads a transform saved by [`Preprocessor::save`], checking that its numbers fit its shape.
+    pub fn load(path: &std::path::Path) -> Result<Preprocessor, DataError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| DataError::io("the preprocessor file", path, e))?;
+        let p: Preprocessor = serde_json::from_str(&text).map_err(|e| {
+            DataError::invalid(
+                path,
+                format!(
+                    "not a netloom preprocessor file (line {}, column {}: {e})",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?;
+        let d: u64 = p.shape.iter().product();
+        let channels = p.shape.first().copied().unwrap_or(1);
+        let ok = match p.method {
+            Preprocessing::None => true,
+            Preprocessing::ZeroCenter => p.mean.len() as u64 == d,
+            Preprocessing::Standardize => {
+                p.mean.len() as u64 == channels && p.scale.len() as u64 == channels
+            }
+            Preprocessing::MinMax => p.mean.len() == 1 && p.scale.len() == 1,
+            Preprocessing::PcaWhiten { .. } | Preprocessing::ZcaWhiten { .. } => {
+                p.mean.len() as u64 == d && p.components.len() as u64 == d.saturating_mul(d)
+            }
+        };
+        if !ok {
+            return Err(DataError::invalid(
+                path,
+                "the preprocessor's numbers don't match its shape: the file is damaged; fit it again",
+            ));
+        }
+        Ok(p)
+    }
+
     /// Applies the transform to a batch `[n, …sample shape]` (f32, bytes already in [0, 1]).
     /// The result has the same shape, on the batch's device.
     pub fn apply(&self, batch: &Tensor) -> Result<Tensor, DataError> {
