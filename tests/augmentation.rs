@@ -256,3 +256,23 @@ fn bad_settings_are_refused_with_the_range() {
         "augmentation: scale max is 1.1; use a value from 1.2 to 10"
     );
 }
+
+#[test]
+fn malformed_batches_are_refused_not_panicked_on() {
+    let x = batch(2, 3, 4, 4);
+    assert!(
+        warp(&x, &[IDENTITY], &[0.0, 0.0])
+            .unwrap_err()
+            .to_string()
+            .contains("one matrix and one lens strength per image")
+    );
+    assert!(warp(&x.view([2, 48]), &[IDENTITY; 2], &[0.0; 2]).is_err());
+    assert!(
+        to_rgba(&batch(1, 4, 2, 2))
+            .unwrap_err()
+            .to_string()
+            .contains("1 or 3 channels")
+    );
+    let aug = Augmenter::new(vec![Augment::HorizontalFlip { p: 1.0 }], None).unwrap();
+    assert!(aug.apply(&x.view([2, 48]), 0).is_err());
+}

@@ -290,6 +290,13 @@ fn image_folders_load_convert_split_and_report_bad_files() {
         None
     );
 
+    let bad = FolderOptions {
+        target: Some((2, 8, 8)),
+        ..options
+    };
+    let e = load_folder(&dir, &bad, &|_, _| {}).unwrap_err().to_string();
+    assert!(e.starts_with("images can't be converted to 2×8×8"), "{e}");
+
     // Grayscale conversion.
     let gray = load_folder(
         &dir,

@@ -110,6 +110,10 @@ fn fitting_sees_only_the_training_split_and_round_trips_as_data() {
     assert_eq!(serde_json::from_str::<Preprocessor>(&text).unwrap(), before);
     assert_eq!(before.components.len(), 16);
 
+    let wrong = split_tensor(&correlated(10, 5, 1).train, 5).unwrap();
+    let e = before.apply(&wrong).unwrap_err().to_string();
+    assert!(e.contains("fitted on samples of shape [4]"), "{e}");
+
     let e = Preprocessor::fit(Preprocessing::PcaWhiten { epsilon: -1.0 }, &ds)
         .unwrap_err()
         .to_string();

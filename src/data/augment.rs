@@ -83,7 +83,18 @@ pub fn rotation(degrees: f64, h: i64, w: i64) -> Affine {
 /// Warps a batch `[n, c, h, w]` with one sampling matrix and one lens strength per image.
 pub fn warp(batch: &Tensor, matrices: &[Affine], lens: &[f64]) -> Result<Tensor, DataError> {
     let size = batch.size();
-    let (n, device) = (size[0], batch.device());
+    let (&[n, _, _, _], device) = (size.as_slice(), batch.device()) else {
+        return Err(DataError::Spec(format!(
+            "warp needs an image batch [n, c, h, w], not {size:?}"
+        )));
+    };
+    if matrices.len() as i64 != n || lens.len() as i64 != n {
+        return Err(DataError::Spec(format!(
+            "warp needs one matrix and one lens strength per image: {n} images, {} matrices, {} strengths",
+            matrices.len(),
+            lens.len()
+        )));
+    }
     let flat: Vec<f32> = matrices.iter().flatten().map(|&v| v as f32).collect();
     let theta = Tensor::from_slice(&flat).view([n, 2, 3]).to_device(device);
     let mut grid = Tensor::f_affine_grid_generator(&theta, size.as_slice(), false).map_err(err)?;
@@ -338,6 +349,11 @@ pub fn to_rgba(batch: &Tensor) -> Result<Vec<Rgba>, DataError> {
     let &[n, c, h, w] = size.as_slice() else {
         return Err(DataError::Spec(format!("not an image batch: {size:?}")));
     };
+    if c != 1 && c != 3 {
+        return Err(DataError::Spec(format!(
+            "images for display have 1 or 3 channels, not {c}"
+        )));
+    }
     let rgb = if c == 1 {
         batch.expand([n, 3, h, w], false)
     } else {

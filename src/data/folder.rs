@@ -250,6 +250,16 @@ pub fn load_folder(
     if !dir.is_dir() {
         return Err(DataError::invalid(dir, "no such folder"));
     }
+    if let Some((c, h, w)) = options.target
+        && (!matches!(c, 1 | 3) || h == 0 || w == 0)
+    {
+        return Err(DataError::invalid(
+            dir,
+            format!(
+                "images can't be converted to {c}×{h}×{w}: use 1 (grayscale) or 3 (RGB) channels and a size of at least 1×1"
+            ),
+        ));
+    }
     let (train_dir, val_dir) = if dir.join("train").is_dir() {
         (
             dir.join("train"),

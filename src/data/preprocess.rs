@@ -164,6 +164,14 @@ impl Preprocessor {
         let device: Device = batch.device();
         let size = batch.size();
         let n = *size.first().unwrap_or(&0);
+        // A transform fitted on other data must be refused, not broadcast into garbage.
+        let fitted: Vec<i64> = self.shape.iter().map(|&d| d as i64).collect();
+        let per_sample: i64 = size.iter().skip(1).product();
+        if size.len() < 2 || per_sample != fitted.iter().product::<i64>() {
+            return Err(DataError::Spec(format!(
+                "preprocessing was fitted on samples of shape {fitted:?} but gets a batch of shape {size:?}: fit it again on this data"
+            )));
+        }
         let on = |v: &[f32]| Tensor::from_slice(v).to_device(device);
         let out = match self.method {
             Preprocessing::None => batch.shallow_clone(),
