@@ -1,8 +1,8 @@
 //! The built-in dataset, compiled into the binary: 12,000 Fashion-MNIST images (see
 //! assets/README.md for the source and licence), so netloom trains out of the box.
 
-use super::idx::{FASHION_MNIST_CLASSES, maybe_gunzip, parse_idx};
-use super::{DataError, Dataset, Samples, Split};
+use super::idx::{FASHION_MNIST_CLASSES, idx_split, maybe_gunzip, parse_idx};
+use super::{DataError, Dataset, Split};
 use crate::design::Shape;
 use std::path::Path;
 
@@ -15,15 +15,7 @@ fn split(images: &[u8], labels: &[u8], name: &str) -> Result<(Split, Shape), Dat
     let path = Path::new("builtin:fashion-mnist").join(name);
     let imgs = parse_idx(maybe_gunzip(images.to_vec(), &path)?, 3, &path)?;
     let labs = parse_idx(maybe_gunzip(labels.to_vec(), &path)?, 1, &path)?;
-    let shape = Shape::image(1, imgs.dims[1] as u64, imgs.dims[2] as u64);
-    let labels = labs.data.into_iter().map(u32::from).collect();
-    Ok((
-        Split {
-            samples: Samples::U8(imgs.data),
-            labels,
-        },
-        shape,
-    ))
+    idx_split(imgs, labs, &path)
 }
 
 /// The built-in Fashion-MNIST subset: 10,000 training and 2,000 validation images, 28×28.

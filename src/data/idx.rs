@@ -109,12 +109,19 @@ fn read_idx(path: &Path, ndims: usize) -> Result<IdxArray, DataError> {
 
 /// Reads an images file and its labels file into a split, checking that they agree.
 pub(crate) fn read_idx_split(images: &Path, labels: &Path) -> Result<(Split, Shape), DataError> {
-    let imgs = read_idx(images, 3)?;
-    let labs = read_idx(labels, 1)?;
+    idx_split(read_idx(images, 3)?, read_idx(labels, 1)?, labels)
+}
+
+/// Joins parsed images and labels into a split; `labels_path` names the labels in errors.
+pub(crate) fn idx_split(
+    imgs: IdxArray,
+    labs: IdxArray,
+    labels_path: &Path,
+) -> Result<(Split, Shape), DataError> {
     let (n, h, w) = (imgs.dims[0], imgs.dims[1], imgs.dims[2]);
     if labs.dims[0] != n {
         return Err(DataError::invalid(
-            labels,
+            labels_path,
             format!(
                 "it has {} labels but its images file has {n} images: the two files don't belong together",
                 labs.dims[0]
