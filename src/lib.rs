@@ -7,6 +7,7 @@ pub mod cli;
 pub mod data;
 pub mod design;
 pub mod document;
+pub mod engine;
 pub mod examples;
 pub mod ui;
 pub mod units;

@@ -1,6 +1,10 @@
 //! The command line: `netloom` with no subcommand opens the app; subcommands run headless.
 
 mod check;
+mod common;
+mod eval;
+mod forward;
+mod train;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -25,6 +29,15 @@ pub enum Command {
     ///
     /// Exits 0 for a valid design, 1 for an invalid one, 2 when the file can't be read.
     Check(check::CheckArgs),
+    /// Train a design on a background thread, writing DIR/metrics.csv, DIR/weights.safetensors
+    /// and DIR/design.json (plus what --resume needs).
+    ///
+    /// Exits 0 when the run ends or stops cleanly, 1 when training fails, 2 for bad input.
+    Train(train::TrainArgs),
+    /// Print loss, accuracy and the confusion matrix of trained weights on the validation split.
+    Eval(eval::EvalArgs),
+    /// Run the network in eval mode on a float32 .npy batch and write the output as .npy.
+    Forward(forward::ForwardArgs),
 }
 
 /// Exit status for a usage error or an unreadable file (clap uses 2 for usage errors too).
@@ -34,5 +47,8 @@ pub const EXIT_UNREADABLE: u8 = 2;
 pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Check(args) => check::run(&args),
+        Command::Train(args) => train::run(&args),
+        Command::Eval(args) => eval::run(&args),
+        Command::Forward(args) => forward::run(&args),
     }
 }

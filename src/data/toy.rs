@@ -47,7 +47,7 @@ impl Toy {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ToyOptions {
     /// Standard deviation of the Gaussian noise added to each coordinate (in data units; the
-    /// sets span about [-1, 1]).
+    /// sets span about [-1, 1]). The spiral scales it by each point's radius.
     pub noise: f64,
     /// Training samples (the validation split gets a quarter as many).
     pub samples: usize,
@@ -106,8 +106,16 @@ fn split(toy: Toy, n: usize, noise: f64, rng: &mut Rng) -> Split {
     let mut values = Vec::with_capacity(2 * n);
     for &class in &order {
         let (x, y) = point(toy, class, rng);
-        values.push((x + noise * rng.normal()) as f32);
-        values.push((y + noise * rng.normal()) as f32);
+        // The spiral's arms meet at the centre, so its jitter grows with the radius (an angular
+        // jitter, as in CS231n's version): with a fixed jitter the inner tenth of every arm
+        // overlaps the others and no model can pass ~90%.
+        let scale = if toy == Toy::Spiral {
+            noise * x.hypot(y)
+        } else {
+            noise
+        };
+        values.push((x + scale * rng.normal()) as f32);
+        values.push((y + scale * rng.normal()) as f32);
     }
     Split {
         samples: Samples::F32(values),

@@ -11,7 +11,7 @@ mod shape;
 pub use graph::{Design, Edge, Node, NodeId};
 pub use op::*;
 pub use pair::Pair;
-pub use settings::{DataSettings, Optimizer, Preprocessing, TrainingSettings};
+pub use settings::{DataSettings, Init, Optimizer, Preprocessing, Schedule, TrainingSettings};
 pub use shape::Shape;
 mod analysis;
 mod augment;

@@ -58,6 +58,65 @@ pub struct TrainingSettings {
     /// Seed for initialisation, shuffling and augmentation.
     #[serde(default)]
     pub seed: u64,
+    /// How the learning rate changes over the run.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub schedule: Schedule,
+    /// Steps over which the rate ramps linearly up to its scheduled value (0 = no warm-up).
+    /// Large rates early on can blow up a fresh network; a short ramp avoids that.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub warmup_steps: u64,
+    /// Rescale the gradients when their global L2 norm exceeds this (none when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_grad_norm: Option<f64>,
+    /// How weights are initialised.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub init: Init,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// A learning-rate schedule. The rate at each step is a pure function of the step, so a resumed
+/// run continues exactly where it stopped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Schedule {
+    /// The same rate throughout.
+    #[default]
+    Constant,
+    /// Multiply by `gamma` every `step_epochs` epochs (`torch.optim.lr_scheduler.StepLR`).
+    Step {
+        /// Epochs between decays.
+        step_epochs: u64,
+        /// Factor applied at each decay, e.g. 0.1.
+        gamma: f64,
+    },
+    /// Multiply by `gamma` after every epoch (`ExponentialLR`).
+    Exponential {
+        /// Factor per epoch, e.g. 0.95.
+        gamma: f64,
+    },
+    /// Half a cosine from the full rate down to `min_lr` over the whole run, step by step
+    /// (`CosineAnnealingLR` with `T_max` = all steps).
+    Cosine {
+        /// The rate at the last step.
+        #[serde(default)]
+        min_lr: f64,
+    },
+}
+
+/// Weight initialisation. Biases start at zero under Kaiming and Xavier.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    /// Each layer's PyTorch default (`reset_parameters`), so results compare with PyTorch code.
+    #[default]
+    Pytorch,
+    /// Kaiming-normal for ReLU nets (fan-in, gain √2): keeps activations' variance through depth.
+    Kaiming,
+    /// Xavier/Glorot-uniform: balances forward and backward variance for tanh/sigmoid nets.
+    Xavier,
 }
 
 impl Default for TrainingSettings {
@@ -70,6 +129,10 @@ impl Default for TrainingSettings {
             batch_size: batch(),
             epochs: epochs(),
             seed: 0,
+            schedule: Schedule::Constant,
+            warmup_steps: 0,
+            clip_grad_norm: None,
+            init: Init::Pytorch,
         }
     }
 }
@@ -101,6 +164,44 @@ impl TrainingSettings {
         }
         if self.epochs == 0 {
             out.push("training: epochs is 0; use at least 1".to_owned());
+        }
+        if self.optimizer == Optimizer::Nesterov && self.momentum == 0.0 {
+            out.push(
+                "training: Nesterov needs momentum; set momentum to e.g. 0.9, or pick plain SGD"
+                    .to_owned(),
+            );
+        }
+        match self.schedule {
+            Schedule::Step { step_epochs, gamma } => {
+                if step_epochs == 0 {
+                    out.push(
+                        "training: the step schedule's step_epochs is 0; use at least 1".to_owned(),
+                    );
+                }
+                if !(gamma.is_finite() && gamma > 0.0) {
+                    out.push(format!(
+                        "training: the step schedule's gamma is {gamma}; use a factor such as 0.1"
+                    ));
+                }
+            }
+            Schedule::Exponential { gamma } if !(gamma.is_finite() && gamma > 0.0) => {
+                out.push(format!(
+                    "training: the exponential schedule's gamma is {gamma}; use a factor such as 0.95"
+                ));
+            }
+            Schedule::Cosine { min_lr } if !(min_lr.is_finite() && min_lr >= 0.0) => {
+                out.push(format!(
+                    "training: the cosine schedule's min_lr is {min_lr}; use 0 or a small positive rate"
+                ));
+            }
+            _ => {}
+        }
+        if let Some(c) = self.clip_grad_norm
+            && !(c.is_finite() && c > 0.0)
+        {
+            out.push(format!(
+                "training: clip_grad_norm is {c}; use a positive norm such as 1.0, or leave it out"
+            ));
         }
         out
     }

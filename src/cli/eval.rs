@@ -1,0 +1,105 @@
+//! `netloom eval DESIGN.json --weights W`: loss, accuracy and the confusion matrix on the
+//! validation split.
+
+use super::common;
+use crate::data::Preprocessor;
+use crate::engine::{
+    DeviceChoice, Network, check_against_data, evaluate, load_weights, prepare_inputs,
+};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `netloom eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The design file.
+    #[arg(value_name = "DESIGN.json")]
+    pub design: PathBuf,
+    /// The weights (.safetensors), e.g. a run's weights.safetensors or best.safetensors.
+    #[arg(long, value_name = "W")]
+    pub weights: PathBuf,
+    /// The data (as for train; default: built-in for images, toy:spiral for 2 features).
+    #[arg(long, value_name = "SPEC")]
+    pub data: Option<String>,
+    /// Where to run.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceChoice,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the command.
+pub fn run(args: &EvalArgs) -> ExitCode {
+    match eval(args) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(msg) => {
+            eprintln!("netloom: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn eval(args: &EvalArgs) -> Result<String, String> {
+    let design = common::design(&args.design)?;
+    let data = common::data(args.data.as_deref(), &design)?;
+    let device = args.device.resolve()?.device;
+    let net = Network::compile(&design, device).map_err(|e| e.to_string())?;
+    check_against_data(&design, &net, &data).map_err(|e| e.to_string())?;
+    load_weights(&net.params, &args.weights).map_err(|e| e.to_string())?;
+    // A run directory keeps the transform fitted during training; otherwise fit it again on
+    // this data's training split (deterministic, so the same data gives the same transform).
+    let beside = args.weights.with_file_name("preprocessor.json");
+    let pre = if beside.exists() {
+        Preprocessor::load(&beside).map_err(|e| e.to_string())?
+    } else {
+        Preprocessor::fit(design.data.preprocessing, &data).map_err(|e| e.to_string())?
+    };
+    let (x, y) = prepare_inputs(&data.val, &data, device).map_err(|e| e.to_string())?;
+    let r = evaluate(&net, &pre, &x, &y, data.classes.len(), 256).map_err(|e| e.to_string())?;
+    if args.json {
+        let v = serde_json::json!({
+            "data": data.name, "samples": data.val.len(), "loss": r.loss, "accuracy": r.accuracy,
+            "classes": data.classes, "confusion": r.confusion.counts,
+        });
+        return Ok(format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        ));
+    }
+    let mut out = format!(
+        "{}: {} validation samples\nloss      {:.4}\naccuracy  {:.2}%\n\nconfusion (rows: true class, columns: predicted)\n",
+        data.name,
+        data.val.len(),
+        r.loss,
+        r.accuracy * 100.0
+    );
+    let w = data
+        .classes
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(5)
+        .min(14);
+    out += &format!("{:w$}", "");
+    for i in 0..data.classes.len() {
+        out += &format!(" {i:>6}");
+    }
+    out.push('\n');
+    for (i, row) in r.confusion.counts.iter().enumerate() {
+        let name: String = data
+            .classes
+            .get(i)
+            .map_or(String::new(), |n| n.chars().take(w).collect());
+        out += &format!("{name:w$}");
+        for c in row {
+            out += &format!(" {c:>6}");
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}

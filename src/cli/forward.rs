@@ -1,0 +1,74 @@
+//! `netloom forward DESIGN.json --weights W --input X.npy --output Y.npy`: the network alone in
+//! eval mode (no preprocessing), float32 NCHW in and out. The hook for comparing with PyTorch.
+
+use super::common;
+use crate::engine::npy::{self, NpyArray};
+use crate::engine::{DeviceChoice, Network, load_weights};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tch::{Device, Tensor};
+
+/// Arguments of `netloom forward`.
+#[derive(Debug, Args)]
+pub struct ForwardArgs {
+    /// The design file.
+    #[arg(value_name = "DESIGN.json")]
+    pub design: PathBuf,
+    /// The weights (.safetensors).
+    #[arg(long, value_name = "W")]
+    pub weights: PathBuf,
+    /// Input batch, float32, shape [n, …the Input's shape].
+    #[arg(long, value_name = "X.npy")]
+    pub input: PathBuf,
+    /// Where to write the output batch.
+    #[arg(long, value_name = "Y.npy")]
+    pub output: PathBuf,
+    /// Where to run.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceChoice,
+}
+
+/// Runs the command.
+pub fn run(args: &ForwardArgs) -> ExitCode {
+    match forward(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("netloom: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn forward(args: &ForwardArgs) -> Result<(), String> {
+    let design = common::design(&args.design)?;
+    let device = args.device.resolve()?.device;
+    let net = Network::compile(&design, device).map_err(|e| e.to_string())?;
+    load_weights(&net.params, &args.weights).map_err(|e| e.to_string())?;
+    let x = npy::read(&args.input)?;
+    let want = net.input_shape.dims();
+    let got: Vec<u64> = x.shape.iter().skip(1).map(|&d| d as u64).collect();
+    if x.shape.is_empty() || got != want {
+        return Err(format!(
+            "the input has shape {:?} but the design's Input takes [n, {}]: {}",
+            x.shape,
+            want.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            args.input.display()
+        ));
+    }
+    let dims: Vec<i64> = x.shape.iter().map(|&d| d as i64).collect();
+    let t = Tensor::from_slice(&x.data)
+        .view(dims.as_slice())
+        .to_device(device);
+    let y = {
+        let _guard = tch::no_grad_guard();
+        net.forward(&t, false, None).map_err(|e| e.to_string())?
+    };
+    let shape: Vec<usize> = y.size().iter().map(|&d| d as usize).collect();
+    let data: Vec<f32> = Vec::try_from(y.to_device(Device::Cpu).flatten(0, -1))
+        .map_err(|e: tch::TchError| e.to_string())?;
+    npy::write(&args.output, &NpyArray { shape, data })
+}

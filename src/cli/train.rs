@@ -1,0 +1,252 @@
+//! `netloom train DESIGN.json`: trains on a background thread with a progress bar (a terminal)
+//! or plain lines (a pipe or log), writing the run directory.
+
+use super::common;
+use crate::design::{Optimizer, analyse};
+use crate::engine::{Command, DeviceChoice, Event, Job, RunOptions, Trainer};
+use clap::Args;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Arguments of `netloom train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The design file.
+    #[arg(value_name = "DESIGN.json")]
+    pub design: PathBuf,
+    /// The data: builtin:fashion-mnist, toy:spiral|moons|circles|xor, idx:DIR, cifar10:DIR,
+    /// folder:DIR or a path (default: built-in for images, toy:spiral for 2 features).
+    #[arg(long, value_name = "SPEC")]
+    pub data: Option<String>,
+    /// Passes over the training set (overrides the design).
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<u64>,
+    /// Samples per step (overrides the design).
+    #[arg(long, value_name = "B")]
+    pub batch_size: Option<u64>,
+    /// Learning rate (overrides the design).
+    #[arg(long, value_name = "X")]
+    pub lr: Option<f64>,
+    /// sgd, nesterov, adagrad, rmsprop, adam or adamw (overrides the design).
+    #[arg(long, value_name = "NAME", value_parser = parse_optimizer)]
+    pub optimizer: Option<Optimizer>,
+    /// Where to train.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceChoice,
+    /// Seed for initialisation, shuffling, augmentation and dropout (overrides the design).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// The run directory (default: runs/<design name>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Continue the run saved in DIR (its design.json and settings; --epochs may extend it).
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    pub resume: Option<PathBuf>,
+    /// Stop after this many steps in all, with a checkpoint to resume from.
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<u64>,
+    /// A metrics.csv row every N steps.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub log_every: u64,
+}
+
+fn parse_optimizer(s: &str) -> Result<Optimizer, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_lowercase())).map_err(|_| {
+        format!("unknown optimizer \"{s}\": use sgd, nesterov, adagrad, rmsprop, adam or adamw")
+    })
+}
+
+/// Runs the command.
+pub fn run(args: &TrainArgs) -> ExitCode {
+    match prepare(args) {
+        Ok(job) => train(job),
+        Err(msg) => {
+            eprintln!("netloom: {msg}");
+            ExitCode::from(super::EXIT_UNREADABLE)
+        }
+    }
+}
+
+fn prepare(args: &TrainArgs) -> Result<Job, String> {
+    let given = common::design(&args.design)?;
+    let mut design = match &args.resume {
+        Some(dir) => {
+            let saved = common::design(&dir.join("design.json"))?;
+            if saved.nodes != given.nodes || saved.edges != given.edges {
+                return Err(format!(
+                    "{} is not the design trained in {}: resume with the same design, or start a new run with --out",
+                    args.design.display(),
+                    dir.display()
+                ));
+            }
+            saved
+        }
+        None => given,
+    };
+    let t = &mut design.training;
+    if let Some(v) = args.epochs {
+        t.epochs = v;
+    }
+    if let Some(v) = args.batch_size {
+        t.batch_size = v;
+    }
+    if let Some(v) = args.lr {
+        t.learning_rate = v;
+    }
+    if let Some(v) = args.optimizer {
+        t.optimizer = v;
+    }
+    if let Some(v) = args.seed {
+        t.seed = v;
+    }
+    let analysis = analyse(&design);
+    if let Some(first) = analysis.problems.first() {
+        return Err(format!(
+            "the design has {} problem(s); `netloom check` lists them. First: {first}",
+            analysis.problems.len()
+        ));
+    }
+    let data = common::data(args.data.as_deref(), &design)?;
+    let stem = args
+        .design
+        .file_stem()
+        .map_or("run".into(), |s| s.to_string_lossy().into_owned());
+    let out_dir = args
+        .resume
+        .clone()
+        .or_else(|| args.out.clone())
+        .unwrap_or_else(|| PathBuf::from("runs").join(stem));
+    let options = RunOptions {
+        device: args.device,
+        out_dir: Some(out_dir),
+        resume: args.resume.is_some(),
+        log_every: args.log_every.max(1),
+        max_steps: args.max_steps,
+        ..RunOptions::default()
+    };
+    Ok(Job {
+        design,
+        data: Arc::new(data),
+        options,
+    })
+}
+
+fn train(job: Job) -> ExitCode {
+    let tty = std::io::stderr().is_terminal();
+    let epochs = job.design.training.epochs;
+    let batch = job.design.training.batch_size.max(1);
+    let per_epoch = (job.data.train.len() as u64).div_ceil(batch);
+    let dir = job.options.out_dir.clone().unwrap_or_default();
+    eprintln!(
+        "netloom: training on {} ({} training, {} validation samples) into {}",
+        job.data.name,
+        job.data.train.len(),
+        job.data.val.len(),
+        dir.display()
+    );
+    let trainer = match Trainer::spawn(None) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("netloom: could not start the trainer thread: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    trainer.send(Command::Start(Box::new(job)));
+    let mut last_line = std::time::Instant::now();
+    loop {
+        let Some(event) = trainer.recv_timeout(Duration::from_secs(3600)) else {
+            continue;
+        };
+        match event {
+            Event::Compiled {
+                params,
+                device,
+                resumed_at,
+            } => {
+                eprintln!(
+                    "netloom: {} trainable parameters on {device}",
+                    crate::units::thousands(params)
+                );
+                if let Some((e, s)) = resumed_at {
+                    eprintln!("netloom: resuming after epoch {e}, step {s}");
+                }
+            }
+            Event::Batch {
+                epoch,
+                step,
+                loss,
+                samples_per_s,
+                eta_s,
+                ..
+            } => {
+                let in_epoch = step - (epoch - 1) * per_epoch;
+                let eta = if eta_s.is_finite() {
+                    format!("{}:{:02}", eta_s as u64 / 60, eta_s as u64 % 60)
+                } else {
+                    "–".to_owned()
+                };
+                if tty {
+                    let width = 24;
+                    let filled = (in_epoch * width / per_epoch.max(1)).min(width) as usize;
+                    eprint!(
+                        "\r[{}{}] epoch {epoch}/{epochs} step {in_epoch}/{per_epoch} loss {loss:.4} {samples_per_s:.0} samples/s ETA {eta}  ",
+                        "#".repeat(filled),
+                        ".".repeat(width as usize - filled)
+                    );
+                    let _ = std::io::stderr().flush();
+                } else if last_line.elapsed() >= Duration::from_secs(10) {
+                    eprintln!(
+                        "epoch {epoch}/{epochs} step {in_epoch}/{per_epoch} loss {loss:.4} {samples_per_s:.0} samples/s ETA {eta}"
+                    );
+                    last_line = std::time::Instant::now();
+                }
+            }
+            Event::Epoch(m) => {
+                if tty {
+                    eprint!("\r{:90}\r", "");
+                }
+                eprintln!(
+                    "epoch {}/{epochs}: train loss {:.4} acc {:.2}% | val loss {:.4} acc {:.2}% | {:.1} s",
+                    m.epoch,
+                    m.train_loss,
+                    m.train_acc * 100.0,
+                    m.val_loss,
+                    m.val_acc * 100.0,
+                    m.seconds
+                );
+            }
+            Event::Finished(s) => {
+                if tty {
+                    eprint!("\r{:90}\r", "");
+                }
+                let how = if s.stopped {
+                    "stopped (resume with --resume)"
+                } else {
+                    "done"
+                };
+                let best = s.best_val_acc.map_or(String::new(), |(a, e)| {
+                    format!(", best val acc {:.2}% at epoch {e}", a * 100.0)
+                });
+                eprintln!(
+                    "netloom: {how} after {} epochs, {} steps in {:.1} s{best}; weights in {}",
+                    s.epochs,
+                    s.steps,
+                    s.seconds,
+                    dir.join("weights.safetensors").display()
+                );
+                return ExitCode::SUCCESS;
+            }
+            Event::Failed { message } => {
+                if tty {
+                    eprintln!();
+                }
+                eprintln!("netloom: training failed: {message}");
+                return ExitCode::from(1);
+            }
+            Event::Histograms { .. } | Event::Samples { .. } | Event::Checkpoint { .. } => {}
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Choosing where to train: CUDA when there is a GPU, else Apple's MPS, else the CPU.
+
+use serde::{Deserialize, Serialize};
+use tch::{Cuda, Device};
+
+/// What the user asked for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceChoice {
+    /// CUDA if available, else MPS on macOS, else CPU.
+    #[default]
+    Auto,
+    /// The CPU.
+    Cpu,
+    /// The first CUDA GPU.
+    Cuda,
+    /// Apple's Metal Performance Shaders.
+    Mps,
+}
+
+/// A device that exists on this machine, with a name for people.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolvedDevice {
+    /// The tch device.
+    pub device: Device,
+    /// E.g. "CPU (2 threads)" or "CUDA 0: NVIDIA H100 80GB HBM3".
+    pub name: String,
+}
+
+fn cpu_name() -> String {
+    format!("CPU ({} threads)", tch::get_num_threads())
+}
+
+/// The GPU's marketing name. libtorch's C API has no device-properties call, so ask the
+/// driver's tool; fall back to the index when it isn't there.
+fn cuda_name(index: usize) -> String {
+    let name = std::process::Command::new("nvidia-smi")
+        .args(["--query-gpu=name", "--format=csv,noheader"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .nth(index)
+                .map(|l| l.trim().to_owned())
+        })
+        .filter(|n| !n.is_empty());
+    match name {
+        Some(n) => format!("CUDA {index}: {n}"),
+        None => format!("CUDA {index}"),
+    }
+}
+
+fn mps_available() -> bool {
+    cfg!(target_os = "macos") && tch::utils::has_mps()
+}
+
+impl DeviceChoice {
+    /// The device to use, or why the requested one can't be.
+    pub fn resolve(self) -> Result<ResolvedDevice, String> {
+        match self {
+            DeviceChoice::Cpu => Ok(ResolvedDevice {
+                device: Device::Cpu,
+                name: cpu_name(),
+            }),
+            DeviceChoice::Cuda if Cuda::is_available() => Ok(ResolvedDevice {
+                device: Device::Cuda(0),
+                name: cuda_name(0),
+            }),
+            DeviceChoice::Cuda => Err("CUDA was asked for, but libtorch sees no CUDA GPU here (no NVIDIA driver, or a CPU-only libtorch); use --device cpu or auto".to_owned()),
+            DeviceChoice::Mps if mps_available() => Ok(ResolvedDevice {
+                device: Device::Mps,
+                name: "Apple MPS".to_owned(),
+            }),
+            DeviceChoice::Mps => Err("MPS was asked for, but it exists only on Apple-silicon Macs with a libtorch built for it; use --device cpu or auto".to_owned()),
+            DeviceChoice::Auto if Cuda::is_available() => DeviceChoice::Cuda.resolve(),
+            DeviceChoice::Auto if mps_available() => DeviceChoice::Mps.resolve(),
+            DeviceChoice::Auto => DeviceChoice::Cpu.resolve(),
+        }
+    }
+}
+
+/// Every device this machine offers, for a selector: the CPU first.
+pub fn available_devices() -> Vec<(DeviceChoice, ResolvedDevice)> {
+    let mut out = Vec::new();
+    for choice in [DeviceChoice::Cpu, DeviceChoice::Cuda, DeviceChoice::Mps] {
+        if let Ok(d) = choice.resolve() {
+            out.push((choice, d));
+        }
+    }
+    out
+}

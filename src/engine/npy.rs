@@ -1,0 +1,139 @@
+//! NumPy `.npy` files of float32, the interchange format of `netloom forward`: enough of the
+//! format (version 1/2/3 headers, little-endian `<f4`, C order) for arrays NumPy and PyTorch write.
+
+use std::path::Path;
+
+/// A float32 array with its shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NpyArray {
+    /// Dimensions, outermost first.
+    pub shape: Vec<usize>,
+    /// Values in C order.
+    pub data: Vec<f32>,
+}
+
+/// Parses a `.npy` file's bytes; the error says what is wrong.
+pub fn parse(bytes: &[u8]) -> Result<NpyArray, String> {
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err("not a NumPy .npy file (it doesn't start with \\x93NUMPY)".to_owned());
+    }
+    let (header_len, start) = match bytes[6] {
+        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        v => return Err(format!("unsupported .npy version {v}")),
+    };
+    let header = bytes
+        .get(start..start + header_len)
+        .ok_or("the .npy header is truncated")?;
+    let header = std::str::from_utf8(header).map_err(|_| "the .npy header is not text")?;
+    let descr = field(header, "descr").ok_or("the .npy header has no 'descr'")?;
+    if !matches!(descr.trim_matches(['\'', '"']), "<f4" | "=f4" | "f4") {
+        return Err(format!(
+            "the array holds {descr}, but netloom reads float32 ('<f4'): convert it with arr.astype(np.float32)"
+        ));
+    }
+    if field(header, "fortran_order").is_some_and(|v| v.starts_with("True")) {
+        return Err(
+            "the array is in Fortran order; save it with np.ascontiguousarray(arr)".to_owned(),
+        );
+    }
+    let shape_text = header
+        .split("'shape':")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .ok_or("the .npy header has no 'shape'")?;
+    let shape = shape_text
+        .trim_start_matches([' ', '('])
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|_| format!("bad dimension \"{s}\" in the .npy shape"))
+        })
+        .collect::<Result<Vec<usize>, String>>()?;
+    let count: usize = shape.iter().product();
+    let body = &bytes[start + header_len..];
+    if body.len() != count * 4 {
+        return Err(format!(
+            "the array should hold {count} float32 values ({} bytes) but the file has {} bytes of data: it is truncated",
+            count * 4,
+            body.len()
+        ));
+    }
+    let data = body
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Ok(NpyArray { shape, data })
+}
+
+fn field<'a>(header: &'a str, key: &str) -> Option<&'a str> {
+    let rest = header.split(&format!("'{key}':")).nth(1)?;
+    Some(rest.trim_start())
+}
+
+/// Reads a `.npy` file.
+pub fn read(path: &Path) -> Result<NpyArray, String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("could not read {}: {e}", path.display()))?;
+    parse(&bytes).map_err(|e| format!("{e}: {}", path.display()))
+}
+
+/// The bytes of a version-1 `.npy` file.
+pub fn encode(array: &NpyArray) -> Vec<u8> {
+    let dims: Vec<String> = array.shape.iter().map(ToString::to_string).collect();
+    let shape = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
+    // Pad so the data starts on a 64-byte boundary, ending the header with a newline.
+    let total = 10 + header.len() + 1;
+    header.push_str(&" ".repeat((64 - total % 64) % 64));
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for v in &array.data {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// Writes a `.npy` file.
+pub fn write(path: &Path, array: &NpyArray) -> Result<(), String> {
+    std::fs::write(path, encode(array))
+        .map_err(|e| format!("could not write {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn round_trips_and_refuses_bad_files() {
+        let a = NpyArray {
+            shape: vec![2, 3],
+            data: vec![1.0, -2.5, 3.0, 0.0, 1e-7, 7.0],
+        };
+        let bytes = encode(&a);
+        assert_eq!(bytes.len() % 64, 24 % 64);
+        assert_eq!(parse(&bytes).unwrap(), a);
+        assert!(
+            parse(&bytes[..bytes.len() - 1])
+                .unwrap_err()
+                .contains("truncated")
+        );
+        assert!(parse(b"hello world").unwrap_err().contains("NUMPY"));
+        let f8 = String::from_utf8_lossy(&bytes)
+            .replace("<f4", "<f8")
+            .into_bytes();
+        assert!(parse(&f8).unwrap_err().contains("float32"));
+    }
+}

@@ -1,0 +1,250 @@
+//! The optimizers, written out as torch.optim's single-tensor code paths so that one step gives
+//! the same weights as PyTorch (tests/optimizers.rs checks each within 1e-6).
+//!
+//! netloom implements them itself rather than using tch's: tch has no AdaGrad, its optimizer
+//! state can't be read or saved (so a run couldn't resume exactly), and it can't change Adam's
+//! hyper-parameters per group. State lives in named tensors, saved as safetensors.
+
+use super::error::{EngineError, TorchContext};
+use super::params::ParamStore;
+use crate::design::{Optimizer, TrainingSettings};
+use std::collections::HashMap;
+use tch::{Device, Tensor};
+
+/// Adam's and AdamW's β₁, β₂ and ε; RMSProp's α and ε; AdaGrad's ε: torch.optim's defaults.
+const BETA1: f64 = 0.9;
+const BETA2: f64 = 0.999;
+const ADAM_EPS: f64 = 1e-8;
+const RMS_ALPHA: f64 = 0.99;
+const RMS_EPS: f64 = 1e-8;
+const ADAGRAD_EPS: f64 = 1e-10;
+
+/// An optimizer with its per-parameter state.
+#[derive(Debug)]
+pub struct Optim {
+    kind: Optimizer,
+    momentum: f64,
+    weight_decay: f64,
+    /// Steps taken (Adam's bias correction, AdaGrad's count).
+    pub steps: u64,
+    /// `(param name, slot)` → state tensor, e.g. `("fc1.weight", "exp_avg")`.
+    state: HashMap<(String, &'static str), Tensor>,
+}
+
+impl Optim {
+    /// An optimizer as the settings describe it, with no state yet.
+    pub fn new(settings: &TrainingSettings) -> Optim {
+        Optim {
+            kind: settings.optimizer,
+            momentum: settings.momentum,
+            weight_decay: settings.weight_decay,
+            steps: 0,
+            state: HashMap::new(),
+        }
+    }
+
+    fn slot(&mut self, name: &str, slot: &'static str, like: &Tensor) -> Tensor {
+        self.state
+            .entry((name.to_owned(), slot))
+            .or_insert_with(|| like.zeros_like())
+            .shallow_clone()
+    }
+
+    /// One update of every trainable parameter that has a gradient, at rate `lr`.
+    pub fn step(&mut self, params: &ParamStore, lr: f64) -> Result<(), EngineError> {
+        let _guard = tch::no_grad_guard();
+        self.steps += 1;
+        let t = self.steps as f64;
+        let wd = self.weight_decay;
+        for p in params.trainable() {
+            let g = p.tensor.grad();
+            if !g.defined() {
+                continue;
+            }
+            let mut w = p.tensor.shallow_clone();
+            // L2 decay enters the gradient, except for AdamW, which decays the weights directly.
+            let g = if wd != 0.0 && self.kind != Optimizer::Adamw {
+                g.f_add(&w.f_mul_scalar(wd).ctx("weight decay")?)
+                    .ctx("weight decay")?
+            } else {
+                g
+            };
+            match self.kind {
+                Optimizer::Sgd | Optimizer::Nesterov => {
+                    let mut d = g.shallow_clone();
+                    if self.momentum != 0.0 {
+                        let key = (p.name.clone(), "momentum_buffer");
+                        let buf = match self.state.get(&key) {
+                            None => {
+                                let b = g.copy();
+                                self.state.insert(key, b.shallow_clone());
+                                b
+                            }
+                            Some(b) => {
+                                let mut b = b.shallow_clone();
+                                let _ = b.f_mul_scalar_(self.momentum).ctx("sgd")?;
+                                let _ = b.f_add_(&g).ctx("sgd")?;
+                                b
+                            }
+                        };
+                        d = if self.kind == Optimizer::Nesterov {
+                            g.f_add(&buf.f_mul_scalar(self.momentum).ctx("sgd")?)
+                                .ctx("sgd")?
+                        } else {
+                            buf
+                        };
+                    }
+                    let _ = w.f_sub_(&d.f_mul_scalar(lr).ctx("sgd")?).ctx("sgd")?;
+                }
+                Optimizer::Adagrad => {
+                    let mut sum = self.slot(&p.name, "sum", &w);
+                    let _ = sum.f_addcmul_(&g, &g).ctx("adagrad")?;
+                    let std = sum
+                        .f_sqrt()
+                        .ctx("adagrad")?
+                        .f_add_scalar(ADAGRAD_EPS)
+                        .ctx("adagrad")?;
+                    let _ = w
+                        .f_sub_(
+                            &g.f_div(&std)
+                                .ctx("adagrad")?
+                                .f_mul_scalar(lr)
+                                .ctx("adagrad")?,
+                        )
+                        .ctx("adagrad")?;
+                }
+                Optimizer::Rmsprop => {
+                    let mut sq = self.slot(&p.name, "square_avg", &w);
+                    let _ = sq.f_mul_scalar_(RMS_ALPHA).ctx("rmsprop")?;
+                    let _ = sq
+                        .f_add_(
+                            &g.f_mul(&g)
+                                .ctx("rmsprop")?
+                                .f_mul_scalar(1.0 - RMS_ALPHA)
+                                .ctx("rmsprop")?,
+                        )
+                        .ctx("rmsprop")?;
+                    let avg = sq
+                        .f_sqrt()
+                        .ctx("rmsprop")?
+                        .f_add_scalar(RMS_EPS)
+                        .ctx("rmsprop")?;
+                    if self.momentum > 0.0 {
+                        let mut buf = self.slot(&p.name, "momentum_buffer", &w);
+                        let _ = buf.f_mul_scalar_(self.momentum).ctx("rmsprop")?;
+                        let _ = buf.f_addcdiv_(&g, &avg).ctx("rmsprop")?;
+                        let _ = w
+                            .f_sub_(&buf.f_mul_scalar(lr).ctx("rmsprop")?)
+                            .ctx("rmsprop")?;
+                    } else {
+                        let _ = w
+                            .f_sub_(
+                                &g.f_div(&avg)
+                                    .ctx("rmsprop")?
+                                    .f_mul_scalar(lr)
+                                    .ctx("rmsprop")?,
+                            )
+                            .ctx("rmsprop")?;
+                    }
+                }
+                Optimizer::Adam | Optimizer::Adamw => {
+                    if self.kind == Optimizer::Adamw && wd != 0.0 {
+                        let _ = w.f_mul_scalar_(1.0 - lr * wd).ctx("adamw")?;
+                    }
+                    let mut m = self.slot(&p.name, "exp_avg", &w);
+                    let mut v = self.slot(&p.name, "exp_avg_sq", &w);
+                    let _ = m.f_lerp_(&g, 1.0 - BETA1).ctx("adam")?;
+                    let _ = v.f_mul_scalar_(BETA2).ctx("adam")?;
+                    let _ = v
+                        .f_add_(
+                            &g.f_mul(&g)
+                                .ctx("adam")?
+                                .f_mul_scalar(1.0 - BETA2)
+                                .ctx("adam")?,
+                        )
+                        .ctx("adam")?;
+                    let bc1 = 1.0 - BETA1.powf(t);
+                    let bc2_sqrt = (1.0 - BETA2.powf(t)).sqrt();
+                    let denom = v
+                        .f_sqrt()
+                        .ctx("adam")?
+                        .f_div_scalar(bc2_sqrt)
+                        .ctx("adam")?
+                        .f_add_scalar(ADAM_EPS)
+                        .ctx("adam")?;
+                    let _ = w
+                        .f_sub_(
+                            &m.f_div(&denom)
+                                .ctx("adam")?
+                                .f_mul_scalar(lr / bc1)
+                                .ctx("adam")?,
+                        )
+                        .ctx("adam")?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The state as named CPU tensors (`fc1.weight.exp_avg`), sorted by name, for saving.
+    pub fn state_tensors(&self) -> Vec<(String, Tensor)> {
+        let mut out: Vec<(String, Tensor)> = self
+            .state
+            .iter()
+            .map(|((name, slot), t)| (format!("{name}.{slot}"), t.to_device(Device::Cpu)))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Restores state saved by [`Optim::state_tensors`] for the parameters in `params`.
+    pub fn load_state(&mut self, params: &ParamStore, named: Vec<(String, Tensor)>, steps: u64) {
+        const SLOTS: [&str; 5] = [
+            "momentum_buffer",
+            "sum",
+            "square_avg",
+            "exp_avg_sq",
+            "exp_avg",
+        ];
+        self.state.clear();
+        self.steps = steps;
+        for (key, t) in named {
+            for slot in SLOTS {
+                if let Some(name) = key.strip_suffix(&format!(".{slot}"))
+                    && let Some(p) = params.by_name(name)
+                {
+                    let t = t.to_device(p.tensor.device());
+                    self.state.insert((name.to_owned(), slot), t);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Scales all gradients so their global L2 norm is at most `max_norm`, as
+/// `torch.nn.utils.clip_grad_norm_`; returns the norm before clipping. Parameters without a
+/// gradient are skipped (tch's version panics on them).
+pub fn clip_grad_norm(params: &ParamStore, max_norm: f64) -> Result<f64, EngineError> {
+    let _guard = tch::no_grad_guard();
+    let grads: Vec<Tensor> = params
+        .trainable()
+        .map(|p| p.tensor.grad())
+        .filter(Tensor::defined)
+        .collect();
+    if grads.is_empty() {
+        return Ok(0.0);
+    }
+    let norms: Vec<Tensor> = grads.iter().map(|g| g.norm()).collect();
+    let total = Tensor::f_stack(&norms, 0)
+        .ctx("clip")?
+        .norm()
+        .double_value(&[]);
+    let coef = (max_norm / (total + 1e-6)).min(1.0);
+    if coef < 1.0 {
+        for mut g in grads {
+            let _ = g.f_mul_scalar_(coef).ctx("clip")?;
+        }
+    }
+    Ok(total)
+}

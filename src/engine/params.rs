@@ -1,0 +1,154 @@
+//! The network's named tensors: parameters (trained) and buffers (BatchNorm statistics).
+//!
+//! netloom keeps its own store instead of tch's `VarStore` so that names, element types and the
+//! trainable flag are exactly PyTorch's: `conv1.weight`, `bn1.num_batches_tracked` as int64,
+//! running statistics that never require gradients.
+
+use super::error::{EngineError, TorchContext};
+use std::collections::HashMap;
+use std::path::Path;
+use tch::{Device, Kind, Tensor};
+
+/// One named tensor of the network.
+#[derive(Debug)]
+pub struct Param {
+    /// The state-dict key, e.g. `conv1.weight`.
+    pub name: String,
+    /// The node it belongs to, e.g. `conv1`.
+    pub node: String,
+    /// The values.
+    pub tensor: Tensor,
+    /// True for weights and biases; false for running statistics.
+    pub trainable: bool,
+}
+
+/// All of a network's tensors, in creation order (which is execution order).
+#[derive(Debug, Default)]
+pub struct ParamStore {
+    params: Vec<Param>,
+    index: HashMap<String, usize>,
+}
+
+impl ParamStore {
+    /// Adds a tensor; returns its index for the layer that uses it.
+    pub(crate) fn push(
+        &mut self,
+        node: &str,
+        field: &str,
+        tensor: Tensor,
+        trainable: bool,
+    ) -> usize {
+        let tensor = if trainable {
+            tensor.set_requires_grad(true)
+        } else {
+            tensor
+        };
+        let name = format!("{node}.{field}");
+        self.index.insert(name.clone(), self.params.len());
+        self.params.push(Param {
+            name,
+            node: node.to_owned(),
+            tensor,
+            trainable,
+        });
+        self.params.len() - 1
+    }
+
+    /// The tensor at `i` (indices come from [`ParamStore::push`], so they are in range).
+    pub(crate) fn get(&self, i: usize) -> &Tensor {
+        &self.params[i].tensor
+    }
+
+    /// Every tensor.
+    pub fn iter(&self) -> impl Iterator<Item = &Param> {
+        self.params.iter()
+    }
+
+    /// The trainable tensors.
+    pub fn trainable(&self) -> impl Iterator<Item = &Param> {
+        self.params.iter().filter(|p| p.trainable)
+    }
+
+    /// A tensor by its state-dict name.
+    pub fn by_name(&self, name: &str) -> Option<&Param> {
+        self.index.get(name).and_then(|&i| self.params.get(i))
+    }
+
+    /// Number of trainable values.
+    pub fn trainable_count(&self) -> u64 {
+        self.trainable().map(|p| p.tensor.numel() as u64).sum()
+    }
+
+    /// Copies every tensor to the CPU, named, for saving.
+    pub fn to_named_cpu(&self) -> Vec<(String, Tensor)> {
+        self.params
+            .iter()
+            .map(|p| (p.name.clone(), p.tensor.detach().to_device(Device::Cpu)))
+            .collect()
+    }
+
+    /// Overwrites every tensor with the one of the same name in `named`. Every name must be
+    /// present with the same shape: a partial load would leave a half-initialised network.
+    pub fn load_named(&self, named: &[(String, Tensor)], path: &Path) -> Result<(), EngineError> {
+        let by_name: HashMap<&str, &Tensor> = named.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        let _guard = tch::no_grad_guard();
+        for p in &self.params {
+            let Some(src) = by_name.get(p.name.as_str()) else {
+                return Err(EngineError::BadFile {
+                    problem: format!(
+                        "the weights file has no tensor \"{}\"; it was saved from a different design (or a node was renamed)",
+                        p.name
+                    ),
+                    path: path.to_owned(),
+                });
+            };
+            if src.size() != p.tensor.size() {
+                return Err(EngineError::BadFile {
+                    problem: format!(
+                        "\"{}\" has shape {:?} in the weights file but {:?} in the design; the file is from a different design",
+                        p.name,
+                        src.size(),
+                        p.tensor.size()
+                    ),
+                    path: path.to_owned(),
+                });
+            }
+            let kind = p.tensor.kind();
+            let mut dst = p.tensor.shallow_clone();
+            dst.f_copy_(&src.to_kind(kind).to_device(dst.device()))
+                .ctx("loading weights")?;
+        }
+        let unexpected: Vec<&str> = named
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .filter(|n| !self.index.contains_key(*n))
+            .collect();
+        if let Some(first) = unexpected.first() {
+            return Err(EngineError::BadFile {
+                problem: format!(
+                    "the weights file has {} tensor(s) the design doesn't, e.g. \"{first}\"; it was saved from a different design",
+                    unexpected.len()
+                ),
+                path: path.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Zeroes the gradient of every trainable tensor (set to undefined, as PyTorch's
+    /// `zero_grad(set_to_none=True)`).
+    pub fn zero_grad(&self) {
+        for p in self.trainable() {
+            let mut g = p.tensor.grad();
+            if g.defined() {
+                let _ = g.detach_();
+                let _ = g.zero_();
+            }
+        }
+    }
+
+    /// A zero tensor on the parameters' device, for counters.
+    pub(crate) fn scalar_i64(device: Device) -> Tensor {
+        Tensor::zeros([], (Kind::Int64, device))
+    }
+}

@@ -1,0 +1,248 @@
+//! One training step and one epoch's end, with the statistics the UI plots.
+
+use super::checkpoint::{write_tensors, write_text};
+use super::error::{EngineError, TorchContext};
+use super::metrics::{Histogram, NodeStats, dead_fraction};
+use super::network::Trace;
+use super::optim::clip_grad_norm;
+use super::run::{EpochMetrics, Session, evaluate, gather, loss_of, mix};
+use super::schedule::learning_rate;
+use super::trainer::{Emitter, Event};
+use crate::data::augment::to_rgba;
+use std::collections::HashMap;
+use std::time::Instant;
+use tch::{Kind, Tensor};
+
+/// Images shown per Samples event.
+const SHOWN: i64 = 16;
+
+impl Session<'_> {
+    /// One optimizer step on the next batch; returns (samples, loss).
+    pub(super) fn train_step(
+        &mut self,
+        order: &[i64],
+        emit: &Emitter,
+    ) -> Result<(u64, f32), EngineError> {
+        let batch = self.settings().batch_size.max(1) as usize;
+        let start = self.state.step_in_epoch as usize * batch;
+        let end = (start + batch).min(order.len());
+        let rows = order.get(start..end).unwrap_or_default();
+        let device = self.net.device;
+        let idx = Tensor::from_slice(rows).to_device(device);
+        let step = self.state.step;
+        let seed = self.state.seed;
+        let stats = step % self.job.options.stats_every.max(1) == 0;
+        let mut x = gather(&self.train.0, &idx)?;
+        let y = self.train.1.f_index_select(0, &idx).ctx("taking labels")?;
+        if let Some(aug) = &self.aug {
+            x = aug.apply(&x, mix(seed, 2, step))?;
+        }
+        if stats && x.dim() == 4 {
+            let shown = x
+                .narrow(0, 0, SHOWN.min(x.size()[0]))
+                .to_device(tch::Device::Cpu);
+            if let Ok(images) = to_rgba(&shown) {
+                let labels = rows
+                    .iter()
+                    .take(images.len())
+                    .filter_map(|&r| self.job.data.train.labels.get(r as usize).copied())
+                    .collect();
+                emit.offer(Event::Samples {
+                    step,
+                    images,
+                    labels,
+                });
+            }
+        }
+        let x = self.pre.apply(&x)?;
+        // Dropout draws from libtorch's generator: seed it from the step so a resumed run
+        // drops the same units.
+        tch::manual_seed(mix(seed, 3, step) as i64);
+        self.net.params.zero_grad();
+        let mut trace = Trace {
+            outputs: Vec::new(),
+        };
+        let logits = self.net.forward(&x, true, stats.then_some(&mut trace))?;
+        let loss = loss_of(&self.net, &logits, &y)?;
+        loss.f_backward().ctx("backward pass")?;
+        let loss_value = loss.double_value(&[]) as f32;
+        if !loss_value.is_finite() {
+            return Err(EngineError::Diverged {
+                value: loss_value,
+                epoch: self.state.epochs_done + 1,
+                step: step + 1,
+            });
+        }
+        if let Some(max) = self.settings().clip_grad_norm {
+            clip_grad_norm(&self.net.params, max)?;
+        }
+        if stats {
+            let nodes = self.node_stats(&trace)?;
+            emit.offer(Event::Histograms { step, nodes });
+        }
+        drop(trace);
+        let lr = learning_rate(self.settings(), step, self.steps_per_epoch);
+        self.optim.step(&self.net.params, lr)?;
+        let correct = logits
+            .f_argmax(1, false)
+            .ctx("accuracy")?
+            .f_eq_tensor(&y)
+            .ctx("accuracy")?
+            .sum(Kind::Int64)
+            .int64_value(&[]);
+        let n = rows.len() as u64;
+        self.state.step += 1;
+        self.state.step_in_epoch += 1;
+        self.state.epoch_loss_sum += f64::from(loss_value) * n as f64;
+        self.state.epoch_correct += correct as u64;
+        self.state.epoch_seen += n;
+        if self.state.step % self.job.options.log_every.max(1) == 0 {
+            let e = self.state.epochs_done + 1;
+            self.csv.row(format!(
+                "step,{e},{},{lr},{loss_value},,,,,\n",
+                self.state.step
+            ));
+        }
+        Ok((n, loss_value))
+    }
+
+    fn node_stats(&mut self, trace: &Trace) -> Result<Vec<NodeStats>, EngineError> {
+        let _guard = tch::no_grad_guard();
+        let mut grad_sq: HashMap<&str, f64> = HashMap::new();
+        for p in self.net.params.trainable() {
+            let g = p.tensor.grad();
+            if g.defined() {
+                let n = g.norm().double_value(&[]);
+                *grad_sq.entry(p.node.as_str()).or_default() += n * n;
+            }
+        }
+        let mut out = Vec::with_capacity(trace.outputs.len());
+        for (name, relu, y) in &trace.outputs {
+            let (lo, hi) = *self
+                .edges
+                .entry(name.clone())
+                .or_insert_with(|| Histogram::edges_for(y));
+            out.push(NodeStats {
+                node: name.clone(),
+                activation: Histogram::compute(y, lo, hi)?,
+                grad_norm: grad_sq.get(name.as_str()).map(|s| s.sqrt() as f32),
+                dead_fraction: if *relu { Some(dead_fraction(y)?) } else { None },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Validates, writes the epoch row and resets the epoch's sums.
+    pub(super) fn finish_epoch(&mut self, started: Instant) -> Result<EpochMetrics, EngineError> {
+        let classes = self.job.data.classes.len();
+        let batch = (self.settings().batch_size as i64).max(256);
+        let report = evaluate(
+            &self.net,
+            &self.pre,
+            &self.val.0,
+            &self.val.1,
+            classes,
+            batch,
+        )?;
+        let seen = self.state.epoch_seen.max(1) as f64;
+        self.state.epochs_done += 1;
+        let m = EpochMetrics {
+            epoch: self.state.epochs_done,
+            step: self.state.step,
+            train_loss: self.state.epoch_loss_sum / seen,
+            train_acc: self.state.epoch_correct as f64 / seen,
+            val_loss: report.loss,
+            val_acc: report.accuracy,
+            confusion: report.confusion,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        let lr = learning_rate(
+            self.settings(),
+            self.state.step.saturating_sub(1),
+            self.steps_per_epoch,
+        );
+        let sps = self.state.epoch_seen as f64 / m.seconds.max(1e-9);
+        self.csv.row(format!(
+            "epoch,{},{},{lr},,{},{},{},{},{sps:.1}\n",
+            m.epoch, m.step, m.train_loss, m.train_acc, m.val_loss, m.val_acc
+        ));
+        self.state.step_in_epoch = 0;
+        self.state.epoch_loss_sum = 0.0;
+        self.state.epoch_correct = 0;
+        self.state.epoch_seen = 0;
+        Ok(m)
+    }
+
+    /// Writes weights, optimizer state and run state (and best weights when `best`).
+    pub(super) fn checkpoint(&mut self, emit: &Emitter, best: bool) -> Result<(), EngineError> {
+        let Some(dir) = self.job.options.out_dir.clone() else {
+            return Ok(());
+        };
+        let weights = self.net.params.to_named_cpu();
+        write_tensors(&dir.join("weights.safetensors"), &weights)?;
+        if best {
+            write_tensors(&dir.join("best.safetensors"), &weights)?;
+        }
+        write_tensors(
+            &dir.join("optimizer.safetensors"),
+            &self.optim.state_tensors(),
+        )?;
+        self.state.optimizer_steps = self.optim.steps;
+        self.state.metrics_len = self.csv.len;
+        let mut edges: Vec<(String, f32, f32)> = self
+            .edges
+            .iter()
+            .map(|(n, (lo, hi))| (n.clone(), *lo, *hi))
+            .collect();
+        edges.sort_by(|a, b| a.0.cmp(&b.0));
+        self.state.histogram_edges = edges;
+        let text = serde_json::to_string_pretty(&self.state).unwrap_or_default();
+        write_text(&dir.join("state.json"), "write the run state", &text)?;
+        emit.send(Event::Checkpoint {
+            path: dir.join("weights.safetensors"),
+            epoch: self.state.epochs_done,
+            best,
+        });
+        Ok(())
+    }
+}
+
+/// Samples per second over recent steps, and the time left.
+pub(super) struct Throughput {
+    remaining_steps: u64,
+    window: std::collections::VecDeque<(Instant, u64)>,
+}
+
+impl Throughput {
+    pub(super) fn new(remaining_steps: u64) -> Self {
+        Throughput {
+            remaining_steps,
+            window: std::collections::VecDeque::new(),
+        }
+    }
+
+    pub(super) fn tick(&mut self, samples: u64) {
+        self.remaining_steps = self.remaining_steps.saturating_sub(1);
+        self.window.push_back((Instant::now(), samples));
+        if self.window.len() > 50 {
+            self.window.pop_front();
+        }
+    }
+
+    fn span(&self) -> Option<(f64, u64, usize)> {
+        let (first, last) = (self.window.front()?, self.window.back()?);
+        let secs = last.0.duration_since(first.0).as_secs_f64();
+        let samples: u64 = self.window.iter().skip(1).map(|w| w.1).sum();
+        (secs > 0.0).then_some((secs, samples, self.window.len() - 1))
+    }
+
+    pub(super) fn samples_per_s(&self) -> f64 {
+        self.span().map_or(0.0, |(s, n, _)| n as f64 / s)
+    }
+
+    pub(super) fn eta_s(&self) -> f64 {
+        self.span().map_or(f64::NAN, |(s, _, steps)| {
+            s / steps.max(1) as f64 * self.remaining_steps as f64
+        })
+    }
+}
