@@ -30,7 +30,13 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, String> {
         .ok_or("the .npy header is truncated")?;
     let header = std::str::from_utf8(header).map_err(|_| "the .npy header is not text")?;
     let descr = field(header, "descr").ok_or("the .npy header has no 'descr'")?;
-    if !matches!(descr.trim_matches(['\'', '"']), "<f4" | "=f4" | "f4") {
+    let descr = descr
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .trim_matches(['\'', '"']);
+    if !matches!(descr, "<f4" | "=f4" | "f4") {
         return Err(format!(
             "the array holds {descr}, but netloom reads float32 ('<f4'): convert it with arr.astype(np.float32)"
         ));
@@ -123,7 +129,7 @@ mod tests {
             data: vec![1.0, -2.5, 3.0, 0.0, 1e-7, 7.0],
         };
         let bytes = encode(&a);
-        assert_eq!(bytes.len() % 64, 24 % 64);
+        assert_eq!(bytes.len() % 64, 24);
         assert_eq!(parse(&bytes).unwrap(), a);
         assert!(
             parse(&bytes[..bytes.len() - 1])

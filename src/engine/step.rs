@@ -31,7 +31,7 @@ impl Session<'_> {
         let idx = Tensor::from_slice(rows).to_device(device);
         let step = self.state.step;
         let seed = self.state.seed;
-        let stats = step % self.job.options.stats_every.max(1) == 0;
+        let stats = step.is_multiple_of(self.job.options.stats_every.max(1));
         let mut x = gather(&self.train.0, &idx)?;
         let y = self.train.1.f_index_select(0, &idx).ctx("taking labels")?;
         if let Some(aug) = &self.aug {
@@ -96,7 +96,11 @@ impl Session<'_> {
         self.state.epoch_loss_sum += f64::from(loss_value) * n as f64;
         self.state.epoch_correct += correct as u64;
         self.state.epoch_seen += n;
-        if self.state.step % self.job.options.log_every.max(1) == 0 {
+        if self
+            .state
+            .step
+            .is_multiple_of(self.job.options.log_every.max(1))
+        {
             let e = self.state.epochs_done + 1;
             self.csv.row(format!(
                 "step,{e},{},{lr},{loss_value},,,,,\n",

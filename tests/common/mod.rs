@@ -237,3 +237,5 @@ pub fn example(name: &str) -> Design {
         .expect("example exists");
     from_json(text).expect("example parses")
 }
+
+pub mod run;
