@@ -56,6 +56,9 @@ impl Optim {
         self.steps += 1;
         let t = self.steps as f64;
         let wd = self.weight_decay;
+        // −lr as a 0-d tensor, so `w += d · (−lr)` is one fused in-place op (addcmul_) with no
+        // temporary: tch has no `add_(other, alpha)`. Made once per step and device.
+        let mut neg_lr: Option<Tensor> = None;
         for p in params.trainable() {
             let g = p.tensor.grad();
             if !g.defined() {
@@ -94,7 +97,16 @@ impl Optim {
                             buf
                         };
                     }
-                    let _ = w.f_sub_(&d.f_mul_scalar(lr).ctx("sgd")?).ctx("sgd")?;
+                    let device = w.device();
+                    let scale = match &neg_lr {
+                        Some(t) if t.device() == device => t.shallow_clone(),
+                        _ => {
+                            let t = Tensor::from(-lr as f32).to_device(device);
+                            neg_lr = Some(t.shallow_clone());
+                            t
+                        }
+                    };
+                    let _ = w.f_addcmul_(&d, &scale).ctx("sgd")?;
                 }
                 Optimizer::Adagrad => {
                     let mut sum = self.slot(&p.name, "sum", &w);

@@ -1,0 +1,61 @@
+"""PyTorch eager side of benches/train_step.rs: the same nets, batch, threads and optimizer.
+Usage: train_step_torch.py THREADS (then rounds are requested on stdin)."""
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+threads = int(sys.argv[1])
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+
+lenet5 = nn.Sequential(
+    nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+    nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+def block(i, o):
+    return [nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
+
+
+vgg_small = nn.Sequential(
+    *block(3, 32), *block(32, 32), nn.MaxPool2d(2), nn.Dropout(0.25),
+    *block(32, 64), *block(64, 64), nn.MaxPool2d(2), nn.Dropout(0.25),
+    *block(64, 128), nn.MaxPool2d(2), nn.Flatten(),
+    nn.Linear(128 * 16, 256), nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, 10))
+
+NETS = {"lenet5": (lenet5, (64, 1, 28, 28)), "vgg_small": (vgg_small, (128, 3, 32, 32))}
+steppers = {}
+
+
+def stepper(name):
+    net, shape = NETS[name]
+    x = torch.rand(shape)
+    y = torch.randint(10, (shape[0],))
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    net.train()
+
+    def step():
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(net(x), y)
+        loss.backward()
+        opt.step()
+        loss.item()
+
+    return step
+
+
+# Driven by the Rust bench, one round per request, so the three sides interleave in time:
+# each stdin line "NAME STEPS" runs three warm-up steps and STEPS timed steps, and prints the
+# seconds per step.
+for line in sys.stdin:
+    name, steps = line.split()
+    step = steppers.setdefault(name, stepper(name))
+    for _ in range(3):
+        step()
+    t = time.perf_counter()
+    for _ in range(int(steps)):
+        step()
+    print((time.perf_counter() - t) / int(steps), flush=True)
