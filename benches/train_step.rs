@@ -9,8 +9,8 @@
 use netloom::design::Design;
 use netloom::document::load_design;
 use netloom::engine::{Network, Optim};
-use std::path::Path;
 use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 use tch::nn::{self, ModuleT, OptimizerConfig};
@@ -20,7 +20,18 @@ const THREADS: i32 = 2;
 const ROUNDS: usize = 18;
 
 fn lenet5_tch(vs: &nn::Path) -> impl ModuleT + use<> {
-    let conv = |p, i, o, pad| nn::conv2d(p, i, o, 5, nn::ConvConfig { padding: pad, ..Default::default() });
+    let conv = |p, i, o, pad| {
+        nn::conv2d(
+            p,
+            i,
+            o,
+            5,
+            nn::ConvConfig {
+                padding: pad,
+                ..Default::default()
+            },
+        )
+    };
     nn::seq_t()
         .add(conv(vs / "conv1", 1, 6, 2))
         .add_fn(|x| x.relu().max_pool2d_default(2))
@@ -34,7 +45,19 @@ fn lenet5_tch(vs: &nn::Path) -> impl ModuleT + use<> {
 }
 
 fn vgg_small_tch(vs: &nn::Path) -> impl ModuleT + use<> {
-    let conv = |p: nn::Path, i, o| nn::conv2d(p, i, o, 3, nn::ConvConfig { padding: 1, bias: false, ..Default::default() });
+    let conv = |p: nn::Path, i, o| {
+        nn::conv2d(
+            p,
+            i,
+            o,
+            3,
+            nn::ConvConfig {
+                padding: 1,
+                bias: false,
+                ..Default::default()
+            },
+        )
+    };
     let bn = |p: nn::Path, c| nn::batch_norm2d(p, c, Default::default());
     nn::seq_t()
         .add(conv(vs / "conv1_1", 3, 32))
@@ -104,7 +127,9 @@ impl Torch {
         stdin.flush().unwrap();
         let mut line = String::new();
         self.out.read_line(&mut line).unwrap();
-        line.trim().parse().unwrap_or_else(|_| panic!("PyTorch side said {line:?}"))
+        line.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("PyTorch side said {line:?}"))
     }
 }
 
@@ -121,12 +146,24 @@ fn bench(name: &str, design: &Design, shape: [i64; 4], steps: usize, torch: &mut
     let net = Network::compile(design, Device::Cpu).unwrap();
     let mut optim = Optim::new(&settings);
     let vs = nn::VarStore::new(Device::Cpu);
-    let hand: Box<dyn ModuleT> = if name == "lenet5" { Box::new(lenet5_tch(&vs.root())) } else { Box::new(vgg_small_tch(&vs.root())) };
-    let mut sgd = nn::Sgd { momentum: 0.9, ..Default::default() }.build(&vs, 0.01).unwrap();
+    let hand: Box<dyn ModuleT> = if name == "lenet5" {
+        Box::new(lenet5_tch(&vs.root()))
+    } else {
+        Box::new(vgg_small_tch(&vs.root()))
+    };
+    let mut sgd = nn::Sgd {
+        momentum: 0.9,
+        ..Default::default()
+    }
+    .build(&vs, 0.01)
+    .unwrap();
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     let mut netloom_step = || {
         net.params.zero_grad();
-        let loss = net.forward(&x, true, None).unwrap().cross_entropy_for_logits(&y);
+        let loss = net
+            .forward(&x, true, None)
+            .unwrap()
+            .cross_entropy_for_logits(&y);
         loss.backward();
         optim.step(&net.params, 0.01).unwrap();
         let _ = loss.double_value(&[]);
@@ -139,7 +176,14 @@ fn bench(name: &str, design: &Design, shape: [i64; 4], steps: usize, torch: &mut
     let mut py = Vec::new();
     // Cycle through all six orders, so each side follows each other side equally often and
     // drift on a shared machine hits all three alike.
-    const ORDERS: [[usize; 3]; 6] = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    const ORDERS: [[usize; 3]; 6] = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
     for round in 0..ROUNDS {
         for k in ORDERS[round % 6] {
             match k {
@@ -155,18 +199,33 @@ fn bench(name: &str, design: &Design, shape: [i64; 4], steps: usize, torch: &mut
 fn main() {
     tch::set_num_threads(THREADS);
     let root = env!("CARGO_MANIFEST_DIR");
-    let cases = [("lenet5", [64, 1, 28, 28], 100), ("vgg_small", [128, 3, 32, 32], 4)];
+    let cases = [
+        ("lenet5", [64, 1, 28, 28], 100),
+        ("vgg_small", [128, 3, 32, 32], 4),
+    ];
     let mut torch = Torch::start();
     let mut results = Vec::new();
     for (name, shape, steps) in cases {
         let design = load_design(Path::new(&format!("{root}/examples/{name}.json"))).unwrap();
         results.push(bench(name, &design, shape, steps, &mut torch));
     }
-    println!("training step, {ROUNDS} rounds, {THREADS} threads, SGD momentum 0.9: median (min) ms per step");
-    println!("{:10} {:>18} {:>18} {:>18} {:>16} {:>16}", "net", "netloom", "hand-written tch", "PyTorch eager", "vs tch", "vs PyTorch");
+    println!(
+        "training step, {ROUNDS} rounds, {THREADS} threads, SGD momentum 0.9: median (min) ms per step"
+    );
+    println!(
+        "{:10} {:>18} {:>18} {:>18} {:>16} {:>16}",
+        "net", "netloom", "hand-written tch", "PyTorch eager", "vs tch", "vs PyTorch"
+    );
     for ((name, _, _), (ours, theirs, py)) in cases.iter().zip(results) {
         let ms = |t: (f64, f64)| format!("{:.3} ({:.3})", t.0 * 1e3, t.1 * 1e3);
         let ratio = |a: (f64, f64), b: (f64, f64)| format!("{:.3}× ({:.3}×)", a.0 / b.0, a.1 / b.1);
-        println!("{name:10} {:>18} {:>18} {:>18} {:>16} {:>16}", ms(ours), ms(theirs), ms(py), ratio(ours, theirs), ratio(ours, py));
+        println!(
+            "{name:10} {:>18} {:>18} {:>18} {:>16} {:>16}",
+            ms(ours),
+            ms(theirs),
+            ms(py),
+            ratio(ours, theirs),
+            ratio(ours, py)
+        );
     }
 }

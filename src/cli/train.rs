@@ -137,8 +137,6 @@ fn prepare(args: &TrainArgs) -> Result<Job, String> {
 fn train(job: Job) -> ExitCode {
     let tty = std::io::stderr().is_terminal();
     let epochs = job.design.training.epochs;
-    let batch = job.design.training.batch_size.max(1);
-    let per_epoch = (job.data.train.len() as u64).div_ceil(batch);
     let dir = job.options.out_dir.clone().unwrap_or_default();
     eprintln!(
         "netloom: training on {} ({} training, {} validation samples) into {}",
@@ -176,13 +174,13 @@ fn train(job: Job) -> ExitCode {
             }
             Event::Batch {
                 epoch,
-                step,
+                step_in_epoch: in_epoch,
+                steps_per_epoch: per_epoch,
                 loss,
                 samples_per_s,
                 eta_s,
                 ..
             } => {
-                let in_epoch = step - (epoch - 1) * per_epoch;
                 let eta = if eta_s.is_finite() {
                     format!("{}:{:02}", eta_s as u64 / 60, eta_s as u64 % 60)
                 } else {

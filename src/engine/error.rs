@@ -98,3 +98,22 @@ impl<T> TorchContext<T> for Result<T, tch::TchError> {
         self.map_err(|e| EngineError::torch(context, e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuda_out_of_memory_is_reported_as_such() {
+        let e = EngineError::torch(
+            "running node \"conv1\"",
+            tch::TchError::Torch("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.1 GiB total capacity)\nmore".to_owned()),
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains("the GPU ran out of memory; use a smaller batch size"),
+            "{text}"
+        );
+        assert!(text.starts_with("running node \"conv1\""), "{text}");
+    }
+}

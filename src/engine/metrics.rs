@@ -179,7 +179,7 @@ mod tests {
 
     #[test]
     fn dead_fraction_counts_units_zero_for_every_sample() {
-        let y = Tensor::from_slice(&[0.0f32, 1.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0]).view([2, 4]);
+        let y = Tensor::from_slice(&[0.0f32, 1.0, 0.0, 0.0, 0.0, 0.0, 3.0, 0.0]).view([2, 4]);
         assert!((dead_fraction(&y).unwrap() - 0.5).abs() < 1e-6);
     }
 

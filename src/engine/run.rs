@@ -444,6 +444,8 @@ impl<'a> Session<'a> {
                 emit.send(Event::Batch {
                     epoch: self.state.epochs_done + 1,
                     step: self.state.step,
+                    step_in_epoch: self.state.step_in_epoch,
+                    steps_per_epoch: self.steps_per_epoch,
                     loss,
                     lr,
                     samples_per_s: rate.samples_per_s(),

@@ -45,6 +45,10 @@ pub enum Event {
         epoch: u64,
         /// Global steps done.
         step: u64,
+        /// Steps done in this epoch.
+        step_in_epoch: u64,
+        /// Steps an epoch has.
+        steps_per_epoch: u64,
         /// The batch's loss.
         loss: f32,
         /// The learning rate used.
