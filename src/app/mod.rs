@@ -1,10 +1,15 @@
-//! The desktop app (eframe). For now it opens a design and shows, live, what the design core
-//! knows about it: every node's output shape, parameters and MACs, and every problem.
+//! The desktop app (eframe): the node canvas with a palette and an inspector, shapes and problems
+//! updated on every edit, undo/redo, and the file commands.
 
 use crate::design::{self, Analysis, Design};
 use crate::examples::{DEFAULT_DESIGN, EXAMPLES};
 use crate::ui;
+use crate::ui::canvas::{Canvas, CanvasEdit};
+use crate::ui::inspector::{Inspector, InspectorEdit};
+use edit::History;
 use std::path::PathBuf;
+
+pub mod edit;
 
 /// Where the current design came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,13 +18,23 @@ pub enum Source {
     File(PathBuf),
     /// A bundled example, by file name.
     Example(&'static str),
+    /// A new design not saved yet.
+    Untitled,
 }
 
 /// Things the UI asks for while drawing; applied after the frame (egui's deferred-command habit).
 enum AppCommand {
+    New,
     OpenDialog,
     OpenFile(PathBuf),
     OpenExample(&'static str, &'static str),
+    Save,
+    SaveAs,
+    Undo,
+    Redo,
+    Layout,
+    Canvas(CanvasEdit),
+    Inspector(InspectorEdit),
     Quit,
 }
 
@@ -28,7 +43,18 @@ pub struct NetloomApp {
     design: Design,
     analysis: Analysis,
     source: Source,
-    /// The last load error, shown until the next successful load; the open design is kept.
+    /// Bumped on every structural change; the canvas rebuilds when it lags behind.
+    revision: u64,
+    /// True when the design differs from its file.
+    dirty: bool,
+    history: History,
+    canvas: Canvas,
+    inspector: Inspector,
+    palette_query: String,
+    /// The node and time of the last inspector edit: typing "30" or dragging a value is one
+    /// undo step, not one per keystroke or pixel.
+    last_inspector_edit: Option<(crate::design::NodeId, std::time::Instant)>,
+    /// The last load or save error, shown until the next success; the open design is kept.
     error: Option<String>,
 }
 
@@ -41,6 +67,13 @@ impl NetloomApp {
             analysis: design::analyse(&design),
             design,
             source: Source::Example(name),
+            revision: 0,
+            dirty: false,
+            history: History::default(),
+            canvas: Canvas::default(),
+            inspector: Inspector::default(),
+            palette_query: String::new(),
+            last_inspector_edit: None,
             error: None,
         };
         if let Some(path) = path {
@@ -54,7 +87,22 @@ impl NetloomApp {
         &self.design
     }
 
-    /// The window title: the file's name.
+    /// The block the inspector shows.
+    pub fn focused(&self) -> Option<crate::design::NodeId> {
+        self.canvas.selection.first().copied()
+    }
+
+    /// Where a block is on the screen (for tests and scripted clicks).
+    pub fn node_screen_rect(&self, id: crate::design::NodeId) -> Option<egui::Rect> {
+        self.canvas.screen_rect(id)
+    }
+
+    /// True when there are unsaved changes.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// The window title: the file's name, with a • when there are unsaved changes.
     pub fn title(&self) -> String {
         let name = match &self.source {
             Source::File(p) => p.file_name().map_or_else(
@@ -62,8 +110,10 @@ impl NetloomApp {
                 |n| n.to_string_lossy().into_owned(),
             ),
             Source::Example(n) => format!("{n} (example)"),
+            Source::Untitled => "untitled".to_owned(),
         };
-        format!("{name} — netloom")
+        let mark = if self.dirty { "• " } else { "" };
+        format!("{mark}{name} — netloom")
     }
 
     fn set_design(&mut self, design: Design, source: Source) {
@@ -71,6 +121,18 @@ impl NetloomApp {
         self.design = design;
         self.source = source;
         self.error = None;
+        self.dirty = false;
+        self.revision += 1;
+        self.history.clear();
+    }
+
+    /// Replaces the design after an edit (undo has recorded the old one).
+    fn changed(&mut self, structural: bool) {
+        self.analysis = design::analyse(&self.design);
+        self.dirty = true;
+        if structural {
+            self.revision += 1;
+        }
     }
 
     fn open_file(&mut self, path: PathBuf) {
@@ -80,8 +142,32 @@ impl NetloomApp {
         }
     }
 
+    /// Applies a canvas edit as if made on the canvas (with undo). Tests and scripts use it.
+    pub fn edit(&mut self, edit: CanvasEdit) {
+        let before = self.design.clone();
+        if edit::apply(&mut self.design, &edit) {
+            self.history.record(before);
+            self.changed(true);
+        } else {
+            self.changed(false);
+        }
+    }
+
+    /// Saves to `path` atomically and makes it the document's file.
+    pub fn save_to(&mut self, path: PathBuf) {
+        match crate::document::save_design(&self.design, &path) {
+            Ok(()) => {
+                self.source = Source::File(path);
+                self.dirty = false;
+                self.error = None;
+            }
+            Err(e) => self.error = Some(format!("could not save {}: {e}", path.display())),
+        }
+    }
+
     fn apply(&mut self, ctx: &egui::Context, cmd: AppCommand) {
         match cmd {
+            AppCommand::New => self.set_design(Design::default(), Source::Untitled),
             AppCommand::OpenDialog => {
                 let picked = rfd::FileDialog::new()
                     .set_title("Open a netloom design")
@@ -96,6 +182,63 @@ impl NetloomApp {
                 Ok(d) => self.set_design(d, Source::Example(name)),
                 Err(e) => self.error = Some(format!("{e} ({name})")),
             },
+            AppCommand::Save => match &self.source {
+                Source::File(p) => self.save_to(p.clone()),
+                _ => self.apply(ctx, AppCommand::SaveAs),
+            },
+            AppCommand::SaveAs => {
+                let picked = rfd::FileDialog::new()
+                    .set_title("Save the design")
+                    .add_filter("netloom design", &["json"])
+                    .set_file_name("design.json")
+                    .save_file();
+                if let Some(path) = picked {
+                    self.save_to(path);
+                }
+            }
+            AppCommand::Undo => {
+                if let Some(d) = self.history.undo(&self.design) {
+                    self.design = d;
+                    self.changed(true);
+                }
+            }
+            AppCommand::Redo => {
+                if let Some(d) = self.history.redo(&self.design) {
+                    self.design = d;
+                    self.changed(true);
+                }
+            }
+            AppCommand::Layout => {
+                self.history.record(self.design.clone());
+                design::layout::auto_layout(&mut self.design);
+                self.changed(true);
+            }
+            AppCommand::Canvas(e) => {
+                self.last_inspector_edit = None;
+                self.edit(e);
+            }
+            AppCommand::Inspector(e) => {
+                let before = self.design.clone();
+                let id = match &e {
+                    InspectorEdit::Rename(id, _) | InspectorEdit::SetOp(id, _) => *id,
+                };
+                if let Some(n) = self.design.nodes.iter_mut().find(|n| n.id == id) {
+                    match e {
+                        InspectorEdit::Rename(_, name) => n.name = name,
+                        InspectorEdit::SetOp(_, op) => n.op = op,
+                    }
+                    let now = std::time::Instant::now();
+                    let same = self.last_inspector_edit.is_some_and(|(last, at)| {
+                        last == id
+                            && now.duration_since(at) < std::time::Duration::from_millis(1500)
+                    });
+                    if !same {
+                        self.history.record(before);
+                    }
+                    self.last_inspector_edit = Some((id, now));
+                    self.changed(true);
+                }
+            }
             AppCommand::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
         }
         ctx.send_viewport_cmd(egui::ViewportCommand::Title(self.title()));
@@ -104,6 +247,9 @@ impl NetloomApp {
     fn menu_bar(&self, ui: &mut egui::Ui, cmds: &mut Vec<AppCommand>) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
+                if ui.button("New").clicked() {
+                    cmds.push(AppCommand::New);
+                }
                 if ui.button("Open…").clicked() {
                     cmds.push(AppCommand::OpenDialog);
                 }
@@ -114,12 +260,60 @@ impl NetloomApp {
                         }
                     }
                 });
+                if ui.button("Save").clicked() {
+                    cmds.push(AppCommand::Save);
+                }
+                if ui.button("Save As…").clicked() {
+                    cmds.push(AppCommand::SaveAs);
+                }
                 ui.separator();
                 if ui.button("Quit").clicked() {
                     cmds.push(AppCommand::Quit);
                 }
             });
+            ui.menu_button("Edit", |ui| {
+                let (undo, redo) = self.history.can();
+                if ui.add_enabled(undo, egui::Button::new("Undo")).clicked() {
+                    cmds.push(AppCommand::Undo);
+                }
+                if ui.add_enabled(redo, egui::Button::new("Redo")).clicked() {
+                    cmds.push(AppCommand::Redo);
+                }
+                ui.separator();
+                if ui
+                    .button("Auto layout")
+                    .on_hover_text("Arrange the blocks left to right by depth, branches in lanes")
+                    .clicked()
+                {
+                    cmds.push(AppCommand::Layout);
+                }
+            });
         });
+    }
+
+    fn shortcuts(ctx: &egui::Context, cmds: &mut Vec<AppCommand>) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let redo = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+        let table: [(KeyboardShortcut, fn() -> AppCommand); 5] = [
+            (redo, || AppCommand::Redo),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Y), || {
+                AppCommand::Redo
+            }),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Z), || {
+                AppCommand::Undo
+            }),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::S), || {
+                AppCommand::Save
+            }),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::O), || {
+                AppCommand::OpenDialog
+            }),
+        ];
+        for (shortcut, cmd) in table {
+            if ctx.input_mut(|i| i.consume_shortcut(&shortcut)) {
+                cmds.push(cmd());
+            }
+        }
     }
 }
 
@@ -134,17 +328,61 @@ impl eframe::App for NetloomApp {
                 cmds.push(AppCommand::OpenFile(path.to_path_buf()));
             }
         }
+        if !ctx.egui_wants_keyboard_input() {
+            Self::shortcuts(&ctx, &mut cmds);
+        }
         egui::Panel::top("top_bar").show(ui, |ui| self.menu_bar(ui, &mut cmds));
         egui::Panel::bottom("status_bar")
             .show(ui, |ui| ui::summary::status_bar(ui, &self.analysis));
+        egui::Panel::left("palette")
+            .default_size(150.0)
+            .show(ui, |ui| {
+                if let Some(i) = ui::palette::show(ui, &mut self.palette_query) {
+                    // New blocks go to the right of everything there.
+                    let step = design::layout::COLUMN;
+                    let x = self
+                        .design
+                        .nodes
+                        .iter()
+                        .map(|n| n.pos[0])
+                        .fold(-step, f32::max)
+                        + step;
+                    let y = self
+                        .design
+                        .nodes
+                        .iter()
+                        .map(|n| n.pos[1])
+                        .fold(f32::INFINITY, f32::min);
+                    let y = if y.is_finite() { y } else { 0.0 };
+                    cmds.push(AppCommand::Canvas(CanvasEdit::Add {
+                        block: i,
+                        pos: [x, y],
+                    }));
+                }
+            });
+        let selected = self.canvas.selection.first().copied();
+        egui::Panel::right("inspector")
+            .default_size(240.0)
+            .show(ui, |ui| {
+                if let Some(e) = self
+                    .inspector
+                    .show(ui, &self.design, &self.analysis, selected)
+                {
+                    cmds.push(AppCommand::Inspector(e));
+                }
+                ui.separator();
+                ui::summary::problem_list(ui, &self.analysis);
+            });
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(err) = &self.error {
                 ui.colored_label(ui::theme::ERROR, format!("Could not open: {err}"));
-                ui.separator();
             }
-            ui.heading(self.title());
-            ui::summary::node_table(ui, &self.analysis);
-            ui::summary::problem_list(ui, &self.analysis);
+            if self.canvas.shown != Some(self.revision) {
+                self.canvas.rebuild(&self.design, self.revision);
+            }
+            for e in self.canvas.show(ui, &self.design, &self.analysis) {
+                cmds.push(AppCommand::Canvas(e));
+            }
         });
         for cmd in cmds {
             self.apply(&ctx, cmd);
@@ -158,7 +396,7 @@ pub fn run(path: Option<PathBuf>) -> eframe::Result {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(app.title())
-            .with_inner_size([960.0, 640.0])
+            .with_inner_size([1280.0, 800.0])
             .with_drag_and_drop(true),
         ..Default::default()
     };

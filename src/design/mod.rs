@@ -23,3 +23,4 @@ pub use augment::Augment;
 pub use format::{FORMAT_NAME, FORMAT_VERSION, FormatError, from_json, to_json};
 pub use infer::{Incoming, NodeCost, infer};
 pub mod generate;
+pub mod layout;

@@ -1,3 +1,7 @@
-//! Widgets drawn by the app; they read the design and its analysis and never mutate them.
+//! Widgets drawn by the app. They read the design and its analysis and return the edits the
+//! user asked for; the app applies them (with undo).
+pub mod canvas;
+pub mod inspector;
+pub mod palette;
 pub mod summary;
 pub mod theme;

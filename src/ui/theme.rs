@@ -7,3 +7,9 @@ pub const ERROR: Color32 = Color32::from_rgb(0xE0, 0x50, 0x50);
 pub const OK: Color32 = Color32::from_rgb(0x4C, 0xAF, 0x50);
 /// Secondary text such as parameter counts.
 pub const MUTED: Color32 = Color32::from_gray(150);
+/// Tensor shapes written on wires.
+pub const WIRE_LABEL: Color32 = Color32::from_rgb(0x6A, 0xA8, 0xD8);
+/// Pins.
+pub const PIN: Color32 = Color32::from_rgb(0x90, 0xB8, 0xE0);
+/// The outline of the block the inspector shows.
+pub const FOCUS: Color32 = Color32::from_rgb(0xE8, 0xB0, 0x40);

@@ -1,0 +1,489 @@
+//! The node canvas (egui-snarl). The design is the document; the snarl is only a view of it,
+//! rebuilt after every structural edit. snarl's own node ids are reused after a delete, so they
+//! never leave this module: every edit names nodes by the design's stable [`NodeId`].
+
+use super::theme;
+use crate::design::{Analysis, Arity, Design, NodeId, Op};
+use egui::emath::TSTransform;
+use egui::{Pos2, Ui};
+use egui_snarl::ui::{PinInfo, SnarlPin, SnarlStyle, SnarlViewer, SnarlWidget};
+use egui_snarl::{InPin, InPinId, OutPin, OutPinId, Snarl};
+use std::collections::HashMap;
+
+/// An edit the canvas asks for; the app applies it to the design (with undo).
+#[derive(Clone, Debug, PartialEq)]
+pub enum CanvasEdit {
+    /// Wire `from`'s output into `to`'s input `port` (replacing what was there).
+    Connect { from: NodeId, to: NodeId, port: u32 },
+    /// Remove the wire.
+    Disconnect { from: NodeId, to: NodeId, port: u32 },
+    /// Remove nodes and their wires.
+    Remove(Vec<NodeId>),
+    /// Copy nodes (and the wires among them) next to the originals.
+    Duplicate(Vec<NodeId>),
+    /// Add a new node from the palette at a canvas position.
+    Add { block: usize, pos: [f32; 2] },
+    /// Nodes were dragged to new positions.
+    Moved(Vec<(NodeId, [f32; 2])>),
+}
+
+/// The canvas's state between frames.
+pub struct Canvas {
+    snarl: Snarl<NodeId>,
+    ids: HashMap<NodeId, egui_snarl::NodeId>,
+    /// The design revision the snarl shows.
+    pub shown: Option<u64>,
+    /// Node rectangles from the last frame, for wire labels.
+    rects: HashMap<NodeId, egui::Rect>,
+    /// The selected nodes after the last frame.
+    pub selection: Vec<NodeId>,
+    /// Graph → screen, from the last frame.
+    transform: TSTransform,
+    /// The node last clicked: what the inspector shows. (snarl selects only on shift-click
+    /// or with a rectangle; a plain click is what people expect.)
+    pub focus: Option<NodeId>,
+}
+
+impl Default for Canvas {
+    fn default() -> Self {
+        Canvas {
+            snarl: Snarl::new(),
+            ids: HashMap::new(),
+            shown: None,
+            rects: HashMap::new(),
+            selection: Vec::new(),
+            transform: TSTransform::IDENTITY,
+            focus: None,
+        }
+    }
+}
+
+impl Canvas {
+    /// Rebuilds the view from the design.
+    pub fn rebuild(&mut self, design: &Design, revision: u64) {
+        let mut snarl = Snarl::new();
+        self.ids.clear();
+        for n in &design.nodes {
+            let id = snarl.insert_node(Pos2::new(n.pos[0], n.pos[1]), n.id);
+            self.ids.insert(n.id, id);
+        }
+        for e in &design.edges {
+            if let (Some(&a), Some(&b)) = (self.ids.get(&e.from), self.ids.get(&e.to)) {
+                snarl.connect(
+                    OutPinId { node: a, output: 0 },
+                    InPinId {
+                        node: b,
+                        input: e.port as usize,
+                    },
+                );
+            }
+        }
+        self.snarl = snarl;
+        self.shown = Some(revision);
+    }
+
+    /// Draws the canvas; returns the edits asked for.
+    pub fn show(&mut self, ui: &mut Ui, design: &Design, analysis: &Analysis) -> Vec<CanvasEdit> {
+        let mut viewer = Viewer {
+            design,
+            analysis,
+            edits: Vec::new(),
+            rects: HashMap::new(),
+            transform: TSTransform::IDENTITY,
+            focus: self.focus,
+        };
+        // Below half size the labels are unreadable: pan instead.
+        let style = SnarlStyle {
+            collapsible: Some(false),
+            min_scale: Some(0.5),
+            max_scale: Some(2.0),
+            ..SnarlStyle::new()
+        };
+        let id = ui.id().with("canvas");
+        let clip = ui.max_rect();
+        SnarlWidget::new()
+            .id(id)
+            .style(style)
+            .show(&mut self.snarl, &mut viewer, ui);
+        self.rects = std::mem::take(&mut viewer.rects);
+        self.transform = viewer.transform;
+        let mut edits = viewer.edits;
+        self.update_focus(ui, clip, design);
+        let mut selected: Vec<NodeId> = egui_snarl::ui::get_selected_nodes(id, ui.ctx())
+            .into_iter()
+            .filter_map(|i| self.snarl.get_node(i).copied())
+            .collect();
+        if let Some(f) = self.focus
+            && !selected.contains(&f)
+        {
+            selected.insert(0, f);
+        }
+        if selected != self.selection {
+            // The inspector was drawn before the canvas this frame: draw again to show it.
+            ui.ctx().request_repaint();
+            self.selection = selected.clone();
+        }
+        // Keys act on the selection, unless a text field has the keyboard.
+        if !ui.ctx().egui_wants_keyboard_input() {
+            if !selected.is_empty()
+                && ui.input(|i| {
+                    i.key_pressed(egui::Key::Delete) || i.key_pressed(egui::Key::Backspace)
+                })
+            {
+                edits.push(CanvasEdit::Remove(selected.clone()));
+            }
+            if !selected.is_empty()
+                && ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::D))
+            {
+                edits.push(CanvasEdit::Duplicate(selected));
+            }
+        }
+        let moved: Vec<(NodeId, [f32; 2])> = self
+            .snarl
+            .nodes_pos()
+            .filter_map(|(pos, id)| {
+                let node = design.node(*id)?;
+                ((node.pos[0] - pos.x).abs() > 0.5 || (node.pos[1] - pos.y).abs() > 0.5)
+                    .then_some((*id, [pos.x, pos.y]))
+            })
+            .collect();
+        if !moved.is_empty() && !ui.input(|i| i.pointer.any_down()) {
+            edits.push(CanvasEdit::Moved(moved));
+        }
+        self.wire_labels(ui, clip, design, analysis);
+        edits
+    }
+
+    /// Where a node was drawn on the screen in the last frame.
+    pub fn screen_rect(&self, id: NodeId) -> Option<egui::Rect> {
+        self.rects.get(&id).map(|r| self.transform * *r)
+    }
+
+    /// A plain click on a node focuses it; a click on empty canvas clears the focus.
+    fn update_focus(&mut self, ui: &Ui, clip: egui::Rect, design: &Design) {
+        let click = ui.input(|i| {
+            if i.pointer.primary_clicked() {
+                i.pointer.interact_pos()
+            } else {
+                None
+            }
+        });
+        let Some(pos) = click.filter(|p| clip.contains(*p)) else {
+            return;
+        };
+        let hit = self
+            .rects
+            .iter()
+            .find(|(_, r)| (self.transform * **r).contains(pos))
+            .map(|(id, _)| *id);
+        let hit = hit.filter(|id| design.node(*id).is_some());
+        if hit != self.focus {
+            self.focus = hit;
+            ui.ctx().request_repaint();
+        }
+    }
+
+    /// Each wire's tensor shape, painted at its middle.
+    fn wire_labels(&self, ui: &Ui, clip: egui::Rect, design: &Design, analysis: &Analysis) {
+        let painter = ui.painter().with_clip_rect(clip);
+        let scale = self.transform.scaling;
+        for e in &design.edges {
+            let (Some(a), Some(b)) = (self.rects.get(&e.from), self.rects.get(&e.to)) else {
+                continue;
+            };
+            let Some(shape) = analysis.report(e.from).and_then(|r| r.output) else {
+                continue;
+            };
+            // Node rectangles are in graph space; the painter draws on the screen.
+            let mid = self.transform
+                * Pos2::new(
+                    (a.right() + b.left()) / 2.0,
+                    (a.center().y + b.center().y) / 2.0,
+                );
+            painter.text(
+                mid - egui::vec2(0.0, 4.0 * scale),
+                egui::Align2::CENTER_BOTTOM,
+                shape.to_string(),
+                egui::FontId::proportional(11.0 * scale),
+                theme::WIRE_LABEL,
+            );
+        }
+    }
+}
+
+struct Viewer<'a> {
+    design: &'a Design,
+    analysis: &'a Analysis,
+    edits: Vec<CanvasEdit>,
+    rects: HashMap<NodeId, egui::Rect>,
+    transform: TSTransform,
+    focus: Option<NodeId>,
+}
+
+impl Viewer<'_> {
+    fn port_count(&self, id: NodeId) -> usize {
+        let Some(node) = self.design.node(id) else {
+            return 0;
+        };
+        match node.op.arity() {
+            Arity::Zero => 0,
+            Arity::One => 1,
+            // One more than the highest port in use, so there is always a free one.
+            Arity::Many => {
+                self.design
+                    .edges
+                    .iter()
+                    .filter(|e| e.to == id)
+                    .map(|e| e.port as usize + 1)
+                    .max()
+                    .unwrap_or(1)
+                    .max(1)
+                    + 1
+            }
+        }
+    }
+
+    fn has_problem(&self, id: NodeId) -> bool {
+        self.analysis.problems_of(id).next().is_some()
+    }
+}
+
+impl SnarlViewer<NodeId> for Viewer<'_> {
+    fn title(&mut self, node: &NodeId) -> String {
+        self.design
+            .node(*node)
+            .map_or_else(String::new, |n| n.name.clone())
+    }
+
+    fn show_header(
+        &mut self,
+        node: egui_snarl::NodeId,
+        _inputs: &[InPin],
+        _outputs: &[OutPin],
+        ui: &mut Ui,
+        snarl: &mut Snarl<NodeId>,
+    ) {
+        let Some(&id) = snarl.get_node(node) else {
+            return;
+        };
+        let Some(n) = self.design.node(id) else {
+            return;
+        };
+        let color = if self.has_problem(id) {
+            theme::ERROR
+        } else {
+            ui.visuals().strong_text_color()
+        };
+        ui.label(egui::RichText::new(&n.name).color(color).strong());
+        ui.label(egui::RichText::new(n.op.kind_name()).weak());
+    }
+
+    fn inputs(&mut self, node: &NodeId) -> usize {
+        self.port_count(*node)
+    }
+
+    fn outputs(&mut self, node: &NodeId) -> usize {
+        match self.design.node(*node).map(|n| &n.op) {
+            Some(Op::Output(_)) | None => 0,
+            Some(_) => 1,
+        }
+    }
+
+    fn show_input(
+        &mut self,
+        _pin: &InPin,
+        _ui: &mut Ui,
+        _snarl: &mut Snarl<NodeId>,
+    ) -> impl SnarlPin + 'static {
+        // The incoming shape is written on the wire itself (see `Canvas::wire_labels`).
+        PinInfo::circle().with_fill(theme::PIN)
+    }
+
+    fn show_output(
+        &mut self,
+        pin: &OutPin,
+        ui: &mut Ui,
+        snarl: &mut Snarl<NodeId>,
+    ) -> impl SnarlPin + 'static {
+        if let Some(&id) = snarl.get_node(pin.id.node)
+            && let Some(r) = self.analysis.report(id)
+        {
+            let shape = r.output.map_or_else(|| "?".to_owned(), |s| s.to_string());
+            ui.label(shape);
+        }
+        PinInfo::circle().with_fill(theme::PIN)
+    }
+
+    fn has_body(&mut self, node: &NodeId) -> bool {
+        self.analysis.report(*node).is_some_and(|r| r.params > 0)
+    }
+
+    fn show_body(
+        &mut self,
+        node: egui_snarl::NodeId,
+        _inputs: &[InPin],
+        _outputs: &[OutPin],
+        ui: &mut Ui,
+        snarl: &mut Snarl<NodeId>,
+    ) {
+        if let Some(&id) = snarl.get_node(node)
+            && let Some(r) = self.analysis.report(id)
+        {
+            ui.label(
+                egui::RichText::new(format!("{} params", crate::units::thousands(r.params)))
+                    .small(),
+            );
+        }
+    }
+
+    fn current_transform(&mut self, to_global: &mut TSTransform, _snarl: &mut Snarl<NodeId>) {
+        self.transform = *to_global;
+    }
+
+    fn final_node_rect(
+        &mut self,
+        node: egui_snarl::NodeId,
+        rect: egui::Rect,
+        _ui: &mut Ui,
+        snarl: &mut Snarl<NodeId>,
+    ) {
+        if let Some(&id) = snarl.get_node(node) {
+            self.rects.insert(id, rect);
+        }
+    }
+
+    fn node_frame(
+        &mut self,
+        default: egui::Frame,
+        node: egui_snarl::NodeId,
+        _i: &[InPin],
+        _o: &[OutPin],
+        snarl: &Snarl<NodeId>,
+    ) -> egui::Frame {
+        match snarl.get_node(node) {
+            Some(&id) if self.has_problem(id) => {
+                default.stroke(egui::Stroke::new(2.0, theme::ERROR))
+            }
+            Some(&id) if self.focus == Some(id) => {
+                default.stroke(egui::Stroke::new(2.0, theme::FOCUS))
+            }
+            _ => default,
+        }
+    }
+
+    fn has_on_hover_popup(&mut self, node: &NodeId) -> bool {
+        self.has_problem(*node)
+    }
+
+    fn show_on_hover_popup(
+        &mut self,
+        node: egui_snarl::NodeId,
+        _i: &[InPin],
+        _o: &[OutPin],
+        ui: &mut Ui,
+        snarl: &mut Snarl<NodeId>,
+    ) {
+        if let Some(&id) = snarl.get_node(node) {
+            for p in self.analysis.problems_of(id) {
+                ui.colored_label(theme::ERROR, &p.message);
+            }
+        }
+    }
+
+    fn connect(&mut self, from: &OutPin, to: &InPin, snarl: &mut Snarl<NodeId>) {
+        if let (Some(&a), Some(&b)) = (snarl.get_node(from.id.node), snarl.get_node(to.id.node)) {
+            self.edits.push(CanvasEdit::Connect {
+                from: a,
+                to: b,
+                port: to.id.input as u32,
+            });
+        }
+    }
+
+    fn disconnect(&mut self, from: &OutPin, to: &InPin, snarl: &mut Snarl<NodeId>) {
+        if let (Some(&a), Some(&b)) = (snarl.get_node(from.id.node), snarl.get_node(to.id.node)) {
+            self.edits.push(CanvasEdit::Disconnect {
+                from: a,
+                to: b,
+                port: to.id.input as u32,
+            });
+        }
+    }
+
+    fn drop_inputs(&mut self, pin: &InPin, snarl: &mut Snarl<NodeId>) {
+        let Some(&b) = snarl.get_node(pin.id.node) else {
+            return;
+        };
+        for r in &pin.remotes {
+            if let Some(&a) = snarl.get_node(r.node) {
+                self.edits.push(CanvasEdit::Disconnect {
+                    from: a,
+                    to: b,
+                    port: pin.id.input as u32,
+                });
+            }
+        }
+    }
+
+    fn drop_outputs(&mut self, pin: &OutPin, snarl: &mut Snarl<NodeId>) {
+        let Some(&a) = snarl.get_node(pin.id.node) else {
+            return;
+        };
+        for r in &pin.remotes {
+            if let Some(&b) = snarl.get_node(r.node) {
+                self.edits.push(CanvasEdit::Disconnect {
+                    from: a,
+                    to: b,
+                    port: r.input as u32,
+                });
+            }
+        }
+    }
+
+    fn has_graph_menu(&mut self, _pos: Pos2, _snarl: &mut Snarl<NodeId>) -> bool {
+        true
+    }
+
+    fn show_graph_menu(&mut self, pos: Pos2, ui: &mut Ui, _snarl: &mut Snarl<NodeId>) {
+        ui.label("Add a block");
+        let mut group = "";
+        for (i, block) in super::palette::BLOCKS.iter().enumerate() {
+            if block.group != group {
+                group = block.group;
+                ui.separator();
+            }
+            if ui.button(block.label).on_hover_text(block.help).clicked() {
+                self.edits.push(CanvasEdit::Add {
+                    block: i,
+                    pos: [pos.x, pos.y],
+                });
+                ui.close();
+            }
+        }
+    }
+
+    fn has_node_menu(&mut self, _node: &NodeId) -> bool {
+        true
+    }
+
+    fn show_node_menu(
+        &mut self,
+        node: egui_snarl::NodeId,
+        _i: &[InPin],
+        _o: &[OutPin],
+        ui: &mut Ui,
+        snarl: &mut Snarl<NodeId>,
+    ) {
+        let Some(&id) = snarl.get_node(node) else {
+            return;
+        };
+        if ui.button("Duplicate").clicked() {
+            self.edits.push(CanvasEdit::Duplicate(vec![id]));
+            ui.close();
+        }
+        if ui.button("Delete").clicked() {
+            self.edits.push(CanvasEdit::Remove(vec![id]));
+            ui.close();
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The inspector: the selected node's name and every parameter, validated as you type.
+//!
+//! Parameters are edited through the node's JSON form (the same fields as the file format), so
+//! every kind gets an editor and a new field shows up without UI code; each change is checked by
+//! deserialising it back into an [`Op`] and by the design's analysis.
+
+use super::theme;
+use crate::design::{ActivationFn, Analysis, Design, NodeId, Op, is_valid_name};
+use serde_json::{Map, Value};
+
+/// What the inspector changed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InspectorEdit {
+    /// A new, valid, unique name.
+    Rename(NodeId, String),
+    /// New settings.
+    SetOp(NodeId, Op),
+}
+
+/// The inspector's text buffers between frames.
+#[derive(Default)]
+pub struct Inspector {
+    node: Option<NodeId>,
+    name: String,
+}
+
+fn optional_fields(op: &Value) -> Vec<(&'static str, Value)> {
+    match op.get("function").and_then(Value::as_str) {
+        Some("leaky_relu") => vec![("negative_slope", 0.01.into())],
+        Some("elu") => vec![("alpha", 1.0.into())],
+        Some("softmax") => vec![("dim", 1.into())],
+        _ => Vec::new(),
+    }
+}
+
+fn choices(field: &str) -> Option<Vec<String>> {
+    match field {
+        "function" => Some(
+            ActivationFn::ALL
+                .iter()
+                .filter_map(|f| serde_json::to_value(f).ok()?.as_str().map(String::from))
+                .collect(),
+        ),
+        "loss" => Some(vec!["cross_entropy".into(), "mse".into()]),
+        _ => None,
+    }
+}
+
+/// Edits one JSON value in place; true when changed.
+fn value_editor(ui: &mut egui::Ui, field: &str, v: &mut Value) -> bool {
+    match v {
+        Value::Bool(b) => ui.checkbox(b, "").changed(),
+        Value::Number(n) if n.is_u64() => {
+            let mut x = n.as_u64().unwrap_or(0);
+            let changed = ui
+                .add(egui::DragValue::new(&mut x).range(0..=100_000))
+                .changed();
+            if changed {
+                *v = x.into();
+            }
+            changed
+        }
+        Value::Number(n) if n.is_i64() => {
+            let mut x = n.as_i64().unwrap_or(0);
+            let changed = ui.add(egui::DragValue::new(&mut x).range(-4..=4)).changed();
+            if changed {
+                *v = x.into();
+            }
+            changed
+        }
+        Value::Number(n) => {
+            let mut x = n.as_f64().unwrap_or(0.0);
+            let changed = ui
+                .add(egui::DragValue::new(&mut x).speed(0.01).max_decimals(6))
+                .changed();
+            if changed {
+                *v = x.into();
+            }
+            changed
+        }
+        Value::String(s) => match choices(field) {
+            Some(options) => {
+                let mut changed = false;
+                egui::ComboBox::from_id_salt(field)
+                    .selected_text(s.as_str())
+                    .show_ui(ui, |ui| {
+                        for o in options {
+                            changed |= ui.selectable_value(s, o.clone(), o).changed();
+                        }
+                    });
+                changed
+            }
+            None => ui.text_edit_singleline(s).changed(),
+        },
+        Value::Array(items) => {
+            let mut changed = false;
+            for item in items.iter_mut() {
+                changed |= value_editor(ui, field, item);
+            }
+            changed
+        }
+        _ => false,
+    }
+}
+
+impl Inspector {
+    /// Shows the node `selected`; returns an edit when the user changed something valid.
+    pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        design: &Design,
+        analysis: &Analysis,
+        selected: Option<NodeId>,
+    ) -> Option<InspectorEdit> {
+        ui.heading("Inspector");
+        let Some(node) = selected.and_then(|id| design.node(id)) else {
+            ui.label(egui::RichText::new("Select a block to edit it.").color(theme::MUTED));
+            return None;
+        };
+        if self.node != Some(node.id) {
+            self.node = Some(node.id);
+            self.name = node.name.clone();
+        }
+        let mut edit = None;
+        ui.label(egui::RichText::new(node.op.kind_name()).strong());
+        ui.horizontal(|ui| {
+            let label = ui.label("name");
+            let changed = ui
+                .text_edit_singleline(&mut self.name)
+                .labelled_by(label.id)
+                .changed();
+            let free = design
+                .node_by_name(&self.name)
+                .is_none_or(|n| n.id == node.id);
+            if changed && is_valid_name(&self.name) && free {
+                edit = Some(InspectorEdit::Rename(node.id, self.name.clone()));
+            }
+        });
+        if !is_valid_name(&self.name) {
+            ui.colored_label(
+                theme::ERROR,
+                "a name is letters, digits and _, starting with a letter or _",
+            );
+        } else if design
+            .node_by_name(&self.name)
+            .is_some_and(|n| n.id != node.id)
+        {
+            ui.colored_label(
+                theme::ERROR,
+                format!("another block is already called {}", self.name),
+            );
+        }
+        let mut value = serde_json::to_value(&node.op).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut value {
+            let extra = optional_fields(&Value::Object(map.clone()));
+            for (k, default) in extra {
+                map.entry(k).or_insert(default);
+            }
+            let mut changed = false;
+            egui::Grid::new("inspector_fields")
+                .num_columns(2)
+                .show(ui, |ui| {
+                    let keys: Vec<String> = map.keys().filter(|k| *k != "type").cloned().collect();
+                    for k in keys {
+                        ui.label(k.replace('_', " "));
+                        if let Some(v) = map.get_mut(&k) {
+                            changed |= value_editor(ui, &k, v);
+                        }
+                        ui.end_row();
+                    }
+                });
+            if changed {
+                match serde_json::from_value::<Op>(Value::Object(Map::clone(map))) {
+                    Ok(op) => edit = Some(InspectorEdit::SetOp(node.id, op)),
+                    Err(e) => {
+                        ui.colored_label(theme::ERROR, e.to_string());
+                    }
+                }
+            }
+        }
+        if let Some(r) = analysis.report(node.id) {
+            ui.separator();
+            let shape = r
+                .output
+                .map_or_else(|| "unknown".to_owned(), |s| s.to_string());
+            ui.label(format!("output {shape}"));
+            ui.label(format!(
+                "{} params, {} MACs",
+                crate::units::thousands(r.params),
+                crate::units::thousands(r.macs)
+            ));
+        }
+        for p in analysis.problems_of(node.id) {
+            ui.colored_label(theme::ERROR, &p.message);
+        }
+        edit
+    }
+}
