@@ -237,3 +237,49 @@ fn click_at(harness: &mut Harness<'static, NetloomApp>, pos: egui::Pos2) {
     harness.input_mut().events.push(button(false));
     harness.run_steps(3);
 }
+
+#[test]
+fn replacing_unsaved_work_asks_first() {
+    let mut harness = app(None);
+    harness.get_by_label("Dropout").click();
+    harness.run_steps(3);
+    assert!(harness.state().is_dirty());
+    let count = harness.state().design().nodes.len();
+    for answer in ["Cancel", "Don't save"] {
+        harness.get_by_label("File").click_accesskit();
+        harness.run_steps(2);
+        harness.get_by_label("New").click();
+        harness.run_steps(3);
+        harness.get_by_label("Unsaved changes");
+        harness.get_by_label(answer).click();
+        harness.run_steps(3);
+    }
+    assert_eq!(
+        harness.state().design().nodes.len(),
+        0,
+        "after Don't save, New went ahead"
+    );
+    assert!(count > 0);
+}
+
+#[test]
+fn blocks_copy_and_paste_through_the_clipboard_text() {
+    let mut harness = app(None);
+    let text = netloom::app::edit::copy_text(
+        harness.state().design(),
+        &[harness.state().design().node_by_name("conv1").unwrap().id],
+    )
+    .unwrap();
+    harness.input_mut().events.push(egui::Event::Paste(text));
+    harness.run_steps(3);
+    assert!(
+        harness.state().design().node_by_name("conv3").is_some(),
+        "the pasted conv got a fresh name"
+    );
+    harness
+        .input_mut()
+        .events
+        .push(egui::Event::Paste("not blocks".to_owned()));
+    harness.run_steps(3);
+    assert_eq!(harness.state().design().nodes.len(), 15);
+}

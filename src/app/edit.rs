@@ -146,3 +146,107 @@ pub fn duplicate(design: &mut Design, ids: &[NodeId]) {
         .collect();
     design.edges.extend(wires);
 }
+
+/// The clipboard format's first line, so pasting unrelated text is recognised and refused.
+const CLIPBOARD_TAG: &str = "netloom-blocks v1";
+
+/// The selected nodes and the wires among them, as clipboard text (works between windows
+/// and files, since it is plain text on the system clipboard).
+pub fn copy_text(design: &Design, ids: &[NodeId]) -> Option<String> {
+    let nodes: Vec<&crate::design::Node> = design
+        .nodes
+        .iter()
+        .filter(|n| ids.contains(&n.id))
+        .collect();
+    if nodes.is_empty() {
+        return None;
+    }
+    let edges: Vec<&Edge> = design
+        .edges
+        .iter()
+        .filter(|e| ids.contains(&e.from) && ids.contains(&e.to))
+        .collect();
+    let body = serde_json::json!({ "nodes": nodes, "edges": edges });
+    Some(format!("{CLIPBOARD_TAG}\n{body}"))
+}
+
+/// Pastes clipboard text from [`copy_text`]: fresh ids and names, 60 px down-right.
+/// Returns the new ids, or None when the text isn't netloom blocks.
+pub fn paste(design: &mut Design, text: &str) -> Option<Vec<NodeId>> {
+    let body = text.strip_prefix(CLIPBOARD_TAG)?.trim_start();
+    #[derive(serde::Deserialize)]
+    struct Clip {
+        nodes: Vec<crate::design::Node>,
+        edges: Vec<Edge>,
+    }
+    let clip: Clip = serde_json::from_str(body).ok()?;
+    let mut map = std::collections::HashMap::new();
+    for n in clip.nodes {
+        let prefix = n
+            .name
+            .trim_end_matches(|c: char| c.is_ascii_digit())
+            .to_owned();
+        let new = add_node(
+            design,
+            if prefix.is_empty() { "node" } else { &prefix },
+            n.op,
+            [n.pos[0] + 60.0, n.pos[1] + 60.0],
+        );
+        map.insert(n.id, new);
+    }
+    for e in clip.edges {
+        if let (Some(&from), Some(&to)) = (map.get(&e.from), map.get(&e.to)) {
+            design.edges.push(Edge {
+                from,
+                to,
+                port: e.port,
+            });
+        }
+    }
+    design.canonicalize();
+    let mut ids: Vec<NodeId> = map.into_values().collect();
+    ids.sort();
+    Some(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn lenet() -> Design {
+        crate::design::from_json(crate::examples::DEFAULT_DESIGN.1).unwrap()
+    }
+
+    #[test]
+    fn copy_and_paste_keep_inner_wires_with_fresh_names() {
+        let mut d = lenet();
+        let conv1 = d.node_by_name("conv1").unwrap().id;
+        let relu1 = d.node_by_name("relu1").unwrap().id;
+        let text = copy_text(&d, &[conv1, relu1]).unwrap();
+        let before = d.nodes.len();
+        let new = paste(&mut d, &text).unwrap();
+        assert_eq!(new.len(), 2);
+        assert_eq!(d.nodes.len(), before + 2);
+        assert_eq!(d.node(new[0]).unwrap().name, "conv3");
+        assert_eq!(d.node(new[1]).unwrap().name, "relu5");
+        assert!(
+            d.edges.iter().any(|e| e.from == new[0] && e.to == new[1]),
+            "the wire between them came along"
+        );
+        assert!(paste(&mut d, "hello").is_none());
+    }
+
+    #[test]
+    fn undo_and_redo_walk_the_history() {
+        let mut h = History::default();
+        let a = lenet();
+        let mut b = a.clone();
+        b.nodes.pop();
+        h.record(a.clone());
+        let back = h.undo(&b).unwrap();
+        assert_eq!(back, a);
+        assert_eq!(h.redo(&back).unwrap(), b);
+        assert_eq!(h.can(), (true, false));
+    }
+}

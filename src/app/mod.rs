@@ -10,6 +10,7 @@ use edit::History;
 use std::path::PathBuf;
 
 pub mod edit;
+pub mod files;
 
 /// Where the current design came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,6 +30,10 @@ enum AppCommand {
     OpenFile(PathBuf),
     OpenExample(&'static str, &'static str),
     Save,
+    RestoreAutosave,
+    DiscardAutosave,
+    Copy,
+    Paste(String),
     SaveAs,
     Undo,
     Redo,
@@ -56,6 +61,17 @@ pub struct NetloomApp {
     last_inspector_edit: Option<(crate::design::NodeId, std::time::Instant)>,
     /// The last load or save error, shown until the next success; the open design is kept.
     error: Option<String>,
+    /// A command waiting for the answer to "save your changes?".
+    pending: Option<AppCommand>,
+    /// The command to run once the save the user chose has succeeded.
+    after_save: Option<AppCommand>,
+    /// Set once the user agreed to close with unsaved changes.
+    allow_close: bool,
+    /// Recently opened or saved files, newest first (persisted).
+    recent: Vec<PathBuf>,
+    autosave: files::Autosave,
+    /// Work recovered from a session that ended without saving, offered back.
+    recovered: Option<Design>,
 }
 
 impl NetloomApp {
@@ -75,11 +91,34 @@ impl NetloomApp {
             palette_query: String::new(),
             last_inspector_edit: None,
             error: None,
+            pending: None,
+            after_save: None,
+            allow_close: false,
+            recent: Vec::new(),
+            autosave: files::Autosave::off(),
+            recovered: None,
         };
         if let Some(path) = path {
             app.open_file(path);
         }
         app
+    }
+
+    /// Restores what the last session saved (recent files) and turns on autosave in `data_dir`,
+    /// offering back work a crashed session left there.
+    pub fn with_storage(
+        mut self,
+        storage: Option<&dyn eframe::Storage>,
+        data_dir: Option<PathBuf>,
+    ) -> Self {
+        if let Some(recent) =
+            storage.and_then(|s| eframe::get_value::<Vec<PathBuf>>(s, "recent_files"))
+        {
+            self.recent = recent;
+        }
+        self.autosave = files::Autosave::new(data_dir);
+        self.recovered = self.autosave.recovered();
+        self
     }
 
     /// The design on screen.
@@ -137,7 +176,10 @@ impl NetloomApp {
 
     fn open_file(&mut self, path: PathBuf) {
         match crate::document::load_design(&path) {
-            Ok(d) => self.set_design(d, Source::File(path)),
+            Ok(d) => {
+                files::remember(&mut self.recent, &path);
+                self.set_design(d, Source::File(path));
+            }
             Err(msg) => self.error = Some(msg),
         }
     }
@@ -157,15 +199,30 @@ impl NetloomApp {
     pub fn save_to(&mut self, path: PathBuf) {
         match crate::document::save_design(&self.design, &path) {
             Ok(()) => {
+                files::remember(&mut self.recent, &path);
                 self.source = Source::File(path);
                 self.dirty = false;
                 self.error = None;
+                self.autosave.clear();
             }
             Err(e) => self.error = Some(format!("could not save {}: {e}", path.display())),
         }
     }
 
     fn apply(&mut self, ctx: &egui::Context, cmd: AppCommand) {
+        let replaces_document = matches!(
+            cmd,
+            AppCommand::New
+                | AppCommand::OpenDialog
+                | AppCommand::OpenFile(_)
+                | AppCommand::OpenExample(..)
+                | AppCommand::RestoreAutosave
+                | AppCommand::Quit
+        );
+        if replaces_document && self.dirty && !self.allow_close {
+            self.pending = Some(cmd);
+            return;
+        }
         match cmd {
             AppCommand::New => self.set_design(Design::default(), Source::Untitled),
             AppCommand::OpenDialog => {
@@ -239,7 +296,32 @@ impl NetloomApp {
                     self.changed(true);
                 }
             }
-            AppCommand::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            AppCommand::Quit => {
+                self.allow_close = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            AppCommand::RestoreAutosave => {
+                if let Some(d) = self.recovered.take() {
+                    self.set_design(d, Source::Untitled);
+                    self.dirty = true;
+                }
+            }
+            AppCommand::DiscardAutosave => {
+                self.recovered = None;
+                self.autosave.clear();
+            }
+            AppCommand::Copy => {
+                if let Some(text) = edit::copy_text(&self.design, &self.canvas.selection) {
+                    ctx.copy_text(text);
+                }
+            }
+            AppCommand::Paste(text) => {
+                let before = self.design.clone();
+                if edit::paste(&mut self.design, &text).is_some() {
+                    self.history.record(before);
+                    self.changed(true);
+                }
+            }
         }
         ctx.send_viewport_cmd(egui::ViewportCommand::Title(self.title()));
     }
@@ -260,6 +342,17 @@ impl NetloomApp {
                         }
                     }
                 });
+                ui.menu_button("Recent", |ui| {
+                    if self.recent.is_empty() {
+                        ui.label("no recent files");
+                    }
+                    for p in &self.recent {
+                        if ui.button(p.display().to_string()).clicked() {
+                            cmds.push(AppCommand::OpenFile(p.clone()));
+                        }
+                    }
+                });
+                ui.separator();
                 if ui.button("Save").clicked() {
                     cmds.push(AppCommand::Save);
                 }
@@ -289,6 +382,63 @@ impl NetloomApp {
                 }
             });
         });
+    }
+
+    /// The "save changes?" question and the offer of recovered work.
+    fn dialogs(&mut self, ctx: &egui::Context, cmds: &mut Vec<AppCommand>) {
+        if self.pending.is_some() {
+            let name = self
+                .title()
+                .trim_start_matches("• ")
+                .trim_end_matches(" — netloom")
+                .to_owned();
+            let mut answer = None;
+            egui::Modal::new(egui::Id::new("unsaved")).show(ctx, |ui| {
+                ui.heading("Unsaved changes");
+                ui.label(format!("Save the changes to {name} first?"));
+                ui.horizontal(|ui| {
+                    if ui.button("Save").clicked() {
+                        answer = Some(0);
+                    }
+                    if ui.button("Don't save").clicked() {
+                        answer = Some(1);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        answer = Some(2);
+                    }
+                });
+            });
+            match answer {
+                Some(0) => {
+                    cmds.push(AppCommand::Save);
+                    self.after_save = self.pending.take();
+                }
+                Some(1) => {
+                    self.dirty = false;
+                    self.autosave.clear();
+                    if let Some(cmd) = self.pending.take() {
+                        cmds.push(cmd);
+                    }
+                }
+                Some(_) => self.pending = None,
+                None => {}
+            }
+        }
+        if let Some(d) = &self.recovered {
+            let blocks = d.nodes.len();
+            egui::Modal::new(egui::Id::new("recovered")).show(ctx, |ui| {
+                ui.heading("Recovered work");
+                ui.label(format!("netloom didn't close cleanly last time. Unsaved work with {blocks} blocks was kept. Restore it?"));
+                ui.horizontal(|ui| {
+                    if ui.button("Restore").clicked() {
+                        cmds.push(AppCommand::RestoreAutosave);
+                    }
+                    if ui.button("Discard").clicked() {
+                        cmds.push(AppCommand::DiscardAutosave);
+                    }
+                });
+            });
+        }
     }
 
     fn shortcuts(ctx: &egui::Context, cmds: &mut Vec<AppCommand>) {
@@ -328,9 +478,25 @@ impl eframe::App for NetloomApp {
                 cmds.push(AppCommand::OpenFile(path.to_path_buf()));
             }
         }
+        if ctx.input(|i| i.viewport().close_requested()) && self.dirty && !self.allow_close {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.pending = Some(AppCommand::Quit);
+        }
         if !ctx.egui_wants_keyboard_input() {
             Self::shortcuts(&ctx, &mut cmds);
+            // Copy and paste blocks (the clipboard holds text, so this works between files).
+            ctx.input(|i| {
+                for e in &i.events {
+                    match e {
+                        egui::Event::Copy => cmds.push(AppCommand::Copy),
+                        egui::Event::Paste(text) => cmds.push(AppCommand::Paste(text.clone())),
+                        _ => {}
+                    }
+                }
+            });
         }
+        self.autosave.tick(&self.design, self.dirty);
+        self.dialogs(&ctx, &mut cmds);
         egui::Panel::top("top_bar").show(ui, |ui| self.menu_bar(ui, &mut cmds));
         egui::Panel::bottom("status_bar")
             .show(ui, |ui| ui::summary::status_bar(ui, &self.analysis));
@@ -338,22 +504,8 @@ impl eframe::App for NetloomApp {
             .default_size(150.0)
             .show(ui, |ui| {
                 if let Some(i) = ui::palette::show(ui, &mut self.palette_query) {
-                    // New blocks go to the right of everything there.
-                    let step = design::layout::COLUMN;
-                    let x = self
-                        .design
-                        .nodes
-                        .iter()
-                        .map(|n| n.pos[0])
-                        .fold(-step, f32::max)
-                        + step;
-                    let y = self
-                        .design
-                        .nodes
-                        .iter()
-                        .map(|n| n.pos[1])
-                        .fold(f32::INFINITY, f32::min);
-                    let y = if y.is_finite() { y } else { 0.0 };
+                    // New blocks appear in view, clear of the blocks already there.
+                    let [x, y] = self.canvas.free_spot(&self.design);
                     cmds.push(AppCommand::Canvas(CanvasEdit::Add {
                         block: i,
                         pos: [x, y],
@@ -387,6 +539,21 @@ impl eframe::App for NetloomApp {
         for cmd in cmds {
             self.apply(&ctx, cmd);
         }
+        // "Save" answered the question: go on with what was asked once it really saved.
+        if !self.dirty
+            && let Some(cmd) = self.after_save.take()
+        {
+            self.apply(&ctx, cmd);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, "recent_files", &self.recent);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // A clean exit: nothing left to recover (unsaved work was deliberately discarded).
+        self.autosave.clear();
     }
 }
 
@@ -400,5 +567,10 @@ pub fn run(path: Option<PathBuf>) -> eframe::Result {
             .with_drag_and_drop(true),
         ..Default::default()
     };
-    eframe::run_native("netloom", options, Box::new(|_cc| Ok(Box::new(app))))
+    let data_dir = eframe::storage_dir("netloom");
+    eframe::run_native(
+        "netloom",
+        options,
+        Box::new(|cc| Ok(Box::new(app.with_storage(cc.storage, data_dir)))),
+    )
 }

@@ -39,6 +39,8 @@ pub struct Canvas {
     pub selection: Vec<NodeId>,
     /// Graph → screen, from the last frame.
     transform: TSTransform,
+    /// The canvas's screen rectangle in the last frame.
+    view: egui::Rect,
     /// The node last clicked: what the inspector shows. (snarl selects only on shift-click
     /// or with a rectangle; a plain click is what people expect.)
     pub focus: Option<NodeId>,
@@ -53,6 +55,7 @@ impl Default for Canvas {
             rects: HashMap::new(),
             selection: Vec::new(),
             transform: TSTransform::IDENTITY,
+            view: egui::Rect::ZERO,
             focus: None,
         }
     }
@@ -101,6 +104,7 @@ impl Canvas {
         };
         let id = ui.id().with("canvas");
         let clip = ui.max_rect();
+        self.view = clip;
         SnarlWidget::new()
             .id(id)
             .style(style)
@@ -152,6 +156,23 @@ impl Canvas {
         }
         self.wire_labels(ui, clip, design, analysis);
         edits
+    }
+
+    /// A free spot for a new block near the middle of what is on screen (graph coordinates).
+    pub fn free_spot(&self, design: &Design) -> [f32; 2] {
+        let c = self.transform.inverse() * self.view.center();
+        let mut p = [c.x - 80.0, c.y - 30.0];
+        for _ in 0..50 {
+            let taken = design
+                .nodes
+                .iter()
+                .any(|n| (n.pos[0] - p[0]).abs() < 150.0 && (n.pos[1] - p[1]).abs() < 70.0);
+            if !taken {
+                break;
+            }
+            p[1] += 80.0;
+        }
+        p
     }
 
     /// Where a node was drawn on the screen in the last frame.
