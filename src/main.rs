@@ -7,7 +7,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(command) => run(command),
-        None => match netloom::app::run(cli.open) {
+        None => match netloom::app::run(cli.open, cli.frame_stats) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("netloom: could not open the window: {e}");

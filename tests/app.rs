@@ -283,3 +283,51 @@ fn blocks_copy_and_paste_through_the_clipboard_text() {
     harness.run_steps(3);
     assert_eq!(harness.state().design().nodes.len(), 15);
 }
+
+#[test]
+fn a_short_training_run_from_the_train_view_updates_the_loss_plot() {
+    let mut harness = app(None);
+    harness.get_by_label("File").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Examples").hover();
+    harness.run_steps(2);
+    harness.get_by_label("two_layer_mlp.json").click();
+    harness.run_steps(3);
+    harness.get_by_label("Train").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().view(), netloom::app::View::Train);
+    // The Train button (the second "Train": the first is the view switch).
+    let button = harness.get_all_by_label("Train").nth(1).unwrap();
+    button.click();
+    // The UI never waits for the trainer: step frames until the loss arrives.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while harness
+        .state()
+        .runs()
+        .first()
+        .is_none_or(|r| r.epochs.len() < 2)
+    {
+        assert!(std::time::Instant::now() < deadline, "no epochs arrived");
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let run = &harness.state().runs()[0];
+    assert!(run.losses.len() >= 19, "a loss point per step");
+    assert!(run.epochs[1].val_acc > 0.4);
+    assert_eq!(
+        run.classes.len(),
+        3,
+        "a 2-feature design trains on the spiral by default"
+    );
+    harness.get_by_label("loss per step");
+    harness.get_by_label("Stop").click();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while harness.state().runs()[0].status != netloom::app::training::RunStatus::Finished {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Stop was not honoured"
+        );
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 pub mod edit;
 pub mod files;
+pub mod training;
 
 /// Where the current design came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,6 +35,8 @@ enum AppCommand {
     DiscardAutosave,
     Copy,
     Paste(String),
+    Train(ui::train_panel::TrainAction),
+    Show(View),
     SaveAs,
     Undo,
     Redo,
@@ -43,8 +46,51 @@ enum AppCommand {
     Quit,
 }
 
+/// Frame times (CPU seconds in `ui`), split by whether a run was training.
+#[derive(Default)]
+pub struct FrameStats {
+    idle: Vec<f32>,
+    training: Vec<f32>,
+}
+
+impl FrameStats {
+    fn summary(name: &str, v: &mut [f32]) -> String {
+        if v.is_empty() {
+            return format!("{name}: no frames");
+        }
+        v.sort_by(f32::total_cmp);
+        let at = |q: f32| v[((v.len() - 1) as f32 * q).round() as usize] * 1000.0;
+        format!(
+            "{name}: {} frames, median {:.2} ms, p99 {:.2} ms",
+            v.len(),
+            at(0.5),
+            at(0.99)
+        )
+    }
+
+    /// One line per state, for stderr.
+    pub fn report(&mut self) -> String {
+        format!(
+            "{}\n{}",
+            Self::summary("idle", &mut self.idle),
+            Self::summary("training", &mut self.training)
+        )
+    }
+}
+
+/// Which screen is showing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// The node editor.
+    Design,
+    /// Training settings, controls and live plots.
+    Train,
+}
+
 /// The netloom window.
 pub struct NetloomApp {
+    view: View,
+    training: training::Training,
     design: Design,
     analysis: Analysis,
     source: Source,
@@ -72,6 +118,8 @@ pub struct NetloomApp {
     autosave: files::Autosave,
     /// Work recovered from a session that ended without saving, offered back.
     recovered: Option<Design>,
+    /// Frame-time measurement, when asked for with --frame-stats.
+    pub frame_stats: Option<FrameStats>,
 }
 
 impl NetloomApp {
@@ -80,6 +128,8 @@ impl NetloomApp {
         let (name, text) = DEFAULT_DESIGN;
         let design = design::from_json(text).unwrap_or_default();
         let mut app = Self {
+            view: View::Design,
+            training: training::Training::default(),
             analysis: design::analyse(&design),
             design,
             source: Source::Example(name),
@@ -97,7 +147,9 @@ impl NetloomApp {
             recent: Vec::new(),
             autosave: files::Autosave::off(),
             recovered: None,
+            frame_stats: None,
         };
+        app.training.data = training::DataChoice::default_for(training::input_shape(&app.design));
         if let Some(path) = path {
             app.open_file(path);
         }
@@ -155,7 +207,18 @@ impl NetloomApp {
         format!("{mark}{name} — netloom")
     }
 
+    /// The screen showing.
+    pub fn view(&self) -> View {
+        self.view
+    }
+
+    /// Every run of this session.
+    pub fn runs(&self) -> &[training::RunHistory] {
+        &self.training.runs
+    }
+
     fn set_design(&mut self, design: Design, source: Source) {
+        self.training.data = training::DataChoice::default_for(training::input_shape(&design));
         self.analysis = design::analyse(&design);
         self.design = design;
         self.source = source;
@@ -310,6 +373,8 @@ impl NetloomApp {
                 self.recovered = None;
                 self.autosave.clear();
             }
+            AppCommand::Train(action) => self.train_action(ctx, action),
+            AppCommand::Show(view) => self.view = view,
             AppCommand::Copy => {
                 if let Some(text) = edit::copy_text(&self.design, &self.canvas.selection) {
                     ctx.copy_text(text);
@@ -381,7 +446,61 @@ impl NetloomApp {
                     cmds.push(AppCommand::Layout);
                 }
             });
+            ui.separator();
+            for (view, label) in [(View::Design, "Design"), (View::Train, "Train")] {
+                if ui.selectable_label(self.view == view, label).clicked() {
+                    cmds.push(AppCommand::Show(view));
+                }
+            }
         });
+    }
+
+    fn train_action(&mut self, ctx: &egui::Context, action: ui::train_panel::TrainAction) {
+        use crate::engine::Command;
+        use ui::train_panel::TrainAction;
+        match action {
+            TrainAction::Start => self.training.start(&self.design, ctx),
+            TrainAction::Pause => self.training.control(Command::Pause),
+            TrainAction::Resume => self.training.control(Command::Resume),
+            TrainAction::Stop => self.training.control(Command::Stop),
+            TrainAction::Data(d) => self.training.data = d,
+            TrainAction::PickFolder => {
+                if let Some(dir) = rfd::FileDialog::new()
+                    .set_title("A folder with one subfolder of images per class")
+                    .pick_folder()
+                {
+                    self.training.data = training::DataChoice::Folder(dir);
+                }
+            }
+            TrainAction::Device(d) => self.training.device = d,
+            TrainAction::Settings(settings) => {
+                let before = self.design.clone();
+                self.design.training = settings;
+                // Dragging a value is one undo step, as in the inspector.
+                let key = crate::design::NodeId(u64::MAX);
+                let now = std::time::Instant::now();
+                let same = self.last_inspector_edit.is_some_and(|(last, at)| {
+                    last == key && now.duration_since(at) < std::time::Duration::from_millis(1500)
+                });
+                if !same {
+                    self.history.record(before);
+                }
+                self.last_inspector_edit = Some((key, now));
+                self.changed(false);
+            }
+        }
+    }
+
+    /// Why training can't start, if it can't.
+    fn train_blocked(&self) -> Option<String> {
+        if let Some(p) = self.analysis.problems.first() {
+            return Some(format!(
+                "the design has {} problem(s), e.g. {}",
+                self.analysis.problems.len(),
+                p.message
+            ));
+        }
+        self.design.training.problems().into_iter().next()
     }
 
     /// The "save changes?" question and the offer of recovered work.
@@ -468,8 +587,19 @@ impl NetloomApp {
 }
 
 impl eframe::App for NetloomApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        if let Some(stats) = &mut self.frame_stats {
+            // cpu_usage is the previous frame's time in `ui`; redraw continuously to measure.
+            if let Some(t) = frame.info().cpu_usage {
+                if self.training.busy() {
+                    stats.training.push(t)
+                } else {
+                    stats.idle.push(t)
+                }
+            }
+            ctx.request_repaint();
+        }
         let mut cmds = Vec::new();
         // A .json dropped onto the window opens.
         for file in ctx.input(|i| i.raw.dropped_files.clone()) {
@@ -497,9 +627,30 @@ impl eframe::App for NetloomApp {
         }
         self.autosave.tick(&self.design, self.dirty);
         self.dialogs(&ctx, &mut cmds);
+        self.training.drain(std::time::Duration::from_millis(8));
         egui::Panel::top("top_bar").show(ui, |ui| self.menu_bar(ui, &mut cmds));
         egui::Panel::bottom("status_bar")
             .show(ui, |ui| ui::summary::status_bar(ui, &self.analysis));
+        if self.view == View::Train {
+            let blocked = self.train_blocked();
+            egui::Panel::left("train_controls")
+                .default_size(280.0)
+                .show(ui, |ui| {
+                    for a in ui::train_panel::controls(
+                        ui,
+                        &self.training,
+                        &self.design.training,
+                        blocked,
+                    ) {
+                        cmds.push(AppCommand::Train(a));
+                    }
+                });
+            egui::CentralPanel::default().show(ui, |ui| ui::train_panel::plots(ui, &self.training));
+            for cmd in cmds {
+                self.apply(&ctx, cmd);
+            }
+            return;
+        }
         egui::Panel::left("palette")
             .default_size(150.0)
             .show(ui, |ui| {
@@ -552,14 +703,20 @@ impl eframe::App for NetloomApp {
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if let Some(stats) = &mut self.frame_stats {
+            eprintln!("netloom frame times (CPU per frame)\n{}", stats.report());
+        }
         // A clean exit: nothing left to recover (unsaved work was deliberately discarded).
         self.autosave.clear();
     }
 }
 
-/// Opens the app window and runs it until closed.
-pub fn run(path: Option<PathBuf>) -> eframe::Result {
-    let app = NetloomApp::new(path);
+/// Opens the app window and runs it until closed; `frame_stats` measures frame times.
+pub fn run(path: Option<PathBuf>, frame_stats: bool) -> eframe::Result {
+    let mut app = NetloomApp::new(path);
+    if frame_stats {
+        app.frame_stats = Some(FrameStats::default());
+    }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(app.title())

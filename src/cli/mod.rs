@@ -20,6 +20,10 @@ pub struct Cli {
     /// A design to open in the app (default: the LeNet-5 example).
     #[arg(value_name = "DESIGN.json")]
     pub open: Option<PathBuf>,
+    /// Measure the app's own frame times (CPU time per frame, redrawing continuously) and print
+    /// the median and 99th percentile, idle and while training, when the window closes.
+    #[arg(long)]
+    pub frame_stats: bool,
 }
 
 /// The headless subcommands.

@@ -5,3 +5,4 @@ pub mod inspector;
 pub mod palette;
 pub mod summary;
 pub mod theme;
+pub mod train_panel;

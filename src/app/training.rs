@@ -1,0 +1,290 @@
+//! The app's side of training: the data choice, the trainer thread, and the history of every
+//! run while the app is open (so runs can be overlaid). Each frame drains the trainer's events
+//! within a small time budget; plots only read the history.
+
+use crate::data::{DataSpec, Dataset, FolderOptions, Toy, ToyOptions};
+use crate::design::{Design, Shape};
+use crate::engine::{
+    Command, DeviceChoice, EpochMetrics, Event, Job, NodeStats, RunOptions, Trainer,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::time::{Duration, Instant};
+
+/// Where training data comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataChoice {
+    /// The built-in Fashion-MNIST subset.
+    Builtin,
+    /// A generated 2-d set.
+    Toy(Toy),
+    /// A folder of images, one subfolder per class.
+    Folder(PathBuf),
+}
+
+impl DataChoice {
+    /// The default for a design: images → built-in, 2 features → the spiral.
+    pub fn default_for(input: Option<Shape>) -> DataChoice {
+        match input.and_then(|s| s.as_vector()) {
+            Some(_) => DataChoice::Toy(Toy::Spiral),
+            None => DataChoice::Builtin,
+        }
+    }
+
+    /// A short label.
+    pub fn label(&self) -> String {
+        match self {
+            DataChoice::Builtin => "Fashion-MNIST (built-in)".to_owned(),
+            DataChoice::Toy(t) => format!("toy: {}", t.name()),
+            DataChoice::Folder(p) => format!("folder: {}", p.display()),
+        }
+    }
+
+    fn spec(&self) -> DataSpec {
+        match self {
+            DataChoice::Builtin => DataSpec::BuiltinFashionMnist,
+            DataChoice::Toy(t) => DataSpec::Toy(*t, ToyOptions::default()),
+            DataChoice::Folder(p) => DataSpec::Folder(p.clone()),
+        }
+    }
+}
+
+/// Where a run is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunStatus {
+    /// Loading data or compiling.
+    Starting,
+    /// Training.
+    Running,
+    /// Ended normally or by Stop.
+    Finished,
+    /// Failed, with the reason.
+    Failed(String),
+}
+
+/// Everything one run reported, kept while the app is open.
+pub struct RunHistory {
+    /// E.g. "#2 lenet5 · adam 0.002".
+    pub name: String,
+    /// (step, loss) per batch.
+    pub losses: Vec<[f64; 2]>,
+    /// Per-epoch metrics.
+    pub epochs: Vec<EpochMetrics>,
+    /// The latest histograms, gradient norms, dead ReLUs.
+    pub stats: Vec<NodeStats>,
+    /// The latest augmented inputs.
+    pub samples: Vec<crate::data::augment::Rgba>,
+    /// Class names of the data.
+    pub classes: Vec<String>,
+    /// Progress: (epoch, step in epoch, steps per epoch, samples/s, ETA s).
+    pub progress: Option<(u64, u64, u64, f64, f64)>,
+    /// Epochs in the run.
+    pub total_epochs: u64,
+    /// The device it runs on.
+    pub device: String,
+    /// Where it is.
+    pub status: RunStatus,
+}
+
+/// Data on its way from the loader thread, with the job it is for.
+type Loading = (Receiver<Result<Dataset, String>>, Design, RunOptions);
+
+/// The training side of the app.
+pub struct Training {
+    /// The data to train on.
+    pub data: DataChoice,
+    /// The device to train on.
+    pub device: DeviceChoice,
+    /// All runs of this session, oldest first.
+    pub runs: Vec<RunHistory>,
+    trainer: Option<Trainer>,
+    loading: Option<Loading>,
+    paused: bool,
+    repaint: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl Default for Training {
+    fn default() -> Self {
+        Training {
+            data: DataChoice::Builtin,
+            device: DeviceChoice::Auto,
+            runs: Vec::new(),
+            trainer: None,
+            loading: None,
+            paused: false,
+            repaint: None,
+        }
+    }
+}
+
+impl Training {
+    /// True while a run is loading or training.
+    pub fn busy(&self) -> bool {
+        self.runs
+            .last()
+            .is_some_and(|r| matches!(r.status, RunStatus::Starting | RunStatus::Running))
+    }
+
+    /// True while paused.
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Starts a run of a copy of `design`: the data loads on its own thread, then the trainer
+    /// takes the job. The UI never waits for either.
+    pub fn start(&mut self, design: &Design, ctx: &egui::Context) {
+        if self.busy() {
+            return;
+        }
+        let repaint_ctx = ctx.clone();
+        let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || repaint_ctx.request_repaint());
+        self.repaint = Some(Arc::clone(&repaint));
+        let t = &design.training;
+        let name = format!(
+            "#{} {:?} lr {}",
+            self.runs.len() + 1,
+            t.optimizer,
+            t.learning_rate
+        )
+        .to_lowercase();
+        self.runs.push(RunHistory {
+            name,
+            losses: Vec::new(),
+            epochs: Vec::new(),
+            stats: Vec::new(),
+            samples: Vec::new(),
+            classes: Vec::new(),
+            progress: None,
+            total_epochs: t.epochs,
+            device: String::new(),
+            status: RunStatus::Starting,
+        });
+        let (tx, rx) = sync_channel(1);
+        let spec = self.data.spec();
+        let input = input_shape(design);
+        let spawned = std::thread::Builder::new()
+            .name("data-loader".to_owned())
+            .spawn(move || {
+                let folder = input.map_or_else(FolderOptions::default, |s| {
+                    FolderOptions::for_input(&s, crate::data::Fit::Resize)
+                });
+                let _ = tx.send(spec.load(&folder).map_err(|e| e.to_string()));
+                repaint();
+            });
+        if let Err(e) = spawned {
+            self.fail(format!("could not start loading the data: {e}"));
+            return;
+        }
+        let options = RunOptions {
+            device: self.device,
+            leave_core_for_ui: true,
+            stats_every: 20,
+            ..RunOptions::default()
+        };
+        self.loading = Some((rx, design.clone(), options));
+    }
+
+    fn fail(&mut self, message: String) {
+        if let Some(r) = self.runs.last_mut() {
+            r.status = RunStatus::Failed(message);
+        }
+    }
+
+    /// Pause, resume or stop the run in progress.
+    pub fn control(&mut self, command: Command) {
+        match command {
+            Command::Pause => self.paused = true,
+            Command::Resume | Command::Stop => self.paused = false,
+            Command::Start(_) => {}
+        }
+        if let Some(t) = &self.trainer {
+            t.send(command);
+        }
+    }
+
+    /// Takes in what happened since the last frame, spending at most `budget`.
+    pub fn drain(&mut self, budget: Duration) {
+        if let Some((rx, ..)) = &self.loading
+            && let Ok(result) = rx.try_recv()
+            && let Some((_, design, options)) = self.loading.take()
+        {
+            match result {
+                Ok(data) => {
+                    if let Some(r) = self.runs.last_mut() {
+                        r.classes = data.classes.clone();
+                    }
+                    let job = Job {
+                        design,
+                        data: Arc::new(data),
+                        options,
+                    };
+                    if self.trainer.is_none() {
+                        match Trainer::spawn(self.repaint.clone()) {
+                            Ok(t) => self.trainer = Some(t),
+                            Err(e) => {
+                                return self.fail(format!("could not start the trainer: {e}"));
+                            }
+                        }
+                    }
+                    if let Some(t) = &self.trainer {
+                        t.send(Command::Start(Box::new(job)));
+                    }
+                }
+                Err(e) => return self.fail(e),
+            }
+        }
+        let Some(trainer) = &self.trainer else { return };
+        let started = Instant::now();
+        while started.elapsed() < budget {
+            let Some(event) = trainer.try_recv() else {
+                break;
+            };
+            let Some(run) = self.runs.last_mut() else {
+                break;
+            };
+            match event {
+                Event::Compiled { device, .. } => {
+                    run.device = device;
+                    run.status = RunStatus::Running;
+                }
+                Event::Batch {
+                    epoch,
+                    step,
+                    step_in_epoch,
+                    steps_per_epoch,
+                    loss,
+                    samples_per_s,
+                    eta_s,
+                    ..
+                } => {
+                    run.losses.push([step as f64, f64::from(loss)]);
+                    run.progress =
+                        Some((epoch, step_in_epoch, steps_per_epoch, samples_per_s, eta_s));
+                }
+                Event::Epoch(m) => run.epochs.push(m),
+                Event::Histograms { nodes, .. } => run.stats = nodes,
+                Event::Samples { images, .. } => run.samples = images,
+                Event::Checkpoint { .. } => {}
+                Event::Finished(_) => {
+                    run.status = RunStatus::Finished;
+                    self.paused = false;
+                }
+                Event::Failed { message } => {
+                    run.status = RunStatus::Failed(message);
+                    self.paused = false;
+                }
+            }
+        }
+    }
+}
+
+/// The design's Input shape, when it has a valid one.
+pub fn input_shape(design: &Design) -> Option<Shape> {
+    let id = design
+        .nodes
+        .iter()
+        .find(|n| matches!(n.op, crate::design::Op::Input(_)))?
+        .id;
+    crate::design::analyse(design).report(id)?.output
+}

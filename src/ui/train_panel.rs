@@ -1,0 +1,334 @@
+//! The training view: data, settings and device on the left with the controls and progress;
+//! live plots of every run of this session in the middle.
+
+use super::theme;
+use crate::app::training::{DataChoice, RunStatus, Training};
+use crate::data::Toy;
+use crate::design::{Optimizer, Schedule, TrainingSettings};
+use crate::engine::DeviceChoice;
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+/// What the panel asks the app to do.
+pub enum TrainAction {
+    /// Start a run with the design as it is.
+    Start,
+    /// Pause the run.
+    Pause,
+    /// Resume it.
+    Resume,
+    /// Stop it (it keeps a checkpoint).
+    Stop,
+    /// Train on other data.
+    Data(DataChoice),
+    /// Ask for a folder of images.
+    PickFolder,
+    /// Train on another device.
+    Device(DeviceChoice),
+    /// New training settings (part of the design, so undoable).
+    Settings(TrainingSettings),
+}
+
+const OPTIMIZERS: [(Optimizer, &str); 6] = [
+    (Optimizer::Sgd, "SGD"),
+    (Optimizer::Nesterov, "SGD + Nesterov"),
+    (Optimizer::Adagrad, "AdaGrad"),
+    (Optimizer::Rmsprop, "RMSProp"),
+    (Optimizer::Adam, "Adam"),
+    (Optimizer::Adamw, "AdamW"),
+];
+
+fn settings_editor(ui: &mut egui::Ui, s: &TrainingSettings) -> Option<TrainingSettings> {
+    let mut new = s.clone();
+    egui::Grid::new("train_settings")
+        .num_columns(2)
+        .show(ui, |ui| {
+            ui.label("optimizer");
+            let current = OPTIMIZERS
+                .iter()
+                .find(|(o, _)| *o == new.optimizer)
+                .map_or("?", |(_, n)| n);
+            egui::ComboBox::from_id_salt("optimizer")
+                .selected_text(current)
+                .show_ui(ui, |ui| {
+                    for (o, name) in OPTIMIZERS {
+                        ui.selectable_value(&mut new.optimizer, o, name);
+                    }
+                });
+            ui.end_row();
+            ui.label("learning rate");
+            ui.add(
+                egui::DragValue::new(&mut new.learning_rate)
+                    .speed(0.0005)
+                    .range(1e-6..=10.0)
+                    .max_decimals(5),
+            );
+            ui.end_row();
+            ui.label("momentum");
+            ui.add(
+                egui::DragValue::new(&mut new.momentum)
+                    .speed(0.01)
+                    .range(0.0..=0.999),
+            );
+            ui.end_row();
+            ui.label("weight decay");
+            ui.add(
+                egui::DragValue::new(&mut new.weight_decay)
+                    .speed(0.0001)
+                    .range(0.0..=1.0)
+                    .max_decimals(5),
+            );
+            ui.end_row();
+            ui.label("batch size");
+            ui.add(egui::DragValue::new(&mut new.batch_size).range(1..=4096));
+            ui.end_row();
+            ui.label("epochs");
+            ui.add(egui::DragValue::new(&mut new.epochs).range(1..=1000));
+            ui.end_row();
+            ui.label("schedule");
+            let name = match new.schedule {
+                Schedule::Constant => "constant",
+                Schedule::Step { .. } => "step",
+                Schedule::Exponential { .. } => "exponential",
+                Schedule::Cosine { .. } => "cosine",
+            };
+            egui::ComboBox::from_id_salt("schedule")
+                .selected_text(name)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut new.schedule, Schedule::Constant, "constant");
+                    ui.selectable_value(
+                        &mut new.schedule,
+                        Schedule::Step {
+                            step_epochs: 3,
+                            gamma: 0.1,
+                        },
+                        "step (×0.1 every 3 epochs)",
+                    );
+                    ui.selectable_value(
+                        &mut new.schedule,
+                        Schedule::Exponential { gamma: 0.9 },
+                        "exponential (×0.9 per epoch)",
+                    );
+                    ui.selectable_value(
+                        &mut new.schedule,
+                        Schedule::Cosine { min_lr: 0.0 },
+                        "cosine to 0",
+                    );
+                });
+            ui.end_row();
+            ui.label("warm-up steps");
+            ui.add(egui::DragValue::new(&mut new.warmup_steps).range(0..=100_000));
+            ui.end_row();
+        });
+    (new != *s).then_some(new)
+}
+
+/// The left column: data, settings, device, controls, progress.
+pub fn controls(
+    ui: &mut egui::Ui,
+    training: &Training,
+    settings: &TrainingSettings,
+    blocked: Option<String>,
+) -> Vec<TrainAction> {
+    let mut out = Vec::new();
+    ui.heading("Data");
+    egui::ComboBox::from_id_salt("data")
+        .selected_text(training.data.label())
+        .show_ui(ui, |ui| {
+            if ui
+                .selectable_label(
+                    training.data == DataChoice::Builtin,
+                    DataChoice::Builtin.label(),
+                )
+                .clicked()
+            {
+                out.push(TrainAction::Data(DataChoice::Builtin));
+            }
+            for t in Toy::ALL {
+                let c = DataChoice::Toy(t);
+                if ui.selectable_label(training.data == c, c.label()).clicked() {
+                    out.push(TrainAction::Data(c));
+                }
+            }
+            if ui.button("Folder of images…").clicked() {
+                out.push(TrainAction::PickFolder);
+            }
+        });
+    ui.separator();
+    ui.heading("Training");
+    if let Some(s) = settings_editor(ui, settings) {
+        out.push(TrainAction::Settings(s));
+    }
+    ui.horizontal(|ui| {
+        ui.label("device");
+        let name = format!("{:?}", training.device).to_lowercase();
+        egui::ComboBox::from_id_salt("device")
+            .selected_text(name)
+            .show_ui(ui, |ui| {
+                if ui
+                    .selectable_label(training.device == DeviceChoice::Auto, "auto")
+                    .clicked()
+                {
+                    out.push(TrainAction::Device(DeviceChoice::Auto));
+                }
+                for (choice, dev) in crate::engine::available_devices() {
+                    if ui
+                        .selectable_label(training.device == choice, dev.name)
+                        .clicked()
+                    {
+                        out.push(TrainAction::Device(choice));
+                    }
+                }
+            });
+    });
+    ui.separator();
+    ui.horizontal(|ui| {
+        let busy = training.busy();
+        let train = ui.add_enabled(!busy && blocked.is_none(), egui::Button::new("Train"));
+        let train = match &blocked {
+            Some(why) => train.on_disabled_hover_text(why.as_str()),
+            None => train,
+        };
+        if train.clicked() {
+            out.push(TrainAction::Start);
+        }
+        if training.paused() {
+            if ui.add_enabled(busy, egui::Button::new("Resume")).clicked() {
+                out.push(TrainAction::Resume);
+            }
+        } else if ui.add_enabled(busy, egui::Button::new("Pause")).clicked() {
+            out.push(TrainAction::Pause);
+        }
+        if ui.add_enabled(busy, egui::Button::new("Stop")).clicked() {
+            out.push(TrainAction::Stop);
+        }
+    });
+    if let Some(why) = &blocked {
+        ui.colored_label(theme::ERROR, format!("Can't train yet: {why}"));
+    }
+    if let Some(run) = training.runs.last() {
+        progress(ui, run);
+    }
+    out
+}
+
+fn progress(ui: &mut egui::Ui, run: &crate::app::training::RunHistory) {
+    match &run.status {
+        RunStatus::Starting => {
+            ui.label("loading data and compiling…");
+        }
+        RunStatus::Failed(msg) => {
+            ui.colored_label(theme::ERROR, format!("Training failed: {msg}"));
+        }
+        RunStatus::Running | RunStatus::Finished => {
+            if let Some((epoch, step, steps, sps, eta)) = run.progress {
+                let done =
+                    ((epoch - 1) * steps + step) as f32 / (run.total_epochs * steps).max(1) as f32;
+                let eta = if eta.is_finite() {
+                    format!("{}:{:02}", eta as u64 / 60, eta as u64 % 60)
+                } else {
+                    "–".to_owned()
+                };
+                ui.add(egui::ProgressBar::new(done).text(format!(
+                    "epoch {epoch}/{} · step {step}/{steps}",
+                    run.total_epochs
+                )));
+                ui.label(format!("{sps:.0} samples/s · ETA {eta} · {}", run.device));
+            }
+            if run.status == RunStatus::Finished {
+                ui.label("finished");
+            }
+            if let Some(m) = run.epochs.last() {
+                ui.label(format!(
+                    "epoch {}: val accuracy {:.1}% · val loss {:.4}",
+                    m.epoch,
+                    m.val_acc * 100.0,
+                    m.val_loss
+                ));
+            }
+        }
+    }
+}
+
+/// Exponential moving average, for the smoothed loss curve.
+fn smoothed(points: &[[f64; 2]], alpha: f64) -> Vec<[f64; 2]> {
+    let mut acc = None;
+    points
+        .iter()
+        .map(|&[x, y]| {
+            let v = acc.map_or(y, |a: f64| a + alpha * (y - a));
+            acc = Some(v);
+            [x, v]
+        })
+        .collect()
+}
+
+/// The plots: loss per step (raw and smoothed) of every run, accuracy and loss per epoch,
+/// and the inside of the net for the latest run.
+pub fn plots(ui: &mut egui::Ui, training: &Training) {
+    if training.runs.is_empty() {
+        ui.label(egui::RichText::new("Press Train: the loss, accuracy and what happens inside the net appear here, live.").color(theme::MUTED));
+        return;
+    }
+    let h = (ui.available_height() / 3.0).max(120.0);
+    ui.label("loss per step");
+    Plot::new("loss_plot")
+        .height(h)
+        .legend(Legend::default())
+        .show(ui, |p| {
+            for run in &training.runs {
+                p.line(
+                    Line::new(
+                        format!("{} raw", run.name),
+                        PlotPoints::from(run.losses.clone()),
+                    )
+                    .color(theme::MUTED.gamma_multiply(0.5)),
+                );
+                p.line(Line::new(
+                    run.name.clone(),
+                    PlotPoints::from(smoothed(&run.losses, 0.05)),
+                ));
+            }
+        });
+    ui.columns(2, |cols| {
+        cols[0].label("accuracy per epoch (train dashed, validation solid)");
+        Plot::new("acc_plot").height(h).legend(Legend::default()).show(&mut cols[0], |p| {
+            for run in &training.runs {
+                let val: Vec<[f64; 2]> = run.epochs.iter().map(|m| [m.epoch as f64, m.val_acc]).collect();
+                let train: Vec<[f64; 2]> = run.epochs.iter().map(|m| [m.epoch as f64, m.train_acc]).collect();
+                p.line(Line::new(format!("{} val", run.name), PlotPoints::from(val)));
+                p.line(Line::new(format!("{} train", run.name), PlotPoints::from(train)).style(egui_plot::LineStyle::dashed_loose()));
+            }
+        });
+        cols[1].label("gradient norm per block (latest)");
+        if let Some(run) = training.runs.last() {
+            let bars: Vec<egui_plot::Bar> = run
+                .stats
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| s.grad_norm.map(|g| egui_plot::Bar::new(i as f64, f64::from(g)).name(&s.node)))
+                .collect();
+            Plot::new("grad_plot").height(h).show(&mut cols[1], |p| p.bar_chart(egui_plot::BarChart::new("gradient norm", bars)));
+            for s in &run.stats {
+                if let Some(dead) = s.dead_fraction
+                    && dead > 0.5
+                {
+                    cols[1].colored_label(theme::ERROR, format!("{}: {:.0}% of its ReLUs are dead (never positive in a batch): lower the learning rate, or try LeakyReLU", s.node, dead * 100.0));
+                }
+            }
+        }
+    });
+    if let Some(m) = training.runs.last().and_then(|r| r.epochs.last()) {
+        ui.label(format!(
+            "confusion matrix, epoch {} (rows: true class, columns: predicted)",
+            m.epoch
+        ));
+        egui::Grid::new("confusion").show(ui, |ui| {
+            for row in &m.confusion.counts {
+                for c in row {
+                    ui.label(c.to_string());
+                }
+                ui.end_row();
+            }
+        });
+    }
+}
