@@ -473,6 +473,7 @@ impl NetloomApp {
                 }
             }
             TrainAction::Device(d) => self.training.device = d,
+            TrainAction::Watch(name) => self.training.watched = Some(name),
             TrainAction::Settings(settings) => {
                 let before = self.design.clone();
                 self.design.training = settings;
@@ -645,7 +646,14 @@ impl eframe::App for NetloomApp {
                         cmds.push(AppCommand::Train(a));
                     }
                 });
-            egui::CentralPanel::default().show(ui, |ui| ui::train_panel::plots(ui, &self.training));
+            self.training.update_textures(&ctx);
+            egui::CentralPanel::default().show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    for a in ui::train_panel::plots(ui, &self.training) {
+                        cmds.push(AppCommand::Train(a));
+                    }
+                });
+            });
             for cmd in cmds {
                 self.apply(&ctx, cmd);
             }

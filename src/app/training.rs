@@ -73,8 +73,12 @@ pub struct RunHistory {
     pub epochs: Vec<EpochMetrics>,
     /// The latest histograms, gradient norms, dead ReLUs.
     pub stats: Vec<NodeStats>,
-    /// The latest augmented inputs.
+    /// The latest augmented inputs, and the step they were fed at.
     pub samples: Vec<crate::data::augment::Rgba>,
+    /// The step of `samples`.
+    pub samples_step: u64,
+    /// Every histogram of every node, by node, oldest first (the last 200 of each).
+    pub histograms: std::collections::BTreeMap<String, Vec<(u64, crate::engine::Histogram)>>,
     /// Class names of the data.
     pub classes: Vec<String>,
     /// Progress: (epoch, step in epoch, steps per epoch, samples/s, ETA s).
@@ -102,6 +106,10 @@ pub struct Training {
     loading: Option<Loading>,
     paused: bool,
     repaint: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// Textures of the latest input samples: (run, step) they show, and the handles.
+    pub sample_textures: Option<((usize, u64), Vec<egui::TextureHandle>)>,
+    /// The block whose activations the histogram view shows.
+    pub watched: Option<String>,
 }
 
 impl Default for Training {
@@ -114,6 +122,8 @@ impl Default for Training {
             loading: None,
             paused: false,
             repaint: None,
+            sample_textures: None,
+            watched: None,
         }
     }
 }
@@ -124,6 +134,32 @@ impl Training {
         self.runs
             .last()
             .is_some_and(|r| matches!(r.status, RunStatus::Starting | RunStatus::Running))
+    }
+
+    /// Makes textures of the latest run's input samples when they changed.
+    pub fn update_textures(&mut self, ctx: &egui::Context) {
+        let Some((i, run)) = self.runs.iter().enumerate().next_back() else {
+            return;
+        };
+        if run.samples.is_empty()
+            || self
+                .sample_textures
+                .as_ref()
+                .is_some_and(|(k, _)| *k == (i, run.samples_step))
+        {
+            return;
+        }
+        let handles = run
+            .samples
+            .iter()
+            .enumerate()
+            .map(|(j, img)| {
+                let image =
+                    egui::ColorImage::from_rgba_unmultiplied([img.width, img.height], &img.pixels);
+                ctx.load_texture(format!("sample{j}"), image, egui::TextureOptions::NEAREST)
+            })
+            .collect();
+        self.sample_textures = Some(((i, run.samples_step), handles));
     }
 
     /// True while paused.
@@ -154,6 +190,8 @@ impl Training {
             epochs: Vec::new(),
             stats: Vec::new(),
             samples: Vec::new(),
+            samples_step: 0,
+            histograms: std::collections::BTreeMap::new(),
             classes: Vec::new(),
             progress: None,
             total_epochs: t.epochs,
@@ -263,8 +301,20 @@ impl Training {
                         Some((epoch, step_in_epoch, steps_per_epoch, samples_per_s, eta_s));
                 }
                 Event::Epoch(m) => run.epochs.push(m),
-                Event::Histograms { nodes, .. } => run.stats = nodes,
-                Event::Samples { images, .. } => run.samples = images,
+                Event::Histograms { step, nodes } => {
+                    for n in &nodes {
+                        let h = run.histograms.entry(n.node.clone()).or_default();
+                        h.push((step, n.activation.clone()));
+                        if h.len() > 200 {
+                            h.remove(0);
+                        }
+                    }
+                    run.stats = nodes;
+                }
+                Event::Samples { step, images, .. } => {
+                    run.samples = images;
+                    run.samples_step = step;
+                }
                 Event::Checkpoint { .. } => {}
                 Event::Finished(_) => {
                     run.status = RunStatus::Finished;

@@ -26,6 +26,8 @@ pub enum TrainAction {
     Device(DeviceChoice),
     /// New training settings (part of the design, so undoable).
     Settings(TrainingSettings),
+    /// Show this block's activations.
+    Watch(String),
 }
 
 const OPTIMIZERS: [(Optimizer, &str); 6] = [
@@ -262,14 +264,79 @@ fn smoothed(points: &[[f64; 2]], alpha: f64) -> Vec<[f64; 2]> {
         .collect()
 }
 
+/// The inside of the net for the latest run: the input batch it is being fed, and how the
+/// activations of a chosen block move during training (the last histograms, newest brightest).
+fn inside(ui: &mut egui::Ui, training: &Training, out: &mut Vec<TrainAction>) {
+    let Some(run) = training.runs.last() else {
+        return;
+    };
+    ui.columns(2, |cols| {
+        cols[0].label(format!(
+            "inputs being fed (augmented), step {}",
+            run.samples_step
+        ));
+        if let Some((_, textures)) = &training.sample_textures {
+            cols[0].horizontal_wrapped(|ui| {
+                for t in textures {
+                    ui.image((t.id(), egui::vec2(48.0, 48.0)));
+                }
+            });
+        }
+        let ui = &mut cols[1];
+        let watched = training
+            .watched
+            .clone()
+            .or_else(|| run.histograms.keys().next().cloned());
+        ui.horizontal(|ui| {
+            ui.label("activations of");
+            egui::ComboBox::from_id_salt("watched")
+                .selected_text(watched.clone().unwrap_or_default())
+                .show_ui(ui, |ui| {
+                    for name in run.histograms.keys() {
+                        if ui
+                            .selectable_label(watched.as_deref() == Some(name), name)
+                            .clicked()
+                        {
+                            out.push(TrainAction::Watch(name.clone()));
+                        }
+                    }
+                });
+        });
+        let Some(history) = watched.as_ref().and_then(|w| run.histograms.get(w)) else {
+            return;
+        };
+        let shown: Vec<_> = history.iter().rev().take(6).rev().collect();
+        Plot::new("hist_plot")
+            .height(140.0)
+            .legend(Legend::default())
+            .show(ui, |p| {
+                for (k, (step, h)) in shown.iter().enumerate() {
+                    let width = f64::from(h.hi - h.lo) / h.counts.len().max(1) as f64;
+                    let pts: Vec<[f64; 2]> = h
+                        .counts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &c)| [f64::from(h.lo) + (i as f64 + 0.5) * width, f64::from(c)])
+                        .collect();
+                    let strength = (k + 1) as f32 / shown.len() as f32;
+                    p.line(
+                        Line::new(format!("step {step}"), PlotPoints::from(pts))
+                            .color(theme::WIRE_LABEL.gamma_multiply(strength)),
+                    );
+                }
+            });
+    });
+}
+
 /// The plots: loss per step (raw and smoothed) of every run, accuracy and loss per epoch,
 /// and the inside of the net for the latest run.
-pub fn plots(ui: &mut egui::Ui, training: &Training) {
+pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
+    let mut out = Vec::new();
     if training.runs.is_empty() {
         ui.label(egui::RichText::new("Press Train: the loss, accuracy and what happens inside the net appear here, live.").color(theme::MUTED));
-        return;
+        return out;
     }
-    let h = (ui.available_height() / 3.0).max(120.0);
+    let h = (ui.available_height() / 4.0).max(110.0);
     ui.label("loss per step");
     Plot::new("loss_plot")
         .height(h)
@@ -317,6 +384,7 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) {
             }
         }
     });
+    inside(ui, training, &mut out);
     if let Some(m) = training.runs.last().and_then(|r| r.epochs.last()) {
         ui.label(format!(
             "confusion matrix, epoch {} (rows: true class, columns: predicted)",
@@ -331,4 +399,5 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) {
             }
         });
     }
+    out
 }
