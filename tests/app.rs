@@ -331,3 +331,22 @@ fn a_short_training_run_from_the_train_view_updates_the_loss_plot() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[test]
+fn the_train_view_previews_augmentation_and_rerolls_it() {
+    let mut harness = app(None);
+    harness.get_by_label("Train").click();
+    harness.run_steps(2);
+    // The built-in data loads on a background thread; frames keep coming meanwhile.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while harness.query_by_label("Re-roll").is_none() {
+        assert!(std::time::Instant::now() < deadline, "no preview appeared");
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    harness.get_by_label("original / augmented");
+    harness.get_by_label("Re-roll").click();
+    harness.run_steps(3);
+    // Re-rolling draws another preview; it changes nothing in the design.
+    assert!(!harness.state().is_dirty());
+}

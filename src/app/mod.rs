@@ -474,6 +474,14 @@ impl NetloomApp {
             }
             TrainAction::Device(d) => self.training.device = d,
             TrainAction::Watch(name) => self.training.watched = Some(name),
+            TrainAction::Reroll => {
+                self.training.preview.seed = self.training.preview.seed.wrapping_add(1)
+            }
+            TrainAction::DataSettings(data) => {
+                self.history.record(self.design.clone());
+                self.design.data = data;
+                self.changed(false);
+            }
             TrainAction::Settings(settings) => {
                 let before = self.design.clone();
                 self.design.training = settings;
@@ -637,16 +645,20 @@ impl eframe::App for NetloomApp {
             egui::Panel::left("train_controls")
                 .default_size(280.0)
                 .show(ui, |ui| {
-                    for a in ui::train_panel::controls(
-                        ui,
-                        &self.training,
-                        &self.design.training,
-                        blocked,
-                    ) {
-                        cmds.push(AppCommand::Train(a));
-                    }
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        let actions = ui::train_panel::controls(
+                            ui,
+                            &self.training,
+                            &self.design.training,
+                            &self.design.data,
+                            blocked,
+                        );
+                        cmds.extend(actions.into_iter().map(AppCommand::Train));
+                    });
                 });
             self.training.update_textures(&ctx);
+            let choice = self.training.data.clone();
+            self.training.preview.update(&ctx, &choice, &self.design);
             egui::CentralPanel::default().show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     for a in ui::train_panel::plots(ui, &self.training) {

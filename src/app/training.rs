@@ -110,6 +110,106 @@ pub struct Training {
     pub sample_textures: Option<((usize, u64), Vec<egui::TextureHandle>)>,
     /// The block whose activations the histogram view shows.
     pub watched: Option<String>,
+    /// The augmentation preview.
+    pub preview: Preview,
+}
+
+/// Originals next to their augmented versions, for the data settings.
+#[derive(Default)]
+pub struct Preview {
+    data: Option<(DataChoice, Arc<Dataset>)>,
+    loading: Option<(DataChoice, Receiver<Result<Dataset, String>>)>,
+    key: String,
+    /// The seed of the random draw; "Re-roll" changes it.
+    pub seed: u64,
+    /// (original, augmented) pairs.
+    pub pairs: Vec<(egui::TextureHandle, egui::TextureHandle)>,
+    /// Why there is no preview.
+    pub note: Option<String>,
+}
+
+impl Preview {
+    /// Loads `choice` in the background when it isn't loaded, and redraws the pairs when the
+    /// data, the augmentation or the seed changed.
+    pub fn update(&mut self, ctx: &egui::Context, choice: &DataChoice, design: &Design) {
+        if let Some((c, rx)) = &self.loading
+            && let Ok(result) = rx.try_recv()
+        {
+            match result {
+                Ok(d) => self.data = Some((c.clone(), Arc::new(d))),
+                Err(e) => self.note = Some(e),
+            }
+            self.loading = None;
+        }
+        let loaded = self.data.as_ref().is_some_and(|(c, _)| c == choice);
+        let in_flight = self.loading.as_ref().is_some_and(|(c, _)| c == choice);
+        if !loaded && !in_flight {
+            let (tx, rx) = sync_channel(1);
+            let spec = choice.spec();
+            let input = input_shape(design);
+            let repaint = ctx.clone();
+            let spawned = std::thread::Builder::new()
+                .name("preview-loader".to_owned())
+                .spawn(move || {
+                    let folder = input.map_or_else(FolderOptions::default, |s| {
+                        FolderOptions::for_input(&s, crate::data::Fit::Resize)
+                    });
+                    let _ = tx.send(spec.load(&folder).map_err(|e| e.to_string()));
+                    repaint.request_repaint();
+                });
+            if spawned.is_ok() {
+                self.loading = Some((choice.clone(), rx));
+            }
+            return;
+        }
+        let Some((_, data)) = &self.data else { return };
+        let key = format!(
+            "{choice:?}{}{}",
+            serde_json::to_string(&design.data.augmentation).unwrap_or_default(),
+            self.seed
+        );
+        if key == self.key {
+            return;
+        }
+        self.key = key;
+        self.pairs.clear();
+        self.note = None;
+        if data.shape.as_image().is_none() {
+            self.note = Some("the preview shows images; this data is vectors".to_owned());
+            return;
+        }
+        let ops = design.data.augmentation.clone();
+        let needs_basis = ops
+            .iter()
+            .any(|a| matches!(a, crate::design::Augment::PcaColor { .. }));
+        let basis = if needs_basis {
+            crate::data::augment::ColorBasis::fit(data).ok().flatten()
+        } else {
+            None
+        };
+        let result = crate::data::augment::Augmenter::new(ops, basis)
+            .and_then(|a| crate::data::augment::preview(data, &a, 8, self.seed));
+        match result {
+            Ok(pairs) => {
+                let tex = |name: String, img: &crate::data::augment::Rgba| {
+                    ctx.load_texture(
+                        name,
+                        egui::ColorImage::from_rgba_unmultiplied(
+                            [img.width, img.height],
+                            &img.pixels,
+                        ),
+                        egui::TextureOptions::NEAREST,
+                    )
+                };
+                self.pairs = pairs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (a, b))| (tex(format!("orig{i}"), a), tex(format!("aug{i}"), b)))
+                    .collect();
+            }
+            Err(e) => self.note = Some(e.to_string()),
+        }
+    }
 }
 
 impl Default for Training {
@@ -124,6 +224,7 @@ impl Default for Training {
             repaint: None,
             sample_textures: None,
             watched: None,
+            preview: Preview::default(),
         }
     }
 }

@@ -47,7 +47,7 @@ fn choices(field: &str) -> Option<Vec<String>> {
 }
 
 /// Edits one JSON value in place; true when changed.
-fn value_editor(ui: &mut egui::Ui, field: &str, v: &mut Value) -> bool {
+pub(crate) fn value_editor(ui: &mut egui::Ui, field: &str, v: &mut Value) -> bool {
     match v {
         Value::Bool(b) => ui.checkbox(b, "").changed(),
         Value::Number(n) if n.is_u64() => {

@@ -28,6 +28,10 @@ pub enum TrainAction {
     Settings(TrainingSettings),
     /// Show this block's activations.
     Watch(String),
+    /// New preprocessing/augmentation settings (part of the design, so undoable).
+    DataSettings(crate::design::DataSettings),
+    /// Draw the augmentation preview again with another seed.
+    Reroll,
 }
 
 const OPTIMIZERS: [(Optimizer, &str); 6] = [
@@ -124,11 +128,52 @@ fn settings_editor(ui: &mut egui::Ui, s: &TrainingSettings) -> Option<TrainingSe
     (new != *s).then_some(new)
 }
 
+/// Preprocessing, augmentation and their preview.
+fn inputs(
+    ui: &mut egui::Ui,
+    training: &Training,
+    data: &crate::design::DataSettings,
+    out: &mut Vec<TrainAction>,
+) {
+    if let Some(d) = super::data_panel::settings(ui, data) {
+        out.push(TrainAction::DataSettings(d));
+    }
+    let p = &training.preview;
+    if let Some(note) = &p.note {
+        ui.label(egui::RichText::new(note).color(theme::MUTED));
+    }
+    if !p.pairs.is_empty() {
+        ui.horizontal(|ui| {
+            ui.label("original / augmented");
+            if ui
+                .button("Re-roll")
+                .on_hover_text("another random draw")
+                .clicked()
+            {
+                out.push(TrainAction::Reroll);
+            }
+        });
+        egui::Grid::new("preview").show(ui, |ui| {
+            for row in p.pairs.chunks(4) {
+                for (a, _) in row {
+                    ui.image((a.id(), egui::vec2(52.0, 52.0)));
+                }
+                ui.end_row();
+                for (_, b) in row {
+                    ui.image((b.id(), egui::vec2(52.0, 52.0)));
+                }
+                ui.end_row();
+            }
+        });
+    }
+}
+
 /// The left column: data, settings, device, controls, progress.
 pub fn controls(
     ui: &mut egui::Ui,
     training: &Training,
     settings: &TrainingSettings,
+    data: &crate::design::DataSettings,
     blocked: Option<String>,
 ) -> Vec<TrainAction> {
     let mut out = Vec::new();
@@ -155,6 +200,7 @@ pub fn controls(
                 out.push(TrainAction::PickFolder);
             }
         });
+    inputs(ui, training, data, &mut out);
     ui.separator();
     ui.heading("Training");
     if let Some(s) = settings_editor(ui, settings) {
