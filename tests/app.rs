@@ -320,6 +320,15 @@ fn a_short_training_run_from_the_train_view_updates_the_loss_plot() {
         "a 2-feature design trains on the spiral by default"
     );
     harness.get_by_label("loss per step");
+    let csv = harness.state().metrics_csv();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("run,kind,epoch,step,loss,train_loss,train_acc,val_loss,val_acc")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.iter().all(|r| r.len() == 9));
+    assert!(rows.iter().filter(|r| r[1] == "epoch").count() >= 2);
     harness.get_by_label("Stop").click();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while harness.state().runs()[0].status != netloom::app::training::RunStatus::Finished {

@@ -120,6 +120,8 @@ pub struct NetloomApp {
     recovered: Option<Design>,
     /// Frame-time measurement, when asked for with --frame-stats.
     pub frame_stats: Option<FrameStats>,
+    /// Where the next screenshot of the window goes (Save plots as PNG).
+    png_to: Option<PathBuf>,
 }
 
 impl NetloomApp {
@@ -148,6 +150,7 @@ impl NetloomApp {
             autosave: files::Autosave::off(),
             recovered: None,
             frame_stats: None,
+            png_to: None,
         };
         app.training.data = training::DataChoice::default_for(training::input_shape(&app.design));
         if let Some(path) = path {
@@ -210,6 +213,11 @@ impl NetloomApp {
     /// The screen showing.
     pub fn view(&self) -> View {
         self.view
+    }
+
+    /// Every run's metrics as CSV (what "Save metrics (CSV)" writes).
+    pub fn metrics_csv(&self) -> String {
+        self.training.metrics_csv()
     }
 
     /// Every run of this session.
@@ -474,6 +482,31 @@ impl NetloomApp {
             }
             TrainAction::Device(d) => self.training.device = d,
             TrainAction::Watch(name) => self.training.watched = Some(name),
+            TrainAction::SaveCsv => {
+                let picked = rfd::FileDialog::new()
+                    .set_title("Save the metrics of every run")
+                    .add_filter("CSV", &["csv"])
+                    .set_file_name("metrics.csv")
+                    .save_file();
+                if let Some(path) = picked
+                    && let Err(e) = std::fs::write(&path, self.training.metrics_csv())
+                {
+                    self.error = Some(format!("could not save {}: {e}", path.display()));
+                }
+            }
+            TrainAction::SavePng => {
+                let picked = rfd::FileDialog::new()
+                    .set_title("Save the plots")
+                    .add_filter("PNG", &["png"])
+                    .set_file_name("training.png")
+                    .save_file();
+                if let Some(path) = picked {
+                    self.png_to = Some(path);
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(
+                        egui::UserData::default(),
+                    ));
+                }
+            }
             TrainAction::Reroll => {
                 self.training.preview.seed = self.training.preview.seed.wrapping_add(1)
             }
@@ -497,6 +530,33 @@ impl NetloomApp {
                 self.last_inspector_edit = Some((key, now));
                 self.changed(false);
             }
+        }
+    }
+
+    /// Writes the screenshot asked for by "Save plots (PNG)".
+    fn save_screenshot(&mut self, ctx: &egui::Context) {
+        let Some(path) = self.png_to.clone() else {
+            return;
+        };
+        let shot = ctx.input(|i| {
+            i.events.iter().find_map(|e| match e {
+                egui::Event::Screenshot { image, .. } => Some(image.clone()),
+                _ => None,
+            })
+        });
+        let Some(image) = shot else { return };
+        self.png_to = None;
+        let [w, h] = image.size;
+        let bytes: Vec<u8> = image
+            .pixels
+            .iter()
+            .flat_map(|p| p.to_srgba_unmultiplied())
+            .collect();
+        let saved = image::RgbaImage::from_raw(w as u32, h as u32, bytes)
+            .ok_or_else(|| "the screenshot had the wrong size".to_owned())
+            .and_then(|img| img.save(&path).map_err(|e| e.to_string()));
+        if let Err(e) = saved {
+            self.error = Some(format!("could not save {}: {e}", path.display()));
         }
     }
 
@@ -637,7 +697,20 @@ impl eframe::App for NetloomApp {
         self.autosave.tick(&self.design, self.dirty);
         self.dialogs(&ctx, &mut cmds);
         self.training.drain(std::time::Duration::from_millis(8));
+        self.save_screenshot(&ctx);
         egui::Panel::top("top_bar").show(ui, |ui| self.menu_bar(ui, &mut cmds));
+        // A failed open or save is said at the top of either view until dismissed or
+        // superseded; the open design is never lost.
+        if let Some(err) = self.error.clone() {
+            egui::Panel::top("error_bar").show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.colored_label(ui::theme::ERROR, err);
+                    if ui.small_button("Dismiss").clicked() {
+                        self.error = None;
+                    }
+                });
+            });
+        }
         egui::Panel::bottom("status_bar")
             .show(ui, |ui| ui::summary::status_bar(ui, &self.analysis));
         if self.view == View::Train {
@@ -697,9 +770,6 @@ impl eframe::App for NetloomApp {
                 ui::summary::problem_list(ui, &self.analysis);
             });
         egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(err) = &self.error {
-                ui.colored_label(ui::theme::ERROR, format!("Could not open: {err}"));
-            }
             if self.canvas.shown != Some(self.revision) {
                 self.canvas.rebuild(&self.design, self.revision);
             }

@@ -263,6 +263,25 @@ impl Training {
         self.sample_textures = Some(((i, run.samples_step), handles));
     }
 
+    /// Every run's metrics as CSV: a row per step and per epoch, the run named in each row.
+    pub fn metrics_csv(&self) -> String {
+        let mut out =
+            String::from("run,kind,epoch,step,loss,train_loss,train_acc,val_loss,val_acc\n");
+        for run in &self.runs {
+            let name = run.name.replace(',', ";");
+            for [step, loss] in &run.losses {
+                out += &format!("{name},step,,{step},{loss},,,,\n");
+            }
+            for m in &run.epochs {
+                out += &format!(
+                    "{name},epoch,{},{},,{},{},{},{}\n",
+                    m.epoch, m.step, m.train_loss, m.train_acc, m.val_loss, m.val_acc
+                );
+            }
+        }
+        out
+    }
+
     /// True while paused.
     pub fn paused(&self) -> bool {
         self.paused

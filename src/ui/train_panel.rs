@@ -32,6 +32,10 @@ pub enum TrainAction {
     DataSettings(crate::design::DataSettings),
     /// Draw the augmentation preview again with another seed.
     Reroll,
+    /// Save every run's metrics as CSV.
+    SaveCsv,
+    /// Save the plots (the window) as PNG.
+    SavePng,
 }
 
 const OPTIMIZERS: [(Optimizer, &str); 6] = [
@@ -255,6 +259,14 @@ pub fn controls(
     }
     if let Some(run) = training.runs.last() {
         progress(ui, run);
+        ui.horizontal(|ui| {
+            if ui.button("Save metrics (CSV)…").clicked() {
+                out.push(TrainAction::SaveCsv);
+            }
+            if ui.button("Save plots (PNG)…").clicked() {
+                out.push(TrainAction::SavePng);
+            }
+        });
     }
     out
 }
@@ -402,7 +414,7 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
                 ));
             }
         });
-    ui.columns(2, |cols| {
+    ui.columns(3, |cols| {
         cols[0].label("accuracy per epoch (train dashed, validation solid)");
         Plot::new("acc_plot").height(h).legend(Legend::default()).show(&mut cols[0], |p| {
             for run in &training.runs {
@@ -412,6 +424,16 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
                 p.line(Line::new(format!("{} train", run.name), PlotPoints::from(train)).style(egui_plot::LineStyle::dashed_loose()));
             }
         });
+        cols[1].label("loss per epoch (train dashed, validation solid)");
+        Plot::new("epoch_loss_plot").height(h).legend(Legend::default()).show(&mut cols[1], |p| {
+            for run in &training.runs {
+                let val: Vec<[f64; 2]> = run.epochs.iter().map(|m| [m.epoch as f64, m.val_loss]).collect();
+                let train: Vec<[f64; 2]> = run.epochs.iter().map(|m| [m.epoch as f64, m.train_loss]).collect();
+                p.line(Line::new(format!("{} val", run.name), PlotPoints::from(val)));
+                p.line(Line::new(format!("{} train", run.name), PlotPoints::from(train)).style(egui_plot::LineStyle::dashed_loose()));
+            }
+        });
+        let cols = &mut cols[1..];
         cols[1].label("gradient norm per block (latest)");
         if let Some(run) = training.runs.last() {
             let bars: Vec<egui_plot::Bar> = run
