@@ -355,6 +355,30 @@ fn the_trainer_streams_histograms_samples_and_epochs() {
         })
         .unwrap();
     assert_eq!(epoch.confusion.counts.iter().flatten().sum::<u64>(), 2000);
+    let Some(Event::Views {
+        feature_maps,
+        filters,
+        predictions,
+        ..
+    }) = events.iter().find(|e| matches!(e, Event::Views { .. }))
+    else {
+        panic!("no Views event at the end of the epoch")
+    };
+    let names: Vec<&str> = feature_maps.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["conv1", "conv2"]);
+    assert_eq!(feature_maps[0].1.len(), 6, "one map per conv1 channel");
+    assert_eq!(
+        (feature_maps[0].1[0].width, feature_maps[0].1[0].height),
+        (28, 28)
+    );
+    assert_eq!(filters.len(), 6);
+    assert_eq!((filters[0].width, filters[0].height), (5, 5));
+    assert_eq!(predictions.len(), 16);
+    let right = predictions.iter().filter(|(_, t, p)| t == p).count();
+    assert!(
+        right >= 8,
+        "after an epoch most of 16 validation images are right: {right}"
+    );
     let batches = events
         .iter()
         .filter(|e| matches!(e, Event::Batch { .. }))

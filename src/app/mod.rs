@@ -482,6 +482,7 @@ impl NetloomApp {
             }
             TrainAction::Device(d) => self.training.device = d,
             TrainAction::Watch(name) => self.training.watched = Some(name),
+            TrainAction::WatchConv(name) => self.training.watched_conv = Some(name),
             TrainAction::SaveCsv => {
                 let picked = rfd::FileDialog::new()
                     .set_title("Save the metrics of every run")
@@ -730,6 +731,7 @@ impl eframe::App for NetloomApp {
                     });
                 });
             self.training.update_textures(&ctx);
+            self.training.update_view_textures(&ctx);
             let choice = self.training.data.clone();
             self.training.preview.update(&ctx, &choice, &self.design);
             egui::CentralPanel::default().show(ui, |ui| {

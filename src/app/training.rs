@@ -2,6 +2,7 @@
 //! run while the app is open (so runs can be overlaid). Each frame drains the trainer's events
 //! within a small time budget; plots only read the history.
 
+use crate::data::augment::Rgba;
 use crate::data::{DataSpec, Dataset, FolderOptions, Toy, ToyOptions};
 use crate::design::{Design, Shape};
 use crate::engine::{
@@ -50,6 +51,28 @@ impl DataChoice {
     }
 }
 
+/// What the net does with validation images at the end of an epoch (see `Event::Views`).
+pub struct Views {
+    /// 1-based epoch.
+    pub epoch: u64,
+    /// `(conv node, one image per channel)`.
+    pub feature_maps: Vec<(String, Vec<Rgba>)>,
+    /// The first convolution's kernels.
+    pub filters: Vec<Rgba>,
+    /// `(image, true, predicted)`.
+    pub predictions: Vec<(Rgba, u32, u32)>,
+}
+
+/// Textures of [`Views`], made on the UI thread.
+pub struct ViewTextures {
+    /// Per conv node.
+    pub maps: Vec<(String, Vec<egui::TextureHandle>)>,
+    /// The first conv's kernels.
+    pub filters: Vec<egui::TextureHandle>,
+    /// `(image, true, predicted)`.
+    pub predictions: Vec<(egui::TextureHandle, u32, u32)>,
+}
+
 /// Where a run is.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunStatus {
@@ -81,6 +104,8 @@ pub struct RunHistory {
     pub histograms: std::collections::BTreeMap<String, Vec<(u64, crate::engine::Histogram)>>,
     /// Class names of the data.
     pub classes: Vec<String>,
+    /// The latest epoch-end views: (epoch, feature maps by conv, filters, predictions).
+    pub views: Option<Views>,
     /// Progress: (epoch, step in epoch, steps per epoch, samples/s, ETA s).
     pub progress: Option<(u64, u64, u64, f64, f64)>,
     /// Epochs in the run.
@@ -110,6 +135,10 @@ pub struct Training {
     pub sample_textures: Option<((usize, u64), Vec<egui::TextureHandle>)>,
     /// The block whose activations the histogram view shows.
     pub watched: Option<String>,
+    /// Textures of the latest views: (run, epoch) they show.
+    pub view_textures: Option<((usize, u64), ViewTextures)>,
+    /// The conv block whose feature maps are shown.
+    pub watched_conv: Option<String>,
     /// The augmentation preview.
     pub preview: Preview,
 }
@@ -224,6 +253,8 @@ impl Default for Training {
             repaint: None,
             sample_textures: None,
             watched: None,
+            view_textures: None,
+            watched_conv: None,
             preview: Preview::default(),
         }
     }
@@ -282,6 +313,56 @@ impl Training {
         out
     }
 
+    /// Makes textures of the latest run's epoch views when they changed.
+    pub fn update_view_textures(&mut self, ctx: &egui::Context) {
+        let Some((i, run)) = self.runs.iter().enumerate().next_back() else {
+            return;
+        };
+        let Some(v) = &run.views else { return };
+        if self
+            .view_textures
+            .as_ref()
+            .is_some_and(|(k, _)| *k == (i, v.epoch))
+        {
+            return;
+        }
+        let tex = |name: String, img: &Rgba| {
+            ctx.load_texture(
+                name,
+                egui::ColorImage::from_rgba_unmultiplied([img.width, img.height], &img.pixels),
+                egui::TextureOptions::NEAREST,
+            )
+        };
+        let textures = ViewTextures {
+            maps: v
+                .feature_maps
+                .iter()
+                .map(|(n, imgs)| {
+                    (
+                        n.clone(),
+                        imgs.iter()
+                            .enumerate()
+                            .map(|(j, m)| tex(format!("fm-{n}-{j}"), m))
+                            .collect(),
+                    )
+                })
+                .collect(),
+            filters: v
+                .filters
+                .iter()
+                .enumerate()
+                .map(|(j, m)| tex(format!("filter{j}"), m))
+                .collect(),
+            predictions: v
+                .predictions
+                .iter()
+                .enumerate()
+                .map(|(j, (m, t, p))| (tex(format!("pred{j}"), m), *t, *p))
+                .collect(),
+        };
+        self.view_textures = Some(((i, v.epoch), textures));
+    }
+
     /// True while paused.
     pub fn paused(&self) -> bool {
         self.paused
@@ -313,6 +394,7 @@ impl Training {
             samples_step: 0,
             histograms: std::collections::BTreeMap::new(),
             classes: Vec::new(),
+            views: None,
             progress: None,
             total_epochs: t.epochs,
             device: String::new(),
@@ -434,6 +516,19 @@ impl Training {
                 Event::Samples { step, images, .. } => {
                     run.samples = images;
                     run.samples_step = step;
+                }
+                Event::Views {
+                    epoch,
+                    feature_maps,
+                    filters,
+                    predictions,
+                } => {
+                    run.views = Some(Views {
+                        epoch,
+                        feature_maps,
+                        filters,
+                        predictions,
+                    });
                 }
                 Event::Checkpoint { .. } => {}
                 Event::Finished(_) => {

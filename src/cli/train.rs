@@ -244,7 +244,10 @@ fn train(job: Job) -> ExitCode {
                 eprintln!("netloom: training failed: {message}");
                 return ExitCode::from(1);
             }
-            Event::Histograms { .. } | Event::Samples { .. } | Event::Checkpoint { .. } => {}
+            Event::Histograms { .. }
+            | Event::Samples { .. }
+            | Event::Views { .. }
+            | Event::Checkpoint { .. } => {}
         }
     }
 }

@@ -434,6 +434,23 @@ impl Network {
             .map(|s| s.name.as_str())
     }
 
+    /// The names of the convolution nodes, in execution order.
+    pub fn conv_nodes(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s.layer, Layer::Conv2d { .. }))
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
+    /// The first convolution's weight `[out, in, kh, kw]`: the filters that look at pixels.
+    pub fn first_conv_weight(&self) -> Option<&Tensor> {
+        self.steps.iter().find_map(|s| match s.layer {
+            Layer::Conv2d { weight, .. } => Some(self.params.get(weight)),
+            _ => None,
+        })
+    }
+
     /// The id of the node with this name.
     pub fn node_id(&self, name: &str) -> Option<NodeId> {
         self.steps.iter().find(|s| s.name == name).map(|s| s.id)

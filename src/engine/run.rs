@@ -454,6 +454,9 @@ impl<'a> Session<'a> {
             }
             let m = self.finish_epoch(epoch_started)?;
             emit.send(Event::Epoch(m.clone()));
+            if let Some(views) = self.views()? {
+                emit.offer(views);
+            }
             let best = self.state.best_val_acc.is_none_or(|(b, _)| m.val_acc > b);
             if best {
                 self.state.best_val_acc = Some((m.val_acc, m.epoch));

@@ -177,6 +177,69 @@ impl Session<'_> {
         Ok(m)
     }
 
+    /// What the net does with validation images, for the UI's feature-map, filter and
+    /// prediction views. None for vector data.
+    pub(super) fn views(&self) -> Result<Option<Event>, EngineError> {
+        let _guard = tch::no_grad_guard();
+        let n = self.job.data.val.len().min(16) as i64;
+        if n == 0 || self.job.data.shape.as_image().is_none() {
+            return Ok(None);
+        }
+        let device = self.net.device;
+        let idx = Tensor::f_arange(n, (Kind::Int64, device)).ctx("views")?;
+        let raw = gather(&self.val.0, &idx)?;
+        let x = self.pre.apply(&raw)?;
+        let mut trace = Trace {
+            outputs: Vec::new(),
+        };
+        let logits = self.net.forward(&x, false, Some(&mut trace))?;
+        let pred: Vec<i64> = Vec::try_from(
+            logits
+                .f_argmax(1, false)
+                .ctx("views")?
+                .to_device(tch::Device::Cpu),
+        )
+        .map_err(|e| EngineError::torch("views", e))?;
+        let images = to_rgba(&raw.to_device(tch::Device::Cpu))?;
+        let labels = &self.job.data.val.labels;
+        let predictions = images
+            .into_iter()
+            .zip(labels)
+            .zip(&pred)
+            .map(|((img, &t), &p)| (img, t, p as u32))
+            .collect();
+        let convs = self.net.conv_nodes();
+        let mut feature_maps = Vec::new();
+        for (name, _, y) in &trace.outputs {
+            if !convs.contains(name) || y.dim() != 4 {
+                continue;
+            }
+            // Channels of the first image, each scaled to [0, 1] on its own.
+            let c = y.size()[1].min(32);
+            let maps = y
+                .narrow(0, 0, 1)
+                .narrow(1, 0, c)
+                .reshape([c, 1, y.size()[2], y.size()[3]]);
+            feature_maps.push((
+                name.clone(),
+                to_rgba(&unit_scale(&maps)?.to_device(tch::Device::Cpu))?,
+            ));
+        }
+        let filters = match self.net.first_conv_weight() {
+            Some(w) if w.dim() == 4 && matches!(w.size()[1], 1 | 3) => {
+                let o = w.size()[0].min(64);
+                to_rgba(&unit_scale(&w.detach().narrow(0, 0, o))?.to_device(tch::Device::Cpu))?
+            }
+            _ => Vec::new(),
+        };
+        Ok(Some(Event::Views {
+            epoch: self.state.epochs_done,
+            feature_maps,
+            filters,
+            predictions,
+        }))
+    }
+
     /// Writes weights, optimizer state and run state (and best weights when `best`).
     pub(super) fn checkpoint(&mut self, emit: &Emitter, best: bool) -> Result<(), EngineError> {
         let Some(dir) = self.job.options.out_dir.clone() else {
@@ -209,6 +272,18 @@ impl Session<'_> {
         });
         Ok(())
     }
+}
+
+/// Scales each image of `[n, c, h, w]` to [0, 1] on its own (min–max), for display.
+fn unit_scale(x: &Tensor) -> Result<Tensor, EngineError> {
+    let n = x.size()[0];
+    let flat = x.f_reshape([n, -1]).ctx("scaling for display")?;
+    let lo = flat.f_amin(&[1i64][..], true).ctx("scaling for display")?;
+    let hi = flat.f_amax(&[1i64][..], true).ctx("scaling for display")?;
+    let scaled = (flat - &lo) / (hi - lo).clamp_min(1e-12);
+    scaled
+        .f_reshape(x.size().as_slice())
+        .ctx("scaling for display")
 }
 
 /// Samples per second over recent steps, and the time left.

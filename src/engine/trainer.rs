@@ -76,6 +76,19 @@ pub enum Event {
         /// Their labels.
         labels: Vec<u32>,
     },
+    /// At the end of each epoch, for image data: the feature maps of every convolution for
+    /// the first validation image, the first convolution's filters, and the first validation
+    /// images with their predicted and true classes.
+    Views {
+        /// 1-based epoch.
+        epoch: u64,
+        /// `(conv node, one grey image per channel, at most 32)`.
+        feature_maps: Vec<(String, Vec<Rgba>)>,
+        /// The first convolution's kernels, each scaled to [0, 1] (grey, or RGB on RGB input).
+        filters: Vec<Rgba>,
+        /// `(image, true class, predicted class)` for the first 16 validation samples.
+        predictions: Vec<(Rgba, u32, u32)>,
+    },
     /// A checkpoint was written.
     Checkpoint {
         /// The latest weights file.

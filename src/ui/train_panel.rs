@@ -28,6 +28,8 @@ pub enum TrainAction {
     Settings(TrainingSettings),
     /// Show this block's activations.
     Watch(String),
+    /// Show this conv block's feature maps.
+    WatchConv(String),
     /// New preprocessing/augmentation settings (part of the design, so undoable).
     DataSettings(crate::design::DataSettings),
     /// Draw the augmentation preview again with another seed.
@@ -386,6 +388,72 @@ fn inside(ui: &mut egui::Ui, training: &Training, out: &mut Vec<TrainAction>) {
     });
 }
 
+/// Feature maps, filters and predictions at the end of the latest epoch.
+fn views(ui: &mut egui::Ui, training: &Training, out: &mut Vec<TrainAction>) {
+    let (Some(run), Some(((_, epoch), t))) = (training.runs.last(), &training.view_textures) else {
+        return;
+    };
+    ui.separator();
+    ui.columns(3, |cols| {
+        let watched = training
+            .watched_conv
+            .clone()
+            .or_else(|| t.maps.first().map(|(n, _)| n.clone()));
+        cols[0].horizontal(|ui| {
+            ui.label(format!("feature maps (epoch {epoch}) of"));
+            egui::ComboBox::from_id_salt("watched_conv")
+                .selected_text(watched.clone().unwrap_or_default())
+                .show_ui(ui, |ui| {
+                    for (name, _) in &t.maps {
+                        if ui
+                            .selectable_label(watched.as_deref() == Some(name), name)
+                            .clicked()
+                        {
+                            out.push(TrainAction::WatchConv(name.clone()));
+                        }
+                    }
+                });
+        });
+        if let Some((_, maps)) = t.maps.iter().find(|(n, _)| Some(n) == watched.as_ref()) {
+            cols[0].horizontal_wrapped(|ui| {
+                for m in maps {
+                    ui.image((m.id(), egui::vec2(40.0, 40.0)));
+                }
+            });
+        }
+        cols[1].label("the first convolution's filters");
+        cols[1].horizontal_wrapped(|ui| {
+            for f in &t.filters {
+                ui.image((f.id(), egui::vec2(28.0, 28.0)));
+            }
+        });
+        cols[2].label("validation samples: predicted (true)");
+        cols[2].horizontal_wrapped(|ui| {
+            for (img, truth, pred) in &t.predictions {
+                let name = |c: &u32| {
+                    run.classes
+                        .get(*c as usize)
+                        .cloned()
+                        .unwrap_or_else(|| c.to_string())
+                };
+                let color = if truth == pred {
+                    theme::OK
+                } else {
+                    theme::ERROR
+                };
+                ui.vertical(|ui| {
+                    ui.image((img.id(), egui::vec2(44.0, 44.0)));
+                    ui.label(
+                        egui::RichText::new(format!("{} ({})", name(pred), name(truth)))
+                            .small()
+                            .color(color),
+                    );
+                });
+            }
+        });
+    });
+}
+
 /// The plots: loss per step (raw and smoothed) of every run, accuracy and loss per epoch,
 /// and the inside of the net for the latest run.
 pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
@@ -453,6 +521,7 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
         }
     });
     inside(ui, training, &mut out);
+    views(ui, training, &mut out);
     if let Some(m) = training.runs.last().and_then(|r| r.epochs.last()) {
         ui.label(format!(
             "confusion matrix, epoch {} (rows: true class, columns: predicted)",
