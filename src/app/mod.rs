@@ -759,6 +759,15 @@ impl eframe::App for NetloomApp {
                 }
             });
         let selected = self.canvas.selection.first().copied();
+        // The block clicked on the canvas is the one whose activations the Train view shows.
+        if let Some(node) = selected.and_then(|id| self.design.node(id))
+            && self.training.watched.as_deref() != Some(node.name.as_str())
+        {
+            self.training.watched = Some(node.name.clone());
+            if node.op.kind_name() == "Conv2d" {
+                self.training.watched_conv = Some(node.name.clone());
+            }
+        }
         egui::Panel::right("inspector")
             .default_size(240.0)
             .show(ui, |ui| {
