@@ -114,37 +114,55 @@ pub fn apply(design: &mut Design, edit: &CanvasEdit) -> bool {
     true
 }
 
-/// Copies nodes with fresh ids and names, 40 px down-right, keeping the wires among them.
-pub fn duplicate(design: &mut Design, ids: &[NodeId]) {
+/// Adds copies of `nodes` with fresh ids and names, moved by `offset`, and the `edges` among
+/// them; returns the new ids in the order of `nodes`. Duplicate and paste both come here.
+fn insert_copies(
+    design: &mut Design,
+    nodes: Vec<crate::design::Node>,
+    edges: &[Edge],
+    offset: f32,
+) -> Vec<NodeId> {
     let mut map = std::collections::HashMap::new();
-    for id in ids {
-        let Some(node) = design.node(*id).cloned() else {
-            continue;
-        };
-        let prefix = node
+    let mut new_ids = Vec::with_capacity(nodes.len());
+    for n in nodes {
+        let prefix = n
             .name
             .trim_end_matches(|c: char| c.is_ascii_digit())
             .to_owned();
         let new = add_node(
             design,
             if prefix.is_empty() { "node" } else { &prefix },
-            node.op,
-            [node.pos[0] + 40.0, node.pos[1] + 40.0],
+            n.op,
+            [n.pos[0] + offset, n.pos[1] + offset],
         );
-        map.insert(*id, new);
+        map.insert(n.id, new);
+        new_ids.push(new);
     }
-    let wires: Vec<Edge> = design
+    for e in edges {
+        if let (Some(&from), Some(&to)) = (map.get(&e.from), map.get(&e.to)) {
+            design.edges.push(Edge {
+                from,
+                to,
+                port: e.port,
+            });
+        }
+    }
+    new_ids
+}
+
+/// Copies nodes with fresh ids and names, 40 px down-right, keeping the wires among them.
+pub fn duplicate(design: &mut Design, ids: &[NodeId]) {
+    let nodes: Vec<crate::design::Node> = ids
+        .iter()
+        .filter_map(|id| design.node(*id).cloned())
+        .collect();
+    let edges: Vec<Edge> = design
         .edges
         .iter()
-        .filter_map(|e| {
-            Some(Edge {
-                from: *map.get(&e.from)?,
-                to: *map.get(&e.to)?,
-                port: e.port,
-            })
-        })
+        .filter(|e| ids.contains(&e.from) && ids.contains(&e.to))
+        .copied()
         .collect();
-    design.edges.extend(wires);
+    insert_copies(design, nodes, &edges, 40.0);
 }
 
 /// The clipboard format's first line, so pasting unrelated text is recognised and refused.
@@ -180,31 +198,8 @@ pub fn paste(design: &mut Design, text: &str) -> Option<Vec<NodeId>> {
         edges: Vec<Edge>,
     }
     let clip: Clip = serde_json::from_str(body).ok()?;
-    let mut map = std::collections::HashMap::new();
-    for n in clip.nodes {
-        let prefix = n
-            .name
-            .trim_end_matches(|c: char| c.is_ascii_digit())
-            .to_owned();
-        let new = add_node(
-            design,
-            if prefix.is_empty() { "node" } else { &prefix },
-            n.op,
-            [n.pos[0] + 60.0, n.pos[1] + 60.0],
-        );
-        map.insert(n.id, new);
-    }
-    for e in clip.edges {
-        if let (Some(&from), Some(&to)) = (map.get(&e.from), map.get(&e.to)) {
-            design.edges.push(Edge {
-                from,
-                to,
-                port: e.port,
-            });
-        }
-    }
+    let mut ids = insert_copies(design, clip.nodes, &clip.edges, 60.0);
     design.canonicalize();
-    let mut ids: Vec<NodeId> = map.into_values().collect();
     ids.sort();
     Some(ids)
 }
@@ -235,6 +230,20 @@ mod tests {
             "the wire between them came along"
         );
         assert!(paste(&mut d, "hello").is_none());
+    }
+
+    #[test]
+    fn duplicate_copies_blocks_and_their_inner_wire_down_right() {
+        let mut d = lenet();
+        let conv1 = d.node_by_name("conv1").unwrap().clone();
+        let relu1 = d.node_by_name("relu1").unwrap().id;
+        let before = (d.nodes.len(), d.edges.len());
+        duplicate(&mut d, &[conv1.id, relu1]);
+        assert_eq!((d.nodes.len(), d.edges.len()), (before.0 + 2, before.1 + 1));
+        let copy = d.node_by_name("conv3").unwrap();
+        assert_eq!(copy.pos, [conv1.pos[0] + 40.0, conv1.pos[1] + 40.0]);
+        let relu5 = d.node_by_name("relu5").unwrap().id;
+        assert!(d.edges.iter().any(|e| e.from == copy.id && e.to == relu5));
     }
 
     #[test]
