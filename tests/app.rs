@@ -119,7 +119,7 @@ fn the_palette_search_filters_blocks_and_explains_them() {
 
 #[test]
 fn wiring_shows_shapes_breaking_shows_errors_and_undo_repairs() {
-    use netloom::ui::canvas::CanvasEdit;
+    use netloom::ui::canvas::PinSide;
     let mut harness = app(None);
     harness.get_by_label("File").click_accesskit();
     harness.run_steps(2);
@@ -140,24 +140,28 @@ fn wiring_shows_shapes_breaking_shows_errors_and_undo_repairs() {
         .iter()
         .map(|n| n.id)
         .collect();
+    // Wire them as a person does: drag from each output pin to the next block's input pin.
     for pair in ids.windows(2) {
-        harness.state_mut().edit(CanvasEdit::Connect {
-            from: pair[0],
-            to: pair[1],
-            port: 0,
-        });
-        harness.run_steps(3);
+        let from = harness
+            .state()
+            .pin_screen_pos(pair[0], PinSide::Out)
+            .unwrap();
+        let to = harness
+            .state()
+            .pin_screen_pos(pair[1], PinSide::In(0))
+            .unwrap();
+        drag(&mut harness, from, to);
     }
+    assert_eq!(harness.state().design().edges.len(), 3, "three wires drawn");
     harness.get_by_label("784");
     harness.get_by_label("valid");
     harness.get_by_label("7,850 parameters");
-    // Break it: pull the wire into the Linear.
-    harness.state_mut().edit(CanvasEdit::Disconnect {
-        from: ids[1],
-        to: ids[2],
-        port: 0,
-    });
-    harness.run_steps(3);
+    // Break it: right-click the Linear's input pin, which drops its wire.
+    let pin = harness
+        .state()
+        .pin_screen_pos(ids[2], PinSide::In(0))
+        .unwrap();
+    click_with(&mut harness, pin, egui::PointerButton::Secondary);
     assert!(harness.query_by_label("valid").is_none());
     harness.get_by_label_contains("fc1: it has no input");
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
@@ -222,9 +226,17 @@ fn the_inspector_edits_the_clicked_block_and_one_undo_takes_back_a_typed_value()
 }
 
 fn click_at(harness: &mut Harness<'static, NetloomApp>, pos: egui::Pos2) {
+    click_with(harness, pos, egui::PointerButton::Primary);
+}
+
+fn click_with(
+    harness: &mut Harness<'static, NetloomApp>,
+    pos: egui::Pos2,
+    button: egui::PointerButton,
+) {
     let button = |pressed| egui::Event::PointerButton {
         pos,
-        button: egui::PointerButton::Primary,
+        button,
         pressed,
         modifiers: egui::Modifiers::default(),
     };
@@ -232,9 +244,34 @@ fn click_at(harness: &mut Harness<'static, NetloomApp>, pos: egui::Pos2) {
         .input_mut()
         .events
         .push(egui::Event::PointerMoved(pos));
+    harness.step();
     harness.input_mut().events.push(button(true));
     harness.step();
     harness.input_mut().events.push(button(false));
+    harness.run_steps(3);
+}
+
+/// Presses the primary button at `from`, moves to `to` over a few frames, and releases.
+fn drag(harness: &mut Harness<'static, NetloomApp>, from: egui::Pos2, to: egui::Pos2) {
+    let button = |pos, pressed| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::default(),
+    };
+    let events = &mut harness.input_mut().events;
+    events.push(egui::Event::PointerMoved(from));
+    events.push(button(from, true));
+    harness.step();
+    for i in 1..=8 {
+        let at = from + (to - from) * (i as f32 / 8.0);
+        harness
+            .input_mut()
+            .events
+            .push(egui::Event::PointerMoved(at));
+        harness.step();
+    }
+    harness.input_mut().events.push(button(to, false));
     harness.run_steps(3);
 }
 
@@ -284,33 +321,62 @@ fn blocks_copy_and_paste_through_the_clipboard_text() {
     assert_eq!(harness.state().design().nodes.len(), 15);
 }
 
+/// Steps frames (the UI never waits for the trainer) until `done` holds, failing after `secs`.
+fn step_until(
+    harness: &mut Harness<'static, NetloomApp>,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&NetloomApp) -> bool,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !done(harness.state()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}; runs: {:?}",
+            harness
+                .state()
+                .runs()
+                .iter()
+                .map(|r| (&r.status, r.epochs.len(), r.losses.len(), &r.dir))
+                .collect::<Vec<_>>()
+        );
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn a_short_training_run_from_the_train_view_updates_the_loss_plot() {
-    let mut harness = app(None);
-    harness.get_by_label("File").click_accesskit();
-    harness.run_steps(2);
-    harness.get_by_label_contains("Examples").hover();
-    harness.run_steps(2);
-    harness.get_by_label("two_layer_mlp.json").click();
-    harness.run_steps(3);
+    use netloom::app::training::RunStatus;
+    let data_dir = std::env::temp_dir().join(format!("netloom-app-runs-{}", std::process::id()));
+    std::fs::create_dir_all(&data_dir).unwrap();
+    // The two-layer MLP, with so many epochs that Stop always comes before the end.
+    let design = data_dir.join("mlp.json");
+    let text = std::fs::read_to_string(format!(
+        "{}/examples/two_layer_mlp.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .replace("\"epochs\": 30", "\"epochs\": 5000");
+    std::fs::write(&design, text).unwrap();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(|_cc| {
+            NetloomApp::new(Some(design.clone())).with_storage(None, Some(data_dir.clone()))
+        });
+    harness.run_steps(4);
     harness.get_by_label("Train").click();
     harness.run_steps(3);
     assert_eq!(harness.state().view(), netloom::app::View::Train);
     // The Train button (the second "Train": the first is the view switch).
     let button = harness.get_all_by_label("Train").nth(1).unwrap();
-    button.click();
-    // The UI never waits for the trainer: step frames until the loss arrives.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while harness
-        .state()
-        .runs()
-        .first()
-        .is_none_or(|r| r.epochs.len() < 2)
-    {
-        assert!(std::time::Instant::now() < deadline, "no epochs arrived");
-        harness.step();
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    // Through accesskit: the data preview may appear while the click is on its way and move
+    // the button; a pointer click would then miss it.
+    button.click_accesskit();
+
+    step_until(&mut harness, 120, "no epochs arrived", |app| {
+        app.runs().first().is_some_and(|r| r.epochs.len() >= 2)
+    });
     let run = &harness.state().runs()[0];
     assert!(run.losses.len() >= 19, "a loss point per step");
     assert!(run.epochs[1].val_acc > 0.4);
@@ -329,16 +395,50 @@ fn a_short_training_run_from_the_train_view_updates_the_loss_plot() {
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert!(rows.iter().all(|r| r.len() == 9));
     assert!(rows.iter().filter(|r| r[1] == "epoch").count() >= 2);
-    harness.get_by_label("Stop").click();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while harness.state().runs()[0].status != netloom::app::training::RunStatus::Finished {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "Stop was not honoured"
-        );
-        harness.step();
-        std::thread::sleep(std::time::Duration::from_millis(20));
+    harness.get_by_label("Stop").click_accesskit();
+    step_until(&mut harness, 60, "Stop was not honoured", |app| {
+        app.runs()[0].status == RunStatus::Finished
+    });
+    // The run kept its folder in the app's data dir, with a checkpoint to continue from.
+    let dir = harness.state().runs()[0].dir.clone().unwrap();
+    assert!(dir.starts_with(data_dir.join("runs")));
+    for file in [
+        "design.json",
+        "weights.safetensors",
+        "state.json",
+        "metrics.csv",
+    ] {
+        assert!(dir.join(file).is_file(), "{file} is in the run folder");
     }
+    let last_step = harness.state().runs()[0].losses.last().unwrap()[0];
+    let epochs_before = harness.state().runs()[0].epochs.len();
+    harness.get_by_label("Continue").click_accesskit();
+    step_until(
+        &mut harness,
+        120,
+        "the continued run reported nothing",
+        |app| app.runs()[0].epochs.len() > epochs_before,
+    );
+    let run = &harness.state().runs()[0];
+    assert_eq!(harness.state().runs().len(), 1, "Continue extends the run");
+    let steps: Vec<f64> = run.losses.iter().map(|p| p[0]).collect();
+    assert!(
+        steps.windows(2).all(|w| w[0] < w[1]),
+        "the loss curve carries on from step {last_step} without repeating steps"
+    );
+    harness.get_by_label("Stop").click_accesskit();
+    step_until(&mut harness, 60, "Stop was not honoured", |app| {
+        app.runs()[0].status == RunStatus::Finished
+    });
+    // "Save plots (PNG)" once the file is chosen: the window as the next frame draws it.
+    let png = data_dir.join("plots.png");
+    let ctx = harness.ctx.clone();
+    harness.state_mut().save_png(&ctx, png.clone());
+    harness.run_steps(3);
+    assert_eq!(harness.state().error(), None);
+    let image = image::open(&png).unwrap();
+    assert_eq!((image.width(), image.height()), (1280, 800));
+    std::fs::remove_dir_all(&data_dir).ok();
 }
 
 #[test]
@@ -358,4 +458,24 @@ fn the_train_view_previews_augmentation_and_rerolls_it() {
     harness.run_steps(3);
     // Re-rolling draws another preview; it changes nothing in the design.
     assert!(!harness.state().is_dirty());
+}
+
+/// The main screens as images: a change to how the editor or the Train view looks fails here
+/// until the snapshots are renewed (`UPDATE_SNAPSHOTS=1 scripts/test.sh --test app`) and the
+/// new images reviewed.
+#[test]
+fn the_main_screens_match_their_snapshots() {
+    let mut harness = app(None);
+    harness.run_steps(4);
+    harness.snapshot("editor_lenet5");
+    harness.get_by_label("Train").click();
+    harness.run_steps(2);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while harness.query_by_label("Re-roll").is_none() {
+        assert!(std::time::Instant::now() < deadline, "no preview appeared");
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    harness.run_steps(4);
+    harness.snapshot("train_view_before_a_run");
 }

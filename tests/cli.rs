@@ -1,22 +1,9 @@
 //! `netloom check` and `netloom --version` as a user runs them.
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
-use std::process::Command;
+#[path = "common/run.rs"]
+mod run;
 
-fn netloom(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_netloom"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn example(name: &str) -> String {
-    format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))
-}
+use run::{example, netloom, tempdir};
 
 #[test]
 fn check_prints_a_table_and_exits_0_for_a_valid_design() {
@@ -35,7 +22,7 @@ fn check_prints_a_table_and_exits_0_for_a_valid_design() {
 
 #[test]
 fn check_exits_1_and_lists_problems_for_an_invalid_design() {
-    let dir = tempdir();
+    let dir = tempdir("cli-invalid");
     let path = dir.join("bad.json");
     let text = std::fs::read_to_string(example("lenet5.json"))
         .unwrap()
@@ -82,7 +69,7 @@ fn unreadable_files_and_usage_errors_exit_2() {
         "{err}"
     );
 
-    let dir = tempdir();
+    let dir = tempdir("cli-broken");
     let path = dir.join("broken.json");
     std::fs::write(
         &path,
@@ -104,16 +91,4 @@ fn version_is_printed() {
     let (code, out, _) = netloom(&["--version"]);
     assert_eq!(code, 0);
     assert_eq!(out.trim(), format!("netloom {}", env!("CARGO_PKG_VERSION")));
-}
-
-fn tempdir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "netloom-cli-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

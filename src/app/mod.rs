@@ -102,9 +102,6 @@ pub struct NetloomApp {
     canvas: Canvas,
     inspector: Inspector,
     palette_query: String,
-    /// The node and time of the last inspector edit: typing "30" or dragging a value is one
-    /// undo step, not one per keystroke or pixel.
-    last_inspector_edit: Option<(crate::design::NodeId, std::time::Instant)>,
     /// The last load or save error, shown until the next success; the open design is kept.
     error: Option<String>,
     /// A command waiting for the answer to "save your changes?".
@@ -141,7 +138,6 @@ impl NetloomApp {
             canvas: Canvas::default(),
             inspector: Inspector::default(),
             palette_query: String::new(),
-            last_inspector_edit: None,
             error: None,
             pending: None,
             after_save: None,
@@ -171,6 +167,7 @@ impl NetloomApp {
         {
             self.recent = recent;
         }
+        self.training.runs_dir = data_dir.as_ref().map(|d| d.join("runs"));
         self.autosave = files::Autosave::new(data_dir);
         self.recovered = self.autosave.recovered();
         self
@@ -189,6 +186,15 @@ impl NetloomApp {
     /// Where a block is on the screen (for tests and scripted clicks).
     pub fn node_screen_rect(&self, id: crate::design::NodeId) -> Option<egui::Rect> {
         self.canvas.screen_rect(id)
+    }
+
+    /// Where a block's pin is on the screen (for tests and scripted drags).
+    pub fn pin_screen_pos(
+        &self,
+        id: crate::design::NodeId,
+        side: crate::ui::canvas::PinSide,
+    ) -> Option<egui::Pos2> {
+        self.canvas.pin_screen_pos(id, side)
     }
 
     /// True when there are unsaved changes.
@@ -341,10 +347,7 @@ impl NetloomApp {
                 design::layout::auto_layout(&mut self.design);
                 self.changed(true);
             }
-            AppCommand::Canvas(e) => {
-                self.last_inspector_edit = None;
-                self.edit(e);
-            }
+            AppCommand::Canvas(e) => self.edit(e),
             AppCommand::Inspector(e) => {
                 let before = self.design.clone();
                 let id = match &e {
@@ -355,15 +358,7 @@ impl NetloomApp {
                         InspectorEdit::Rename(_, name) => n.name = name,
                         InspectorEdit::SetOp(_, op) => n.op = op,
                     }
-                    let now = std::time::Instant::now();
-                    let same = self.last_inspector_edit.is_some_and(|(last, at)| {
-                        last == id
-                            && now.duration_since(at) < std::time::Duration::from_millis(1500)
-                    });
-                    if !same {
-                        self.history.record(before);
-                    }
-                    self.last_inspector_edit = Some((id, now));
+                    self.history.record_coalesced(before, edit::Burst::Node(id));
                     self.changed(true);
                 }
             }
@@ -471,6 +466,7 @@ impl NetloomApp {
             TrainAction::Pause => self.training.control(Command::Pause),
             TrainAction::Resume => self.training.control(Command::Resume),
             TrainAction::Stop => self.training.control(Command::Stop),
+            TrainAction::Continue => self.training.continue_last(ctx),
             TrainAction::Data(d) => self.training.data = d,
             TrainAction::PickFolder => {
                 if let Some(dir) = rfd::FileDialog::new()
@@ -502,10 +498,7 @@ impl NetloomApp {
                     .set_file_name("training.png")
                     .save_file();
                 if let Some(path) = picked {
-                    self.png_to = Some(path);
-                    ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(
-                        egui::UserData::default(),
-                    ));
+                    self.save_png(ctx, path);
                 }
             }
             TrainAction::Reroll => {
@@ -520,18 +513,23 @@ impl NetloomApp {
                 let before = self.design.clone();
                 self.design.training = settings;
                 // Dragging a value is one undo step, as in the inspector.
-                let key = crate::design::NodeId(u64::MAX);
-                let now = std::time::Instant::now();
-                let same = self.last_inspector_edit.is_some_and(|(last, at)| {
-                    last == key && now.duration_since(at) < std::time::Duration::from_millis(1500)
-                });
-                if !same {
-                    self.history.record(before);
-                }
-                self.last_inspector_edit = Some((key, now));
+                self.history
+                    .record_coalesced(before, edit::Burst::TrainingSettings);
                 self.changed(false);
             }
         }
+    }
+
+    /// Saves the window, as it is drawn next frame, to `path` as PNG (what "Save plots (PNG)"
+    /// does once a file is chosen). Errors show in the error bar.
+    pub fn save_png(&mut self, ctx: &egui::Context, path: PathBuf) {
+        self.png_to = Some(path);
+        ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(egui::UserData::default()));
+    }
+
+    /// The error shown in the error bar, if any.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
     }
 
     /// Writes the screenshot asked for by "Save plots (PNG)".

@@ -114,10 +114,78 @@ pub struct RunHistory {
     pub device: String,
     /// Where it is.
     pub status: RunStatus,
+    /// Its run folder (checkpoints, metrics.csv), when the app has a runs folder.
+    pub dir: Option<PathBuf>,
+    /// The design it trains (a copy taken at Train), for Continue.
+    pub design: Design,
+    /// The data it trains on, for Continue.
+    pub data: DataChoice,
+    /// Stopped before its last epoch, with a checkpoint to continue from.
+    pub stopped: bool,
 }
 
+/// A run folder's name: the UTC start time, sortable, and the run's number in this session,
+/// e.g. `2026-11-27_170355-2`.
+pub fn run_dir_name(at: std::time::SystemTime, number: usize) -> String {
+    let secs = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}_{:02}{:02}{:02}-{number}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// What the loader thread hands over: the data, or why it could not be read.
+type Loaded = Result<Arc<Dataset>, String>;
+
 /// Data on its way from the loader thread, with the job it is for.
-type Loading = (Receiver<Result<Dataset, String>>, Design, RunOptions);
+type Loading = (Receiver<Loaded>, Design, RunOptions);
+
+/// Loads `choice` on its own thread, sized for `design`'s input (folders are resized to it),
+/// and calls `done` when the result is waiting in the returned channel.
+fn spawn_loader(
+    choice: &DataChoice,
+    design: &Design,
+    done: impl FnOnce() + Send + 'static,
+) -> Result<Receiver<Loaded>, String> {
+    let (tx, rx) = sync_channel(1);
+    let spec = choice.spec();
+    let input = input_shape(design);
+    std::thread::Builder::new()
+        .name("data-loader".to_owned())
+        .spawn(move || {
+            let folder = input.map_or_else(FolderOptions::default, |s| {
+                FolderOptions::for_input(&s, crate::data::Fit::Resize)
+            });
+            let _ = tx.send(spec.load(&folder).map(Arc::new).map_err(|e| e.to_string()));
+            done();
+        })
+        .map_err(|e| format!("could not start loading the data: {e}"))?;
+    Ok(rx)
+}
+
+/// An egui texture of an RGBA image (crisp pixels: these are small images shown large).
+fn texture(ctx: &egui::Context, name: String, img: &Rgba) -> egui::TextureHandle {
+    ctx.load_texture(
+        name,
+        egui::ColorImage::from_rgba_unmultiplied([img.width, img.height], &img.pixels),
+        egui::TextureOptions::NEAREST,
+    )
+}
 
 /// The training side of the app.
 pub struct Training {
@@ -141,13 +209,15 @@ pub struct Training {
     pub watched_conv: Option<String>,
     /// The augmentation preview.
     pub preview: Preview,
+    /// Where runs keep their folders (the app's data dir); None keeps nothing on disk.
+    pub runs_dir: Option<PathBuf>,
 }
 
 /// Originals next to their augmented versions, for the data settings.
 #[derive(Default)]
 pub struct Preview {
     data: Option<(DataChoice, Arc<Dataset>)>,
-    loading: Option<(DataChoice, Receiver<Result<Dataset, String>>)>,
+    loading: Option<(DataChoice, Receiver<Loaded>)>,
     key: String,
     /// The seed of the random draw; "Re-roll" changes it.
     pub seed: u64,
@@ -158,6 +228,12 @@ pub struct Preview {
 }
 
 impl Preview {
+    /// The data already loaded for `choice`, when it has the design's input shape.
+    fn loaded(&self, choice: &DataChoice, input: Option<Shape>) -> Option<Arc<Dataset>> {
+        let (c, data) = self.data.as_ref()?;
+        (c == choice && input == Some(data.shape)).then(|| Arc::clone(data))
+    }
+
     /// Loads `choice` in the background when it isn't loaded, and redraws the pairs when the
     /// data, the augmentation or the seed changed.
     pub fn update(&mut self, ctx: &egui::Context, choice: &DataChoice, design: &Design) {
@@ -165,7 +241,7 @@ impl Preview {
             && let Ok(result) = rx.try_recv()
         {
             match result {
-                Ok(d) => self.data = Some((c.clone(), Arc::new(d))),
+                Ok(d) => self.data = Some((c.clone(), d)),
                 Err(e) => self.note = Some(e),
             }
             self.loading = None;
@@ -173,21 +249,10 @@ impl Preview {
         let loaded = self.data.as_ref().is_some_and(|(c, _)| c == choice);
         let in_flight = self.loading.as_ref().is_some_and(|(c, _)| c == choice);
         if !loaded && !in_flight {
-            let (tx, rx) = sync_channel(1);
-            let spec = choice.spec();
-            let input = input_shape(design);
             let repaint = ctx.clone();
-            let spawned = std::thread::Builder::new()
-                .name("preview-loader".to_owned())
-                .spawn(move || {
-                    let folder = input.map_or_else(FolderOptions::default, |s| {
-                        FolderOptions::for_input(&s, crate::data::Fit::Resize)
-                    });
-                    let _ = tx.send(spec.load(&folder).map_err(|e| e.to_string()));
-                    repaint.request_repaint();
-                });
-            if spawned.is_ok() {
-                self.loading = Some((choice.clone(), rx));
+            match spawn_loader(choice, design, move || repaint.request_repaint()) {
+                Ok(rx) => self.loading = Some((choice.clone(), rx)),
+                Err(e) => self.note = Some(e),
             }
             return;
         }
@@ -220,16 +285,7 @@ impl Preview {
             .and_then(|a| crate::data::augment::preview(data, &a, 8, self.seed));
         match result {
             Ok(pairs) => {
-                let tex = |name: String, img: &crate::data::augment::Rgba| {
-                    ctx.load_texture(
-                        name,
-                        egui::ColorImage::from_rgba_unmultiplied(
-                            [img.width, img.height],
-                            &img.pixels,
-                        ),
-                        egui::TextureOptions::NEAREST,
-                    )
-                };
+                let tex = |name, img| texture(ctx, name, img);
                 self.pairs = pairs
                     .iter()
                     .enumerate()
@@ -256,6 +312,7 @@ impl Default for Training {
             view_textures: None,
             watched_conv: None,
             preview: Preview::default(),
+            runs_dir: None,
         }
     }
 }
@@ -285,11 +342,7 @@ impl Training {
             .samples
             .iter()
             .enumerate()
-            .map(|(j, img)| {
-                let image =
-                    egui::ColorImage::from_rgba_unmultiplied([img.width, img.height], &img.pixels);
-                ctx.load_texture(format!("sample{j}"), image, egui::TextureOptions::NEAREST)
-            })
+            .map(|(j, img)| texture(ctx, format!("sample{j}"), img))
             .collect();
         self.sample_textures = Some(((i, run.samples_step), handles));
     }
@@ -326,13 +379,7 @@ impl Training {
         {
             return;
         }
-        let tex = |name: String, img: &Rgba| {
-            ctx.load_texture(
-                name,
-                egui::ColorImage::from_rgba_unmultiplied([img.width, img.height], &img.pixels),
-                egui::TextureOptions::NEAREST,
-            )
-        };
+        let tex = |name, img| texture(ctx, name, img);
         let textures = ViewTextures {
             maps: v
                 .feature_maps
@@ -368,23 +415,20 @@ impl Training {
         self.paused
     }
 
-    /// Starts a run of a copy of `design`: the data loads on its own thread, then the trainer
-    /// takes the job. The UI never waits for either.
+    /// Starts a run of a copy of `design`: the data loads on its own thread (or comes from the
+    /// preview, when that holds the same data), then the trainer takes the job. The UI never
+    /// waits for either. With a runs folder, the run keeps its checkpoints there.
     pub fn start(&mut self, design: &Design, ctx: &egui::Context) {
         if self.busy() {
             return;
         }
-        let repaint_ctx = ctx.clone();
-        let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || repaint_ctx.request_repaint());
-        self.repaint = Some(Arc::clone(&repaint));
         let t = &design.training;
-        let name = format!(
-            "#{} {:?} lr {}",
-            self.runs.len() + 1,
-            t.optimizer,
-            t.learning_rate
-        )
-        .to_lowercase();
+        let number = self.runs.len() + 1;
+        let name = format!("#{number} {:?} lr {}", t.optimizer, t.learning_rate).to_lowercase();
+        let dir = self
+            .runs_dir
+            .as_ref()
+            .map(|d| d.join(run_dir_name(std::time::SystemTime::now(), number)));
         self.runs.push(RunHistory {
             name,
             losses: Vec::new(),
@@ -399,30 +443,82 @@ impl Training {
             total_epochs: t.epochs,
             device: String::new(),
             status: RunStatus::Starting,
+            dir: dir.clone(),
+            design: design.clone(),
+            data: self.data.clone(),
+            stopped: false,
         });
-        let (tx, rx) = sync_channel(1);
-        let spec = self.data.spec();
-        let input = input_shape(design);
-        let spawned = std::thread::Builder::new()
-            .name("data-loader".to_owned())
-            .spawn(move || {
-                let folder = input.map_or_else(FolderOptions::default, |s| {
-                    FolderOptions::for_input(&s, crate::data::Fit::Resize)
-                });
-                let _ = tx.send(spec.load(&folder).map_err(|e| e.to_string()));
-                repaint();
-            });
-        if let Err(e) = spawned {
-            self.fail(format!("could not start loading the data: {e}"));
+        let options = RunOptions {
+            out_dir: dir,
+            ..self.options()
+        };
+        self.launch(design.clone(), self.data.clone(), options, ctx);
+    }
+
+    /// True when the latest run was stopped early and kept a checkpoint to continue from.
+    pub fn can_continue(&self) -> bool {
+        !self.busy()
+            && self
+                .runs
+                .last()
+                .is_some_and(|r| r.stopped && r.dir.is_some())
+    }
+
+    /// Continues the latest run from its checkpoint, on the data and design it started with;
+    /// the plots carry on where they stopped.
+    pub fn continue_last(&mut self, ctx: &egui::Context) {
+        if !self.can_continue() {
             return;
         }
+        let options = self.options();
+        let Some(run) = self.runs.last_mut() else {
+            return;
+        };
+        run.status = RunStatus::Starting;
+        run.stopped = false;
         let options = RunOptions {
+            out_dir: run.dir.clone(),
+            resume: true,
+            ..options
+        };
+        let (design, data) = (run.design.clone(), run.data.clone());
+        self.launch(design, data, options, ctx);
+    }
+
+    /// How the app runs the trainer: the chosen device, a core left to the UI, frequent stats.
+    fn options(&self) -> RunOptions {
+        RunOptions {
             device: self.device,
             leave_core_for_ui: true,
             stats_every: 20,
             ..RunOptions::default()
+        }
+    }
+
+    /// Gets the data to the trainer: the preview's copy when it is the same data at the
+    /// design's input shape, otherwise a fresh load on a thread.
+    fn launch(
+        &mut self,
+        design: Design,
+        data: DataChoice,
+        options: RunOptions,
+        ctx: &egui::Context,
+    ) {
+        let repaint_ctx = ctx.clone();
+        let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || repaint_ctx.request_repaint());
+        self.repaint = Some(Arc::clone(&repaint));
+        let rx = match self.preview.loaded(&data, input_shape(&design)) {
+            Some(loaded) => {
+                let (tx, rx) = sync_channel(1);
+                let _ = tx.send(Ok(loaded));
+                rx
+            }
+            None => match spawn_loader(&data, &design, move || repaint()) {
+                Ok(rx) => rx,
+                Err(e) => return self.fail(e),
+            },
         };
-        self.loading = Some((rx, design.clone(), options));
+        self.loading = Some((rx, design, options));
     }
 
     fn fail(&mut self, message: String) {
@@ -456,7 +552,7 @@ impl Training {
                     }
                     let job = Job {
                         design,
-                        data: Arc::new(data),
+                        data,
                         options,
                     };
                     if self.trainer.is_none() {
@@ -531,8 +627,9 @@ impl Training {
                     });
                 }
                 Event::Checkpoint { .. } => {}
-                Event::Finished(_) => {
+                Event::Finished(summary) => {
                     run.status = RunStatus::Finished;
+                    run.stopped = summary.stopped;
                     self.paused = false;
                 }
                 Event::Failed { message } => {

@@ -8,7 +8,43 @@ use egui::emath::TSTransform;
 use egui::{Pos2, Ui};
 use egui_snarl::ui::{PinInfo, SnarlPin, SnarlStyle, SnarlViewer, SnarlWidget};
 use egui_snarl::{InPin, InPinId, OutPin, OutPinId, Snarl};
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Which side of a node a pin is on, and its index there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PinSide {
+    /// An input port.
+    In(u32),
+    /// The output.
+    Out,
+}
+
+/// Pin centres in graph space, as drawn in the last frame.
+type PinMap = Rc<RefCell<HashMap<(NodeId, PinSide), Pos2>>>;
+
+/// snarl's circle pin, which also notes where it was drawn: scripted drags (tests, demos)
+/// need to find pins the way a pointer does.
+struct NotedPin {
+    key: (NodeId, PinSide),
+    noted: PinMap,
+}
+
+impl SnarlPin for NotedPin {
+    fn draw(
+        self,
+        snarl_style: &SnarlStyle,
+        style: &egui::Style,
+        rect: egui::Rect,
+        painter: &egui::Painter,
+    ) -> egui_snarl::ui::PinWireInfo {
+        self.noted.borrow_mut().insert(self.key, rect.center());
+        PinInfo::circle()
+            .with_fill(theme::PIN)
+            .draw(snarl_style, style, rect, painter)
+    }
+}
 
 /// An edit the canvas asks for; the app applies it to the design (with undo).
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +71,8 @@ pub struct Canvas {
     pub shown: Option<u64>,
     /// Node rectangles from the last frame, for wire labels.
     rects: HashMap<NodeId, egui::Rect>,
+    /// Pin centres from the last frame.
+    pins: HashMap<(NodeId, PinSide), Pos2>,
     /// The selected nodes after the last frame.
     pub selection: Vec<NodeId>,
     /// Graph → screen, from the last frame.
@@ -53,6 +91,7 @@ impl Default for Canvas {
             ids: HashMap::new(),
             shown: None,
             rects: HashMap::new(),
+            pins: HashMap::new(),
             selection: Vec::new(),
             transform: TSTransform::IDENTITY,
             view: egui::Rect::ZERO,
@@ -92,6 +131,7 @@ impl Canvas {
             analysis,
             edits: Vec::new(),
             rects: HashMap::new(),
+            pins: PinMap::default(),
             transform: TSTransform::IDENTITY,
             focus: self.focus,
         };
@@ -110,6 +150,7 @@ impl Canvas {
             .style(style)
             .show(&mut self.snarl, &mut viewer, ui);
         self.rects = std::mem::take(&mut viewer.rects);
+        self.pins = viewer.pins.take();
         self.transform = viewer.transform;
         let mut edits = viewer.edits;
         self.update_focus(ui, clip, design);
@@ -180,6 +221,11 @@ impl Canvas {
         self.rects.get(&id).map(|r| self.transform * *r)
     }
 
+    /// Where a pin was drawn on the screen in the last frame.
+    pub fn pin_screen_pos(&self, id: NodeId, side: PinSide) -> Option<Pos2> {
+        self.pins.get(&(id, side)).map(|p| self.transform * *p)
+    }
+
     /// A plain click on a node focuses it; a click on empty canvas clears the focus.
     fn update_focus(&mut self, ui: &Ui, clip: egui::Rect, design: &Design) {
         let click = ui.input(|i| {
@@ -237,11 +283,32 @@ struct Viewer<'a> {
     analysis: &'a Analysis,
     edits: Vec<CanvasEdit>,
     rects: HashMap<NodeId, egui::Rect>,
+    pins: PinMap,
     transform: TSTransform,
     focus: Option<NodeId>,
 }
 
 impl Viewer<'_> {
+    /// A pin of snarl node `node` that notes where it is drawn.
+    fn pin(&self, snarl: &Snarl<NodeId>, node: egui_snarl::NodeId, side: PinSide) -> NotedPin {
+        let id = snarl.get_node(node).copied().unwrap_or(NodeId(u64::MAX));
+        NotedPin {
+            key: (id, side),
+            noted: Rc::clone(&self.pins),
+        }
+    }
+
+    /// Asks to remove the wire between two snarl pins, named by the design's node ids.
+    fn disconnect_wire(&mut self, snarl: &Snarl<NodeId>, from: OutPinId, to: InPinId) {
+        if let (Some(&a), Some(&b)) = (snarl.get_node(from.node), snarl.get_node(to.node)) {
+            self.edits.push(CanvasEdit::Disconnect {
+                from: a,
+                to: b,
+                port: to.input as u32,
+            });
+        }
+    }
+
     fn port_count(&self, id: NodeId) -> usize {
         let Some(node) = self.design.node(id) else {
             return 0;
@@ -312,12 +379,12 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
 
     fn show_input(
         &mut self,
-        _pin: &InPin,
+        pin: &InPin,
         _ui: &mut Ui,
-        _snarl: &mut Snarl<NodeId>,
+        snarl: &mut Snarl<NodeId>,
     ) -> impl SnarlPin + 'static {
         // The incoming shape is written on the wire itself (see `Canvas::wire_labels`).
-        PinInfo::circle().with_fill(theme::PIN)
+        self.pin(snarl, pin.id.node, PinSide::In(pin.id.input as u32))
     }
 
     fn show_output(
@@ -332,7 +399,7 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
             let shape = r.output.map_or_else(|| "?".to_owned(), |s| s.to_string());
             ui.label(shape);
         }
-        PinInfo::circle().with_fill(theme::PIN)
+        self.pin(snarl, pin.id.node, PinSide::Out)
     }
 
     fn has_body(&mut self, node: &NodeId) -> bool {
@@ -422,42 +489,18 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
     }
 
     fn disconnect(&mut self, from: &OutPin, to: &InPin, snarl: &mut Snarl<NodeId>) {
-        if let (Some(&a), Some(&b)) = (snarl.get_node(from.id.node), snarl.get_node(to.id.node)) {
-            self.edits.push(CanvasEdit::Disconnect {
-                from: a,
-                to: b,
-                port: to.id.input as u32,
-            });
-        }
+        self.disconnect_wire(snarl, from.id, to.id);
     }
 
     fn drop_inputs(&mut self, pin: &InPin, snarl: &mut Snarl<NodeId>) {
-        let Some(&b) = snarl.get_node(pin.id.node) else {
-            return;
-        };
-        for r in &pin.remotes {
-            if let Some(&a) = snarl.get_node(r.node) {
-                self.edits.push(CanvasEdit::Disconnect {
-                    from: a,
-                    to: b,
-                    port: pin.id.input as u32,
-                });
-            }
+        for &from in &pin.remotes {
+            self.disconnect_wire(snarl, from, pin.id);
         }
     }
 
     fn drop_outputs(&mut self, pin: &OutPin, snarl: &mut Snarl<NodeId>) {
-        let Some(&a) = snarl.get_node(pin.id.node) else {
-            return;
-        };
-        for r in &pin.remotes {
-            if let Some(&b) = snarl.get_node(r.node) {
-                self.edits.push(CanvasEdit::Disconnect {
-                    from: a,
-                    to: b,
-                    port: r.input as u32,
-                });
-            }
+        for &to in &pin.remotes {
+            self.disconnect_wire(snarl, pin.id, to);
         }
     }
 

@@ -18,6 +18,8 @@ pub enum TrainAction {
     Resume,
     /// Stop it (it keeps a checkpoint).
     Stop,
+    /// Continue the stopped run from its checkpoint.
+    Continue,
     /// Train on other data.
     Data(DataChoice),
     /// Ask for a folder of images.
@@ -235,32 +237,63 @@ pub fn controls(
             });
     });
     ui.separator();
-    ui.horizontal(|ui| {
-        let busy = training.busy();
-        let train = ui.add_enabled(!busy && blocked.is_none(), egui::Button::new("Train"));
-        let train = match &blocked {
-            Some(why) => train.on_disabled_hover_text(why.as_str()),
-            None => train,
-        };
-        if train.clicked() {
-            out.push(TrainAction::Start);
-        }
-        if training.paused() {
-            if ui.add_enabled(busy, egui::Button::new("Resume")).clicked() {
-                out.push(TrainAction::Resume);
+    // A fixed, global id scope: the preview above appears when its data has loaded, and would
+    // otherwise shift these buttons' ids (and so accessibility actions aimed at them).
+    let controls = egui::UiBuilder::new().id(egui::Id::new("netloom_run_controls"));
+    ui.scope_builder(controls, |ui| {
+        ui.horizontal(|ui| {
+            let busy = training.busy();
+            let train = ui.add_enabled(!busy && blocked.is_none(), egui::Button::new("Train"));
+            let train = match &blocked {
+                Some(why) => train.on_disabled_hover_text(why.as_str()),
+                None => train,
+            };
+            if train.clicked() {
+                out.push(TrainAction::Start);
             }
-        } else if ui.add_enabled(busy, egui::Button::new("Pause")).clicked() {
-            out.push(TrainAction::Pause);
-        }
-        if ui.add_enabled(busy, egui::Button::new("Stop")).clicked() {
-            out.push(TrainAction::Stop);
-        }
+            if training.paused() {
+                if ui.add_enabled(busy, egui::Button::new("Resume")).clicked() {
+                    out.push(TrainAction::Resume);
+                }
+            } else if ui.add_enabled(busy, egui::Button::new("Pause")).clicked() {
+                out.push(TrainAction::Pause);
+            }
+            if ui.add_enabled(busy, egui::Button::new("Stop")).clicked() {
+                out.push(TrainAction::Stop);
+            }
+            if training.can_continue()
+                && ui
+                    .button("Continue")
+                    .on_hover_text("Carry on the stopped run from its checkpoint")
+                    .clicked()
+            {
+                out.push(TrainAction::Continue);
+            }
+        });
     });
     if let Some(why) = &blocked {
         ui.colored_label(theme::ERROR, format!("Can't train yet: {why}"));
     }
     if let Some(run) = training.runs.last() {
         progress(ui, run);
+        if let Some(dir) = &run.dir {
+            ui.horizontal(|ui| {
+                ui.label("run folder").on_hover_text(
+                    "Checkpoints (weights, optimizer state), metrics.csv and the design of this run",
+                );
+                let shown = dir.file_name().map_or_else(
+                    || dir.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                if ui
+                    .link(shown)
+                    .on_hover_text(format!("{}\nClick to copy the path", dir.display()))
+                    .clicked()
+                {
+                    ui.ctx().copy_text(dir.display().to_string());
+                }
+            });
+        }
         ui.horizontal(|ui| {
             if ui.button("Save metrics (CSV)…").clicked() {
                 out.push(TrainAction::SaveCsv);
@@ -297,7 +330,13 @@ fn progress(ui: &mut egui::Ui, run: &crate::app::training::RunHistory) {
                 ui.label(format!("{sps:.0} samples/s · ETA {eta} · {}", run.device));
             }
             if run.status == RunStatus::Finished {
-                ui.label("finished");
+                ui.label(if run.stopped && run.dir.is_some() {
+                    "stopped: Continue carries on from the checkpoint"
+                } else if run.stopped {
+                    "stopped"
+                } else {
+                    "finished"
+                });
             }
             if let Some(m) = run.epochs.last() {
                 ui.label(format!(
