@@ -44,9 +44,23 @@ if [ ! -f "$MARKER" ]; then
     say "torch $TORCH_VERSION is ready"
 fi
 
+# torchvision (with its own needs, numpy and pillow) for the transfer-learning tests, which
+# check torchvision's own resnet18 weights against netloom's template. Separate, so that an
+# existing torch cache only gains it; --no-deps so torch isn't fetched twice.
+VISION="$PREFIX/vision"
+if [ ! -f "$VISION/.installed" ]; then
+    PY="${PYTHON:-python3}"
+    say "installing torchvision==0.26.0, numpy and pillow into $VISION (about 30 MB)"
+    rm -rf "$VISION" "$VISION.partial"
+    "$PY" -m pip install --no-input --progress-bar off --no-deps --target "$VISION.partial" \
+        "torchvision==0.26.0" numpy pillow >&2
+    mv "$VISION.partial" "$VISION"
+    echo "0.26.0" > "$VISION/.installed"
+fi
+
 # The environment for torch-sys (build), for the test's Python reference, and for running.
 echo "export NETLOOM_TORCH_SITE='$SITE'"
 echo "export LIBTORCH='$SITE/torch'"
 echo "export LIBTORCH_INCLUDE='$SITE/torch'"
 echo "export LIBTORCH_LIB='$SITE/torch'"
-echo "export PYTHONPATH='$SITE'\${PYTHONPATH:+:\$PYTHONPATH}"
+echo "export PYTHONPATH='$SITE:$VISION'\${PYTHONPATH:+:\$PYTHONPATH}"

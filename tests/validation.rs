@@ -238,7 +238,11 @@ fn names_must_be_unique_identifiers() {
     assert!(
         is_valid_name("conv1")
             && is_valid_name("_x")
-            && !is_valid_name("a.b")
+            && is_valid_name("layer1.0.conv1")
+            && !is_valid_name("a..b")
+            && !is_valid_name("a.")
+            && !is_valid_name(".a")
+            && !is_valid_name("a-b")
             && !is_valid_name("")
     );
 }

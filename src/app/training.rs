@@ -122,6 +122,8 @@ pub struct RunHistory {
     pub data: DataChoice,
     /// Stopped before its last epoch, with a checkpoint to continue from.
     pub stopped: bool,
+    /// How the pretrained weights it started from mapped, if it started from some.
+    pub weights: Option<crate::engine::WeightsReport>,
 }
 
 /// A run folder's name: the UTC start time, sortable, and the run's number in this session,
@@ -447,6 +449,7 @@ impl Training {
             design: design.clone(),
             data: self.data.clone(),
             stopped: false,
+            weights: None,
         });
         let options = RunOptions {
             out_dir: dir,
@@ -580,6 +583,7 @@ impl Training {
                 break;
             };
             match event {
+                Event::WeightsLoaded(report) => run.weights = Some(report),
                 Event::Compiled { device, .. } => {
                     run.device = device;
                     run.status = RunStatus::Running;

@@ -16,7 +16,7 @@ pub struct EvalArgs {
     /// The design file.
     #[arg(value_name = "DESIGN.json")]
     pub design: PathBuf,
-    /// The weights (.safetensors), e.g. a run's weights.safetensors or best.safetensors.
+    /// The weights (.safetensors or .pt/.pth), e.g. a run's weights.safetensors or best.safetensors.
     #[arg(long, value_name = "W")]
     pub weights: PathBuf,
     /// The data (as for train; default: built-in for images, toy:spiral for 2 features).

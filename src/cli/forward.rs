@@ -15,7 +15,7 @@ pub struct ForwardArgs {
     /// The design file.
     #[arg(value_name = "DESIGN.json")]
     pub design: PathBuf,
-    /// The weights (.safetensors).
+    /// The weights (.safetensors, or a .pt/.pth state dict).
     #[arg(long, value_name = "W")]
     pub weights: PathBuf,
     /// Input batch, float32, shape [n, …the Input's shape].

@@ -5,6 +5,7 @@ mod common;
 mod eval;
 mod forward;
 mod train;
+mod weights;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -42,6 +43,12 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Run the network in eval mode on a float32 .npy batch and write the output as .npy.
     Forward(forward::ForwardArgs),
+    /// List the tensors of a weights file (.safetensors, .pt, .pth), or show how they map onto
+    /// a design by name: matched, missing, unexpected and shape mismatches.
+    Weights(weights::WeightsArgs),
+    /// Write a design of a known architecture (LeNet, VGG, ResNet) with torchvision's names,
+    /// ready for torchvision's weights.
+    Template(weights::TemplateArgs),
 }
 
 /// Exit status for a usage error or an unreadable file (clap uses 2 for usage errors too).
@@ -54,5 +61,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Forward(args) => forward::run(&args),
+        Command::Weights(args) => weights::run(&args),
+        Command::Template(args) => weights::run_template(&args),
     }
 }

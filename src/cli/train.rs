@@ -51,6 +51,14 @@ pub struct TrainArgs {
     /// A metrics.csv row every N steps.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub log_every: u64,
+    /// Start from pretrained weights (.safetensors, or a .pt/.pth state dict): every tensor
+    /// whose name and shape match a node is loaded; the mapping is printed first.
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
+    pub init_weights: Option<PathBuf>,
+    /// With --init-weights: a node (or tensor) to leave freshly initialised even though it
+    /// matches, e.g. a head to retrain. Repeatable.
+    #[arg(long, value_name = "NODE", requires = "init_weights")]
+    pub init_skip: Vec<String>,
 }
 
 fn parse_optimizer(s: &str) -> Result<Optimizer, String> {
@@ -125,6 +133,8 @@ fn prepare(args: &TrainArgs) -> Result<Job, String> {
         resume: args.resume.is_some(),
         log_every: args.log_every.max(1),
         max_steps: args.max_steps,
+        init_weights: args.init_weights.clone(),
+        init_skip: args.init_skip.clone(),
         ..RunOptions::default()
     };
     Ok(Job {
@@ -159,13 +169,22 @@ fn train(job: Job) -> ExitCode {
             continue;
         };
         match event {
+            Event::WeightsLoaded(report) => {
+                println!("pretrained weights: {}", report.table().trim_end());
+            }
             Event::Compiled {
                 params,
+                frozen,
                 device,
                 resumed_at,
             } => {
+                let frozen = if frozen > 0 {
+                    format!(" ({} frozen)", crate::units::thousands(frozen))
+                } else {
+                    String::new()
+                };
                 eprintln!(
-                    "netloom: {} trainable parameters on {device}",
+                    "netloom: {} trainable parameters{frozen} on {device}",
                     crate::units::thousands(params)
                 );
                 if let Some((e, s)) = resumed_at {

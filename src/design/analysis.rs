@@ -114,9 +114,12 @@ impl Analysis {
 /// Whether `name` can be a node name: an identifier, so that `name.weight` is a valid
 /// state-dict key and a valid Python attribute in exported code.
 pub fn is_valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    // Dots separate module paths as in PyTorch's state dicts (`layer1.0.conv1`), so that
+    // torchvision's weights map onto a design by name.
+    matches!(name.chars().next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && name.split('.').all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
 }
 
 /// Working state of one analysis.
@@ -219,7 +222,7 @@ fn check_nodes(ctx: &mut Ctx<'_>) {
                 node.name.as_str()
             };
             ctx.problem(i, format!(
-                "{shown}: a name must start with a letter or _ and hold only letters, digits and _ (like conv1), because it prefixes the weights' names"
+                "{shown}: a name must start with a letter or _ and hold only letters, digits, _ and dots between parts (like conv1 or layer1.0.conv1), because it prefixes the weights' names"
             ));
         }
         if let Some(&first) = names.get(node.name.as_str()) {

@@ -33,6 +33,10 @@ pub struct Node {
     /// Where the node sits on the canvas.
     #[serde(default)]
     pub pos: [f32; 2],
+    /// Frozen for fine-tuning: its parameters are not trained, and a frozen BatchNorm keeps its
+    /// running statistics (it normalises in eval mode). Left out of files when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub frozen: bool,
 }
 
 /// A wire from one node's output into an input port of another.
@@ -91,6 +95,7 @@ impl Design {
             name: name.into(),
             op,
             pos,
+            frozen: false,
         });
         id
     }

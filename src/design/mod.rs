@@ -24,3 +24,4 @@ pub use format::{FORMAT_NAME, FORMAT_VERSION, FormatError, from_json, to_json};
 pub use infer::{Incoming, NodeCost, infer};
 pub mod generate;
 pub mod layout;
+pub mod templates;

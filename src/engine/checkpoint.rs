@@ -90,9 +90,11 @@ pub fn save_weights(params: &ParamStore, path: &Path) -> Result<(), EngineError>
     write_tensors(path, &params.to_named_cpu())
 }
 
-/// Loads weights saved by [`save_weights`] (or by PyTorch's `safetensors.torch.save_file`).
+/// Loads every tensor of a network strictly (each one present, with its shape, and nothing
+/// else): weights saved by [`save_weights`], by PyTorch's `safetensors.torch.save_file`, or a
+/// `torch.save`d state dict.
 pub fn load_weights(params: &ParamStore, path: &Path) -> Result<(), EngineError> {
-    let named = read_tensors(path)?;
+    let named = super::weights::read_weights(path)?;
     params.load_named(&named, path)
 }
 

@@ -12,10 +12,12 @@ mod network;
 pub mod npy;
 mod optim;
 mod params;
+pub mod pth;
 mod run;
 mod schedule;
 mod step;
 mod trainer;
+mod weights;
 
 pub use checkpoint::{RunState, load_weights, save_weights};
 pub use device::{DeviceChoice, ResolvedDevice, available_devices};
@@ -27,3 +29,4 @@ pub use params::{Param, ParamStore};
 pub use run::{EpochMetrics, EvalReport, Job, RunOptions, Summary, evaluate, prepare_inputs};
 pub use schedule::learning_rate;
 pub use trainer::{Command, Control, Event, Trainer};
+pub use weights::{WeightsReport, apply_weights, read_weights, shapes_of};

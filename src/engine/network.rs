@@ -50,6 +50,8 @@ enum Layer {
         tracked: usize,
         momentum: f64,
         eps: f64,
+        /// Frozen: always eval mode.
+        frozen: bool,
     },
     Dropout(f64),
     Dropout2d(f64),
@@ -164,6 +166,8 @@ impl Network {
                 .collect();
             let in_shape = incoming.first().and_then(|e| shapes.get(&e.from)).copied();
             let name = node.name.as_str();
+            // A frozen node's parameters get no gradient and stay out of the optimizer.
+            let train = !node.frozen;
             let layer = match &node.op {
                 Op::Input(_) => {
                     input_shape = report.output;
@@ -183,8 +187,8 @@ impl Network {
                         init,
                         device,
                     );
-                    let weight = params.push(name, "weight", w, true);
-                    let bias = c.bias.then(|| params.push(name, "bias", b, true));
+                    let weight = params.push(name, "weight", w, train);
+                    let bias = c.bias.then(|| params.push(name, "bias", b, train));
                     Layer::Conv2d {
                         weight,
                         bias,
@@ -215,8 +219,8 @@ impl Network {
                     // PyTorch's reset_parameters: weight 1, bias 0 (tch's default weight is U(0,1)).
                     let affine = b.affine.then(|| {
                         (
-                            params.push(name, "weight", Tensor::ones([c], opts), true),
-                            params.push(name, "bias", Tensor::zeros([c], opts), true),
+                            params.push(name, "weight", Tensor::ones([c], opts), train),
+                            params.push(name, "bias", Tensor::zeros([c], opts), train),
                         )
                     });
                     let mean = params.push(name, "running_mean", Tensor::zeros([c], opts), false);
@@ -234,6 +238,7 @@ impl Network {
                         tracked,
                         momentum: b.momentum,
                         eps: b.eps,
+                        frozen: node.frozen,
                     }
                 }
                 Op::Dropout(d) => Layer::Dropout(d.p),
@@ -244,8 +249,8 @@ impl Network {
                     let fin = in_shape.map(|s| s.numel()).unwrap_or(1) as i64;
                     let shape = [l.out_features as i64, fin];
                     let (w, b) = init_weight(&shape, fin, l.out_features as i64, init, device);
-                    let weight = params.push(name, "weight", w, true);
-                    let bias = l.bias.then(|| params.push(name, "bias", b, true));
+                    let weight = params.push(name, "weight", w, train);
+                    let bias = l.bias.then(|| params.push(name, "bias", b, train));
                     Layer::Linear { weight, bias }
                 }
                 Op::Add(_) => Layer::Add,
@@ -385,7 +390,10 @@ impl Network {
                 tracked,
                 momentum,
                 eps,
+                frozen,
             } => {
+                // A frozen BatchNorm normalises with its running statistics and keeps them.
+                let train = train && !frozen;
                 if train {
                     let _guard = tch::no_grad_guard();
                     let _ = p(*tracked).shallow_clone().f_add_scalar_(1).ctx(&ctx)?;

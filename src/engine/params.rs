@@ -18,8 +18,10 @@ pub struct Param {
     pub node: String,
     /// The values.
     pub tensor: Tensor,
-    /// True for weights and biases; false for running statistics.
+    /// True for weights and biases of nodes that aren't frozen.
     pub trainable: bool,
+    /// True for weights and biases (trained or frozen); false for buffers (running statistics).
+    pub parameter: bool,
 }
 
 /// All of a network's tensors, in creation order (which is execution order).
@@ -50,6 +52,10 @@ impl ParamStore {
             node: node.to_owned(),
             tensor,
             trainable,
+            parameter: !matches!(
+                field,
+                "running_mean" | "running_var" | "num_batches_tracked"
+            ),
         });
         self.params.len() - 1
     }
@@ -64,6 +70,14 @@ impl ParamStore {
         self.params.iter()
     }
 
+    /// (name, shape) of every tensor, in order.
+    pub fn shapes(&self) -> Vec<(String, Vec<i64>)> {
+        self.params
+            .iter()
+            .map(|p| (p.name.clone(), p.tensor.size()))
+            .collect()
+    }
+
     /// The trainable tensors.
     pub fn trainable(&self) -> impl Iterator<Item = &Param> {
         self.params.iter().filter(|p| p.trainable)
@@ -72,6 +86,16 @@ impl ParamStore {
     /// A tensor by its state-dict name.
     pub fn by_name(&self, name: &str) -> Option<&Param> {
         self.index.get(name).and_then(|&i| self.params.get(i))
+    }
+
+    /// Number of values in parameters that are not trained (frozen nodes; buffers such as
+    /// BatchNorm's running statistics don't count).
+    pub fn frozen_count(&self) -> u64 {
+        self.params
+            .iter()
+            .filter(|p| !p.trainable && p.parameter)
+            .map(|p| p.tensor.numel() as u64)
+            .sum()
     }
 
     /// Number of trainable values.

@@ -14,6 +14,7 @@ use super::optim::Optim;
 use super::schedule::learning_rate;
 use super::step::Throughput;
 use super::trainer::{Control, Emitter, Event};
+use super::weights::{WeightsReport, apply_weights};
 use crate::data::augment::{Augmenter, ColorBasis};
 use crate::data::rng::Rng;
 use crate::data::{Dataset, Preprocessor, Samples, Split};
@@ -42,6 +43,11 @@ pub struct RunOptions {
     pub leave_core_for_ui: bool,
     /// Stop (with a checkpoint) after this many global steps.
     pub max_steps: Option<u64>,
+    /// Pretrained weights to start from (not when resuming): every tensor that matches a
+    /// node by name and shape is loaded; the mapping is reported as `Event::WeightsLoaded`.
+    pub init_weights: Option<PathBuf>,
+    /// Tensors or nodes to leave at their fresh initialisation even when they match.
+    pub init_skip: Vec<String>,
 }
 
 impl Default for RunOptions {
@@ -54,6 +60,8 @@ impl Default for RunOptions {
             stats_every: 50,
             leave_core_for_ui: false,
             max_steps: None,
+            init_weights: None,
+            init_skip: Vec::new(),
         }
     }
 }
@@ -275,6 +283,8 @@ pub(super) struct Session<'a> {
     pub(super) train: (Tensor, Tensor),
     pub(super) val: (Tensor, Tensor),
     pub(super) steps_per_epoch: u64,
+    /// How the pretrained weights mapped, when the run started from some.
+    pub(super) init_report: Option<WeightsReport>,
 }
 
 /// Sets libtorch's intra-op threads: all cores for the CLI, all but one beside the UI.
@@ -312,8 +322,12 @@ pub(crate) fn run(job: &Job, control: &Control, emit: &Emitter) -> Result<Summar
         .resolve()
         .map_err(EngineError::Mismatch)?;
     let mut session = Session::new(job, device)?;
+    if let Some(report) = session.init_report.take() {
+        emit.send(Event::WeightsLoaded(report));
+    }
     emit.send(Event::Compiled {
         params: session.net.params.trainable_count(),
+        frozen: session.net.params.frozen_count(),
         device: name,
         resumed_at: job
             .options
@@ -384,6 +398,10 @@ impl<'a> Session<'a> {
             )?;
             pre.save(&dir.join("preprocessor.json"))?;
         }
+        let init_report = match (&job.options.init_weights, job.options.resume) {
+            (Some(path), false) => Some(apply_weights(&net.params, path, &job.options.init_skip)?),
+            _ => None,
+        };
         let csv = Csv::open(dir, job.options.resume.then_some(state.metrics_len))?;
         let batch = design.training.batch_size.max(1);
         let n = data.train.len() as u64;
@@ -406,6 +424,7 @@ impl<'a> Session<'a> {
             csv,
             edges,
             steps_per_epoch,
+            init_report,
         })
     }
 

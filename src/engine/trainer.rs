@@ -30,10 +30,14 @@ pub enum Command {
 /// What the trainer reports. Plain data only.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
+    /// Pretrained weights were loaded: how the file's tensors mapped onto the network.
+    WeightsLoaded(super::WeightsReport),
     /// The network is built and about to train.
     Compiled {
         /// Trainable parameters.
         params: u64,
+        /// Parameters of frozen nodes.
+        frozen: u64,
         /// The device, named for people.
         device: String,
         /// `(epochs, steps)` already done when resuming.

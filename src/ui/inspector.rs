@@ -139,7 +139,7 @@ impl Inspector {
         if !is_valid_name(&self.name) {
             ui.colored_label(
                 theme::ERROR,
-                "a name is letters, digits and _, starting with a letter or _",
+                "a name is letters, digits and _, starting with a letter or _; dots separate parts (layer1.0.conv1)",
             );
         } else if design
             .node_by_name(&self.name)

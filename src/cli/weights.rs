@@ -1,0 +1,140 @@
+//! `netloom weights FILE [--design D]`: what a weights file holds, and how it would map onto a
+//! design, without training. `netloom template NAME`: a design of a known architecture.
+
+use super::common;
+use crate::design::templates::{TEMPLATES, template};
+use crate::engine::{Network, WeightsReport, read_weights, shapes_of};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `netloom weights`.
+#[derive(Debug, Args)]
+pub struct WeightsArgs {
+    /// A .safetensors file, or a .pt/.pth state dict written by torch.save.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Show how the file's tensors map onto this design's nodes, by name.
+    #[arg(long, value_name = "DESIGN.json")]
+    pub design: Option<PathBuf>,
+    /// With --design: a node (or tensor) to leave out. Repeatable.
+    #[arg(long, value_name = "NODE", requires = "design")]
+    pub skip: Vec<String>,
+}
+
+/// Runs `netloom weights`: exits 0, or 1 when the file fits the design in no tensor, 2 when
+/// a file can't be read.
+pub fn run(args: &WeightsArgs) -> ExitCode {
+    let named = match read_weights(&args.file) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("netloom: {e}");
+            return ExitCode::from(super::EXIT_UNREADABLE);
+        }
+    };
+    let file = shapes_of(&named);
+    let Some(design_path) = &args.design else {
+        println!("{} tensors in {}", file.len(), args.file.display());
+        for (n, s) in &file {
+            println!("  {n} {s:?}");
+        }
+        return ExitCode::SUCCESS;
+    };
+    let net = common::design(design_path).and_then(|d| {
+        Network::compile(&d, tch::Device::Cpu)
+            .map_err(|e| format!("{}: {e}", design_path.display()))
+    });
+    let net = match net {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("netloom: {e}");
+            return ExitCode::from(super::EXIT_UNREADABLE);
+        }
+    };
+    let report = WeightsReport::compare(&file, &net.params.shapes(), &args.skip);
+    print!("{}", report.table());
+    if report.matched.is_empty() {
+        eprintln!("netloom: no tensor of the file fits the design");
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Arguments of `netloom template`.
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// lenet, vgg11, vgg11_bn, vgg16, vgg16_bn, resnet18 or resnet34; none lists them.
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// The input: channels, height, width (default 1,28,28 for lenet, else 3,224,224).
+    #[arg(long, value_name = "C,H,W", value_parser = parse_chw)]
+    pub input: Option<[u64; 3]>,
+    /// Classes of the last layer (default 10 for lenet, else 1000 as in torchvision).
+    #[arg(long, value_name = "N")]
+    pub classes: Option<u64>,
+    /// Where to write the design (default: print it).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn parse_chw(s: &str) -> Result<[u64; 3], String> {
+    let parts: Vec<u64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<u64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("\"{s}\" is not C,H,W, e.g. 3,224,224"))?;
+    match parts.as_slice() {
+        &[c, h, w] if c > 0 && h > 0 && w > 0 => Ok([c, h, w]),
+        _ => Err(format!("\"{s}\" is not C,H,W, e.g. 3,224,224")),
+    }
+}
+
+/// Runs `netloom template`.
+pub fn run_template(args: &TemplateArgs) -> ExitCode {
+    let Some(name) = &args.name else {
+        for (n, what) in TEMPLATES {
+            println!("{n:10} {what}");
+        }
+        return ExitCode::SUCCESS;
+    };
+    let lenet = name == "lenet";
+    let input = match args.input {
+        Some(chw) => chw,
+        None if lenet => [1, 28, 28],
+        None => [3, 224, 224],
+    };
+    let classes = args.classes.unwrap_or(if lenet { 10 } else { 1000 });
+    let Some(design) = template(name, input, classes) else {
+        eprintln!(
+            "netloom: no template \"{name}\"; there are {}",
+            TEMPLATES.map(|(n, _)| n).join(", ")
+        );
+        return ExitCode::from(super::EXIT_UNREADABLE);
+    };
+    let analysis = crate::design::analyse(&design);
+    if let Some(p) = analysis.problems.first() {
+        eprintln!("netloom: {name} doesn't fit a {input:?} input: {p}");
+        return ExitCode::from(1);
+    }
+    let json = crate::design::to_json(&design);
+    match &args.output {
+        Some(path) => match crate::document::save_design(&design, path) {
+            Ok(()) => {
+                eprintln!(
+                    "netloom: wrote {name} ({} parameters) to {}",
+                    crate::units::thousands(analysis.totals.params),
+                    path.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("netloom: {e}");
+                ExitCode::from(1)
+            }
+        },
+        None => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+    }
+}

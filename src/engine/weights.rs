@@ -1,0 +1,324 @@
+//! Pretrained weights: reading .safetensors and PyTorch .pt/.pth state dicts, and mapping their
+//! tensors onto a network by name (`conv1.weight` → node conv1), with a report of what matched
+//! before anything is applied.
+
+use super::checkpoint::read_tensors;
+use super::error::{EngineError, TorchContext};
+use super::params::ParamStore;
+use super::pth::{Dtype, TensorRef, state_dict};
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::Path;
+use tch::{Kind, Tensor};
+
+/// Reads every named tensor of a weights file: .safetensors, or a zip-format .pt/.pth written
+/// by `torch.save` (a dict or OrderedDict of tensors, or a checkpoint dict with a
+/// `state_dict`). The format is told by the file's first bytes, not its name.
+pub fn read_weights(path: &Path) -> Result<Vec<(String, Tensor)>, EngineError> {
+    let bad = |problem: String| EngineError::BadFile {
+        problem,
+        path: path.to_owned(),
+    };
+    let mut head = [0u8; 4];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| EngineError::io("read the weights", path, e))?;
+    if n == 0 {
+        return Err(bad("the weights file is empty".to_owned()));
+    }
+    if head.starts_with(b"PK\x03\x04") {
+        return read_pth(path);
+    }
+    if head[0] == 0x80 && n >= 2 {
+        return Err(bad(
+            "this is a PyTorch file in the legacy format (before PyTorch 1.6), which netloom doesn't read. Convert it with PyTorch: torch.save(torch.load(\"OLD.pth\"), \"NEW.pth\") writes the zip format, or save it with safetensors.torch.save_file".to_owned(),
+        ));
+    }
+    read_tensors(path)
+}
+
+/// The tensors of a zip-format PyTorch file, read with the restricted unpickler.
+fn read_pth(path: &Path) -> Result<Vec<(String, Tensor)>, EngineError> {
+    let bad = |problem: String| EngineError::BadFile {
+        problem,
+        path: path.to_owned(),
+    };
+    let file =
+        std::fs::File::open(path).map_err(|e| EngineError::io("read the weights", path, e))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| {
+        bad(format!(
+            "this PyTorch file is not a readable zip archive (truncated or corrupt?): {e}"
+        ))
+    })?;
+    let pkl = zip
+        .file_names()
+        .find(|n| *n == "data.pkl" || n.ends_with("/data.pkl"))
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            bad("this zip has no data.pkl, so it was not written by torch.save".to_owned())
+        })?;
+    let prefix = pkl.trim_end_matches("data.pkl").to_owned();
+    let mut read = |name: &str| -> Result<Vec<u8>, EngineError> {
+        let mut entry = zip
+            .by_name(name)
+            .map_err(|e| bad(format!("the archive has no readable {name}: {e}")))?;
+        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|e| bad(format!("{name} can't be read (truncated or corrupt?): {e}")))?;
+        Ok(bytes)
+    };
+    if let Ok(order) = read(&format!("{prefix}byteorder"))
+        && order.trim_ascii() != b"little"
+    {
+        return Err(bad(
+            "the tensors were saved big-endian; load and save the file again on a little-endian machine".to_owned(),
+        ));
+    }
+    let refs = state_dict(&read(&pkl)?).map_err(|e| bad(e.0))?;
+    let mut storages: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut out = Vec::with_capacity(refs.len());
+    for (name, r) in refs {
+        if !storages.contains_key(&r.key) {
+            let bytes = read(&format!("{prefix}data/{}", r.key))?;
+            storages.insert(r.key.clone(), bytes);
+        }
+        let bytes = storages.get(&r.key).map(Vec::as_slice).unwrap_or_default();
+        let t = view(&r, bytes).map_err(|p| bad(format!("tensor \"{name}\": {p}")))?;
+        out.push((name, t));
+    }
+    Ok(out)
+}
+
+fn kind(d: Dtype) -> Kind {
+    match d {
+        Dtype::F32 => Kind::Float,
+        Dtype::F64 => Kind::Double,
+        Dtype::F16 => Kind::Half,
+        Dtype::Bf16 => Kind::BFloat16,
+        Dtype::I64 => Kind::Int64,
+        Dtype::I32 => Kind::Int,
+        Dtype::I16 => Kind::Int16,
+        Dtype::I8 => Kind::Int8,
+        Dtype::U8 => Kind::Uint8,
+        Dtype::Bool => Kind::Bool,
+    }
+}
+
+/// The tensor `r` describes, copied out of its storage's bytes after checking that the view
+/// stays inside them (a corrupt file must not read out of bounds).
+fn view(r: &TensorRef, bytes: &[u8]) -> Result<Tensor, String> {
+    let need = (r.numel as usize)
+        .checked_mul(r.dtype.size())
+        .ok_or("its storage size overflows")?;
+    if bytes.len() < need {
+        return Err(format!(
+            "its storage holds {} bytes, but {need} are needed (the file is truncated or corrupt)",
+            bytes.len()
+        ));
+    }
+    if r.size.len() != r.stride.len() || r.size.iter().chain(&r.stride).any(|&v| v < 0) {
+        return Err("its size and stride don't fit together (corrupt file)".to_owned());
+    }
+    let elems: i64 = r.size.iter().product();
+    if elems > 0 {
+        let last: i64 = r.offset
+            + r.size
+                .iter()
+                .zip(&r.stride)
+                .map(|(s, st)| (s - 1) * st)
+                .sum::<i64>();
+        if r.offset < 0 || last >= r.numel as i64 {
+            return Err("its view reaches past its storage (corrupt file)".to_owned());
+        }
+    }
+    let storage = Tensor::from_data_size(&bytes[..need], &[r.numel as i64], kind(r.dtype));
+    Ok(storage
+        .as_strided(r.size.as_slice(), r.stride.as_slice(), r.offset)
+        .contiguous())
+}
+
+/// How a weights file's tensors map onto a network, by name.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WeightsReport {
+    /// In both, with the same shape: these are loaded. (name, shape)
+    pub matched: Vec<(String, Vec<i64>)>,
+    /// The network has them, the file doesn't: they keep their fresh initialisation.
+    pub missing: Vec<(String, Vec<i64>)>,
+    /// The file has them, the network doesn't: ignored.
+    pub unexpected: Vec<(String, Vec<i64>)>,
+    /// In both with different shapes: (name, in the file, in the network); not loaded.
+    pub mismatched: Vec<(String, Vec<i64>, Vec<i64>)>,
+    /// Matched, but left out on purpose (e.g. a head to re-initialise).
+    pub skipped: Vec<String>,
+}
+
+impl WeightsReport {
+    /// Compares the file's (name, shape) list with the network's; `skip` names tensors or
+    /// nodes not to load even when they match.
+    pub fn compare(
+        file: &[(String, Vec<i64>)],
+        net: &[(String, Vec<i64>)],
+        skip: &[String],
+    ) -> WeightsReport {
+        let in_file: HashMap<&str, &Vec<i64>> = file.iter().map(|(n, s)| (n.as_str(), s)).collect();
+        let in_net: HashSet<&str> = net.iter().map(|(n, _)| n.as_str()).collect();
+        let skipped = |name: &str| {
+            skip.iter().any(|s| {
+                name == s || (name.starts_with(s.as_str()) && name[s.len()..].starts_with('.'))
+            })
+        };
+        let mut r = WeightsReport::default();
+        for (name, shape) in net {
+            match in_file.get(name.as_str()) {
+                None => r.missing.push((name.clone(), shape.clone())),
+                Some(fs) if *fs != shape => {
+                    r.mismatched
+                        .push((name.clone(), (*fs).clone(), shape.clone()))
+                }
+                Some(_) if skipped(name) => r.skipped.push(name.clone()),
+                Some(_) => r.matched.push((name.clone(), shape.clone())),
+            }
+        }
+        r.unexpected = file
+            .iter()
+            .filter(|(n, _)| !in_net.contains(n.as_str()))
+            .cloned()
+            .collect();
+        r
+    }
+
+    /// True when every tensor of both sides matched.
+    pub fn is_exact(&self) -> bool {
+        self.missing.is_empty()
+            && self.unexpected.is_empty()
+            && self.mismatched.is_empty()
+            && self.skipped.is_empty()
+    }
+
+    /// The report as a plain-text table, as `netloom train --init-weights` prints it.
+    pub fn table(&self) -> String {
+        let shape = |s: &[i64]| {
+            let dims: Vec<String> = s.iter().map(i64::to_string).collect();
+            format!("[{}]", dims.join(", "))
+        };
+        let mut out = format!(
+            "{} matched, {} missing in the file, {} unexpected in the file, {} shape mismatches{}\n",
+            self.matched.len(),
+            self.missing.len(),
+            self.unexpected.len(),
+            self.mismatched.len(),
+            if self.skipped.is_empty() {
+                String::new()
+            } else {
+                format!(", {} left out", self.skipped.len())
+            }
+        );
+        for (n, s) in &self.matched {
+            out += &format!("  matched      {n} {}\n", shape(s));
+        }
+        for n in &self.skipped {
+            out += &format!("  left out     {n} (re-initialised)\n");
+        }
+        for (n, s) in &self.missing {
+            out += &format!(
+                "  missing      {n} {} (keeps its fresh initialisation)\n",
+                shape(s)
+            );
+        }
+        for (n, s) in &self.unexpected {
+            out += &format!("  unexpected   {n} {} (ignored)\n", shape(s));
+        }
+        for (n, f, d) in &self.mismatched {
+            out += &format!(
+                "  mismatch     {n}: {} in the file, {} in the design (re-initialised)\n",
+                shape(f),
+                shape(d)
+            );
+        }
+        out
+    }
+}
+
+/// Loads the tensors of `path` that match `params` by name and shape (except `skip`), and
+/// reports the mapping. A file that matches nothing at all is an error: it is surely the
+/// wrong file, and training on would silently start from scratch.
+pub fn apply_weights(
+    params: &ParamStore,
+    path: &Path,
+    skip: &[String],
+) -> Result<WeightsReport, EngineError> {
+    let named = read_weights(path)?;
+    let report = WeightsReport::compare(&shapes_of(&named), &params.shapes(), skip);
+    if report.matched.is_empty() && report.skipped.is_empty() {
+        let hint = match (report.mismatched.first(), report.unexpected.first()) {
+            (Some((n, f, d)), _) => format!(
+                "every tensor has the wrong shape, e.g. \"{n}\" is {f:?} in the file but {d:?} in the design"
+            ),
+            (None, Some((n, _))) => format!(
+                "no tensor name matches a node, e.g. the file's \"{n}\"; rename the nodes to the file's names (conv1 for conv1.weight) or use a template"
+            ),
+            (None, None) => "the file holds no tensors".to_owned(),
+        };
+        return Err(EngineError::BadFile {
+            problem: format!("none of its weights fit this design: {hint}"),
+            path: path.to_owned(),
+        });
+    }
+    let by_name: HashMap<&str, &Tensor> = named.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    let _guard = tch::no_grad_guard();
+    for (name, _) in &report.matched {
+        if let (Some(src), Some(p)) = (by_name.get(name.as_str()), params.by_name(name)) {
+            let mut dst = p.tensor.shallow_clone();
+            dst.f_copy_(&src.to_kind(dst.kind()).to_device(dst.device()))
+                .ctx("loading pretrained weights")?;
+        }
+    }
+    Ok(report)
+}
+
+/// (name, shape) of named tensors.
+pub fn shapes_of(named: &[(String, Tensor)]) -> Vec<(String, Vec<i64>)> {
+    named.iter().map(|(n, t)| (n.clone(), t.size())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn s(n: &str, shape: &[i64]) -> (String, Vec<i64>) {
+        (n.to_owned(), shape.to_vec())
+    }
+
+    #[test]
+    fn the_report_sorts_every_tensor_into_one_bin() {
+        let file = [
+            s("conv1.weight", &[6, 1, 5, 5]),
+            s("fc.weight", &[10, 84]),
+            s("extra.weight", &[3]),
+        ];
+        let net = [
+            s("conv1.weight", &[6, 1, 5, 5]),
+            s("conv1.bias", &[6]),
+            s("fc.weight", &[5, 84]),
+        ];
+        let r = WeightsReport::compare(&file, &net, &[]);
+        assert_eq!(r.matched, [s("conv1.weight", &[6, 1, 5, 5])]);
+        assert_eq!(r.missing, [s("conv1.bias", &[6])]);
+        assert_eq!(r.unexpected, [s("extra.weight", &[3])]);
+        assert_eq!(
+            r.mismatched,
+            [("fc.weight".to_owned(), vec![10, 84], vec![5, 84])]
+        );
+        assert!(
+            r.table()
+                .contains("[10, 84] in the file, [5, 84] in the design")
+        );
+        let r = WeightsReport::compare(&file, &net, &["conv1".to_owned()]);
+        assert!(r.matched.is_empty());
+        assert_eq!(r.skipped, ["conv1.weight"]);
+        let r = WeightsReport::compare(&file, &net, &["conv".to_owned()]);
+        assert_eq!(r.matched.len(), 1, "a skip names whole path parts");
+    }
+}

@@ -1,0 +1,241 @@
+//! Transfer learning: PyTorch-written weights (.pth and .safetensors) and torchvision's
+//! resnet18 load by name and compute what PyTorch computes; untrusted files run nothing; bad
+//! files say what is wrong; frozen nodes stay bit-for-bit unchanged through training.
+#![allow(clippy::unwrap_used)]
+mod common;
+
+use common::run::*;
+use netloom::engine::npy;
+use std::path::Path;
+
+/// Largest |a − b| relative to the largest |b|.
+fn relative_error(a: &Path, b: &Path) -> f32 {
+    let (a, b) = (npy::read(a).unwrap(), npy::read(b).unwrap());
+    assert_eq!(a.shape, b.shape);
+    let scale = b.data.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
+    let diff = a
+        .data
+        .iter()
+        .zip(&b.data)
+        .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+    diff / scale
+}
+
+#[test]
+fn pytorch_written_pth_and_safetensors_load_and_compute_what_pytorch_computes() {
+    let dir = tempdir("transfer-lenet");
+    let d = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+    python(&reference("transfer_reference.py"), &["lenet", &d("")]);
+    netloom_ok(&["template", "lenet", "-o", &d("lenet.json")]);
+    let report = netloom_ok(&["weights", &d("weights.pth"), "--design", &d("lenet.json")]);
+    assert!(
+        report.starts_with(
+            "10 matched, 0 missing in the file, 0 unexpected in the file, 0 shape mismatches"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains("matched      conv1.weight [6, 1, 5, 5]"),
+        "{report}"
+    );
+    for file in ["weights.pth", "weights.safetensors", "checkpoint.pth"] {
+        let y = d(&format!("y-{file}.npy"));
+        netloom_ok(&[
+            "forward",
+            &d("lenet.json"),
+            "--weights",
+            &d(file),
+            "--input",
+            &d("x.npy"),
+            "--output",
+            &y,
+        ]);
+        let err = relative_error(Path::new(&y), &dir.join("y.npy"));
+        assert!(err < 1e-5, "{file}: relative error {err}");
+    }
+    // The pre-1.6 format is refused with the way to convert it.
+    let (code, _, err) = netloom(&["weights", &d("legacy.pth")]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("legacy format") && err.contains("torch.save(torch.load("),
+        "{err}"
+    );
+}
+
+#[test]
+fn torchvision_resnet18_loads_into_the_template_with_every_key_matched() {
+    let dir = tempdir("transfer-resnet18");
+    let d = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+    python(&reference("transfer_reference.py"), &["resnet18", &d("")]);
+    netloom_ok(&[
+        "template",
+        "resnet18",
+        "--input",
+        "3,64,64",
+        "-o",
+        &d("resnet18.json"),
+    ]);
+    let report = netloom_ok(&[
+        "weights",
+        &d("weights.pth"),
+        "--design",
+        &d("resnet18.json"),
+    ]);
+    let first = report.lines().next().unwrap();
+    assert_eq!(
+        first, "122 matched, 0 missing in the file, 0 unexpected in the file, 0 shape mismatches",
+        "{report}"
+    );
+    netloom_ok(&[
+        "forward",
+        &d("resnet18.json"),
+        "--weights",
+        &d("weights.pth"),
+        "--input",
+        &d("x.npy"),
+        "--output",
+        &d("ours.npy"),
+    ]);
+    let err = relative_error(&dir.join("ours.npy"), &dir.join("y.npy"));
+    assert!(err < 1e-4, "relative error {err}");
+}
+
+#[test]
+fn an_untrusted_pth_is_refused_and_runs_nothing() {
+    let dir = tempdir("transfer-evil");
+    python(
+        &reference("transfer_reference.py"),
+        &["evil", dir.to_str().unwrap()],
+    );
+    let file = dir.join("weights.pth");
+    let (code, _, err) = netloom(&["weights", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("posix.system") && err.contains("refuses"),
+        "{err}"
+    );
+    assert!(!dir.join("pwned").exists(), "the payload ran");
+}
+
+#[test]
+fn bad_weights_files_get_clear_messages() {
+    let dir = tempdir("transfer-bad");
+    let d = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+    python(&reference("transfer_reference.py"), &["lenet", &d("")]);
+    let pth = std::fs::read(dir.join("weights.pth")).unwrap();
+    let st = std::fs::read(dir.join("weights.safetensors")).unwrap();
+    std::fs::write(dir.join("empty.pth"), b"").unwrap();
+    std::fs::write(dir.join("truncated.pth"), &pth[..pth.len() / 2]).unwrap();
+    std::fs::write(dir.join("truncated.safetensors"), &st[..st.len() / 2]).unwrap();
+    // Flip bytes in the middle of the tensor data: the zip's checksums catch it.
+    let mut corrupt = pth.clone();
+    let mid = corrupt.len() / 2;
+    for b in &mut corrupt[mid..mid + 64] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(dir.join("corrupt.pth"), corrupt).unwrap();
+    for (file, says) in [
+        ("empty.pth", "the weights file is empty"),
+        ("truncated.pth", "truncated or corrupt"),
+        ("truncated.safetensors", "truncated or corrupt"),
+        ("corrupt.pth", "corrupt"),
+    ] {
+        let (code, _, err) = netloom(&["weights", &d(file)]);
+        assert_eq!(code, 2, "{file}: {err}");
+        assert!(err.contains(says) && err.contains(file), "{file}: {err}");
+        assert!(!err.contains("panicked"), "{file}: {err}");
+    }
+    // A file whose tensors all have the wrong shape: training refuses to start from it.
+    let wide = std::fs::read_to_string(example("lenet5.json"))
+        .unwrap()
+        .replace("\"out_channels\": 6", "\"out_channels\": 8")
+        .replace("\"out_channels\": 16", "\"out_channels\": 12")
+        .replace("\"out_features\": 120", "\"out_features\": 100")
+        .replace("\"out_features\": 84", "\"out_features\": 80")
+        .replace(
+            "\"out_features\": 10,\n        \"bias\": true",
+            "\"out_features\": 10,\n        \"bias\": false",
+        );
+    std::fs::write(dir.join("wide.json"), wide).unwrap();
+    let (code, _, err) = netloom(&[
+        "train",
+        &d("wide.json"),
+        "--init-weights",
+        &d("weights.pth"),
+        "--epochs",
+        "1",
+        "--out",
+        &d("run"),
+    ]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("none of its weights fit this design")
+            && err.contains("every tensor has the wrong shape"),
+        "{err}"
+    );
+}
+
+#[test]
+fn frozen_nodes_stay_bit_for_bit_the_same_and_frozen_batchnorm_keeps_its_statistics() {
+    let dir = tempdir("transfer-frozen");
+    let d = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+    tiny_cifar(&dir.join("cifar"), 256, 64);
+    let data = format!("cifar10:{}", d("cifar"));
+    netloom_ok(&[
+        "train",
+        &example("resnet_mini.json"),
+        "--data",
+        &data,
+        "--epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--out",
+        &d("a"),
+    ]);
+    // Everything but the head frozen.
+    let mut design =
+        netloom::document::load_design(Path::new(&example("resnet_mini.json"))).unwrap();
+    for n in &mut design.nodes {
+        n.frozen = n.name != "fc";
+    }
+    netloom::document::save_design(&design, &dir.join("frozen.json")).unwrap();
+    let (code, out, err) = netloom(&[
+        "train",
+        &d("frozen.json"),
+        "--data",
+        &data,
+        "--epochs",
+        "2",
+        "--batch-size",
+        "32",
+        "--init-weights",
+        &d("a/weights.safetensors"),
+        "--out",
+        &d("b"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("pretrained weights: 38 matched, 0 missing"),
+        "{out}"
+    );
+    assert!(
+        err.contains("trainable parameters") && err.contains("frozen)"),
+        "{err}"
+    );
+    let before = tch::Tensor::read_safetensors(dir.join("a/weights.safetensors")).unwrap();
+    let after: std::collections::HashMap<String, tch::Tensor> =
+        tch::Tensor::read_safetensors(dir.join("b/weights.safetensors"))
+            .unwrap()
+            .into_iter()
+            .collect();
+    assert_eq!(before.len(), after.len());
+    for (name, t) in &before {
+        let same = t.equal(&after[name]);
+        if name.starts_with("fc.") {
+            assert!(!same, "{name} trained");
+        } else {
+            assert!(same, "{name} is frozen but changed");
+        }
+    }
+}
