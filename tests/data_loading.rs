@@ -37,6 +37,45 @@ fn the_builtin_subset_is_balanced_fashion_mnist() {
 }
 
 #[test]
+fn a_class_subset_is_a_task_of_its_own() {
+    let spec = DataSpec::parse("builtin:fashion-mnist?classes=9,5,7").unwrap();
+    let d = spec.load(&FolderOptions::default()).unwrap();
+    assert_eq!(d.classes, ["Ankle boot", "Sandal", "Sneaker"]);
+    assert_eq!(d.train.len(), 3000, "1,000 training images per class");
+    assert_eq!(d.train.class_counts(3), [1000, 1000, 1000]);
+    assert!(d.val.labels.iter().all(|&l| l < 3));
+    d.check().unwrap();
+    // Labels follow the order asked: the first image of class 9 is now class 0.
+    let all = DataSpec::parse("builtin:fashion-mnist")
+        .unwrap()
+        .load(&FolderOptions::default())
+        .unwrap();
+    let first9 = all.train.labels.iter().position(|&l| l == 9).unwrap();
+    let Samples::U8(px) = &all.train.samples else {
+        panic!()
+    };
+    let Samples::U8(sub) = &d.train.samples else {
+        panic!()
+    };
+    let n = d.sample_len();
+    let j = d.train.labels.iter().position(|&l| l == 0).unwrap();
+    assert_eq!(&px[first9 * n..(first9 + 1) * n], &sub[j * n..(j + 1) * n]);
+    // Toy options and classes mix; bad lists are refused.
+    let spec = DataSpec::parse("toy:spiral?noise=0.1&classes=0,2").unwrap();
+    assert_eq!(
+        spec.load(&FolderOptions::default()).unwrap().classes.len(),
+        2
+    );
+    let e = DataSpec::parse("builtin:fashion-mnist?classes=3,x").unwrap_err();
+    assert!(e.to_string().contains("not a list of class numbers"), "{e}");
+    let e = DataSpec::parse("builtin:fashion-mnist?classes=10")
+        .unwrap()
+        .load(&FolderOptions::default())
+        .unwrap_err();
+    assert!(e.to_string().contains("there is no class 10"), "{e}");
+}
+
+#[test]
 fn debian_fashion_mnist_loads_with_6000_training_images_per_class() {
     let dir = Path::new("/usr/share/datasets/fashion-mnist");
     assert!(

@@ -239,3 +239,49 @@ fn frozen_nodes_stay_bit_for_bit_the_same_and_frozen_batchnorm_keeps_its_statist
         }
     }
 }
+
+/// The example of docs/transfer-learning.md, end to end: pretrain on clothing, load into a
+/// design with a new 4-class head, freeze the convolutions, fine-tune on footwear and bags.
+#[test]
+fn pretrained_frozen_features_beat_random_frozen_features() {
+    let dir = tempdir("transfer-example");
+    let d = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+    let example = |n: &str| example(&format!("transfer/{n}"));
+    netloom_ok(&[
+        "train",
+        &example("pretrain.json"),
+        "--data",
+        "builtin:fashion-mnist?classes=0,1,2,3,4,6",
+        "--out",
+        &d("pretrain"),
+    ]);
+    let report = netloom_ok(&[
+        "train",
+        &example("finetune.json"),
+        "--data",
+        "builtin:fashion-mnist?classes=5,7,8,9",
+        "--init-weights",
+        &d("pretrain/weights.safetensors"),
+        "--out",
+        &d("pretrained"),
+    ]);
+    assert!(
+        report.contains("8 matched")
+            && report.contains("fc3.weight: [6, 84] in the file, [4, 84] in the design"),
+        "{report}"
+    );
+    netloom_ok(&[
+        "train",
+        &example("finetune.json"),
+        "--data",
+        "builtin:fashion-mnist?classes=5,7,8,9",
+        "--out",
+        &d("random"),
+    ]);
+    let pretrained = *val_accuracies(&dir.join("pretrained")).last().unwrap();
+    let random = *val_accuracies(&dir.join("random")).last().unwrap();
+    assert!(
+        pretrained > random,
+        "pretrained features {pretrained} vs random {random}"
+    );
+}

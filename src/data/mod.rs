@@ -116,7 +116,75 @@ pub struct Dataset {
     pub skipped: Vec<Skipped>,
 }
 
+impl Split {
+    /// The samples of `keep`'s classes, relabelled by their position in `keep`.
+    fn only(&self, keep: &[u32], per: usize) -> Split {
+        let new_label = |l: u32| keep.iter().position(|&k| k == l).map(|i| i as u32);
+        let picked: Vec<(usize, u32)> = self
+            .labels
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &l)| new_label(l).map(|n| (i, n)))
+            .collect();
+        let take = |i: usize| i * per..(i + 1) * per;
+        let samples = match &self.samples {
+            Samples::U8(v) => Samples::U8(
+                picked
+                    .iter()
+                    .flat_map(|&(i, _)| v[take(i)].iter().copied())
+                    .collect(),
+            ),
+            Samples::F32(v) => Samples::F32(
+                picked
+                    .iter()
+                    .flat_map(|&(i, _)| v[take(i)].iter().copied())
+                    .collect(),
+            ),
+        };
+        Split {
+            samples,
+            labels: picked.iter().map(|&(_, n)| n).collect(),
+        }
+    }
+}
+
 impl Dataset {
+    /// Only the classes `keep` (class indices, in the order they get as new labels 0, 1, …):
+    /// e.g. Fashion-MNIST's footwear and bags as a 4-class task of its own.
+    pub fn only_classes(self, keep: &[u32]) -> Result<Dataset, DataError> {
+        if let Some(&bad) = keep.iter().find(|&&c| c as usize >= self.classes.len()) {
+            return Err(DataError::Spec(format!(
+                "{} has classes 0–{}; there is no class {bad}",
+                self.name,
+                self.classes.len().saturating_sub(1)
+            )));
+        }
+        if keep.is_empty() || (1..keep.len()).any(|i| keep[..i].contains(&keep[i])) {
+            return Err(DataError::Spec(
+                "classes= needs distinct class numbers, e.g. classes=5,7,8,9".to_owned(),
+            ));
+        }
+        self.check().map_err(DataError::Spec)?;
+        let per = self.sample_len();
+        Ok(Dataset {
+            name: format!(
+                "{} (classes {})",
+                self.name,
+                keep.iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            classes: keep
+                .iter()
+                .map(|&c| self.classes[c as usize].clone())
+                .collect(),
+            train: self.train.only(keep, per),
+            val: self.val.only(keep, per),
+            ..self
+        })
+    }
+
     /// Values per sample.
     pub fn sample_len(&self) -> usize {
         usize::try_from(self.shape.numel()).unwrap_or(usize::MAX)

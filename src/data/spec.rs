@@ -22,11 +22,20 @@ pub enum DataSpec {
     Cifar10(PathBuf),
     /// A folder of images with one subfolder per class.
     Folder(PathBuf),
+    /// Some classes of another source, relabelled 0, 1, … in the order given
+    /// (`?classes=5,7,9` after any spec).
+    Classes(Box<DataSpec>, Vec<u32>),
 }
 
 impl DataSpec {
     /// Parses a spec. Toy sets take options after `?`: `toy:moons?noise=0.2&samples=2000&seed=3`.
     pub fn parse(spec: &str) -> Result<DataSpec, DataError> {
+        if let Some((base, classes)) = take_classes(spec)? {
+            return Ok(DataSpec::Classes(
+                Box::new(DataSpec::parse(&base)?),
+                classes,
+            ));
+        }
         let known = "use builtin:fashion-mnist, toy:spiral|moons|circles|xor, idx:PATH, cifar10:PATH, folder:PATH or a path";
         if let Some((scheme, rest)) = spec.split_once(':')
             && !scheme.contains('/')
@@ -57,8 +66,40 @@ impl DataSpec {
             DataSpec::Idx(dir) => idx::load_idx_dir(dir),
             DataSpec::Cifar10(dir) => cifar::load_cifar10(dir),
             DataSpec::Folder(dir) => load_folder(dir, folder, &|_, _| {}),
+            DataSpec::Classes(inner, keep) => inner.load(folder)?.only_classes(keep),
         }
     }
+}
+
+/// Splits `classes=…` off a spec's query: (the spec without it, the class numbers).
+fn take_classes(spec: &str) -> Result<Option<(String, Vec<u32>)>, DataError> {
+    let Some((base, query)) = spec.rsplit_once('?') else {
+        return Ok(None);
+    };
+    let mut classes = None;
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("classes", list)) => {
+                let parsed: Result<Vec<u32>, _> =
+                    list.split(',').map(|c| c.trim().parse::<u32>()).collect();
+                classes = Some(parsed.map_err(|_| {
+                    DataError::Spec(format!(
+                        "classes={list} is not a list of class numbers, e.g. classes=5,7,8,9"
+                    ))
+                })?);
+            }
+            _ => rest.push(pair),
+        }
+    }
+    Ok(classes.map(|c| {
+        let base = if rest.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", rest.join("&"))
+        };
+        (base, c)
+    }))
 }
 
 fn parse_toy(rest: &str) -> Result<DataSpec, DataError> {
