@@ -479,3 +479,109 @@ fn the_main_screens_match_their_snapshots() {
     harness.run_steps(4);
     harness.snapshot("train_view_before_a_run");
 }
+
+#[test]
+fn pretrained_weights_are_reviewed_before_use_and_blocks_freeze_up_to_here() {
+    use netloom::app::training::Pretrained;
+    use netloom::app::training::RunStatus;
+    // Weights of LeNet-5 with a 4-class head, as netloom saves them: all but fc3 match.
+    let dir = std::env::temp_dir().join(format!("netloom-app-weights-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut other = netloom::design::from_json(netloom::examples::DEFAULT_DESIGN.1).unwrap();
+    for n in &mut other.nodes {
+        if let netloom::design::Op::Linear(l) = &mut n.op
+            && n.name == "fc3"
+        {
+            l.out_features = 4;
+        }
+    }
+    let net = netloom::engine::Network::compile(&other, tch::Device::Cpu).unwrap();
+    let weights = dir.join("four-classes.safetensors");
+    netloom::engine::save_weights(&net.params, &weights).unwrap();
+
+    let mut harness = app(None);
+    // Freeze the features: right-click fc1 → "Freeze everything up to here".
+    let fc1 = harness.state().design().node_by_name("fc1").unwrap().id;
+    let at = harness.state().node_screen_rect(fc1).unwrap().center();
+    click_with(&mut harness, at, egui::PointerButton::Secondary);
+    harness.get_by_label("Freeze everything up to here").click();
+    harness.run_steps(3);
+    let frozen: Vec<&str> = harness
+        .state()
+        .design()
+        .nodes
+        .iter()
+        .filter(|n| n.frozen)
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(
+        frozen,
+        [
+            "input", "conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "flatten", "fc1"
+        ]
+    );
+    // 156 + 2,416 + 48,120 frozen; the status bar splits the count.
+    harness.get_by_label("50,692 frozen)");
+    harness.get_by_label("❄ 156 params frozen");
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.run_steps(3);
+    assert!(
+        harness.state().design().nodes.iter().all(|n| !n.frozen),
+        "undo unfreezes"
+    );
+    harness.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::Z,
+    );
+    harness.run_steps(3);
+
+    // Load the weights: the mapping is shown for review before anything is applied.
+    harness.get_by_label("Train").click();
+    harness.run_steps(2);
+    let ctx = harness.ctx.clone();
+    harness.state_mut().load_weights(&ctx, weights.clone());
+    step_until(&mut harness, 60, "no review appeared", |app| {
+        matches!(app.pretrained(), Pretrained::Review(_))
+    });
+    harness.run_steps(2);
+    harness.get_by_label_contains(
+        "8 matched · 0 missing in the file · 0 unexpected in the file · 2 shape mismatches",
+    );
+    harness.get_by_label("fc3.weight");
+    harness.get_by_label("[4, 84]");
+    harness.get_by_label("[10, 84]");
+    harness.snapshot("weights_review");
+    // Leave conv1 out, then use the rest.
+    harness.get_by_label("conv1 (2)").click();
+    harness.run_steps(2);
+    harness.get_by_label("Use the matched weights").click();
+    harness.run_steps(2);
+    let Pretrained::Using(choice) = harness.state().pretrained() else {
+        panic!("the weights are not in use");
+    };
+    assert_eq!(choice.skip, ["conv1"]);
+    harness.get_by_label_contains("from four-classes.safetensors: 6 tensors load");
+    // A run reports the same mapping when it starts.
+    let train = harness.get_all_by_label("Train").nth(1).unwrap();
+    train.click_accesskit();
+    step_until(&mut harness, 120, "the run reported no weights", |app| {
+        app.runs().first().is_some_and(|r| r.weights.is_some())
+    });
+    let report = harness.state().runs()[0].weights.clone().unwrap();
+    assert_eq!(report.matched.len(), 6);
+    assert_eq!(report.skipped, ["conv1.weight", "conv1.bias"]);
+    assert_eq!(report.mismatched.len(), 2);
+    harness.get_by_label("Stop").click_accesskit();
+    step_until(&mut harness, 60, "Stop was not honoured", |app| {
+        app.runs()[0].status != RunStatus::Running && app.runs()[0].status != RunStatus::Starting
+    });
+    // Replace the head: fc3 gets 4 outputs, as one undoable edit.
+    harness.state_mut().replace_head(4);
+    let fc3 = harness.state().design().node_by_name("fc3").unwrap();
+    assert!(matches!(&fc3.op, netloom::design::Op::Linear(l) if l.out_features == 4));
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.run_steps(2);
+    let fc3 = harness.state().design().node_by_name("fc3").unwrap();
+    assert!(matches!(&fc3.op, netloom::design::Op::Linear(l) if l.out_features == 10));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -131,6 +131,14 @@ pub fn apply(design: &mut Design, edit: &CanvasEdit) -> bool {
                 .retain(|e| !ids.contains(&e.from) && !ids.contains(&e.to));
         }
         CanvasEdit::Duplicate(ids) => duplicate(design, ids),
+        CanvasEdit::Freeze { nodes, frozen } => {
+            let mut changed = false;
+            for n in design.nodes.iter_mut().filter(|n| nodes.contains(&n.id)) {
+                changed |= n.frozen != *frozen;
+                n.frozen = *frozen;
+            }
+            return changed;
+        }
         CanvasEdit::Add { block, pos } => {
             if let Some(b) = BLOCKS.get(*block) {
                 add_node(design, b.prefix, (b.make)(), *pos);

@@ -476,6 +476,44 @@ impl NetloomApp {
                     self.training.data = training::DataChoice::Folder(dir);
                 }
             }
+            TrainAction::PickWeights => {
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_title("Pretrained weights")
+                    .add_filter("weights", &["safetensors", "pt", "pth", "bin"])
+                    .pick_file()
+                {
+                    self.load_weights(&ctx.clone(), path);
+                }
+            }
+            TrainAction::ReviewWeights => {
+                let p =
+                    std::mem::replace(&mut self.training.pretrained, training::Pretrained::None);
+                self.training.pretrained = match p {
+                    training::Pretrained::Using(w) => training::Pretrained::Review(w),
+                    other => other,
+                };
+            }
+            TrainAction::LoadNode(node, on) => {
+                if let training::Pretrained::Review(w) = &mut self.training.pretrained {
+                    w.skip.retain(|n| *n != node);
+                    if !on {
+                        w.skip.push(node);
+                    }
+                }
+            }
+            TrainAction::UseWeights => {
+                let p =
+                    std::mem::replace(&mut self.training.pretrained, training::Pretrained::None);
+                self.training.pretrained = match p {
+                    training::Pretrained::Review(w) => training::Pretrained::Using(w),
+                    other => other,
+                };
+            }
+            TrainAction::ClearWeights => {
+                self.training.pretrained = training::Pretrained::None;
+                self.training.pretrained_error = None;
+            }
+            TrainAction::ReplaceHead(classes) => self.replace_head(classes),
             TrainAction::Device(d) => self.training.device = d,
             TrainAction::Watch(name) => self.training.watched = Some(name),
             TrainAction::WatchConv(name) => self.training.watched_conv = Some(name),
@@ -525,6 +563,40 @@ impl NetloomApp {
     pub fn save_png(&mut self, ctx: &egui::Context, path: PathBuf) {
         self.png_to = Some(path);
         ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(egui::UserData::default()));
+    }
+
+    /// Reads a weights file and maps it onto the design (on a thread); the review window
+    /// follows. What "Start from pretrained weights…" does once a file is chosen.
+    pub fn load_weights(&mut self, ctx: &egui::Context, path: PathBuf) {
+        self.training.pretrained_error = None;
+        self.training.check_weights(path, &self.design, ctx);
+    }
+
+    /// Gives the last Linear `classes` outputs, as one undoable edit; it is left out of the
+    /// pretrained weights, so it starts from a fresh initialisation.
+    pub fn replace_head(&mut self, classes: u64) {
+        let Some((id, name, _)) = ui::train_panel::head_of(&self.design) else {
+            return;
+        };
+        let before = self.design.clone();
+        if let Some(n) = self.design.nodes.iter_mut().find(|n| n.id == id)
+            && let design::Op::Linear(l) = &mut n.op
+        {
+            l.out_features = classes;
+            self.history.record(before);
+            self.changed(true);
+        }
+        if let training::Pretrained::Using(w) | training::Pretrained::Review(w) =
+            &mut self.training.pretrained
+            && !w.skip.contains(&name)
+        {
+            w.skip.push(name);
+        }
+    }
+
+    /// The pretrained weights' state in the Train view.
+    pub fn pretrained(&self) -> &training::Pretrained {
+        &self.training.pretrained
     }
 
     /// The error shown in the error bar, if any.
@@ -710,8 +782,17 @@ impl eframe::App for NetloomApp {
                 });
             });
         }
-        egui::Panel::bottom("status_bar")
-            .show(ui, |ui| ui::summary::status_bar(ui, &self.analysis));
+        egui::Panel::bottom("status_bar").show(ui, |ui| {
+            let frozen = self
+                .design
+                .nodes
+                .iter()
+                .filter(|n| n.frozen)
+                .filter_map(|n| self.analysis.report(n.id))
+                .map(|r| r.params)
+                .sum();
+            ui::summary::status_bar(ui, &self.analysis, frozen);
+        });
         if self.view == View::Train {
             let blocked = self.train_blocked();
             egui::Panel::left("train_controls")
@@ -723,11 +804,16 @@ impl eframe::App for NetloomApp {
                             &self.training,
                             &self.design.training,
                             &self.design.data,
+                            ui::train_panel::head_of(&self.design).map(|(_, n, w)| (n, w)),
                             blocked,
                         );
                         cmds.extend(actions.into_iter().map(AppCommand::Train));
                     });
                 });
+            if let training::Pretrained::Review(choice) = &self.training.pretrained {
+                let actions = ui::train_panel::weights_review(&ctx, choice);
+                cmds.extend(actions.into_iter().map(AppCommand::Train));
+            }
             self.training.update_textures(&ctx);
             self.training.update_view_textures(&ctx);
             let choice = self.training.data.clone();

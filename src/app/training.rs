@@ -6,7 +6,7 @@ use crate::data::augment::Rgba;
 use crate::data::{DataSpec, Dataset, FolderOptions, Toy, ToyOptions};
 use crate::design::{Design, Shape};
 use crate::engine::{
-    Command, DeviceChoice, EpochMetrics, Event, Job, NodeStats, RunOptions, Trainer,
+    Command, DeviceChoice, EpochMetrics, Event, Job, NodeStats, RunOptions, Trainer, WeightsReport,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -213,6 +213,55 @@ pub struct Training {
     pub preview: Preview,
     /// Where runs keep their folders (the app's data dir); None keeps nothing on disk.
     pub runs_dir: Option<PathBuf>,
+    /// Pretrained weights to start runs from.
+    pub pretrained: Pretrained,
+    /// Why the last weights file could not be used.
+    pub pretrained_error: Option<String>,
+}
+
+/// Pretrained weights, from being checked against the design to being used by runs.
+pub enum Pretrained {
+    /// Runs start from a fresh initialisation.
+    None,
+    /// The file is being read and mapped on a thread.
+    Checking(PathBuf, Receiver<Result<WeightsReport, String>>),
+    /// The mapping is shown for review; nothing is applied yet.
+    Review(WeightsChoice),
+    /// Runs start from the matched weights.
+    Using(WeightsChoice),
+}
+
+/// A weights file, how it maps onto the design, and the nodes the user left out.
+#[derive(Clone, Debug)]
+pub struct WeightsChoice {
+    /// The file.
+    pub path: PathBuf,
+    /// The mapping by name.
+    pub report: WeightsReport,
+    /// Nodes not to load even though they match (e.g. a head to re-initialise).
+    pub skip: Vec<String>,
+}
+
+impl WeightsChoice {
+    /// The matched tensors grouped by node: (node, tensors), in the design's order.
+    pub fn matched_nodes(&self) -> Vec<(String, usize)> {
+        let mut out: Vec<(String, usize)> = Vec::new();
+        let node = |t: &str| t.rsplit_once('.').map_or(t, |(n, _)| n).to_owned();
+        for t in self
+            .report
+            .matched
+            .iter()
+            .map(|(n, _)| n)
+            .chain(&self.report.skipped)
+        {
+            let n = node(t);
+            match out.iter_mut().find(|(m, _)| *m == n) {
+                Some((_, count)) => *count += 1,
+                None => out.push((n, 1)),
+            }
+        }
+        out
+    }
 }
 
 /// Originals next to their augmented versions, for the data settings.
@@ -230,6 +279,11 @@ pub struct Preview {
 }
 
 impl Preview {
+    /// The number of classes of the loaded data, once it is loaded.
+    pub fn classes(&self) -> Option<usize> {
+        self.data.as_ref().map(|(_, d)| d.classes.len())
+    }
+
     /// The data already loaded for `choice`, when it has the design's input shape.
     fn loaded(&self, choice: &DataChoice, input: Option<Shape>) -> Option<Arc<Dataset>> {
         let (c, data) = self.data.as_ref()?;
@@ -315,6 +369,8 @@ impl Default for Training {
             watched_conv: None,
             preview: Preview::default(),
             runs_dir: None,
+            pretrained: Pretrained::None,
+            pretrained_error: None,
         }
     }
 }
@@ -488,13 +544,66 @@ impl Training {
         self.launch(design, data, options, ctx);
     }
 
-    /// How the app runs the trainer: the chosen device, a core left to the UI, frequent stats.
+    /// How the app runs the trainer: the chosen device, a core left to the UI, frequent stats,
+    /// and the pretrained weights in use.
     fn options(&self) -> RunOptions {
+        let (init_weights, init_skip) = match &self.pretrained {
+            Pretrained::Using(w) => (Some(w.path.clone()), w.skip.clone()),
+            _ => (None, Vec::new()),
+        };
         RunOptions {
             device: self.device,
             leave_core_for_ui: true,
             stats_every: 20,
+            init_weights,
+            init_skip,
             ..RunOptions::default()
+        }
+    }
+
+    /// Reads `path` and maps it onto `design` on a thread; the review follows.
+    pub fn check_weights(&mut self, path: PathBuf, design: &Design, ctx: &egui::Context) {
+        let (tx, rx) = sync_channel(1);
+        let (file, design, repaint) = (path.clone(), design.clone(), ctx.clone());
+        let spawned = std::thread::Builder::new()
+            .name("weights-check".to_owned())
+            .spawn(move || {
+                let report = crate::engine::read_weights(&file)
+                    .and_then(|named| {
+                        // The design's own tensor names and shapes, exactly as training makes them.
+                        let net = crate::engine::Network::compile(&design, tch::Device::Cpu)?;
+                        Ok(WeightsReport::compare(
+                            &crate::engine::shapes_of(&named),
+                            &net.params.shapes(),
+                            &[],
+                        ))
+                    })
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(report);
+                repaint.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.pretrained = Pretrained::Checking(path, rx),
+            Err(e) => self.pretrained_error = Some(format!("could not read the weights: {e}")),
+        }
+    }
+
+    /// Takes in a finished weights check.
+    fn poll_weights(&mut self) {
+        if let Pretrained::Checking(path, rx) = &self.pretrained
+            && let Ok(result) = rx.try_recv()
+        {
+            self.pretrained = match result {
+                Ok(report) => Pretrained::Review(WeightsChoice {
+                    path: path.clone(),
+                    report,
+                    skip: Vec::new(),
+                }),
+                Err(e) => {
+                    self.pretrained_error = Some(e);
+                    Pretrained::None
+                }
+            };
         }
     }
 
@@ -544,6 +653,7 @@ impl Training {
 
     /// Takes in what happened since the last frame, spending at most `budget`.
     pub fn drain(&mut self, budget: Duration) {
+        self.poll_weights();
         if let Some((rx, ..)) = &self.loading
             && let Ok(result) = rx.try_recv()
             && let Some((_, design, options)) = self.loading.take()

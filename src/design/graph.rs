@@ -87,6 +87,21 @@ impl Design {
         )
     }
 
+    /// `id` and every node whose output reaches it: "everything up to here".
+    pub fn upstream(&self, id: NodeId) -> Vec<NodeId> {
+        let mut seen = vec![id];
+        let mut i = 0;
+        while let Some(&n) = seen.get(i) {
+            for e in self.edges.iter().filter(|e| e.to == n) {
+                if !seen.contains(&e.from) {
+                    seen.push(e.from);
+                }
+            }
+            i += 1;
+        }
+        seen
+    }
+
     /// Adds a node and returns its new id.
     pub fn add(&mut self, name: impl Into<String>, op: Op, pos: [f32; 2]) -> NodeId {
         let id = self.next_id();

@@ -61,6 +61,8 @@ pub enum CanvasEdit {
     Add { block: usize, pos: [f32; 2] },
     /// Nodes were dragged to new positions.
     Moved(Vec<(NodeId, [f32; 2])>),
+    /// Freeze (or unfreeze) nodes for fine-tuning.
+    Freeze { nodes: Vec<NodeId>, frozen: bool },
 }
 
 /// The canvas's state between frames.
@@ -404,6 +406,7 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
 
     fn has_body(&mut self, node: &NodeId) -> bool {
         self.analysis.report(*node).is_some_and(|r| r.params > 0)
+            || self.design.node(*node).is_some_and(|n| n.frozen)
     }
 
     fn show_body(
@@ -417,10 +420,22 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
         if let Some(&id) = snarl.get_node(node)
             && let Some(r) = self.analysis.report(id)
         {
-            ui.label(
-                egui::RichText::new(format!("{} params", crate::units::thousands(r.params)))
-                    .small(),
-            );
+            if self.design.node(id).is_some_and(|n| n.frozen) {
+                ui.label(
+                    egui::RichText::new(format!(
+                        "❄ {} params frozen",
+                        crate::units::thousands(r.params)
+                    ))
+                    .small()
+                    .color(theme::FROZEN),
+                )
+                .on_hover_text("Frozen: not trained (a frozen BatchNorm keeps its statistics)");
+            } else {
+                ui.label(
+                    egui::RichText::new(format!("{} params", crate::units::thousands(r.params)))
+                        .small(),
+                );
+            }
         }
     }
 
@@ -453,8 +468,16 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
                 default.stroke(egui::Stroke::new(2.0, theme::ERROR))
             }
             Some(&id) if self.focus == Some(id) => {
-                default.stroke(egui::Stroke::new(2.0, theme::FOCUS))
+                let frame = default.stroke(egui::Stroke::new(2.0, theme::FOCUS));
+                if self.design.node(id).is_some_and(|n| n.frozen) {
+                    frame.fill(theme::FROZEN_FILL)
+                } else {
+                    frame
+                }
             }
+            Some(&id) if self.design.node(id).is_some_and(|n| n.frozen) => default
+                .fill(theme::FROZEN_FILL)
+                .stroke(egui::Stroke::new(1.0, theme::FROZEN)),
             _ => default,
         }
     }
@@ -547,6 +570,34 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
         }
         if ui.button("Delete").clicked() {
             self.edits.push(CanvasEdit::Remove(vec![id]));
+            ui.close();
+        }
+        ui.separator();
+        let frozen = self.design.node(id).is_some_and(|n| n.frozen);
+        let (label, help) = if frozen {
+            ("Unfreeze", "Train this block again")
+        } else {
+            (
+                "Freeze",
+                "Keep this block's weights as they are while the rest trains (fine-tuning)",
+            )
+        };
+        if ui.button(label).on_hover_text(help).clicked() {
+            self.edits.push(CanvasEdit::Freeze {
+                nodes: vec![id],
+                frozen: !frozen,
+            });
+            ui.close();
+        }
+        if ui
+            .button("Freeze everything up to here")
+            .on_hover_text("Freeze this block and every block before it: the pretrained features")
+            .clicked()
+        {
+            self.edits.push(CanvasEdit::Freeze {
+                nodes: self.design.upstream(id),
+                frozen: true,
+            });
             ui.close();
         }
     }

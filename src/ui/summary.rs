@@ -64,11 +64,19 @@ pub fn problem_list(ui: &mut egui::Ui, analysis: &Analysis) {
         });
 }
 
-/// Totals of the design and whether it is valid.
-pub fn status_bar(ui: &mut egui::Ui, analysis: &Analysis) {
+/// Totals of the design and whether it is valid. With frozen blocks, the parameters are
+/// split into trainable and frozen.
+pub fn status_bar(ui: &mut egui::Ui, analysis: &Analysis, frozen: u64) {
     ui.horizontal(|ui| {
         let t = analysis.totals;
         ui.label(format!("{} parameters", thousands(t.params)));
+        if frozen > 0 {
+            ui.label(format!(
+                "({} trainable,",
+                thousands(t.params.saturating_sub(frozen))
+            ));
+            ui.colored_label(theme::FROZEN, format!("{} frozen)", thousands(frozen)));
+        }
         ui.separator();
         ui.label(format!("{} MACs per sample", thousands(t.macs)));
         ui.separator();

@@ -13,3 +13,7 @@ pub const WIRE_LABEL: Color32 = Color32::from_rgb(0x6A, 0xA8, 0xD8);
 pub const PIN: Color32 = Color32::from_rgb(0x90, 0xB8, 0xE0);
 /// The outline of the block the inspector shows.
 pub const FOCUS: Color32 = Color32::from_rgb(0xE8, 0xB0, 0x40);
+/// Frozen blocks (not trained while fine-tuning): an icy tint.
+pub const FROZEN: Color32 = Color32::from_rgb(0x7F, 0xC8, 0xF0);
+/// The fill of a frozen block.
+pub const FROZEN_FILL: Color32 = Color32::from_rgb(0x1E, 0x2C, 0x3A);
