@@ -37,6 +37,22 @@ fn examples_open_from_the_file_menu() {
         "resnet_mini.json (example) — netloom"
     );
     harness.get_by_label("layer2_add");
+    // Templates of known architectures, with torchvision's names.
+    harness.get_by_label("File").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Templates").hover();
+    harness.run_steps(2);
+    harness.get_by_label("resnet18").click();
+    harness.run_steps(4);
+    assert_eq!(harness.state().title(), "untitled — netloom");
+    assert!(
+        harness
+            .state()
+            .design()
+            .node_by_name("layer4.1.conv2")
+            .is_some()
+    );
+    harness.get_by_label("11,689,512 parameters");
 }
 
 #[test]
@@ -534,10 +550,27 @@ fn pretrained_weights_are_reviewed_before_use_and_blocks_freeze_up_to_here() {
         egui::Key::Z,
     );
     harness.run_steps(3);
+    // The inspector freezes the clicked block too.
+    let fc2 = harness.state().design().node_by_name("fc2").unwrap().id;
+    let at = harness.state().node_screen_rect(fc2).unwrap().center();
+    click_at(&mut harness, at);
+    harness.get_by_label("frozen").click();
+    harness.run_steps(3);
+    assert!(harness.state().design().node_by_name("fc2").unwrap().frozen);
+    harness.get_by_label("frozen").click();
+    harness.run_steps(3);
+    assert!(!harness.state().design().node_by_name("fc2").unwrap().frozen);
 
     // Load the weights: the mapping is shown for review before anything is applied.
     harness.get_by_label("Train").click();
     harness.run_steps(2);
+    // (The data preview loads on a thread; wait for it, so the snapshot is always the same.)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while harness.query_by_label("Re-roll").is_none() {
+        assert!(std::time::Instant::now() < deadline, "no preview appeared");
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let ctx = harness.ctx.clone();
     harness.state_mut().load_weights(&ctx, weights.clone());
     step_until(&mut harness, 60, "no review appeared", |app| {

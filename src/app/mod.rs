@@ -30,6 +30,8 @@ enum AppCommand {
     OpenDialog,
     OpenFile(PathBuf),
     OpenExample(&'static str, &'static str),
+    /// A new design from a template of a known architecture (torchvision's names).
+    OpenTemplate(&'static str),
     Save,
     RestoreAutosave,
     DiscardAutosave,
@@ -293,6 +295,7 @@ impl NetloomApp {
                 | AppCommand::OpenDialog
                 | AppCommand::OpenFile(_)
                 | AppCommand::OpenExample(..)
+                | AppCommand::OpenTemplate(_)
                 | AppCommand::RestoreAutosave
                 | AppCommand::Quit
         );
@@ -316,6 +319,19 @@ impl NetloomApp {
                 Ok(d) => self.set_design(d, Source::Example(name)),
                 Err(e) => self.error = Some(format!("{e} ({name})")),
             },
+            AppCommand::OpenTemplate(name) => {
+                // torchvision's own sizes, so that its weights load as they are; "Replace head"
+                // and the Input block adapt it to other data.
+                let (input, classes) = if name == "lenet" {
+                    ([1, 28, 28], 10)
+                } else {
+                    ([3, 224, 224], 1000)
+                };
+                match design::templates::template(name, input, classes) {
+                    Some(d) => self.set_design(d, Source::Untitled),
+                    None => self.error = Some(format!("there is no template \"{name}\"")),
+                }
+            }
             AppCommand::Save => match &self.source {
                 Source::File(p) => self.save_to(p.clone()),
                 _ => self.apply(ctx, AppCommand::SaveAs),
@@ -351,12 +367,20 @@ impl NetloomApp {
             AppCommand::Inspector(e) => {
                 let before = self.design.clone();
                 let id = match &e {
+                    InspectorEdit::Freeze(id, frozen) => {
+                        self.edit(CanvasEdit::Freeze {
+                            nodes: vec![*id],
+                            frozen: *frozen,
+                        });
+                        return;
+                    }
                     InspectorEdit::Rename(id, _) | InspectorEdit::SetOp(id, _) => *id,
                 };
                 if let Some(n) = self.design.nodes.iter_mut().find(|n| n.id == id) {
                     match e {
                         InspectorEdit::Rename(_, name) => n.name = name,
                         InspectorEdit::SetOp(_, op) => n.op = op,
+                        InspectorEdit::Freeze(..) => {}
                     }
                     self.history.record_coalesced(before, edit::Burst::Node(id));
                     self.changed(true);
@@ -407,6 +431,13 @@ impl NetloomApp {
                     for &(name, text) in EXAMPLES {
                         if ui.button(name).clicked() {
                             cmds.push(AppCommand::OpenExample(name, text));
+                        }
+                    }
+                });
+                ui.menu_button("Templates", |ui| {
+                    for (name, what) in design::templates::TEMPLATES {
+                        if ui.button(name).on_hover_text(what).clicked() {
+                            cmds.push(AppCommand::OpenTemplate(name));
                         }
                     }
                 });

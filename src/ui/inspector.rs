@@ -15,6 +15,8 @@ pub enum InspectorEdit {
     Rename(NodeId, String),
     /// New settings.
     SetOp(NodeId, Op),
+    /// Frozen for fine-tuning, or not.
+    Freeze(NodeId, bool),
 }
 
 /// The inspector's text buffers between frames.
@@ -149,6 +151,18 @@ impl Inspector {
                 theme::ERROR,
                 format!("another block is already called {}", self.name),
             );
+        }
+        if analysis.report(node.id).is_some_and(|r| r.params > 0) {
+            let mut frozen = node.frozen;
+            if ui
+                .checkbox(&mut frozen, "frozen")
+                .on_hover_text(
+                    "Not trained: keeps its (pretrained) weights while the rest trains; a frozen BatchNorm keeps its statistics",
+                )
+                .changed()
+            {
+                edit = Some(InspectorEdit::Freeze(node.id, frozen));
+            }
         }
         let mut value = serde_json::to_value(&node.op).unwrap_or(Value::Null);
         if let Value::Object(map) = &mut value {
