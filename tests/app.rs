@@ -337,6 +337,20 @@ fn blocks_copy_and_paste_through_the_clipboard_text() {
     assert_eq!(harness.state().design().nodes.len(), 15);
 }
 
+/// Steps frames until a widget labelled `label` shows (data loads on a thread; frames keep
+/// coming meanwhile), failing after `secs`.
+fn wait_for_label(harness: &mut Harness<'static, NetloomApp>, label: &str, secs: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while harness.query_by_label(label).is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "\"{label}\" never appeared"
+        );
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Steps frames (the UI never waits for the trainer) until `done` holds, failing after `secs`.
 fn step_until(
     harness: &mut Harness<'static, NetloomApp>,
@@ -463,12 +477,7 @@ fn the_train_view_previews_augmentation_and_rerolls_it() {
     harness.get_by_label("Train").click();
     harness.run_steps(2);
     // The built-in data loads on a background thread; frames keep coming meanwhile.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while harness.query_by_label("Re-roll").is_none() {
-        assert!(std::time::Instant::now() < deadline, "no preview appeared");
-        harness.step();
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_for_label(&mut harness, "Re-roll", 60);
     harness.get_by_label("original / augmented");
     harness.get_by_label("Re-roll").click();
     harness.run_steps(3);
@@ -486,12 +495,7 @@ fn the_main_screens_match_their_snapshots() {
     harness.snapshot("editor_lenet5");
     harness.get_by_label("Train").click();
     harness.run_steps(2);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while harness.query_by_label("Re-roll").is_none() {
-        assert!(std::time::Instant::now() < deadline, "no preview appeared");
-        harness.step();
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_for_label(&mut harness, "Re-roll", 60);
     harness.run_steps(4);
     harness.snapshot("train_view_before_a_run");
 }
@@ -565,12 +569,7 @@ fn pretrained_weights_are_reviewed_before_use_and_blocks_freeze_up_to_here() {
     harness.get_by_label("Train").click();
     harness.run_steps(2);
     // (The data preview loads on a thread; wait for it, so the snapshot is always the same.)
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while harness.query_by_label("Re-roll").is_none() {
-        assert!(std::time::Instant::now() < deadline, "no preview appeared");
-        harness.step();
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_for_label(&mut harness, "Re-roll", 60);
     let ctx = harness.ctx.clone();
     harness.state_mut().load_weights(&ctx, weights.clone());
     step_until(&mut harness, 60, "no review appeared", |app| {

@@ -341,7 +341,7 @@ proptest! {
     ) {
         let mut d = Design::default();
         for (i, op) in ops.into_iter().enumerate() {
-            d.nodes.push(Node { id: NodeId(i as u64 % 10), name: names[i].clone(), op, pos: [0.0, 0.0], frozen: false });
+            d.nodes.push(Node { id: NodeId(i as u64 % 10), name: names[i].clone(), op, pos: [0.0, 0.0], frozen: false, lr_mult: None });
         }
         for (from, to, port) in edges {
             d.edges.push(Edge { from: NodeId(from), to: NodeId(to), port });

@@ -285,3 +285,63 @@ fn pretrained_frozen_features_beat_random_frozen_features() {
         "pretrained features {pretrained} vs random {random}"
     );
 }
+
+/// Discriminative fine-tuning: a node's lr_mult scales its update like a torch.optim
+/// parameter group's lr, and nothing else changes.
+#[test]
+fn a_nodes_learning_rate_multiplier_scales_its_step() {
+    let dir = tempdir("transfer-lr-mult");
+    let d = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+    let lenet = example("lenet5.json");
+    let one_step = |design: &str, out: &str, init: Option<&str>| {
+        let mut args = vec![
+            "train",
+            design,
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "0.05",
+            "--max-steps",
+            "1",
+            "--out",
+            out,
+        ];
+        if let Some(w) = init {
+            args.extend(["--init-weights", w]);
+        }
+        netloom_ok(&args);
+    };
+    one_step(&lenet, &d("start"), None);
+    let start = d("start/weights.safetensors");
+    let mut design = netloom::document::load_design(Path::new(&lenet)).unwrap();
+    for n in &mut design.nodes {
+        if n.name == "fc1" {
+            n.lr_mult = Some(0.1);
+        }
+    }
+    netloom::document::save_design(&design, &dir.join("slow_fc1.json")).unwrap();
+    one_step(&lenet, &d("plain"), Some(&start));
+    one_step(&d("slow_fc1.json"), &d("slow"), Some(&start));
+    let load = |p: &str| -> std::collections::HashMap<String, tch::Tensor> {
+        tch::Tensor::read_safetensors(dir.join(p))
+            .unwrap()
+            .into_iter()
+            .collect()
+    };
+    let (w0, plain, slow) = (
+        load("start/weights.safetensors"),
+        load("plain/weights.safetensors"),
+        load("slow/weights.safetensors"),
+    );
+    for (name, t) in &plain {
+        if name.starts_with("fc1.") {
+            let full = t - &w0[name];
+            let tenth = &slow[name] - &w0[name];
+            let err = (&full * 0.1 - &tenth).abs().max().double_value(&[]);
+            let size = full.abs().max().double_value(&[]);
+            assert!(size > 0.0 && err < 1e-3 * size, "{name}: {err} of {size}");
+        } else {
+            assert!(t.equal(&slow[name]), "{name} changed with fc1's multiplier");
+        }
+    }
+}

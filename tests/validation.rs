@@ -314,3 +314,24 @@ fn bad_parameters_are_reported_with_fixes() {
         "{m:?}"
     );
 }
+
+#[test]
+fn a_learning_rate_multiplier_must_be_positive() {
+    let mut d = chain(
+        InputOp::vector(2),
+        vec![("fc", Op::Linear(Linear::new(2))), ("output", out())],
+    );
+    d.nodes[1].lr_mult = Some(0.1);
+    assert!(analyse(&d).is_valid());
+    for bad in [0.0, -1.0, f64::NAN] {
+        d.nodes[1].lr_mult = Some(bad);
+        let a = analyse(&d);
+        assert!(
+            a.problems
+                .iter()
+                .any(|p| p.message.contains("must be a positive number")),
+            "{bad}: {:?}",
+            a.problems
+        );
+    }
+}

@@ -374,12 +374,15 @@ impl NetloomApp {
                         });
                         return;
                     }
-                    InspectorEdit::Rename(id, _) | InspectorEdit::SetOp(id, _) => *id,
+                    InspectorEdit::Rename(id, _)
+                    | InspectorEdit::SetOp(id, _)
+                    | InspectorEdit::LrMult(id, _) => *id,
                 };
                 if let Some(n) = self.design.nodes.iter_mut().find(|n| n.id == id) {
                     match e {
                         InspectorEdit::Rename(_, name) => n.name = name,
                         InspectorEdit::SetOp(_, op) => n.op = op,
+                        InspectorEdit::LrMult(_, m) => n.lr_mult = m,
                         InspectorEdit::Freeze(..) => {}
                     }
                     self.history.record_coalesced(before, edit::Burst::Node(id));
@@ -516,14 +519,7 @@ impl NetloomApp {
                     self.load_weights(&ctx.clone(), path);
                 }
             }
-            TrainAction::ReviewWeights => {
-                let p =
-                    std::mem::replace(&mut self.training.pretrained, training::Pretrained::None);
-                self.training.pretrained = match p {
-                    training::Pretrained::Using(w) => training::Pretrained::Review(w),
-                    other => other,
-                };
-            }
+            TrainAction::ReviewWeights => self.training.pretrained.review(),
             TrainAction::LoadNode(node, on) => {
                 if let training::Pretrained::Review(w) = &mut self.training.pretrained {
                     w.skip.retain(|n| *n != node);
@@ -532,14 +528,7 @@ impl NetloomApp {
                     }
                 }
             }
-            TrainAction::UseWeights => {
-                let p =
-                    std::mem::replace(&mut self.training.pretrained, training::Pretrained::None);
-                self.training.pretrained = match p {
-                    training::Pretrained::Review(w) => training::Pretrained::Using(w),
-                    other => other,
-                };
-            }
+            TrainAction::UseWeights => self.training.pretrained.accept(),
             TrainAction::ClearWeights => {
                 self.training.pretrained = training::Pretrained::None;
                 self.training.pretrained_error = None;

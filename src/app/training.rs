@@ -231,6 +231,24 @@ pub enum Pretrained {
     Using(WeightsChoice),
 }
 
+impl Pretrained {
+    /// Shows the mapping of the weights in use again.
+    pub fn review(&mut self) {
+        *self = match std::mem::replace(self, Pretrained::None) {
+            Pretrained::Using(w) => Pretrained::Review(w),
+            other => other,
+        };
+    }
+
+    /// Uses the reviewed weights for the next runs.
+    pub fn accept(&mut self) {
+        *self = match std::mem::replace(self, Pretrained::None) {
+            Pretrained::Review(w) => Pretrained::Using(w),
+            other => other,
+        };
+    }
+}
+
 /// A weights file, how it maps onto the design, and the nodes the user left out.
 #[derive(Clone, Debug)]
 pub struct WeightsChoice {

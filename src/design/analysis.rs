@@ -215,6 +215,17 @@ fn check_nodes(ctx: &mut Ctx<'_>) {
             );
             ctx.broken[i] = true;
         }
+        if let Some(m) = node.lr_mult
+            && !(m.is_finite() && m > 0.0)
+        {
+            ctx.problem(
+                i,
+                format!(
+                    "{}: lr_mult {m} must be a positive number (to stop a block learning, freeze it)",
+                    node.name
+                ),
+            );
+        }
         if !is_valid_name(&node.name) {
             let shown = if node.name.is_empty() {
                 "a node"

@@ -37,6 +37,10 @@ pub struct Node {
     /// running statistics (it normalises in eval mode). Left out of files when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub frozen: bool,
+    /// Discriminative fine-tuning: this node's parameters learn at the run's learning rate
+    /// times this (e.g. 0.1 for pretrained layers). Left out of files when unset (1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr_mult: Option<f64>,
 }
 
 /// A wire from one node's output into an input port of another.
@@ -111,6 +115,7 @@ impl Design {
             op,
             pos,
             frozen: false,
+            lr_mult: None,
         });
         id
     }

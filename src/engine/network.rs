@@ -261,6 +261,9 @@ impl Network {
                     Layer::Output
                 }
             };
+            if let Some(m) = node.lr_mult {
+                params.set_lr_mult(name, m);
+            }
             if let Some(s) = report.output {
                 shapes.insert(id, s);
             }

@@ -51,15 +51,17 @@ impl Optim {
     }
 
     /// One update of every trainable parameter that has a gradient, at rate `lr`.
-    pub fn step(&mut self, params: &ParamStore, lr: f64) -> Result<(), EngineError> {
+    pub fn step(&mut self, params: &ParamStore, base_lr: f64) -> Result<(), EngineError> {
         let _guard = tch::no_grad_guard();
         self.steps += 1;
         let t = self.steps as f64;
         let wd = self.weight_decay;
         // −lr as a 0-d tensor, so `w += d · (−lr)` is one fused in-place op (addcmul_) with no
         // temporary: tch has no `add_(other, alpha)`. Made once per step and device.
-        let mut neg_lr: Option<Tensor> = None;
+        let mut neg_lr: Option<(f64, Tensor)> = None;
         for p in params.trainable() {
+            // A node's multiplier scales its rate, like a torch.optim parameter group's lr.
+            let lr = base_lr * p.lr_mult;
             let g = p.tensor.grad();
             if !g.defined() {
                 continue;
@@ -99,10 +101,10 @@ impl Optim {
                     }
                     let device = w.device();
                     let scale = match &neg_lr {
-                        Some(t) if t.device() == device => t.shallow_clone(),
+                        Some((at, t)) if *at == lr && t.device() == device => t.shallow_clone(),
                         _ => {
                             let t = Tensor::from(-lr as f32).to_device(device);
-                            neg_lr = Some(t.shallow_clone());
+                            neg_lr = Some((lr, t.shallow_clone()));
                             t
                         }
                     };

@@ -22,6 +22,8 @@ pub struct Param {
     pub trainable: bool,
     /// True for weights and biases (trained or frozen); false for buffers (running statistics).
     pub parameter: bool,
+    /// Its node's learning-rate multiplier (1 unless the design sets one).
+    pub lr_mult: f64,
 }
 
 /// All of a network's tensors, in creation order (which is execution order).
@@ -56,8 +58,16 @@ impl ParamStore {
                 field,
                 "running_mean" | "running_var" | "num_batches_tracked"
             ),
+            lr_mult: 1.0,
         });
         self.params.len() - 1
+    }
+
+    /// Sets the learning-rate multiplier of every tensor of `node`.
+    pub(crate) fn set_lr_mult(&mut self, node: &str, mult: f64) {
+        for p in self.params.iter_mut().filter(|p| p.node == node) {
+            p.lr_mult = mult;
+        }
     }
 
     /// The tensor at `i` (indices come from [`ParamStore::push`], so they are in range).

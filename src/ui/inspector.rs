@@ -17,6 +17,8 @@ pub enum InspectorEdit {
     SetOp(NodeId, Op),
     /// Frozen for fine-tuning, or not.
     Freeze(NodeId, bool),
+    /// The node's learning-rate multiplier (None: 1).
+    LrMult(NodeId, Option<f64>),
 }
 
 /// The inspector's text buffers between frames.
@@ -162,6 +164,27 @@ impl Inspector {
                 .changed()
             {
                 edit = Some(InspectorEdit::Freeze(node.id, frozen));
+            }
+            if !node.frozen {
+                ui.horizontal(|ui| {
+                    let mut mult = node.lr_mult.unwrap_or(1.0);
+                    let label = ui.label("learning rate ×").on_hover_text(
+                        "Discriminative fine-tuning: this block learns at the run's rate times this, e.g. 0.1 for pretrained layers",
+                    );
+                    let changed = ui
+                        .add(
+                            egui::DragValue::new(&mut mult)
+                                .range(0.001..=100.0)
+                                .speed(0.01)
+                                .max_decimals(3),
+                        )
+                        .labelled_by(label.id)
+                        .changed();
+                    if changed {
+                        let value = ((mult - 1.0).abs() > 1e-12).then_some(mult);
+                        edit = Some(InspectorEdit::LrMult(node.id, value));
+                    }
+                });
             }
         }
         let mut value = serde_json::to_value(&node.op).unwrap_or(Value::Null);
