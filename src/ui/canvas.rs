@@ -406,7 +406,6 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
 
     fn has_body(&mut self, node: &NodeId) -> bool {
         self.analysis.report(*node).is_some_and(|r| r.params > 0)
-            || self.design.node(*node).is_some_and(|n| n.frozen)
     }
 
     fn show_body(
@@ -422,12 +421,9 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
         {
             if self.design.node(id).is_some_and(|n| n.frozen) {
                 ui.label(
-                    egui::RichText::new(format!(
-                        "❄ {} params frozen",
-                        crate::units::thousands(r.params)
-                    ))
-                    .small()
-                    .color(theme::FROZEN),
+                    egui::RichText::new(format!("❄ {} frozen", crate::units::thousands(r.params)))
+                        .small()
+                        .color(theme::FROZEN),
                 )
                 .on_hover_text("Frozen: not trained (a frozen BatchNorm keeps its statistics)");
             } else {
@@ -594,8 +590,15 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
             .on_hover_text("Freeze this block and every block before it: the pretrained features")
             .clicked()
         {
+            // Only blocks with parameters: freezing a ReLU or a pooling means nothing.
+            let nodes = self
+                .design
+                .upstream(id)
+                .into_iter()
+                .filter(|n| self.analysis.report(*n).is_some_and(|r| r.params > 0))
+                .collect();
             self.edits.push(CanvasEdit::Freeze {
-                nodes: self.design.upstream(id),
+                nodes,
                 frozen: true,
             });
             ui.close();
