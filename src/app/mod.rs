@@ -595,7 +595,7 @@ impl NetloomApp {
     /// Gives the last Linear `classes` outputs, as one undoable edit; it is left out of the
     /// pretrained weights, so it starts from a fresh initialisation.
     pub fn replace_head(&mut self, classes: u64) {
-        let Some((id, name, _)) = ui::train_panel::head_of(&self.design) else {
+        let Some((id, name, _)) = ui::train_panel::head_of(&self.design, &self.analysis) else {
             return;
         };
         let before = self.design.clone();
@@ -824,7 +824,8 @@ impl eframe::App for NetloomApp {
                             &self.training,
                             &self.design.training,
                             &self.design.data,
-                            ui::train_panel::head_of(&self.design).map(|(_, n, w)| (n, w)),
+                            ui::train_panel::head_of(&self.design, &self.analysis)
+                                .map(|(_, n, w)| (n, w)),
                             blocked,
                         );
                         cmds.extend(actions.into_iter().map(AppCommand::Train));

@@ -264,7 +264,6 @@ impl WeightsChoice {
     /// The matched tensors grouped by node: (node, tensors), in the design's order.
     pub fn matched_nodes(&self) -> Vec<(String, usize)> {
         let mut out: Vec<(String, usize)> = Vec::new();
-        let node = |t: &str| t.rsplit_once('.').map_or(t, |(n, _)| n).to_owned();
         for t in self
             .report
             .matched
@@ -272,13 +271,23 @@ impl WeightsChoice {
             .map(|(n, _)| n)
             .chain(&self.report.skipped)
         {
-            let n = node(t);
+            let n = crate::engine::node_of(t).to_owned();
             match out.iter_mut().find(|(m, _)| *m == n) {
                 Some((_, count)) => *count += 1,
                 None => out.push((n, 1)),
             }
         }
         out
+    }
+
+    /// How many matched tensors will load (those not left out).
+    pub fn loaded(&self) -> usize {
+        let left_out = |t: &str| crate::engine::is_skipped(t, &self.skip);
+        self.report
+            .matched
+            .iter()
+            .filter(|(t, _)| !left_out(t))
+            .count()
     }
 }
 
@@ -588,13 +597,7 @@ impl Training {
             .spawn(move || {
                 let report = crate::engine::read_weights(&file)
                     .and_then(|named| {
-                        // The design's own tensor names and shapes, exactly as training makes them.
-                        let net = crate::engine::Network::compile(&design, tch::Device::Cpu)?;
-                        Ok(WeightsReport::compare(
-                            &crate::engine::shapes_of(&named),
-                            &net.params.shapes(),
-                            &[],
-                        ))
+                        crate::engine::report_for(&design, &crate::engine::shapes_of(&named), &[])
                     })
                     .map_err(|e| e.to_string());
                 let _ = tx.send(report);

@@ -3,7 +3,7 @@
 
 use super::common;
 use crate::design::templates::{TEMPLATES, template};
-use crate::engine::{Network, WeightsReport, read_weights, shapes_of};
+use crate::engine::{read_weights, report_for, shapes_of};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,18 +40,16 @@ pub fn run(args: &WeightsArgs) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     };
-    let net = common::design(design_path).and_then(|d| {
-        Network::compile(&d, tch::Device::Cpu)
-            .map_err(|e| format!("{}: {e}", design_path.display()))
+    let report = common::design(design_path).and_then(|d| {
+        report_for(&d, &file, &args.skip).map_err(|e| format!("{}: {e}", design_path.display()))
     });
-    let net = match net {
-        Ok(n) => n,
+    let report = match report {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("netloom: {e}");
             return ExitCode::from(super::EXIT_UNREADABLE);
         }
     };
-    let report = WeightsReport::compare(&file, &net.params.shapes(), &args.skip);
     print!("{}", report.table());
     if report.matched.is_empty() {
         eprintln!("netloom: no tensor of the file fits the design");

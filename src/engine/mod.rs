@@ -29,4 +29,6 @@ pub use params::{Param, ParamStore};
 pub use run::{EpochMetrics, EvalReport, Job, RunOptions, Summary, evaluate, prepare_inputs};
 pub use schedule::learning_rate;
 pub use trainer::{Command, Control, Event, Trainer};
-pub use weights::{WeightsReport, apply_weights, read_weights, shapes_of};
+pub use weights::{
+    WeightsReport, apply_weights, is_skipped, node_of, read_weights, report_for, shapes_of,
+};

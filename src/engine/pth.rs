@@ -81,7 +81,7 @@ enum Value {
     List(Vec<Value>),
     Dict(Vec<(Value, Value)>),
     /// A function or class named by GLOBAL, allowed by [`allowed`].
-    Global(&'static str),
+    Global(Global),
     Storage {
         key: String,
         dtype: Dtype,
@@ -105,32 +105,25 @@ fn err<T>(msg: impl Into<String>) -> Result<T, PickleError> {
     Err(PickleError(msg.into()))
 }
 
-/// The only globals a state dict needs. Everything else is refused before anything happens.
-fn allowed(module: &str, name: &str) -> Option<&'static str> {
-    Some(match (module, name) {
-        ("collections", "OrderedDict") => "OrderedDict",
-        ("torch._utils", "_rebuild_tensor_v2") => "_rebuild_tensor_v2",
-        ("torch._utils", "_rebuild_parameter") => "_rebuild_parameter",
-        ("torch", s) => storage_name(s)?,
-        _ => return None,
-    })
+/// The functions and classes a state dict names: the only globals allowed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Global {
+    OrderedDict,
+    RebuildTensor,
+    RebuildParameter,
+    /// `torch.FloatStorage` and its kin.
+    Storage(Dtype),
 }
 
-fn storage_name(s: &str) -> Option<&'static str> {
-    [
-        "FloatStorage",
-        "DoubleStorage",
-        "HalfStorage",
-        "BFloat16Storage",
-        "LongStorage",
-        "IntStorage",
-        "ShortStorage",
-        "CharStorage",
-        "ByteStorage",
-        "BoolStorage",
-    ]
-    .into_iter()
-    .find(|n| *n == s)
+/// The only globals a state dict needs. Everything else is refused before anything happens.
+fn allowed(module: &str, name: &str) -> Option<Global> {
+    Some(match (module, name) {
+        ("collections", "OrderedDict") => Global::OrderedDict,
+        ("torch._utils", "_rebuild_tensor_v2") => Global::RebuildTensor,
+        ("torch._utils", "_rebuild_parameter") => Global::RebuildParameter,
+        ("torch", s) => Global::Storage(Dtype::from_storage(s)?),
+        _ => return None,
+    })
 }
 
 struct Machine<'a> {
@@ -437,18 +430,15 @@ fn persistent(pid: Value) -> Result<Value, PickleError> {
     match t.as_slice() {
         [
             Value::Str(kind),
-            Value::Global(class),
+            Value::Global(Global::Storage(dtype)),
             Value::Str(key),
             _location,
             numel,
         ] if kind == "storage" => {
-            let Some(dtype) = Dtype::from_storage(class) else {
-                return err(format!("{class} is not a tensor storage"));
-            };
             let numel = int(numel, "storage size")?;
             Ok(Value::Storage {
                 key: key.clone(),
-                dtype,
+                dtype: *dtype,
                 numel: u64::try_from(numel).or_else(|_| err("a storage has a negative size"))?,
             })
         }
@@ -458,15 +448,15 @@ fn persistent(pid: Value) -> Result<Value, PickleError> {
 
 /// Calls one of the allowed functions — as data, never as code.
 fn reduce(f: Value, args: Value) -> Result<Value, PickleError> {
-    let Value::Global(name) = f else {
+    let Value::Global(global) = f else {
         return err("the pickle calls something that is not an allowed function");
     };
     let Value::Tuple(args) = args else {
         return err("the pickle calls a function without an argument tuple");
     };
-    match name {
-        "OrderedDict" => Ok(Value::Dict(Vec::new())),
-        "_rebuild_tensor_v2" => {
+    match global {
+        Global::OrderedDict => Ok(Value::Dict(Vec::new())),
+        Global::RebuildTensor => {
             let [storage, offset, size, stride, ..] = args.as_slice() else {
                 return err("a tensor in the pickle has too few fields");
             };
@@ -482,11 +472,11 @@ fn reduce(f: Value, args: Value) -> Result<Value, PickleError> {
                 stride: ints(stride, "tensor stride")?,
             }))
         }
-        "_rebuild_parameter" => match args.into_iter().next() {
+        Global::RebuildParameter => match args.into_iter().next() {
             Some(t @ Value::Tensor(_)) => Ok(t),
             _ => err("a parameter in the pickle holds no tensor"),
         },
-        other => err(format!("{other} can't be called")),
+        Global::Storage(_) => err("the pickle calls a storage class, which torch.save never does"),
     }
 }
 

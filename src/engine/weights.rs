@@ -163,11 +163,6 @@ impl WeightsReport {
     ) -> WeightsReport {
         let in_file: HashMap<&str, &Vec<i64>> = file.iter().map(|(n, s)| (n.as_str(), s)).collect();
         let in_net: HashSet<&str> = net.iter().map(|(n, _)| n.as_str()).collect();
-        let skipped = |name: &str| {
-            skip.iter().any(|s| {
-                name == s || (name.starts_with(s.as_str()) && name[s.len()..].starts_with('.'))
-            })
-        };
         let mut r = WeightsReport::default();
         for (name, shape) in net {
             match in_file.get(name.as_str()) {
@@ -176,7 +171,7 @@ impl WeightsReport {
                     r.mismatched
                         .push((name.clone(), (*fs).clone(), shape.clone()))
                 }
-                Some(_) if skipped(name) => r.skipped.push(name.clone()),
+                Some(_) if is_skipped(name, skip) => r.skipped.push(name.clone()),
                 Some(_) => r.matched.push((name.clone(), shape.clone())),
             }
         }
@@ -238,6 +233,30 @@ impl WeightsReport {
         }
         out
     }
+}
+
+/// The node a tensor belongs to: its name without the last part (`layer1.0.bn1.weight` →
+/// `layer1.0.bn1`).
+pub fn node_of(tensor: &str) -> &str {
+    tensor.rsplit_once('.').map_or(tensor, |(node, _)| node)
+}
+
+/// True when `skip` names `tensor` itself or a node (or module path) it lies under.
+pub fn is_skipped(tensor: &str, skip: &[String]) -> bool {
+    skip.iter().any(|s| {
+        tensor == s || (tensor.starts_with(s.as_str()) && tensor[s.len()..].starts_with('.'))
+    })
+}
+
+/// How a file's (name, shape) list maps onto `design`, whose tensors are named and shaped
+/// exactly as training makes them (the design is compiled on the CPU for that).
+pub fn report_for(
+    design: &crate::design::Design,
+    file: &[(String, Vec<i64>)],
+    skip: &[String],
+) -> Result<WeightsReport, EngineError> {
+    let net = super::Network::compile(design, tch::Device::Cpu)?;
+    Ok(WeightsReport::compare(file, &net.params.shapes(), skip))
 }
 
 /// Loads the tensors of `path` that match `params` by name and shape (except `skip`), and

@@ -365,6 +365,39 @@ fn progress(ui: &mut egui::Ui, run: &crate::app::training::RunHistory) {
     }
 }
 
+/// One value per epoch for every run, validation solid and training dashed.
+fn epoch_plot(
+    ui: &mut egui::Ui,
+    id: &str,
+    what: &str,
+    height: f32,
+    training: &Training,
+    value: impl Fn(&crate::engine::EpochMetrics) -> (f64, f64),
+) {
+    ui.label(format!("{what} per epoch (train dashed, validation solid)"));
+    Plot::new(id)
+        .height(height)
+        .legend(Legend::default())
+        .show(ui, |p| {
+            for run in &training.runs {
+                let at = |pick: fn((f64, f64)) -> f64| -> Vec<[f64; 2]> {
+                    run.epochs
+                        .iter()
+                        .map(|m| [m.epoch as f64, pick(value(m))])
+                        .collect()
+                };
+                p.line(Line::new(
+                    format!("{} val", run.name),
+                    PlotPoints::from(at(|v| v.0)),
+                ));
+                p.line(
+                    Line::new(format!("{} train", run.name), PlotPoints::from(at(|v| v.1)))
+                        .style(egui_plot::LineStyle::dashed_loose()),
+                );
+            }
+        });
+}
+
 /// Exponential moving average, for the smoothed loss curve.
 fn smoothed(points: &[[f64; 2]], alpha: f64) -> Vec<[f64; 2]> {
     let mut acc = None;
@@ -537,24 +570,8 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
             }
         });
     ui.columns(3, |cols| {
-        cols[0].label("accuracy per epoch (train dashed, validation solid)");
-        Plot::new("acc_plot").height(h).legend(Legend::default()).show(&mut cols[0], |p| {
-            for run in &training.runs {
-                let val: Vec<[f64; 2]> = run.epochs.iter().map(|m| [m.epoch as f64, m.val_acc]).collect();
-                let train: Vec<[f64; 2]> = run.epochs.iter().map(|m| [m.epoch as f64, m.train_acc]).collect();
-                p.line(Line::new(format!("{} val", run.name), PlotPoints::from(val)));
-                p.line(Line::new(format!("{} train", run.name), PlotPoints::from(train)).style(egui_plot::LineStyle::dashed_loose()));
-            }
-        });
-        cols[1].label("loss per epoch (train dashed, validation solid)");
-        Plot::new("epoch_loss_plot").height(h).legend(Legend::default()).show(&mut cols[1], |p| {
-            for run in &training.runs {
-                let val: Vec<[f64; 2]> = run.epochs.iter().map(|m| [m.epoch as f64, m.val_loss]).collect();
-                let train: Vec<[f64; 2]> = run.epochs.iter().map(|m| [m.epoch as f64, m.train_loss]).collect();
-                p.line(Line::new(format!("{} val", run.name), PlotPoints::from(val)));
-                p.line(Line::new(format!("{} train", run.name), PlotPoints::from(train)).style(egui_plot::LineStyle::dashed_loose()));
-            }
-        });
+        epoch_plot(&mut cols[0], "acc_plot", "accuracy", h, training, |m| (m.val_acc, m.train_acc));
+        epoch_plot(&mut cols[1], "epoch_loss_plot", "loss", h, training, |m| (m.val_loss, m.train_loss));
         let cols = &mut cols[1..];
         cols[1].label("gradient norm per block (latest)");
         if let Some(run) = training.runs.last() {
@@ -594,8 +611,10 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
 }
 
 /// The last Linear of the design and its width: the head that "Replace head" changes.
-pub fn head_of(design: &crate::design::Design) -> Option<(crate::design::NodeId, String, u64)> {
-    let analysis = crate::design::analyse(design);
+pub fn head_of(
+    design: &crate::design::Design,
+    analysis: &crate::design::Analysis,
+) -> Option<(crate::design::NodeId, String, u64)> {
     analysis.order.iter().rev().find_map(|&id| {
         let n = design.node(id)?;
         match &n.op {
@@ -633,11 +652,11 @@ fn pretrained(
         }
         Pretrained::Using(w) => {
             let r = &w.report;
+            let loaded = w.loaded();
             ui.label(format!(
-                "from {}: {} tensors load, {} re-initialised",
+                "from {}: {loaded} tensors load, {} re-initialised",
                 file_name(&w.path),
-                r.matched.len() - r.matched.len().min(skipped_tensors(w)),
-                r.missing.len() + r.mismatched.len() + skipped_tensors(w)
+                r.missing.len() + r.mismatched.len() + r.matched.len() - loaded
             ));
             ui.horizontal(|ui| {
                 if ui.button("Review…").clicked() {
@@ -668,18 +687,6 @@ fn pretrained(
             }
         });
     }
-}
-
-fn skipped_tensors(w: &crate::app::training::WeightsChoice) -> usize {
-    w.report
-        .matched
-        .iter()
-        .filter(|(t, _)| {
-            w.skip
-                .iter()
-                .any(|n| t.rsplit_once('.').is_some_and(|(p, _)| p == n))
-        })
-        .count()
 }
 
 fn file_name(path: &std::path::Path) -> String {
