@@ -6,6 +6,7 @@
 //! - link libtorch_cuda with `--no-as-needed`. libtorch_cuda registers CUDA from static
 //!   initialisers and nothing references its symbols directly, so an `--as-needed` linker drops it
 //!   and `Cuda::is_available()` is then always false (tch-rs issues #907, #980).
+#![allow(clippy::print_stdout)] // cargo reads a build script's directives from stdout
 
 use std::path::Path;
 

@@ -1,5 +1,6 @@
 //! How long `design::analyse` takes on a generated 1,000-node design: the canvas re-runs it on
 //! every edit, so the target is under 1 ms. Run with `cargo bench --bench analyse`.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a bench prints its results
 use netloom::design::{analyse, from_json, generate, to_json};
 use std::hint::black_box;
 use std::time::{Duration, Instant};

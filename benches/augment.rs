@@ -5,6 +5,7 @@
 //! Needs torchvision 0.26.0 beside the provisioned torch:
 //! `pip install --target ~/.cache/netloom/torchvision-0.26.0/site-packages --no-deps torchvision==0.26.0 numpy pillow`
 //! Run with `cargo bench --bench augment`.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a bench prints its results
 use netloom::data::augment::Augmenter;
 use netloom::design::Augment;
 use std::process::Command;

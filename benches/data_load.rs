@@ -2,6 +2,7 @@
 //! `dataset-fashion-mnist` is installed, the full Fashion-MNIST (target: under 1 s); and a
 //! generated folder of 10,000 JPEGs, decoded on all cores.
 //! Run with `cargo bench --bench data_load`.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a bench prints its results
 use netloom::data::{DataSpec, Fit, FolderOptions, fashion_mnist_builtin, load_folder};
 use std::path::Path;
 use std::time::Instant;

@@ -6,6 +6,7 @@
 //! The three run in turn, round by round, in one command.
 //!
 //! Run with `cargo bench --bench train_step` (scripts/test.sh's environment: PYTHONPATH has torch).
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a bench prints its results
 #![allow(clippy::unwrap_used)] // a benchmark: any failure should stop it loudly
 use netloom::design::Design;
 use netloom::document::load_design;

@@ -1,4 +1,5 @@
 //! The `netloom` binary: no subcommand opens the app, subcommands run headless.
+#![allow(clippy::print_stderr)] // the window's error goes to the terminal it was started from
 use clap::Parser;
 use netloom::cli::{Cli, run};
 use std::process::ExitCode;

@@ -1,4 +1,5 @@
 //! The app, driven through its accessible labels as a user would (egui_kittest).
+#![allow(clippy::too_many_lines)] // test scenarios and reference tables read top to bottom
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -315,10 +316,49 @@ fn replacing_unsaved_work_asks_first() {
     assert!(count > 0);
 }
 
+/// Regression: answering "Save" to the unsaved-changes question while the Train view is
+/// showing used to save but leave the Open that asked waiting until the Design view was shown
+/// again (the Train view ended the frame early). Both views now share one end of the frame.
+#[test]
+fn saving_from_the_unsaved_question_on_the_train_view_goes_on_with_the_open() {
+    let dir = std::env::temp_dir().join(format!("netloom-app-train-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("lenet.json");
+    std::fs::write(&path, netloom::examples::DEFAULT_DESIGN.1).unwrap();
+    let mut harness = app(Some(path.clone()));
+    harness.get_by_label("Dropout").click();
+    harness.run_steps(3);
+    assert!(harness.state().is_dirty());
+    harness.get_by_label("Train").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().view(), netloom::app::View::Train);
+    harness.get_by_label("File").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Examples").hover();
+    harness.run_steps(2);
+    harness.get_by_label("resnet_mini.json").click();
+    harness.run_steps(3);
+    harness.get_by_label("Unsaved changes");
+    harness.get_by_label("Save").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().view(), netloom::app::View::Train);
+    assert_eq!(
+        harness.state().title(),
+        "resnet_mini.json (example) — netloom",
+        "the Open that asked went ahead after the save"
+    );
+    let saved = netloom::document::load_design(&path).unwrap();
+    assert!(
+        saved.nodes.len() == 15 && saved.node_by_name("drop1").is_some(),
+        "the edit was saved first"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn blocks_copy_and_paste_through_the_clipboard_text() {
     let mut harness = app(None);
-    let text = netloom::app::edit::copy_text(
+    let text = netloom::design::edit::copy_text(
         harness.state().design(),
         &[harness.state().design().node_by_name("conv1").unwrap().id],
     )
@@ -377,7 +417,7 @@ fn step_until(
 
 #[test]
 fn a_short_training_run_from_the_train_view_updates_the_loss_plot() {
-    use netloom::app::training::RunStatus;
+    use netloom::engine::RunStatus;
     let data_dir = std::env::temp_dir().join(format!("netloom-app-runs-{}", std::process::id()));
     std::fs::create_dir_all(&data_dir).unwrap();
     // The two-layer MLP, with so many epochs that Stop always comes before the end.
@@ -503,7 +543,7 @@ fn the_main_screens_match_their_snapshots() {
 #[test]
 fn pretrained_weights_are_reviewed_before_use_and_blocks_freeze_up_to_here() {
     use netloom::app::training::Pretrained;
-    use netloom::app::training::RunStatus;
+    use netloom::engine::RunStatus;
     // Weights of LeNet-5 with a 4-class head, as netloom saves them: all but fc3 match.
     let dir = std::env::temp_dir().join(format!("netloom-app-weights-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

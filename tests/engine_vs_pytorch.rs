@@ -1,6 +1,7 @@
 //! Equivalence with PyTorch: for every node kind and every example, `netloom forward` gives
 //! the output of the same network built from torch.nn (tests/reference/torch_reference.py,
 //! written independently of netloom) loading the weights netloom trained and saved.
+#![allow(clippy::too_many_lines)] // test scenarios and reference tables read top to bottom
 #![allow(clippy::unwrap_used)]
 mod common;
 

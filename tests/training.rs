@@ -1,5 +1,6 @@
 //! Training end to end: learning, determinism, stop/resume, pause, refusals and failures,
 //! eval, and PyTorch's default initialisation.
+#![allow(clippy::too_many_lines)] // test scenarios and reference tables read top to bottom
 #![allow(clippy::unwrap_used)]
 mod common;
 
@@ -7,7 +8,10 @@ use common::run::*;
 use netloom::data::{DataSpec, FolderOptions};
 use netloom::design::*;
 use netloom::document::load_design;
-use netloom::engine::{Command, DeviceChoice, Event, Job, Network, RunOptions, Summary, Trainer};
+use netloom::engine::{
+    Command, DataSource, DeviceChoice, EpochViews, EventKind as Event, Network, RunOptions,
+    RunRequest, Summary, Trainer,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -125,14 +129,14 @@ fn the_same_seed_gives_the_same_metrics_and_another_seed_does_not() {
     );
 }
 
-fn spiral_job(design: Design, out: &Path, resume: bool) -> Job {
+fn spiral_job(design: Design, out: &Path, resume: bool) -> RunRequest {
     let data = DataSpec::parse("toy:spiral")
         .unwrap()
         .load(&FolderOptions::default())
         .unwrap();
-    Job {
+    RunRequest {
         design,
-        data: Arc::new(data),
+        data: DataSource::Loaded(Arc::new(data)),
         options: RunOptions {
             device: DeviceChoice::Cpu,
             out_dir: Some(out.to_owned()),
@@ -140,26 +144,37 @@ fn spiral_job(design: Design, out: &Path, resume: bool) -> Job {
             stats_every: 7,
             ..RunOptions::default()
         },
+        init: None,
     }
 }
 
-/// Runs a job to its end, collecting every event; `on` may send commands as events arrive.
+/// The next event of the run `id`, waiting up to `timeout`.
+fn next_event(trainer: &Trainer, id: u64, timeout: Duration) -> Option<Event> {
+    trainer
+        .recv_timeout(timeout)
+        .filter(|e| e.run == id)
+        .map(|e| e.kind)
+}
+
+/// Runs a job to its end, collecting the run's events after its data arrived (DataLoaded
+/// comes first); `on` may send commands as events arrive.
 fn drive(
     trainer: &Trainer,
-    job: Job,
+    job: RunRequest,
     mut on: impl FnMut(&Trainer, &Event),
 ) -> (Vec<Event>, Summary) {
-    trainer.send(Command::Start(Box::new(job)));
+    let id = trainer.start(job);
     let mut events = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(300);
     while Instant::now() < deadline {
-        let Some(e) = trainer.recv_timeout(Duration::from_secs(5)) else {
+        let Some(e) = next_event(trainer, id, Duration::from_secs(5)) else {
             continue;
         };
         on(trainer, &e);
         match e {
             Event::Finished(s) => return (events, s),
-            Event::Failed { message } => panic!("the run failed: {message}"),
+            Event::Failed { message, .. } => panic!("the run failed: {message}"),
+            Event::DataLoaded(_) => {}
             other => events.push(other),
         }
     }
@@ -217,13 +232,11 @@ fn pause_holds_training_and_resume_continues() {
     let mut design = load_design(Path::new(&example("two_layer_mlp.json"))).unwrap();
     design.training.epochs = 200;
     let trainer = Trainer::spawn(None).unwrap();
-    trainer.send(Command::Start(Box::new(spiral_job(design, &dir, false))));
+    let id = trainer.start(spiral_job(design, &dir, false));
     let mut paused_at = None;
     let mut events_while_paused = 0;
     loop {
-        let e = trainer
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the trainer went quiet");
+        let e = next_event(&trainer, id, Duration::from_secs(60)).expect("the trainer went quiet");
         match (&e, paused_at) {
             (Event::Batch { step: 20, .. }, None) => {
                 trainer.send(Command::Pause);
@@ -232,7 +245,7 @@ fn pause_holds_training_and_resume_continues() {
                 while trainer.try_recv().is_some() {}
                 std::thread::sleep(Duration::from_millis(400));
                 while let Some(e) = trainer.try_recv() {
-                    if matches!(e, Event::Batch { .. }) {
+                    if matches!(e.kind, Event::Batch { .. }) {
                         events_while_paused += 1;
                     }
                 }
@@ -247,7 +260,7 @@ fn pause_holds_training_and_resume_continues() {
                 assert!(s.stopped);
                 break;
             }
-            (Event::Failed { message }, _) => panic!("{message}"),
+            (Event::Failed { message, .. }, _) => panic!("{message}"),
             _ => {}
         }
     }
@@ -260,9 +273,9 @@ fn dropping_the_trainer_stops_a_run_promptly() {
     let mut design = load_design(Path::new(&example("two_layer_mlp.json"))).unwrap();
     design.training.epochs = 100_000;
     let trainer = Trainer::spawn(None).unwrap();
-    trainer.send(Command::Start(Box::new(spiral_job(design, &dir, false))));
+    let id = trainer.start(spiral_job(design, &dir, false));
     while !matches!(
-        trainer.recv_timeout(Duration::from_secs(60)),
+        next_event(&trainer, id, Duration::from_secs(60)),
         Some(Event::Batch { .. })
     ) {}
     let t = Instant::now();
@@ -286,9 +299,9 @@ fn the_trainer_streams_histograms_samples_and_epochs() {
     design.data.augmentation =
         vec![serde_json::from_str(r#"{"op": "horizontal_flip", "p": 0.5}"#).unwrap()];
     let data = netloom::data::fashion_mnist_builtin().unwrap();
-    let job = Job {
+    let job = RunRequest {
         design,
-        data: Arc::new(data),
+        data: DataSource::Loaded(Arc::new(data)),
         options: RunOptions {
             device: DeviceChoice::Cpu,
             out_dir: Some(dir.clone()),
@@ -296,6 +309,7 @@ fn the_trainer_streams_histograms_samples_and_epochs() {
             max_steps: Some(157),
             ..RunOptions::default()
         },
+        init: None,
     };
     let trainer = Trainer::spawn(None).unwrap();
     let (events, _) = drive(&trainer, job, |_, _| {});
@@ -355,12 +369,12 @@ fn the_trainer_streams_histograms_samples_and_epochs() {
         })
         .unwrap();
     assert_eq!(epoch.confusion.counts.iter().flatten().sum::<u64>(), 2000);
-    let Some(Event::Views {
+    let Some(Event::Views(EpochViews {
         feature_maps,
         filters,
         predictions,
         ..
-    }) = events.iter().find(|e| matches!(e, Event::Views { .. }))
+    })) = events.iter().find(|e| matches!(e, Event::Views(_)))
     else {
         panic!("no Views event at the end of the epoch")
     };

@@ -47,7 +47,7 @@ pub fn run(args: &EvalArgs) -> ExitCode {
 fn eval(args: &EvalArgs) -> Result<String, String> {
     let design = common::design(&args.design)?;
     let data = common::data(args.data.as_deref(), &design)?;
-    let device = args.device.resolve()?.device;
+    let device = args.device.resolve().map_err(|e| e.to_string())?.device;
     let net = Network::compile(&design, device).map_err(|e| e.to_string())?;
     check_against_data(&design, &net, &data).map_err(|e| e.to_string())?;
     load_weights(&net.params, &args.weights).map_err(|e| e.to_string())?;

@@ -42,10 +42,10 @@ pub fn run(args: &ForwardArgs) -> ExitCode {
 
 fn forward(args: &ForwardArgs) -> Result<(), String> {
     let design = common::design(&args.design)?;
-    let device = args.device.resolve()?.device;
+    let device = args.device.resolve().map_err(|e| e.to_string())?.device;
     let net = Network::compile(&design, device).map_err(|e| e.to_string())?;
     load_weights(&net.params, &args.weights).map_err(|e| e.to_string())?;
-    let x = npy::read(&args.input)?;
+    let x = npy::read(&args.input).map_err(|e| e.to_string())?;
     let want = net.input_shape.dims();
     let got: Vec<u64> = x.shape.iter().skip(1).map(|&d| d as u64).collect();
     if x.shape.is_empty() || got != want {
@@ -70,5 +70,5 @@ fn forward(args: &ForwardArgs) -> Result<(), String> {
     let shape: Vec<usize> = y.size().iter().map(|&d| d as usize).collect();
     let data: Vec<f32> = Vec::try_from(y.to_device(Device::Cpu).flatten(0, -1))
         .map_err(|e: tch::TchError| e.to_string())?;
-    npy::write(&args.output, &NpyArray { shape, data })
+    npy::write(&args.output, &NpyArray { shape, data }).map_err(|e| e.to_string())
 }

@@ -1,4 +1,6 @@
 //! The command line: `netloom` with no subcommand opens the app; subcommands run headless.
+//! The one layer that writes to the terminal.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod check;
 mod common;
@@ -7,7 +9,7 @@ mod forward;
 mod train;
 mod weights;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,7 +19,7 @@ use std::process::ExitCode;
 pub struct Cli {
     /// What to do; none opens the desktop app.
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub command: Option<Subcommand>,
     /// A design to open in the app (default: the LeNet-5 example).
     #[arg(value_name = "DESIGN.json")]
     pub open: Option<PathBuf>,
@@ -28,8 +30,8 @@ pub struct Cli {
 }
 
 /// The headless subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
+#[derive(Debug, clap::Subcommand)]
+pub enum Subcommand {
     /// Show every node's output shape, parameters and MACs, and every problem of a design.
     ///
     /// Exits 0 for a valid design, 1 for an invalid one, 2 when the file can't be read.
@@ -55,13 +57,13 @@ pub enum Command {
 pub const EXIT_UNREADABLE: u8 = 2;
 
 /// Runs a headless subcommand and returns the process exit code.
-pub fn run(command: Command) -> ExitCode {
+pub fn run(command: Subcommand) -> ExitCode {
     match command {
-        Command::Check(args) => check::run(&args),
-        Command::Train(args) => train::run(&args),
-        Command::Eval(args) => eval::run(&args),
-        Command::Forward(args) => forward::run(&args),
-        Command::Weights(args) => weights::run(&args),
-        Command::Template(args) => weights::run_template(&args),
+        Subcommand::Check(args) => check::run(&args),
+        Subcommand::Train(args) => train::run(&args),
+        Subcommand::Eval(args) => eval::run(&args),
+        Subcommand::Forward(args) => forward::run(&args),
+        Subcommand::Weights(args) => weights::run(&args),
+        Subcommand::Template(args) => weights::run_template(&args),
     }
 }

@@ -2,14 +2,16 @@
 //! or plain lines (a pipe or log), writing the run directory.
 
 use super::common;
-use crate::design::{Optimizer, analyse};
-use crate::engine::{Command, DeviceChoice, Event, Job, RunOptions, Trainer};
+use crate::design::{Design, Optimizer, analyse};
+use crate::engine::{
+    DataSource, DeviceChoice, EventKind, InitWeights, RunHistory, RunOptions, RunRequest, Stage,
+    Trainer,
+};
 use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Arguments of `netloom train`.
 #[derive(Debug, Args)]
@@ -69,8 +71,8 @@ fn parse_optimizer(s: &str) -> Result<Optimizer, String> {
 
 /// Runs the command.
 pub fn run(args: &TrainArgs) -> ExitCode {
-    match prepare(args) {
-        Ok(job) => train(job),
+    match request(args) {
+        Ok(request) => train(request),
         Err(msg) => {
             eprintln!("netloom: {msg}");
             ExitCode::from(super::EXIT_UNREADABLE)
@@ -78,7 +80,48 @@ pub fn run(args: &TrainArgs) -> ExitCode {
     }
 }
 
-fn prepare(args: &TrainArgs) -> Result<Job, String> {
+/// The run the arguments ask for: the same [`RunRequest`] the app builds.
+fn request(args: &TrainArgs) -> Result<RunRequest, String> {
+    let design = design(args)?;
+    let analysis = analyse(&design);
+    if let Some(first) = analysis.problems.first() {
+        return Err(format!(
+            "the design has {} problem(s); `netloom check` lists them. First: {first}",
+            analysis.problems.len()
+        ));
+    }
+    let data = common::data_spec(args.data.as_deref(), &design)?;
+    let stem = args
+        .design
+        .file_stem()
+        .map_or("run".into(), |s| s.to_string_lossy().into_owned());
+    let out_dir = args
+        .resume
+        .clone()
+        .or_else(|| args.out.clone())
+        .unwrap_or_else(|| PathBuf::from("runs").join(stem));
+    let options = RunOptions {
+        device: args.device,
+        out_dir: Some(out_dir),
+        resume: args.resume.is_some(),
+        log_every: args.log_every.max(1),
+        max_steps: args.max_steps,
+        ..RunOptions::default()
+    };
+    Ok(RunRequest {
+        design,
+        data: DataSource::Spec(data),
+        options,
+        init: args.init_weights.clone().map(|path| InitWeights {
+            path,
+            skip: args.init_skip.clone(),
+        }),
+    })
+}
+
+/// The design file with the command line's overrides; when resuming, the design saved in the
+/// run (which must be the same network).
+fn design(args: &TrainArgs) -> Result<Design, String> {
     let given = common::design(&args.design)?;
     let mut design = match &args.resume {
         Some(dir) => {
@@ -110,51 +153,12 @@ fn prepare(args: &TrainArgs) -> Result<Job, String> {
     if let Some(v) = args.seed {
         t.seed = v;
     }
-    let analysis = analyse(&design);
-    if let Some(first) = analysis.problems.first() {
-        return Err(format!(
-            "the design has {} problem(s); `netloom check` lists them. First: {first}",
-            analysis.problems.len()
-        ));
-    }
-    let data = common::data(args.data.as_deref(), &design)?;
-    let stem = args
-        .design
-        .file_stem()
-        .map_or("run".into(), |s| s.to_string_lossy().into_owned());
-    let out_dir = args
-        .resume
-        .clone()
-        .or_else(|| args.out.clone())
-        .unwrap_or_else(|| PathBuf::from("runs").join(stem));
-    let options = RunOptions {
-        device: args.device,
-        out_dir: Some(out_dir),
-        resume: args.resume.is_some(),
-        log_every: args.log_every.max(1),
-        max_steps: args.max_steps,
-        init_weights: args.init_weights.clone(),
-        init_skip: args.init_skip.clone(),
-        ..RunOptions::default()
-    };
-    Ok(Job {
-        design,
-        data: Arc::new(data),
-        options,
-    })
+    Ok(design)
 }
 
-fn train(job: Job) -> ExitCode {
-    let tty = std::io::stderr().is_terminal();
-    let epochs = job.design.training.epochs;
-    let dir = job.options.out_dir.clone().unwrap_or_default();
-    eprintln!(
-        "netloom: training on {} ({} training, {} validation samples) into {}",
-        job.data.name,
-        job.data.train.len(),
-        job.data.val.len(),
-        dir.display()
-    );
+/// Starts the run and renders its events until it ends: the CLI is a second renderer of the
+/// stream the app draws from.
+fn train(request: RunRequest) -> ExitCode {
     let trainer = match Trainer::spawn(None) {
         Ok(t) => t,
         Err(e) => {
@@ -162,69 +166,53 @@ fn train(job: Job) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    trainer.send(Command::Start(Box::new(job)));
-    let mut last_line = std::time::Instant::now();
+    let dir = request.options.out_dir.clone().unwrap_or_default();
+    let mut history = RunHistory::new(String::new(), request.design.training.epochs, Some(dir));
+    let mut printer = Printer {
+        tty: std::io::stderr().is_terminal(),
+        last_line: Instant::now(),
+    };
+    let id = trainer.start(request);
     loop {
         let Some(event) = trainer.recv_timeout(Duration::from_secs(3600)) else {
             continue;
         };
+        if event.run != id {
+            continue;
+        }
+        history.apply(&event.kind);
+        if let Some(code) = printer.print(&event.kind, &history) {
+            return code;
+        }
+    }
+}
+
+/// Writes a run's events to the terminal: a progress bar on a terminal, a line every 10 s in
+/// a pipe or log.
+struct Printer {
+    tty: bool,
+    last_line: Instant,
+}
+
+impl Printer {
+    /// Prints one event; the exit code once the run has ended.
+    fn print(&mut self, event: &EventKind, run: &RunHistory) -> Option<ExitCode> {
+        let epochs = run.total_epochs;
         match event {
-            Event::WeightsLoaded(report) => {
+            EventKind::DataLoaded(data) => eprintln!(
+                "netloom: training on {} ({} training, {} validation samples) into {}",
+                data.0.name,
+                data.0.train.len(),
+                data.0.val.len(),
+                run.dir.clone().unwrap_or_default().display()
+            ),
+            EventKind::WeightsLoaded(report) => {
                 println!("pretrained weights: {}", report.table().trim_end());
             }
-            Event::Compiled {
-                params,
-                frozen,
-                device,
-                resumed_at,
-            } => {
-                let frozen = if frozen > 0 {
-                    format!(" ({} frozen)", crate::units::thousands(frozen))
-                } else {
-                    String::new()
-                };
-                eprintln!(
-                    "netloom: {} trainable parameters{frozen} on {device}",
-                    crate::units::thousands(params)
-                );
-                if let Some((e, s)) = resumed_at {
-                    eprintln!("netloom: resuming after epoch {e}, step {s}");
-                }
-            }
-            Event::Batch {
-                epoch,
-                step_in_epoch: in_epoch,
-                steps_per_epoch: per_epoch,
-                loss,
-                samples_per_s,
-                eta_s,
-                ..
-            } => {
-                let eta = if eta_s.is_finite() {
-                    format!("{}:{:02}", eta_s as u64 / 60, eta_s as u64 % 60)
-                } else {
-                    "–".to_owned()
-                };
-                if tty {
-                    let width = 24;
-                    let filled = (in_epoch * width / per_epoch.max(1)).min(width) as usize;
-                    eprint!(
-                        "\r[{}{}] epoch {epoch}/{epochs} step {in_epoch}/{per_epoch} loss {loss:.4} {samples_per_s:.0} samples/s ETA {eta}  ",
-                        "#".repeat(filled),
-                        ".".repeat(width as usize - filled)
-                    );
-                    let _ = std::io::stderr().flush();
-                } else if last_line.elapsed() >= Duration::from_secs(10) {
-                    eprintln!(
-                        "epoch {epoch}/{epochs} step {in_epoch}/{per_epoch} loss {loss:.4} {samples_per_s:.0} samples/s ETA {eta}"
-                    );
-                    last_line = std::time::Instant::now();
-                }
-            }
-            Event::Epoch(m) => {
-                if tty {
-                    eprint!("\r{:90}\r", "");
-                }
+            EventKind::Compiled { .. } => Self::compiled(run),
+            EventKind::Batch { loss, .. } => self.batch(*loss, run),
+            EventKind::Epoch(m) => {
+                self.clear_bar();
                 eprintln!(
                     "epoch {}/{epochs}: train loss {:.4} acc {:.2}% | val loss {:.4} acc {:.2}% | {:.1} s",
                     m.epoch,
@@ -235,38 +223,110 @@ fn train(job: Job) -> ExitCode {
                     m.seconds
                 );
             }
-            Event::Finished(s) => {
-                if tty {
-                    eprint!("\r{:90}\r", "");
-                }
-                let how = if s.stopped {
-                    "stopped (resume with --resume)"
-                } else {
-                    "done"
-                };
-                let best = s.best_val_acc.map_or(String::new(), |(a, e)| {
-                    format!(", best val acc {:.2}% at epoch {e}", a * 100.0)
-                });
-                eprintln!(
-                    "netloom: {how} after {} epochs, {} steps in {:.1} s{best}; weights in {}",
-                    s.epochs,
-                    s.steps,
-                    s.seconds,
-                    dir.join("weights.safetensors").display()
-                );
-                return ExitCode::SUCCESS;
-            }
-            Event::Failed { message } => {
-                if tty {
+            EventKind::Finished(_) => return Some(self.finished(run)),
+            EventKind::Failed { stage, message } => {
+                if self.tty {
                     eprintln!();
                 }
-                eprintln!("netloom: training failed: {message}");
-                return ExitCode::from(1);
+                return Some(match stage {
+                    Stage::Loading => {
+                        eprintln!("netloom: {message}");
+                        ExitCode::from(super::EXIT_UNREADABLE)
+                    }
+                    Stage::Training => {
+                        eprintln!("netloom: training failed: {message}");
+                        ExitCode::from(1)
+                    }
+                });
             }
-            Event::Histograms { .. }
-            | Event::Samples { .. }
-            | Event::Views { .. }
-            | Event::Checkpoint { .. } => {}
+            EventKind::WeightsChecked(_)
+            | EventKind::Histograms { .. }
+            | EventKind::Samples { .. }
+            | EventKind::Views(_)
+            | EventKind::Checkpoint { .. } => {}
+        }
+        None
+    }
+
+    fn compiled(run: &RunHistory) {
+        let (params, frozen) = run.params;
+        let frozen = if frozen > 0 {
+            format!(" ({} frozen)", crate::units::thousands(frozen))
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "netloom: {} trainable parameters{frozen} on {}",
+            crate::units::thousands(params),
+            run.device
+        );
+        if let Some((e, s)) = run.resumed_at {
+            eprintln!("netloom: resuming after epoch {e}, step {s}");
+        }
+    }
+
+    fn batch(&mut self, loss: f32, run: &RunHistory) {
+        let Some(p) = run.progress else { return };
+        let (epoch, epochs, in_epoch, per_epoch) = (
+            p.epoch,
+            run.total_epochs,
+            p.step_in_epoch,
+            p.steps_per_epoch,
+        );
+        let eta = if p.eta_s.is_finite() {
+            format!("{}:{:02}", p.eta_s as u64 / 60, p.eta_s as u64 % 60)
+        } else {
+            "–".to_owned()
+        };
+        let line = format!(
+            "epoch {epoch}/{epochs} step {in_epoch}/{per_epoch} loss {loss:.4} {:.0} samples/s ETA {eta}",
+            p.samples_per_s
+        );
+        if self.tty {
+            let width = 24;
+            let filled = (in_epoch * width / per_epoch.max(1)).min(width) as usize;
+            eprint!(
+                "\r[{}{}] {line}  ",
+                "#".repeat(filled),
+                ".".repeat(width as usize - filled)
+            );
+            let _ = std::io::stderr().flush();
+        } else if self.last_line.elapsed() >= Duration::from_secs(10) {
+            eprintln!("{line}");
+            self.last_line = Instant::now();
+        }
+    }
+
+    fn finished(&self, run: &RunHistory) -> ExitCode {
+        self.clear_bar();
+        let Some(s) = &run.summary else {
+            return ExitCode::from(1);
+        };
+        let how = if s.stopped {
+            "stopped (resume with --resume)"
+        } else {
+            "done"
+        };
+        let best = s.best_val_acc.map_or(String::new(), |(a, e)| {
+            format!(", best val acc {:.2}% at epoch {e}", a * 100.0)
+        });
+        eprintln!(
+            "netloom: {how} after {} epochs, {} steps in {:.1} s{best}; weights in {}",
+            s.epochs,
+            s.steps,
+            s.seconds,
+            run.dir
+                .clone()
+                .unwrap_or_default()
+                .join("weights.safetensors")
+                .display()
+        );
+        ExitCode::SUCCESS
+    }
+
+    fn clear_bar(&self) {
+        if self.tty {
+            eprint!("\r{:90}\r", "");
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::folder::{FolderOptions, is_class_folder, load_folder};
 use super::toy::{Toy, ToyOptions, toy_dataset};
 use super::{DataError, Dataset, cifar, fashion_mnist_builtin, idx};
+use crate::design::Shape;
 use std::path::{Path, PathBuf};
 
 /// Where datasets installed by the system live (e.g. Debian's `dataset-fashion-mnist`).
@@ -56,6 +57,41 @@ impl DataSpec {
             };
         }
         detect(Path::new(spec))
+    }
+
+    /// The data a design trains on when none is named: the built-in Fashion-MNIST for image
+    /// inputs, the spiral for 2-feature inputs. Anything else has no sensible default.
+    pub fn default_for(input: Option<Shape>) -> Result<DataSpec, DataError> {
+        match (
+            input.and_then(|s| s.as_image()),
+            input.and_then(|s| s.as_vector()),
+        ) {
+            (Some(_), _) => Ok(DataSpec::BuiltinFashionMnist),
+            (None, Some(2)) => Ok(DataSpec::Toy(Toy::Spiral, ToyOptions::default())),
+            _ => Err(DataError::Spec(
+                "this design's input is neither an image nor 2 features, so there is no default data: pass --data (e.g. folder:PATH or cifar10:PATH)".to_owned(),
+            )),
+        }
+    }
+
+    /// A short label for people, e.g. "toy: spiral".
+    pub fn label(&self) -> String {
+        match self {
+            DataSpec::BuiltinFashionMnist => "Fashion-MNIST (built-in)".to_owned(),
+            DataSpec::Toy(t, _) => format!("toy: {}", t.name()),
+            DataSpec::Idx(p) => format!("IDX: {}", p.display()),
+            DataSpec::Cifar10(p) => format!("CIFAR-10: {}", p.display()),
+            DataSpec::Folder(p) => format!("folder: {}", p.display()),
+            DataSpec::Classes(inner, keep) => format!("{} (classes {keep:?})", inner.label()),
+        }
+    }
+
+    /// Loads the data for a design whose Input is `input`: image folders are resized to it.
+    pub fn load_for(&self, input: Option<Shape>) -> Result<Dataset, DataError> {
+        let folder = input.map_or_else(FolderOptions::default, |s| {
+            FolderOptions::for_input(&s, super::Fit::Resize)
+        });
+        self.load(&folder)
     }
 
     /// Loads the data. `folder` says how image folders are converted.

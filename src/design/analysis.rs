@@ -71,6 +71,26 @@ pub struct Analysis {
     index: HashMap<NodeId, usize>,
 }
 
+impl Design {
+    /// The shape of the samples the design's Input takes, when it has a valid one.
+    pub fn input_shape(&self) -> Option<Shape> {
+        let id = self.nodes.iter().find(|n| matches!(n.op, Op::Input(_)))?.id;
+        analyse(self).report(id)?.output
+    }
+
+    /// The classifier head: the last Linear in execution order (`analysis` is this design's),
+    /// with its name and width. Replacing the head for new classes changes this node.
+    pub fn head(&self, analysis: &Analysis) -> Option<(NodeId, String, u64)> {
+        analysis.order.iter().rev().find_map(|&id| {
+            let n = self.node(id)?;
+            match &n.op {
+                Op::Linear(l) => Some((id, n.name.clone(), l.out_features)),
+                _ => None,
+            }
+        })
+    }
+}
+
 impl Analysis {
     /// True when the design can be compiled and trained.
     pub fn is_valid(&self) -> bool {

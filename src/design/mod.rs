@@ -22,6 +22,8 @@ pub use analysis::{Analysis, NodeReport, Problem, Totals, analyse, is_valid_name
 pub use augment::Augment;
 pub use format::{FORMAT_NAME, FORMAT_VERSION, FormatError, from_json, to_json};
 pub use infer::{Incoming, NodeCost, infer};
+pub mod catalogue;
+pub mod edit;
 pub mod generate;
 pub mod layout;
 pub mod templates;

@@ -1,4 +1,5 @@
-//! What a run leaves in its directory, and how it is read back to resume.
+//! What a run leaves in its directory, and how it is read back to resume: plain file I/O
+//! (atomic writes, safetensors, the run state), below the weights mapping in [`super::weights`].
 //!
 //! ```text
 //! DIR/design.json              the design as trained (hyper-parameters)
@@ -12,7 +13,6 @@
 //! Every file is written to a temporary name and renamed, so a crash never leaves half a file.
 
 use super::error::{EngineError, TorchContext};
-use super::params::ParamStore;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tch::Tensor;
@@ -83,19 +83,6 @@ pub(crate) fn read_tensors(path: &Path) -> Result<Vec<(String, Tensor)>, EngineE
         problem: format!("this is not a readable .safetensors file (truncated or corrupt?): {e}"),
         path: path.to_owned(),
     })
-}
-
-/// Saves a network's weights and buffers under their state-dict names.
-pub fn save_weights(params: &ParamStore, path: &Path) -> Result<(), EngineError> {
-    write_tensors(path, &params.to_named_cpu())
-}
-
-/// Loads every tensor of a network strictly (each one present, with its shape, and nothing
-/// else): weights saved by [`save_weights`], by PyTorch's `safetensors.torch.save_file`, or a
-/// `torch.save`d state dict.
-pub fn load_weights(params: &ParamStore, path: &Path) -> Result<(), EngineError> {
-    let named = super::weights::read_weights(path)?;
-    params.load_named(&named, path)
 }
 
 /// Reads `DIR/state.json`.

@@ -56,9 +56,24 @@ fn mps_available() -> bool {
     cfg!(target_os = "macos") && tch::utils::has_mps()
 }
 
+/// Why the requested device can't be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DeviceError {
+    /// No CUDA GPU is visible to libtorch.
+    #[error(
+        "CUDA was asked for, but libtorch sees no CUDA GPU here (no NVIDIA driver, or a CPU-only libtorch); use --device cpu or auto"
+    )]
+    NoCuda,
+    /// No MPS device here.
+    #[error(
+        "MPS was asked for, but it exists only on Apple-silicon Macs with a libtorch built for it; use --device cpu or auto"
+    )]
+    NoMps,
+}
+
 impl DeviceChoice {
     /// The device to use, or why the requested one can't be.
-    pub fn resolve(self) -> Result<ResolvedDevice, String> {
+    pub fn resolve(self) -> Result<ResolvedDevice, DeviceError> {
         match self {
             DeviceChoice::Cpu => Ok(ResolvedDevice {
                 device: Device::Cpu,
@@ -68,12 +83,12 @@ impl DeviceChoice {
                 device: Device::Cuda(0),
                 name: cuda_name(0),
             }),
-            DeviceChoice::Cuda => Err("CUDA was asked for, but libtorch sees no CUDA GPU here (no NVIDIA driver, or a CPU-only libtorch); use --device cpu or auto".to_owned()),
+            DeviceChoice::Cuda => Err(DeviceError::NoCuda),
             DeviceChoice::Mps if mps_available() => Ok(ResolvedDevice {
                 device: Device::Mps,
                 name: "Apple MPS".to_owned(),
             }),
-            DeviceChoice::Mps => Err("MPS was asked for, but it exists only on Apple-silicon Macs with a libtorch built for it; use --device cpu or auto".to_owned()),
+            DeviceChoice::Mps => Err(DeviceError::NoMps),
             DeviceChoice::Auto if Cuda::is_available() => DeviceChoice::Cuda.resolve(),
             DeviceChoice::Auto if mps_available() => DeviceChoice::Mps.resolve(),
             DeviceChoice::Auto => DeviceChoice::Cpu.resolve(),

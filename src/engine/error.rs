@@ -13,9 +13,73 @@ pub enum EngineError {
         /// The first one, in full.
         first: String,
     },
-    /// The design and the dataset don't fit together.
-    #[error("{0}")]
-    Mismatch(String),
+    /// The design needs exactly one Input and one Output to be compiled.
+    #[error("the design needs one Input and one Output")]
+    NoInputOrOutput,
+    /// A node has nothing wired into it.
+    #[error("node \"{node}\" has no input")]
+    Unwired {
+        /// The node's name.
+        node: String,
+    },
+    /// The Input's shape is not the data's.
+    #[error(
+        "node \"{node}\" takes samples of shape {design} but {data} has samples of shape {shape}: set \"{node}\" to {shape} (or pick data that fits)"
+    )]
+    InputShape {
+        /// The Input node.
+        node: String,
+        /// The shape it takes.
+        design: String,
+        /// The dataset's name.
+        data: String,
+        /// The dataset's sample shape.
+        shape: String,
+    },
+    /// The last layer's width is not the number of classes.
+    #[error(
+        "node \"{node}\" gives {width} outputs but {data} has {classes} classes: set \"{node}\" to {classes} outputs (out_features)"
+    )]
+    OutputWidth {
+        /// The last layer before the Output.
+        node: String,
+        /// Its outputs.
+        width: u64,
+        /// The dataset's name.
+        data: String,
+        /// Its classes.
+        classes: u64,
+    },
+    /// The network does not end in one score per class.
+    #[error(
+        "node \"{node}\" gives a {shape} tensor but classification needs one score per class: add Flatten and a Linear with {classes} outputs before the Output"
+    )]
+    NotScores {
+        /// The last layer before the Output.
+        node: String,
+        /// What it gives.
+        shape: String,
+        /// The dataset's classes.
+        classes: u64,
+    },
+    /// The dataset contradicts itself (labels, sizes).
+    #[error("the dataset is inconsistent: {problem}")]
+    BadData {
+        /// What is wrong.
+        problem: String,
+    },
+    /// A split the run needs is empty.
+    #[error("{data} needs both training and validation samples")]
+    EmptySplit {
+        /// The dataset's name.
+        data: String,
+    },
+    /// Resuming was asked for without a run directory to resume from.
+    #[error("resuming needs the run directory")]
+    NoRunDir,
+    /// The requested device can't be used here.
+    #[error(transparent)]
+    Device(#[from] super::device::DeviceError),
     /// A libtorch operation failed.
     #[error("{context}: {message}")]
     Torch {

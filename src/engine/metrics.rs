@@ -2,6 +2,7 @@
 //! gradient norms, dead ReLUs, and the confusion matrix. All plain data, for the UI thread.
 
 use super::error::{EngineError, TorchContext};
+use std::time::Instant;
 use tch::{Kind, Tensor};
 
 /// Bins per histogram.
@@ -157,6 +158,46 @@ impl Confusion {
         } else {
             right as f64 / total as f64
         }
+    }
+}
+
+/// Samples per second over recent steps, and the time left.
+pub(crate) struct Throughput {
+    remaining_steps: u64,
+    window: std::collections::VecDeque<(Instant, u64)>,
+}
+
+impl Throughput {
+    pub(crate) fn new(remaining_steps: u64) -> Self {
+        Throughput {
+            remaining_steps,
+            window: std::collections::VecDeque::new(),
+        }
+    }
+
+    pub(crate) fn tick(&mut self, samples: u64) {
+        self.remaining_steps = self.remaining_steps.saturating_sub(1);
+        self.window.push_back((Instant::now(), samples));
+        if self.window.len() > 50 {
+            self.window.pop_front();
+        }
+    }
+
+    fn span(&self) -> Option<(f64, u64, usize)> {
+        let (first, last) = (self.window.front()?, self.window.back()?);
+        let secs = last.0.duration_since(first.0).as_secs_f64();
+        let samples: u64 = self.window.iter().skip(1).map(|w| w.1).sum();
+        (secs > 0.0).then_some((secs, samples, self.window.len() - 1))
+    }
+
+    pub(crate) fn samples_per_s(&self) -> f64 {
+        self.span().map_or(0.0, |(s, n, _)| n as f64 / s)
+    }
+
+    pub(crate) fn eta_s(&self) -> f64 {
+        self.span().map_or(f64::NAN, |(s, _, steps)| {
+            s / steps.max(1) as f64 * self.remaining_steps as f64
+        })
     }
 }
 

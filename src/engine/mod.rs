@@ -2,16 +2,22 @@
 //! reads and writes what a run leaves behind (weights, optimizer state, metrics).
 //!
 //! Everything here that touches tch stays on the thread that created it; what leaves the
-//! trainer thread is plain data ([`Event`]).
+//! trainer thread is plain data ([`Event`]). Inside, the modules import downwards only:
+//! `protocol` and the file formats at the bottom, then `network` and `batch`, then the run
+//! (`run`, `step`), then the `trainer` thread and its `history` reader at the top.
 
+mod batch;
 mod checkpoint;
 mod device;
 mod error;
+mod history;
+mod layer;
 mod metrics;
 mod network;
 pub mod npy;
 mod optim;
 mod params;
+mod protocol;
 pub mod pth;
 mod run;
 mod schedule;
@@ -19,16 +25,22 @@ mod step;
 mod trainer;
 mod weights;
 
-pub use checkpoint::{RunState, load_weights, save_weights};
-pub use device::{DeviceChoice, ResolvedDevice, available_devices};
+pub use batch::{EvalReport, evaluate, prepare_inputs};
+pub use checkpoint::RunState;
+pub use device::{DeviceChoice, DeviceError, ResolvedDevice, available_devices};
 pub use error::EngineError;
+pub use history::{Progress, RunHistory, RunStatus, metrics_csv};
 pub use metrics::{Confusion, Histogram, NodeStats};
 pub use network::{Network, check_against_data};
 pub use optim::Optim;
 pub use params::{Param, ParamStore};
-pub use run::{EpochMetrics, EvalReport, Job, RunOptions, Summary, evaluate, prepare_inputs};
+pub use protocol::{
+    Command, Control, DataSource, EpochMetrics, EpochViews, Event, EventKind, InitWeights, Job,
+    Loaded, RunId, RunOptions, RunRequest, Stage, Summary,
+};
 pub use schedule::learning_rate;
-pub use trainer::{Command, Control, Event, Trainer};
+pub use trainer::{Notify, Trainer};
 pub use weights::{
-    WeightsReport, apply_weights, is_skipped, node_of, read_weights, report_for, shapes_of,
+    WeightsReport, apply_weights, is_skipped, load_weights, node_of, read_weights, report_for,
+    save_weights, shapes_of,
 };

@@ -1,7 +1,42 @@
 //! NumPy `.npy` files of float32, the interchange format of `netloom forward`: enough of the
 //! format (version 1/2/3 headers, little-endian `<f4`, C order) for arrays NumPy and PyTorch write.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// What is wrong with a `.npy` file, or why it could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum NpyError {
+    /// The bytes are not a float32 array netloom reads; the problem says what to change.
+    #[error("{problem}")]
+    Invalid {
+        /// What is wrong.
+        problem: String,
+    },
+    /// A file's bytes are not a float32 array netloom reads.
+    #[error("{problem}: {}", path.display())]
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The file could not be read or written.
+    #[error("could not {what} {}: {source}", path.display())]
+    Io {
+        /// "read" or "write".
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+fn invalid(problem: impl Into<String>) -> NpyError {
+    NpyError::Invalid {
+        problem: problem.into(),
+    }
+}
 
 /// A float32 array with its shape.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,9 +48,11 @@ pub struct NpyArray {
 }
 
 /// Parses a `.npy` file's bytes; the error says what is wrong.
-pub fn parse(bytes: &[u8]) -> Result<NpyArray, String> {
+pub fn parse(bytes: &[u8]) -> Result<NpyArray, NpyError> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err("not a NumPy .npy file (it doesn't start with \\x93NUMPY)".to_owned());
+        return Err(invalid(
+            "not a NumPy .npy file (it doesn't start with \\x93NUMPY)",
+        ));
     }
     let (header_len, start) = match bytes[6] {
         1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
@@ -23,13 +60,13 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, String> {
             u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
             12,
         ),
-        v => return Err(format!("unsupported .npy version {v}")),
+        v => return Err(invalid(format!("unsupported .npy version {v}"))),
     };
     let header = bytes
         .get(start..start + header_len)
-        .ok_or("the .npy header is truncated")?;
-    let header = std::str::from_utf8(header).map_err(|_| "the .npy header is not text")?;
-    let descr = field(header, "descr").ok_or("the .npy header has no 'descr'")?;
+        .ok_or_else(|| invalid("the .npy header is truncated"))?;
+    let header = std::str::from_utf8(header).map_err(|_| invalid("the .npy header is not text"))?;
+    let descr = field(header, "descr").ok_or_else(|| invalid("the .npy header has no 'descr'"))?;
     let descr = descr
         .split(',')
         .next()
@@ -37,20 +74,20 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, String> {
         .trim()
         .trim_matches(['\'', '"']);
     if !matches!(descr, "<f4" | "=f4" | "f4") {
-        return Err(format!(
+        return Err(invalid(format!(
             "the array holds {descr}, but netloom reads float32 ('<f4'): convert it with arr.astype(np.float32)"
-        ));
+        )));
     }
     if field(header, "fortran_order").is_some_and(|v| v.starts_with("True")) {
-        return Err(
-            "the array is in Fortran order; save it with np.ascontiguousarray(arr)".to_owned(),
-        );
+        return Err(invalid(
+            "the array is in Fortran order; save it with np.ascontiguousarray(arr)",
+        ));
     }
     let shape_text = header
         .split("'shape':")
         .nth(1)
         .and_then(|s| s.split(')').next())
-        .ok_or("the .npy header has no 'shape'")?;
+        .ok_or_else(|| invalid("the .npy header has no 'shape'"))?;
     let shape = shape_text
         .trim_start_matches([' ', '('])
         .split(',')
@@ -58,17 +95,17 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, String> {
         .filter(|s| !s.is_empty())
         .map(|s| {
             s.parse::<usize>()
-                .map_err(|_| format!("bad dimension \"{s}\" in the .npy shape"))
+                .map_err(|_| invalid(format!("bad dimension \"{s}\" in the .npy shape")))
         })
-        .collect::<Result<Vec<usize>, String>>()?;
+        .collect::<Result<Vec<usize>, NpyError>>()?;
     let count: usize = shape.iter().product();
     let body = &bytes[start + header_len..];
     if body.len() != count * 4 {
-        return Err(format!(
+        return Err(invalid(format!(
             "the array should hold {count} float32 values ({} bytes) but the file has {} bytes of data: it is truncated",
             count * 4,
             body.len()
-        ));
+        )));
     }
     let data = body
         .chunks_exact(4)
@@ -83,10 +120,16 @@ fn field<'a>(header: &'a str, key: &str) -> Option<&'a str> {
 }
 
 /// Reads a `.npy` file.
-pub fn read(path: &Path) -> Result<NpyArray, String> {
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("could not read {}: {e}", path.display()))?;
-    parse(&bytes).map_err(|e| format!("{e}: {}", path.display()))
+pub fn read(path: &Path) -> Result<NpyArray, NpyError> {
+    let bytes = std::fs::read(path).map_err(|source| NpyError::Io {
+        what: "read",
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(&bytes).map_err(|e| NpyError::InFile {
+        path: path.to_owned(),
+        problem: e.to_string(),
+    })
 }
 
 /// The bytes of a version-1 `.npy` file.
@@ -112,9 +155,12 @@ pub fn encode(array: &NpyArray) -> Vec<u8> {
 }
 
 /// Writes a `.npy` file.
-pub fn write(path: &Path, array: &NpyArray) -> Result<(), String> {
-    std::fs::write(path, encode(array))
-        .map_err(|e| format!("could not write {}: {e}", path.display()))
+pub fn write(path: &Path, array: &NpyArray) -> Result<(), NpyError> {
+    std::fs::write(path, encode(array)).map_err(|source| NpyError::Io {
+        what: "write",
+        path: path.to_owned(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -134,13 +180,19 @@ mod tests {
         assert!(
             parse(&bytes[..bytes.len() - 1])
                 .unwrap_err()
+                .to_string()
                 .contains("truncated")
         );
-        assert!(parse(b"hello world").unwrap_err().contains("NUMPY"));
+        assert!(
+            parse(b"hello world")
+                .unwrap_err()
+                .to_string()
+                .contains("NUMPY")
+        );
         let mut f8 = bytes.clone();
         let at = f8.windows(3).position(|w| w == b"<f4").unwrap();
         f8[at + 2] = b'8';
-        let e = parse(&f8).unwrap_err();
+        let e = parse(&f8).unwrap_err().to_string();
         assert!(e.contains("float32"), "{e}");
     }
 }

@@ -76,127 +76,172 @@ impl Optim {
             };
             match self.kind {
                 Optimizer::Sgd | Optimizer::Nesterov => {
-                    let mut d = g.shallow_clone();
-                    if self.momentum != 0.0 {
-                        let key = (p.name.clone(), "momentum_buffer");
-                        let buf = match self.state.get(&key) {
-                            None => {
-                                let b = g.copy();
-                                self.state.insert(key, b.shallow_clone());
-                                b
-                            }
-                            Some(b) => {
-                                let mut b = b.shallow_clone();
-                                let _ = b.f_mul_scalar_(self.momentum).ctx("sgd")?;
-                                let _ = b.f_add_(&g).ctx("sgd")?;
-                                b
-                            }
-                        };
-                        d = if self.kind == Optimizer::Nesterov {
-                            g.f_add(&buf.f_mul_scalar(self.momentum).ctx("sgd")?)
-                                .ctx("sgd")?
-                        } else {
-                            buf
-                        };
-                    }
-                    let device = w.device();
-                    let scale = match &neg_lr {
-                        Some((at, t)) if *at == lr && t.device() == device => t.shallow_clone(),
-                        _ => {
-                            let t = Tensor::from(-lr as f32).to_device(device);
-                            neg_lr = Some((lr, t.shallow_clone()));
-                            t
-                        }
-                    };
-                    let _ = w.f_addcmul_(&d, &scale).ctx("sgd")?;
+                    self.sgd(&p.name, &mut w, &g, lr, &mut neg_lr)?;
                 }
-                Optimizer::Adagrad => {
-                    let mut sum = self.slot(&p.name, "sum", &w);
-                    let _ = sum.f_addcmul_(&g, &g).ctx("adagrad")?;
-                    let std = sum
-                        .f_sqrt()
-                        .ctx("adagrad")?
-                        .f_add_scalar(ADAGRAD_EPS)
-                        .ctx("adagrad")?;
-                    let _ = w
-                        .f_sub_(
-                            &g.f_div(&std)
-                                .ctx("adagrad")?
-                                .f_mul_scalar(lr)
-                                .ctx("adagrad")?,
-                        )
-                        .ctx("adagrad")?;
-                }
-                Optimizer::Rmsprop => {
-                    let mut sq = self.slot(&p.name, "square_avg", &w);
-                    let _ = sq.f_mul_scalar_(RMS_ALPHA).ctx("rmsprop")?;
-                    let _ = sq
-                        .f_add_(
-                            &g.f_mul(&g)
-                                .ctx("rmsprop")?
-                                .f_mul_scalar(1.0 - RMS_ALPHA)
-                                .ctx("rmsprop")?,
-                        )
-                        .ctx("rmsprop")?;
-                    let avg = sq
-                        .f_sqrt()
-                        .ctx("rmsprop")?
-                        .f_add_scalar(RMS_EPS)
-                        .ctx("rmsprop")?;
-                    if self.momentum > 0.0 {
-                        let mut buf = self.slot(&p.name, "momentum_buffer", &w);
-                        let _ = buf.f_mul_scalar_(self.momentum).ctx("rmsprop")?;
-                        let _ = buf.f_addcdiv_(&g, &avg).ctx("rmsprop")?;
-                        let _ = w
-                            .f_sub_(&buf.f_mul_scalar(lr).ctx("rmsprop")?)
-                            .ctx("rmsprop")?;
-                    } else {
-                        let _ = w
-                            .f_sub_(
-                                &g.f_div(&avg)
-                                    .ctx("rmsprop")?
-                                    .f_mul_scalar(lr)
-                                    .ctx("rmsprop")?,
-                            )
-                            .ctx("rmsprop")?;
-                    }
-                }
-                Optimizer::Adam | Optimizer::Adamw => {
-                    if self.kind == Optimizer::Adamw && wd != 0.0 {
-                        let _ = w.f_mul_scalar_(1.0 - lr * wd).ctx("adamw")?;
-                    }
-                    let mut m = self.slot(&p.name, "exp_avg", &w);
-                    let mut v = self.slot(&p.name, "exp_avg_sq", &w);
-                    let _ = m.f_lerp_(&g, 1.0 - BETA1).ctx("adam")?;
-                    let _ = v.f_mul_scalar_(BETA2).ctx("adam")?;
-                    let _ = v
-                        .f_add_(
-                            &g.f_mul(&g)
-                                .ctx("adam")?
-                                .f_mul_scalar(1.0 - BETA2)
-                                .ctx("adam")?,
-                        )
-                        .ctx("adam")?;
-                    let bc1 = 1.0 - BETA1.powf(t);
-                    let bc2_sqrt = (1.0 - BETA2.powf(t)).sqrt();
-                    let denom = v
-                        .f_sqrt()
-                        .ctx("adam")?
-                        .f_div_scalar(bc2_sqrt)
-                        .ctx("adam")?
-                        .f_add_scalar(ADAM_EPS)
-                        .ctx("adam")?;
-                    let _ = w
-                        .f_sub_(
-                            &m.f_div(&denom)
-                                .ctx("adam")?
-                                .f_mul_scalar(lr / bc1)
-                                .ctx("adam")?,
-                        )
-                        .ctx("adam")?;
-                }
+                Optimizer::Adagrad => self.adagrad(&p.name, &mut w, &g, lr)?,
+                Optimizer::Rmsprop => self.rmsprop(&p.name, &mut w, &g, lr)?,
+                Optimizer::Adam | Optimizer::Adamw => self.adam(&p.name, &mut w, &g, lr, t)?,
             }
         }
+        Ok(())
+    }
+
+    /// SGD, with momentum and Nesterov as torch.optim.SGD.
+    fn sgd(
+        &mut self,
+        name: &str,
+        w: &mut Tensor,
+        g: &Tensor,
+        lr: f64,
+        neg_lr: &mut Option<(f64, Tensor)>,
+    ) -> Result<(), EngineError> {
+        let mut d = g.shallow_clone();
+        if self.momentum != 0.0 {
+            let key = (name.to_owned(), "momentum_buffer");
+            let buf = match self.state.get(&key) {
+                None => {
+                    let b = g.copy();
+                    self.state.insert(key, b.shallow_clone());
+                    b
+                }
+                Some(b) => {
+                    let mut b = b.shallow_clone();
+                    let _ = b.f_mul_scalar_(self.momentum).ctx("sgd")?;
+                    let _ = b.f_add_(g).ctx("sgd")?;
+                    b
+                }
+            };
+            d = if self.kind == Optimizer::Nesterov {
+                g.f_add(&buf.f_mul_scalar(self.momentum).ctx("sgd")?)
+                    .ctx("sgd")?
+            } else {
+                buf
+            };
+        }
+        let device = w.device();
+        let scale = match &*neg_lr {
+            Some((at, t)) if *at == lr && t.device() == device => t.shallow_clone(),
+            _ => {
+                let t = Tensor::from(-lr as f32).to_device(device);
+                *neg_lr = Some((lr, t.shallow_clone()));
+                t
+            }
+        };
+        let _ = w.f_addcmul_(&d, &scale).ctx("sgd")?;
+        Ok(())
+    }
+
+    /// torch.optim.Adagrad.
+    fn adagrad(
+        &mut self,
+        name: &str,
+        w: &mut Tensor,
+        g: &Tensor,
+        lr: f64,
+    ) -> Result<(), EngineError> {
+        let mut sum = self.slot(name, "sum", w);
+        let _ = sum.f_addcmul_(g, g).ctx("adagrad")?;
+        let std = sum
+            .f_sqrt()
+            .ctx("adagrad")?
+            .f_add_scalar(ADAGRAD_EPS)
+            .ctx("adagrad")?;
+        let _ = w
+            .f_sub_(
+                &g.f_div(&std)
+                    .ctx("adagrad")?
+                    .f_mul_scalar(lr)
+                    .ctx("adagrad")?,
+            )
+            .ctx("adagrad")?;
+        Ok(())
+    }
+
+    /// torch.optim.RMSprop, with or without momentum.
+    fn rmsprop(
+        &mut self,
+        name: &str,
+        w: &mut Tensor,
+        g: &Tensor,
+        lr: f64,
+    ) -> Result<(), EngineError> {
+        let mut sq = self.slot(name, "square_avg", w);
+        let _ = sq.f_mul_scalar_(RMS_ALPHA).ctx("rmsprop")?;
+        let _ = sq
+            .f_add_(
+                &g.f_mul(g)
+                    .ctx("rmsprop")?
+                    .f_mul_scalar(1.0 - RMS_ALPHA)
+                    .ctx("rmsprop")?,
+            )
+            .ctx("rmsprop")?;
+        let avg = sq
+            .f_sqrt()
+            .ctx("rmsprop")?
+            .f_add_scalar(RMS_EPS)
+            .ctx("rmsprop")?;
+        if self.momentum > 0.0 {
+            let mut buf = self.slot(name, "momentum_buffer", w);
+            let _ = buf.f_mul_scalar_(self.momentum).ctx("rmsprop")?;
+            let _ = buf.f_addcdiv_(g, &avg).ctx("rmsprop")?;
+            let _ = w
+                .f_sub_(&buf.f_mul_scalar(lr).ctx("rmsprop")?)
+                .ctx("rmsprop")?;
+        } else {
+            let _ = w
+                .f_sub_(
+                    &g.f_div(&avg)
+                        .ctx("rmsprop")?
+                        .f_mul_scalar(lr)
+                        .ctx("rmsprop")?,
+                )
+                .ctx("rmsprop")?;
+        }
+        Ok(())
+    }
+
+    /// torch.optim.Adam, and AdamW's decoupled weight decay.
+    fn adam(
+        &mut self,
+        name: &str,
+        w: &mut Tensor,
+        g: &Tensor,
+        lr: f64,
+        t: f64,
+    ) -> Result<(), EngineError> {
+        let wd = self.weight_decay;
+        if self.kind == Optimizer::Adamw && wd != 0.0 {
+            let _ = w.f_mul_scalar_(1.0 - lr * wd).ctx("adamw")?;
+        }
+        let mut m = self.slot(name, "exp_avg", w);
+        let mut v = self.slot(name, "exp_avg_sq", w);
+        let _ = m.f_lerp_(g, 1.0 - BETA1).ctx("adam")?;
+        let _ = v.f_mul_scalar_(BETA2).ctx("adam")?;
+        let _ = v
+            .f_add_(
+                &g.f_mul(g)
+                    .ctx("adam")?
+                    .f_mul_scalar(1.0 - BETA2)
+                    .ctx("adam")?,
+            )
+            .ctx("adam")?;
+        let bc1 = 1.0 - BETA1.powf(t);
+        let bc2_sqrt = (1.0 - BETA2.powf(t)).sqrt();
+        let denom = v
+            .f_sqrt()
+            .ctx("adam")?
+            .f_div_scalar(bc2_sqrt)
+            .ctx("adam")?
+            .f_add_scalar(ADAM_EPS)
+            .ctx("adam")?;
+        let _ = w
+            .f_sub_(
+                &m.f_div(&denom)
+                    .ctx("adam")?
+                    .f_mul_scalar(lr / bc1)
+                    .ctx("adam")?,
+            )
+            .ctx("adam")?;
         Ok(())
     }
 

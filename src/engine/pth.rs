@@ -217,6 +217,8 @@ impl<'a> Machine<'a> {
         Ok(())
     }
 
+    // The opcode loop: one arm per pickle opcode reads best as one match.
+    #[allow(clippy::too_many_lines)]
     fn run(&mut self) -> Result<Value, PickleError> {
         loop {
             let op = self.u8()?;

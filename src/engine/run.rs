@@ -5,219 +5,25 @@
 //! the epoch, augmentation and dropout from the global step), so a run stopped anywhere and
 //! resumed produces exactly what an uninterrupted run does.
 
+use super::batch::{mix, prepare_inputs};
 use super::checkpoint::{RunState, read_state, read_tensors, write_text};
-use super::device::{DeviceChoice, ResolvedDevice};
-use super::error::{EngineError, TorchContext};
-use super::metrics::Confusion;
+use super::device::ResolvedDevice;
+use super::error::EngineError;
+use super::metrics::Throughput;
 use super::network::{Network, check_against_data};
 use super::optim::Optim;
+use super::protocol::{Control, Emitter, EpochMetrics, EventKind, Job, Summary};
 use super::schedule::learning_rate;
-use super::step::Throughput;
-use super::trainer::{Control, Emitter, Event};
-use super::weights::{WeightsReport, apply_weights};
+use super::weights::{WeightsReport, apply_weights, load_weights};
 use crate::data::augment::{Augmenter, ColorBasis};
 use crate::data::rng::Rng;
-use crate::data::{Dataset, Preprocessor, Samples, Split};
-use crate::design::{Augment, Design, Loss, to_json};
+use crate::data::{Dataset, Preprocessor};
+use crate::design::{Augment, Design, to_json};
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 use std::time::Instant;
-use tch::{Device, Kind, Reduction, Tensor};
-
-/// How a run is carried out (not part of the design: where, how often to log, where to save).
-#[derive(Clone, Debug)]
-pub struct RunOptions {
-    /// Where to train.
-    pub device: DeviceChoice,
-    /// The run directory; None keeps nothing on disk.
-    pub out_dir: Option<PathBuf>,
-    /// Continue the run saved in `out_dir`.
-    pub resume: bool,
-    /// A metrics.csv row every this many steps.
-    pub log_every: u64,
-    /// Histograms, gradient norms and input samples every this many steps.
-    pub stats_every: u64,
-    /// Leave one CPU core to the UI (libtorch's intra-op threads = cores − 1).
-    pub leave_core_for_ui: bool,
-    /// Stop (with a checkpoint) after this many global steps.
-    pub max_steps: Option<u64>,
-    /// Pretrained weights to start from (not when resuming): every tensor that matches a
-    /// node by name and shape is loaded; the mapping is reported as `Event::WeightsLoaded`.
-    pub init_weights: Option<PathBuf>,
-    /// Tensors or nodes to leave at their fresh initialisation even when they match.
-    pub init_skip: Vec<String>,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            device: DeviceChoice::Auto,
-            out_dir: None,
-            resume: false,
-            log_every: 10,
-            stats_every: 50,
-            leave_core_for_ui: false,
-            max_steps: None,
-            init_weights: None,
-            init_skip: Vec::new(),
-        }
-    }
-}
-
-/// Everything the trainer needs; plain data, sent to the thread by value.
-#[derive(Clone, Debug)]
-pub struct Job {
-    /// A copy of the design (its training settings included).
-    pub design: Design,
-    /// The data, shared read-only.
-    pub data: Arc<Dataset>,
-    /// How to run.
-    pub options: RunOptions,
-}
-
-/// Metrics at the end of an epoch.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EpochMetrics {
-    /// 1-based epoch.
-    pub epoch: u64,
-    /// Global steps done.
-    pub step: u64,
-    /// Mean training loss over the epoch (train mode).
-    pub train_loss: f64,
-    /// Training accuracy over the epoch.
-    pub train_acc: f64,
-    /// Validation loss (eval mode).
-    pub val_loss: f64,
-    /// Validation accuracy.
-    pub val_acc: f64,
-    /// Validation confusion matrix.
-    pub confusion: Confusion,
-    /// Wall time of the epoch, seconds.
-    pub seconds: f64,
-}
-
-/// How a run ended.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Summary {
-    /// Epochs done.
-    pub epochs: u64,
-    /// Steps done.
-    pub steps: u64,
-    /// True when stopped early (Stop or max_steps); the checkpoint allows resuming.
-    pub stopped: bool,
-    /// The last epoch's metrics.
-    pub last: Option<EpochMetrics>,
-    /// Best validation accuracy and its epoch.
-    pub best_val_acc: Option<(f64, u64)>,
-    /// Wall time, seconds.
-    pub seconds: f64,
-}
-
-/// Loss, accuracy and confusion of a network on a split.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EvalReport {
-    /// Mean loss.
-    pub loss: f64,
-    /// Accuracy.
-    pub accuracy: f64,
-    /// Confusion matrix.
-    pub confusion: Confusion,
-}
-
-/// Mixes a seed with a counter (SplitMix64's finaliser), for per-step and per-epoch streams.
-pub(super) fn mix(seed: u64, salt: u64, k: u64) -> u64 {
-    let mut z =
-        seed ^ salt.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ k.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-/// A split as device tensors: samples `[n, …shape]` in their stored type (u8 stays u8, a
-/// quarter of the memory) and labels as int64.
-pub fn prepare_inputs(
-    split: &Split,
-    data: &Dataset,
-    device: Device,
-) -> Result<(Tensor, Tensor), EngineError> {
-    let mut dims: Vec<i64> = vec![split.len() as i64];
-    dims.extend(data.shape.dims().iter().map(|&d| d as i64));
-    let x = match &split.samples {
-        Samples::U8(v) => Tensor::from_slice(v),
-        Samples::F32(v) => Tensor::from_slice(v),
-    };
-    let x = x
-        .f_reshape(dims.as_slice())
-        .ctx("shaping the data")?
-        .to_device(device);
-    let labels: Vec<i64> = split.labels.iter().map(|&l| i64::from(l)).collect();
-    Ok((x, Tensor::from_slice(&labels).to_device(device)))
-}
-
-/// Rows `idx` of the stored samples as f32, bytes scaled to [0, 1].
-pub(super) fn gather(x: &Tensor, idx: &Tensor) -> Result<Tensor, EngineError> {
-    let b = x.f_index_select(0, idx).ctx("taking a batch")?;
-    Ok(if b.kind() == Kind::Uint8 {
-        b.to_kind(Kind::Float) / 255.0
-    } else {
-        b
-    })
-}
-
-pub(super) fn loss_of(net: &Network, logits: &Tensor, y: &Tensor) -> Result<Tensor, EngineError> {
-    match net.loss {
-        Loss::CrossEntropy => logits
-            .f_cross_entropy_loss(y, None::<Tensor>, Reduction::Mean, -100, 0.0)
-            .ctx("cross-entropy"),
-        Loss::Mse => {
-            let classes = logits.size().last().copied().unwrap_or(1);
-            let target = y.f_one_hot(classes).ctx("one-hot")?.to_kind(Kind::Float);
-            logits.f_mse_loss(&target, Reduction::Mean).ctx("mse")
-        }
-    }
-}
-
-/// Evaluates `net` (eval mode) on stored samples `x`/`y` in batches.
-pub fn evaluate(
-    net: &Network,
-    pre: &Preprocessor,
-    x: &Tensor,
-    y: &Tensor,
-    classes: usize,
-    batch: i64,
-) -> Result<EvalReport, EngineError> {
-    let _guard = tch::no_grad_guard();
-    let n = y.size().first().copied().unwrap_or(0);
-    let (mut loss_sum, mut confusion) = (0.0, Confusion::new(classes));
-    let mut start = 0;
-    while start < n {
-        let len = batch.min(n - start);
-        let idx =
-            Tensor::f_arange_start(start, start + len, (Kind::Int64, x.device())).ctx("eval")?;
-        let xb = pre.apply(&gather(x, &idx)?)?;
-        let yb = y.f_index_select(0, &idx).ctx("eval")?;
-        let logits = net.forward(&xb, false, None)?;
-        loss_sum += loss_of(net, &logits, &yb)?.double_value(&[]) * len as f64;
-        let pred: Vec<i64> = Vec::try_from(
-            logits
-                .f_argmax(1, false)
-                .ctx("eval")?
-                .to_device(Device::Cpu),
-        )
-        .map_err(|e| EngineError::torch("eval", e))?;
-        let truth: Vec<i64> =
-            Vec::try_from(yb.to_device(Device::Cpu)).map_err(|e| EngineError::torch("eval", e))?;
-        confusion.add(&truth, &pred);
-        start += len;
-    }
-    Ok(EvalReport {
-        loss: if n > 0 { loss_sum / n as f64 } else { f64::NAN },
-        accuracy: confusion.accuracy(),
-        confusion,
-    })
-}
+use tch::{Device, Tensor};
 
 /// metrics.csv, appended row by row; its length is saved with each checkpoint.
 pub(super) struct Csv {
@@ -316,16 +122,12 @@ fn augmenter(design: &Design, data: &Dataset) -> Result<Option<Augmenter>, Engin
 pub(crate) fn run(job: &Job, control: &Control, emit: &Emitter) -> Result<Summary, EngineError> {
     let started = Instant::now();
     set_threads(job.options.leave_core_for_ui);
-    let ResolvedDevice { device, name } = job
-        .options
-        .device
-        .resolve()
-        .map_err(EngineError::Mismatch)?;
+    let ResolvedDevice { device, name } = job.options.device.resolve()?;
     let mut session = Session::new(job, device)?;
     if let Some(report) = session.init_report.take() {
-        emit.send(Event::WeightsLoaded(report));
+        emit.send(EventKind::WeightsLoaded(report));
     }
-    emit.send(Event::Compiled {
+    emit.send(EventKind::Compiled {
         params: session.net.params.trainable_count(),
         frozen: session.net.params.frozen_count(),
         device: name,
@@ -341,15 +143,12 @@ impl<'a> Session<'a> {
     fn new(job: &'a Job, device: Device) -> Result<Session<'a>, EngineError> {
         let (design, data) = (&job.design, job.data.as_ref());
         if let Err(problem) = data.check() {
-            return Err(EngineError::Mismatch(format!(
-                "the dataset is inconsistent: {problem}"
-            )));
+            return Err(EngineError::BadData { problem });
         }
         if data.train.is_empty() || data.val.is_empty() {
-            return Err(EngineError::Mismatch(format!(
-                "{} needs both training and validation samples",
-                data.name
-            )));
+            return Err(EngineError::EmptySplit {
+                data: data.name.clone(),
+            });
         }
         let problems = design.training.problems();
         if let Some(first) = problems.first() {
@@ -365,7 +164,7 @@ impl<'a> Session<'a> {
         let (pre, state) = match (dir, job.options.resume) {
             (Some(dir), true) => {
                 let state = read_state(dir)?;
-                super::checkpoint::load_weights(&net.params, &dir.join("weights.safetensors"))?;
+                load_weights(&net.params, &dir.join("weights.safetensors"))?;
                 let opt_path = dir.join("optimizer.safetensors");
                 let named = if opt_path.exists() {
                     read_tensors(&opt_path)?
@@ -375,11 +174,7 @@ impl<'a> Session<'a> {
                 optim.load_state(&net.params, named, state.optimizer_steps);
                 (Preprocessor::load(&dir.join("preprocessor.json"))?, state)
             }
-            (None, true) => {
-                return Err(EngineError::Mismatch(
-                    "resuming needs the run directory".to_owned(),
-                ));
-            }
+            (None, true) => return Err(EngineError::NoRunDir),
             _ => (
                 Preprocessor::fit(design.data.preprocessing, data)?,
                 RunState {
@@ -398,8 +193,8 @@ impl<'a> Session<'a> {
             )?;
             pre.save(&dir.join("preprocessor.json"))?;
         }
-        let init_report = match (&job.options.init_weights, job.options.resume) {
-            (Some(path), false) => Some(apply_weights(&net.params, path, &job.options.init_skip)?),
+        let init_report = match (&job.init, job.options.resume) {
+            (Some(init), false) => Some(apply_weights(&net.params, &init.path, &init.skip)?),
             _ => None,
         };
         let csv = Csv::open(dir, job.options.resume.then_some(state.metrics_len))?;
@@ -460,7 +255,7 @@ impl<'a> Session<'a> {
                 let (samples, loss) = self.train_step(&order, emit)?;
                 rate.tick(samples);
                 let lr = learning_rate(self.settings(), self.state.step - 1, self.steps_per_epoch);
-                emit.send(Event::Batch {
+                emit.send(EventKind::Batch {
                     epoch: self.state.epochs_done + 1,
                     step: self.state.step,
                     step_in_epoch: self.state.step_in_epoch,
@@ -472,9 +267,9 @@ impl<'a> Session<'a> {
                 });
             }
             let m = self.finish_epoch(epoch_started)?;
-            emit.send(Event::Epoch(m.clone()));
+            emit.send(EventKind::Epoch(m.clone()));
             if let Some(views) = self.views()? {
-                emit.offer(views);
+                emit.offer(EventKind::Views(views));
             }
             let best = self.state.best_val_acc.is_none_or(|(b, _)| m.val_acc > b);
             if best {

@@ -1,13 +1,14 @@
 //! One training step and one epoch's end, with the statistics the UI plots.
 
+use super::batch::{evaluate, gather, loss_of, mix};
 use super::checkpoint::{write_tensors, write_text};
 use super::error::{EngineError, TorchContext};
 use super::metrics::{Histogram, NodeStats, dead_fraction};
 use super::network::Trace;
 use super::optim::clip_grad_norm;
-use super::run::{EpochMetrics, Session, evaluate, gather, loss_of, mix};
+use super::protocol::{Emitter, EpochMetrics, EpochViews, EventKind};
+use super::run::Session;
 use super::schedule::learning_rate;
-use super::trainer::{Emitter, Event};
 use crate::data::augment::to_rgba;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -47,7 +48,7 @@ impl Session<'_> {
                     .take(images.len())
                     .filter_map(|&r| self.job.data.train.labels.get(r as usize).copied())
                     .collect();
-                emit.offer(Event::Samples {
+                emit.offer(EventKind::Samples {
                     step,
                     images,
                     labels,
@@ -78,7 +79,7 @@ impl Session<'_> {
         }
         if stats {
             let nodes = self.node_stats(&trace)?;
-            emit.offer(Event::Histograms { step, nodes });
+            emit.offer(EventKind::Histograms { step, nodes });
         }
         drop(trace);
         let lr = learning_rate(self.settings(), step, self.steps_per_epoch);
@@ -179,7 +180,7 @@ impl Session<'_> {
 
     /// What the net does with validation images, for the UI's feature-map, filter and
     /// prediction views. None for vector data.
-    pub(super) fn views(&self) -> Result<Option<Event>, EngineError> {
+    pub(super) fn views(&self) -> Result<Option<EpochViews>, EngineError> {
         let _guard = tch::no_grad_guard();
         let n = self.job.data.val.len().min(16) as i64;
         if n == 0 || self.job.data.shape.as_image().is_none() {
@@ -232,7 +233,7 @@ impl Session<'_> {
             }
             _ => Vec::new(),
         };
-        Ok(Some(Event::Views {
+        Ok(Some(EpochViews {
             epoch: self.state.epochs_done,
             feature_maps,
             filters,
@@ -265,7 +266,7 @@ impl Session<'_> {
         self.state.histogram_edges = edges;
         let text = serde_json::to_string_pretty(&self.state).unwrap_or_default();
         write_text(&dir.join("state.json"), "write the run state", &text)?;
-        emit.send(Event::Checkpoint {
+        emit.send(EventKind::Checkpoint {
             path: dir.join("weights.safetensors"),
             epoch: self.state.epochs_done,
             best,
@@ -284,44 +285,4 @@ fn unit_scale(x: &Tensor) -> Result<Tensor, EngineError> {
     scaled
         .f_reshape(x.size().as_slice())
         .ctx("scaling for display")
-}
-
-/// Samples per second over recent steps, and the time left.
-pub(super) struct Throughput {
-    remaining_steps: u64,
-    window: std::collections::VecDeque<(Instant, u64)>,
-}
-
-impl Throughput {
-    pub(super) fn new(remaining_steps: u64) -> Self {
-        Throughput {
-            remaining_steps,
-            window: std::collections::VecDeque::new(),
-        }
-    }
-
-    pub(super) fn tick(&mut self, samples: u64) {
-        self.remaining_steps = self.remaining_steps.saturating_sub(1);
-        self.window.push_back((Instant::now(), samples));
-        if self.window.len() > 50 {
-            self.window.pop_front();
-        }
-    }
-
-    fn span(&self) -> Option<(f64, u64, usize)> {
-        let (first, last) = (self.window.front()?, self.window.back()?);
-        let secs = last.0.duration_since(first.0).as_secs_f64();
-        let samples: u64 = self.window.iter().skip(1).map(|w| w.1).sum();
-        (secs > 0.0).then_some((secs, samples, self.window.len() - 1))
-    }
-
-    pub(super) fn samples_per_s(&self) -> f64 {
-        self.span().map_or(0.0, |(s, n, _)| n as f64 / s)
-    }
-
-    pub(super) fn eta_s(&self) -> f64 {
-        self.span().map_or(f64::NAN, |(s, _, steps)| {
-            s / steps.max(1) as f64 * self.remaining_steps as f64
-        })
-    }
 }

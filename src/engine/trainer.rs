@@ -1,223 +1,147 @@
-//! The trainer thread and its protocol. The thread owns every tch object; commands go in,
-//! events of plain data come out over a bounded channel.
+//! The trainer: a named thread that owns every tch object of a run, and the handle the app and
+//! the CLI hold. Commands go in; events of plain data come out over one bounded channel.
 //!
-//! Pause and Stop are atomic flags checked before every batch (burn's `Interrupter`), so they
-//! act within one batch even while the thread is busy; Start waits in the command queue.
+//! The same handle runs the short background jobs around a run (loading data for a preview,
+//! checking a weights file) on threads of their own that report into the same channel, so
+//! the owner has one stream to drain and one protocol to read (see [`super::protocol`]).
 
-use super::metrics::NodeStats;
-use super::run::{EpochMetrics, Job, Summary, run};
-use crate::data::augment::Rgba;
+use super::error::EngineError;
+use super::protocol::{
+    Command, Control, DataSource, Emitter, Event, EventKind, Job, Loaded, RunId, RunRequest, Stage,
+};
+use super::run::run;
+use crate::data::{DataSpec, Dataset};
+use crate::design::{Design, Shape};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// What the UI or CLI asks of the trainer.
-#[derive(Debug)]
-pub enum Command {
-    /// Train this job (a copy of the design, the data, the settings).
-    Start(Box<Job>),
-    /// Hold before the next batch, keeping the weights.
-    Pause,
-    /// Continue after Pause.
-    Resume,
-    /// End the run before the next batch, with a checkpoint.
-    Stop,
-}
-
-/// What the trainer reports. Plain data only.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Event {
-    /// Pretrained weights were loaded: how the file's tensors mapped onto the network.
-    WeightsLoaded(super::WeightsReport),
-    /// The network is built and about to train.
-    Compiled {
-        /// Trainable parameters.
-        params: u64,
-        /// Parameters of frozen nodes.
-        frozen: u64,
-        /// The device, named for people.
-        device: String,
-        /// `(epochs, steps)` already done when resuming.
-        resumed_at: Option<(u64, u64)>,
-    },
-    /// One optimizer step done.
-    Batch {
-        /// 1-based epoch.
-        epoch: u64,
-        /// Global steps done.
-        step: u64,
-        /// Steps done in this epoch.
-        step_in_epoch: u64,
-        /// Steps an epoch has.
-        steps_per_epoch: u64,
-        /// The batch's loss.
-        loss: f32,
-        /// The learning rate used.
-        lr: f64,
-        /// Recent throughput.
-        samples_per_s: f64,
-        /// Estimated seconds left (NaN until known).
-        eta_s: f64,
-    },
-    /// An epoch ended.
-    Epoch(EpochMetrics),
-    /// Per-node activation histograms, gradient norms and dead-ReLU fractions.
-    Histograms {
-        /// The step they were taken at.
-        step: u64,
-        /// One entry per hidden node, in execution order.
-        nodes: Vec<NodeStats>,
-    },
-    /// The augmented inputs the network was fed at `step`, before normalisation.
-    Samples {
-        /// The step.
-        step: u64,
-        /// Up to 16 images.
-        images: Vec<Rgba>,
-        /// Their labels.
-        labels: Vec<u32>,
-    },
-    /// At the end of each epoch, for image data: the feature maps of every convolution for
-    /// the first validation image, the first convolution's filters, and the first validation
-    /// images with their predicted and true classes.
-    Views {
-        /// 1-based epoch.
-        epoch: u64,
-        /// `(conv node, one grey image per channel, at most 32)`.
-        feature_maps: Vec<(String, Vec<Rgba>)>,
-        /// The first convolution's kernels, each scaled to [0, 1] (grey, or RGB on RGB input).
-        filters: Vec<Rgba>,
-        /// `(image, true class, predicted class)` for the first 16 validation samples.
-        predictions: Vec<(Rgba, u32, u32)>,
-    },
-    /// A checkpoint was written.
-    Checkpoint {
-        /// The latest weights file.
-        path: PathBuf,
-        /// Epochs done.
-        epoch: u64,
-        /// True when it is also the new best.
-        best: bool,
-    },
-    /// The run ended (normally or by Stop).
-    Finished(Summary),
-    /// The run failed; nothing after the last checkpoint is kept.
-    Failed {
-        /// What went wrong and what to change.
-        message: String,
-    },
-}
-
-/// The flags shared between a handle and its worker.
-#[derive(Debug, Default)]
-pub struct Control {
-    paused: AtomicBool,
-    stop: AtomicBool,
-}
-
-impl Control {
-    /// Blocks while paused; false when the run should stop.
-    pub(crate) fn wait_while_paused(&self) -> bool {
-        while self.paused.load(Ordering::Acquire) && !self.stop.load(Ordering::Acquire) {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        !self.stop.load(Ordering::Acquire)
-    }
-}
-
-/// Sends events to the owner and wakes it up.
-pub struct Emitter {
-    tx: SyncSender<Event>,
-    notify: Option<Arc<dyn Fn() + Send + Sync>>,
-}
-
-impl Emitter {
-    /// Sends an event the owner must see (waits when the queue is full).
-    pub(crate) fn send(&self, event: Event) {
-        let _ = self.tx.send(event);
-        self.wake();
-    }
-
-    /// Sends a bulky, periodic event only if there is room: a slow UI skips a histogram
-    /// rather than holding up training.
-    pub(crate) fn offer(&self, event: Event) {
-        if let Err(TrySendError::Full(_)) = self.tx.try_send(event) {
-            return;
-        }
-        self.wake();
-    }
-
-    fn wake(&self) {
-        if let Some(n) = &self.notify {
-            n();
-        }
-    }
-}
+/// Wakes the owner after each event (the app passes `ctx.request_repaint`).
+pub type Notify = Arc<dyn Fn() + Send + Sync>;
 
 /// A handle to the trainer thread. Dropping it stops any run and joins the thread.
 pub struct Trainer {
     commands: Option<SyncSender<Command>>,
+    tx: SyncSender<Event>,
     events: Receiver<Event>,
     control: Arc<Control>,
+    notify: Option<Notify>,
+    next_id: AtomicU64,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Trainer {
-    /// Starts the thread. `notify` is called after each event (the UI passes
-    /// `ctx.request_repaint`).
-    pub fn spawn(notify: Option<Arc<dyn Fn() + Send + Sync>>) -> std::io::Result<Trainer> {
+    /// Starts the thread. `notify` is called after each event.
+    pub fn spawn(notify: Option<Notify>) -> std::io::Result<Trainer> {
         let (cmd_tx, cmd_rx) = sync_channel::<Command>(16);
         let (tx, events) = sync_channel::<Event>(1024);
         let control = Arc::new(Control::default());
-        let worker_control = Arc::clone(&control);
+        let (worker_control, worker_tx, worker_notify) =
+            (Arc::clone(&control), tx.clone(), notify.clone());
         let thread = std::thread::Builder::new()
             .name("trainer".to_owned())
             .spawn(move || {
-                let emit = Emitter { tx, notify };
                 for command in cmd_rx {
-                    if let Command::Start(job) = command {
-                        worker_control.stop.store(false, Ordering::Release);
-                        worker_control.paused.store(false, Ordering::Release);
-                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            run(&job, &worker_control, &emit)
-                        }));
-                        emit.send(match result {
-                            Ok(Ok(summary)) => Event::Finished(summary),
-                            Ok(Err(e)) => Event::Failed {
-                                message: e.to_string(),
-                            },
-                            Err(panic) => Event::Failed {
-                                message: format!(
-                                    "the trainer hit an internal error: {}",
-                                    panic_text(&panic)
-                                ),
-                            },
-                        });
+                    if let Command::Start(id, request) = command {
+                        let emit = Emitter {
+                            run: id,
+                            tx: worker_tx.clone(),
+                            notify: worker_notify.clone(),
+                        };
+                        worker_control.reset();
+                        carry_out(*request, &worker_control, &emit);
                     }
                 }
             })?;
         Ok(Trainer {
             commands: Some(cmd_tx),
+            tx,
             events,
             control,
+            notify,
+            next_id: AtomicU64::new(1),
             thread: Some(thread),
         })
+    }
+
+    fn new_id(&self) -> RunId {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn emitter(&self, run: RunId) -> Emitter {
+        Emitter {
+            run,
+            tx: self.tx.clone(),
+            notify: self.notify.clone(),
+        }
+    }
+
+    /// Queues a run (it starts when the one before it has ended) and returns its id.
+    pub fn start(&self, request: RunRequest) -> RunId {
+        let id = self.new_id();
+        self.send(Command::Start(id, Box::new(request)));
+        id
     }
 
     /// Sends a command. Pause, Resume and Stop act at once through the shared flags.
     pub fn send(&self, command: Command) {
         match command {
-            Command::Pause => self.control.paused.store(true, Ordering::Release),
-            Command::Resume => self.control.paused.store(false, Ordering::Release),
-            Command::Stop => self.control.stop.store(true, Ordering::Release),
-            start @ Command::Start(_) => {
+            Command::Pause => self.control.set_paused(true),
+            Command::Resume => self.control.set_paused(false),
+            Command::Stop => self.control.request_stop(),
+            start @ Command::Start(..) => {
                 if let Some(tx) = &self.commands {
                     let _ = tx.send(start);
                 }
             }
+        }
+    }
+
+    /// Loads `spec` sized for `input` on a thread of its own (a run may be training); the
+    /// result comes as [`EventKind::DataLoaded`] or a failure at [`Stage::Loading`].
+    pub fn load_data(&self, spec: DataSpec, input: Option<Shape>) -> RunId {
+        let id = self.new_id();
+        let emit = self.emitter(id);
+        self.helper(&emit, "data-loader", move |emit| {
+            match spec.load_for(input) {
+                Ok(data) => emit.send(EventKind::DataLoaded(Loaded(Arc::new(data)))),
+                Err(e) => emit.send(EventKind::Failed {
+                    stage: Stage::Loading,
+                    message: e.to_string(),
+                }),
+            };
+        });
+        id
+    }
+
+    /// Reads a weights file and maps it onto `design` without applying anything, on a thread
+    /// of its own; the answer comes as [`EventKind::WeightsChecked`].
+    pub fn check_weights(&self, path: PathBuf, design: Design) -> RunId {
+        let id = self.new_id();
+        let emit = self.emitter(id);
+        self.helper(&emit, "weights-check", move |emit| {
+            let report = super::read_weights(&path)
+                .and_then(|named| super::report_for(&design, &super::shapes_of(&named), &[]))
+                .map_err(|e| e.to_string());
+            emit.send(EventKind::WeightsChecked(report));
+        });
+        id
+    }
+
+    /// Runs `work` on a named thread; a thread that can't start is reported as a failure.
+    fn helper(&self, emit: &Emitter, name: &str, work: impl FnOnce(&Emitter) + Send + 'static) {
+        let worker = emit.clone();
+        let spawned = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || work(&worker));
+        if let Err(e) = spawned {
+            emit.send(EventKind::Failed {
+                stage: Stage::Loading,
+                message: format!("could not start the {name} thread: {e}"),
+            });
         }
     }
 
@@ -226,15 +150,57 @@ impl Trainer {
         self.events.try_recv().ok()
     }
 
-    /// The next event, waiting up to `timeout`; None on timeout or when the thread is gone.
+    /// The next event, waiting up to `timeout`; None on timeout.
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Event> {
         self.events.recv_timeout(timeout).ok()
     }
 
-    /// True while paused.
+    /// True while paused: the one place the pause is kept.
     pub fn is_paused(&self) -> bool {
-        self.control.paused.load(Ordering::Acquire)
+        self.control.is_paused()
     }
+}
+
+/// Builds the job (loading its data when it comes as a spec), then trains, and reports how
+/// it ended. A panic in the run is reported as a failure, not lost with the thread.
+fn carry_out(request: RunRequest, control: &Control, emit: &Emitter) {
+    let job = match build(request, emit) {
+        Ok(job) => job,
+        Err(e) => {
+            return emit.send(EventKind::Failed {
+                stage: Stage::Loading,
+                message: e.to_string(),
+            });
+        }
+    };
+    let result =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&job, control, emit)));
+    emit.send(match result {
+        Ok(Ok(summary)) => EventKind::Finished(summary),
+        Ok(Err(e)) => EventKind::Failed {
+            stage: Stage::Training,
+            message: e.to_string(),
+        },
+        Err(panic) => EventKind::Failed {
+            stage: Stage::Training,
+            message: format!("the trainer hit an internal error: {}", panic_text(&panic)),
+        },
+    });
+}
+
+/// The job builder: the request's data in memory (loaded for the design's input), reported.
+fn build(request: RunRequest, emit: &Emitter) -> Result<Job, EngineError> {
+    let data: Arc<Dataset> = match request.data {
+        DataSource::Loaded(data) => data,
+        DataSource::Spec(spec) => Arc::new(spec.load_for(request.design.input_shape())?),
+    };
+    emit.send(EventKind::DataLoaded(Loaded(Arc::clone(&data))));
+    Ok(Job {
+        design: request.design,
+        data,
+        options: request.options,
+        init: request.init,
+    })
 }
 
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -247,7 +213,7 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
 
 impl Drop for Trainer {
     fn drop(&mut self) {
-        self.control.stop.store(true, Ordering::Release);
+        self.control.request_stop();
         self.commands = None;
         // Drain so a worker blocked on a full queue can finish.
         while let Some(thread) = self.thread.take() {

@@ -2,7 +2,7 @@
 //! tensors onto a network by name (`conv1.weight` → node conv1), with a report of what matched
 //! before anything is applied.
 
-use super::checkpoint::read_tensors;
+use super::checkpoint::{read_tensors, write_tensors};
 use super::error::{EngineError, TorchContext};
 use super::params::ParamStore;
 use super::pth::{Dtype, TensorRef, state_dict};
@@ -35,6 +35,19 @@ pub fn read_weights(path: &Path) -> Result<Vec<(String, Tensor)>, EngineError> {
         ));
     }
     read_tensors(path)
+}
+
+/// Saves a network's weights and buffers under their state-dict names.
+pub fn save_weights(params: &ParamStore, path: &Path) -> Result<(), EngineError> {
+    write_tensors(path, &params.to_named_cpu())
+}
+
+/// Loads every tensor of a network strictly (each one present, with its shape, and nothing
+/// else): weights saved by [`save_weights`], by PyTorch's `safetensors.torch.save_file`, or a
+/// `torch.save`d state dict.
+pub fn load_weights(params: &ParamStore, path: &Path) -> Result<(), EngineError> {
+    let named = read_weights(path)?;
+    params.load_named(&named, path)
 }
 
 /// The tensors of a zip-format PyTorch file, read with the restricted unpickler.

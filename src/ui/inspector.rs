@@ -5,21 +5,9 @@
 //! deserialising it back into an [`Op`] and by the design's analysis.
 
 use super::theme;
-use crate::design::{ActivationFn, Analysis, Design, NodeId, Op, is_valid_name};
+use crate::design::edit::Edit;
+use crate::design::{ActivationFn, Analysis, Design, Node, NodeId, Op, is_valid_name};
 use serde_json::{Map, Value};
-
-/// What the inspector changed.
-#[derive(Clone, Debug, PartialEq)]
-pub enum InspectorEdit {
-    /// A new, valid, unique name.
-    Rename(NodeId, String),
-    /// New settings.
-    SetOp(NodeId, Op),
-    /// Frozen for fine-tuning, or not.
-    Freeze(NodeId, bool),
-    /// The node's learning-rate multiplier (None: 1).
-    LrMult(NodeId, Option<f64>),
-}
 
 /// The inspector's text buffers between frames.
 #[derive(Default)]
@@ -115,7 +103,7 @@ impl Inspector {
         design: &Design,
         analysis: &Analysis,
         selected: Option<NodeId>,
-    ) -> Option<InspectorEdit> {
+    ) -> Option<Edit> {
         ui.heading("Inspector");
         let Some(node) = selected.and_then(|id| design.node(id)) else {
             ui.label(egui::RichText::new("Select a block to edit it.").color(theme::MUTED));
@@ -125,96 +113,12 @@ impl Inspector {
             self.node = Some(node.id);
             self.name = node.name.clone();
         }
-        let mut edit = None;
         ui.label(egui::RichText::new(node.op.kind_name()).strong());
-        ui.horizontal(|ui| {
-            let label = ui.label("name");
-            let changed = ui
-                .text_edit_singleline(&mut self.name)
-                .labelled_by(label.id)
-                .changed();
-            let free = design
-                .node_by_name(&self.name)
-                .is_none_or(|n| n.id == node.id);
-            if changed && is_valid_name(&self.name) && free {
-                edit = Some(InspectorEdit::Rename(node.id, self.name.clone()));
-            }
-        });
-        if !is_valid_name(&self.name) {
-            ui.colored_label(
-                theme::ERROR,
-                "a name is letters, digits and _, starting with a letter or _; dots separate parts (layer1.0.conv1)",
-            );
-        } else if design
-            .node_by_name(&self.name)
-            .is_some_and(|n| n.id != node.id)
-        {
-            ui.colored_label(
-                theme::ERROR,
-                format!("another block is already called {}", self.name),
-            );
-        }
+        let mut edit = self.name_row(ui, design, node);
         if analysis.report(node.id).is_some_and(|r| r.params > 0) {
-            let mut frozen = node.frozen;
-            if ui
-                .checkbox(&mut frozen, "frozen")
-                .on_hover_text(
-                    "Not trained: keeps its (pretrained) weights while the rest trains; a frozen BatchNorm keeps its statistics",
-                )
-                .changed()
-            {
-                edit = Some(InspectorEdit::Freeze(node.id, frozen));
-            }
-            if !node.frozen {
-                ui.horizontal(|ui| {
-                    let mut mult = node.lr_mult.unwrap_or(1.0);
-                    let label = ui.label("learning rate ×").on_hover_text(
-                        "Discriminative fine-tuning: this block learns at the run's rate times this, e.g. 0.1 for pretrained layers",
-                    );
-                    let changed = ui
-                        .add(
-                            egui::DragValue::new(&mut mult)
-                                .range(0.001..=100.0)
-                                .speed(0.01)
-                                .max_decimals(3),
-                        )
-                        .labelled_by(label.id)
-                        .changed();
-                    if changed {
-                        let value = ((mult - 1.0).abs() > 1e-12).then_some(mult);
-                        edit = Some(InspectorEdit::LrMult(node.id, value));
-                    }
-                });
-            }
+            edit = training_rows(ui, node).or(edit);
         }
-        let mut value = serde_json::to_value(&node.op).unwrap_or(Value::Null);
-        if let Value::Object(map) = &mut value {
-            let extra = optional_fields(&Value::Object(map.clone()));
-            for (k, default) in extra {
-                map.entry(k).or_insert(default);
-            }
-            let mut changed = false;
-            egui::Grid::new("inspector_fields")
-                .num_columns(2)
-                .show(ui, |ui| {
-                    let keys: Vec<String> = map.keys().filter(|k| *k != "type").cloned().collect();
-                    for k in keys {
-                        ui.label(k.replace('_', " "));
-                        if let Some(v) = map.get_mut(&k) {
-                            changed |= value_editor(ui, &k, v);
-                        }
-                        ui.end_row();
-                    }
-                });
-            if changed {
-                match serde_json::from_value::<Op>(Value::Object(Map::clone(map))) {
-                    Ok(op) => edit = Some(InspectorEdit::SetOp(node.id, op)),
-                    Err(e) => {
-                        ui.colored_label(theme::ERROR, e.to_string());
-                    }
-                }
-            }
-        }
+        edit = op_fields(ui, node).or(edit);
         if let Some(r) = analysis.report(node.id) {
             ui.separator();
             let shape = r
@@ -232,4 +136,112 @@ impl Inspector {
         }
         edit
     }
+
+    /// The name field, checked as it is typed: valid and unique, or a message why not.
+    fn name_row(&mut self, ui: &mut egui::Ui, design: &Design, node: &Node) -> Option<Edit> {
+        let mut edit = None;
+        ui.horizontal(|ui| {
+            let label = ui.label("name");
+            let changed = ui
+                .text_edit_singleline(&mut self.name)
+                .labelled_by(label.id)
+                .changed();
+            let free = design
+                .node_by_name(&self.name)
+                .is_none_or(|n| n.id == node.id);
+            if changed && is_valid_name(&self.name) && free {
+                edit = Some(Edit::Rename(node.id, self.name.clone()));
+            }
+        });
+        if !is_valid_name(&self.name) {
+            ui.colored_label(
+                theme::ERROR,
+                "a name is letters, digits and _, starting with a letter or _; dots separate parts (layer1.0.conv1)",
+            );
+        } else if design
+            .node_by_name(&self.name)
+            .is_some_and(|n| n.id != node.id)
+        {
+            ui.colored_label(
+                theme::ERROR,
+                format!("another block is already called {}", self.name),
+            );
+        }
+        edit
+    }
+}
+
+/// Frozen and the learning-rate multiplier, for blocks with parameters.
+fn training_rows(ui: &mut egui::Ui, node: &Node) -> Option<Edit> {
+    let mut edit = None;
+    let mut frozen = node.frozen;
+    if ui
+            .checkbox(&mut frozen, "frozen")
+            .on_hover_text(
+                "Not trained: keeps its (pretrained) weights while the rest trains; a frozen BatchNorm keeps its statistics",
+            )
+            .changed()
+        {
+            edit = Some(Edit::Freeze {
+                nodes: vec![node.id],
+                frozen,
+            });
+        }
+    if !node.frozen {
+        ui.horizontal(|ui| {
+                let mut mult = node.lr_mult.unwrap_or(1.0);
+                let label = ui.label("learning rate ×").on_hover_text(
+                    "Discriminative fine-tuning: this block learns at the run's rate times this, e.g. 0.1 for pretrained layers",
+                );
+                let changed = ui
+                    .add(
+                        egui::DragValue::new(&mut mult)
+                            .range(0.001..=100.0)
+                            .speed(0.01)
+                            .max_decimals(3),
+                    )
+                    .labelled_by(label.id)
+                    .changed();
+                if changed {
+                    let value = ((mult - 1.0).abs() > 1e-12).then_some(mult);
+                    edit = Some(Edit::LrMult(node.id, value));
+                }
+            });
+    }
+    edit
+}
+
+/// Every parameter of the node's kind, edited through its JSON form and checked by reading it
+/// back into an [`Op`].
+fn op_fields(ui: &mut egui::Ui, node: &Node) -> Option<Edit> {
+    let mut edit = None;
+    let mut value = serde_json::to_value(&node.op).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        let extra = optional_fields(&Value::Object(map.clone()));
+        for (k, default) in extra {
+            map.entry(k).or_insert(default);
+        }
+        let mut changed = false;
+        egui::Grid::new("inspector_fields")
+            .num_columns(2)
+            .show(ui, |ui| {
+                let keys: Vec<String> = map.keys().filter(|k| *k != "type").cloned().collect();
+                for k in keys {
+                    ui.label(k.replace('_', " "));
+                    if let Some(v) = map.get_mut(&k) {
+                        changed |= value_editor(ui, &k, v);
+                    }
+                    ui.end_row();
+                }
+            });
+        if changed {
+            match serde_json::from_value::<Op>(Value::Object(Map::clone(map))) {
+                Ok(op) => edit = Some(Edit::SetOp(node.id, op)),
+                Err(e) => {
+                    ui.colored_label(theme::ERROR, e.to_string());
+                }
+            }
+        }
+    }
+    edit
 }

@@ -1,9 +1,9 @@
-//! Widgets drawn by the app. They read the design and its analysis and return the edits the
-//! user asked for; the app applies them (with undo).
+//! Widgets drawn by the app. They read the design and its analysis and return the design's own
+//! edits ([`crate::design::edit::Edit`]) or new settings; the app applies them (with undo).
+//! Nothing here imports the app.
 pub mod canvas;
 pub mod data_panel;
 pub mod inspector;
 pub mod palette;
 pub mod summary;
 pub mod theme;
-pub mod train_panel;

@@ -1,210 +1,9 @@
-//! The palette: every block kind, grouped, each with a one-line explanation of what it does and
-//! why you would use it (many users are learning).
+//! The palette: the block catalogue, searchable, each entry with its explanation on hover.
 
-use crate::design::{
-    Activation, ActivationFn, AdaptivePool2d, BatchNorm, Conv2d, Dropout, Flatten, InputOp, Linear,
-    Merge, Op, OutputOp, Pair, Pool2d,
-};
+use crate::design::catalogue::{Block, search};
 
-/// One entry of the palette.
-pub struct Block {
-    /// The group it is listed under.
-    pub group: &'static str,
-    /// Its label, as PyTorch names it.
-    pub label: &'static str,
-    /// The prefix of new nodes' names, e.g. `conv` → conv1, conv2…
-    pub prefix: &'static str,
-    /// What it does and why.
-    pub help: &'static str,
-    /// A new node's settings.
-    pub make: fn() -> Op,
-}
-
-fn conv() -> Op {
-    let mut c = Conv2d::new(16, 3);
-    c.padding = Pair::Same(1);
-    Op::Conv2d(c)
-}
-
-fn act(f: ActivationFn) -> Op {
-    Op::Activation(Activation::new(f))
-}
-
-/// Every block, in palette order.
-pub static BLOCKS: &[Block] = &[
-    Block {
-        group: "Input / output",
-        label: "Input",
-        prefix: "input",
-        help: "Where samples enter: an image (channels × height × width) or a vector of features.",
-        make: || Op::Input(InputOp::image(1, 28, 28)),
-    },
-    Block {
-        group: "Input / output",
-        label: "Output",
-        prefix: "output",
-        help: "The end of the network; it carries the loss (cross-entropy for classes, MSE for regression).",
-        make: || Op::Output(OutputOp::default()),
-    },
-    Block {
-        group: "Convolution and pooling",
-        label: "Conv2d",
-        prefix: "conv",
-        help: "Slides small learned filters over the image: each output channel detects one local pattern anywhere in the image, with few weights.",
-        make: conv,
-    },
-    Block {
-        group: "Convolution and pooling",
-        label: "MaxPool2d",
-        prefix: "pool",
-        help: "Keeps the strongest response in each window: halves the size, so later layers see more of the image and small shifts matter less.",
-        make: || Op::MaxPool2d(Pool2d::new(2)),
-    },
-    Block {
-        group: "Convolution and pooling",
-        label: "AvgPool2d",
-        prefix: "avgpool",
-        help: "Averages each window: a smoother way to shrink feature maps than max pooling.",
-        make: || Op::AvgPool2d(Pool2d::new(2)),
-    },
-    Block {
-        group: "Convolution and pooling",
-        label: "AdaptiveAvgPool2d",
-        prefix: "gap",
-        help: "Averages to a fixed output size whatever the input size; at 1×1 it is global average pooling, used before a classifier head.",
-        make: || {
-            Op::AdaptiveAvgPool2d(AdaptivePool2d {
-                output_size: Pair::Same(1),
-            })
-        },
-    },
-    Block {
-        group: "Normalisation and regularisation",
-        label: "BatchNorm",
-        prefix: "bn",
-        help: "Normalises each channel over the batch, then rescales: keeps activations in a healthy range so deeper nets train faster at higher rates.",
-        make: || Op::BatchNorm(BatchNorm::default()),
-    },
-    Block {
-        group: "Normalisation and regularisation",
-        label: "Dropout",
-        prefix: "drop",
-        help: "While training, zeroes random units (probability p) so the net can't rely on any one of them: fights overfitting. Off at evaluation.",
-        make: || Op::Dropout(Dropout { p: 0.5 }),
-    },
-    Block {
-        group: "Normalisation and regularisation",
-        label: "Dropout2d",
-        prefix: "drop",
-        help: "Drops whole channels of a feature map at once: dropout that suits convolutional layers.",
-        make: || Op::Dropout2d(Dropout { p: 0.2 }),
-    },
-    Block {
-        group: "Activations",
-        label: "ReLU",
-        prefix: "relu",
-        help: "max(0, x): the default non-linearity; cheap, and its gradient doesn't vanish for positive inputs. Units stuck below zero are 'dead'.",
-        make: || act(ActivationFn::Relu),
-    },
-    Block {
-        group: "Activations",
-        label: "LeakyReLU",
-        prefix: "lrelu",
-        help: "Like ReLU but lets a small slope through for negative inputs, so units can't die.",
-        make: || act(ActivationFn::LeakyRelu),
-    },
-    Block {
-        group: "Activations",
-        label: "ELU",
-        prefix: "elu",
-        help: "Smooth for negative inputs (α·(eˣ−1)), which pushes mean activations towards zero.",
-        make: || act(ActivationFn::Elu),
-    },
-    Block {
-        group: "Activations",
-        label: "SELU",
-        prefix: "selu",
-        help: "Scaled ELU whose outputs keep zero mean and unit variance through plain stacks of Linear layers.",
-        make: || act(ActivationFn::Selu),
-    },
-    Block {
-        group: "Activations",
-        label: "GELU",
-        prefix: "gelu",
-        help: "A smooth ReLU weighted by the Gaussian CDF; the usual choice in transformers.",
-        make: || act(ActivationFn::Gelu),
-    },
-    Block {
-        group: "Activations",
-        label: "Sigmoid",
-        prefix: "sigmoid",
-        help: "Squashes to (0, 1). Saturates at both ends, so gradients vanish in deep stacks: best kept for gates and outputs.",
-        make: || act(ActivationFn::Sigmoid),
-    },
-    Block {
-        group: "Activations",
-        label: "Tanh",
-        prefix: "tanh",
-        help: "Squashes to (−1, 1), zero-centred, but saturates like the sigmoid.",
-        make: || act(ActivationFn::Tanh),
-    },
-    Block {
-        group: "Activations",
-        label: "SiLU",
-        prefix: "silu",
-        help: "x·sigmoid(x) (Swish): smooth and non-monotonic; often a little better than ReLU in deep nets.",
-        make: || act(ActivationFn::Silu),
-    },
-    Block {
-        group: "Activations",
-        label: "Softmax",
-        prefix: "softmax",
-        help: "Turns scores into probabilities that sum to 1. Not needed before the Output: cross-entropy applies it itself.",
-        make: || act(ActivationFn::Softmax),
-    },
-    Block {
-        group: "Dense",
-        label: "Flatten",
-        prefix: "flatten",
-        help: "Lays an image's channels × height × width out as one vector, so Linear layers can follow.",
-        make: || Op::Flatten(Flatten {}),
-    },
-    Block {
-        group: "Dense",
-        label: "Linear",
-        prefix: "fc",
-        help: "Every input connected to every output by a learned weight: the classifier layers at the end of a CNN, or a whole MLP.",
-        make: || Op::Linear(Linear::new(10)),
-    },
-    Block {
-        group: "Merge",
-        label: "Add",
-        prefix: "add",
-        help: "Sums equal shapes element by element: the residual connection of ResNets, which lets gradients skip layers.",
-        make: || Op::Add(Merge {}),
-    },
-    Block {
-        group: "Merge",
-        label: "Concat",
-        prefix: "concat",
-        help: "Stacks inputs along channels (or features): lets later layers see several branches at once, as in Inception or DenseNet.",
-        make: || Op::Concat(Merge {}),
-    },
-];
-
-/// The blocks (with their index) whose label, group or explanation contains `query`.
-pub fn search(query: &str) -> impl Iterator<Item = (usize, &'static Block)> + '_ {
-    let q = query.trim().to_lowercase();
-    BLOCKS.iter().enumerate().filter(move |(_, b)| {
-        q.is_empty()
-            || b.label.to_lowercase().contains(&q)
-            || b.help.to_lowercase().contains(&q)
-            || b.group.to_lowercase().contains(&q)
-    })
-}
-
-/// Shows the palette; returns the index in [`BLOCKS`] of the block clicked.
-pub fn show(ui: &mut egui::Ui, query: &mut String) -> Option<usize> {
+/// Shows the palette; returns the block clicked.
+pub fn show(ui: &mut egui::Ui, query: &mut String) -> Option<&'static Block> {
     ui.heading("Blocks");
     ui.horizontal(|ui| {
         let label = ui.label("Search");
@@ -218,14 +17,14 @@ pub fn show(ui: &mut egui::Ui, query: &mut String) -> Option<usize> {
     let mut picked = None;
     egui::ScrollArea::vertical().show(ui, |ui| {
         let mut group = "";
-        for (i, block) in search(query) {
+        for block in search(query) {
             if block.group != group {
                 group = block.group;
                 ui.add_space(4.0);
                 ui.label(egui::RichText::new(group).strong());
             }
             if ui.button(block.label).on_hover_text(block.help).clicked() {
-                picked = Some(i);
+                picked = Some(block);
             }
         }
     });

@@ -1,5 +1,6 @@
 //! The libtorch reference for the design tests: runs a design's ops with tch, independently of
 //! netloom's own shape inference, and builds its layers to count their parameters.
+#![allow(clippy::too_many_lines)] // test scenarios and reference tables read top to bottom
 #![allow(dead_code, clippy::unwrap_used)]
 
 use netloom::design::*;

@@ -1,28 +1,17 @@
-//! The node canvas (egui-snarl). The design is the document; the snarl is only a view of it,
-//! rebuilt after every structural edit. snarl's own node ids are reused after a delete, so they
-//! never leave this module: every edit names nodes by the design's stable [`NodeId`].
+//! How the design is drawn on the snarl canvas: each node's header, pins, body and menus, and
+//! the edits the user makes there (connect, disconnect, add, freeze, remove).
 
-use super::theme;
+use super::{PinMap, PinSide};
+use crate::design::catalogue::BLOCKS;
+use crate::design::edit::Edit;
 use crate::design::{Analysis, Arity, Design, NodeId, Op};
+use crate::ui::theme;
 use egui::emath::TSTransform;
 use egui::{Pos2, Ui};
-use egui_snarl::ui::{PinInfo, SnarlPin, SnarlStyle, SnarlViewer, SnarlWidget};
+use egui_snarl::ui::{PinInfo, SnarlPin, SnarlStyle, SnarlViewer};
 use egui_snarl::{InPin, InPinId, OutPin, OutPinId, Snarl};
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-
-/// Which side of a node a pin is on, and its index there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PinSide {
-    /// An input port.
-    In(u32),
-    /// The output.
-    Out,
-}
-
-/// Pin centres in graph space, as drawn in the last frame.
-type PinMap = Rc<RefCell<HashMap<(NodeId, PinSide), Pos2>>>;
 
 /// snarl's circle pin, which also notes where it was drawn: scripted drags (tests, demos)
 /// need to find pins the way a pointer does.
@@ -46,248 +35,15 @@ impl SnarlPin for NotedPin {
     }
 }
 
-/// An edit the canvas asks for; the app applies it to the design (with undo).
-#[derive(Clone, Debug, PartialEq)]
-pub enum CanvasEdit {
-    /// Wire `from`'s output into `to`'s input `port` (replacing what was there).
-    Connect { from: NodeId, to: NodeId, port: u32 },
-    /// Remove the wire.
-    Disconnect { from: NodeId, to: NodeId, port: u32 },
-    /// Remove nodes and their wires.
-    Remove(Vec<NodeId>),
-    /// Copy nodes (and the wires among them) next to the originals.
-    Duplicate(Vec<NodeId>),
-    /// Add a new node from the palette at a canvas position.
-    Add { block: usize, pos: [f32; 2] },
-    /// Nodes were dragged to new positions.
-    Moved(Vec<(NodeId, [f32; 2])>),
-    /// Freeze (or unfreeze) nodes for fine-tuning.
-    Freeze { nodes: Vec<NodeId>, frozen: bool },
-}
-
-/// The canvas's state between frames.
-pub struct Canvas {
-    snarl: Snarl<NodeId>,
-    ids: HashMap<NodeId, egui_snarl::NodeId>,
-    /// The design revision the snarl shows.
-    pub shown: Option<u64>,
-    /// Node rectangles from the last frame, for wire labels.
-    rects: HashMap<NodeId, egui::Rect>,
-    /// Pin centres from the last frame.
-    pins: HashMap<(NodeId, PinSide), Pos2>,
-    /// The selected nodes after the last frame.
-    pub selection: Vec<NodeId>,
-    /// Graph → screen, from the last frame.
-    transform: TSTransform,
-    /// The canvas's screen rectangle in the last frame.
-    view: egui::Rect,
-    /// The node last clicked: what the inspector shows. (snarl selects only on shift-click
-    /// or with a rectangle; a plain click is what people expect.)
-    pub focus: Option<NodeId>,
-}
-
-impl Default for Canvas {
-    fn default() -> Self {
-        Canvas {
-            snarl: Snarl::new(),
-            ids: HashMap::new(),
-            shown: None,
-            rects: HashMap::new(),
-            pins: HashMap::new(),
-            selection: Vec::new(),
-            transform: TSTransform::IDENTITY,
-            view: egui::Rect::ZERO,
-            focus: None,
-        }
-    }
-}
-
-impl Canvas {
-    /// Rebuilds the view from the design.
-    pub fn rebuild(&mut self, design: &Design, revision: u64) {
-        let mut snarl = Snarl::new();
-        self.ids.clear();
-        for n in &design.nodes {
-            let id = snarl.insert_node(Pos2::new(n.pos[0], n.pos[1]), n.id);
-            self.ids.insert(n.id, id);
-        }
-        for e in &design.edges {
-            if let (Some(&a), Some(&b)) = (self.ids.get(&e.from), self.ids.get(&e.to)) {
-                snarl.connect(
-                    OutPinId { node: a, output: 0 },
-                    InPinId {
-                        node: b,
-                        input: e.port as usize,
-                    },
-                );
-            }
-        }
-        self.snarl = snarl;
-        self.shown = Some(revision);
-    }
-
-    /// Draws the canvas; returns the edits asked for.
-    pub fn show(&mut self, ui: &mut Ui, design: &Design, analysis: &Analysis) -> Vec<CanvasEdit> {
-        let mut viewer = Viewer {
-            design,
-            analysis,
-            edits: Vec::new(),
-            rects: HashMap::new(),
-            pins: PinMap::default(),
-            transform: TSTransform::IDENTITY,
-            focus: self.focus,
-        };
-        // Below half size the labels are unreadable: pan instead.
-        let style = SnarlStyle {
-            collapsible: Some(false),
-            min_scale: Some(0.5),
-            max_scale: Some(2.0),
-            ..SnarlStyle::new()
-        };
-        let id = ui.id().with("canvas");
-        let clip = ui.max_rect();
-        self.view = clip;
-        SnarlWidget::new()
-            .id(id)
-            .style(style)
-            .show(&mut self.snarl, &mut viewer, ui);
-        self.rects = std::mem::take(&mut viewer.rects);
-        self.pins = viewer.pins.take();
-        self.transform = viewer.transform;
-        let mut edits = viewer.edits;
-        self.update_focus(ui, clip, design);
-        let mut selected: Vec<NodeId> = egui_snarl::ui::get_selected_nodes(id, ui.ctx())
-            .into_iter()
-            .filter_map(|i| self.snarl.get_node(i).copied())
-            .collect();
-        if let Some(f) = self.focus
-            && !selected.contains(&f)
-        {
-            selected.insert(0, f);
-        }
-        if selected != self.selection {
-            // The inspector was drawn before the canvas this frame: draw again to show it.
-            ui.ctx().request_repaint();
-            self.selection = selected.clone();
-        }
-        // Keys act on the selection, unless a text field has the keyboard.
-        if !ui.ctx().egui_wants_keyboard_input() {
-            if !selected.is_empty()
-                && ui.input(|i| {
-                    i.key_pressed(egui::Key::Delete) || i.key_pressed(egui::Key::Backspace)
-                })
-            {
-                edits.push(CanvasEdit::Remove(selected.clone()));
-            }
-            if !selected.is_empty()
-                && ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::D))
-            {
-                edits.push(CanvasEdit::Duplicate(selected));
-            }
-        }
-        let moved: Vec<(NodeId, [f32; 2])> = self
-            .snarl
-            .nodes_pos()
-            .filter_map(|(pos, id)| {
-                let node = design.node(*id)?;
-                ((node.pos[0] - pos.x).abs() > 0.5 || (node.pos[1] - pos.y).abs() > 0.5)
-                    .then_some((*id, [pos.x, pos.y]))
-            })
-            .collect();
-        if !moved.is_empty() && !ui.input(|i| i.pointer.any_down()) {
-            edits.push(CanvasEdit::Moved(moved));
-        }
-        self.wire_labels(ui, clip, design, analysis);
-        edits
-    }
-
-    /// A free spot for a new block near the middle of what is on screen (graph coordinates).
-    pub fn free_spot(&self, design: &Design) -> [f32; 2] {
-        let c = self.transform.inverse() * self.view.center();
-        let mut p = [c.x - 80.0, c.y - 30.0];
-        for _ in 0..50 {
-            let taken = design
-                .nodes
-                .iter()
-                .any(|n| (n.pos[0] - p[0]).abs() < 150.0 && (n.pos[1] - p[1]).abs() < 70.0);
-            if !taken {
-                break;
-            }
-            p[1] += 80.0;
-        }
-        p
-    }
-
-    /// Where a node was drawn on the screen in the last frame.
-    pub fn screen_rect(&self, id: NodeId) -> Option<egui::Rect> {
-        self.rects.get(&id).map(|r| self.transform * *r)
-    }
-
-    /// Where a pin was drawn on the screen in the last frame.
-    pub fn pin_screen_pos(&self, id: NodeId, side: PinSide) -> Option<Pos2> {
-        self.pins.get(&(id, side)).map(|p| self.transform * *p)
-    }
-
-    /// A plain click on a node focuses it; a click on empty canvas clears the focus.
-    fn update_focus(&mut self, ui: &Ui, clip: egui::Rect, design: &Design) {
-        let click = ui.input(|i| {
-            if i.pointer.primary_clicked() {
-                i.pointer.interact_pos()
-            } else {
-                None
-            }
-        });
-        let Some(pos) = click.filter(|p| clip.contains(*p)) else {
-            return;
-        };
-        let hit = self
-            .rects
-            .iter()
-            .find(|(_, r)| (self.transform * **r).contains(pos))
-            .map(|(id, _)| *id);
-        let hit = hit.filter(|id| design.node(*id).is_some());
-        if hit != self.focus {
-            self.focus = hit;
-            ui.ctx().request_repaint();
-        }
-    }
-
-    /// Each wire's tensor shape, painted at its middle.
-    fn wire_labels(&self, ui: &Ui, clip: egui::Rect, design: &Design, analysis: &Analysis) {
-        let painter = ui.painter().with_clip_rect(clip);
-        let scale = self.transform.scaling;
-        for e in &design.edges {
-            let (Some(a), Some(b)) = (self.rects.get(&e.from), self.rects.get(&e.to)) else {
-                continue;
-            };
-            let Some(shape) = analysis.report(e.from).and_then(|r| r.output) else {
-                continue;
-            };
-            // Node rectangles are in graph space; the painter draws on the screen.
-            let mid = self.transform
-                * Pos2::new(
-                    (a.right() + b.left()) / 2.0,
-                    (a.center().y + b.center().y) / 2.0,
-                );
-            painter.text(
-                mid - egui::vec2(0.0, 4.0 * scale),
-                egui::Align2::CENTER_BOTTOM,
-                shape.to_string(),
-                egui::FontId::proportional(11.0 * scale),
-                theme::WIRE_LABEL,
-            );
-        }
-    }
-}
-
-struct Viewer<'a> {
-    design: &'a Design,
-    analysis: &'a Analysis,
-    edits: Vec<CanvasEdit>,
-    rects: HashMap<NodeId, egui::Rect>,
-    pins: PinMap,
-    transform: TSTransform,
-    focus: Option<NodeId>,
+/// The snarl viewer of one frame: reads the design, collects the edits.
+pub(super) struct Viewer<'a> {
+    pub(super) design: &'a Design,
+    pub(super) analysis: &'a Analysis,
+    pub(super) edits: Vec<Edit>,
+    pub(super) rects: HashMap<NodeId, egui::Rect>,
+    pub(super) pins: PinMap,
+    pub(super) transform: TSTransform,
+    pub(super) focus: Option<NodeId>,
 }
 
 impl Viewer<'_> {
@@ -303,7 +59,7 @@ impl Viewer<'_> {
     /// Asks to remove the wire between two snarl pins, named by the design's node ids.
     fn disconnect_wire(&mut self, snarl: &Snarl<NodeId>, from: OutPinId, to: InPinId) {
         if let (Some(&a), Some(&b)) = (snarl.get_node(from.node), snarl.get_node(to.node)) {
-            self.edits.push(CanvasEdit::Disconnect {
+            self.edits.push(Edit::Disconnect {
                 from: a,
                 to: b,
                 port: to.input as u32,
@@ -499,7 +255,7 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
 
     fn connect(&mut self, from: &OutPin, to: &InPin, snarl: &mut Snarl<NodeId>) {
         if let (Some(&a), Some(&b)) = (snarl.get_node(from.id.node), snarl.get_node(to.id.node)) {
-            self.edits.push(CanvasEdit::Connect {
+            self.edits.push(Edit::Connect {
                 from: a,
                 to: b,
                 port: to.id.input as u32,
@@ -530,16 +286,13 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
     fn show_graph_menu(&mut self, pos: Pos2, ui: &mut Ui, _snarl: &mut Snarl<NodeId>) {
         ui.label("Add a block");
         let mut group = "";
-        for (i, block) in super::palette::BLOCKS.iter().enumerate() {
+        for block in BLOCKS {
             if block.group != group {
                 group = block.group;
                 ui.separator();
             }
             if ui.button(block.label).on_hover_text(block.help).clicked() {
-                self.edits.push(CanvasEdit::Add {
-                    block: i,
-                    pos: [pos.x, pos.y],
-                });
+                self.edits.push(block.add_at([pos.x, pos.y]));
                 ui.close();
             }
         }
@@ -561,11 +314,11 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
             return;
         };
         if ui.button("Duplicate").clicked() {
-            self.edits.push(CanvasEdit::Duplicate(vec![id]));
+            self.edits.push(Edit::Duplicate(vec![id]));
             ui.close();
         }
         if ui.button("Delete").clicked() {
-            self.edits.push(CanvasEdit::Remove(vec![id]));
+            self.edits.push(Edit::Remove(vec![id]));
             ui.close();
         }
         ui.separator();
@@ -579,7 +332,7 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
             )
         };
         if ui.button(label).on_hover_text(help).clicked() {
-            self.edits.push(CanvasEdit::Freeze {
+            self.edits.push(Edit::Freeze {
                 nodes: vec![id],
                 frozen: !frozen,
             });
@@ -597,7 +350,7 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
                 .into_iter()
                 .filter(|n| self.analysis.report(*n).is_some_and(|r| r.params > 0))
                 .collect();
-            self.edits.push(CanvasEdit::Freeze {
+            self.edits.push(Edit::Freeze {
                 nodes,
                 frozen: true,
             });

@@ -1,88 +1,67 @@
-//! Applying the canvas's and the inspector's edits to the design, and undo/redo as snapshots of
-//! the whole design (snarl has no undo of its own).
+//! The editing vocabulary: every change the canvas and the inspector can make to a design, as
+//! plain data ([`Edit`]), and the pure mutations that carry them out (add, wire, remove,
+//! duplicate, copy and paste as text). Widgets return edits; the app applies them with undo.
 
-use crate::design::{Design, Edge, NodeId, Op};
-use crate::ui::canvas::CanvasEdit;
-use crate::ui::palette::BLOCKS;
+use super::{Design, Edge, Node, NodeId, Op};
 
-/// How many edits can be undone.
-const UNDO_DEPTH: usize = 200;
-
-/// Edits of the same thing closer together than this are one undo step.
-const BURST: std::time::Duration = std::time::Duration::from_millis(1500);
-
-/// What a burst of small edits is editing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Burst {
-    /// A block's name or parameters, in the inspector.
-    Node(NodeId),
-    /// The training settings in the Train view.
-    TrainingSettings,
+/// One edit of the design.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Edit {
+    /// Wire `from`'s output into `to`'s input `port` (replacing what was there).
+    Connect {
+        /// The node whose output is wired.
+        from: NodeId,
+        /// The node whose input receives it.
+        to: NodeId,
+        /// The input port.
+        port: u32,
+    },
+    /// Remove the wire.
+    Disconnect {
+        /// The node whose output is wired.
+        from: NodeId,
+        /// The node whose input receives it.
+        to: NodeId,
+        /// The input port.
+        port: u32,
+    },
+    /// Remove nodes and their wires.
+    Remove(Vec<NodeId>),
+    /// Copy nodes (and the wires among them) next to the originals.
+    Duplicate(Vec<NodeId>),
+    /// Add a new node (from the catalogue: [`super::catalogue::Block::add_at`]).
+    Add {
+        /// The start of its name: `conv` gives conv1, conv2…
+        prefix: String,
+        /// Its settings.
+        op: Op,
+        /// Where on the canvas.
+        pos: [f32; 2],
+    },
+    /// Nodes were dragged to new positions.
+    Moved(Vec<(NodeId, [f32; 2])>),
+    /// Freeze (or unfreeze) nodes for fine-tuning.
+    Freeze {
+        /// The nodes.
+        nodes: Vec<NodeId>,
+        /// Frozen or not.
+        frozen: bool,
+    },
+    /// A new, valid, unique name.
+    Rename(NodeId, String),
+    /// New settings for a node.
+    SetOp(NodeId, Op),
+    /// A node's learning-rate multiplier (None: 1).
+    LrMult(NodeId, Option<f64>),
 }
 
-/// Undo and redo stacks of whole designs.
-#[derive(Default)]
-pub struct History {
-    undo: Vec<Design>,
-    redo: Vec<Design>,
-    /// The burst in progress and when its last edit came.
-    burst: Option<(Burst, std::time::Instant)>,
-}
-
-impl History {
-    /// Records `before` as the state an undo returns to.
-    pub fn record(&mut self, before: Design) {
-        self.burst = None;
-        self.push(before);
-    }
-
-    /// Like `record`, except that edits of the same `what` in quick succession (typing "30",
-    /// dragging a value) are one undo step, not one per keystroke or pixel.
-    pub fn record_coalesced(&mut self, before: Design, what: Burst) {
-        let now = std::time::Instant::now();
-        let same = self
-            .burst
-            .is_some_and(|(last, at)| last == what && now.duration_since(at) < BURST);
-        if !same {
-            self.push(before);
+impl Edit {
+    /// The node a typed or dragged value belongs to: a burst of such edits is one undo step.
+    pub fn burst_node(&self) -> Option<NodeId> {
+        match self {
+            Edit::Rename(id, _) | Edit::SetOp(id, _) | Edit::LrMult(id, _) => Some(*id),
+            _ => None,
         }
-        self.burst = Some((what, now));
-    }
-
-    fn push(&mut self, before: Design) {
-        self.undo.push(before);
-        if self.undo.len() > UNDO_DEPTH {
-            self.undo.remove(0);
-        }
-        self.redo.clear();
-    }
-
-    /// The design before the last edit, taking `current` onto the redo stack.
-    pub fn undo(&mut self, current: &Design) -> Option<Design> {
-        self.burst = None;
-        let d = self.undo.pop()?;
-        self.redo.push(current.clone());
-        Some(d)
-    }
-
-    /// The design an undo took back.
-    pub fn redo(&mut self, current: &Design) -> Option<Design> {
-        self.burst = None;
-        let d = self.redo.pop()?;
-        self.undo.push(current.clone());
-        Some(d)
-    }
-
-    /// Whether there is something to undo / redo.
-    pub fn can(&self) -> (bool, bool) {
-        (!self.undo.is_empty(), !self.redo.is_empty())
-    }
-
-    /// Forgets everything (a new document).
-    pub fn clear(&mut self) {
-        self.burst = None;
-        self.undo.clear();
-        self.redo.clear();
     }
 }
 
@@ -102,12 +81,12 @@ pub fn add_node(design: &mut Design, prefix: &str, op: Op, pos: [f32; 2]) -> Nod
 
 /// Applies one canvas edit. Returns true when the design's structure changed (the canvas must
 /// be rebuilt); moves change only positions.
-pub fn apply(design: &mut Design, edit: &CanvasEdit) -> bool {
+pub fn apply(design: &mut Design, edit: &Edit) -> bool {
     match edit {
-        CanvasEdit::Connect { from, to, port } => {
+        Edit::Connect { from, to, port } => {
             let single = design
                 .node(*to)
-                .is_some_and(|n| n.op.arity() == crate::design::Arity::One);
+                .is_some_and(|n| n.op.arity() == super::Arity::One);
             // An input takes one wire: a new wire replaces the old one.
             design
                 .edges
@@ -119,19 +98,19 @@ pub fn apply(design: &mut Design, edit: &CanvasEdit) -> bool {
                 port,
             });
         }
-        CanvasEdit::Disconnect { from, to, port } => {
+        Edit::Disconnect { from, to, port } => {
             design
                 .edges
                 .retain(|e| !(e.from == *from && e.to == *to && e.port == *port));
         }
-        CanvasEdit::Remove(ids) => {
+        Edit::Remove(ids) => {
             design.nodes.retain(|n| !ids.contains(&n.id));
             design
                 .edges
                 .retain(|e| !ids.contains(&e.from) && !ids.contains(&e.to));
         }
-        CanvasEdit::Duplicate(ids) => duplicate(design, ids),
-        CanvasEdit::Freeze { nodes, frozen } => {
+        Edit::Duplicate(ids) => duplicate(design, ids),
+        Edit::Freeze { nodes, frozen } => {
             let mut changed = false;
             for n in design.nodes.iter_mut().filter(|n| nodes.contains(&n.id)) {
                 changed |= n.frozen != *frozen;
@@ -139,12 +118,21 @@ pub fn apply(design: &mut Design, edit: &CanvasEdit) -> bool {
             }
             return changed;
         }
-        CanvasEdit::Add { block, pos } => {
-            if let Some(b) = BLOCKS.get(*block) {
-                add_node(design, b.prefix, (b.make)(), *pos);
+        Edit::Add { prefix, op, pos } => {
+            add_node(design, prefix, op.clone(), *pos);
+        }
+        Edit::Rename(id, _) | Edit::SetOp(id, _) | Edit::LrMult(id, _) => {
+            let Some(n) = design.nodes.iter_mut().find(|n| n.id == *id) else {
+                return false;
+            };
+            match edit {
+                Edit::Rename(_, name) => n.name = name.clone(),
+                Edit::SetOp(_, op) => n.op = op.clone(),
+                Edit::LrMult(_, m) => n.lr_mult = *m,
+                _ => {}
             }
         }
-        CanvasEdit::Moved(moves) => {
+        Edit::Moved(moves) => {
             for (id, pos) in moves {
                 if let Some(n) = design.nodes.iter_mut().find(|n| n.id == *id) {
                     n.pos = *pos;
@@ -161,7 +149,7 @@ pub fn apply(design: &mut Design, edit: &CanvasEdit) -> bool {
 /// them; returns the new ids in the order of `nodes`. Duplicate and paste both come here.
 fn insert_copies(
     design: &mut Design,
-    nodes: Vec<crate::design::Node>,
+    nodes: Vec<Node>,
     edges: &[Edge],
     offset: f32,
 ) -> Vec<NodeId> {
@@ -195,7 +183,7 @@ fn insert_copies(
 
 /// Copies nodes with fresh ids and names, 40 px down-right, keeping the wires among them.
 pub fn duplicate(design: &mut Design, ids: &[NodeId]) {
-    let nodes: Vec<crate::design::Node> = ids
+    let nodes: Vec<Node> = ids
         .iter()
         .filter_map(|id| design.node(*id).cloned())
         .collect();
@@ -214,7 +202,7 @@ const CLIPBOARD_TAG: &str = "netloom-blocks v1";
 /// The selected nodes and the wires among them, as clipboard text (works between windows
 /// and files, since it is plain text on the system clipboard).
 pub fn copy_text(design: &Design, ids: &[NodeId]) -> Option<String> {
-    let nodes: Vec<&crate::design::Node> = design
+    let nodes: Vec<&Node> = design
         .nodes
         .iter()
         .filter(|n| ids.contains(&n.id))
@@ -237,7 +225,7 @@ pub fn paste(design: &mut Design, text: &str) -> Option<Vec<NodeId>> {
     let body = text.strip_prefix(CLIPBOARD_TAG)?.trim_start();
     #[derive(serde::Deserialize)]
     struct Clip {
-        nodes: Vec<crate::design::Node>,
+        nodes: Vec<Node>,
         edges: Vec<Edge>,
     }
     let clip: Clip = serde_json::from_str(body).ok()?;
@@ -253,26 +241,7 @@ mod tests {
     use super::*;
 
     fn lenet() -> Design {
-        crate::design::from_json(crate::examples::DEFAULT_DESIGN.1).unwrap()
-    }
-
-    #[test]
-    fn a_burst_of_edits_to_one_thing_is_one_undo_step() {
-        let d = lenet();
-        let (a, b) = (NodeId(1), NodeId(2));
-        let mut h = History::default();
-        h.record_coalesced(d.clone(), Burst::Node(a));
-        h.record_coalesced(d.clone(), Burst::Node(a));
-        assert_eq!(h.undo.len(), 1, "typing into one block is one step");
-        h.record_coalesced(d.clone(), Burst::Node(b));
-        assert_eq!(h.undo.len(), 2, "another block starts another step");
-        h.record_coalesced(d.clone(), Burst::TrainingSettings);
-        h.record(d.clone());
-        h.record_coalesced(d.clone(), Burst::TrainingSettings);
-        assert_eq!(h.undo.len(), 5, "an edit in between ends the burst");
-        h.undo(&d);
-        h.record_coalesced(d.clone(), Burst::TrainingSettings);
-        assert_eq!(h.undo.len(), 5, "so does an undo");
+        crate::design::from_json(include_str!("../../examples/lenet5.json")).unwrap()
     }
 
     #[test]
@@ -306,18 +275,5 @@ mod tests {
         assert_eq!(copy.pos, [conv1.pos[0] + 40.0, conv1.pos[1] + 40.0]);
         let relu5 = d.node_by_name("relu5").unwrap().id;
         assert!(d.edges.iter().any(|e| e.from == copy.id && e.to == relu5));
-    }
-
-    #[test]
-    fn undo_and_redo_walk_the_history() {
-        let mut h = History::default();
-        let a = lenet();
-        let mut b = a.clone();
-        b.nodes.pop();
-        h.record(a.clone());
-        let back = h.undo(&b).unwrap();
-        assert_eq!(back, a);
-        assert_eq!(h.redo(&back).unwrap(), b);
-        assert_eq!(h.can(), (true, false));
     }
 }

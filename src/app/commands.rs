@@ -1,0 +1,291 @@
+//! Deferred commands (egui's `run_cmd`, rerun's `SystemCommand`): panels, menus, shortcuts and
+//! dialogs queue an [`AppCommand`] while drawing; the app applies the queue at the end of the
+//! frame, whichever view is showing.
+
+use super::history::Burst;
+use super::training::{Pretrained, TrainAction};
+use super::{NetloomApp, View};
+use crate::design::edit::{self, Edit};
+use crate::design::{self, Design};
+use std::path::PathBuf;
+
+/// Things the UI asks for while drawing; applied after the frame.
+pub(super) enum AppCommand {
+    New,
+    OpenDialog,
+    OpenFile(PathBuf),
+    OpenExample(&'static str, &'static str),
+    /// A new design from a template of a known architecture (torchvision's names).
+    OpenTemplate(&'static str),
+    Save,
+    SaveAs,
+    RestoreAutosave,
+    DiscardAutosave,
+    Copy,
+    Paste(String),
+    Train(TrainAction),
+    Show(View),
+    Undo,
+    Redo,
+    Layout,
+    Edit(Edit),
+    Quit,
+}
+
+impl AppCommand {
+    /// True for commands that replace the document (so unsaved changes are asked about first).
+    fn replaces_document(&self) -> bool {
+        matches!(
+            self,
+            AppCommand::New
+                | AppCommand::OpenDialog
+                | AppCommand::OpenFile(_)
+                | AppCommand::OpenExample(..)
+                | AppCommand::OpenTemplate(_)
+                | AppCommand::RestoreAutosave
+                | AppCommand::Quit
+        )
+    }
+}
+
+/// The keyboard shortcuts, checked when no text field has the keyboard.
+fn shortcuts(ctx: &egui::Context, cmds: &mut Vec<AppCommand>) {
+    use egui::{Key, KeyboardShortcut, Modifiers};
+    let redo = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    let table: [(KeyboardShortcut, fn() -> AppCommand); 5] = [
+        (redo, || AppCommand::Redo),
+        (KeyboardShortcut::new(Modifiers::COMMAND, Key::Y), || {
+            AppCommand::Redo
+        }),
+        (KeyboardShortcut::new(Modifiers::COMMAND, Key::Z), || {
+            AppCommand::Undo
+        }),
+        (KeyboardShortcut::new(Modifiers::COMMAND, Key::S), || {
+            AppCommand::Save
+        }),
+        (KeyboardShortcut::new(Modifiers::COMMAND, Key::O), || {
+            AppCommand::OpenDialog
+        }),
+    ];
+    for (shortcut, cmd) in table {
+        if ctx.input_mut(|i| i.consume_shortcut(&shortcut)) {
+            cmds.push(cmd());
+        }
+    }
+}
+
+impl NetloomApp {
+    /// Commands from the window itself: dropped files, shortcuts, copy and paste.
+    pub(super) fn input_commands(&mut self, ctx: &egui::Context) -> Vec<AppCommand> {
+        let mut cmds = Vec::new();
+        // A .json dropped onto the window opens.
+        for file in ctx.input(|i| i.raw.dropped_files.clone()) {
+            let path = file.path();
+            if !path.as_os_str().is_empty() {
+                cmds.push(AppCommand::OpenFile(path.to_path_buf()));
+            }
+        }
+        if ctx.input(|i| i.viewport().close_requested()) && self.dirty && !self.allow_close {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.pending = Some(AppCommand::Quit);
+        }
+        if !ctx.egui_wants_keyboard_input() {
+            shortcuts(ctx, &mut cmds);
+            // Copy and paste blocks (the clipboard holds text, so this works between files).
+            ctx.input(|i| {
+                for e in &i.events {
+                    match e {
+                        egui::Event::Copy => cmds.push(AppCommand::Copy),
+                        egui::Event::Paste(text) => cmds.push(AppCommand::Paste(text.clone())),
+                        _ => {}
+                    }
+                }
+            });
+        }
+        cmds
+    }
+
+    /// The one end-of-frame path of both views: applies the queued commands, then goes on
+    /// with what the unsaved-changes question held back once its "Save" really saved.
+    pub(super) fn end_frame(&mut self, ctx: &egui::Context, cmds: Vec<AppCommand>) {
+        for cmd in cmds {
+            self.apply(ctx, cmd);
+        }
+        if let Some(cmd) = self.after_save.take()
+            && !self.dirty
+        {
+            self.apply(ctx, cmd);
+        }
+    }
+
+    pub(super) fn apply(&mut self, ctx: &egui::Context, cmd: AppCommand) {
+        if cmd.replaces_document() && self.dirty && !self.allow_close {
+            self.pending = Some(cmd);
+            return;
+        }
+        match cmd {
+            AppCommand::New => self.set_design(Design::default(), super::Source::Untitled),
+            AppCommand::OpenDialog => self.open_dialog(),
+            AppCommand::OpenFile(path) => self.open_file(path),
+            AppCommand::OpenExample(name, text) => self.open_example(name, text),
+            AppCommand::OpenTemplate(name) => self.open_template(name),
+            AppCommand::Save => self.save(),
+            AppCommand::SaveAs => self.save_as(),
+            AppCommand::Undo => {
+                if let Some(d) = self.history.undo(&self.design) {
+                    self.design = d;
+                    self.changed(true);
+                }
+            }
+            AppCommand::Redo => {
+                if let Some(d) = self.history.redo(&self.design) {
+                    self.design = d;
+                    self.changed(true);
+                }
+            }
+            AppCommand::Layout => {
+                self.history.record(self.design.clone());
+                design::layout::auto_layout(&mut self.design);
+                self.changed(true);
+            }
+            AppCommand::Edit(e) => self.edit(e),
+            AppCommand::Quit => {
+                self.allow_close = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            AppCommand::RestoreAutosave => self.restore_autosave(),
+            AppCommand::DiscardAutosave => {
+                self.recovered = None;
+                self.autosave.clear();
+            }
+            AppCommand::Train(action) => self.train_action(ctx, action),
+            AppCommand::Show(view) => self.view = view,
+            AppCommand::Copy => {
+                if let Some(text) = edit::copy_text(&self.design, &self.canvas.selection) {
+                    ctx.copy_text(text);
+                }
+            }
+            AppCommand::Paste(text) => {
+                let before = self.design.clone();
+                if edit::paste(&mut self.design, &text).is_some() {
+                    self.history.record(before);
+                    self.changed(true);
+                }
+            }
+        }
+        ctx.send_viewport_cmd(egui::ViewportCommand::Title(self.title()));
+    }
+
+    /// Applies an edit of the design as if made on the canvas or in the inspector (with undo:
+    /// a burst of typed or dragged values to one block is one step). Tests and scripts use it.
+    pub fn edit(&mut self, edit: Edit) {
+        let before = self.design.clone();
+        if !edit::apply(&mut self.design, &edit) {
+            self.changed(false);
+            return;
+        }
+        match edit.burst_node() {
+            Some(id) => self.history.record_coalesced(before, Burst::Node(id)),
+            None => self.history.record(before),
+        }
+        self.changed(true);
+    }
+
+    /// What the Train view asked for: dialogs and design edits here, the rest in `Training`.
+    fn train_action(&mut self, ctx: &egui::Context, action: TrainAction) {
+        match action {
+            TrainAction::PickFolder => {
+                if let Some(dir) = rfd::FileDialog::new()
+                    .set_title("A folder with one subfolder of images per class")
+                    .pick_folder()
+                {
+                    self.training.apply(
+                        TrainAction::Data(crate::data::DataSpec::Folder(dir)),
+                        &self.design,
+                        ctx,
+                    );
+                }
+            }
+            TrainAction::PickWeights => {
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_title("Pretrained weights")
+                    .add_filter("weights", &["safetensors", "pt", "pth", "bin"])
+                    .pick_file()
+                {
+                    self.load_weights(ctx, path);
+                }
+            }
+            TrainAction::SaveCsv => self.save_csv(),
+            TrainAction::SavePng => {
+                let picked = rfd::FileDialog::new()
+                    .set_title("Save the plots")
+                    .add_filter("PNG", &["png"])
+                    .set_file_name("training.png")
+                    .save_file();
+                if let Some(path) = picked {
+                    self.save_png(ctx, path);
+                }
+            }
+            TrainAction::ReplaceHead(classes) => self.replace_head(classes),
+            TrainAction::DataSettings(data) => {
+                self.history.record(self.design.clone());
+                self.design.data = data;
+                self.changed(false);
+            }
+            TrainAction::Settings(settings) => {
+                let before = self.design.clone();
+                self.design.training = settings;
+                // Dragging a value is one undo step, as in the inspector.
+                self.history
+                    .record_coalesced(before, Burst::TrainingSettings);
+                self.changed(false);
+            }
+            other => self.training.apply(other, &self.design, ctx),
+        }
+    }
+
+    fn save_csv(&mut self) {
+        let picked = rfd::FileDialog::new()
+            .set_title("Save the metrics of every run")
+            .add_filter("CSV", &["csv"])
+            .set_file_name("metrics.csv")
+            .save_file();
+        if let Some(path) = picked
+            && let Err(e) = std::fs::write(&path, self.training.metrics_csv())
+        {
+            self.error = Some(format!("could not save {}: {e}", path.display()));
+        }
+    }
+
+    /// Gives the last Linear `classes` outputs, as one undoable edit; it is left out of the
+    /// pretrained weights, so it starts from a fresh initialisation.
+    pub fn replace_head(&mut self, classes: u64) {
+        let Some((id, name, _)) = self.design.head(&self.analysis) else {
+            return;
+        };
+        let before = self.design.clone();
+        if let Some(n) = self.design.nodes.iter_mut().find(|n| n.id == id)
+            && let design::Op::Linear(l) = &mut n.op
+        {
+            l.out_features = classes;
+            self.history.record(before);
+            self.changed(true);
+        }
+        if let Some(w) = self.training.weights_choice_mut()
+            && !w.skip.contains(&name)
+        {
+            w.skip.push(name);
+        }
+    }
+
+    /// Reads a weights file and maps it onto the design (on a helper thread); the review
+    /// window follows. What "Start from pretrained weights…" does once a file is chosen.
+    pub fn load_weights(&mut self, ctx: &egui::Context, path: PathBuf) {
+        self.training.check_weights(path, &self.design, ctx);
+    }
+
+    /// The pretrained weights' state in the Train view.
+    pub fn pretrained(&self) -> &Pretrained {
+        self.training.pretrained()
+    }
+}

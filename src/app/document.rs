@@ -1,0 +1,198 @@
+//! The document's life: opening, saving, the unsaved mark, the "save your changes?" question
+//! and the offer of work recovered after a crash. A failed open or save keeps the open design
+//! and says why in the error bar.
+
+use super::commands::AppCommand;
+use super::{NetloomApp, files};
+use crate::design::{self, Design};
+use std::path::PathBuf;
+
+/// Where the current design came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// A file on disk.
+    File(PathBuf),
+    /// A bundled example, by file name.
+    Example(&'static str),
+    /// A new design not saved yet.
+    Untitled,
+}
+
+impl NetloomApp {
+    /// The window title: the file's name, with a • when there are unsaved changes.
+    pub fn title(&self) -> String {
+        let mark = if self.dirty { "• " } else { "" };
+        format!("{mark}{} — netloom", self.document_name())
+    }
+
+    fn document_name(&self) -> String {
+        match &self.source {
+            Source::File(p) => p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+            Source::Example(n) => format!("{n} (example)"),
+            Source::Untitled => "untitled".to_owned(),
+        }
+    }
+
+    pub(super) fn set_design(&mut self, design: Design, source: Source) {
+        self.training.choose_data_for(&design);
+        self.analysis = design::analyse(&design);
+        self.design = design;
+        self.source = source;
+        self.error = None;
+        self.dirty = false;
+        self.revision += 1;
+        self.history.clear();
+    }
+
+    /// After an edit (undo has recorded the old design): new analysis, unsaved mark, and a
+    /// rebuilt canvas when the structure changed.
+    pub(super) fn changed(&mut self, structural: bool) {
+        self.analysis = design::analyse(&self.design);
+        self.dirty = true;
+        if structural {
+            self.revision += 1;
+        }
+    }
+
+    pub(super) fn open_file(&mut self, path: PathBuf) {
+        match crate::document::load_design(&path) {
+            Ok(d) => {
+                files::remember(&mut self.recent, &path);
+                self.set_design(d, Source::File(path));
+            }
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+
+    pub(super) fn open_dialog(&mut self) {
+        let picked = rfd::FileDialog::new()
+            .set_title("Open a netloom design")
+            .add_filter("netloom design", &["json"])
+            .pick_file();
+        if let Some(path) = picked {
+            self.open_file(path);
+        }
+    }
+
+    pub(super) fn open_example(&mut self, name: &'static str, text: &str) {
+        match design::from_json(text) {
+            Ok(d) => self.set_design(d, Source::Example(name)),
+            Err(e) => self.error = Some(format!("{e} ({name})")),
+        }
+    }
+
+    pub(super) fn open_template(&mut self, name: &str) {
+        // torchvision's own sizes, so that its weights load as they are; "Replace head" and
+        // the Input block adapt it to other data.
+        let (input, classes) = if name == "lenet" {
+            ([1, 28, 28], 10)
+        } else {
+            ([3, 224, 224], 1000)
+        };
+        match design::templates::template(name, input, classes) {
+            Some(d) => self.set_design(d, Source::Untitled),
+            None => self.error = Some(format!("there is no template \"{name}\"")),
+        }
+    }
+
+    /// Saves to the document's file, or asks where when it has none.
+    pub(super) fn save(&mut self) {
+        match &self.source {
+            Source::File(p) => self.save_to(p.clone()),
+            _ => self.save_as(),
+        }
+    }
+
+    pub(super) fn save_as(&mut self) {
+        let picked = rfd::FileDialog::new()
+            .set_title("Save the design")
+            .add_filter("netloom design", &["json"])
+            .set_file_name("design.json")
+            .save_file();
+        if let Some(path) = picked {
+            self.save_to(path);
+        }
+    }
+
+    /// Saves to `path` atomically and makes it the document's file.
+    pub fn save_to(&mut self, path: PathBuf) {
+        match crate::document::save_design(&self.design, &path) {
+            Ok(()) => {
+                files::remember(&mut self.recent, &path);
+                self.source = Source::File(path);
+                self.dirty = false;
+                self.error = None;
+                self.autosave.clear();
+            }
+            Err(e) => self.error = Some(format!("could not save {}: {e}", path.display())),
+        }
+    }
+
+    pub(super) fn restore_autosave(&mut self) {
+        if let Some(d) = self.recovered.take() {
+            self.set_design(d, Source::Untitled);
+            self.dirty = true;
+        }
+    }
+
+    /// The "save changes?" question and the offer of recovered work.
+    pub(super) fn dialogs(&mut self, ctx: &egui::Context, cmds: &mut Vec<AppCommand>) {
+        if self.pending.is_some() {
+            self.unsaved_question(ctx, cmds);
+        }
+        if let Some(d) = &self.recovered {
+            let blocks = d.nodes.len();
+            egui::Modal::new(egui::Id::new("recovered")).show(ctx, |ui| {
+                ui.heading("Recovered work");
+                ui.label(format!("netloom didn't close cleanly last time. Unsaved work with {blocks} blocks was kept. Restore it?"));
+                ui.horizontal(|ui| {
+                    if ui.button("Restore").clicked() {
+                        cmds.push(AppCommand::RestoreAutosave);
+                    }
+                    if ui.button("Discard").clicked() {
+                        cmds.push(AppCommand::DiscardAutosave);
+                    }
+                });
+            });
+        }
+    }
+
+    fn unsaved_question(&mut self, ctx: &egui::Context, cmds: &mut Vec<AppCommand>) {
+        let name = self.document_name();
+        let mut answer = None;
+        egui::Modal::new(egui::Id::new("unsaved")).show(ctx, |ui| {
+            ui.heading("Unsaved changes");
+            ui.label(format!("Save the changes to {name} first?"));
+            ui.horizontal(|ui| {
+                if ui.button("Save").clicked() {
+                    answer = Some(0);
+                }
+                if ui.button("Don't save").clicked() {
+                    answer = Some(1);
+                }
+                if ui.button("Cancel").clicked() {
+                    answer = Some(2);
+                }
+            });
+        });
+        match answer {
+            // The held-back command goes on at the end of the frame, once the save succeeded.
+            Some(0) => {
+                cmds.push(AppCommand::Save);
+                self.after_save = self.pending.take();
+            }
+            Some(1) => {
+                self.dirty = false;
+                self.autosave.clear();
+                if let Some(cmd) = self.pending.take() {
+                    cmds.push(cmd);
+                }
+            }
+            Some(_) => self.pending = None,
+            None => {}
+        }
+    }
+}

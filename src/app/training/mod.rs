@@ -1,0 +1,404 @@
+//! The app's side of training: the data and device chosen, the trainer handle, and the
+//! history of every run while the app is open (so runs can be overlaid).
+//!
+//! Runs, the preview's data and weights checks are all jobs of the one trainer handle; each
+//! frame drains its event stream within a small time budget and hands each event to the job
+//! it belongs to (by its run id). Plots only read the histories.
+
+mod pretrained;
+mod preview;
+mod run_dir;
+mod textures;
+
+pub use pretrained::{Pretrained, WeightsChoice};
+pub use preview::Preview;
+pub use run_dir::run_dir_name;
+pub use textures::{Textures, ViewTextures};
+
+use crate::data::DataSpec;
+use crate::design::{DataSettings, Design, TrainingSettings};
+use crate::engine::{
+    Command, DataSource, DeviceChoice, EventKind, Notify, RunHistory, RunId, RunOptions,
+    RunRequest, Trainer,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What the Train view asks for.
+#[derive(Clone, Debug)]
+pub enum TrainAction {
+    /// Start a run with the design as it is.
+    Start,
+    /// Pause the run.
+    Pause,
+    /// Resume it.
+    Resume,
+    /// Stop it (it keeps a checkpoint).
+    Stop,
+    /// Continue the stopped run from its checkpoint.
+    Continue,
+    /// Train on other data.
+    Data(DataSpec),
+    /// Ask for a folder of images.
+    PickFolder,
+    /// Train on another device.
+    Device(DeviceChoice),
+    /// New training settings (part of the design, so undoable).
+    Settings(TrainingSettings),
+    /// Show this block's activations.
+    Watch(String),
+    /// Show this conv block's feature maps.
+    WatchConv(String),
+    /// New preprocessing/augmentation settings (part of the design, so undoable).
+    DataSettings(DataSettings),
+    /// Draw the augmentation preview again with another seed.
+    Reroll,
+    /// Save every run's metrics as CSV.
+    SaveCsv,
+    /// Save the plots (the window) as PNG.
+    SavePng,
+    /// Ask for a weights file to start from.
+    PickWeights,
+    /// Show the mapping of the weights in use again.
+    ReviewWeights,
+    /// Load (true) or leave out (false) a node's matched weights.
+    LoadNode(String, bool),
+    /// Start runs from the reviewed weights.
+    UseWeights,
+    /// Start runs from a fresh initialisation again.
+    ClearWeights,
+    /// Give the last Linear this many outputs; it is re-initialised.
+    ReplaceHead(u64),
+}
+
+/// The training side of the app.
+pub struct Training {
+    data: DataSpec,
+    device: DeviceChoice,
+    runs: Vec<RunHistory>,
+    trainer: Option<Trainer>,
+    repaint: Option<Notify>,
+    /// The run in flight (its job id), if any.
+    current: Option<RunId>,
+    /// The request of the latest run, for Continue.
+    last_request: Option<RunRequest>,
+    textures: Textures,
+    watched: Option<String>,
+    watched_conv: Option<String>,
+    preview: Preview,
+    runs_dir: Option<PathBuf>,
+    pretrained: Pretrained,
+    pretrained_error: Option<String>,
+}
+
+impl Default for Training {
+    fn default() -> Self {
+        Training {
+            data: DataSpec::BuiltinFashionMnist,
+            device: DeviceChoice::Auto,
+            runs: Vec::new(),
+            trainer: None,
+            repaint: None,
+            current: None,
+            last_request: None,
+            textures: Textures::default(),
+            watched: None,
+            watched_conv: None,
+            preview: Preview::default(),
+            runs_dir: None,
+            pretrained: Pretrained::None,
+            pretrained_error: None,
+        }
+    }
+}
+
+impl Training {
+    /// Where runs keep their folders (the app's data dir); None keeps nothing on disk.
+    pub fn set_runs_dir(&mut self, dir: Option<PathBuf>) {
+        self.runs_dir = dir;
+    }
+
+    /// The data runs train on.
+    pub fn data(&self) -> &DataSpec {
+        &self.data
+    }
+
+    /// The default data for a design just opened (see [`DataSpec::default_for`]).
+    pub fn choose_data_for(&mut self, design: &Design) {
+        self.data =
+            DataSpec::default_for(design.input_shape()).unwrap_or(DataSpec::BuiltinFashionMnist);
+    }
+
+    /// The device runs train on.
+    pub fn device(&self) -> DeviceChoice {
+        self.device
+    }
+
+    /// All runs of this session, oldest first.
+    pub fn runs(&self) -> &[RunHistory] {
+        &self.runs
+    }
+
+    /// The textures of the latest run's images.
+    pub fn textures(&self) -> &Textures {
+        &self.textures
+    }
+
+    /// The block whose activations are shown, and the conv whose feature maps are.
+    pub fn watched(&self) -> (Option<&str>, Option<&str>) {
+        (self.watched.as_deref(), self.watched_conv.as_deref())
+    }
+
+    /// Shows `name`'s activations (and its feature maps, when it is a convolution).
+    pub fn watch(&mut self, name: &str, conv: bool) {
+        if self.watched.as_deref() != Some(name) {
+            self.watched = Some(name.to_owned());
+            if conv {
+                self.watched_conv = Some(name.to_owned());
+            }
+        }
+    }
+
+    /// The augmentation preview.
+    pub fn preview(&self) -> &Preview {
+        &self.preview
+    }
+
+    /// The pretrained weights' state.
+    pub fn pretrained(&self) -> &Pretrained {
+        &self.pretrained
+    }
+
+    /// Why the last weights file could not be used.
+    pub fn pretrained_error(&self) -> Option<&str> {
+        self.pretrained_error.as_deref()
+    }
+
+    /// The weights reviewed or in use, to change which nodes load.
+    pub fn weights_choice_mut(&mut self) -> Option<&mut WeightsChoice> {
+        self.pretrained.choice_mut()
+    }
+
+    /// True while a run is loading or training.
+    pub fn busy(&self) -> bool {
+        self.runs.last().is_some_and(RunHistory::is_active)
+    }
+
+    /// True while paused (the trainer's own flag: the pause is kept in one place).
+    pub fn paused(&self) -> bool {
+        self.busy() && self.trainer.as_ref().is_some_and(Trainer::is_paused)
+    }
+
+    /// True when the latest run was stopped early and kept a checkpoint to continue from.
+    pub fn can_continue(&self) -> bool {
+        !self.busy()
+            && self
+                .runs
+                .last()
+                .is_some_and(|r| r.stopped && r.dir.is_some())
+    }
+
+    /// Every run's metrics as CSV (what "Save metrics (CSV)" writes).
+    pub fn metrics_csv(&self) -> String {
+        crate::engine::metrics_csv(&self.runs)
+    }
+
+    /// Carries out what the Train view asked for that concerns training alone; the app
+    /// handles the rest (dialogs, design edits). Errors are kept for the view to show.
+    pub fn apply(&mut self, action: TrainAction, design: &Design, ctx: &egui::Context) {
+        self.connect(ctx);
+        match action {
+            TrainAction::Start => self.start(design),
+            TrainAction::Pause => self.control(Command::Pause),
+            TrainAction::Resume => self.control(Command::Resume),
+            TrainAction::Stop => self.control(Command::Stop),
+            TrainAction::Continue => self.continue_last(),
+            TrainAction::Data(d) => self.data = d,
+            TrainAction::Device(d) => self.device = d,
+            TrainAction::Watch(name) => self.watched = Some(name),
+            TrainAction::WatchConv(name) => self.watched_conv = Some(name),
+            TrainAction::Reroll => self.preview.seed = self.preview.seed.wrapping_add(1),
+            TrainAction::ReviewWeights => self.pretrained.review(),
+            TrainAction::UseWeights => self.pretrained.accept(),
+            TrainAction::LoadNode(node, on) => {
+                if let Pretrained::Review(w) = &mut self.pretrained {
+                    w.set_loaded(node, on);
+                }
+            }
+            TrainAction::ClearWeights => {
+                self.pretrained = Pretrained::None;
+                self.pretrained_error = None;
+            }
+            TrainAction::PickFolder
+            | TrainAction::PickWeights
+            | TrainAction::SaveCsv
+            | TrainAction::SavePng
+            | TrainAction::Settings(_)
+            | TrainAction::DataSettings(_)
+            | TrainAction::ReplaceHead(_) => {}
+        }
+    }
+
+    /// Remembers how to wake the UI, for the trainer handle made on first use.
+    fn connect(&mut self, ctx: &egui::Context) {
+        if self.repaint.is_none() {
+            let ctx = ctx.clone();
+            self.repaint = Some(Arc::new(move || ctx.request_repaint()));
+        }
+    }
+
+    /// The trainer handle, started on first use.
+    fn trainer(&mut self) -> Result<&Trainer, String> {
+        if self.trainer.is_none() {
+            let t = Trainer::spawn(self.repaint.clone())
+                .map_err(|e| format!("could not start the trainer: {e}"))?;
+            self.trainer = Some(t);
+        }
+        self.trainer
+            .as_ref()
+            .ok_or_else(|| "could not start the trainer".to_owned())
+    }
+
+    /// Starts a run of a copy of `design`. The data comes from the preview when it holds the
+    /// same data at the design's input shape; otherwise the trainer loads it. The UI never
+    /// waits for either. With a runs folder, the run keeps its checkpoints there.
+    fn start(&mut self, design: &Design) {
+        if self.busy() {
+            return;
+        }
+        let t = &design.training;
+        let number = self.runs.len() + 1;
+        let name = format!("#{number} {:?} lr {}", t.optimizer, t.learning_rate).to_lowercase();
+        let dir = self
+            .runs_dir
+            .as_ref()
+            .map(|d| d.join(run_dir_name(std::time::SystemTime::now(), number)));
+        self.runs.push(RunHistory::new(name, t.epochs, dir.clone()));
+        let data = match self.preview.loaded(&self.data, design.input_shape()) {
+            Some(loaded) => DataSource::Loaded(loaded),
+            None => DataSource::Spec(self.data.clone()),
+        };
+        let request = RunRequest {
+            design: design.clone(),
+            data,
+            options: RunOptions {
+                device: self.device,
+                out_dir: dir,
+                leave_core_for_ui: true,
+                stats_every: 20,
+                ..RunOptions::default()
+            },
+            init: self.pretrained.init(),
+        };
+        self.launch(request);
+    }
+
+    /// Continues the latest run from its checkpoint, on the data and design it started with;
+    /// the plots carry on where they stopped.
+    fn continue_last(&mut self) {
+        if !self.can_continue() {
+            return;
+        }
+        let (Some(run), Some(mut request)) = (self.runs.last_mut(), self.last_request.clone())
+        else {
+            return;
+        };
+        run.resume();
+        request.options.resume = true;
+        request.init = None;
+        self.launch(request);
+    }
+
+    fn launch(&mut self, request: RunRequest) {
+        self.last_request = Some(request.clone());
+        match self.trainer() {
+            Ok(trainer) => self.current = Some(trainer.start(request)),
+            Err(message) => {
+                if let Some(r) = self.runs.last_mut() {
+                    r.status = crate::engine::RunStatus::Failed(message);
+                }
+            }
+        }
+    }
+
+    fn control(&mut self, command: Command) {
+        if let Some(t) = &self.trainer {
+            t.send(command);
+        }
+    }
+
+    /// Reads `path` and maps it onto `design` on a helper thread; the review follows.
+    pub fn check_weights(&mut self, path: PathBuf, design: &Design, ctx: &egui::Context) {
+        self.connect(ctx);
+        self.pretrained_error = None;
+        match self.trainer() {
+            Ok(t) => {
+                let id = t.check_weights(path.clone(), design.clone());
+                self.pretrained = Pretrained::Checking(path, id);
+            }
+            Err(e) => self.pretrained_error = Some(e),
+        }
+    }
+
+    /// Keeps the preview's data loaded for the chosen data and redraws it when needed.
+    /// Also makes textures of the latest run's images where they changed.
+    pub fn update_views(&mut self, ctx: &egui::Context, design: &Design) {
+        self.connect(ctx);
+        self.textures.update(ctx, &self.runs);
+        if self.preview.needs_load(&self.data) {
+            let spec = self.data.clone();
+            match self.trainer() {
+                Ok(t) => {
+                    let id = t.load_data(spec.clone(), design.input_shape());
+                    self.preview.loading(spec, id);
+                }
+                Err(e) => self.preview.note = Some(e),
+            }
+            return;
+        }
+        let choice = self.data.clone();
+        self.preview.redraw(ctx, &choice, design);
+    }
+
+    /// Takes in what happened since the last frame, spending at most `budget`; each event
+    /// goes to the job it belongs to, and events of jobs no longer waited for are dropped.
+    pub fn drain(&mut self, budget: Duration) {
+        let Some(trainer) = &self.trainer else { return };
+        let started = Instant::now();
+        while started.elapsed() < budget {
+            let Some(event) = trainer.try_recv() else {
+                break;
+            };
+            if Some(event.run) == self.current {
+                if let Some(run) = self.runs.last_mut() {
+                    run.apply(&event.kind);
+                    if !run.is_active() {
+                        self.current = None;
+                    }
+                }
+            } else if self.preview.waits_for(event.run) {
+                match event.kind {
+                    EventKind::DataLoaded(d) => self.preview.arrived(Ok(d.0)),
+                    EventKind::Failed { message, .. } => self.preview.arrived(Err(message)),
+                    _ => {}
+                }
+            } else if let Pretrained::Checking(path, id) = &self.pretrained
+                && *id == event.run
+                && let EventKind::WeightsChecked(result) = event.kind
+            {
+                self.pretrained = match result {
+                    Ok(report) => Pretrained::Review(WeightsChoice {
+                        path: path.clone(),
+                        report,
+                        skip: Vec::new(),
+                    }),
+                    Err(e) => {
+                        self.pretrained_error = Some(e);
+                        Pretrained::None
+                    }
+                };
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! The Design view: the palette on the left, the inspector and problem list on the right, the
+//! node canvas in the middle.
+
+use crate::app::NetloomApp;
+use crate::app::commands::AppCommand;
+use crate::ui;
+
+/// Draws the Design view.
+pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut Vec<AppCommand>) {
+    egui::Panel::left("palette")
+        .default_size(150.0)
+        .show(ui, |ui| {
+            if let Some(block) = ui::palette::show(ui, &mut app.palette_query) {
+                // New blocks appear in view, clear of the blocks already there.
+                let pos = app.canvas.free_spot(&app.design);
+                cmds.push(AppCommand::Edit(block.add_at(pos)));
+            }
+        });
+    let selected = app.canvas.selection.first().copied();
+    // The block clicked on the canvas is the one whose activations the Train view shows.
+    if let Some(node) = selected.and_then(|id| app.design.node(id)) {
+        let conv = node.op.kind_name() == "Conv2d";
+        app.training.watch(&node.name, conv);
+    }
+    egui::Panel::right("inspector")
+        .default_size(240.0)
+        .show(ui, |ui| {
+            if let Some(e) = app.inspector.show(ui, &app.design, &app.analysis, selected) {
+                cmds.push(AppCommand::Edit(e));
+            }
+            ui.separator();
+            ui::summary::problem_list(ui, &app.analysis);
+        });
+    egui::CentralPanel::default().show(ui, |ui| {
+        if app.canvas.shown != Some(app.revision) {
+            app.canvas.rebuild(&app.design, app.revision);
+        }
+        for e in app.canvas.show(ui, &app.design, &app.analysis) {
+            cmds.push(AppCommand::Edit(e));
+        }
+    });
+}

@@ -1,0 +1,337 @@
+//! The Train view's left column: the data with its preprocessing, augmentation and preview,
+//! pretrained weights, the training settings and device, the run buttons and progress.
+
+use crate::app::training::{TrainAction, Training};
+use crate::data::{DataSpec, Toy, ToyOptions};
+use crate::design::{DataSettings, Optimizer, Schedule, TrainingSettings};
+use crate::engine::{DeviceChoice, Progress, RunHistory, RunStatus, available_devices};
+use crate::ui::{self, theme};
+
+const OPTIMIZERS: [(Optimizer, &str); 6] = [
+    (Optimizer::Sgd, "SGD"),
+    (Optimizer::Nesterov, "SGD + Nesterov"),
+    (Optimizer::Adagrad, "AdaGrad"),
+    (Optimizer::Rmsprop, "RMSProp"),
+    (Optimizer::Adam, "Adam"),
+    (Optimizer::Adamw, "AdamW"),
+];
+
+fn settings_editor(ui: &mut egui::Ui, s: &TrainingSettings) -> Option<TrainingSettings> {
+    let mut new = s.clone();
+    egui::Grid::new("train_settings")
+        .num_columns(2)
+        .show(ui, |ui| {
+            ui.label("optimizer");
+            let current = OPTIMIZERS
+                .iter()
+                .find(|(o, _)| *o == new.optimizer)
+                .map_or("?", |(_, n)| n);
+            egui::ComboBox::from_id_salt("optimizer")
+                .selected_text(current)
+                .show_ui(ui, |ui| {
+                    for (o, name) in OPTIMIZERS {
+                        ui.selectable_value(&mut new.optimizer, o, name);
+                    }
+                });
+            ui.end_row();
+            ui.label("learning rate");
+            ui.add(
+                egui::DragValue::new(&mut new.learning_rate)
+                    .speed(0.0005)
+                    .range(1e-6..=10.0)
+                    .max_decimals(5),
+            );
+            ui.end_row();
+            ui.label("momentum");
+            ui.add(
+                egui::DragValue::new(&mut new.momentum)
+                    .speed(0.01)
+                    .range(0.0..=0.999),
+            );
+            ui.end_row();
+            ui.label("weight decay");
+            ui.add(
+                egui::DragValue::new(&mut new.weight_decay)
+                    .speed(0.0001)
+                    .range(0.0..=1.0)
+                    .max_decimals(5),
+            );
+            ui.end_row();
+            ui.label("batch size");
+            ui.add(egui::DragValue::new(&mut new.batch_size).range(1..=4096));
+            ui.end_row();
+            ui.label("epochs");
+            ui.add(egui::DragValue::new(&mut new.epochs).range(1..=1000));
+            ui.end_row();
+            ui.label("schedule");
+            let name = match new.schedule {
+                Schedule::Constant => "constant",
+                Schedule::Step { .. } => "step",
+                Schedule::Exponential { .. } => "exponential",
+                Schedule::Cosine { .. } => "cosine",
+            };
+            egui::ComboBox::from_id_salt("schedule")
+                .selected_text(name)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut new.schedule, Schedule::Constant, "constant");
+                    ui.selectable_value(
+                        &mut new.schedule,
+                        Schedule::Step {
+                            step_epochs: 3,
+                            gamma: 0.1,
+                        },
+                        "step (×0.1 every 3 epochs)",
+                    );
+                    ui.selectable_value(
+                        &mut new.schedule,
+                        Schedule::Exponential { gamma: 0.9 },
+                        "exponential (×0.9 per epoch)",
+                    );
+                    ui.selectable_value(
+                        &mut new.schedule,
+                        Schedule::Cosine { min_lr: 0.0 },
+                        "cosine to 0",
+                    );
+                });
+            ui.end_row();
+            ui.label("warm-up steps");
+            ui.add(egui::DragValue::new(&mut new.warmup_steps).range(0..=100_000));
+            ui.end_row();
+        });
+    (new != *s).then_some(new)
+}
+
+/// Preprocessing, augmentation and their preview.
+fn inputs(ui: &mut egui::Ui, training: &Training, data: &DataSettings, out: &mut Vec<TrainAction>) {
+    if let Some(d) = ui::data_panel::settings(ui, data) {
+        out.push(TrainAction::DataSettings(d));
+    }
+    let p = training.preview();
+    if let Some(note) = &p.note {
+        ui.label(egui::RichText::new(note).color(theme::MUTED));
+    }
+    if !p.pairs.is_empty() {
+        ui.horizontal(|ui| {
+            ui.label("original / augmented");
+            if ui
+                .button("Re-roll")
+                .on_hover_text("another random draw")
+                .clicked()
+            {
+                out.push(TrainAction::Reroll);
+            }
+        });
+        egui::Grid::new("preview").show(ui, |ui| {
+            for row in p.pairs.chunks(4) {
+                for (a, _) in row {
+                    ui.image((a.id(), egui::vec2(52.0, 52.0)));
+                }
+                ui.end_row();
+                for (_, b) in row {
+                    ui.image((b.id(), egui::vec2(52.0, 52.0)));
+                }
+                ui.end_row();
+            }
+        });
+    }
+}
+
+/// The left column: data, settings, device, controls, progress.
+pub fn controls(
+    ui: &mut egui::Ui,
+    training: &Training,
+    settings: &TrainingSettings,
+    data: &DataSettings,
+    head: Option<(String, u64)>,
+    blocked: Option<String>,
+) -> Vec<TrainAction> {
+    let mut out = Vec::new();
+    ui.heading("Data");
+    egui::ComboBox::from_id_salt("data")
+        .selected_text(training.data().label())
+        .show_ui(ui, |ui| {
+            let offered = std::iter::once(DataSpec::BuiltinFashionMnist).chain(
+                Toy::ALL
+                    .into_iter()
+                    .map(|t| DataSpec::Toy(t, ToyOptions::default())),
+            );
+            for c in offered {
+                if ui
+                    .selectable_label(*training.data() == c, c.label())
+                    .clicked()
+                {
+                    out.push(TrainAction::Data(c));
+                }
+            }
+            if ui.button("Folder of images…").clicked() {
+                out.push(TrainAction::PickFolder);
+            }
+        });
+    inputs(ui, training, data, &mut out);
+    ui.separator();
+    super::weights::pretrained(ui, training, head, &mut out);
+    ui.separator();
+    ui.heading("Training");
+    if let Some(s) = settings_editor(ui, settings) {
+        out.push(TrainAction::Settings(s));
+    }
+    device(ui, training.device(), &mut out);
+    ui.separator();
+    run_buttons(ui, training, blocked.as_deref(), &mut out);
+    if let Some(why) = &blocked {
+        ui.colored_label(theme::ERROR, format!("Can't train yet: {why}"));
+    }
+    if let Some(run) = training.runs().last() {
+        progress(ui, run);
+        run_folder(ui, run);
+        ui.horizontal(|ui| {
+            if ui.button("Save metrics (CSV)…").clicked() {
+                out.push(TrainAction::SaveCsv);
+            }
+            if ui.button("Save plots (PNG)…").clicked() {
+                out.push(TrainAction::SavePng);
+            }
+        });
+    }
+    out
+}
+
+/// The device selector: auto, or any device this machine offers.
+fn device(ui: &mut egui::Ui, current: DeviceChoice, out: &mut Vec<TrainAction>) {
+    ui.horizontal(|ui| {
+        ui.label("device");
+        let name = format!("{current:?}").to_lowercase();
+        egui::ComboBox::from_id_salt("device")
+            .selected_text(name)
+            .show_ui(ui, |ui| {
+                if ui
+                    .selectable_label(current == DeviceChoice::Auto, "auto")
+                    .clicked()
+                {
+                    out.push(TrainAction::Device(DeviceChoice::Auto));
+                }
+                for (choice, dev) in available_devices() {
+                    if ui.selectable_label(current == choice, dev.name).clicked() {
+                        out.push(TrainAction::Device(choice));
+                    }
+                }
+            });
+    });
+}
+
+/// Train, Pause/Resume, Stop and Continue.
+fn run_buttons(
+    ui: &mut egui::Ui,
+    training: &Training,
+    blocked: Option<&str>,
+    out: &mut Vec<TrainAction>,
+) {
+    // A fixed, global id scope: the preview above appears when its data has loaded, and would
+    // otherwise shift these buttons' ids (and so accessibility actions aimed at them).
+    let controls = egui::UiBuilder::new().id(egui::Id::new("netloom_run_controls"));
+    ui.scope_builder(controls, |ui| {
+        ui.horizontal(|ui| {
+            let busy = training.busy();
+            let train = ui.add_enabled(!busy && blocked.is_none(), egui::Button::new("Train"));
+            let train = match blocked {
+                Some(why) => train.on_disabled_hover_text(why),
+                None => train,
+            };
+            if train.clicked() {
+                out.push(TrainAction::Start);
+            }
+            if training.paused() {
+                if ui.add_enabled(busy, egui::Button::new("Resume")).clicked() {
+                    out.push(TrainAction::Resume);
+                }
+            } else if ui.add_enabled(busy, egui::Button::new("Pause")).clicked() {
+                out.push(TrainAction::Pause);
+            }
+            if ui.add_enabled(busy, egui::Button::new("Stop")).clicked() {
+                out.push(TrainAction::Stop);
+            }
+            if training.can_continue()
+                && ui
+                    .button("Continue")
+                    .on_hover_text("Carry on the stopped run from its checkpoint")
+                    .clicked()
+            {
+                out.push(TrainAction::Continue);
+            }
+        });
+    });
+}
+
+/// The run's folder: click to copy its path.
+fn run_folder(ui: &mut egui::Ui, run: &RunHistory) {
+    if let Some(dir) = &run.dir {
+        ui.horizontal(|ui| {
+            ui.label("run folder").on_hover_text(
+                "Checkpoints (weights, optimizer state), metrics.csv and the design of this run",
+            );
+            let shown = dir.file_name().map_or_else(
+                || dir.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            if ui
+                .link(shown)
+                .on_hover_text(format!("{}\nClick to copy the path", dir.display()))
+                .clicked()
+            {
+                ui.ctx().copy_text(dir.display().to_string());
+            }
+        });
+    }
+}
+
+/// Where the run is: a progress bar, throughput, how it ended, the latest accuracy.
+fn progress(ui: &mut egui::Ui, run: &RunHistory) {
+    match &run.status {
+        RunStatus::Starting => {
+            ui.label("loading data and compiling…");
+        }
+        RunStatus::Failed(msg) => {
+            ui.colored_label(theme::ERROR, format!("Training failed: {msg}"));
+        }
+        RunStatus::Running | RunStatus::Finished => {
+            if let Some(Progress {
+                epoch,
+                step_in_epoch: step,
+                steps_per_epoch: steps,
+                samples_per_s: sps,
+                eta_s: eta,
+            }) = run.progress
+            {
+                let done =
+                    ((epoch - 1) * steps + step) as f32 / (run.total_epochs * steps).max(1) as f32;
+                let eta = if eta.is_finite() {
+                    format!("{}:{:02}", eta as u64 / 60, eta as u64 % 60)
+                } else {
+                    "–".to_owned()
+                };
+                ui.add(egui::ProgressBar::new(done).text(format!(
+                    "epoch {epoch}/{} · step {step}/{steps}",
+                    run.total_epochs
+                )));
+                ui.label(format!("{sps:.0} samples/s · ETA {eta} · {}", run.device));
+            }
+            if run.status == RunStatus::Finished {
+                ui.label(if run.stopped && run.dir.is_some() {
+                    "stopped: Continue carries on from the checkpoint"
+                } else if run.stopped {
+                    "stopped"
+                } else {
+                    "finished"
+                });
+            }
+            if let Some(m) = run.epochs.last() {
+                ui.label(format!(
+                    "epoch {}: val accuracy {:.1}% · val loss {:.4}",
+                    m.epoch,
+                    m.val_acc * 100.0,
+                    m.val_loss
+                ));
+            }
+        }
+    }
+}

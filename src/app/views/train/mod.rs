@@ -1,0 +1,59 @@
+//! The Train view: data, settings, device and the run controls on the left; live plots of
+//! every run of this session and the inside of the network in the middle; the review of
+//! pretrained weights as a modal window. One file per panel.
+
+mod controls;
+mod network;
+mod plots;
+mod weights;
+
+use crate::app::NetloomApp;
+use crate::app::commands::AppCommand;
+use crate::app::training::Pretrained;
+
+/// Draws the Train view.
+pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut Vec<AppCommand>) {
+    let ctx = ui.ctx().clone();
+    let blocked = app.train_blocked();
+    egui::Panel::left("train_controls")
+        .default_size(280.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                let head = app.design.head(&app.analysis).map(|(_, n, w)| (n, w));
+                let actions = controls::controls(
+                    ui,
+                    &app.training,
+                    &app.design.training,
+                    &app.design.data,
+                    head,
+                    blocked,
+                );
+                cmds.extend(actions.into_iter().map(AppCommand::Train));
+            });
+        });
+    if let Pretrained::Review(choice) = app.training.pretrained() {
+        let actions = weights::review(&ctx, choice);
+        cmds.extend(actions.into_iter().map(AppCommand::Train));
+    }
+    app.training.update_views(&ctx, &app.design);
+    egui::CentralPanel::default().show(ui, |ui| {
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            let actions = plots::plots(ui, &app.training);
+            cmds.extend(actions.into_iter().map(AppCommand::Train));
+        });
+    });
+}
+
+impl NetloomApp {
+    /// Why training can't start, if it can't.
+    fn train_blocked(&self) -> Option<String> {
+        if let Some(p) = self.analysis.problems.first() {
+            return Some(format!(
+                "the design has {} problem(s), e.g. {}",
+                self.analysis.problems.len(),
+                p.message
+            ));
+        }
+        self.design.training.problems().into_iter().next()
+    }
+}

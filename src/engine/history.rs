@@ -1,0 +1,254 @@
+//! Everything one run reported, folded from its events: the one reader of the event stream
+//! (burn's `EventProcessor`). The app draws its plots from it; the CLI prints from it. No egui.
+
+use super::metrics::{Histogram, NodeStats};
+use super::protocol::{EpochMetrics, EpochViews, EventKind, Stage, Summary};
+use super::weights::WeightsReport;
+use crate::data::augment::Rgba;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Histograms kept per node (the oldest go first).
+const HISTOGRAMS_KEPT: usize = 200;
+
+/// Where a run is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunStatus {
+    /// Loading data or compiling.
+    Starting,
+    /// Training.
+    Running,
+    /// Ended normally or by Stop.
+    Finished,
+    /// Failed, with the reason.
+    Failed(String),
+}
+
+/// Where the latest batch left the run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// 1-based epoch.
+    pub epoch: u64,
+    /// Steps done in this epoch.
+    pub step_in_epoch: u64,
+    /// Steps an epoch has.
+    pub steps_per_epoch: u64,
+    /// Recent throughput.
+    pub samples_per_s: f64,
+    /// Estimated seconds left (NaN until known).
+    pub eta_s: f64,
+}
+
+/// Everything one run reported.
+#[derive(Clone, Debug)]
+pub struct RunHistory {
+    /// E.g. "#2 adam lr 0.002".
+    pub name: String,
+    /// The data's name, once loaded.
+    pub data: String,
+    /// (step, loss) per batch.
+    pub losses: Vec<[f64; 2]>,
+    /// Per-epoch metrics.
+    pub epochs: Vec<EpochMetrics>,
+    /// The latest histograms, gradient norms, dead ReLUs.
+    pub stats: Vec<NodeStats>,
+    /// The latest augmented inputs.
+    pub samples: Vec<Rgba>,
+    /// The step of `samples`.
+    pub samples_step: u64,
+    /// Every histogram of every node, by node, oldest first (the last 200 of each).
+    pub histograms: BTreeMap<String, Vec<(u64, Histogram)>>,
+    /// Class names of the data.
+    pub classes: Vec<String>,
+    /// The latest epoch-end views.
+    pub views: Option<EpochViews>,
+    /// Where the latest batch left the run.
+    pub progress: Option<Progress>,
+    /// Epochs in the run.
+    pub total_epochs: u64,
+    /// Trainable and frozen parameters, once compiled.
+    pub params: (u64, u64),
+    /// The device it runs on.
+    pub device: String,
+    /// Where it is.
+    pub status: RunStatus,
+    /// The stage a failure happened at.
+    pub failed_at: Option<Stage>,
+    /// Its run folder (checkpoints, metrics.csv), if it keeps one.
+    pub dir: Option<PathBuf>,
+    /// `(epochs, steps)` done before, when it resumed a saved run.
+    pub resumed_at: Option<(u64, u64)>,
+    /// How the run ended, once it has.
+    pub summary: Option<Summary>,
+    /// Stopped before its last epoch, with a checkpoint to continue from.
+    pub stopped: bool,
+    /// How the pretrained weights it started from mapped, if it started from some.
+    pub weights: Option<WeightsReport>,
+}
+
+impl RunHistory {
+    /// A run about to start.
+    pub fn new(name: String, total_epochs: u64, dir: Option<PathBuf>) -> RunHistory {
+        RunHistory {
+            name,
+            data: String::new(),
+            losses: Vec::new(),
+            epochs: Vec::new(),
+            stats: Vec::new(),
+            samples: Vec::new(),
+            samples_step: 0,
+            histograms: BTreeMap::new(),
+            classes: Vec::new(),
+            views: None,
+            progress: None,
+            total_epochs,
+            params: (0, 0),
+            device: String::new(),
+            status: RunStatus::Starting,
+            failed_at: None,
+            dir,
+            resumed_at: None,
+            summary: None,
+            stopped: false,
+            weights: None,
+        }
+    }
+
+    /// True while loading or training.
+    pub fn is_active(&self) -> bool {
+        matches!(self.status, RunStatus::Starting | RunStatus::Running)
+    }
+
+    /// Takes in one event of this run.
+    pub fn apply(&mut self, event: &EventKind) {
+        match event {
+            EventKind::DataLoaded(loaded) => {
+                self.data = loaded.0.name.clone();
+                self.classes = loaded.0.classes.clone();
+            }
+            EventKind::WeightsChecked(_) => {}
+            EventKind::WeightsLoaded(report) => self.weights = Some(report.clone()),
+            EventKind::Compiled {
+                params,
+                frozen,
+                device,
+                resumed_at,
+            } => {
+                self.params = (*params, *frozen);
+                self.device = device.clone();
+                self.resumed_at = *resumed_at;
+                self.status = RunStatus::Running;
+            }
+            EventKind::Batch {
+                epoch,
+                step,
+                step_in_epoch,
+                steps_per_epoch,
+                loss,
+                samples_per_s,
+                eta_s,
+                ..
+            } => {
+                self.losses.push([*step as f64, f64::from(*loss)]);
+                self.progress = Some(Progress {
+                    epoch: *epoch,
+                    step_in_epoch: *step_in_epoch,
+                    steps_per_epoch: *steps_per_epoch,
+                    samples_per_s: *samples_per_s,
+                    eta_s: *eta_s,
+                });
+            }
+            EventKind::Epoch(m) => self.epochs.push(m.clone()),
+            EventKind::Histograms { step, nodes } => self.histograms(*step, nodes),
+            EventKind::Samples { step, images, .. } => {
+                self.samples = images.clone();
+                self.samples_step = *step;
+            }
+            EventKind::Views(v) => self.views = Some(v.clone()),
+            EventKind::Checkpoint { .. } => {}
+            EventKind::Finished(summary) => {
+                self.status = RunStatus::Finished;
+                self.stopped = summary.stopped;
+                self.summary = Some(summary.clone());
+            }
+            EventKind::Failed { stage, message } => {
+                self.status = RunStatus::Failed(message.clone());
+                self.failed_at = Some(*stage);
+            }
+        }
+    }
+
+    fn histograms(&mut self, step: u64, nodes: &[NodeStats]) {
+        for n in nodes {
+            let h = self.histograms.entry(n.node.clone()).or_default();
+            h.push((step, n.activation.clone()));
+            if h.len() > HISTOGRAMS_KEPT {
+                h.remove(0);
+            }
+        }
+        self.stats = nodes.to_vec();
+    }
+
+    /// Continues after a stop: the plots carry on where they stopped.
+    pub fn resume(&mut self) {
+        self.status = RunStatus::Starting;
+        self.stopped = false;
+        self.failed_at = None;
+        self.summary = None;
+    }
+}
+
+/// Every run's metrics as CSV: a row per step and per epoch, the run named in each row.
+pub fn metrics_csv(runs: &[RunHistory]) -> String {
+    let mut out = String::from("run,kind,epoch,step,loss,train_loss,train_acc,val_loss,val_acc\n");
+    for run in runs {
+        let name = run.name.replace(',', ";");
+        for [step, loss] in &run.losses {
+            out += &format!("{name},step,,{step},{loss},,,,\n");
+        }
+        for m in &run.epochs {
+            out += &format!(
+                "{name},epoch,{},{},,{},{},{},{}\n",
+                m.epoch, m.step, m.train_loss, m.train_acc, m.val_loss, m.val_acc
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_history_follows_its_events() {
+        let mut h = RunHistory::new("#1".to_owned(), 2, None);
+        assert!(h.is_active());
+        h.apply(&EventKind::Compiled {
+            params: 10,
+            frozen: 2,
+            device: "CPU".to_owned(),
+            resumed_at: None,
+        });
+        assert_eq!(h.status, RunStatus::Running);
+        h.apply(&EventKind::Batch {
+            epoch: 1,
+            step: 1,
+            step_in_epoch: 1,
+            steps_per_epoch: 4,
+            loss: 2.5,
+            lr: 0.1,
+            samples_per_s: 100.0,
+            eta_s: 3.0,
+        });
+        assert_eq!(h.losses, vec![[1.0, 2.5]]);
+        assert_eq!(h.progress.map(|p| p.steps_per_epoch), Some(4));
+        h.apply(&EventKind::Failed {
+            stage: Stage::Loading,
+            message: "no data".to_owned(),
+        });
+        assert_eq!(h.status, RunStatus::Failed("no data".to_owned()));
+        assert!(!h.is_active());
+        assert!(metrics_csv(&[h]).contains("#1,step,,1,2.5"));
+    }
+}

@@ -1,0 +1,345 @@
+//! One constructor per layer kind (candle-nn's habit): how each node kind is lowered to
+//! tensors in the [`ParamStore`] with PyTorch's initialisation, and how it runs.
+//!
+//! # Shapes
+//! Images are `[n, c, h, w]`, vectors `[n, f]`; the input shape given to a constructor is the
+//! per-sample shape analysis inferred for the node's first input.
+
+use super::error::{EngineError, TorchContext};
+use super::params::ParamStore;
+use crate::design::{Activation, ActivationFn, BatchNorm, Conv2d, Init, Linear, Op, Pair, Shape};
+use tch::{Device, Kind, Tensor};
+
+fn pair(p: Pair) -> [i64; 2] {
+    [p.h() as i64, p.w() as i64]
+}
+
+/// One node lowered to tensors.
+#[derive(Debug)]
+pub(super) enum Layer {
+    Input,
+    Conv2d {
+        weight: usize,
+        bias: Option<usize>,
+        stride: [i64; 2],
+        padding: [i64; 2],
+        dilation: [i64; 2],
+        groups: i64,
+    },
+    MaxPool2d {
+        kernel: [i64; 2],
+        stride: [i64; 2],
+        padding: [i64; 2],
+        ceil: bool,
+    },
+    AvgPool2d {
+        kernel: [i64; 2],
+        stride: [i64; 2],
+        padding: [i64; 2],
+        ceil: bool,
+    },
+    AdaptiveAvgPool2d([i64; 2]),
+    BatchNorm {
+        affine: Option<(usize, usize)>,
+        mean: usize,
+        var: usize,
+        tracked: usize,
+        momentum: f64,
+        eps: f64,
+        /// Frozen: always eval mode.
+        frozen: bool,
+    },
+    Dropout(f64),
+    Dropout2d(f64),
+    Activation(Activation),
+    Flatten,
+    Linear {
+        weight: usize,
+        bias: Option<usize>,
+    },
+    Add,
+    Concat,
+    Output,
+}
+
+/// Where a node's tensors go while it is lowered.
+pub(super) struct Lowering<'a> {
+    /// The network's tensors.
+    pub params: &'a mut ParamStore,
+    /// The node's name: its tensors are `name.weight`, `name.bias`, …
+    pub name: &'a str,
+    /// False for a frozen node: its parameters get no gradient and stay out of the optimizer.
+    pub train: bool,
+    /// The initialisation scheme.
+    pub init: Init,
+    /// Where the tensors live.
+    pub device: Device,
+}
+
+fn uniform(shape: &[i64], bound: f64, device: Device) -> Tensor {
+    let mut t = Tensor::empty(shape, (Kind::Float, device));
+    let _ = t.uniform_(-bound, bound);
+    t
+}
+
+/// Creates weight (and bias) with the chosen initialisation. `fan_in`/`fan_out` as PyTorch's
+/// `_calculate_fan_in_and_fan_out`.
+fn init_weight(
+    shape: &[i64],
+    fan_in: i64,
+    fan_out: i64,
+    init: Init,
+    device: Device,
+) -> (Tensor, Tensor) {
+    let bias_shape = &shape[..1];
+    let fan_in_f = fan_in.max(1) as f64;
+    match init {
+        // kaiming_uniform_(a=√5) → bound 1/√fan_in; bias U(±1/√fan_in).
+        Init::Pytorch => {
+            let b = 1.0 / fan_in_f.sqrt();
+            (uniform(shape, b, device), uniform(bias_shape, b, device))
+        }
+        Init::Kaiming => {
+            let std = (2.0 / fan_in_f).sqrt();
+            let w = Tensor::randn(shape, (Kind::Float, device)) * std;
+            (w, Tensor::zeros(bias_shape, (Kind::Float, device)))
+        }
+        Init::Xavier => {
+            let b = (6.0 / (fan_in + fan_out).max(1) as f64).sqrt();
+            (
+                uniform(shape, b, device),
+                Tensor::zeros(bias_shape, (Kind::Float, device)),
+            )
+        }
+    }
+}
+
+/// The channels of a per-sample shape (its first dimension).
+fn channels(in_shape: Option<Shape>) -> i64 {
+    in_shape
+        .and_then(|s| s.dims().first().copied())
+        .unwrap_or(1) as i64
+}
+
+impl Layer {
+    /// Lowers a node of kind `op` (not Input or Output: the network handles those).
+    pub(super) fn lower(op: &Op, in_shape: Option<Shape>, to: &mut Lowering<'_>) -> Layer {
+        match op {
+            Op::Conv2d(c) => Layer::conv2d(c, channels(in_shape), to),
+            Op::MaxPool2d(p) => Layer::MaxPool2d {
+                kernel: pair(p.kernel_size),
+                stride: pair(p.effective_stride()),
+                padding: pair(p.padding),
+                ceil: p.ceil_mode,
+            },
+            Op::AvgPool2d(p) => Layer::AvgPool2d {
+                kernel: pair(p.kernel_size),
+                stride: pair(p.effective_stride()),
+                padding: pair(p.padding),
+                ceil: p.ceil_mode,
+            },
+            Op::AdaptiveAvgPool2d(p) => Layer::AdaptiveAvgPool2d(pair(p.output_size)),
+            Op::BatchNorm(b) => Layer::batch_norm(b, channels(in_shape), to),
+            Op::Dropout(d) => Layer::Dropout(d.p),
+            Op::Dropout2d(d) => Layer::Dropout2d(d.p),
+            Op::Activation(a) => Layer::Activation(a.clone()),
+            Op::Flatten(_) => Layer::Flatten,
+            Op::Linear(l) => Layer::linear(l, in_shape.map(|s| s.numel()).unwrap_or(1) as i64, to),
+            Op::Add(_) => Layer::Add,
+            Op::Concat(_) => Layer::Concat,
+            Op::Input(_) => Layer::Input,
+            Op::Output(_) => Layer::Output,
+        }
+    }
+
+    /// `torch.nn.Conv2d`: weight `[out, cin/groups, kh, kw]`, optional bias `[out]`.
+    fn conv2d(c: &Conv2d, cin: i64, to: &mut Lowering<'_>) -> Layer {
+        let [kh, kw] = pair(c.kernel_size);
+        let groups = c.groups.max(1) as i64;
+        let shape = [c.out_channels as i64, cin / groups, kh, kw];
+        let (w, b) = init_weight(
+            &shape,
+            cin / groups * kh * kw,
+            c.out_channels as i64 * kh * kw,
+            to.init,
+            to.device,
+        );
+        let weight = to.params.push(to.name, "weight", w, to.train);
+        let bias = c.bias.then(|| to.params.push(to.name, "bias", b, to.train));
+        Layer::Conv2d {
+            weight,
+            bias,
+            stride: pair(c.stride),
+            padding: pair(c.padding),
+            dilation: pair(c.dilation),
+            groups,
+        }
+    }
+
+    /// `torch.nn.BatchNorm2d`/`1d`: affine weight and bias, running statistics and the count.
+    fn batch_norm(b: &BatchNorm, c: i64, to: &mut Lowering<'_>) -> Layer {
+        let (name, train) = (to.name, to.train);
+        let opts = (Kind::Float, to.device);
+        let params = &mut *to.params;
+        // PyTorch's reset_parameters: weight 1, bias 0 (tch's default weight is U(0,1)).
+        let affine = b.affine.then(|| {
+            (
+                params.push(name, "weight", Tensor::ones([c], opts), train),
+                params.push(name, "bias", Tensor::zeros([c], opts), train),
+            )
+        });
+        let mean = params.push(name, "running_mean", Tensor::zeros([c], opts), false);
+        let var = params.push(name, "running_var", Tensor::ones([c], opts), false);
+        let tracked = params.push(
+            name,
+            "num_batches_tracked",
+            ParamStore::scalar_i64(to.device),
+            false,
+        );
+        Layer::BatchNorm {
+            affine,
+            mean,
+            var,
+            tracked,
+            momentum: b.momentum,
+            eps: b.eps,
+            frozen: !train,
+        }
+    }
+
+    /// `torch.nn.Linear`: weight `[out, in]`, optional bias `[out]`.
+    fn linear(l: &Linear, fin: i64, to: &mut Lowering<'_>) -> Layer {
+        let shape = [l.out_features as i64, fin];
+        let (w, b) = init_weight(&shape, fin, l.out_features as i64, to.init, to.device);
+        let weight = to.params.push(to.name, "weight", w, to.train);
+        let bias = l.bias.then(|| to.params.push(to.name, "bias", b, to.train));
+        Layer::Linear { weight, bias }
+    }
+
+    /// Runs the layer of node `name` on its inputs `ins` (the network's input `x` for Input).
+    pub(super) fn run(
+        &self,
+        params: &ParamStore,
+        name: &str,
+        x: &Tensor,
+        ins: &[&Tensor],
+        train: bool,
+    ) -> Result<Tensor, EngineError> {
+        let ctx = format!("running node \"{name}\"");
+        let first = || -> Result<&Tensor, EngineError> {
+            ins.first().copied().ok_or_else(|| EngineError::Unwired {
+                node: name.to_owned(),
+            })
+        };
+        let p = |i: usize| params.get(i);
+        let y = match self {
+            Layer::Input => x.shallow_clone(),
+            Layer::Output => first()?.shallow_clone(),
+            Layer::Conv2d {
+                weight,
+                bias,
+                stride,
+                padding,
+                dilation,
+                groups,
+            } => first()?
+                .f_conv2d(
+                    p(*weight),
+                    bias.map(p),
+                    *stride,
+                    *padding,
+                    *dilation,
+                    *groups,
+                )
+                .ctx(&ctx)?,
+            Layer::MaxPool2d {
+                kernel,
+                stride,
+                padding,
+                ceil,
+            } => first()?
+                .f_max_pool2d(*kernel, *stride, *padding, [1, 1], *ceil)
+                .ctx(&ctx)?,
+            Layer::AvgPool2d {
+                kernel,
+                stride,
+                padding,
+                ceil,
+            } => first()?
+                .f_avg_pool2d(*kernel, *stride, *padding, *ceil, true, None)
+                .ctx(&ctx)?,
+            Layer::AdaptiveAvgPool2d(size) => first()?.f_adaptive_avg_pool2d(*size).ctx(&ctx)?,
+            Layer::BatchNorm {
+                affine,
+                mean,
+                var,
+                tracked,
+                momentum,
+                eps,
+                frozen,
+            } => {
+                // A frozen BatchNorm normalises with its running statistics and keeps them.
+                let train = train && !frozen;
+                if train {
+                    let _guard = tch::no_grad_guard();
+                    let _ = p(*tracked).shallow_clone().f_add_scalar_(1).ctx(&ctx)?;
+                }
+                let (w, b) = match affine {
+                    Some((w, b)) => (Some(p(*w)), Some(p(*b))),
+                    None => (None, None),
+                };
+                first()?
+                    .f_batch_norm(
+                        w,
+                        b,
+                        Some(p(*mean)),
+                        Some(p(*var)),
+                        train,
+                        *momentum,
+                        *eps,
+                        true,
+                    )
+                    .ctx(&ctx)?
+            }
+            Layer::Dropout(rate) => first()?.f_dropout(*rate, train).ctx(&ctx)?,
+            Layer::Dropout2d(rate) => first()?.f_feature_dropout(*rate, train).ctx(&ctx)?,
+            Layer::Activation(a) => activation(first()?, a).ctx(&ctx)?,
+            Layer::Flatten => first()?.f_flatten(1, -1).ctx(&ctx)?,
+            Layer::Linear { weight, bias } => {
+                first()?.f_linear(p(*weight), bias.map(p)).ctx(&ctx)?
+            }
+            Layer::Add => {
+                let mut acc = first()?.shallow_clone();
+                for t in ins.iter().skip(1) {
+                    acc = acc.f_add(t).ctx(&ctx)?;
+                }
+                acc
+            }
+            Layer::Concat => Tensor::f_cat(ins, 1).ctx(&ctx)?,
+        };
+        Ok(y)
+    }
+}
+
+/// The non-linearities, with PyTorch's parameters (tch's `leaky_relu` and `elu` take none).
+fn activation(x: &Tensor, a: &Activation) -> Result<Tensor, tch::TchError> {
+    match a.function {
+        ActivationFn::Relu => x.f_relu(),
+        ActivationFn::LeakyRelu => {
+            // x if x > 0 else slope·x, as torch.nn.functional.leaky_relu.
+            let slope = a.negative_slope();
+            x.f_where_self(&x.f_gt(0.0)?, &x.f_mul_scalar(slope)?)
+        }
+        ActivationFn::Elu => {
+            // x if x > 0 else α·(eˣ − 1).
+            let neg = x.f_clamp_max(0.0)?.f_expm1()?.f_mul_scalar(a.alpha())?;
+            x.f_where_self(&x.f_gt(0.0)?, &neg)
+        }
+        ActivationFn::Selu => x.f_selu(),
+        ActivationFn::Gelu => x.f_gelu("none"),
+        ActivationFn::Sigmoid => x.f_sigmoid(),
+        ActivationFn::Tanh => x.f_tanh(),
+        ActivationFn::Silu => x.f_silu(),
+        ActivationFn::Softmax => x.f_softmax(a.dim(), Kind::Float),
+    }
+}

@@ -1,0 +1,346 @@
+//! The trainer's protocol, at the bottom of the engine: what the app and the CLI ask for
+//! ([`RunRequest`], [`Command`]) and what comes back ([`Event`]). Plain data only, so that it
+//! crosses threads and is read by any renderer (the app's plots, the CLI's progress bar).
+//!
+//! Every event carries the [`RunId`] of the job it belongs to (a run, a data load, a weights
+//! check): one stream serves them all, and a late event of an old job is told apart.
+
+use super::device::DeviceChoice;
+use super::metrics::{Confusion, NodeStats};
+use super::weights::WeightsReport;
+use crate::data::augment::Rgba;
+use crate::data::{DataSpec, Dataset};
+use crate::design::Design;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError};
+use std::time::Duration;
+
+/// Numbers the jobs of one [`super::Trainer`]: runs, data loads and weights checks.
+pub type RunId = u64;
+
+/// How a run is carried out (not part of the design: where, how often to log, where to save).
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Where to train.
+    pub device: DeviceChoice,
+    /// The run directory; None keeps nothing on disk.
+    pub out_dir: Option<PathBuf>,
+    /// Continue the run saved in `out_dir`.
+    pub resume: bool,
+    /// A metrics.csv row every this many steps.
+    pub log_every: u64,
+    /// Histograms, gradient norms and input samples every this many steps.
+    pub stats_every: u64,
+    /// Leave one CPU core to the UI (libtorch's intra-op threads = cores − 1).
+    pub leave_core_for_ui: bool,
+    /// Stop (with a checkpoint) after this many global steps.
+    pub max_steps: Option<u64>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            device: DeviceChoice::Auto,
+            out_dir: None,
+            resume: false,
+            log_every: 10,
+            stats_every: 50,
+            leave_core_for_ui: false,
+            max_steps: None,
+        }
+    }
+}
+
+/// Where a run's data comes from.
+#[derive(Clone, Debug)]
+pub enum DataSource {
+    /// Loaded on the trainer thread, sized for the design's input (folders are resized to it).
+    Spec(DataSpec),
+    /// Already in memory (the app's preview holds it; tests make their own).
+    Loaded(Arc<Dataset>),
+}
+
+/// Pretrained weights to start from (not when resuming): every tensor that matches a node by
+/// name and shape is loaded; the mapping is reported as [`EventKind::WeightsLoaded`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct InitWeights {
+    /// The .safetensors or .pt/.pth file.
+    pub path: PathBuf,
+    /// Tensors or nodes to leave at their fresh initialisation even when they match.
+    pub skip: Vec<String>,
+}
+
+/// One run, as the app and the CLI both ask for it: the one way a run is put together.
+#[derive(Clone, Debug)]
+pub struct RunRequest {
+    /// A copy of the design (its training settings included).
+    pub design: Design,
+    /// The data.
+    pub data: DataSource,
+    /// How to run.
+    pub options: RunOptions,
+    /// Pretrained weights to start from.
+    pub init: Option<InitWeights>,
+}
+
+/// A request with its data in memory: what the training loop runs.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// A copy of the design (its training settings included).
+    pub design: Design,
+    /// The data, shared read-only.
+    pub data: Arc<Dataset>,
+    /// How to run.
+    pub options: RunOptions,
+    /// Pretrained weights to start from.
+    pub init: Option<InitWeights>,
+}
+
+/// What the UI or CLI asks of the trainer thread.
+#[derive(Debug)]
+pub enum Command {
+    /// Load the data, then train (see [`super::Trainer::start`], which numbers the run).
+    Start(RunId, Box<RunRequest>),
+    /// Hold before the next batch, keeping the weights.
+    Pause,
+    /// Continue after Pause.
+    Resume,
+    /// End the run before the next batch, with a checkpoint.
+    Stop,
+}
+
+/// Metrics at the end of an epoch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochMetrics {
+    /// 1-based epoch.
+    pub epoch: u64,
+    /// Global steps done.
+    pub step: u64,
+    /// Mean training loss over the epoch (train mode).
+    pub train_loss: f64,
+    /// Training accuracy over the epoch.
+    pub train_acc: f64,
+    /// Validation loss (eval mode).
+    pub val_loss: f64,
+    /// Validation accuracy.
+    pub val_acc: f64,
+    /// Validation confusion matrix.
+    pub confusion: Confusion,
+    /// Wall time of the epoch, seconds.
+    pub seconds: f64,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    /// Epochs done.
+    pub epochs: u64,
+    /// Steps done.
+    pub steps: u64,
+    /// True when stopped early (Stop or max_steps); the checkpoint allows resuming.
+    pub stopped: bool,
+    /// The last epoch's metrics.
+    pub last: Option<EpochMetrics>,
+    /// Best validation accuracy and its epoch.
+    pub best_val_acc: Option<(f64, u64)>,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+/// What the net does with validation images at the end of an epoch, for image data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochViews {
+    /// 1-based epoch.
+    pub epoch: u64,
+    /// `(conv node, one grey image per channel, at most 32)` for the first validation image.
+    pub feature_maps: Vec<(String, Vec<Rgba>)>,
+    /// The first convolution's kernels, each scaled to [0, 1] (grey, or RGB on RGB input).
+    pub filters: Vec<Rgba>,
+    /// `(image, true class, predicted class)` for the first 16 validation samples.
+    pub predictions: Vec<(Rgba, u32, u32)>,
+}
+
+/// Data in memory, handed over by a load (compared by identity: it is the same load or not).
+#[derive(Clone, Debug)]
+pub struct Loaded(pub Arc<Dataset>);
+
+impl PartialEq for Loaded {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Which part of a job failed: the CLI tells unreadable input (exit 2) from a failed run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Reading the data or a weights file.
+    Loading,
+    /// Building the network or training it.
+    Training,
+}
+
+/// One event of one job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// The job it belongs to.
+    pub run: RunId,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What a job reports. Plain data only.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventKind {
+    /// The data is in memory (a run's, or one asked for with [`super::Trainer::load_data`]).
+    DataLoaded(Loaded),
+    /// A weights file was read and mapped onto a design, nothing applied
+    /// ([`super::Trainer::check_weights`]); or why it could not be.
+    WeightsChecked(Result<WeightsReport, String>),
+    /// Pretrained weights were loaded: how the file's tensors mapped onto the network.
+    WeightsLoaded(WeightsReport),
+    /// The network is built and about to train.
+    Compiled {
+        /// Trainable parameters.
+        params: u64,
+        /// Parameters of frozen nodes.
+        frozen: u64,
+        /// The device, named for people.
+        device: String,
+        /// `(epochs, steps)` already done when resuming.
+        resumed_at: Option<(u64, u64)>,
+    },
+    /// One optimizer step done.
+    Batch {
+        /// 1-based epoch.
+        epoch: u64,
+        /// Global steps done.
+        step: u64,
+        /// Steps done in this epoch.
+        step_in_epoch: u64,
+        /// Steps an epoch has.
+        steps_per_epoch: u64,
+        /// The batch's loss.
+        loss: f32,
+        /// The learning rate used.
+        lr: f64,
+        /// Recent throughput.
+        samples_per_s: f64,
+        /// Estimated seconds left (NaN until known).
+        eta_s: f64,
+    },
+    /// An epoch ended.
+    Epoch(EpochMetrics),
+    /// Per-node activation histograms, gradient norms and dead-ReLU fractions.
+    Histograms {
+        /// The step they were taken at.
+        step: u64,
+        /// One entry per hidden node, in execution order.
+        nodes: Vec<NodeStats>,
+    },
+    /// The augmented inputs the network was fed at `step`, before normalisation.
+    Samples {
+        /// The step.
+        step: u64,
+        /// Up to 16 images.
+        images: Vec<Rgba>,
+        /// Their labels.
+        labels: Vec<u32>,
+    },
+    /// At the end of each epoch, for image data: feature maps, filters and predictions.
+    Views(EpochViews),
+    /// A checkpoint was written.
+    Checkpoint {
+        /// The latest weights file.
+        path: PathBuf,
+        /// Epochs done.
+        epoch: u64,
+        /// True when it is also the new best.
+        best: bool,
+    },
+    /// The run ended (normally or by Stop).
+    Finished(Summary),
+    /// The job failed; nothing after the last checkpoint is kept.
+    Failed {
+        /// Where it failed.
+        stage: Stage,
+        /// What went wrong and what to change.
+        message: String,
+    },
+}
+
+/// The flags shared between a handle and its worker (burn's `Interrupter`): checked before
+/// every batch, so Pause and Stop act within one batch even while the thread is busy.
+#[derive(Debug, Default)]
+pub struct Control {
+    paused: AtomicBool,
+    stop: AtomicBool,
+}
+
+impl Control {
+    /// Blocks while paused; false when the run should stop.
+    pub(crate) fn wait_while_paused(&self) -> bool {
+        while self.paused.load(Ordering::Acquire) && !self.stop.load(Ordering::Acquire) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        !self.stop.load(Ordering::Acquire)
+    }
+
+    /// True while paused.
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::Release);
+    }
+
+    pub(crate) fn request_stop(&self) {
+        self.stop.store(true, Ordering::Release);
+    }
+
+    /// Clears both flags for a new run.
+    pub(crate) fn reset(&self) {
+        self.stop.store(false, Ordering::Release);
+        self.paused.store(false, Ordering::Release);
+    }
+}
+
+/// Sends one job's events to the owner and wakes it up.
+#[derive(Clone)]
+pub struct Emitter {
+    pub(crate) run: RunId,
+    pub(crate) tx: SyncSender<Event>,
+    pub(crate) notify: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl Emitter {
+    /// Sends an event the owner must see (waits when the queue is full).
+    pub(crate) fn send(&self, kind: EventKind) {
+        let _ = self.tx.send(Event {
+            run: self.run,
+            kind,
+        });
+        self.wake();
+    }
+
+    /// Sends a bulky, periodic event only if there is room: a slow UI skips a histogram
+    /// rather than holding up training.
+    pub(crate) fn offer(&self, kind: EventKind) {
+        let event = Event {
+            run: self.run,
+            kind,
+        };
+        if let Err(TrySendError::Full(_)) = self.tx.try_send(event) {
+            return;
+        }
+        self.wake();
+    }
+
+    fn wake(&self) {
+        if let Some(n) = &self.notify {
+            n();
+        }
+    }
+}
