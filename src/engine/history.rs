@@ -2,7 +2,7 @@
 //! (burn's `EventProcessor`). The app draws its plots from it; the CLI prints from it. No egui.
 
 use super::metrics::{Histogram, NodeStats};
-use super::protocol::{EpochMetrics, EpochViews, EventKind, Stage, Summary};
+use super::protocol::{EpochMetrics, EpochViews, EventKind, Summary};
 use super::weights::WeightsReport;
 use crate::data::augment::Rgba;
 use std::collections::BTreeMap;
@@ -44,8 +44,6 @@ pub struct Progress {
 pub struct RunHistory {
     /// E.g. "#2 adam lr 0.002".
     pub name: String,
-    /// The data's name, once loaded.
-    pub data: String,
     /// (step, loss) per batch.
     pub losses: Vec<[f64; 2]>,
     /// Per-epoch metrics.
@@ -72,8 +70,6 @@ pub struct RunHistory {
     pub device: String,
     /// Where it is.
     pub status: RunStatus,
-    /// The stage a failure happened at.
-    pub failed_at: Option<Stage>,
     /// Its run folder (checkpoints, metrics.csv), if it keeps one.
     pub dir: Option<PathBuf>,
     /// `(epochs, steps)` done before, when it resumed a saved run.
@@ -91,7 +87,6 @@ impl RunHistory {
     pub fn new(name: String, total_epochs: u64, dir: Option<PathBuf>) -> RunHistory {
         RunHistory {
             name,
-            data: String::new(),
             losses: Vec::new(),
             epochs: Vec::new(),
             stats: Vec::new(),
@@ -105,7 +100,6 @@ impl RunHistory {
             params: (0, 0),
             device: String::new(),
             status: RunStatus::Starting,
-            failed_at: None,
             dir,
             resumed_at: None,
             summary: None,
@@ -122,10 +116,7 @@ impl RunHistory {
     /// Takes in one event of this run.
     pub fn apply(&mut self, event: &EventKind) {
         match event {
-            EventKind::DataLoaded(loaded) => {
-                self.data = loaded.0.name.clone();
-                self.classes = loaded.0.classes.clone();
-            }
+            EventKind::DataLoaded(loaded) => self.classes = loaded.0.classes.clone(),
             EventKind::WeightsChecked(_) => {}
             EventKind::WeightsLoaded(report) => self.weights = Some(report.clone()),
             EventKind::Compiled {
@@ -171,10 +162,7 @@ impl RunHistory {
                 self.stopped = summary.stopped;
                 self.summary = Some(summary.clone());
             }
-            EventKind::Failed { stage, message } => {
-                self.status = RunStatus::Failed(message.clone());
-                self.failed_at = Some(*stage);
-            }
+            EventKind::Failed { message, .. } => self.status = RunStatus::Failed(message.clone()),
         }
     }
 
@@ -193,7 +181,6 @@ impl RunHistory {
     pub fn resume(&mut self) {
         self.status = RunStatus::Starting;
         self.stopped = false;
-        self.failed_at = None;
         self.summary = None;
     }
 }
@@ -218,6 +205,7 @@ pub fn metrics_csv(runs: &[RunHistory]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::protocol::Stage;
     use super::*;
 
     #[test]
