@@ -3,11 +3,11 @@
 #[path = "common/run.rs"]
 mod run;
 
-use run::{example, netloom, tempdir};
+use run::{example_path, netloom, tempdir};
 
 #[test]
 fn check_prints_a_table_and_exits_0_for_a_valid_design() {
-    let (code, out, _) = netloom(&["check", &example("lenet5.json")]);
+    let (code, out, _) = netloom(&["check", &example_path("lenet5.json")]);
     assert_eq!(code, 0, "{out}");
     let conv1 = out.lines().find(|l| l.starts_with("conv1")).unwrap();
     let cells: Vec<&str> = conv1.split_whitespace().collect();
@@ -24,7 +24,7 @@ fn check_prints_a_table_and_exits_0_for_a_valid_design() {
 fn check_exits_1_and_lists_problems_for_an_invalid_design() {
     let dir = tempdir("cli-invalid");
     let path = dir.join("bad.json");
-    let text = std::fs::read_to_string(example("lenet5.json"))
+    let text = std::fs::read_to_string(example_path("lenet5.json"))
         .unwrap()
         .replace("\"out_features\": 10,", "\"out_features\": 1,");
     std::fs::write(&path, text).unwrap();
@@ -45,7 +45,7 @@ fn check_exits_1_and_lists_problems_for_an_invalid_design() {
 
 #[test]
 fn check_json_matches_the_table() {
-    let (code, json, _) = netloom(&["check", &example("resnet_mini.json"), "--json"]);
+    let (code, json, _) = netloom(&["check", &example_path("resnet_mini.json"), "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["valid"], true);

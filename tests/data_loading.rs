@@ -2,23 +2,14 @@
 //! the file, never a crash.
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
 
+#[path = "common/run.rs"]
+mod run;
+
 use netloom::data::*;
 use netloom::design::Shape;
+use run::tempdir;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-
-fn tempdir(tag: &str) -> PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "netloom-data-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use std::path::Path;
 
 #[test]
 fn the_builtin_subset_is_balanced_fashion_mnist() {
@@ -147,7 +138,7 @@ fn load_err(spec: &str) -> String {
 #[test]
 fn idx_files_load_gzipped_or_not() {
     for zip in [false, true] {
-        let dir = tempdir("idx");
+        let dir = tempdir("data-idx");
         write_idx_dir(&dir, idx_images(20, 4, 5), zip);
         let ds = load_idx_dir(&dir).unwrap();
         assert_eq!(ds.shape, Shape::image(1, 4, 5));
@@ -159,7 +150,7 @@ fn idx_files_load_gzipped_or_not() {
 
 #[test]
 fn bad_idx_files_are_named_with_the_fix() {
-    let dir = tempdir("idx-trunc");
+    let dir = tempdir("data-idx-trunc");
     let mut truncated = idx_images(20, 4, 5);
     truncated.truncate(100);
     write_idx_dir(&dir, truncated, true);
@@ -172,7 +163,7 @@ fn bad_idx_files_are_named_with_the_fix() {
     );
     assert!(e.contains("train-images-idx3-ubyte.gz"), "{e}");
 
-    let dir = tempdir("idx-magic");
+    let dir = tempdir("data-idx-magic");
     write_idx_dir(&dir, b"\x12\x34\x56\x78garbage".to_vec(), false);
     let e = load_err(&format!("idx:{}", dir.display()));
     assert!(
@@ -180,7 +171,7 @@ fn bad_idx_files_are_named_with_the_fix() {
         "{e}"
     );
 
-    let dir = tempdir("idx-gz");
+    let dir = tempdir("data-idx-gz");
     write_idx_dir(&dir, idx_images(20, 4, 5), true);
     let path = dir.join("train-images-idx3-ubyte.gz");
     let mut bytes = std::fs::read(&path).unwrap();
@@ -189,7 +180,7 @@ fn bad_idx_files_are_named_with_the_fix() {
     let e = load_err(&format!("idx:{}", dir.display()));
     assert!(e.contains("the gzip data is damaged"), "{e}");
 
-    let dir = tempdir("idx-count");
+    let dir = tempdir("data-idx-count");
     write_idx_dir(&dir, idx_images(19, 4, 5), false);
     let e = load_err(&format!("idx:{}", dir.display()));
     assert!(
@@ -197,7 +188,7 @@ fn bad_idx_files_are_named_with_the_fix() {
         "{e}"
     );
 
-    let dir = tempdir("idx-missing");
+    let dir = tempdir("data-idx-missing");
     std::fs::write(dir.join("train-images-idx3-ubyte"), idx_images(2, 2, 2)).unwrap();
     let e = load_err(dir.to_str().unwrap());
     assert!(e.contains("no train-labels IDX file here"), "{e}");
@@ -214,7 +205,7 @@ fn cifar_batch(records: usize) -> Vec<u8> {
 
 #[test]
 fn cifar10_binary_batches_load_and_wrong_lengths_are_refused() {
-    let dir = tempdir("cifar");
+    let dir = tempdir("data-cifar");
     for i in 1..=5 {
         std::fs::write(dir.join(format!("data_batch_{i}.bin")), cifar_batch(12)).unwrap();
     }
@@ -250,7 +241,7 @@ fn png(path: &Path, w: u32, h: u32, rgb: [u8; 3]) {
 
 #[test]
 fn image_folders_load_convert_split_and_report_bad_files() {
-    let dir = tempdir("folder");
+    let dir = tempdir("data-folder");
     for (class, colour) in [("cats", [200, 10, 10]), ("dogs", [10, 10, 200])] {
         std::fs::create_dir(dir.join(class)).unwrap();
         for i in 0..10 {
@@ -351,7 +342,7 @@ fn image_folders_load_convert_split_and_report_bad_files() {
 
 #[test]
 fn image_folder_mistakes_get_clear_errors() {
-    let dir = tempdir("folder-empty");
+    let dir = tempdir("data-folder-empty");
     std::fs::write(dir.join("loose.png"), b"x").unwrap();
     let e = load_folder(&dir, &FolderOptions::default(), &|_, _| {})
         .unwrap_err()
@@ -377,7 +368,7 @@ fn image_folder_mistakes_get_clear_errors() {
     assert!(e.contains("b.png has size 5×4 differs from 4×4"), "{e}");
 
     // train/ and val/ folders are used as they are.
-    let tv = tempdir("folder-tv");
+    let tv = tempdir("data-folder-tv");
     for split in ["train", "val"] {
         for class in ["a", "b"] {
             std::fs::create_dir_all(tv.join(split).join(class)).unwrap();

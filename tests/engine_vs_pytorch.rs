@@ -11,16 +11,12 @@ use netloom::engine::npy::{self, NpyArray};
 use std::path::{Path, PathBuf};
 
 /// A design: Input → `body` (a chain; names given) → `head` → Output.
-fn chain(input: InputOp, body: Vec<(&str, Op)>, head: Vec<(&str, Op)>) -> Design {
-    let mut d = Design::default();
-    let mut prev = d.add("input", Op::Input(input), [0.0, 0.0]);
-    for (name, op) in body.into_iter().chain(head) {
-        let id = d.add(name, op, [0.0, 0.0]);
-        d.connect(prev, id, 0);
-        prev = id;
-    }
-    let out = d.add("output", Op::Output(OutputOp::default()), [0.0, 0.0]);
-    d.connect(prev, out, 0);
+/// A trainable chain: `body` then `head` then an output, with Adam at lr 0.01, batch 16.
+fn trained_chain(input: InputOp, body: Vec<(&str, Op)>, head: Vec<(&str, Op)>) -> Design {
+    let mut ops = body;
+    ops.extend(head);
+    ops.push(("output", Op::Output(OutputOp::default())));
+    let mut d = common::chain(input, ops);
     d.training.batch_size = 16;
     d.training.learning_rate = 0.01;
     d.training.optimizer = Optimizer::Adam;
@@ -48,14 +44,14 @@ fn act(f: ActivationFn) -> Op {
 fn image_case(ops: Vec<(&'static str, Op)>) -> Design {
     let mut body = vec![("conv0", conv(4, 3, 1))];
     body.extend(ops);
-    chain(InputOp::image(1, 28, 28), body, image_head())
+    trained_chain(InputOp::image(1, 28, 28), body, image_head())
 }
 
 /// A vector case: 2 → linear(16) → `ops` → linear(3).
 fn vector_case(ops: Vec<(&'static str, Op)>) -> Design {
     let mut body = vec![("fc0", Op::Linear(Linear::new(16)))];
     body.extend(ops);
-    chain(
+    trained_chain(
         InputOp::vector(2),
         body,
         vec![("head", Op::Linear(Linear::new(3)))],
@@ -354,7 +350,7 @@ fn every_example_matches_pytorch() {
         ("vgg_small", cifar_spec.clone(), vec![3, 32, 32]),
         ("resnet_mini", cifar_spec.clone(), vec![3, 32, 32]),
     ] {
-        let path = PathBuf::from(example(&format!("{name}.json")));
+        let path = PathBuf::from(example_path(&format!("{name}.json")));
         cases.push(prepare(&dir, name, &path, &data, &shape));
     }
     compare(&dir, &cases);
@@ -366,7 +362,7 @@ fn forward_refuses_an_input_of_the_wrong_shape() {
     let run = dir.join("run");
     netloom_ok(&[
         "train",
-        &example("two_layer_mlp.json"),
+        &example_path("two_layer_mlp.json"),
         "--epochs",
         "1",
         "--max-steps",
@@ -378,7 +374,7 @@ fn forward_refuses_an_input_of_the_wrong_shape() {
     npy::write(&x, &input_for(&[3], 2)).unwrap();
     let (code, _, err) = netloom(&[
         "forward",
-        &example("two_layer_mlp.json"),
+        &example_path("two_layer_mlp.json"),
         "--weights",
         run.join("weights.safetensors").to_str().unwrap(),
         "--input",

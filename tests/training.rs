@@ -26,7 +26,7 @@ fn two_layer_mlp_reaches_95_percent_on_the_spiral() {
     let dir = tempdir("learn-spiral");
     netloom_ok(&[
         "train",
-        &example("two_layer_mlp.json"),
+        &example_path("two_layer_mlp.json"),
         "--data",
         "toy:spiral",
         "--out",
@@ -45,7 +45,7 @@ fn lenet5_reaches_85_percent_on_the_builtin_set() {
     let dir = tempdir("learn-lenet5");
     netloom_ok(&[
         "train",
-        &example("lenet5.json"),
+        &example_path("lenet5.json"),
         "--out",
         dir.to_str().unwrap(),
     ]);
@@ -57,7 +57,7 @@ fn lenet5_reaches_85_percent_on_the_builtin_set() {
     // eval on the saved weights agrees with the last epoch's row.
     let out = netloom_ok(&[
         "eval",
-        &example("lenet5.json"),
+        &example_path("lenet5.json"),
         "--weights",
         dir.join("weights.safetensors").to_str().unwrap(),
         "--json",
@@ -77,7 +77,7 @@ fn lenet5_reaches_85_percent_on_the_builtin_set() {
     assert_eq!(total, 2000);
     let text = netloom_ok(&[
         "eval",
-        &example("lenet5.json"),
+        &example_path("lenet5.json"),
         "--weights",
         dir.join("best.safetensors").to_str().unwrap(),
     ]);
@@ -95,7 +95,7 @@ fn the_same_seed_gives_the_same_metrics_and_another_seed_does_not() {
         let out = dir.join(name);
         netloom_ok(&[
             "train",
-            &example("lenet5.json"),
+            &example_path("lenet5.json"),
             "--epochs",
             "1",
             "--max-steps",
@@ -116,7 +116,7 @@ fn the_same_seed_gives_the_same_metrics_and_another_seed_does_not() {
     for out in &spiral {
         netloom_ok(&[
             "train",
-            &example("two_layer_mlp.json"),
+            &example_path("two_layer_mlp.json"),
             "--epochs",
             "4",
             "--out",
@@ -184,7 +184,7 @@ fn drive(
 #[test]
 fn a_run_stopped_midway_and_resumed_matches_an_uninterrupted_run() {
     let dir = tempdir("resume");
-    let design = load_design(Path::new(&example("two_layer_mlp.json"))).unwrap();
+    let design = load_design(Path::new(&example_path("two_layer_mlp.json"))).unwrap();
     let trainer = Trainer::spawn(None).unwrap();
     let (whole, interrupted) = (dir.join("whole"), dir.join("interrupted"));
     let (_, full) = drive(
@@ -229,7 +229,7 @@ fn a_run_stopped_midway_and_resumed_matches_an_uninterrupted_run() {
 #[test]
 fn pause_holds_training_and_resume_continues() {
     let dir = tempdir("pause");
-    let mut design = load_design(Path::new(&example("two_layer_mlp.json"))).unwrap();
+    let mut design = load_design(Path::new(&example_path("two_layer_mlp.json"))).unwrap();
     design.training.epochs = 200;
     let trainer = Trainer::spawn(None).unwrap();
     let id = trainer.start(spiral_job(design, &dir, false));
@@ -270,7 +270,7 @@ fn pause_holds_training_and_resume_continues() {
 #[test]
 fn dropping_the_trainer_stops_a_run_promptly() {
     let dir = tempdir("drop");
-    let mut design = load_design(Path::new(&example("two_layer_mlp.json"))).unwrap();
+    let mut design = load_design(Path::new(&example_path("two_layer_mlp.json"))).unwrap();
     design.training.epochs = 100_000;
     let trainer = Trainer::spawn(None).unwrap();
     let id = trainer.start(spiral_job(design, &dir, false));
@@ -294,7 +294,7 @@ fn dropping_the_trainer_stops_a_run_promptly() {
 #[test]
 fn the_trainer_streams_histograms_samples_and_epochs() {
     let dir = tempdir("events");
-    let mut design = load_design(Path::new(&example("lenet5.json"))).unwrap();
+    let mut design = load_design(Path::new(&example_path("lenet5.json"))).unwrap();
     design.training.epochs = 1;
     design.data.augmentation =
         vec![serde_json::from_str(r#"{"op": "horizontal_flip", "p": 0.5}"#).unwrap()];
@@ -404,7 +404,7 @@ fn the_trainer_streams_histograms_samples_and_epochs() {
 fn a_design_that_does_not_fit_the_data_is_refused_naming_the_node() {
     let (code, _, err) = netloom(&[
         "train",
-        &example("lenet5.json"),
+        &example_path("lenet5.json"),
         "--data",
         "toy:spiral",
         "--out",
@@ -416,7 +416,7 @@ fn a_design_that_does_not_fit_the_data_is_refused_naming_the_node() {
         "{err}"
     );
     let dir = tempdir("mismatch-b");
-    let text = std::fs::read_to_string(example("lenet5.json"))
+    let text = std::fs::read_to_string(example_path("lenet5.json"))
         .unwrap()
         .replace("\"out_features\": 10", "\"out_features\": 7");
     let path = dir.join("seven.json");
@@ -440,7 +440,7 @@ fn a_diverging_run_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint
     let run = dir.join("run");
     netloom_ok(&[
         "train",
-        &example("two_layer_mlp.json"),
+        &example_path("two_layer_mlp.json"),
         "--epochs",
         "1",
         "--out",
@@ -449,7 +449,7 @@ fn a_diverging_run_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint
     let good = std::fs::read(run.join("weights.safetensors")).unwrap();
     let (code, _, err) = netloom(&[
         "train",
-        &example("two_layer_mlp.json"),
+        &example_path("two_layer_mlp.json"),
         "--resume",
         run.to_str().unwrap(),
         "--epochs",
@@ -478,7 +478,7 @@ fn bad_weights_files_are_refused_clearly() {
     let run = dir.join("run");
     netloom_ok(&[
         "train",
-        &example("two_layer_mlp.json"),
+        &example_path("two_layer_mlp.json"),
         "--epochs",
         "1",
         "--max-steps",
@@ -493,7 +493,7 @@ fn bad_weights_files_are_refused_clearly() {
     ] {
         let (code, _, err) = netloom(&[
             "eval",
-            &example("lenet5.json"),
+            &example_path("lenet5.json"),
             "--weights",
             file.to_str().unwrap(),
         ]);
@@ -504,9 +504,9 @@ fn bad_weights_files_are_refused_clearly() {
 
 #[test]
 fn initialisation_follows_pytorch_defaults_and_the_chosen_scheme() {
-    let mut design = load_design(Path::new(&example("lenet5.json"))).unwrap();
+    let mut design = load_design(Path::new(&example_path("lenet5.json"))).unwrap();
     let net = Network::compile(&design, tch::Device::Cpu).unwrap();
-    let vgg = load_design(Path::new(&example("vgg_small.json"))).unwrap();
+    let vgg = load_design(Path::new(&example_path("vgg_small.json"))).unwrap();
     let vgg = Network::compile(&vgg, tch::Device::Cpu).unwrap();
     let stats = |net: &Network, name: &str| {
         let t = &net.params.by_name(name).unwrap().tensor;

@@ -146,7 +146,7 @@ fn bad_weights_files_get_clear_messages() {
         assert!(!err.contains("panicked"), "{file}: {err}");
     }
     // A file whose tensors all have the wrong shape: training refuses to start from it.
-    let wide = std::fs::read_to_string(example("lenet5.json"))
+    let wide = std::fs::read_to_string(example_path("lenet5.json"))
         .unwrap()
         .replace("\"out_channels\": 6", "\"out_channels\": 8")
         .replace("\"out_channels\": 16", "\"out_channels\": 12")
@@ -183,7 +183,7 @@ fn frozen_nodes_stay_bit_for_bit_the_same_and_frozen_batchnorm_keeps_its_statist
     let data = format!("cifar10:{}", d("cifar"));
     netloom_ok(&[
         "train",
-        &example("resnet_mini.json"),
+        &example_path("resnet_mini.json"),
         "--data",
         &data,
         "--epochs",
@@ -195,7 +195,7 @@ fn frozen_nodes_stay_bit_for_bit_the_same_and_frozen_batchnorm_keeps_its_statist
     ]);
     // Everything but the head frozen.
     let mut design =
-        netloom::document::load_design(Path::new(&example("resnet_mini.json"))).unwrap();
+        netloom::document::load_design(Path::new(&example_path("resnet_mini.json"))).unwrap();
     for n in &mut design.nodes {
         n.frozen = n.name != "fc";
     }
@@ -246,7 +246,7 @@ fn frozen_nodes_stay_bit_for_bit_the_same_and_frozen_batchnorm_keeps_its_statist
 fn pretrained_frozen_features_beat_random_frozen_features() {
     let dir = tempdir("transfer-example");
     let d = |n: &str| dir.join(n).to_str().unwrap().to_owned();
-    let example = |n: &str| example(&format!("transfer/{n}"));
+    let example = |n: &str| example_path(&format!("transfer/{n}"));
     netloom_ok(&[
         "train",
         &example("pretrain.json"),
@@ -292,7 +292,7 @@ fn pretrained_frozen_features_beat_random_frozen_features() {
 fn a_nodes_learning_rate_multiplier_scales_its_step() {
     let dir = tempdir("transfer-lr-mult");
     let d = |n: &str| dir.join(n).to_str().unwrap().to_owned();
-    let lenet = example("lenet5.json");
+    let lenet = example_path("lenet5.json");
     let one_step = |design: &str, out: &str, init: Option<&str>| {
         let mut args = vec![
             "train",

@@ -1,18 +1,10 @@
 //! Validation reports every problem at once, each tied to its node and worded so a learner can
 //! act on it.
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
-use netloom::design::*;
+mod common;
 
-fn chain(input: InputOp, ops: Vec<(&str, Op)>) -> Design {
-    let mut d = Design::default();
-    let mut prev = d.add("input", Op::Input(input), [0.0, 0.0]);
-    for (name, op) in ops {
-        let id = d.add(name, op, [0.0, 0.0]);
-        d.connect(prev, id, 0);
-        prev = id;
-    }
-    d
-}
+use common::chain;
+use netloom::design::*;
 
 fn messages(d: &Design) -> Vec<String> {
     analyse(d).problems.into_iter().map(|p| p.message).collect()

@@ -3,7 +3,7 @@
 //! frame, whichever view is showing.
 
 use super::history::Burst;
-use super::training::{Pretrained, TrainAction};
+use super::training::{Pretrained, RunAction, TrainAction};
 use super::{NetloomApp, View};
 use crate::design::edit::{self, Edit};
 use crate::design::{self, Design};
@@ -200,7 +200,7 @@ impl NetloomApp {
                     .pick_folder()
                 {
                     self.training.apply(
-                        TrainAction::Data(crate::data::DataSpec::Folder(dir)),
+                        RunAction::Data(crate::data::DataSpec::Folder(dir)),
                         &self.design,
                         ctx,
                     );
@@ -240,7 +240,7 @@ impl NetloomApp {
                     .record_coalesced(before, Burst::TrainingSettings);
                 self.changed(false);
             }
-            other => self.training.apply(other, &self.design, ctx),
+            TrainAction::Run(action) => self.training.apply(action, &self.design, ctx),
         }
     }
 

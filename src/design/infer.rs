@@ -23,12 +23,23 @@ pub struct NodeCost {
     pub macs: u64,
 }
 
+/// Why a node's output can't be inferred: one sentence for a learner, without the node's
+/// name (analysis puts the name in front and files it as the node's `Problem`). A sentence is
+/// the product here, not a lost structure: every rule words its own fix.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ShapeError(pub String);
+
+fn fail<T>(message: impl Into<String>) -> Result<T, ShapeError> {
+    Err(ShapeError(message.into()))
+}
+
 /// One input to a node: the producing node's name and the shape on the wire.
 pub type Incoming<'a> = (&'a str, &'a Shape);
 
 /// Infers one node's output from its inputs. The error is a sentence for a learner, without
 /// the node's name (the caller puts it in front).
-pub fn infer(op: &Op, inputs: &[Incoming<'_>]) -> Result<NodeCost, String> {
+pub fn infer(op: &Op, inputs: &[Incoming<'_>]) -> Result<NodeCost, ShapeError> {
     match op {
         Op::Input(i) => input(i),
         Op::Conv2d(c) => conv2d(c, single(inputs)?),
@@ -50,11 +61,11 @@ pub fn infer(op: &Op, inputs: &[Incoming<'_>]) -> Result<NodeCost, String> {
     }
 }
 
-fn single<'a>(inputs: &[Incoming<'a>]) -> Result<&'a Shape, String> {
+fn single<'a>(inputs: &[Incoming<'a>]) -> Result<&'a Shape, ShapeError> {
     match inputs {
         [(_, s)] => Ok(s),
-        [] => Err("has no input: wire a block's output into it".to_owned()),
-        _ => Err(format!(
+        [] => fail("has no input: wire a block's output into it".to_owned()),
+        _ => fail(format!(
             "has {} wires into it but takes one: remove the extra ones, or join them first with Add or Concat",
             inputs.len()
         )),
@@ -78,46 +89,46 @@ fn describe(s: &Shape) -> String {
     }
 }
 
-fn need_image(s: &Shape, what: &str) -> Result<(u64, u64, u64), String> {
+fn need_image(s: &Shape, what: &str) -> Result<(u64, u64, u64), ShapeError> {
     s.as_image().ok_or_else(|| {
-        format!(
+        ShapeError(format!(
             "{what} works on images (channels×height×width) but gets {}: move it before Flatten/Linear, or remove it",
             describe(s)
-        )
+        ))
     })
 }
 
-fn input(i: &InputOp) -> Result<NodeCost, String> {
+fn input(i: &InputOp) -> Result<NodeCost, ShapeError> {
     let shape = match (i.channels, i.height, i.width, i.features) {
         (Some(c), Some(h), Some(w), None) => Shape::image(c, h, w),
         (None, None, None, Some(f)) => Shape::vector(f),
         (None, None, None, None) => {
-            return Err(
+            return fail(
                 "has no shape: give channels, height and width for images, or features for vectors"
                     .to_owned(),
             );
         }
         (_, _, _, Some(_)) => {
-            return Err("gives both an image shape and features: keep channels/height/width for images, or only features for vectors".to_owned());
+            return fail("gives both an image shape and features: keep channels/height/width for images, or only features for vectors".to_owned());
         }
         _ => {
-            return Err(
+            return fail(
                 "gives only part of an image shape: set all of channels, height and width"
                     .to_owned(),
             );
         }
     };
     if shape.dims().contains(&0) {
-        return Err(format!(
+        return fail(format!(
             "has a zero-sized shape {shape}: every size must be at least 1"
         ));
     }
     Ok(free(shape))
 }
 
-fn positive(name: &str, p: Pair, hint: &str) -> Result<(), String> {
+fn positive(name: &str, p: Pair, hint: &str) -> Result<(), ShapeError> {
     if p.h() == 0 || p.w() == 0 {
-        return Err(format!("{name} is {p} but must be at least 1: {hint}"));
+        return fail(format!("{name} is {p} but must be at least 1: {hint}"));
     }
     Ok(())
 }
@@ -132,25 +143,25 @@ fn conv_out(input: u64, kernel: u64, stride: u64, pad: u64, dilation: u64) -> Op
     u64::try_from((padded - span) / i128::from(stride) + 1).ok()
 }
 
-fn conv2d(c: &Conv2d, x: &Shape) -> Result<NodeCost, String> {
+fn conv2d(c: &Conv2d, x: &Shape) -> Result<NodeCost, ShapeError> {
     let (cin, h, w) = need_image(x, "Conv2d")?;
     if c.out_channels == 0 {
-        return Err("out_channels is 0: a convolution needs at least 1 filter".to_owned());
+        return fail("out_channels is 0: a convolution needs at least 1 filter".to_owned());
     }
     positive("kernel_size", c.kernel_size, "use e.g. 3 for 3×3 filters")?;
     positive("stride", c.stride, "use 1 to keep the size, 2 to halve it")?;
     positive("dilation", c.dilation, "use 1 for an ordinary convolution")?;
     if c.groups == 0 {
-        return Err("groups is 0: use 1 for an ordinary convolution".to_owned());
+        return fail("groups is 0: use 1 for an ordinary convolution".to_owned());
     }
     if !cin.is_multiple_of(c.groups) {
-        return Err(format!(
+        return fail(format!(
             "its {cin} input channels can't be split into {} groups: groups must divide the input channels",
             c.groups
         ));
     }
     if !c.out_channels.is_multiple_of(c.groups) {
-        return Err(format!(
+        return fail(format!(
             "its {} out_channels can't be split into {} groups: groups must divide out_channels",
             c.out_channels, c.groups
         ));
@@ -170,7 +181,7 @@ fn conv2d(c: &Conv2d, x: &Shape) -> Result<NodeCost, String> {
         c.dilation.w(),
     );
     let (Some(oh), Some(ow)) = (oh, ow) else {
-        return Err(kernel_too_big(c.kernel_size, c.dilation, c.padding, h, w));
+        return fail(kernel_too_big(c.kernel_size, c.dilation, c.padding, h, w));
     };
     let per_filter = (cin / c.groups)
         .saturating_mul(c.kernel_size.h())
@@ -231,13 +242,13 @@ fn pool_out(input: u64, kernel: u64, stride: u64, pad: u64, ceil: bool) -> Optio
     }
 }
 
-fn pool2d(p: &Pool2d, x: &Shape, what: &str) -> Result<NodeCost, String> {
+fn pool2d(p: &Pool2d, x: &Shape, what: &str) -> Result<NodeCost, ShapeError> {
     let (c, h, w) = need_image(x, what)?;
     let stride = p.effective_stride();
     positive("kernel_size", p.kernel_size, "use e.g. 2 to halve the size")?;
     positive("stride", stride, "leave it out to use the kernel size")?;
     if p.padding.h() > p.kernel_size.h() / 2 || p.padding.w() > p.kernel_size.w() / 2 {
-        return Err(format!(
+        return fail(format!(
             "padding {} is more than half its {} window: use at most {} padding",
             p.padding,
             p.kernel_size,
@@ -247,7 +258,7 @@ fn pool2d(p: &Pool2d, x: &Shape, what: &str) -> Result<NodeCost, String> {
     let oh = pool_out(h, p.kernel_size.h(), stride.h(), p.padding.h(), p.ceil_mode);
     let ow = pool_out(w, p.kernel_size.w(), stride.w(), p.padding.w(), p.ceil_mode);
     let (Some(oh), Some(ow)) = (oh, ow) else {
-        return Err(format!(
+        return fail(format!(
             "its {} window is larger than its {h}×{w} input: lower kernel_size, or remove a pooling layer before it",
             p.kernel_size
         ));
@@ -267,7 +278,7 @@ fn pool2d(p: &Pool2d, x: &Shape, what: &str) -> Result<NodeCost, String> {
     })
 }
 
-fn adaptive_pool(p: &AdaptivePool2d, x: &Shape) -> Result<NodeCost, String> {
+fn adaptive_pool(p: &AdaptivePool2d, x: &Shape) -> Result<NodeCost, ShapeError> {
     let (c, _, _) = need_image(x, "AdaptiveAvgPool2d")?;
     positive(
         "output_size",
@@ -281,24 +292,24 @@ fn adaptive_pool(p: &AdaptivePool2d, x: &Shape) -> Result<NodeCost, String> {
     })
 }
 
-fn batch_norm(b: &BatchNorm, x: &Shape) -> Result<NodeCost, String> {
+fn batch_norm(b: &BatchNorm, x: &Shape) -> Result<NodeCost, ShapeError> {
     let features = match x.dims() {
         [c, _, _] | [c] => *c,
         _ => {
-            return Err(format!(
+            return fail(format!(
                 "BatchNorm works on images or flat vectors but gets {}",
                 describe(x)
             ));
         }
     };
     if !(b.eps.is_finite() && b.eps > 0.0) {
-        return Err(format!(
+        return fail(format!(
             "eps is {}; it must be a small positive number such as 1e-5",
             b.eps
         ));
     }
     if !(b.momentum.is_finite() && (0.0..=1.0).contains(&b.momentum)) {
-        return Err(format!(
+        return fail(format!(
             "momentum is {}; use a value between 0 and 1, e.g. 0.1",
             b.momentum
         ));
@@ -314,13 +325,13 @@ fn batch_norm(b: &BatchNorm, x: &Shape) -> Result<NodeCost, String> {
     })
 }
 
-fn dropout(d: &Dropout, x: &Shape, channels: bool) -> Result<NodeCost, String> {
+fn dropout(d: &Dropout, x: &Shape, channels: bool) -> Result<NodeCost, ShapeError> {
     if channels {
         need_image(x, "Dropout2d (it drops whole channels)")
-            .map_err(|e| format!("{e}; use Dropout on vectors"))?;
+            .map_err(|e| ShapeError(format!("{e}; use Dropout on vectors")))?;
     }
     if !(d.p.is_finite() && (0.0..1.0).contains(&d.p)) {
-        return Err(format!(
+        return fail(format!(
             "p is {}; it is the probability of dropping, from 0 up to below 1 (0.5 is common)",
             d.p
         ));
@@ -328,7 +339,7 @@ fn dropout(d: &Dropout, x: &Shape, channels: bool) -> Result<NodeCost, String> {
     Ok(free(*x))
 }
 
-fn activation(a: &Activation, x: &Shape) -> Result<NodeCost, String> {
+fn activation(a: &Activation, x: &Shape) -> Result<NodeCost, ShapeError> {
     let f = a.function;
     let stray = [
         (
@@ -341,7 +352,7 @@ fn activation(a: &Activation, x: &Shape) -> Result<NodeCost, String> {
     ];
     for (param, set, owner) in stray {
         if set && f != owner {
-            return Err(format!(
+            return fail(format!(
                 "{param} only applies to {}, not {}: remove it",
                 owner.name(),
                 f.name()
@@ -350,7 +361,7 @@ fn activation(a: &Activation, x: &Shape) -> Result<NodeCost, String> {
     }
     for (param, v) in [("negative_slope", a.negative_slope), ("alpha", a.alpha)] {
         if v.is_some_and(|v| !v.is_finite()) {
-            return Err(format!("{param} must be a finite number"));
+            return fail(format!("{param} must be a finite number"));
         }
     }
     if f == ActivationFn::Softmax {
@@ -359,13 +370,13 @@ fn activation(a: &Activation, x: &Shape) -> Result<NodeCost, String> {
             .saturating_add(1);
         let dim = a.dim();
         if dim == 0 || dim == -rank {
-            return Err(
+            return fail(
                 "softmax over dim 0 mixes the samples of a batch: use dim 1 (the classes)"
                     .to_owned(),
             );
         }
         if dim >= rank || dim < -rank {
-            return Err(format!(
+            return fail(format!(
                 "softmax dim {dim} is out of range for a batch of {}: use 1 to {}",
                 describe(x),
                 rank - 1
@@ -375,14 +386,14 @@ fn activation(a: &Activation, x: &Shape) -> Result<NodeCost, String> {
     Ok(free(*x))
 }
 
-fn linear(l: &Linear, x: &Shape) -> Result<NodeCost, String> {
+fn linear(l: &Linear, x: &Shape) -> Result<NodeCost, ShapeError> {
     let Some(fin) = x.as_vector() else {
-        return Err(format!(
+        return fail(format!(
             "expects a flat vector but gets {x}: insert Flatten before it"
         ));
     };
     if l.out_features == 0 {
-        return Err("out_features is 0: a layer needs at least 1 output".to_owned());
+        return fail("out_features is 0: a layer needs at least 1 output".to_owned());
     }
     let weights = fin.saturating_mul(l.out_features);
     Ok(NodeCost {
@@ -392,9 +403,9 @@ fn linear(l: &Linear, x: &Shape) -> Result<NodeCost, String> {
     })
 }
 
-fn at_least_two(inputs: &[Incoming<'_>], verb: &str) -> Result<(), String> {
+fn at_least_two(inputs: &[Incoming<'_>], verb: &str) -> Result<(), ShapeError> {
     if inputs.len() < 2 {
-        return Err(format!(
+        return fail(format!(
             "{verb} two or more inputs but has {}: wire another block into it",
             inputs.len()
         ));
@@ -402,7 +413,7 @@ fn at_least_two(inputs: &[Incoming<'_>], verb: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn add(inputs: &[Incoming<'_>]) -> Result<NodeCost, String> {
+fn add(inputs: &[Incoming<'_>]) -> Result<NodeCost, ShapeError> {
     at_least_two(inputs, "adds")?;
     let (first_name, first) = inputs[0];
     for (name, s) in &inputs[1..] {
@@ -416,7 +427,7 @@ fn add(inputs: &[Incoming<'_>]) -> Result<NodeCost, String> {
                 }
                 _ => "make both branches produce the same shape",
             };
-            return Err(format!(
+            return fail(format!(
                 "can only add equal shapes, but {first_name} gives {first} and {name} gives {s}: {hint}"
             ));
         }
@@ -424,14 +435,14 @@ fn add(inputs: &[Incoming<'_>]) -> Result<NodeCost, String> {
     Ok(free(*first))
 }
 
-fn concat(inputs: &[Incoming<'_>]) -> Result<NodeCost, String> {
+fn concat(inputs: &[Incoming<'_>]) -> Result<NodeCost, ShapeError> {
     at_least_two(inputs, "joins")?;
     let (first_name, first) = inputs[0];
     let mut lead: u64 = 0;
     for (name, s) in inputs {
         let same_rest = s.rank() == first.rank() && s.dims().get(1..) == first.dims().get(1..);
         if !same_rest {
-            return Err(format!(
+            return fail(format!(
                 "joins along channels, so all other sizes must match, but {first_name} gives {first} and {name} gives {s}: make their heights and widths equal"
             ));
         }
@@ -443,20 +454,20 @@ fn concat(inputs: &[Incoming<'_>]) -> Result<NodeCost, String> {
     dims[1..=rest.len()].copy_from_slice(rest);
     Shape::new(&dims[..=rest.len()])
         .map(free)
-        .ok_or_else(|| format!("can't join {}-dimensional inputs", first.rank()))
+        .ok_or_else(|| ShapeError(format!("can't join {}-dimensional inputs", first.rank())))
 }
 
-fn output(o: &OutputOp, x: &Shape) -> Result<NodeCost, String> {
+fn output(o: &OutputOp, x: &Shape) -> Result<NodeCost, ShapeError> {
     if o.loss == Loss::CrossEntropy {
         match x.as_vector() {
             None => {
-                return Err(format!(
+                return fail(format!(
                     "cross_entropy needs a vector of class scores but gets {}: end the network with Flatten and a Linear whose out_features is the number of classes",
                     describe(x)
                 ));
             }
             Some(n) if n < 2 => {
-                return Err(format!(
+                return fail(format!(
                     "cross_entropy needs a score per class, at least 2, but gets {n}: set the last Linear's out_features to the number of classes"
                 ));
             }
@@ -470,7 +481,7 @@ fn output(o: &OutputOp, x: &Shape) -> Result<NodeCost, String> {
 mod tests {
     use super::*;
 
-    fn run(op: Op, x: Shape) -> Result<NodeCost, String> {
+    fn run(op: Op, x: Shape) -> Result<NodeCost, ShapeError> {
         infer(&op, &[("x", &x)])
     }
 
@@ -486,7 +497,7 @@ mod tests {
     fn kernel_larger_than_input_is_explained() {
         let e = run(Op::Conv2d(Conv2d::new(8, 5)), Shape::image(4, 3, 3)).unwrap_err();
         assert_eq!(
-            e,
+            e.to_string(),
             "its 5×5 kernel is larger than its 3×3 input: lower kernel_size, or remove a pooling layer before it"
         );
     }
@@ -495,7 +506,7 @@ mod tests {
     fn linear_on_image_asks_for_flatten() {
         let e = run(Op::Linear(Linear::new(120)), Shape::image(16, 5, 5)).unwrap_err();
         assert_eq!(
-            e,
+            e.to_string(),
             "expects a flat vector but gets 16×5×5: insert Flatten before it"
         );
     }

@@ -21,7 +21,7 @@ mod infer;
 pub use analysis::{Analysis, NodeReport, Problem, Totals, analyse, is_valid_name};
 pub use augment::Augment;
 pub use format::{FORMAT_NAME, FORMAT_VERSION, FormatError, from_json, to_json};
-pub use infer::{Incoming, NodeCost, infer};
+pub use infer::{Incoming, NodeCost, ShapeError, infer};
 pub mod catalogue;
 pub mod edit;
 pub mod generate;

@@ -231,6 +231,19 @@ pub fn torch_results(
 }
 
 /// Loads one of the bundled examples.
+/// A straight chain: an input, then each `(name, op)` wired to the one before it.
+pub fn chain(input: InputOp, ops: Vec<(&str, Op)>) -> Design {
+    let mut d = Design::default();
+    let mut prev = d.add("input", Op::Input(input), [0.0, 0.0]);
+    for (name, op) in ops {
+        let id = d.add(name, op, [0.0, 0.0]);
+        d.connect(prev, id, 0);
+        prev = id;
+    }
+    d
+}
+
+/// An example design, parsed (`run::example_path` gives its path instead).
 pub fn example(name: &str) -> Design {
     let (_, text) = netloom::examples::EXAMPLES
         .iter()

@@ -47,8 +47,8 @@ pub fn tempdir(name: &str) -> PathBuf {
     dir
 }
 
-/// An example design's path.
-pub fn example(name: &str) -> String {
+/// An example design's path (`common::example` parses it instead).
+pub fn example_path(name: &str) -> String {
     format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 

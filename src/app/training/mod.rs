@@ -25,9 +25,31 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// What the Train view asks for.
+/// What the Train view asks for. `Run` actions change only the training side and go to
+/// [`Training::apply`]; the rest need the app (a file dialog, or an undoable design edit).
 #[derive(Clone, Debug)]
 pub enum TrainAction {
+    /// An action for the training side.
+    Run(RunAction),
+    /// Ask for a folder of images.
+    PickFolder,
+    /// New training settings (part of the design, so undoable).
+    Settings(TrainingSettings),
+    /// New preprocessing/augmentation settings (part of the design, so undoable).
+    DataSettings(DataSettings),
+    /// Save every run's metrics as CSV.
+    SaveCsv,
+    /// Save the plots (the window) as PNG.
+    SavePng,
+    /// Ask for a weights file to start from.
+    PickWeights,
+    /// Give the last Linear this many outputs; it is re-initialised.
+    ReplaceHead(u64),
+}
+
+/// What [`Training`] does by itself: runs, data and device choices, views, the weights review.
+#[derive(Clone, Debug)]
+pub enum RunAction {
     /// Start a run with the design as it is.
     Start,
     /// Pause the run.
@@ -40,26 +62,14 @@ pub enum TrainAction {
     Continue,
     /// Train on other data.
     Data(DataSpec),
-    /// Ask for a folder of images.
-    PickFolder,
     /// Train on another device.
     Device(DeviceChoice),
-    /// New training settings (part of the design, so undoable).
-    Settings(TrainingSettings),
     /// Show this block's activations.
     Watch(String),
     /// Show this conv block's feature maps.
     WatchConv(String),
-    /// New preprocessing/augmentation settings (part of the design, so undoable).
-    DataSettings(DataSettings),
     /// Draw the augmentation preview again with another seed.
     Reroll,
-    /// Save every run's metrics as CSV.
-    SaveCsv,
-    /// Save the plots (the window) as PNG.
-    SavePng,
-    /// Ask for a weights file to start from.
-    PickWeights,
     /// Show the mapping of the weights in use again.
     ReviewWeights,
     /// Load (true) or leave out (false) a node's matched weights.
@@ -68,8 +78,12 @@ pub enum TrainAction {
     UseWeights,
     /// Start runs from a fresh initialisation again.
     ClearWeights,
-    /// Give the last Linear this many outputs; it is re-initialised.
-    ReplaceHead(u64),
+}
+
+impl From<RunAction> for TrainAction {
+    fn from(action: RunAction) -> Self {
+        Self::Run(action)
+    }
 }
 
 /// The training side of the app.
@@ -206,37 +220,30 @@ impl Training {
 
     /// Carries out what the Train view asked for that concerns training alone; the app
     /// handles the rest (dialogs, design edits). Errors are kept for the view to show.
-    pub fn apply(&mut self, action: TrainAction, design: &Design, ctx: &egui::Context) {
+    pub fn apply(&mut self, action: RunAction, design: &Design, ctx: &egui::Context) {
         self.connect(ctx);
         match action {
-            TrainAction::Start => self.start(design),
-            TrainAction::Pause => self.control(Command::Pause),
-            TrainAction::Resume => self.control(Command::Resume),
-            TrainAction::Stop => self.control(Command::Stop),
-            TrainAction::Continue => self.continue_last(),
-            TrainAction::Data(d) => self.data = d,
-            TrainAction::Device(d) => self.device = d,
-            TrainAction::Watch(name) => self.watched = Some(name),
-            TrainAction::WatchConv(name) => self.watched_conv = Some(name),
-            TrainAction::Reroll => self.preview.seed = self.preview.seed.wrapping_add(1),
-            TrainAction::ReviewWeights => self.pretrained.review(),
-            TrainAction::UseWeights => self.pretrained.accept(),
-            TrainAction::LoadNode(node, on) => {
+            RunAction::Start => self.start(design),
+            RunAction::Pause => self.control(Command::Pause),
+            RunAction::Resume => self.control(Command::Resume),
+            RunAction::Stop => self.control(Command::Stop),
+            RunAction::Continue => self.continue_last(),
+            RunAction::Data(d) => self.data = d,
+            RunAction::Device(d) => self.device = d,
+            RunAction::Watch(name) => self.watched = Some(name),
+            RunAction::WatchConv(name) => self.watched_conv = Some(name),
+            RunAction::Reroll => self.preview.seed = self.preview.seed.wrapping_add(1),
+            RunAction::ReviewWeights => self.pretrained.review(),
+            RunAction::UseWeights => self.pretrained.accept(),
+            RunAction::LoadNode(node, on) => {
                 if let Pretrained::Review(w) = &mut self.pretrained {
                     w.set_loaded(node, on);
                 }
             }
-            TrainAction::ClearWeights => {
+            RunAction::ClearWeights => {
                 self.pretrained = Pretrained::None;
                 self.pretrained_error = None;
             }
-            TrainAction::PickFolder
-            | TrainAction::PickWeights
-            | TrainAction::SaveCsv
-            | TrainAction::SavePng
-            | TrainAction::Settings(_)
-            | TrainAction::DataSettings(_)
-            | TrainAction::ReplaceHead(_) => {}
         }
     }
 

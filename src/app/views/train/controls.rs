@@ -1,7 +1,7 @@
 //! The Train view's left column: the data with its preprocessing, augmentation and preview,
 //! pretrained weights, the training settings and device, the run buttons and progress.
 
-use crate::app::training::{TrainAction, Training};
+use crate::app::training::{RunAction, TrainAction, Training};
 use crate::data::{DataSpec, Toy, ToyOptions};
 use crate::design::{DataSettings, Optimizer, Schedule, TrainingSettings};
 use crate::engine::{DeviceChoice, Progress, RunHistory, RunStatus, available_devices};
@@ -118,7 +118,7 @@ fn inputs(ui: &mut egui::Ui, training: &Training, data: &DataSettings, out: &mut
                 .on_hover_text("another random draw")
                 .clicked()
             {
-                out.push(TrainAction::Reroll);
+                out.push(RunAction::Reroll.into());
             }
         });
         egui::Grid::new("preview").show(ui, |ui| {
@@ -160,7 +160,7 @@ pub fn controls(
                     .selectable_label(*training.data() == c, c.label())
                     .clicked()
                 {
-                    out.push(TrainAction::Data(c));
+                    out.push(RunAction::Data(c).into());
                 }
             }
             if ui.button("Folder of images…").clicked() {
@@ -208,11 +208,11 @@ fn device(ui: &mut egui::Ui, current: DeviceChoice, out: &mut Vec<TrainAction>) 
                     .selectable_label(current == DeviceChoice::Auto, "auto")
                     .clicked()
                 {
-                    out.push(TrainAction::Device(DeviceChoice::Auto));
+                    out.push(RunAction::Device(DeviceChoice::Auto).into());
                 }
                 for (choice, dev) in available_devices() {
                     if ui.selectable_label(current == choice, dev.name).clicked() {
-                        out.push(TrainAction::Device(choice));
+                        out.push(RunAction::Device(choice).into());
                     }
                 }
             });
@@ -238,17 +238,17 @@ fn run_buttons(
                 None => train,
             };
             if train.clicked() {
-                out.push(TrainAction::Start);
+                out.push(RunAction::Start.into());
             }
             if training.paused() {
                 if ui.add_enabled(busy, egui::Button::new("Resume")).clicked() {
-                    out.push(TrainAction::Resume);
+                    out.push(RunAction::Resume.into());
                 }
             } else if ui.add_enabled(busy, egui::Button::new("Pause")).clicked() {
-                out.push(TrainAction::Pause);
+                out.push(RunAction::Pause.into());
             }
             if ui.add_enabled(busy, egui::Button::new("Stop")).clicked() {
-                out.push(TrainAction::Stop);
+                out.push(RunAction::Stop.into());
             }
             if training.can_continue()
                 && ui
@@ -256,7 +256,7 @@ fn run_buttons(
                     .on_hover_text("Carry on the stopped run from its checkpoint")
                     .clicked()
             {
-                out.push(TrainAction::Continue);
+                out.push(RunAction::Continue.into());
             }
         });
     });

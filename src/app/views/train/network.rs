@@ -1,7 +1,7 @@
 //! Inside the network, for the latest run: the input batch it is fed, how a chosen block's
 //! activations move, and at each epoch's end the feature maps, filters and predictions.
 
-use crate::app::training::{TrainAction, Training};
+use crate::app::training::{RunAction, TrainAction, Training};
 use crate::ui::theme;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
@@ -39,7 +39,7 @@ pub fn inside(ui: &mut egui::Ui, training: &Training, out: &mut Vec<TrainAction>
                             .selectable_label(watched.as_deref() == Some(name), name)
                             .clicked()
                         {
-                            out.push(TrainAction::Watch(name.clone()));
+                            out.push(RunAction::Watch(name.clone()).into());
                         }
                     }
                 });
@@ -93,7 +93,7 @@ pub fn views(ui: &mut egui::Ui, training: &Training, out: &mut Vec<TrainAction>)
                             .selectable_label(watched.as_deref() == Some(name), name)
                             .clicked()
                         {
-                            out.push(TrainAction::WatchConv(name.clone()));
+                            out.push(RunAction::WatchConv(name.clone()).into());
                         }
                     }
                 });

@@ -1,7 +1,7 @@
 //! Pretrained weights in the Train view: the file in use, the head to replace, and the review
 //! of a file's mapping onto the design before anything is applied.
 
-use crate::app::training::{Pretrained, TrainAction, Training, WeightsChoice};
+use crate::app::training::{Pretrained, RunAction, TrainAction, Training, WeightsChoice};
 use crate::ui::theme;
 
 /// Starting from pretrained weights: pick a file, see how it maps, replace the head.
@@ -39,10 +39,10 @@ pub fn pretrained(
             ));
             ui.horizontal(|ui| {
                 if ui.button("Review…").clicked() {
-                    out.push(TrainAction::ReviewWeights);
+                    out.push(RunAction::ReviewWeights.into());
                 }
                 if ui.button("Clear").clicked() {
-                    out.push(TrainAction::ClearWeights);
+                    out.push(RunAction::ClearWeights.into());
                 }
             });
         }
@@ -108,7 +108,7 @@ pub fn review(ctx: &egui::Context, choice: &WeightsChoice) -> Vec<TrainAction> {
                     for (node, count) in choice.matched_nodes() {
                         let mut on = !choice.skip.contains(&node);
                         if ui.checkbox(&mut on, format!("{node} ({count})")).changed() {
-                            out.push(TrainAction::LoadNode(node, on));
+                            out.push(RunAction::LoadNode(node, on).into());
                         }
                     }
                 });
@@ -164,10 +164,10 @@ pub fn review(ctx: &egui::Context, choice: &WeightsChoice) -> Vec<TrainAction> {
                 .on_disabled_hover_text("Nothing matches: no tensor of the file fits a block")
                 .clicked()
             {
-                out.push(TrainAction::UseWeights);
+                out.push(RunAction::UseWeights.into());
             }
             if ui.button("Cancel").clicked() {
-                out.push(TrainAction::ClearWeights);
+                out.push(RunAction::ClearWeights.into());
             }
         });
     });
