@@ -355,6 +355,112 @@ fn saving_from_the_unsaved_question_on_the_train_view_goes_on_with_the_open() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A fresh folder holding a copy of LeNet-5, for tests that save next to it.
+fn lenet_in_tempdir(tag: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("app-{tag}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("lenet.json");
+    std::fs::write(&path, netloom::examples::DEFAULT_DESIGN.1).unwrap();
+    (dir, path)
+}
+
+/// The tests run with no desktop portal (scripts/test.sh points D-Bus at nothing, and CI has
+/// no zenity), as on a Linux desktop without xdg-desktop-portal: the native dialog can't open.
+/// Save As must not do nothing: netloom's own dialog opens, in the design's folder, and saves;
+/// the error bar says once why.
+#[test]
+fn without_a_portal_save_as_opens_netloom_s_own_dialog_and_saves() {
+    let (dir, path) = lenet_in_tempdir("no-portal-save");
+    let mut harness = app(Some(path));
+    harness.get_by_label("Dropout").click();
+    harness.run_steps(3);
+    harness.get_by_label("File").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("Save As…").click();
+    harness.run_steps(4);
+    assert!(
+        harness.state().in_app_file_dialog_open(),
+        "the in-app dialog took over"
+    );
+    let said = harness.state().error().unwrap_or_default().to_owned();
+    assert!(said.contains("could not open"), "{said}");
+    harness.get_by_label("📥  Save").click();
+    harness.run_steps(4);
+    assert!(!harness.state().in_app_file_dialog_open());
+    let saved = netloom::document::load_design(&dir.join("design.json")).unwrap();
+    assert!(saved.node_by_name("drop1").is_some(), "the edit was saved");
+    assert_eq!(harness.state().title(), "design.json — netloom");
+    assert_eq!(harness.state().error(), None);
+    // From now on the in-app dialog opens straight away, without saying it again.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    harness.run_steps(4);
+    assert!(harness.state().in_app_file_dialog_open());
+    assert_eq!(harness.state().error(), None);
+}
+
+/// Regression: "Don't save" used to clear the unsaved mark before the Open it allowed had
+/// happened; when that Open was cancelled (or failed) the edits stayed but looked saved, and
+/// Quit then closed without asking.
+#[test]
+fn don_t_save_then_a_cancelled_open_keeps_the_edits_marked_unsaved() {
+    let (_dir, path) = lenet_in_tempdir("dont-save-cancel");
+    let mut harness = app(Some(path));
+    harness.get_by_label("Dropout").click();
+    harness.run_steps(3);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    harness.run_steps(3);
+    harness.get_by_label("Unsaved changes");
+    harness.get_by_label("Don't save").click();
+    harness.run_steps(4);
+    assert!(harness.state().in_app_file_dialog_open());
+    harness.get_by_label("🚫 Cancel").click();
+    harness.run_steps(4);
+    assert!(!harness.state().in_app_file_dialog_open());
+    assert!(harness.state().is_dirty(), "the edits are still unsaved");
+    assert!(harness.state().title().starts_with("• "));
+    assert!(harness.state().design().node_by_name("drop1").is_some());
+}
+
+/// Regression: the click that answered "Don't save" also selected the block under the question.
+#[test]
+fn answering_the_unsaved_question_does_not_click_the_canvas_under_it() {
+    let (_dir, path) = lenet_in_tempdir("click-through");
+    let mut harness = app(Some(path));
+    let id = |h: &Harness<'static, NetloomApp>, name: &str| {
+        h.state().design().node_by_name(name).unwrap().id
+    };
+    // Where the answer button will be, then a block put right under it.
+    harness.get_by_label("Dropout").click();
+    harness.run_steps(3);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    harness.run_steps(3);
+    let button = harness.get_by_label("Don't save").rect().center();
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(3);
+    let conv1 = id(&harness, "conv1");
+    let from = harness.state().node_screen_rect(conv1).unwrap().center();
+    drag(&mut harness, from, button);
+    let under = harness.state().node_screen_rect(conv1).unwrap();
+    assert!(under.contains(button), "conv1 lies under the button");
+    let pool1 = id(&harness, "pool1");
+    let pool_at = harness.state().node_screen_rect(pool1).unwrap().center();
+    click_at(&mut harness, pool_at);
+    assert_eq!(harness.state().focused(), Some(pool1));
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    harness.run_steps(3);
+    click_at(&mut harness, button);
+    assert!(
+        harness.state().in_app_file_dialog_open(),
+        "Don't save was answered"
+    );
+    assert_eq!(
+        harness.state().focused(),
+        Some(pool1),
+        "the click stayed on the question"
+    );
+}
+
 #[test]
 fn blocks_copy_and_paste_through_the_clipboard_text() {
     let mut harness = app(None);
@@ -508,6 +614,18 @@ fn a_short_training_run_from_the_train_view_updates_the_loss_plot() {
     assert_eq!(harness.state().error(), None);
     let image = image::open(&png).unwrap();
     assert_eq!((image.width(), image.height()), (1280, 800));
+    // "Save metrics (CSV)…" with no portal: netloom's own dialog, in the design's folder.
+    harness
+        .get_by_label("Save metrics (CSV)…")
+        .click_accesskit();
+    harness.run_steps(4);
+    assert!(harness.state().in_app_file_dialog_open());
+    harness.get_by_label("📥  Save").click();
+    harness.run_steps(4);
+    let written = std::fs::read_to_string(data_dir.join("metrics.csv")).unwrap();
+    assert_eq!(written, harness.state().metrics_csv());
+    let notice = harness.state().notice().unwrap_or_default();
+    assert!(notice.contains("Saved the metrics of 1 run"), "{notice}");
     std::fs::remove_dir_all(&data_dir).ok();
 }
 

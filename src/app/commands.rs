@@ -2,6 +2,7 @@
 //! dialogs queue an [`AppCommand`] while drawing; the app applies the queue at the end of the
 //! frame, whichever view is showing.
 
+use super::dialogs::{Asked, FilePurpose};
 use super::history::Burst;
 use super::training::{Pretrained, RunAction, TrainAction};
 use super::{NetloomApp, View};
@@ -24,6 +25,10 @@ pub(super) enum AppCommand {
     Copy,
     Paste(String),
     Train(TrainAction),
+    /// A file dialog's answer (native or in-app).
+    Chosen(FilePurpose, PathBuf),
+    /// A command the user let replace unsaved changes ("Don't save").
+    Discarding(Box<AppCommand>),
     Show(View),
     Undo,
     Redo,
@@ -89,7 +94,8 @@ impl NetloomApp {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
             self.pending = Some(AppCommand::Quit);
         }
-        if !ctx.egui_wants_keyboard_input() {
+        // netloom's own file dialog takes the keyboard while it is open.
+        if !ctx.egui_wants_keyboard_input() && !self.file_dialogs.is_open() {
             shortcuts(ctx, &mut cmds);
             // Copy and paste blocks (the clipboard holds text, so this works between files).
             ctx.input(|i| {
@@ -106,12 +112,15 @@ impl NetloomApp {
     }
 
     /// The one end-of-frame path of both views: applies the queued commands, then goes on
-    /// with what the unsaved-changes question held back once its "Save" really saved.
+    /// with what the unsaved-changes question held back once its "Save" really saved. While
+    /// the in-app Save dialog is still open, the held-back command waits for it; a cancelled or
+    /// failed save drops it (the design stays, unsaved).
     pub(super) fn end_frame(&mut self, ctx: &egui::Context, cmds: Vec<AppCommand>) {
         for cmd in cmds {
             self.apply(ctx, cmd);
         }
-        if let Some(cmd) = self.after_save.take()
+        if !self.file_dialogs.is_asking(FilePurpose::SaveDesign)
+            && let Some(cmd) = self.after_save.take()
             && !self.dirty
         {
             self.apply(ctx, cmd);
@@ -123,14 +132,21 @@ impl NetloomApp {
             self.pending = Some(cmd);
             return;
         }
+        self.apply_now(ctx, cmd);
+        ctx.send_viewport_cmd(egui::ViewportCommand::Title(self.title()));
+    }
+
+    fn apply_now(&mut self, ctx: &egui::Context, cmd: AppCommand) {
         match cmd {
             AppCommand::New => self.set_design(Design::default(), super::Source::Untitled),
-            AppCommand::OpenDialog => self.open_dialog(),
+            AppCommand::OpenDialog => self.ask_file(ctx, FilePurpose::OpenDesign),
             AppCommand::OpenFile(path) => self.open_file(path),
             AppCommand::OpenExample(name, text) => self.open_example(name, text),
             AppCommand::OpenTemplate(name) => self.open_template(name),
-            AppCommand::Save => self.save(),
-            AppCommand::SaveAs => self.save_as(),
+            AppCommand::Save => self.save(ctx),
+            AppCommand::SaveAs => self.ask_file(ctx, FilePurpose::SaveDesign),
+            AppCommand::Chosen(purpose, path) => self.chosen(ctx, purpose, path),
+            AppCommand::Discarding(cmd) => self.apply_now(ctx, *cmd),
             AppCommand::Undo => {
                 if let Some(d) = self.history.undo(&self.design) {
                     self.design = d;
@@ -173,7 +189,6 @@ impl NetloomApp {
                 }
             }
         }
-        ctx.send_viewport_cmd(egui::ViewportCommand::Title(self.title()));
     }
 
     /// Applies an edit of the design as if made on the canvas or in the inspector (with undo:
@@ -194,38 +209,11 @@ impl NetloomApp {
     /// What the Train view asked for: dialogs and design edits here, the rest in `Training`.
     fn train_action(&mut self, ctx: &egui::Context, action: TrainAction) {
         match action {
-            TrainAction::PickFolder => {
-                if let Some(dir) = rfd::FileDialog::new()
-                    .set_title("A folder with one subfolder of images per class")
-                    .pick_folder()
-                {
-                    self.training.apply(
-                        RunAction::Data(crate::data::DataSpec::Folder(dir)),
-                        &self.design,
-                        ctx,
-                    );
-                }
-            }
-            TrainAction::PickWeights => {
-                if let Some(path) = rfd::FileDialog::new()
-                    .set_title("Pretrained weights")
-                    .add_filter("weights", &["safetensors", "pt", "pth", "bin"])
-                    .pick_file()
-                {
-                    self.load_weights(ctx, path);
-                }
-            }
-            TrainAction::SaveCsv => self.save_csv(),
-            TrainAction::SavePng => {
-                let picked = rfd::FileDialog::new()
-                    .set_title("Save the plots")
-                    .add_filter("PNG", &["png"])
-                    .set_file_name("training.png")
-                    .save_file();
-                if let Some(path) = picked {
-                    self.save_png(ctx, path);
-                }
-            }
+            TrainAction::PickFolder => self.ask_file(ctx, FilePurpose::DataFolder),
+            TrainAction::PickWeights => self.ask_file(ctx, FilePurpose::Weights),
+            TrainAction::SaveCsv => self.ask_file(ctx, FilePurpose::MetricsCsv),
+            TrainAction::SavePng => self.ask_file(ctx, FilePurpose::PlotsPng),
+            TrainAction::OpenFolder(dir) => self.open_folder(ctx, &dir),
             TrainAction::ReplaceHead(classes) => self.replace_head(classes),
             TrainAction::DataSettings(data) => {
                 self.history.record(self.design.clone());
@@ -244,16 +232,80 @@ impl NetloomApp {
         }
     }
 
-    fn save_csv(&mut self) {
-        let picked = rfd::FileDialog::new()
-            .set_title("Save the metrics of every run")
-            .add_filter("CSV", &["csv"])
-            .set_file_name("metrics.csv")
-            .save_file();
-        if let Some(path) = picked
-            && let Err(e) = std::fs::write(&path, self.training.metrics_csv())
-        {
-            self.error = Some(format!("could not save {}: {e}", path.display()));
+    /// Asks for a path for `purpose`; the answer comes back through [`Self::chosen`], now
+    /// (native dialog) or in a later frame (in-app dialog).
+    pub(super) fn ask_file(&mut self, ctx: &egui::Context, purpose: FilePurpose) {
+        let mut failure = None;
+        // Start where the user works: the design's folder, else the last file's.
+        let start = match &self.source {
+            super::Source::File(p) => p.parent().map(std::path::Path::to_path_buf),
+            _ => None,
+        }
+        .or_else(|| {
+            self.recent
+                .first()
+                .and_then(|p| p.parent())
+                .map(std::path::Path::to_path_buf)
+        })
+        .filter(|d| d.is_dir());
+        let asked = self
+            .file_dialogs
+            .ask(purpose, start.as_deref(), &mut failure);
+        if failure.is_some() {
+            self.error = failure;
+        }
+        if let Asked::Picked(path) = asked {
+            self.chosen(ctx, purpose, path);
+        }
+    }
+
+    /// Does what a path was asked for.
+    fn chosen(&mut self, ctx: &egui::Context, purpose: FilePurpose, path: PathBuf) {
+        match purpose {
+            FilePurpose::OpenDesign => self.open_file(path),
+            FilePurpose::SaveDesign => self.save_to(path),
+            FilePurpose::DataFolder => self.training.apply(
+                RunAction::Data(crate::data::DataSpec::Folder(path)),
+                &self.design,
+                ctx,
+            ),
+            FilePurpose::Weights => self.load_weights(ctx, path),
+            FilePurpose::MetricsCsv => self.save_csv(&path),
+            FilePurpose::PlotsPng => self.save_png(ctx, path),
+        }
+    }
+
+    /// Writes every run's metrics to `path` and says where they went.
+    pub fn save_csv(&mut self, path: &std::path::Path) {
+        match std::fs::write(path, self.training.metrics_csv()) {
+            Ok(()) => {
+                let runs = self.training.runs().len();
+                self.notice = Some(format!(
+                    "Saved the metrics of {runs} run{} to {}",
+                    if runs == 1 { "" } else { "s" },
+                    path.display()
+                ));
+            }
+            Err(e) => self.error = Some(format!("could not save {}: {e}", path.display())),
+        }
+    }
+
+    /// Shows a run's folder in the desktop's file manager; where there is none, copies the
+    /// path and says so.
+    fn open_folder(&mut self, ctx: &egui::Context, dir: &std::path::Path) {
+        if !dir.is_dir() {
+            self.error = Some(format!(
+                "the run folder {} is gone (it was moved or deleted)",
+                dir.display()
+            ));
+            return;
+        }
+        if let Err(e) = open::that_detached(dir) {
+            ctx.copy_text(dir.display().to_string());
+            self.notice = Some(format!(
+                "No file manager could be started ({e}); the folder's path is copied: {}",
+                dir.display()
+            ));
         }
     }
 

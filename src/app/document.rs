@@ -3,7 +3,7 @@
 //! and says why in the error bar.
 
 use super::commands::AppCommand;
-use super::{NetloomApp, files};
+use super::{FilePurpose, NetloomApp, files};
 use crate::design::{self, Design};
 use std::path::PathBuf;
 
@@ -67,16 +67,6 @@ impl NetloomApp {
         }
     }
 
-    pub(super) fn open_dialog(&mut self) {
-        let picked = rfd::FileDialog::new()
-            .set_title("Open a netloom design")
-            .add_filter("netloom design", &["json"])
-            .pick_file();
-        if let Some(path) = picked {
-            self.open_file(path);
-        }
-    }
-
     pub(super) fn open_example(&mut self, name: &'static str, text: &str) {
         match design::from_json(text) {
             Ok(d) => self.set_design(d, Source::Example(name)),
@@ -99,21 +89,10 @@ impl NetloomApp {
     }
 
     /// Saves to the document's file, or asks where when it has none.
-    pub(super) fn save(&mut self) {
+    pub(super) fn save(&mut self, ctx: &egui::Context) {
         match &self.source {
             Source::File(p) => self.save_to(p.clone()),
-            _ => self.save_as(),
-        }
-    }
-
-    pub(super) fn save_as(&mut self) {
-        let picked = rfd::FileDialog::new()
-            .set_title("Save the design")
-            .add_filter("netloom design", &["json"])
-            .set_file_name("design.json")
-            .save_file();
-        if let Some(path) = picked {
-            self.save_to(path);
+            _ => self.ask_file(ctx, FilePurpose::SaveDesign),
         }
     }
 
@@ -184,11 +163,12 @@ impl NetloomApp {
                 cmds.push(AppCommand::Save);
                 self.after_save = self.pending.take();
             }
+            // The design stays marked unsaved until something replaces it: if the Open that
+            // asked is cancelled or fails, the edits are still there and still unsaved.
             Some(1) => {
-                self.dirty = false;
                 self.autosave.clear();
                 if let Some(cmd) = self.pending.take() {
-                    cmds.push(cmd);
+                    cmds.push(AppCommand::Discarding(Box::new(cmd)));
                 }
             }
             Some(_) => self.pending = None,

@@ -7,6 +7,7 @@
 //! `training` the runs.
 
 mod commands;
+mod dialogs;
 mod document;
 pub mod files;
 mod frame_stats;
@@ -15,6 +16,7 @@ mod menu;
 pub mod training;
 mod views;
 
+pub use dialogs::FilePurpose;
 pub use document::Source;
 pub use frame_stats::FrameStats;
 
@@ -54,6 +56,10 @@ pub struct NetloomApp {
     palette_query: String,
     /// The last load or save error, shown until the next success; the open design is kept.
     error: Option<String>,
+    /// What the last file action did (e.g. where the metrics went), shown until dismissed.
+    notice: Option<String>,
+    /// The file dialogs: native, or in-app once the native one failed.
+    file_dialogs: dialogs::FileDialogs,
     /// A command waiting for the answer to "save your changes?".
     pending: Option<AppCommand>,
     /// The command to run once the save the user chose has succeeded.
@@ -89,6 +95,8 @@ impl NetloomApp {
             inspector: Inspector::default(),
             palette_query: String::new(),
             error: None,
+            notice: None,
+            file_dialogs: dialogs::FileDialogs::default(),
             pending: None,
             after_save: None,
             allow_close: false,
@@ -173,6 +181,16 @@ impl NetloomApp {
         self.error.as_deref()
     }
 
+    /// What the last file action did, if it said so (e.g. "Saved the metrics to …").
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// True while netloom's own file dialog is open (the native one could not open).
+    pub fn in_app_file_dialog_open(&self) -> bool {
+        self.file_dialogs.is_open()
+    }
+
     /// Saves the window, as it is drawn next frame, to `path` as PNG (what "Save plots (PNG)"
     /// does once a file is chosen). Errors show in the error bar.
     pub fn save_png(&mut self, ctx: &egui::Context, path: PathBuf) {
@@ -202,8 +220,9 @@ impl NetloomApp {
         let saved = image::RgbaImage::from_raw(w as u32, h as u32, bytes)
             .ok_or_else(|| "the screenshot had the wrong size".to_owned())
             .and_then(|img| img.save(&path).map_err(|e| e.to_string()));
-        if let Err(e) = saved {
-            self.error = Some(format!("could not save {}: {e}", path.display()));
+        match saved {
+            Ok(()) => self.notice = Some(format!("Saved the plots to {}", path.display())),
+            Err(e) => self.error = Some(format!("could not save {}: {e}", path.display())),
         }
     }
 
@@ -218,6 +237,16 @@ impl NetloomApp {
                     ui.colored_label(ui::theme::ERROR, err);
                     if ui.small_button("Dismiss").clicked() {
                         self.error = None;
+                    }
+                });
+            });
+        }
+        if let Some(note) = self.notice.clone() {
+            egui::Panel::top("notice_bar").show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(note);
+                    if ui.small_button("Dismiss").clicked() {
+                        self.notice = None;
                     }
                 });
             });
@@ -249,6 +278,9 @@ impl eframe::App for NetloomApp {
         let mut cmds = self.input_commands(&ctx);
         self.autosave.tick(&self.design, self.dirty);
         self.dialogs(&ctx, &mut cmds);
+        if let Some((purpose, path)) = self.file_dialogs.show(&ctx) {
+            cmds.push(AppCommand::Chosen(purpose, path));
+        }
         self.training.drain(std::time::Duration::from_millis(8));
         self.save_screenshot(&ctx);
         self.bars(ui, &mut cmds);

@@ -45,6 +45,8 @@ pub enum TrainAction {
     PickWeights,
     /// Give the last Linear this many outputs; it is re-initialised.
     ReplaceHead(u64),
+    /// Show a run's folder in the file manager.
+    OpenFolder(PathBuf),
 }
 
 /// What [`Training`] does by itself: runs, data and device choices, views, the weights review.

@@ -200,7 +200,16 @@ impl Canvas {
                 None
             }
         });
-        let Some(pos) = click.filter(|p| clip.contains(*p)) else {
+        // Only a click that landed on the canvas itself: not one that answered a dialog or a
+        // menu drawn over it (egui knows which layer was on top where the pointer is).
+        let on_canvas = |p: &Pos2| {
+            clip.contains(*p)
+                && ui
+                    .ctx()
+                    .layer_id_at(*p)
+                    .is_none_or(|layer| layer == ui.layer_id())
+        };
+        let Some(pos) = click.filter(on_canvas) else {
             return;
         };
         let hit = self

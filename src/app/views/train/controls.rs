@@ -183,7 +183,7 @@ pub fn controls(
     }
     if let Some(run) = training.runs().last() {
         progress(ui, run);
-        run_folder(ui, run);
+        run_folder(ui, run, &mut out);
         ui.horizontal(|ui| {
             if ui.button("Save metrics (CSV)…").clicked() {
                 out.push(TrainAction::SaveCsv);
@@ -262,8 +262,8 @@ fn run_buttons(
     });
 }
 
-/// The run's folder: click to copy its path.
-fn run_folder(ui: &mut egui::Ui, run: &RunHistory) {
+/// The run's folder: click to show it in the file manager.
+fn run_folder(ui: &mut egui::Ui, run: &RunHistory, out: &mut Vec<TrainAction>) {
     if let Some(dir) = &run.dir {
         ui.horizontal(|ui| {
             ui.label("run folder").on_hover_text(
@@ -275,10 +275,13 @@ fn run_folder(ui: &mut egui::Ui, run: &RunHistory) {
             );
             if ui
                 .link(shown)
-                .on_hover_text(format!("{}\nClick to copy the path", dir.display()))
+                .on_hover_text(format!(
+                    "{}\nClick to show it in the file manager",
+                    dir.display()
+                ))
                 .clicked()
             {
-                ui.ctx().copy_text(dir.display().to_string());
+                out.push(TrainAction::OpenFolder(dir.clone()));
             }
         });
     }
