@@ -191,6 +191,7 @@ impl FileDialogs {
             .title(purpose.title())
             .id(egui::Id::new("netloom_file_dialog"))
             .as_modal(true)
+            .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
             .default_size([720.0, 440.0]);
         if let Some(dir) = start {
             dialog = dialog.initial_directory(dir.to_owned());
