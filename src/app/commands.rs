@@ -163,6 +163,7 @@ impl NetloomApp {
                 self.history.record(self.design.clone());
                 design::layout::auto_layout(&mut self.design);
                 self.changed(true);
+                self.canvas.fit();
             }
             AppCommand::Edit(e) => self.edit(e),
             AppCommand::Quit => {

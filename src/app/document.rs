@@ -45,6 +45,8 @@ impl NetloomApp {
         self.dirty = false;
         self.revision += 1;
         self.history.clear();
+        // A design opens fitted to the view, however big.
+        self.canvas.fit();
     }
 
     /// After an edit (undo has recorded the old design): new analysis, unsaved mark, and a

@@ -17,3 +17,17 @@ pub const FOCUS: Color32 = Color32::from_rgb(0xE8, 0xB0, 0x40);
 pub const FROZEN: Color32 = Color32::from_rgb(0x7F, 0xC8, 0xF0);
 /// The fill of a frozen block.
 pub const FROZEN_FILL: Color32 = Color32::from_rgb(0x1E, 0x2C, 0x3A);
+
+/// A block kind's colour in the zoomed-out overview, by family: convolution blue, pooling
+/// teal, normalisation violet, activation orange, dense green, merge yellow, input/output grey.
+pub fn kind_colour(kind: &str) -> Color32 {
+    match kind {
+        "Conv2d" => Color32::from_rgb(0x3D, 0x7E, 0xC8),
+        "MaxPool2d" | "AvgPool2d" | "AdaptiveAvgPool2d" => Color32::from_rgb(0x2E, 0x9E, 0x96),
+        "BatchNorm" | "Dropout" | "Dropout2d" => Color32::from_rgb(0x8A, 0x63, 0xC8),
+        "Linear" | "Flatten" => Color32::from_rgb(0x4C, 0xA0, 0x50),
+        "Add" | "Concat" => Color32::from_rgb(0xC8, 0xA8, 0x30),
+        "Input" | "Output" => Color32::from_gray(120),
+        _ => Color32::from_rgb(0xD0, 0x78, 0x30),
+    }
+}

@@ -47,7 +47,36 @@ pub struct Canvas {
     /// The node last clicked: what the inspector shows. (snarl selects only on shift-click
     /// or with a rectangle; a plain click is what people expect.)
     pub focus: Option<NodeId>,
+    /// Fit the whole design into view on the next frame.
+    fit_pending: bool,
 }
+
+/// The graph → screen transform that shows all of `design` in `view`, centred, at most at
+/// zoom 1 (a small design is not blown up).
+fn fitting(design: &Design, view: egui::Rect) -> TSTransform {
+    let mut bb = egui::Rect::NOTHING;
+    for n in &design.nodes {
+        let [w, h] = crate::design::layout::block_size(n);
+        bb = bb.union(egui::Rect::from_min_size(
+            Pos2::new(n.pos[0], n.pos[1]),
+            egui::vec2(w, h),
+        ));
+    }
+    if !bb.is_finite() || view.width() <= 0.0 || view.height() <= 0.0 {
+        return TSTransform::from_translation(view.min.to_vec2());
+    }
+    let bb = bb.expand(40.0);
+    let scale = (view.width() / bb.width())
+        .min(view.height() / bb.height())
+        .clamp(0.02, 1.0);
+    TSTransform::from_translation(view.center().to_vec2())
+        * TSTransform::from_scaling(scale)
+        * TSTransform::from_translation(-bb.center().to_vec2())
+}
+
+/// Below this zoom the canvas is an overview: blocks are coloured boxes named in type large
+/// enough to read, and the wire labels hide (they would be smaller than 5 px).
+pub const OVERVIEW_BELOW: f32 = 0.45;
 
 impl Default for Canvas {
     fn default() -> Self {
@@ -61,6 +90,7 @@ impl Default for Canvas {
             transform: TSTransform::IDENTITY,
             view: egui::Rect::ZERO,
             focus: None,
+            fit_pending: true,
         }
     }
 }
@@ -89,6 +119,16 @@ impl Canvas {
         self.shown = Some(revision);
     }
 
+    /// Fits the whole design into view on the next frame (on open and after Auto layout).
+    pub fn fit(&mut self) {
+        self.fit_pending = true;
+    }
+
+    /// The zoom of the last frame (1 = canvas units are points).
+    pub fn zoom(&self) -> f32 {
+        self.transform.scaling
+    }
+
     /// Draws the canvas; returns the edits asked for.
     pub fn show(&mut self, ui: &mut Ui, design: &Design, analysis: &Analysis) -> Vec<Edit> {
         let mut viewer = Viewer {
@@ -99,16 +139,21 @@ impl Canvas {
             pins: PinMap::default(),
             transform: TSTransform::IDENTITY,
             focus: self.focus,
+            fit: None,
         };
-        // Below half size the labels are unreadable: pan instead.
+        let clip = ui.max_rect();
+        if std::mem::take(&mut self.fit_pending) {
+            viewer.fit = Some(fitting(design, clip));
+        }
+        // Far enough out to see a ResNet-50 whole; below OVERVIEW_BELOW the overview takes
+        // over from the blocks' own (then unreadable) text.
         let style = SnarlStyle {
             collapsible: Some(false),
-            min_scale: Some(0.5),
+            min_scale: Some(0.02),
             max_scale: Some(2.0),
             ..SnarlStyle::new()
         };
         let id = ui.id().with("canvas");
-        let clip = ui.max_rect();
         self.view = clip;
         SnarlWidget::new()
             .id(id)
@@ -160,8 +205,56 @@ impl Canvas {
         if !moved.is_empty() && !ui.input(|i| i.pointer.any_down()) {
             edits.push(Edit::Moved(moved));
         }
-        self.wire_labels(ui, clip, design, analysis);
+        if self.transform.scaling < OVERVIEW_BELOW {
+            // Above snarl's own layer (which draws the blocks), or the boxes hide under them.
+            let snarl_layer = egui::LayerId::new(ui.layer_id().order, id);
+            let layer = egui::LayerId::new(ui.layer_id().order, id.with("overview"));
+            ui.ctx().set_sublayer(snarl_layer, layer);
+            let painter = egui::Painter::new(ui.ctx().clone(), layer, clip);
+            self.overview(&painter, design);
+        } else {
+            self.wire_labels(ui, clip, design, analysis);
+        }
         edits
+    }
+
+    /// Far out: each block as a box in its kind's colour with its name in readable type, where
+    /// the name fits (the full view shows the rest).
+    fn overview(&self, painter: &egui::Painter, design: &Design) {
+        let clip = painter.clip_rect();
+        let font = egui::FontId::proportional(11.0);
+        for n in &design.nodes {
+            let Some(r) = self.rects.get(&n.id) else {
+                continue;
+            };
+            let drawn = self.transform * *r;
+            if !clip.intersects(drawn) {
+                continue;
+            }
+            // At least tall enough to hold a name, centred where the block is.
+            let rect = egui::Rect::from_center_size(
+                drawn.center(),
+                egui::vec2(drawn.width(), drawn.height().max(16.0)),
+            );
+            let colour = theme::kind_colour(n.op.kind_name());
+            painter.rect_filled(rect, 2.0, colour.gamma_multiply(0.85));
+            if self.focus == Some(n.id) || self.selection.contains(&n.id) {
+                painter.rect_stroke(
+                    rect.expand(1.5),
+                    2.0,
+                    egui::Stroke::new(2.0, theme::FOCUS),
+                    egui::StrokeKind::Outside,
+                );
+            }
+            let galley = painter.layout_no_wrap(n.name.clone(), font.clone(), egui::Color32::WHITE);
+            if galley.size().x <= rect.width() + 4.0 {
+                painter.galley(
+                    rect.center() - galley.size() / 2.0,
+                    galley,
+                    egui::Color32::WHITE,
+                );
+            }
+        }
     }
 
     /// A free spot for a new block near the middle of what is on screen (graph coordinates).

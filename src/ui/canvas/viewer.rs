@@ -43,6 +43,8 @@ pub(super) struct Viewer<'a> {
     pub(super) rects: HashMap<NodeId, egui::Rect>,
     pub(super) pins: PinMap,
     pub(super) transform: TSTransform,
+    /// A transform to switch to this frame (fit to view).
+    pub(super) fit: Option<TSTransform>,
     pub(super) focus: Option<NodeId>,
 }
 
@@ -192,6 +194,9 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
     }
 
     fn current_transform(&mut self, to_global: &mut TSTransform, _snarl: &mut Snarl<NodeId>) {
+        if let Some(fit) = self.fit.take() {
+            *to_global = fit;
+        }
         self.transform = *to_global;
     }
 
