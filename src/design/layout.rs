@@ -237,6 +237,22 @@ mod tests {
     }
 
     #[test]
+    fn loose_blocks_cycles_and_empty_designs_get_places_without_panicking() {
+        layout(&mut Design::default(), Direction::LeftToRight);
+        let mut d = Design::default();
+        let flat = || crate::design::Op::Flatten(crate::design::Flatten {});
+        let a = d.add("a", flat(), [0.0, 0.0]);
+        let b = d.add("b", flat(), [0.0, 0.0]);
+        let c = d.add("c", flat(), [0.0, 0.0]);
+        d.add("loose", flat(), [0.0, 0.0]);
+        d.connect(a, b, 0);
+        d.connect(b, c, 0);
+        d.connect(c, a, 0);
+        auto_layout(&mut d);
+        assert_eq!(measure(&d).overlaps, 0);
+    }
+
+    #[test]
     fn measure_counts_crossings_and_overlaps() {
         let mut d = residual_tower(1);
         for n in &mut d.nodes {
