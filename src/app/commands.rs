@@ -236,7 +236,6 @@ impl NetloomApp {
     /// Asks for a path for `purpose`; the answer comes back through [`Self::chosen`], now
     /// (native dialog) or in a later frame (in-app dialog).
     pub(super) fn ask_file(&mut self, ctx: &egui::Context, purpose: FilePurpose) {
-        let mut failure = None;
         // Start where the user works: the design's folder, else the last file's.
         let start = match &self.source {
             super::Source::File(p) => p.parent().map(std::path::Path::to_path_buf),
@@ -249,14 +248,12 @@ impl NetloomApp {
                 .map(std::path::Path::to_path_buf)
         })
         .filter(|d| d.is_dir());
-        let asked = self
-            .file_dialogs
-            .ask(purpose, start.as_deref(), &mut failure);
-        if failure.is_some() {
-            self.error = failure;
-        }
-        if let Asked::Picked(path) = asked {
-            self.chosen(ctx, purpose, path);
+        match self.file_dialogs.ask(purpose, start.as_deref()) {
+            Asked::Picked(path) => self.chosen(ctx, purpose, path),
+            Asked::InApp {
+                fell_back: Some(why),
+            } => self.error = Some(why),
+            Asked::Cancelled | Asked::InApp { fell_back: None } => {}
         }
     }
 
@@ -287,7 +284,7 @@ impl NetloomApp {
                     path.display()
                 ));
             }
-            Err(e) => self.error = Some(format!("could not save {}: {e}", path.display())),
+            Err(e) => self.save_failed(path, e),
         }
     }
 

@@ -85,8 +85,9 @@ pub enum Asked {
     Picked(PathBuf),
     /// The user cancelled the native dialog.
     Cancelled,
-    /// The in-app dialog is open; its answer comes from [`FileDialogs::show`].
-    InApp,
+    /// The in-app dialog is open; its answer comes from [`FileDialogs::show`]. `fell_back`
+    /// says why the native dialog could not open, the one time netloom switched over.
+    InApp { fell_back: Option<String> },
 }
 
 /// Errors rfd logged, counted, with the last message (see the module doc).
@@ -142,14 +143,9 @@ impl Default for FileDialogs {
 }
 
 impl FileDialogs {
-    /// Asks for a path for `purpose`, starting in `start` when given. `failure` receives the
-    /// one message saying the native dialog could not open (only the first time it happens).
-    pub fn ask(
-        &mut self,
-        purpose: FilePurpose,
-        start: Option<&Path>,
-        failure: &mut Option<String>,
-    ) -> Asked {
+    /// Asks for a path for `purpose`, starting in `start` when given.
+    pub fn ask(&mut self, purpose: FilePurpose, start: Option<&Path>) -> Asked {
+        let mut fell_back = None;
         if self.native {
             let before = NATIVE_FAILURES.load(Ordering::SeqCst);
             let picked = native(purpose, start);
@@ -165,7 +161,7 @@ impl FileDialogs {
                 .ok()
                 .and_then(|l| l.clone())
                 .unwrap_or_default();
-            *failure = Some(format!(
+            fell_back = Some(format!(
                 "The system file dialog could not open: no desktop portal answered, and its fallback \
                  failed ({why}). netloom uses its own file dialog from now on; installing \
                  xdg-desktop-portal with a backend (such as xdg-desktop-portal-gtk), or zenity, \
@@ -173,7 +169,7 @@ impl FileDialogs {
             ));
         }
         self.open_in_app(purpose, start);
-        Asked::InApp
+        Asked::InApp { fell_back }
     }
 
     /// True while the in-app dialog is open for `purpose`.

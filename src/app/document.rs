@@ -108,7 +108,7 @@ impl NetloomApp {
                 self.error = None;
                 self.autosave.clear();
             }
-            Err(e) => self.error = Some(format!("could not save {}: {e}", path.display())),
+            Err(e) => self.save_failed(&path, e),
         }
     }
 

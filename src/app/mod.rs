@@ -222,8 +222,13 @@ impl NetloomApp {
             .and_then(|img| img.save(&path).map_err(|e| e.to_string()));
         match saved {
             Ok(()) => self.notice = Some(format!("Saved the plots to {}", path.display())),
-            Err(e) => self.error = Some(format!("could not save {}: {e}", path.display())),
+            Err(e) => self.save_failed(&path, e),
         }
+    }
+
+    /// Says in the error bar that `path` could not be written; the design stays as it is.
+    fn save_failed(&mut self, path: &std::path::Path, e: impl std::fmt::Display) {
+        self.error = Some(format!("could not save {}: {e}", path.display()));
     }
 
     /// The bars both views share: menu, error bar, status bar.
@@ -231,26 +236,13 @@ impl NetloomApp {
         egui::Panel::top("top_bar").show(ui, |ui| self.menu_bar(ui, cmds));
         // A failed open or save is said at the top of either view until dismissed or
         // superseded; the open design is never lost.
-        if let Some(err) = self.error.clone() {
-            egui::Panel::top("error_bar").show(ui, |ui| {
-                ui.horizontal_wrapped(|ui| {
-                    ui.colored_label(ui::theme::ERROR, err);
-                    if ui.small_button("Dismiss").clicked() {
-                        self.error = None;
-                    }
-                });
-            });
-        }
-        if let Some(note) = self.notice.clone() {
-            egui::Panel::top("notice_bar").show(ui, |ui| {
-                ui.horizontal_wrapped(|ui| {
-                    ui.label(note);
-                    if ui.small_button("Dismiss").clicked() {
-                        self.notice = None;
-                    }
-                });
-            });
-        }
+        message_bar(ui, "error_bar", &mut self.error, ui::theme::ERROR);
+        message_bar(
+            ui,
+            "notice_bar",
+            &mut self.notice,
+            ui.visuals().text_color(),
+        );
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             let frozen = self
                 .design
@@ -263,6 +255,27 @@ impl NetloomApp {
             ui::summary::status_bar(ui, &self.analysis, frozen);
         });
     }
+}
+
+/// A message across the top of either view until dismissed (or replaced); nothing when
+/// `message` is None.
+fn message_bar(
+    ui: &mut egui::Ui,
+    id: &'static str,
+    message: &mut Option<String>,
+    colour: egui::Color32,
+) {
+    let Some(text) = message.clone() else {
+        return;
+    };
+    egui::Panel::top(id).show(ui, |ui| {
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(colour, text);
+            if ui.small_button("Dismiss").clicked() {
+                *message = None;
+            }
+        });
+    });
 }
 
 impl eframe::App for NetloomApp {

@@ -1,4 +1,5 @@
 //! Colours and spacing in one place, so every panel speaks the same visual language.
+use crate::design::Op;
 use egui::Color32;
 
 /// Errors and invalid nodes.
@@ -19,15 +20,18 @@ pub const FROZEN: Color32 = Color32::from_rgb(0x7F, 0xC8, 0xF0);
 pub const FROZEN_FILL: Color32 = Color32::from_rgb(0x1E, 0x2C, 0x3A);
 
 /// A block kind's colour in the zoomed-out overview, by family: convolution blue, pooling
-/// teal, normalisation violet, activation orange, dense green, merge yellow, input/output grey.
-pub fn kind_colour(kind: &str) -> Color32 {
-    match kind {
-        "Conv2d" => Color32::from_rgb(0x3D, 0x7E, 0xC8),
-        "MaxPool2d" | "AvgPool2d" | "AdaptiveAvgPool2d" => Color32::from_rgb(0x2E, 0x9E, 0x96),
-        "BatchNorm" | "Dropout" | "Dropout2d" => Color32::from_rgb(0x8A, 0x63, 0xC8),
-        "Linear" | "Flatten" => Color32::from_rgb(0x4C, 0xA0, 0x50),
-        "Add" | "Concat" => Color32::from_rgb(0xC8, 0xA8, 0x30),
-        "Input" | "Output" => Color32::from_gray(120),
-        _ => Color32::from_rgb(0xD0, 0x78, 0x30),
+/// teal, normalisation and dropout violet, activation orange, dense green, merge yellow,
+/// input/output grey.
+pub fn kind_colour(op: &Op) -> Color32 {
+    match op {
+        Op::Conv2d(_) => Color32::from_rgb(0x3D, 0x7E, 0xC8),
+        Op::MaxPool2d(_) | Op::AvgPool2d(_) | Op::AdaptiveAvgPool2d(_) => {
+            Color32::from_rgb(0x2E, 0x9E, 0x96)
+        }
+        Op::BatchNorm(_) | Op::Dropout(_) | Op::Dropout2d(_) => Color32::from_rgb(0x8A, 0x63, 0xC8),
+        Op::Linear(_) | Op::Flatten(_) => Color32::from_rgb(0x4C, 0xA0, 0x50),
+        Op::Add(_) | Op::Concat(_) => Color32::from_rgb(0xC8, 0xA8, 0x30),
+        Op::Input(_) | Op::Output(_) => Color32::from_gray(120),
+        Op::Activation(_) => Color32::from_rgb(0xD0, 0x78, 0x30),
     }
 }

@@ -124,11 +124,6 @@ impl Canvas {
         self.fit_pending = true;
     }
 
-    /// The zoom of the last frame (1 = canvas units are points).
-    pub fn zoom(&self) -> f32 {
-        self.transform.scaling
-    }
-
     /// Draws the canvas; returns the edits asked for.
     pub fn show(&mut self, ui: &mut Ui, design: &Design, analysis: &Analysis) -> Vec<Edit> {
         let mut viewer = Viewer {
@@ -236,7 +231,7 @@ impl Canvas {
                 drawn.center(),
                 egui::vec2(drawn.width(), drawn.height().max(16.0)),
             );
-            let colour = theme::kind_colour(n.op.kind_name());
+            let colour = theme::kind_colour(&n.op);
             painter.rect_filled(rect, 2.0, colour.gamma_multiply(0.85));
             if self.focus == Some(n.id) || self.selection.contains(&n.id) {
                 painter.rect_stroke(
