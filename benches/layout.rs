@@ -1,5 +1,6 @@
 //! Layout quality: edge crossings and total wire length of Auto layout for every bundled
-//! example and template (`cargo bench --bench layout`). The figures are in docs/layout.md.
+//! example and template (`cargo bench --bench layout`), the templates both with every block
+//! drawn and grouped as they open. The figures are in docs/layout.md.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 use netloom::design::{self, layout};
@@ -17,18 +18,29 @@ fn main() {
         } else {
             [3, 224, 224]
         };
-        designs.push((
-            format!("template {name}"),
-            design::templates::template(name, input, 10).unwrap(),
-        ));
+        let grouped = design::templates::template(name, input, 10).unwrap();
+        // Every block drawn (the figures before groups existed), then as the template opens.
+        let mut flat = grouped.clone();
+        flat.groups.clear();
+        designs.push((format!("template {name}"), flat));
+        if !grouped.groups.is_empty() {
+            designs.push((format!("template {name}, grouped"), grouped));
+        }
     }
     for (name, mut d) in designs {
         layout::auto_layout(&mut d);
         let s = layout::measure(&d);
+        // What the canvas shows: a collapsed group is one block.
+        let hidden: usize = d
+            .groups
+            .iter()
+            .filter(|g| g.collapsed)
+            .map(|g| g.members.len() - 1)
+            .sum();
         println!(
             "| {name} | {} | {} | {} | {:.0} | {} |",
-            d.nodes.len(),
-            d.edges.len(),
+            d.nodes.len() - hidden,
+            s.wires,
             s.crossings,
             s.wire_length,
             s.overlaps

@@ -108,7 +108,7 @@ fn newer_versions_and_other_formats_are_named() {
     let e = err(r#"{"format": "netloom-design", "version": 7, "nodes": [], "future": {"x": 1}}"#);
     assert_eq!(
         e,
-        "this design was made by a newer netloom (file version 7, this netloom reads up to 2): update netloom to open it"
+        "this design was made by a newer netloom (file version 7, this netloom reads up to 3): update netloom to open it"
     );
     let e = err(r#"{"format": "keras", "version": 1}"#);
     assert!(e.starts_with("this is not a netloom design"), "{e}");
@@ -188,4 +188,60 @@ fn augmentation_is_part_of_the_file() {
             .iter()
             .any(|p| p.message.contains("p is 2"))
     );
+}
+
+#[test]
+fn a_grouped_template_round_trips_byte_for_byte_and_version_2_files_still_read() {
+    let d = templates::template("resnet18", [3, 64, 64], 10).unwrap();
+    assert_eq!(d.groups.len(), 8, "one group per BasicBlock");
+    let text = to_json(&d);
+    assert!(text.contains("\"version\": 3"), "{}", &text[..80]);
+    assert!(text.contains("\"kind\": \"BasicBlock\""));
+    let back = from_json(&text).unwrap();
+    assert_eq!(back, {
+        let mut c = d.clone();
+        c.canonicalize();
+        c
+    });
+    assert_eq!(to_json(&back), text, "byte for byte");
+    // A version-2 file (no groups) reads as it always did, and is written as version 3.
+    let v2 = text
+        .replace("\"version\": 3", "\"version\": 2")
+        .split("\n  \"groups\": [")
+        .next()
+        .unwrap()
+        .trim_end()
+        .trim_end_matches(',')
+        .to_owned()
+        + "\n}\n";
+    let old = from_json(&v2).unwrap();
+    assert!(old.groups.is_empty());
+    assert_eq!(old.nodes, back.nodes);
+}
+
+#[test]
+fn groups_that_contradict_the_nodes_are_refused_by_name() {
+    let head = r#"{"format": "netloom-design", "version": 3, "nodes": [
+        {"id": 1, "name": "a", "op": {"type": "flatten"}},
+        {"id": 2, "name": "b", "op": {"type": "flatten"}}], "groups": "#;
+    let e = err(&format!(
+        r#"{head}[{{"id": 1, "name": "g", "kind": "Group", "members": [1, 9]}}]}}"#
+    ));
+    assert_eq!(e, "group \"g\" lists node #9, which is not in the design");
+    let e = err(&format!(
+        r#"{head}[{{"id": 1, "name": "g", "kind": "G", "members": [1]}},
+                 {{"id": 2, "name": "h", "kind": "G", "members": [1, 2]}}]}}"#
+    ));
+    assert!(
+        e.contains("node #1 is in both group \"g\" and group \"h\""),
+        "{e}"
+    );
+    let e = err(&format!(
+        r#"{head}[{{"id": 1, "name": "a", "kind": "G", "members": [2]}}]}}"#
+    ));
+    assert!(e.contains("the name of a block"), "{e}");
+    let e = err(&format!(
+        r#"{head}[{{"id": 1, "name": "g", "kind": "G", "members": [2], "open": true}}]}}"#
+    ));
+    assert!(e.contains("unknown field `open`"), "{e}");
 }

@@ -100,6 +100,89 @@ fn torchvision_resnet18_loads_into_the_template_with_every_key_matched() {
     assert!(err < 1e-4, "relative error {err}");
 }
 
+/// The ResNet template opens grouped (one group per BasicBlock); grouping changes no weight
+/// name, so torchvision's weights load onto it, it trains, and freezing a group as the app
+/// does (every member) keeps the whole block as it was loaded.
+#[test]
+fn a_grouped_resnet18_round_trips_loads_torchvision_weights_and_fine_tunes_a_frozen_group() {
+    use netloom::design::edit::{Edit, apply};
+    let dir = tempdir("transfer-grouped");
+    let d = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+    python(&reference("transfer_reference.py"), &["resnet18", &d("")]);
+    netloom_ok(&[
+        "template",
+        "resnet18",
+        "--input",
+        "3,32,32",
+        "--classes",
+        "10",
+        "-o",
+        &d("r.json"),
+    ]);
+    let text = std::fs::read_to_string(dir.join("r.json")).unwrap();
+    let mut design = netloom::design::from_json(&text).unwrap();
+    assert_eq!(netloom::design::to_json(&design), text, "byte for byte");
+    let kinds: Vec<&str> = design.groups.iter().map(|g| g.kind.as_str()).collect();
+    assert_eq!(kinds, ["BasicBlock"; 8]);
+    let block = design.group_by_name("layer1.0").unwrap().clone();
+    assert!(apply(
+        &mut design,
+        &Edit::Freeze {
+            nodes: block.members.clone(),
+            frozen: true
+        }
+    ));
+    netloom::document::save_design(&design, &dir.join("frozen.json")).unwrap();
+    let report = netloom_ok(&["weights", &d("weights.pth"), "--design", &d("frozen.json")]);
+    assert!(
+        report.starts_with(
+            "120 matched, 0 missing in the file, 0 unexpected in the file, 2 shape mismatches"
+        ),
+        "only the 10-class head differs: {report}"
+    );
+    tiny_cifar(&dir.join("cifar"), 64, 32);
+    let (code, out, err) = netloom(&[
+        "train",
+        &d("frozen.json"),
+        "--data",
+        &format!("cifar10:{}", d("cifar")),
+        "--init-weights",
+        &d("weights.pth"),
+        "--init-skip",
+        "fc",
+        "--max-steps",
+        "2",
+        "--batch-size",
+        "16",
+        "--out",
+        &d("run"),
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let loaded: std::collections::HashMap<String, tch::Tensor> =
+        netloom::engine::read_weights(&dir.join("weights.pth"))
+            .unwrap()
+            .into_iter()
+            .collect();
+    let trained = tch::Tensor::read_safetensors(dir.join("run/weights.safetensors")).unwrap();
+    let mut frozen_seen = 0;
+    for (name, t) in &trained {
+        let Some(before) = loaded.get(name) else {
+            continue;
+        };
+        let same = t.equal(before);
+        if name.starts_with("layer1.0.") {
+            assert!(same, "{name} is in a frozen group but changed");
+            frozen_seen += 1;
+        } else if name.ends_with(".weight") && name.contains("conv") {
+            assert!(!same, "{name} should have trained");
+        }
+    }
+    assert!(
+        frozen_seen >= 10,
+        "the frozen block's tensors were compared: {frozen_seen}"
+    );
+}
+
 #[test]
 fn an_untrusted_pth_is_refused_and_runs_nothing() {
     let dir = tempdir("transfer-evil");

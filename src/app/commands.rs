@@ -200,9 +200,10 @@ impl NetloomApp {
             self.changed(false);
             return;
         }
-        match edit.burst_node() {
-            Some(id) => self.history.record_coalesced(before, Burst::Node(id)),
-            None => self.history.record(before),
+        match (edit.burst_node(), edit.burst_group()) {
+            (Some(id), _) => self.history.record_coalesced(before, Burst::Node(id)),
+            (None, Some(id)) => self.history.record_coalesced(before, Burst::Group(id)),
+            (None, None) => self.history.record(before),
         }
         self.changed(true);
     }

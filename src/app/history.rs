@@ -13,6 +13,8 @@ const BURST: std::time::Duration = std::time::Duration::from_millis(1500);
 pub enum Burst {
     /// A block's name or parameters, in the inspector.
     Node(NodeId),
+    /// A group's name or kind, in the inspector.
+    Group(crate::design::GroupId),
     /// The training settings in the Train view.
     TrainingSettings,
 }

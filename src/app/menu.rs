@@ -3,6 +3,7 @@
 use super::commands::AppCommand;
 use super::{NetloomApp, View};
 use crate::design;
+use crate::design::edit::Edit;
 use crate::examples::EXAMPLES;
 
 impl NetloomApp {
@@ -10,23 +11,7 @@ impl NetloomApp {
     pub(super) fn menu_bar(&self, ui: &mut egui::Ui, cmds: &mut Vec<AppCommand>) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| self.file_menu(ui, cmds));
-            ui.menu_button("Edit", |ui| {
-                let (undo, redo) = self.history.can();
-                if ui.add_enabled(undo, egui::Button::new("Undo")).clicked() {
-                    cmds.push(AppCommand::Undo);
-                }
-                if ui.add_enabled(redo, egui::Button::new("Redo")).clicked() {
-                    cmds.push(AppCommand::Redo);
-                }
-                ui.separator();
-                if ui
-                    .button("Auto layout")
-                    .on_hover_text("Arrange the blocks left to right by depth, branches in lanes")
-                    .clicked()
-                {
-                    cmds.push(AppCommand::Layout);
-                }
-            });
+            ui.menu_button("Edit", |ui| self.edit_menu(ui, cmds));
             ui.separator();
             for (view, label) in [(View::Design, "Design"), (View::Train, "Train")] {
                 if ui.selectable_label(self.view == view, label).clicked() {
@@ -36,11 +21,88 @@ impl NetloomApp {
         });
     }
 
+    /// Edit: undo, the selection's actions, groups and layout, each with its shortcut.
+    fn edit_menu(&self, ui: &mut egui::Ui, cmds: &mut Vec<AppCommand>) {
+        let ctx = ui.ctx().clone();
+        let key = |m: egui::Modifiers, k: egui::Key| {
+            ctx.format_shortcut(&egui::KeyboardShortcut::new(m, k))
+        };
+        let cmd = egui::Modifiers::COMMAND;
+        let item = |ui: &mut egui::Ui, enabled: bool, label: &str, keys: String| {
+            ui.add_enabled(enabled, egui::Button::new(label).shortcut_text(keys))
+                .clicked()
+        };
+        let (undo, redo) = self.history.can();
+        if item(ui, undo, "Undo", key(cmd, egui::Key::Z)) {
+            cmds.push(AppCommand::Undo);
+        }
+        if item(
+            ui,
+            redo,
+            "Redo",
+            key(cmd | egui::Modifiers::SHIFT, egui::Key::Z),
+        ) {
+            cmds.push(AppCommand::Redo);
+        }
+        ui.separator();
+        let selection = &self.canvas.selection;
+        let some = !selection.is_empty();
+        if item(ui, some, "Copy", key(cmd, egui::Key::C)) {
+            cmds.push(AppCommand::Copy);
+        }
+        if item(ui, some, "Duplicate", key(cmd, egui::Key::D)) {
+            cmds.push(AppCommand::Edit(Edit::Duplicate(selection.clone())));
+        }
+        if item(ui, some, "Delete", "Del".to_owned()) {
+            cmds.push(AppCommand::Edit(Edit::Remove(selection.clone())));
+        }
+        ui.separator();
+        let free = selection.iter().any(|n| self.design.group_of(*n).is_none());
+        if item(ui, free, "Group", key(cmd, egui::Key::G)) {
+            cmds.push(AppCommand::Edit(Edit::Group(selection.clone())));
+        }
+        let focused = self.canvas.focused_group();
+        if item(ui, focused.is_some(), "Ungroup", String::new())
+            && let Some(g) = focused
+        {
+            cmds.push(AppCommand::Edit(Edit::Ungroup(g)));
+        }
+        let groups = &self.design.groups;
+        for (collapsed, label) in [(false, "Expand all groups"), (true, "Collapse all groups")] {
+            let to_do: Vec<Edit> = groups
+                .iter()
+                .filter(|g| g.collapsed != collapsed)
+                .map(|g| Edit::Collapse {
+                    group: g.id,
+                    collapsed,
+                })
+                .collect();
+            if item(ui, !to_do.is_empty(), label, String::new()) {
+                cmds.push(AppCommand::Edit(Edit::Many(to_do)));
+            }
+        }
+        ui.separator();
+        if ui
+            .button("Auto layout")
+            .on_hover_text("Arrange the blocks in layers, wires running one way, few crossings")
+            .clicked()
+        {
+            cmds.push(AppCommand::Layout);
+        }
+    }
+
     fn file_menu(&self, ui: &mut egui::Ui, cmds: &mut Vec<AppCommand>) {
         if ui.button("New").clicked() {
             cmds.push(AppCommand::New);
         }
-        if ui.button("Open…").clicked() {
+        let ctx = ui.ctx().clone();
+        let key = |k: egui::Key| {
+            ctx.format_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, k))
+        };
+        if ui
+            .add(egui::Button::new("Open…").shortcut_text(key(egui::Key::O)))
+            .clicked()
+        {
             cmds.push(AppCommand::OpenDialog);
         }
         ui.menu_button("Examples", |ui| {
@@ -68,7 +130,10 @@ impl NetloomApp {
             }
         });
         ui.separator();
-        if ui.button("Save").clicked() {
+        if ui
+            .add(egui::Button::new("Save").shortcut_text(key(egui::Key::S)))
+            .clicked()
+        {
             cmds.push(AppCommand::Save);
         }
         if ui.button("Save As…").clicked() {

@@ -147,6 +147,26 @@ impl NetloomApp {
         self.canvas.screen_rect(id)
     }
 
+    /// Where a collapsed group's block is on the screen (for tests and scripted clicks).
+    pub fn group_screen_rect(&self, id: design::GroupId) -> Option<egui::Rect> {
+        self.canvas.group_screen_rect(id)
+    }
+
+    /// Where an expanded group's frame title is on the screen (a click there collapses it).
+    pub fn frame_title_screen_rect(&self, id: design::GroupId) -> Option<egui::Rect> {
+        self.canvas.frame_title_screen_rect(&self.design, id)
+    }
+
+    /// The collapsed group the inspector shows, if a group is what was clicked.
+    pub fn focused_group(&self) -> Option<design::GroupId> {
+        self.canvas.focused_group()
+    }
+
+    /// The canvas's screen rectangle in the last frame.
+    pub fn canvas_rect(&self) -> egui::Rect {
+        self.canvas.view_rect()
+    }
+
     /// Where a block's pin is on the screen (for tests and scripted drags).
     pub fn pin_screen_pos(
         &self,

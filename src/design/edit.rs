@@ -2,7 +2,7 @@
 //! plain data ([`Edit`]), and the pure mutations that carry them out (add, wire, remove,
 //! duplicate, copy and paste as text). Widgets return edits; the app applies them with undo.
 
-use super::{Design, Edge, Node, NodeId, Op};
+use super::{Design, Edge, Group, GroupId, Node, NodeId, Op, repath};
 
 /// One edit of the design.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +53,26 @@ pub enum Edit {
     SetOp(NodeId, Op),
     /// A node's learning-rate multiplier (None: 1).
     LrMult(NodeId, Option<f64>),
+    /// Make the nodes (those not in a group yet) one new, collapsed group: `group1`, of kind
+    /// `Group`, its name put in front of its members' names.
+    Group(Vec<NodeId>),
+    /// Dissolve a group; its members stay as they are, names included.
+    Ungroup(GroupId),
+    /// Collapse a group to one block, or expand it in place (the blocks after it move aside).
+    Collapse {
+        /// The group.
+        group: GroupId,
+        /// Collapsed (true) or expanded.
+        collapsed: bool,
+    },
+    /// A new, valid, unique group name: its members' names follow it.
+    RenameGroup(GroupId, String),
+    /// What the group is (`BasicBlock`).
+    GroupKind(GroupId, String),
+    /// Collapsed groups were dragged: their members move with them.
+    GroupsMoved(Vec<(GroupId, [f32; 2])>),
+    /// Several edits as one step (rewiring a collapsed group's input touches several wires).
+    Many(Vec<Edit>),
 }
 
 impl Edit {
@@ -60,6 +80,14 @@ impl Edit {
     pub fn burst_node(&self) -> Option<NodeId> {
         match self {
             Edit::Rename(id, _) | Edit::SetOp(id, _) | Edit::LrMult(id, _) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// The group a typed value belongs to (name, kind): a burst is one undo step.
+    pub fn burst_group(&self) -> Option<GroupId> {
+        match self {
+            Edit::RenameGroup(id, _) | Edit::GroupKind(id, _) => Some(*id),
             _ => None,
         }
     }
@@ -108,6 +136,7 @@ pub fn apply(design: &mut Design, edit: &Edit) -> bool {
             design
                 .edges
                 .retain(|e| !ids.contains(&e.from) && !ids.contains(&e.to));
+            design.prune_groups();
         }
         Edit::Duplicate(ids) => duplicate(design, ids),
         Edit::Freeze { nodes, frozen } => {
@@ -140,32 +169,83 @@ pub fn apply(design: &mut Design, edit: &Edit) -> bool {
             }
             return false;
         }
+        Edit::GroupsMoved(moves) => {
+            for (id, pos) in moves {
+                super::grouping::move_group(design, *id, *pos);
+            }
+            return false;
+        }
+        Edit::Group(ids) => return super::grouping::group(design, ids).is_some(),
+        Edit::Ungroup(id) => design.groups.retain(|g| g.id != *id),
+        Edit::Collapse { group, collapsed } => {
+            return super::grouping::set_collapsed(design, *group, *collapsed);
+        }
+        Edit::RenameGroup(id, name) => return super::grouping::rename(design, *id, name),
+        Edit::Many(edits) => {
+            let mut structural = false;
+            for e in edits {
+                structural |= apply(design, e);
+            }
+            return structural;
+        }
+        Edit::GroupKind(id, kind) => {
+            let Some(g) = design.groups.iter_mut().find(|g| g.id == *id) else {
+                return false;
+            };
+            g.kind.clone_from(kind);
+        }
     }
     design.canonicalize();
     true
 }
 
-/// Adds copies of `nodes` with fresh ids and names, moved by `offset`, and the `edges` among
-/// them; returns the new ids in the order of `nodes`. Duplicate and paste both come here.
+/// Adds copies of `nodes` with fresh ids and names, moved by `offset`, the `edges` among
+/// them, and copies of the `groups` whose members all came along (as new instances of the same
+/// kind: `layer1.0` gives `layer1.2`, its members renamed to match); returns the new ids in the
+/// order of `nodes`. Duplicate and paste both come here.
 fn insert_copies(
     design: &mut Design,
     nodes: Vec<Node>,
     edges: &[Edge],
+    groups: Vec<Group>,
     offset: f32,
 ) -> Vec<NodeId> {
+    let copied: std::collections::HashSet<NodeId> = nodes.iter().map(|n| n.id).collect();
+    let groups: Vec<Group> = groups
+        .into_iter()
+        .filter(|g| g.members.iter().all(|m| copied.contains(m)))
+        .collect();
+    // Each copied group's new name, reserved before any member is named.
+    let mut prefixes = std::collections::HashMap::new();
+    let mut taken = Vec::new();
+    for g in &groups {
+        let new = super::grouping::unique_group_name(design, &g.name, &taken);
+        taken.push(new.clone());
+        for &m in &g.members {
+            prefixes.insert(m, (g.name.clone(), new.clone()));
+        }
+    }
     let mut map = std::collections::HashMap::new();
     let mut new_ids = Vec::with_capacity(nodes.len());
     for n in nodes {
-        let prefix = n
-            .name
-            .trim_end_matches(|c: char| c.is_ascii_digit())
-            .to_owned();
-        let new = add_node(
-            design,
-            if prefix.is_empty() { "node" } else { &prefix },
-            n.op,
-            [n.pos[0] + offset, n.pos[1] + offset],
-        );
+        let pos = [n.pos[0] + offset, n.pos[1] + offset];
+        let new = match prefixes.get(&n.id) {
+            Some((old, new)) if design.node_by_name(&repath(&n.name, old, new)).is_none() => {
+                design.add(repath(&n.name, old, new), n.op, pos)
+            }
+            _ => {
+                let prefix = n
+                    .name
+                    .trim_end_matches(|c: char| c.is_ascii_digit())
+                    .to_owned();
+                add_node(
+                    design,
+                    if prefix.is_empty() { "node" } else { &prefix },
+                    n.op,
+                    pos,
+                )
+            }
+        };
         map.insert(n.id, new);
         new_ids.push(new);
     }
@@ -178,10 +258,35 @@ fn insert_copies(
             });
         }
     }
+    for (g, name) in groups.into_iter().zip(taken) {
+        let id = design.next_group_id();
+        design.groups.push(Group {
+            id,
+            name,
+            members: g
+                .members
+                .iter()
+                .filter_map(|m| map.get(m).copied())
+                .collect(),
+            pos: [g.pos[0] + offset, g.pos[1] + offset],
+            ..g
+        });
+    }
     new_ids
 }
 
-/// Copies nodes with fresh ids and names, 40 px down-right, keeping the wires among them.
+/// The groups whose members are all among `ids`.
+fn whole_groups(design: &Design, ids: &[NodeId]) -> Vec<Group> {
+    design
+        .groups
+        .iter()
+        .filter(|g| g.members.iter().all(|m| ids.contains(m)))
+        .cloned()
+        .collect()
+}
+
+/// Copies nodes with fresh ids and names, 40 px down-right, keeping the wires among them and
+/// the groups they make up whole.
 pub fn duplicate(design: &mut Design, ids: &[NodeId]) {
     let nodes: Vec<Node> = ids
         .iter()
@@ -193,7 +298,8 @@ pub fn duplicate(design: &mut Design, ids: &[NodeId]) {
         .filter(|e| ids.contains(&e.from) && ids.contains(&e.to))
         .copied()
         .collect();
-    insert_copies(design, nodes, &edges, 40.0);
+    let groups = whole_groups(design, ids);
+    insert_copies(design, nodes, &edges, groups, 40.0);
 }
 
 /// The clipboard format's first line, so pasting unrelated text is recognised and refused.
@@ -215,7 +321,8 @@ pub fn copy_text(design: &Design, ids: &[NodeId]) -> Option<String> {
         .iter()
         .filter(|e| ids.contains(&e.from) && ids.contains(&e.to))
         .collect();
-    let body = serde_json::json!({ "nodes": nodes, "edges": edges });
+    let groups = whole_groups(design, ids);
+    let body = serde_json::json!({ "nodes": nodes, "edges": edges, "groups": groups });
     Some(format!("{CLIPBOARD_TAG}\n{body}"))
 }
 
@@ -227,9 +334,11 @@ pub fn paste(design: &mut Design, text: &str) -> Option<Vec<NodeId>> {
     struct Clip {
         nodes: Vec<Node>,
         edges: Vec<Edge>,
+        #[serde(default)]
+        groups: Vec<Group>,
     }
     let clip: Clip = serde_json::from_str(body).ok()?;
-    let mut ids = insert_copies(design, clip.nodes, &clip.edges, 60.0);
+    let mut ids = insert_copies(design, clip.nodes, &clip.edges, clip.groups, 60.0);
     design.canonicalize();
     ids.sort();
     Some(ids)

@@ -8,6 +8,7 @@
 //! missing optional fields take PyTorch's defaults, and every error carries a line and column.
 
 use super::graph::{Design, Edge, Node};
+use super::group::Group;
 use super::settings::{DataSettings, TrainingSettings};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -15,7 +16,10 @@ use thiserror::Error;
 /// The value of the `format` field.
 pub const FORMAT_NAME: &str = "netloom-design";
 /// The newest file version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
+
+// Versions: 1, nodes, edges and training; 2 added `data`; 3 added `groups`. Each addition
+// has a default, so every older file reads as it always did.
 
 /// Why a design file could not be read.
 #[derive(Debug, Error)]
@@ -38,6 +42,9 @@ pub enum FormatError {
         /// The format the file claims.
         found: String,
     },
+    /// The groups contradict the nodes (a member missing or in two groups, a clashing name).
+    #[error("{0}")]
+    Groups(String),
     /// The file was written by a later netloom whose format this build does not know.
     #[error(
         "this design was made by a newer netloom (file version {found}, this netloom reads up to {FORMAT_VERSION}): update netloom to open it"
@@ -87,6 +94,9 @@ struct DesignFile {
     /// Added in version 2; version-1 files get the defaults.
     #[serde(default)]
     data: DataSettings,
+    /// Added in version 3; older files have no groups.
+    #[serde(default)]
+    groups: Vec<Group>,
 }
 
 /// Reads a design from the text of a file.
@@ -111,12 +121,15 @@ pub fn from_json(text: &str) -> Result<Design, FormatError> {
         return Err(FormatError::NewerVersion { found });
     }
     let file: DesignFile = serde_json::from_str(text).map_err(|e| FormatError::from_json(&e))?;
-    Ok(Design {
+    let design = Design {
         nodes: file.nodes,
         edges: file.edges,
         training: file.training,
         data: file.data,
-    })
+        groups: file.groups,
+    };
+    design.check_groups().map_err(FormatError::Groups)?;
+    Ok(design)
 }
 
 /// Writes a design as canonical, pretty-printed JSON ending in a newline.
@@ -130,6 +143,7 @@ pub fn to_json(design: &Design) -> String {
         edges: d.edges,
         training: d.training,
         data: d.data,
+        groups: d.groups,
     };
     // Serialising plain structs of numbers, strings and bools cannot fail.
     let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();

@@ -1,4 +1,5 @@
-//! The design document: named nodes, wires between them, and the training settings.
+//! The design document: named nodes, wires between them, groups of nodes, and the training
+//! settings.
 //!
 //! Nodes carry a stable [`NodeId`] of their own: the canvas library reuses its ids after a
 //! delete, so they can never be the identity that files and undo history refer to.
@@ -67,6 +68,8 @@ pub struct Design {
     pub training: TrainingSettings,
     /// How the data is prepared for it.
     pub data: DataSettings,
+    /// Named groups of nodes (composite blocks such as `layer1.0`), sorted by id.
+    pub groups: Vec<super::group::Group>,
 }
 
 impl Design {
@@ -129,5 +132,10 @@ impl Design {
     pub fn canonicalize(&mut self) {
         self.nodes.sort_by_key(|n| n.id);
         self.edges.sort_by_key(|e| (e.to, e.port, e.from));
+        self.groups.sort_by_key(|g| g.id);
+        for g in &mut self.groups {
+            g.members.sort();
+            g.members.dedup();
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! never run into the next layer. Unconnected parts are laid out one under the other.
 
 use super::graph::{Design, Node, NodeId};
+use super::group::Group;
 use std::collections::{BTreeSet, HashMap};
 
 /// The gap between one layer's widest block and the next layer, canvas units: room for the
@@ -34,27 +35,121 @@ pub fn auto_layout(design: &mut Design) {
 }
 
 /// Lays the design out in layers running `direction`. Every block gets a place; a design
-/// with no blocks is left alone.
+/// with no blocks is left alone. Each group is laid out inside first; then the whole design
+/// with each group as one block (its collapsed size, or its members' in their frame).
 pub fn layout(design: &mut Design, direction: Direction) {
     if design.nodes.is_empty() {
         return;
     }
-    let index: HashMap<NodeId, u32> = design
+    let index: HashMap<NodeId, usize> = design
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.id, i as u32))
+        .map(|(i, n)| (n.id, i))
         .collect();
-    // rust-sugiyama wants each wire once and none from a block to itself.
+    // Which unit each node is laid out in: its group's, or its own.
+    let mut unit_of: Vec<usize> = Vec::with_capacity(design.nodes.len());
+    let mut units: Vec<[f32; 2]> = Vec::new();
+    // Per group: its index and its members' places inside it.
+    let mut inner: Vec<(usize, Placed)> = Vec::new();
+    let mut group_unit = HashMap::new();
+    for (gi, g) in design.groups.iter().enumerate() {
+        let members: Vec<usize> = g
+            .members
+            .iter()
+            .filter_map(|m| index.get(m).copied())
+            .collect();
+        let local: HashMap<usize, u32> = members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (*m, i as u32))
+            .collect();
+        let sizes: Vec<[f32; 2]> = members
+            .iter()
+            .map(|m| block_size(&design.nodes[*m]))
+            .collect();
+        let edges: Vec<(u32, u32)> = design
+            .edges
+            .iter()
+            .filter_map(|e| {
+                Some((
+                    *local.get(index.get(&e.from)?)?,
+                    *local.get(index.get(&e.to)?)?,
+                ))
+            })
+            .collect();
+        let places = place(&sizes, &edges, direction);
+        let mut extent = [0.0f32; 2];
+        for (p, s) in places.iter().zip(&sizes) {
+            extent = [extent[0].max(p[0] + s[0]), extent[1].max(p[1] + s[1])];
+        }
+        let size = if g.collapsed {
+            group_block_size(g)
+        } else {
+            [
+                extent[0] + 2.0 * FRAME_PAD,
+                extent[1] + 2.0 * FRAME_PAD + FRAME_TITLE,
+            ]
+        };
+        group_unit.insert(gi, units.len());
+        units.push(size);
+        inner.push((gi, members.into_iter().zip(places).collect()));
+    }
+    let member_unit: HashMap<usize, usize> = inner
+        .iter()
+        .flat_map(|(gi, ms)| ms.iter().map(|(m, _)| (*m, group_unit[gi])))
+        .collect();
+    for (i, n) in design.nodes.iter().enumerate() {
+        match member_unit.get(&i) {
+            Some(u) => unit_of.push(*u),
+            None => {
+                unit_of.push(units.len());
+                units.push(block_size(n));
+            }
+        }
+    }
     let edges: Vec<(u32, u32)> = design
         .edges
         .iter()
-        .filter_map(|e| Some((*index.get(&e.from)?, *index.get(&e.to)?)))
+        .filter_map(|e| {
+            let (a, b) = (unit_of[*index.get(&e.from)?], unit_of[*index.get(&e.to)?]);
+            Some((a as u32, b as u32))
+        })
+        .collect();
+    let places = place(&units, &edges, direction);
+    let offset = [FRAME_PAD, FRAME_PAD + FRAME_TITLE];
+    for (gi, members) in inner {
+        let at = places[group_unit[&gi]];
+        design.groups[gi].pos = at;
+        for (m, p) in members {
+            design.nodes[m].pos = [at[0] + offset[0] + p[0], at[1] + offset[1] + p[1]];
+        }
+    }
+    for (i, n) in design.nodes.iter_mut().enumerate() {
+        if !member_unit.contains_key(&i) {
+            n.pos = places[unit_of[i]];
+        }
+    }
+}
+
+/// Nodes (by index) and their top-left corners within a group.
+type Placed = Vec<(usize, [f32; 2])>;
+
+/// Places blocks of `sizes` joined by `edges` (indices into `sizes`) in layers running
+/// `direction`; returns each block's top-left corner, the whole starting at the origin.
+fn place(sizes: &[[f32; 2]], edges: &[(u32, u32)], direction: Direction) -> Vec<[f32; 2]> {
+    let mut out = vec![[0.0f32; 2]; sizes.len()];
+    if sizes.is_empty() {
+        return out;
+    }
+    // rust-sugiyama wants each wire once and none from a block to itself.
+    let edges: Vec<(u32, u32)> = edges
+        .iter()
+        .copied()
         .filter(|(a, b)| a != b)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let sizes: Vec<[f32; 2]> = design.nodes.iter().map(block_size).collect();
     // The crate spaces blocks within a layer by their size across the layers' direction.
     let across = |s: [f32; 2]| match direction {
         Direction::LeftToRight => s[1],
@@ -102,18 +197,28 @@ pub fn layout(design: &mut Design, direction: Direction) {
             // The crate gives centres; the canvas places blocks by their top-left corner.
             let c = (x - low) as f32 - across(sizes[*v]) / 2.0 + offset;
             extent = extent.max(c + across(sizes[*v]) - offset);
-            design.nodes[*v].pos = match direction {
+            out[*v] = match direction {
                 Direction::LeftToRight => [a, c],
                 Direction::TopToBottom => [c, a],
             };
         }
         offset += extent + PART_GAP;
     }
+    // Start at the origin, so a group's members sit where its frame says.
+    for k in 0..2 {
+        let low = out.iter().map(|p| p[k]).fold(f32::INFINITY, f32::min);
+        for p in &mut out {
+            p[k] -= low;
+        }
+    }
+    out
 }
 
 /// How readable a layout is, in the two figures layout papers use.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LayoutStats {
+    /// Wires drawn (several edges into one collapsed group from one block are one wire).
+    pub wires: usize,
     /// Pairs of wires that cross, each wire taken as the straight line from its source block to
     /// its target block (the canvas draws gentle curves along about the same line).
     pub crossings: usize,
@@ -130,17 +235,57 @@ pub fn block_size(node: &Node) -> [f32; 2] {
     [chars as f32 * 7.5 + 70.0, 60.0]
 }
 
-/// Measures `design` as it is laid out now.
+/// About how much room a collapsed group takes: its name and kind, like a block's.
+pub fn group_block_size(group: &Group) -> [f32; 2] {
+    let chars = group.name.chars().count() + group.kind.chars().count();
+    [chars as f32 * 7.5 + 90.0, 60.0]
+}
+
+/// Room around an expanded group's members inside its frame, canvas units.
+pub const FRAME_PAD: f32 = 16.0;
+/// The height of an expanded group's title strip above its members.
+pub const FRAME_TITLE: f32 = 24.0;
+
+/// Measures `design` as it is laid out now, as the canvas shows it: a collapsed group is one
+/// block, its wires drawn to and from it.
 pub fn measure(design: &Design) -> LayoutStats {
-    let pos: HashMap<NodeId, [f64; 2]> = design
-        .nodes
-        .iter()
-        .map(|n| (n.id, [f64::from(n.pos[0]), f64::from(n.pos[1])]))
-        .collect();
-    let wires: Vec<(NodeId, NodeId, [f64; 2], [f64; 2])> = design
+    // Each visible block: its key (a node, or a collapsed group's first member), corner, size.
+    let mut shown: HashMap<NodeId, NodeId> = HashMap::new();
+    let mut boxes: Vec<(NodeId, [f64; 2], [f32; 2])> = Vec::new();
+    for g in design.groups.iter().filter(|g| g.collapsed) {
+        let Some(&key) = g.members.first() else {
+            continue;
+        };
+        for &m in &g.members {
+            shown.insert(m, key);
+        }
+        boxes.push((
+            key,
+            [f64::from(g.pos[0]), f64::from(g.pos[1])],
+            group_block_size(g),
+        ));
+    }
+    for n in &design.nodes {
+        if let std::collections::hash_map::Entry::Vacant(v) = shown.entry(n.id) {
+            v.insert(n.id);
+            boxes.push((
+                n.id,
+                [f64::from(n.pos[0]), f64::from(n.pos[1])],
+                block_size(n),
+            ));
+        }
+    }
+    let pos: HashMap<NodeId, [f64; 2]> = boxes.iter().map(|(k, p, _)| (*k, *p)).collect();
+    // Each wire once: a group fed twice from one block shows one wire.
+    let pairs: BTreeSet<(NodeId, NodeId)> = design
         .edges
         .iter()
-        .filter_map(|e| Some((e.from, e.to, *pos.get(&e.from)?, *pos.get(&e.to)?)))
+        .filter_map(|e| Some((*shown.get(&e.from)?, *shown.get(&e.to)?)))
+        .filter(|(a, b)| a != b)
+        .collect();
+    let wires: Vec<(NodeId, NodeId, [f64; 2], [f64; 2])> = pairs
+        .into_iter()
+        .filter_map(|(a, b)| Some((a, b, *pos.get(&a)?, *pos.get(&b)?)))
         .collect();
     let wire_length = wires
         .iter()
@@ -157,19 +302,20 @@ pub fn measure(design: &Design) -> LayoutStats {
         }
     }
     let mut overlaps = 0;
-    for (i, a) in design.nodes.iter().enumerate() {
-        for b in &design.nodes[i + 1..] {
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
             // Top-left corners: the one further left must be wide enough to reach the other.
-            let (left, right) = if a.pos[0] <= b.pos[0] { (a, b) } else { (b, a) };
-            let (upper, lower) = if a.pos[1] <= b.pos[1] { (a, b) } else { (b, a) };
-            if right.pos[0] - left.pos[0] < block_size(left)[0]
-                && lower.pos[1] - upper.pos[1] < block_size(upper)[1]
+            let (left, right) = if a.1[0] <= b.1[0] { (a, b) } else { (b, a) };
+            let (upper, lower) = if a.1[1] <= b.1[1] { (a, b) } else { (b, a) };
+            if right.1[0] - left.1[0] < f64::from(left.2[0])
+                && lower.1[1] - upper.1[1] < f64::from(upper.2[1])
             {
                 overlaps += 1;
             }
         }
     }
     LayoutStats {
+        wires: wires.len(),
         crossings,
         wire_length,
         overlaps,
@@ -192,12 +338,24 @@ mod tests {
     use crate::design::generate::residual_tower;
     use crate::design::templates::template;
 
+    /// Where a node is seen: its own place, or its collapsed group's.
+    fn seen_at(d: &Design, id: NodeId) -> Option<[f32; 2]> {
+        match d.group_of(id) {
+            Some(g) if g.collapsed => Some(g.pos),
+            _ => d.node(id).map(|n| n.pos),
+        }
+    }
+
     fn check(d: &Design, direction: Direction) {
         for e in &d.edges {
-            let (Some(a), Some(b)) = (d.node(e.from), d.node(e.to)) else {
+            let (Some(a), Some(b)) = (seen_at(d, e.from), seen_at(d, e.to)) else {
                 continue;
             };
-            let (a, b) = (a.pos, b.pos);
+            if d.group_of(e.from)
+                .is_some_and(|g| g.collapsed && g.members.contains(&e.to))
+            {
+                continue;
+            }
             match direction {
                 Direction::LeftToRight => assert!(b[0] > a[0], "{a:?} → {b:?}"),
                 Direction::TopToBottom => assert!(b[1] > a[1], "{a:?} → {b:?}"),
@@ -208,20 +366,60 @@ mod tests {
         assert_eq!(stats.crossings, 0, "wires cross");
     }
 
+    fn ungrouped(name: &str) -> Design {
+        let mut d = template(name, [3, 224, 224], 10).unwrap();
+        d.groups.clear();
+        auto_layout(&mut d);
+        d
+    }
+
     #[test]
     fn wires_run_one_way_without_crossings_or_overlaps() {
         let mut d = residual_tower(3);
         auto_layout(&mut d);
         check(&d, Direction::LeftToRight);
-        let mut r = template("resnet18", [3, 224, 224], 10).unwrap();
+        let mut r = ungrouped("resnet18");
         check(&r, Direction::LeftToRight);
         layout(&mut r, Direction::TopToBottom);
         check(&r, Direction::TopToBottom);
+        // Grouped, as the template opens: collapsed, then every group expanded.
+        let mut g = template("resnet18", [3, 224, 224], 10).unwrap();
+        check(&g, Direction::LeftToRight);
+        layout(&mut g, Direction::TopToBottom);
+        check(&g, Direction::TopToBottom);
+        for group in &mut g.groups {
+            group.collapsed = false;
+        }
+        layout(&mut g, Direction::LeftToRight);
+        check(&g, Direction::LeftToRight);
+    }
+
+    #[test]
+    fn an_expanded_group_s_frame_holds_its_members_clear_of_the_rest() {
+        let mut d = template("vgg11", [3, 224, 224], 10).unwrap();
+        for g in &mut d.groups {
+            g.collapsed = false;
+        }
+        auto_layout(&mut d);
+        let features = d.group_by_name("features").unwrap();
+        let [lo, hi] = crate::design::grouping::members_box(&d, features);
+        assert_eq!(
+            lo,
+            [
+                features.pos[0] + FRAME_PAD,
+                features.pos[1] + FRAME_PAD + FRAME_TITLE
+            ]
+        );
+        let avgpool = d.node_by_name("avgpool").unwrap();
+        assert!(
+            avgpool.pos[0] >= hi[0] + FRAME_PAD,
+            "the next block starts after the frame"
+        );
     }
 
     #[test]
     fn the_main_path_of_a_resnet_is_straight() {
-        let d = template("resnet18", [3, 224, 224], 10).unwrap();
+        let d = ungrouped("resnet18");
         // From the input through every residual Add to the output: one line.
         let spine: Vec<f32> = d
             .nodes
@@ -234,6 +432,15 @@ mod tests {
             .iter()
             .fold((f32::MAX, f32::MIN), |(l, h), y| (l.min(*y), h.max(*y)));
         assert!(hi - lo < 1.0, "the spine wanders over {lo}..{hi}");
+        // Grouped, the blocks make one straight row.
+        let g = template("resnet18", [3, 224, 224], 10).unwrap();
+        let ys: BTreeSet<i64> = g
+            .nodes
+            .iter()
+            .filter_map(|n| seen_at(&g, n.id))
+            .map(|p| p[1].round() as i64)
+            .collect();
+        assert_eq!(ys.len(), 1, "one row: {ys:?}");
     }
 
     #[test]

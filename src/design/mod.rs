@@ -3,12 +3,14 @@
 //! Nothing here imports egui or tch, and nothing touches the file system: the canvas, the
 //! engine and the CLI all build on this one model.
 mod graph;
+mod group;
 mod op;
 mod pair;
 mod settings;
 mod shape;
 
 pub use graph::{Design, Edge, Node, NodeId};
+pub use group::{Boundary, Group, GroupId, GroupInput, repath};
 pub use op::*;
 pub use pair::Pair;
 pub use settings::{DataSettings, Init, Optimizer, Preprocessing, Schedule, TrainingSettings};
@@ -25,5 +27,6 @@ pub use infer::{Incoming, NodeCost, ShapeError, infer};
 pub mod catalogue;
 pub mod edit;
 pub mod generate;
+pub mod grouping;
 pub mod layout;
 pub mod templates;

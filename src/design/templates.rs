@@ -1,8 +1,10 @@
 //! Designs of known architectures whose node names are torchvision's module paths
 //! (`features.0`, `layer1.0.conv1`, `fc`), so that a torchvision state dict loads onto them
-//! tensor for tensor: the starting point for transfer learning.
+//! tensor for tensor: the starting point for transfer learning. They open grouped as
+//! torchvision's modules are: ResNet's `BasicBlock`s, VGG's `features` and `classifier`.
 
 use super::graph::{Design, NodeId};
+use super::group::Group;
 use super::op::*;
 use super::pair::Pair;
 
@@ -67,6 +69,27 @@ impl Builder {
         id
     }
 
+    /// Makes the nodes added since `first` one collapsed group: torchvision's module `name`,
+    /// an instance of `kind`.
+    fn group(&mut self, first: NodeId, name: &str, kind: &str) {
+        let members = self
+            .design
+            .nodes
+            .iter()
+            .map(|n| n.id)
+            .filter(|id| *id >= first)
+            .collect();
+        let id = self.design.next_group_id();
+        self.design.groups.push(Group {
+            id,
+            name: name.to_owned(),
+            kind: kind.to_owned(),
+            members,
+            collapsed: true,
+            pos: [0.0; 2],
+        });
+    }
+
     /// Adds a node after the last one.
     fn then(&mut self, name: &str, op: Op) -> NodeId {
         let from = self.last;
@@ -126,6 +149,7 @@ const VGG16: &[u64] = &[
 
 fn vgg(b: &mut Builder, cfg: &[u64], batch_norm: bool, classes: u64) {
     // `features` is one nn.Sequential in torchvision, so its layers are numbered in order.
+    let first = b.design.next_id();
     let mut i = 0;
     for &c in cfg {
         if c == 0 {
@@ -142,6 +166,7 @@ fn vgg(b: &mut Builder, cfg: &[u64], batch_norm: bool, classes: u64) {
         b.then(&format!("features.{i}"), relu());
         i += 1;
     }
+    b.group(first, "features", "Sequential");
     b.then(
         "avgpool",
         Op::AdaptiveAvgPool2d(AdaptivePool2d {
@@ -149,6 +174,7 @@ fn vgg(b: &mut Builder, cfg: &[u64], batch_norm: bool, classes: u64) {
         }),
     );
     b.then("flatten", Op::Flatten(Flatten {}));
+    let first = b.design.next_id();
     b.then("classifier.0", Op::Linear(Linear::new(4096)));
     b.then("classifier.1", relu());
     b.then("classifier.2", Op::Dropout(Dropout { p: 0.5 }));
@@ -156,6 +182,7 @@ fn vgg(b: &mut Builder, cfg: &[u64], batch_norm: bool, classes: u64) {
     b.then("classifier.4", relu());
     b.then("classifier.5", Op::Dropout(Dropout { p: 0.5 }));
     b.then("classifier.6", Op::Linear(Linear::new(classes)));
+    b.group(first, "classifier", "Sequential");
     b.then("output", Op::Output(OutputOp::default()));
 }
 
@@ -170,6 +197,7 @@ fn resnet(b: &mut Builder, blocks: [usize; 4], classes: u64) {
             let stride = if i == 0 && layer > 0 { 2 } else { 1 };
             let p = format!("layer{}.{i}", layer + 1);
             let x = b.last;
+            let first = b.design.next_id();
             b.then(&format!("{p}.conv1"), conv(planes, 3, stride, 1, false));
             b.then(&format!("{p}.bn1"), bn());
             b.then(&format!("{p}.relu"), relu());
@@ -187,6 +215,7 @@ fn resnet(b: &mut Builder, blocks: [usize; 4], classes: u64) {
             };
             b.last = b.node(&format!("{p}.add"), Op::Add(Merge {}), &[main, shortcut]);
             b.then(&format!("{p}.relu_out"), relu());
+            b.group(first, &p, "BasicBlock");
             in_planes = planes;
         }
     }

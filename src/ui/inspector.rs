@@ -14,6 +14,10 @@ use serde_json::{Map, Value};
 pub struct Inspector {
     node: Option<NodeId>,
     name: String,
+    /// The group shown, and its name and kind as typed (see `inspector_group.rs`).
+    pub(super) group: Option<crate::design::GroupId>,
+    pub(super) group_name: String,
+    pub(super) group_kind: String,
 }
 
 fn optional_fields(op: &Value) -> Vec<(&'static str, Value)> {

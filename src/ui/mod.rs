@@ -4,6 +4,7 @@
 pub mod canvas;
 pub mod data_panel;
 pub mod inspector;
+mod inspector_group;
 pub mod palette;
 pub mod summary;
 pub mod theme;

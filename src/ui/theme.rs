@@ -35,3 +35,8 @@ pub fn kind_colour(op: &Op) -> Color32 {
         Op::Activation(_) => Color32::from_rgb(0xD0, 0x78, 0x30),
     }
 }
+
+/// A group: the fill of its collapsed block, and its frame when expanded.
+pub const GROUP: Color32 = Color32::from_rgb(0x2A, 0x33, 0x48);
+/// The outline and title of an expanded group's frame.
+pub const GROUP_EDGE: Color32 = Color32::from_rgb(0x8C, 0x9C, 0xC8);

@@ -25,7 +25,11 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
     egui::Panel::right("inspector")
         .default_size(240.0)
         .show(ui, |ui| {
-            if let Some(e) = app.inspector.show(ui, &app.design, &app.analysis, selected) {
+            let edit = match app.canvas.focused_group() {
+                Some(g) => app.inspector.show_group(ui, &app.design, &app.analysis, g),
+                None => app.inspector.show(ui, &app.design, &app.analysis, selected),
+            };
+            if let Some(e) = edit {
                 cmds.push(AppCommand::Edit(e));
             }
             ui.separator();

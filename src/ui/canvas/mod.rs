@@ -1,52 +1,63 @@
 //! The node canvas (egui-snarl). The design is the document; the snarl is only a view of it,
 //! rebuilt after every structural edit. snarl's own node ids are reused after a delete, so they
 //! never leave this module: every edit names nodes by the design's stable [`NodeId`].
+//!
+//! A collapsed group is one snarl node ([`Block::Group`]) standing for its members; an
+//! expanded group's members are drawn as themselves inside a titled frame.
 
+mod frames;
+mod overlay;
+mod scene;
 mod viewer;
 
-use super::theme;
 use crate::design::edit::Edit;
-use crate::design::{Analysis, Design, NodeId};
+use crate::design::layout::{block_size, group_block_size};
+use crate::design::{Analysis, Design, GroupId, NodeId};
 use egui::emath::TSTransform;
 use egui::{Pos2, Ui};
 use egui_snarl::ui::{SnarlStyle, SnarlWidget};
 use egui_snarl::{InPinId, OutPinId, Snarl};
+pub use scene::Block;
+use scene::Scene;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use viewer::Viewer;
 
-/// Which side of a node a pin is on, and its index there.
+/// Which side of a block a pin is on, and its index there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PinSide {
     /// An input port.
     In(u32),
-    /// The output.
+    /// A node's output.
     Out,
+    /// Output `i` of a collapsed group.
+    GroupOut(u32),
 }
 
 /// Pin centres in graph space, as drawn in the last frame.
-type PinMap = Rc<RefCell<HashMap<(NodeId, PinSide), Pos2>>>;
+type PinMap = Rc<RefCell<HashMap<(Block, PinSide), Pos2>>>;
 
 /// The canvas's state between frames.
 pub struct Canvas {
-    snarl: Snarl<NodeId>,
-    ids: HashMap<NodeId, egui_snarl::NodeId>,
+    snarl: Snarl<Block>,
+    /// The design as the canvas reads it (which block each node is seen as).
+    scene: Scene,
     /// The design revision the snarl shows.
     pub shown: Option<u64>,
-    /// Node rectangles from the last frame, for wire labels.
-    rects: HashMap<NodeId, egui::Rect>,
+    /// Block rectangles from the last frame (graph space).
+    rects: HashMap<Block, egui::Rect>,
     /// Pin centres from the last frame.
-    pins: HashMap<(NodeId, PinSide), Pos2>,
-    /// The selected nodes after the last frame.
+    pins: HashMap<(Block, PinSide), Pos2>,
+    /// The selected nodes after the last frame (a selected collapsed group: its members).
     pub selection: Vec<NodeId>,
     /// Graph → screen, from the last frame.
     transform: TSTransform,
     /// The canvas's screen rectangle in the last frame.
     view: egui::Rect,
-    /// The node last clicked: what the inspector shows. (snarl selects only on shift-click
+    /// The block last clicked: what the inspector shows. (snarl selects only on shift-click
     /// or with a rectangle; a plain click is what people expect.)
-    pub focus: Option<NodeId>,
+    focus: Option<Block>,
     /// Fit the whole design into view on the next frame.
     fit_pending: bool,
 }
@@ -55,12 +66,19 @@ pub struct Canvas {
 /// zoom 1 (a small design is not blown up).
 fn fitting(design: &Design, view: egui::Rect) -> TSTransform {
     let mut bb = egui::Rect::NOTHING;
-    for n in &design.nodes {
-        let [w, h] = crate::design::layout::block_size(n);
+    let mut add = |pos: [f32; 2], [w, h]: [f32; 2]| {
         bb = bb.union(egui::Rect::from_min_size(
-            Pos2::new(n.pos[0], n.pos[1]),
+            Pos2::new(pos[0], pos[1]),
             egui::vec2(w, h),
         ));
+    };
+    for n in &design.nodes {
+        if !design.group_of(n.id).is_some_and(|g| g.collapsed) {
+            add(n.pos, block_size(n));
+        }
+    }
+    for g in design.groups.iter().filter(|g| g.collapsed) {
+        add(g.pos, group_block_size(g));
     }
     if !bb.is_finite() || view.width() <= 0.0 || view.height() <= 0.0 {
         return TSTransform::from_translation(view.min.to_vec2());
@@ -82,7 +100,7 @@ impl Default for Canvas {
     fn default() -> Self {
         Canvas {
             snarl: Snarl::new(),
-            ids: HashMap::new(),
+            scene: Scene::default(),
             shown: None,
             rects: HashMap::new(),
             pins: HashMap::new(),
@@ -98,24 +116,39 @@ impl Default for Canvas {
 impl Canvas {
     /// Rebuilds the view from the design.
     pub fn rebuild(&mut self, design: &Design, revision: u64) {
+        let scene = Scene::new(design);
         let mut snarl = Snarl::new();
-        self.ids.clear();
+        let mut ids = HashMap::new();
         for n in &design.nodes {
-            let id = snarl.insert_node(Pos2::new(n.pos[0], n.pos[1]), n.id);
-            self.ids.insert(n.id, id);
+            if scene.block_of(n.id) == Some(Block::Node(n.id)) {
+                let id = snarl.insert_node(Pos2::new(n.pos[0], n.pos[1]), Block::Node(n.id));
+                ids.insert(Block::Node(n.id), id);
+            }
+        }
+        for g in design.groups.iter().filter(|g| g.collapsed) {
+            let id = snarl.insert_node(Pos2::new(g.pos[0], g.pos[1]), Block::Group(g.id));
+            ids.insert(Block::Group(g.id), id);
         }
         for e in &design.edges {
-            if let (Some(&a), Some(&b)) = (self.ids.get(&e.from), self.ids.get(&e.to)) {
+            let Some(((a, out), (b, input))) = scene.wire(e) else {
+                continue;
+            };
+            if let (Some(&a), Some(&b)) = (ids.get(&a), ids.get(&b)) {
                 snarl.connect(
-                    OutPinId { node: a, output: 0 },
-                    InPinId {
-                        node: b,
-                        input: e.port as usize,
+                    OutPinId {
+                        node: a,
+                        output: out,
                     },
+                    InPinId { node: b, input },
                 );
             }
         }
+        // A block that went away (collapsed, deleted) can no longer be the focus.
+        if self.focus.is_some_and(|f| !ids.contains_key(&f)) {
+            self.focus = None;
+        }
         self.snarl = snarl;
+        self.scene = scene;
         self.shown = Some(revision);
     }
 
@@ -124,17 +157,29 @@ impl Canvas {
         self.fit_pending = true;
     }
 
+    /// The collapsed group last clicked, if that is what the inspector should show.
+    pub fn focused_group(&self) -> Option<GroupId> {
+        match self.focus {
+            Some(Block::Group(g)) => Some(g),
+            _ => None,
+        }
+    }
+
     /// Draws the canvas; returns the edits asked for.
     pub fn show(&mut self, ui: &mut Ui, design: &Design, analysis: &Analysis) -> Vec<Edit> {
+        let frames = frames::frames(design, &self.rects);
         let mut viewer = Viewer {
             design,
             analysis,
+            scene: &self.scene,
             edits: Vec::new(),
             rects: HashMap::new(),
             pins: PinMap::default(),
             transform: TSTransform::IDENTITY,
             focus: self.focus,
             fit: None,
+            selection: &self.selection,
+            frames: frames.iter().map(|(_, r, t)| (*r, t.clone())).collect(),
         };
         let clip = ui.max_rect();
         if std::mem::take(&mut self.fit_pending) {
@@ -154,52 +199,14 @@ impl Canvas {
             .id(id)
             .style(style)
             .show(&mut self.snarl, &mut viewer, ui);
+        let mut edits = std::mem::take(&mut viewer.edits);
         self.rects = std::mem::take(&mut viewer.rects);
         self.pins = viewer.pins.take();
         self.transform = viewer.transform;
-        let mut edits = viewer.edits;
-        self.update_focus(ui, clip, design);
-        let mut selected: Vec<NodeId> = egui_snarl::ui::get_selected_nodes(id, ui.ctx())
-            .into_iter()
-            .filter_map(|i| self.snarl.get_node(i).copied())
-            .collect();
-        if let Some(f) = self.focus
-            && !selected.contains(&f)
-        {
-            selected.insert(0, f);
-        }
-        if selected != self.selection {
-            // The inspector was drawn before the canvas this frame: draw again to show it.
-            ui.ctx().request_repaint();
-            self.selection = selected.clone();
-        }
-        // Keys act on the selection, unless a text field has the keyboard.
-        if !ui.ctx().egui_wants_keyboard_input() {
-            if !selected.is_empty()
-                && ui.input(|i| {
-                    i.key_pressed(egui::Key::Delete) || i.key_pressed(egui::Key::Backspace)
-                })
-            {
-                edits.push(Edit::Remove(selected.clone()));
-            }
-            if !selected.is_empty()
-                && ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::D))
-            {
-                edits.push(Edit::Duplicate(selected));
-            }
-        }
-        let moved: Vec<(NodeId, [f32; 2])> = self
-            .snarl
-            .nodes_pos()
-            .filter_map(|(pos, id)| {
-                let node = design.node(*id)?;
-                ((node.pos[0] - pos.x).abs() > 0.5 || (node.pos[1] - pos.y).abs() > 0.5)
-                    .then_some((*id, [pos.x, pos.y]))
-            })
-            .collect();
-        if !moved.is_empty() && !ui.input(|i| i.pointer.any_down()) {
-            edits.push(Edit::Moved(moved));
-        }
+        edits.extend(self.clicks(ui, clip, &frames));
+        let selected = self.selected(ui, id, design);
+        edits.extend(self.keys(ui, &selected));
+        edits.extend(self.moves(ui, design));
         if self.transform.scaling < OVERVIEW_BELOW {
             // Above snarl's own layer (which draws the blocks), or the boxes hide under them.
             let snarl_layer = egui::LayerId::new(ui.layer_id().order, id);
@@ -213,43 +220,90 @@ impl Canvas {
         edits
     }
 
-    /// Far out: each block as a box in its kind's colour with its name in readable type, where
-    /// the name fits (the full view shows the rest).
-    fn overview(&self, painter: &egui::Painter, design: &Design) {
-        let clip = painter.clip_rect();
-        let font = egui::FontId::proportional(11.0);
-        for n in &design.nodes {
-            let Some(r) = self.rects.get(&n.id) else {
-                continue;
-            };
-            let drawn = self.transform * *r;
-            if !clip.intersects(drawn) {
-                continue;
-            }
-            // At least tall enough to hold a name, centred where the block is.
-            let rect = egui::Rect::from_center_size(
-                drawn.center(),
-                egui::vec2(drawn.width(), drawn.height().max(16.0)),
-            );
-            let colour = theme::kind_colour(&n.op);
-            painter.rect_filled(rect, 2.0, colour.gamma_multiply(0.85));
-            if self.focus == Some(n.id) || self.selection.contains(&n.id) {
-                painter.rect_stroke(
-                    rect.expand(1.5),
-                    2.0,
-                    egui::Stroke::new(2.0, theme::FOCUS),
-                    egui::StrokeKind::Outside,
-                );
-            }
-            let galley = painter.layout_no_wrap(n.name.clone(), font.clone(), egui::Color32::WHITE);
-            if galley.size().x <= rect.width() + 4.0 {
-                painter.galley(
-                    rect.center() - galley.size() / 2.0,
-                    galley,
-                    egui::Color32::WHITE,
-                );
+    /// The selected nodes: snarl's selection (a collapsed group standing for its members)
+    /// with the focused block first.
+    fn selected(&mut self, ui: &Ui, id: egui::Id, design: &Design) -> Vec<NodeId> {
+        let members = |b: Block| match b {
+            Block::Node(n) => vec![n],
+            Block::Group(g) => design
+                .group(g)
+                .map(|g| g.members.clone())
+                .unwrap_or_default(),
+        };
+        let mut selected: Vec<NodeId> = egui_snarl::ui::get_selected_nodes(id, ui.ctx())
+            .into_iter()
+            .filter_map(|i| self.snarl.get_node(i).copied())
+            .flat_map(members)
+            .collect();
+        if let Some(f) = self.focus {
+            for (i, n) in members(f).into_iter().enumerate() {
+                selected.retain(|s| *s != n);
+                selected.insert(i, n);
             }
         }
+        if selected != self.selection {
+            // The inspector was drawn before the canvas this frame: draw again to show it.
+            ui.ctx().request_repaint();
+            self.selection = selected.clone();
+        }
+        selected
+    }
+
+    /// Keys act on the selection, unless a text field has the keyboard.
+    fn keys(&self, ui: &Ui, selected: &[NodeId]) -> Vec<Edit> {
+        let mut edits = Vec::new();
+        if ui.ctx().egui_wants_keyboard_input() || selected.is_empty() {
+            return edits;
+        }
+        let (delete, duplicate, group) = ui.input(|i| {
+            (
+                i.key_pressed(egui::Key::Delete) || i.key_pressed(egui::Key::Backspace),
+                i.modifiers.command && i.key_pressed(egui::Key::D),
+                i.modifiers.command && i.key_pressed(egui::Key::G),
+            )
+        });
+        if delete {
+            edits.push(Edit::Remove(selected.to_vec()));
+        }
+        if duplicate {
+            edits.push(Edit::Duplicate(selected.to_vec()));
+        }
+        if group {
+            edits.push(Edit::Group(selected.to_vec()));
+        }
+        edits
+    }
+
+    /// Blocks the user dragged, once the pointer is up.
+    fn moves(&self, ui: &Ui, design: &Design) -> Vec<Edit> {
+        if ui.input(|i| i.pointer.any_down()) {
+            return Vec::new();
+        }
+        let far = |a: [f32; 2], b: Pos2| (a[0] - b.x).abs() > 0.5 || (a[1] - b.y).abs() > 0.5;
+        let mut nodes = Vec::new();
+        let mut groups = Vec::new();
+        for (pos, block) in self.snarl.nodes_pos() {
+            match *block {
+                Block::Node(id) => {
+                    if let Some(n) = design.node(id).filter(|n| far(n.pos, pos)) {
+                        nodes.push((n.id, [pos.x, pos.y]));
+                    }
+                }
+                Block::Group(id) => {
+                    if let Some(g) = design.group(id).filter(|g| far(g.pos, pos)) {
+                        groups.push((g.id, [pos.x, pos.y]));
+                    }
+                }
+            }
+        }
+        let mut edits = Vec::new();
+        if !nodes.is_empty() {
+            edits.push(Edit::Moved(nodes));
+        }
+        if !groups.is_empty() {
+            edits.push(Edit::GroupsMoved(groups));
+        }
+        edits
     }
 
     /// A free spot for a new block near the middle of what is on screen (graph coordinates).
@@ -269,24 +323,57 @@ impl Canvas {
         p
     }
 
+    /// The canvas's screen rectangle in the last frame.
+    pub fn view_rect(&self) -> egui::Rect {
+        self.view
+    }
+
     /// Where a node was drawn on the screen in the last frame.
     pub fn screen_rect(&self, id: NodeId) -> Option<egui::Rect> {
-        self.rects.get(&id).map(|r| self.transform * *r)
+        self.rects
+            .get(&Block::Node(id))
+            .map(|r| self.transform * *r)
+    }
+
+    /// Where a collapsed group was drawn on the screen in the last frame.
+    pub fn group_screen_rect(&self, id: GroupId) -> Option<egui::Rect> {
+        self.rects
+            .get(&Block::Group(id))
+            .map(|r| self.transform * *r)
+    }
+
+    /// Where an expanded group's frame title was drawn on the screen in the last frame.
+    pub fn frame_title_screen_rect(&self, design: &Design, id: GroupId) -> Option<egui::Rect> {
+        frames::frames(design, &self.rects)
+            .into_iter()
+            .find(|(g, _, _)| *g == id)
+            .map(|(_, r, _)| self.transform * frames::title_rect(r))
     }
 
     /// Where a pin was drawn on the screen in the last frame.
     pub fn pin_screen_pos(&self, id: NodeId, side: PinSide) -> Option<Pos2> {
-        self.pins.get(&(id, side)).map(|p| self.transform * *p)
+        self.pins
+            .get(&(Block::Node(id), side))
+            .map(|p| self.transform * *p)
     }
 
-    /// A plain click on a node focuses it; a click on empty canvas clears the focus.
-    fn update_focus(&mut self, ui: &Ui, clip: egui::Rect, design: &Design) {
-        let click = ui.input(|i| {
-            if i.pointer.primary_clicked() {
-                i.pointer.interact_pos()
-            } else {
-                None
-            }
+    /// A plain click on a block focuses it and one on empty canvas clears the focus; a click
+    /// on an expanded group's title collapses it, a double click on a collapsed one expands it.
+    fn clicks(
+        &mut self,
+        ui: &Ui,
+        clip: egui::Rect,
+        frames: &[(GroupId, egui::Rect, String)],
+    ) -> Vec<Edit> {
+        let (click, double) = ui.input(|i| {
+            let at = i.pointer.interact_pos();
+            (
+                at.filter(|_| i.pointer.primary_clicked()),
+                at.filter(|_| {
+                    i.pointer
+                        .button_double_clicked(egui::PointerButton::Primary)
+                }),
+            )
         });
         // Only a click that landed on the canvas itself: not one that answered a dialog or a
         // menu drawn over it (egui knows which layer was on top where the pointer is).
@@ -297,45 +384,38 @@ impl Canvas {
                     .layer_id_at(*p)
                     .is_none_or(|layer| layer == ui.layer_id())
         };
-        let Some(pos) = click.filter(on_canvas) else {
-            return;
+        let hit = |pos: Pos2| {
+            self.rects
+                .iter()
+                .find(|(_, r)| (self.transform * **r).contains(pos))
+                .map(|(b, _)| *b)
         };
-        let hit = self
-            .rects
-            .iter()
-            .find(|(_, r)| (self.transform * **r).contains(pos))
-            .map(|(id, _)| *id);
-        let hit = hit.filter(|id| design.node(*id).is_some());
-        if hit != self.focus {
-            self.focus = hit;
+        if let Some(pos) = double.filter(on_canvas)
+            && let Some(Block::Group(g)) = hit(pos)
+        {
+            return vec![Edit::Collapse {
+                group: g,
+                collapsed: false,
+            }];
+        }
+        let Some(pos) = click.filter(on_canvas) else {
+            return Vec::new();
+        };
+        let block = hit(pos);
+        if block.is_none()
+            && let Some((g, _, _)) = frames
+                .iter()
+                .find(|(_, r, _)| (self.transform * frames::title_rect(*r)).contains(pos))
+        {
+            return vec![Edit::Collapse {
+                group: *g,
+                collapsed: true,
+            }];
+        }
+        if block != self.focus {
+            self.focus = block;
             ui.ctx().request_repaint();
         }
-    }
-
-    /// Each wire's tensor shape, painted at its middle.
-    fn wire_labels(&self, ui: &Ui, clip: egui::Rect, design: &Design, analysis: &Analysis) {
-        let painter = ui.painter().with_clip_rect(clip);
-        let scale = self.transform.scaling;
-        for e in &design.edges {
-            let (Some(a), Some(b)) = (self.rects.get(&e.from), self.rects.get(&e.to)) else {
-                continue;
-            };
-            let Some(shape) = analysis.report(e.from).and_then(|r| r.output) else {
-                continue;
-            };
-            // Node rectangles are in graph space; the painter draws on the screen.
-            let mid = self.transform
-                * Pos2::new(
-                    (a.right() + b.left()) / 2.0,
-                    (a.center().y + b.center().y) / 2.0,
-                );
-            painter.text(
-                mid - egui::vec2(0.0, 4.0 * scale),
-                egui::Align2::CENTER_BOTTOM,
-                shape.to_string(),
-                egui::FontId::proportional(11.0 * scale),
-                theme::WIRE_LABEL,
-            );
-        }
+        Vec::new()
     }
 }

@@ -1,10 +1,12 @@
-//! How the design is drawn on the snarl canvas: each node's header, pins, body and menus, and
-//! the edits the user makes there (connect, disconnect, add, freeze, remove).
+//! How the design is drawn on the snarl canvas: each block's header, pins, body and menus (a
+//! node's, or a collapsed group's), expanded groups' frames, and the edits the user makes there
+//! (connect, disconnect, add, freeze, group, remove).
 
+use super::scene::{Block, Scene};
 use super::{PinMap, PinSide};
 use crate::design::catalogue::BLOCKS;
 use crate::design::edit::Edit;
-use crate::design::{Analysis, Arity, Design, NodeId, Op};
+use crate::design::{Analysis, Arity, Design, GroupId, NodeId, Op};
 use crate::ui::theme;
 use egui::emath::TSTransform;
 use egui::{Pos2, Ui};
@@ -16,7 +18,7 @@ use std::rc::Rc;
 /// snarl's circle pin, which also notes where it was drawn: scripted drags (tests, demos)
 /// need to find pins the way a pointer does.
 struct NotedPin {
-    key: (NodeId, PinSide),
+    key: (Block, PinSide),
     noted: PinMap,
 }
 
@@ -39,37 +41,48 @@ impl SnarlPin for NotedPin {
 pub(super) struct Viewer<'a> {
     pub(super) design: &'a Design,
     pub(super) analysis: &'a Analysis,
+    pub(super) scene: &'a Scene,
     pub(super) edits: Vec<Edit>,
-    pub(super) rects: HashMap<NodeId, egui::Rect>,
+    pub(super) rects: HashMap<Block, egui::Rect>,
     pub(super) pins: PinMap,
     pub(super) transform: TSTransform,
     /// A transform to switch to this frame (fit to view).
     pub(super) fit: Option<TSTransform>,
-    pub(super) focus: Option<NodeId>,
+    pub(super) focus: Option<Block>,
+    /// The nodes selected in the last frame (what "Group" groups).
+    pub(super) selection: &'a [NodeId],
+    /// Expanded groups' frames (graph space, from the last frame) and titles.
+    pub(super) frames: Vec<(egui::Rect, String)>,
 }
 
 impl Viewer<'_> {
     /// A pin of snarl node `node` that notes where it is drawn.
-    fn pin(&self, snarl: &Snarl<NodeId>, node: egui_snarl::NodeId, side: PinSide) -> NotedPin {
-        let id = snarl.get_node(node).copied().unwrap_or(NodeId(u64::MAX));
+    fn pin(&self, snarl: &Snarl<Block>, node: egui_snarl::NodeId, side: PinSide) -> NotedPin {
+        let block = snarl
+            .get_node(node)
+            .copied()
+            .unwrap_or(Block::Node(NodeId(u64::MAX)));
         NotedPin {
-            key: (id, side),
+            key: (block, side),
             noted: Rc::clone(&self.pins),
         }
     }
 
-    /// Asks to remove the wire between two snarl pins, named by the design's node ids.
-    fn disconnect_wire(&mut self, snarl: &Snarl<NodeId>, from: OutPinId, to: InPinId) {
+    /// Asks to remove the wire between two snarl pins, named by the design's edges.
+    fn disconnect_wire(&mut self, snarl: &Snarl<Block>, from: OutPinId, to: InPinId) {
         if let (Some(&a), Some(&b)) = (snarl.get_node(from.node), snarl.get_node(to.node)) {
-            self.edits.push(Edit::Disconnect {
-                from: a,
-                to: b,
-                port: to.input as u32,
-            });
+            let edit = self
+                .scene
+                .disconnect(self.design, (a, from.output), (b, to.input));
+            self.edits.push(edit);
         }
     }
 
-    fn port_count(&self, id: NodeId) -> usize {
+    fn port_count(&self, block: Block) -> usize {
+        let id = match block {
+            Block::Node(id) => id,
+            Block::Group(g) => return self.scene.boundaries.get(&g).map_or(0, |b| b.inputs.len()),
+        };
         let Some(node) = self.design.node(id) else {
             return 0;
         };
@@ -91,16 +104,129 @@ impl Viewer<'_> {
         }
     }
 
-    fn has_problem(&self, id: NodeId) -> bool {
-        self.analysis.problems_of(id).next().is_some()
+    /// The nodes a block stands for.
+    fn members(&self, block: Block) -> Vec<NodeId> {
+        match block {
+            Block::Node(id) => vec![id],
+            Block::Group(g) => self
+                .design
+                .group(g)
+                .map(|g| g.members.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn has_problem(&self, block: Block) -> bool {
+        self.members(block)
+            .iter()
+            .any(|id| self.analysis.problems_of(*id).next().is_some())
+    }
+
+    /// Parameters of a block, and whether all of them are frozen.
+    fn params(&self, block: Block) -> (u64, bool) {
+        let mut total = 0;
+        let mut frozen = true;
+        for id in self.members(block) {
+            let p = self.analysis.report(id).map_or(0, |r| r.params);
+            total += p;
+            frozen &= p == 0 || self.design.node(id).is_some_and(|n| n.frozen);
+        }
+        (total, frozen && total > 0)
+    }
+
+    /// The menu of a collapsed group.
+    fn group_menu(&mut self, ui: &mut Ui, g: GroupId) {
+        let members = self.members(Block::Group(g));
+        if ui
+            .button("Expand")
+            .on_hover_text("Show its blocks in place (double-click)")
+            .clicked()
+        {
+            self.edits.push(Edit::Collapse {
+                group: g,
+                collapsed: false,
+            });
+            ui.close();
+        }
+        if ui
+            .button("Ungroup")
+            .on_hover_text("Dissolve the group; its blocks stay")
+            .clicked()
+        {
+            self.edits.push(Edit::Ungroup(g));
+            ui.close();
+        }
+        if ui
+            .button("Duplicate")
+            .on_hover_text("Another instance of the same kind")
+            .clicked()
+        {
+            self.edits.push(Edit::Duplicate(members.clone()));
+            ui.close();
+        }
+        if ui.button("Delete").clicked() {
+            self.edits.push(Edit::Remove(members.clone()));
+            ui.close();
+        }
+        ui.separator();
+        let frozen = self.params(Block::Group(g)).1;
+        let label = if frozen {
+            "Unfreeze group"
+        } else {
+            "Freeze group"
+        };
+        if ui
+            .button(label)
+            .on_hover_text("Freezing a group freezes every block in it")
+            .clicked()
+        {
+            self.edits.push(Edit::Freeze {
+                nodes: members,
+                frozen: !frozen,
+            });
+            ui.close();
+        }
+    }
+
+    /// The grouping items of a node's menu.
+    fn grouping_items(&mut self, ui: &mut Ui, id: NodeId) {
+        if let Some(g) = self.design.group_of(id) {
+            if ui.button(format!("Collapse {}", g.name)).clicked() {
+                self.edits.push(Edit::Collapse {
+                    group: g.id,
+                    collapsed: true,
+                });
+                ui.close();
+            }
+            return;
+        }
+        let mut nodes = self.selection.to_vec();
+        if !nodes.contains(&id) {
+            nodes = vec![id];
+        }
+        let label = format!(
+            "Group {} block{} (Ctrl+G)",
+            nodes.len(),
+            if nodes.len() == 1 { "" } else { "s" }
+        );
+        if ui
+            .button(label)
+            .on_hover_text("Make the selected blocks one named block, like a PyTorch module")
+            .clicked()
+        {
+            self.edits.push(Edit::Group(nodes));
+            ui.close();
+        }
     }
 }
 
-impl SnarlViewer<NodeId> for Viewer<'_> {
-    fn title(&mut self, node: &NodeId) -> String {
-        self.design
-            .node(*node)
-            .map_or_else(String::new, |n| n.name.clone())
+impl SnarlViewer<Block> for Viewer<'_> {
+    fn title(&mut self, block: &Block) -> String {
+        match *block {
+            Block::Node(id) => self.design.node(id).map(|n| n.name.clone()),
+            Block::Group(g) => self.design.group(g).map(|g| g.name.clone()),
+        }
+        .unwrap_or_default()
     }
 
     fn show_header(
@@ -109,31 +235,41 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
         _inputs: &[InPin],
         _outputs: &[OutPin],
         ui: &mut Ui,
-        snarl: &mut Snarl<NodeId>,
+        snarl: &mut Snarl<Block>,
     ) {
-        let Some(&id) = snarl.get_node(node) else {
+        let Some(&block) = snarl.get_node(node) else {
             return;
         };
-        let Some(n) = self.design.node(id) else {
-            return;
-        };
-        let color = if self.has_problem(id) {
+        let color = if self.has_problem(block) {
             theme::ERROR
         } else {
             ui.visuals().strong_text_color()
         };
-        ui.label(egui::RichText::new(&n.name).color(color).strong());
-        ui.label(egui::RichText::new(n.op.kind_name()).weak());
+        let (name, kind) = match block {
+            Block::Node(id) => match self.design.node(id) {
+                Some(n) => (n.name.clone(), n.op.kind_name().to_owned()),
+                None => return,
+            },
+            Block::Group(g) => match self.design.group(g) {
+                Some(g) => (g.name.clone(), format!("{} ⊞", g.kind)),
+                None => return,
+            },
+        };
+        ui.label(egui::RichText::new(name).color(color).strong());
+        ui.label(egui::RichText::new(kind).weak());
     }
 
-    fn inputs(&mut self, node: &NodeId) -> usize {
-        self.port_count(*node)
+    fn inputs(&mut self, block: &Block) -> usize {
+        self.port_count(*block)
     }
 
-    fn outputs(&mut self, node: &NodeId) -> usize {
-        match self.design.node(*node).map(|n| &n.op) {
-            Some(Op::Output(_)) | None => 0,
-            Some(_) => 1,
+    fn outputs(&mut self, block: &Block) -> usize {
+        match *block {
+            Block::Node(id) => match self.design.node(id).map(|n| &n.op) {
+                Some(Op::Output(_)) | None => 0,
+                Some(_) => 1,
+            },
+            Block::Group(g) => self.scene.boundaries.get(&g).map_or(0, |b| b.outputs.len()),
         }
     }
 
@@ -141,7 +277,7 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
         &mut self,
         pin: &InPin,
         _ui: &mut Ui,
-        snarl: &mut Snarl<NodeId>,
+        snarl: &mut Snarl<Block>,
     ) -> impl SnarlPin + 'static {
         // The incoming shape is written on the wire itself (see `Canvas::wire_labels`).
         self.pin(snarl, pin.id.node, PinSide::In(pin.id.input as u32))
@@ -151,19 +287,24 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
         &mut self,
         pin: &OutPin,
         ui: &mut Ui,
-        snarl: &mut Snarl<NodeId>,
+        snarl: &mut Snarl<Block>,
     ) -> impl SnarlPin + 'static {
-        if let Some(&id) = snarl.get_node(pin.id.node)
-            && let Some(r) = self.analysis.report(id)
+        let block = snarl.get_node(pin.id.node).copied();
+        if let Some(src) = block.and_then(|b| self.scene.source(b, pin.id.output))
+            && let Some(r) = self.analysis.report(src)
         {
             let shape = r.output.map_or_else(|| "?".to_owned(), |s| s.to_string());
             ui.label(shape);
         }
-        self.pin(snarl, pin.id.node, PinSide::Out)
+        let side = match block {
+            Some(Block::Group(_)) => PinSide::GroupOut(pin.id.output as u32),
+            _ => PinSide::Out,
+        };
+        self.pin(snarl, pin.id.node, side)
     }
 
-    fn has_body(&mut self, node: &NodeId) -> bool {
-        self.analysis.report(*node).is_some_and(|r| r.params > 0)
+    fn has_body(&mut self, block: &Block) -> bool {
+        self.params(*block).0 > 0
     }
 
     fn show_body(
@@ -172,28 +313,45 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
         _inputs: &[InPin],
         _outputs: &[OutPin],
         ui: &mut Ui,
-        snarl: &mut Snarl<NodeId>,
+        snarl: &mut Snarl<Block>,
     ) {
-        if let Some(&id) = snarl.get_node(node)
-            && let Some(r) = self.analysis.report(id)
-        {
-            if self.design.node(id).is_some_and(|n| n.frozen) {
-                ui.label(
-                    egui::RichText::new(format!("❄ {} frozen", crate::units::thousands(r.params)))
-                        .small()
-                        .color(theme::FROZEN),
-                )
-                .on_hover_text("Frozen: not trained (a frozen BatchNorm keeps its statistics)");
-            } else {
-                ui.label(
-                    egui::RichText::new(format!("{} params", crate::units::thousands(r.params)))
-                        .small(),
-                );
-            }
+        let Some(&block) = snarl.get_node(node) else {
+            return;
+        };
+        let (params, frozen) = self.params(block);
+        if frozen {
+            ui.label(
+                egui::RichText::new(format!("❄ {} frozen", crate::units::thousands(params)))
+                    .small()
+                    .color(theme::FROZEN),
+            )
+            .on_hover_text("Frozen: not trained (a frozen BatchNorm keeps its statistics)");
+        } else {
+            ui.label(
+                egui::RichText::new(format!("{} params", crate::units::thousands(params))).small(),
+            );
         }
     }
 
-    fn current_transform(&mut self, to_global: &mut TSTransform, _snarl: &mut Snarl<NodeId>) {
+    fn draw_background(
+        &mut self,
+        background: Option<&egui_snarl::ui::BackgroundPattern>,
+        viewport: &egui::Rect,
+        snarl_style: &SnarlStyle,
+        style: &egui::Style,
+        painter: &egui::Painter,
+        _snarl: &Snarl<Block>,
+    ) {
+        if let Some(background) = background {
+            background.draw(viewport, snarl_style, style, painter);
+        }
+        // Behind the blocks: each expanded group's frame and title (graph space).
+        for (rect, title) in &self.frames {
+            super::frames::draw(painter, *rect, title);
+        }
+    }
+
+    fn current_transform(&mut self, to_global: &mut TSTransform, _snarl: &mut Snarl<Block>) {
         if let Some(fit) = self.fit.take() {
             *to_global = fit;
         }
@@ -205,10 +363,10 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
         node: egui_snarl::NodeId,
         rect: egui::Rect,
         _ui: &mut Ui,
-        snarl: &mut Snarl<NodeId>,
+        snarl: &mut Snarl<Block>,
     ) {
-        if let Some(&id) = snarl.get_node(node) {
-            self.rects.insert(id, rect);
+        if let Some(&block) = snarl.get_node(node) {
+            self.rects.insert(block, rect);
         }
     }
 
@@ -218,29 +376,33 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
         node: egui_snarl::NodeId,
         _i: &[InPin],
         _o: &[OutPin],
-        snarl: &Snarl<NodeId>,
+        snarl: &Snarl<Block>,
     ) -> egui::Frame {
-        match snarl.get_node(node) {
-            Some(&id) if self.has_problem(id) => {
-                default.stroke(egui::Stroke::new(2.0, theme::ERROR))
-            }
-            Some(&id) if self.focus == Some(id) => {
-                let frame = default.stroke(egui::Stroke::new(2.0, theme::FOCUS));
-                if self.design.node(id).is_some_and(|n| n.frozen) {
-                    frame.fill(theme::FROZEN_FILL)
-                } else {
-                    frame
-                }
-            }
-            Some(&id) if self.design.node(id).is_some_and(|n| n.frozen) => default
+        let Some(&block) = snarl.get_node(node) else {
+            return default;
+        };
+        let frozen = self.params(block).1;
+        let mut frame = match block {
+            Block::Group(_) => default
+                .fill(theme::GROUP)
+                .stroke(egui::Stroke::new(1.5, theme::GROUP_EDGE)),
+            Block::Node(_) => default,
+        };
+        if frozen {
+            frame = frame
                 .fill(theme::FROZEN_FILL)
-                .stroke(egui::Stroke::new(1.0, theme::FROZEN)),
-            _ => default,
+                .stroke(egui::Stroke::new(1.0, theme::FROZEN));
         }
+        if self.has_problem(block) {
+            frame = frame.stroke(egui::Stroke::new(2.0, theme::ERROR));
+        } else if self.focus == Some(block) {
+            frame = frame.stroke(egui::Stroke::new(2.0, theme::FOCUS));
+        }
+        frame
     }
 
-    fn has_on_hover_popup(&mut self, node: &NodeId) -> bool {
-        self.has_problem(*node)
+    fn has_on_hover_popup(&mut self, block: &Block) -> bool {
+        self.has_problem(*block)
     }
 
     fn show_on_hover_popup(
@@ -249,46 +411,49 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
         _i: &[InPin],
         _o: &[OutPin],
         ui: &mut Ui,
-        snarl: &mut Snarl<NodeId>,
+        snarl: &mut Snarl<Block>,
     ) {
-        if let Some(&id) = snarl.get_node(node) {
-            for p in self.analysis.problems_of(id) {
-                ui.colored_label(theme::ERROR, &p.message);
+        if let Some(&block) = snarl.get_node(node) {
+            for id in self.members(block) {
+                for p in self.analysis.problems_of(id) {
+                    ui.colored_label(theme::ERROR, &p.message);
+                }
             }
         }
     }
 
-    fn connect(&mut self, from: &OutPin, to: &InPin, snarl: &mut Snarl<NodeId>) {
-        if let (Some(&a), Some(&b)) = (snarl.get_node(from.id.node), snarl.get_node(to.id.node)) {
-            self.edits.push(Edit::Connect {
-                from: a,
-                to: b,
-                port: to.id.input as u32,
-            });
+    fn connect(&mut self, from: &OutPin, to: &InPin, snarl: &mut Snarl<Block>) {
+        let (Some(&a), Some(&b)) = (snarl.get_node(from.id.node), snarl.get_node(to.id.node))
+        else {
+            return;
+        };
+        if let Some(src) = self.scene.source(a, from.id.output) {
+            let edit = self.scene.connect(self.design, src, b, to.id.input);
+            self.edits.push(edit);
         }
     }
 
-    fn disconnect(&mut self, from: &OutPin, to: &InPin, snarl: &mut Snarl<NodeId>) {
+    fn disconnect(&mut self, from: &OutPin, to: &InPin, snarl: &mut Snarl<Block>) {
         self.disconnect_wire(snarl, from.id, to.id);
     }
 
-    fn drop_inputs(&mut self, pin: &InPin, snarl: &mut Snarl<NodeId>) {
+    fn drop_inputs(&mut self, pin: &InPin, snarl: &mut Snarl<Block>) {
         for &from in &pin.remotes {
             self.disconnect_wire(snarl, from, pin.id);
         }
     }
 
-    fn drop_outputs(&mut self, pin: &OutPin, snarl: &mut Snarl<NodeId>) {
+    fn drop_outputs(&mut self, pin: &OutPin, snarl: &mut Snarl<Block>) {
         for &to in &pin.remotes {
             self.disconnect_wire(snarl, pin.id, to);
         }
     }
 
-    fn has_graph_menu(&mut self, _pos: Pos2, _snarl: &mut Snarl<NodeId>) -> bool {
+    fn has_graph_menu(&mut self, _pos: Pos2, _snarl: &mut Snarl<Block>) -> bool {
         true
     }
 
-    fn show_graph_menu(&mut self, pos: Pos2, ui: &mut Ui, _snarl: &mut Snarl<NodeId>) {
+    fn show_graph_menu(&mut self, pos: Pos2, ui: &mut Ui, _snarl: &mut Snarl<Block>) {
         ui.label("Add a block");
         let mut group = "";
         for block in BLOCKS {
@@ -303,7 +468,7 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
         }
     }
 
-    fn has_node_menu(&mut self, _node: &NodeId) -> bool {
+    fn has_node_menu(&mut self, _block: &Block) -> bool {
         true
     }
 
@@ -313,10 +478,12 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
         _i: &[InPin],
         _o: &[OutPin],
         ui: &mut Ui,
-        snarl: &mut Snarl<NodeId>,
+        snarl: &mut Snarl<Block>,
     ) {
-        let Some(&id) = snarl.get_node(node) else {
-            return;
+        let id = match snarl.get_node(node) {
+            Some(&Block::Node(id)) => id,
+            Some(&Block::Group(g)) => return self.group_menu(ui, g),
+            None => return,
         };
         if ui.button("Duplicate").clicked() {
             self.edits.push(Edit::Duplicate(vec![id]));
@@ -326,6 +493,8 @@ impl SnarlViewer<NodeId> for Viewer<'_> {
             self.edits.push(Edit::Remove(vec![id]));
             ui.close();
         }
+        ui.separator();
+        self.grouping_items(ui, id);
         ui.separator();
         let frozen = self.design.node(id).is_some_and(|n| n.frozen);
         let (label, help) = if frozen {

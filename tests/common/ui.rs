@@ -1,0 +1,132 @@
+//! Driving the app in tests: a harness, and clicks and drags at screen positions.
+#![allow(dead_code)] // each test binary uses some of these
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use netloom::app::NetloomApp;
+
+/// The app at 1280×800 on `path` (None: the default design).
+pub fn app(path: Option<std::path::PathBuf>) -> Harness<'static, NetloomApp> {
+    app_sized(path, egui::vec2(1280.0, 800.0))
+}
+
+/// The app in a window of `size`.
+pub fn app_sized(
+    path: Option<std::path::PathBuf>,
+    size: egui::Vec2,
+) -> Harness<'static, NetloomApp> {
+    let mut harness = Harness::builder()
+        .with_size(size)
+        .build_eframe(move |_cc| NetloomApp::new(path.clone()));
+    harness.run_steps(4);
+    harness
+}
+
+pub fn click_at(harness: &mut Harness<'static, NetloomApp>, pos: egui::Pos2) {
+    click_with(harness, pos, egui::PointerButton::Primary);
+}
+
+pub fn click_with(
+    harness: &mut Harness<'static, NetloomApp>,
+    pos: egui::Pos2,
+    button: egui::PointerButton,
+) {
+    let button = |pressed| egui::Event::PointerButton {
+        pos,
+        button,
+        pressed,
+        modifiers: egui::Modifiers::default(),
+    };
+    harness
+        .input_mut()
+        .events
+        .push(egui::Event::PointerMoved(pos));
+    harness.step();
+    harness.input_mut().events.push(button(true));
+    harness.step();
+    harness.input_mut().events.push(button(false));
+    harness.run_steps(3);
+}
+
+/// Presses the primary button at `from`, moves to `to` over a few frames, and releases.
+pub fn drag(harness: &mut Harness<'static, NetloomApp>, from: egui::Pos2, to: egui::Pos2) {
+    let button = |pos, pressed| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::default(),
+    };
+    let events = &mut harness.input_mut().events;
+    events.push(egui::Event::PointerMoved(from));
+    events.push(button(from, true));
+    harness.step();
+    for i in 1..=8 {
+        let at = from + (to - from) * (i as f32 / 8.0);
+        harness
+            .input_mut()
+            .events
+            .push(egui::Event::PointerMoved(at));
+        harness.step();
+    }
+    harness.input_mut().events.push(button(to, false));
+    harness.run_steps(3);
+}
+
+/// Two clicks in quick succession at `pos`.
+pub fn double_click(harness: &mut Harness<'static, NetloomApp>, pos: egui::Pos2) {
+    let button = |pressed| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::default(),
+    };
+    harness
+        .input_mut()
+        .events
+        .push(egui::Event::PointerMoved(pos));
+    harness.step();
+    // In one frame: a step is a quarter of a second, longer than a double click may take.
+    for _ in 0..2 {
+        harness.input_mut().events.push(button(true));
+        harness.input_mut().events.push(button(false));
+    }
+    harness.run_steps(3);
+}
+
+/// Steps frames until a widget labelled `label` shows (data loads on a thread; frames keep
+/// coming meanwhile), failing after `secs`.
+pub fn wait_for_label(harness: &mut Harness<'static, NetloomApp>, label: &str, secs: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while harness.query_by_label(label).is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "\"{label}\" never appeared"
+        );
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Steps frames (the UI never waits for the trainer) until `done` holds, failing after `secs`.
+pub fn step_until(
+    harness: &mut Harness<'static, NetloomApp>,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&NetloomApp) -> bool,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !done(harness.state()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}; runs: {:?}",
+            harness
+                .state()
+                .runs()
+                .iter()
+                .map(|r| (&r.status, r.epochs.len(), r.losses.len(), &r.dir))
+                .collect::<Vec<_>>()
+        );
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
