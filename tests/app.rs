@@ -169,12 +169,14 @@ fn wiring_shows_shapes_breaking_shows_errors_and_undo_repairs() {
     harness.get_by_label("784");
     harness.get_by_label("valid");
     harness.get_by_label("7,850 parameters");
-    // Break it: right-click the Linear's input pin, which drops its wire.
+    // Break it: right-click the wire into the Linear, and delete it from the wire's menu.
     let pin = harness
         .state()
         .pin_screen_pos(ids[2], PinSide::In(0))
         .unwrap();
     click_with(&mut harness, pin, egui::PointerButton::Secondary);
+    harness.get_by_label("Delete wire").click();
+    harness.run_steps(3);
     assert!(harness.query_by_label("valid").is_none());
     harness.get_by_label_contains("fc1: it has no input");
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);

@@ -184,9 +184,11 @@ impl NetloomApp {
             }
             AppCommand::Paste(text) => {
                 let before = self.design.clone();
-                if edit::paste(&mut self.design, &text).is_some() {
+                if let Some(ids) = edit::paste(&mut self.design, &text) {
                     self.history.record(before);
                     self.changed(true);
+                    // The copies are the selection now, so Delete removes them, not the originals.
+                    self.canvas.select(ids);
                 }
             }
         }
@@ -200,12 +202,39 @@ impl NetloomApp {
             self.changed(false);
             return;
         }
+        self.select_new(&before, &edit);
         match (edit.burst_node(), edit.burst_group()) {
             (Some(id), _) => self.history.record_coalesced(before, Burst::Node(id)),
             (None, Some(id)) => self.history.record_coalesced(before, Burst::Group(id)),
             (None, None) => self.history.record(before),
         }
         self.changed(true);
+    }
+
+    /// After an edit that made blocks (add, duplicate) or a group, those are the selection,
+    /// as in any editor: the inspector shows the new one, Delete removes it.
+    fn select_new(&mut self, before: &design::Design, edit: &Edit) {
+        if matches!(edit, Edit::Group(_))
+            && let Some(g) = self
+                .design
+                .groups
+                .iter()
+                .find(|g| before.group(g.id).is_none())
+        {
+            let id = g.id;
+            self.canvas.select_group(id);
+            return;
+        }
+        let new: Vec<design::NodeId> = self
+            .design
+            .nodes
+            .iter()
+            .map(|n| n.id)
+            .filter(|id| before.node(*id).is_none())
+            .collect();
+        if !new.is_empty() {
+            self.canvas.select(new);
+        }
     }
 
     /// What the Train view asked for: dialogs and design edits here, the rest in `Training`.

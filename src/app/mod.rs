@@ -162,6 +162,12 @@ impl NetloomApp {
         self.canvas.focused_group()
     }
 
+    /// A rectangle on the canvas (as accessibility reports the canvas's widgets, before its
+    /// zoom and pan) where it is on the screen.
+    pub fn canvas_to_screen(&self, rect: egui::Rect) -> egui::Rect {
+        self.canvas.to_screen(rect)
+    }
+
     /// The canvas's screen rectangle in the last frame.
     pub fn canvas_rect(&self) -> egui::Rect {
         self.canvas.view_rect()

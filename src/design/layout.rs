@@ -229,10 +229,17 @@ pub struct LayoutStats {
 }
 
 /// About how much room a block takes on the canvas, canvas units: its title row holds the
-/// name and the type side by side (about 7.5 units a character at zoom 1), plus the pins.
+/// name and the type side by side, its body row the parameter count and the output shape
+/// (about 7.5 units a character at zoom 1), plus the pins.
 pub fn block_size(node: &Node) -> [f32; 2] {
-    let chars = node.name.chars().count() + node.op.kind_name().chars().count();
-    [chars as f32 * 7.5 + 70.0, 60.0]
+    use super::Op;
+    let title = node.name.chars().count() + node.op.kind_name().chars().count();
+    // "2,416 params  16×10×10" for blocks with weights, the shape alone for the rest.
+    let body = match node.op {
+        Op::Conv2d(_) | Op::Linear(_) | Op::BatchNorm(_) => 22,
+        _ => 10,
+    };
+    [title.max(body) as f32 * 7.5 + 70.0, 60.0]
 }
 
 /// About how much room a collapsed group takes: its name and kind, like a block's.

@@ -119,7 +119,9 @@ impl Inspector {
         }
         ui.label(egui::RichText::new(node.op.kind_name()).strong());
         let mut edit = self.name_row(ui, design, node);
-        if analysis.report(node.id).is_some_and(|r| r.params > 0) {
+        // By kind, not by the analysis: the rows stay put while the block is invalid, so the
+        // next click lands where it did.
+        if has_weights(&node.op) {
             edit = training_rows(ui, node).or(edit);
         }
         edit = op_fields(ui, node).or(edit);
@@ -175,6 +177,15 @@ impl Inspector {
     }
 }
 
+/// Kinds that can have trainable parameters (Conv2d, Linear, affine BatchNorm).
+fn has_weights(op: &Op) -> bool {
+    match op {
+        Op::Conv2d(_) | Op::Linear(_) => true,
+        Op::BatchNorm(b) => b.affine,
+        _ => false,
+    }
+}
+
 /// Frozen and the learning-rate multiplier, for blocks with parameters.
 fn training_rows(ui: &mut egui::Ui, node: &Node) -> Option<Edit> {
     let mut edit = None;
@@ -191,7 +202,8 @@ fn training_rows(ui: &mut egui::Ui, node: &Node) -> Option<Edit> {
                 frozen,
             });
         }
-    if !node.frozen {
+    // Shown while frozen too (greyed out), so the rows below don't move.
+    ui.add_enabled_ui(!node.frozen, |ui| {
         ui.horizontal(|ui| {
                 let mut mult = node.lr_mult.unwrap_or(1.0);
                 let label = ui.label("learning rate ×").on_hover_text(
@@ -211,8 +223,18 @@ fn training_rows(ui: &mut egui::Ui, node: &Node) -> Option<Edit> {
                     edit = Some(Edit::LrMult(node.id, value));
                 }
             });
-    }
+    });
     edit
+}
+
+/// The fields of `map` in the order the op declares them, which is PyTorch's constructor order
+/// (`out_channels, kernel_size, stride, padding, …`): its serialised text keeps that order,
+/// where a JSON map sorts by name. Added optional fields go last.
+fn pytorch_order(op: &Op, map: &Map<String, Value>) -> Vec<String> {
+    let text = serde_json::to_string(op).unwrap_or_default();
+    let mut keys: Vec<String> = map.keys().filter(|k| *k != "type").cloned().collect();
+    keys.sort_by_key(|k| text.find(&format!("\"{k}\":")).unwrap_or(usize::MAX));
+    keys
 }
 
 /// Every parameter of the node's kind, edited through its JSON form and checked by reading it
@@ -229,7 +251,7 @@ fn op_fields(ui: &mut egui::Ui, node: &Node) -> Option<Edit> {
         egui::Grid::new("inspector_fields")
             .num_columns(2)
             .show(ui, |ui| {
-                let keys: Vec<String> = map.keys().filter(|k| *k != "type").cloned().collect();
+                let keys = pytorch_order(&node.op, map);
                 for k in keys {
                     ui.label(k.replace('_', " "));
                     if let Some(v) = map.get_mut(&k) {

@@ -6,8 +6,12 @@ use egui::Color32;
 pub const ERROR: Color32 = Color32::from_rgb(0xE0, 0x50, 0x50);
 /// A valid design.
 pub const OK: Color32 = Color32::from_rgb(0x4C, 0xAF, 0x50);
-/// Secondary text such as parameter counts.
-pub const MUTED: Color32 = Color32::from_gray(150);
+/// Secondary text such as parameter counts: light enough to read on a block (≥ 4.5:1).
+pub const MUTED: Color32 = Color32::from_gray(165);
+/// A block's kind beside its name (`Conv2d`): quieter than the name, still readable.
+pub const KIND: Color32 = Color32::from_gray(175);
+/// Room between a block's output shape and its pin, so the pin never covers the text.
+pub const PIN_GAP: f32 = 8.0;
 /// Tensor shapes written on wires.
 pub const WIRE_LABEL: Color32 = Color32::from_rgb(0x6A, 0xA8, 0xD8);
 /// Pins.

@@ -9,6 +9,7 @@ mod frames;
 mod overlay;
 mod scene;
 mod viewer;
+mod wire_menu;
 
 use crate::design::edit::Edit;
 use crate::design::layout::{block_size, group_block_size};
@@ -60,6 +61,23 @@ pub struct Canvas {
     focus: Option<Block>,
     /// Fit the whole design into view on the next frame.
     fit_pending: bool,
+    /// Blocks the app selected (what was just added, pasted or duplicated): selected with
+    /// snarl's own selection until the next click on the canvas.
+    picked: Vec<NodeId>,
+    /// Bumped to give snarl a fresh selection (it cannot be set, only started anew).
+    epoch: u64,
+    /// Keep this view through the snarl's fresh start.
+    keep_view: Option<TSTransform>,
+    /// The wire whose right-click menu is open, and where.
+    wire_menu: Option<WireMenu>,
+}
+
+/// A wire's right-click menu: the pins it joins, and where the click was (screen).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WireMenu {
+    from: (Block, usize),
+    to: (Block, usize),
+    at: Pos2,
 }
 
 /// The graph → screen transform that shows all of `design` in `view`, centred, at most at
@@ -109,6 +127,10 @@ impl Default for Canvas {
             view: egui::Rect::ZERO,
             focus: None,
             fit_pending: true,
+            picked: Vec::new(),
+            epoch: 0,
+            keep_view: None,
+            wire_menu: None,
         }
     }
 }
@@ -157,6 +179,27 @@ impl Canvas {
         self.fit_pending = true;
     }
 
+    /// Selects `nodes` (what was just added, pasted or duplicated) and nothing else; the first
+    /// is what the inspector shows.
+    pub fn select(&mut self, nodes: Vec<NodeId>) {
+        self.focus = nodes.first().map(|n| Block::Node(*n));
+        self.picked = nodes;
+        self.restart_selection();
+    }
+
+    /// Focuses a collapsed group (one just made), with nothing else selected.
+    pub fn select_group(&mut self, group: GroupId) {
+        self.focus = Some(Block::Group(group));
+        self.picked.clear();
+        self.restart_selection();
+    }
+
+    /// Drops snarl's own selection, keeping the view where it is.
+    fn restart_selection(&mut self) {
+        self.epoch += 1;
+        self.keep_view = Some(self.transform);
+    }
+
     /// The collapsed group last clicked, if that is what the inspector should show.
     pub fn focused_group(&self) -> Option<GroupId> {
         match self.focus {
@@ -180,8 +223,10 @@ impl Canvas {
             fit: None,
             selection: &self.selection,
             frames: frames.iter().map(|(_, r, t)| (*r, t.clone())).collect(),
+            wire_clicked: None,
         };
         let clip = ui.max_rect();
+        viewer.fit = self.keep_view.take();
         if std::mem::take(&mut self.fit_pending) {
             viewer.fit = Some(fitting(design, clip));
         }
@@ -193,7 +238,7 @@ impl Canvas {
             max_scale: Some(2.0),
             ..SnarlStyle::new()
         };
-        let id = ui.id().with("canvas");
+        let id = ui.id().with("canvas").with(self.epoch);
         self.view = clip;
         SnarlWidget::new()
             .id(id)
@@ -203,6 +248,13 @@ impl Canvas {
         self.rects = std::mem::take(&mut viewer.rects);
         self.pins = viewer.pins.take();
         self.transform = viewer.transform;
+        let mut opened_now = false;
+        if let Some((from, to)) = viewer.wire_clicked
+            && let Some(at) = ui.input(|i| i.pointer.interact_pos())
+        {
+            self.wire_menu = Some(WireMenu { from, to, at });
+            opened_now = true;
+        }
         edits.extend(self.clicks(ui, clip, &frames));
         let selected = self.selected(ui, id, design);
         edits.extend(self.keys(ui, &selected));
@@ -217,6 +269,7 @@ impl Canvas {
         } else {
             self.wire_labels(ui, clip, design, analysis);
         }
+        edits.extend(self.wire_menu(ui, design, analysis, opened_now));
         edits
     }
 
@@ -235,6 +288,12 @@ impl Canvas {
             .filter_map(|i| self.snarl.get_node(i).copied())
             .flat_map(members)
             .collect();
+        self.picked.retain(|n| design.node(*n).is_some());
+        for n in &self.picked {
+            if !selected.contains(n) {
+                selected.push(*n);
+            }
+        }
         if let Some(f) = self.focus {
             for (i, n) in members(f).into_iter().enumerate() {
                 selected.retain(|s| *s != n);
@@ -323,6 +382,11 @@ impl Canvas {
         p
     }
 
+    /// A rectangle in graph space where it was drawn on the screen in the last frame.
+    pub fn to_screen(&self, rect: egui::Rect) -> egui::Rect {
+        self.transform * rect
+    }
+
     /// The canvas's screen rectangle in the last frame.
     pub fn view_rect(&self) -> egui::Rect {
         self.view
@@ -402,6 +466,10 @@ impl Canvas {
             return Vec::new();
         };
         let block = hit(pos);
+        if !self.picked.is_empty() && !ui.input(|i| i.modifiers.shift) {
+            self.picked.clear();
+            ui.ctx().request_repaint();
+        }
         if block.is_none()
             && let Some((g, _, _)) = frames
                 .iter()

@@ -53,6 +53,8 @@ pub(super) struct Viewer<'a> {
     pub(super) selection: &'a [NodeId],
     /// Expanded groups' frames (graph space, from the last frame) and titles.
     pub(super) frames: Vec<(egui::Rect, String)>,
+    /// The wire right-clicked this frame (its out pin and in pin): it gets a menu.
+    pub(super) wire_clicked: Option<((Block, usize), (Block, usize))>,
 }
 
 impl Viewer<'_> {
@@ -255,8 +257,9 @@ impl SnarlViewer<Block> for Viewer<'_> {
                 None => return,
             },
         };
-        ui.label(egui::RichText::new(name).color(color).strong());
-        ui.label(egui::RichText::new(kind).weak());
+        // Not selectable: a drag on the title moves the block instead of selecting its text.
+        ui.add(egui::Label::new(egui::RichText::new(name).color(color).strong()).selectable(false));
+        ui.add(egui::Label::new(egui::RichText::new(kind).color(theme::KIND)).selectable(false));
     }
 
     fn inputs(&mut self, block: &Block) -> usize {
@@ -294,6 +297,8 @@ impl SnarlViewer<Block> for Viewer<'_> {
             && let Some(r) = self.analysis.report(src)
         {
             let shape = r.output.map_or_else(|| "?".to_owned(), |s| s.to_string());
+            // Right to left: a gap first, so the pin (drawn over the row's end) clears the text.
+            ui.add_space(theme::PIN_GAP);
             ui.label(shape);
         }
         let side = match block {
@@ -322,13 +327,13 @@ impl SnarlViewer<Block> for Viewer<'_> {
         if frozen {
             ui.label(
                 egui::RichText::new(format!("❄ {} frozen", crate::units::thousands(params)))
-                    .small()
                     .color(theme::FROZEN),
             )
             .on_hover_text("Frozen: not trained (a frozen BatchNorm keeps its statistics)");
         } else {
             ui.label(
-                egui::RichText::new(format!("{} params", crate::units::thousands(params))).small(),
+                egui::RichText::new(format!("{} params", crate::units::thousands(params)))
+                    .color(theme::MUTED),
             );
         }
     }
@@ -393,9 +398,13 @@ impl SnarlViewer<Block> for Viewer<'_> {
                 .fill(theme::FROZEN_FILL)
                 .stroke(egui::Stroke::new(1.0, theme::FROZEN));
         }
+        let selected = match block {
+            Block::Node(id) => self.selection.contains(&id),
+            Block::Group(_) => false,
+        };
         if self.has_problem(block) {
             frame = frame.stroke(egui::Stroke::new(2.0, theme::ERROR));
-        } else if self.focus == Some(block) {
+        } else if self.focus == Some(block) || selected {
             frame = frame.stroke(egui::Stroke::new(2.0, theme::FOCUS));
         }
         frame
@@ -433,8 +442,12 @@ impl SnarlViewer<Block> for Viewer<'_> {
         }
     }
 
+    /// snarl calls this only for a right-click on a wire: rather than delete the wire
+    /// at once, the canvas opens the wire's menu (see `Canvas::wire_menu`).
     fn disconnect(&mut self, from: &OutPin, to: &InPin, snarl: &mut Snarl<Block>) {
-        self.disconnect_wire(snarl, from.id, to.id);
+        if let (Some(&a), Some(&b)) = (snarl.get_node(from.id.node), snarl.get_node(to.id.node)) {
+            self.wire_clicked = Some(((a, from.id.output), (b, to.id.input)));
+        }
     }
 
     fn drop_inputs(&mut self, pin: &InPin, snarl: &mut Snarl<Block>) {

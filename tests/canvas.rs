@@ -1,0 +1,385 @@
+//! The canvas, driven as a user would: big graphs (a template that opens grouped and whole),
+//! groups (Ctrl+G, renamed, frozen, expanded and collapsed), and the everyday editing a desktop
+//! tool must get right (text clear of pins, new blocks selected, steady inspector rows, title
+//! drags, a wire's menu).
+#![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
+#[path = "common/ui.rs"]
+mod ui;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use netloom::app::NetloomApp;
+use ui::*;
+
+fn open_template(harness: &mut Harness<'static, NetloomApp>, name: &str) {
+    harness.get_by_label("File").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Templates").hover();
+    harness.run_steps(2);
+    harness.get_by_label(name).click();
+    harness.run_steps(6);
+}
+
+/// Every block the canvas shows lies inside it.
+fn all_in_view(harness: &Harness<'static, NetloomApp>) -> usize {
+    let app = harness.state();
+    let view = app.canvas_rect();
+    let d = app.design();
+    let mut shown = 0;
+    for g in d.groups.iter().filter(|g| g.collapsed) {
+        let r = app.group_screen_rect(g.id).unwrap();
+        assert!(
+            view.contains_rect(r),
+            "{} at {r:?} outside {view:?}",
+            g.name
+        );
+        shown += 1;
+    }
+    for n in &d.nodes {
+        if d.group_of(n.id).is_some_and(|g| g.collapsed) {
+            assert!(
+                app.node_screen_rect(n.id).is_none(),
+                "{} is inside its group",
+                n.name
+            );
+            continue;
+        }
+        let r = app.node_screen_rect(n.id).unwrap();
+        assert!(
+            view.contains_rect(r),
+            "{} at {r:?} outside {view:?}",
+            n.name
+        );
+        shown += 1;
+    }
+    shown
+}
+
+#[test]
+fn resnet18_opens_grouped_and_whole_and_expands_to_the_full_graph() {
+    let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
+    open_template(&mut harness, "resnet18");
+    assert_eq!(harness.state().design().groups.len(), 8);
+    assert_eq!(
+        all_in_view(&harness),
+        17,
+        "8 BasicBlocks and 9 other blocks"
+    );
+    harness.snapshot("resnet18_grouped");
+    // Edit → Expand all groups, then Auto layout: every one of its 71 blocks, fitted.
+    harness.get_by_label("Edit").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Expand all groups").click();
+    harness.run_steps(3);
+    assert!(harness.state().design().groups.iter().all(|g| !g.collapsed));
+    harness.get_by_label("Edit").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Auto layout").click();
+    harness.run_steps(6);
+    let every = harness.state().design().nodes.len();
+    assert_eq!(all_in_view(&harness), every);
+    harness.snapshot("resnet18_fitted");
+    // The parameter count is the same whichever way it is drawn.
+    harness.get_by_label("11,689,512 parameters");
+}
+
+#[test]
+fn blocks_grouped_with_ctrl_g_rename_freeze_expand_and_collapse_as_one() {
+    let mut harness = app(None);
+    let id = |h: &Harness<'static, NetloomApp>, name: &str| {
+        h.state().design().node_by_name(name).unwrap().id
+    };
+    let names = ["conv1", "relu1", "pool1"];
+    let ids: Vec<_> = names.iter().map(|n| id(&harness, n)).collect();
+    // Shift-click adds to snarl's selection.
+    let shift = |h: &mut Harness<'static, NetloomApp>, m| {
+        h.input_mut().events.push(egui::Event::ModifiersChanged(m));
+    };
+    shift(&mut harness, egui::Modifiers::SHIFT);
+    for n in &ids {
+        let at = harness.state().node_screen_rect(*n).unwrap().center();
+        click_with(&mut harness, at, egui::PointerButton::Primary);
+    }
+    shift(&mut harness, egui::Modifiers::NONE);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::G);
+    harness.run_steps(4);
+    let g = harness
+        .state()
+        .design()
+        .group_by_name("group1")
+        .unwrap()
+        .clone();
+    assert_eq!(g.members, ids, "the three selected blocks, nothing else");
+    assert!(g.collapsed);
+    assert!(
+        harness.state().node_screen_rect(ids[0]).is_none(),
+        "drawn as one block"
+    );
+    assert!(
+        harness
+            .state()
+            .design()
+            .node_by_name("group1.conv1")
+            .is_some()
+    );
+    harness.get_by_label("group1");
+    // Its shape out is pool1's, and its parameters are conv1's.
+    harness.get_by_label("156 params");
+    harness.get_by_label("valid");
+
+    // Clicking the block shows it in the inspector; a new name renames its members' paths.
+    let at = harness.state().group_screen_rect(g.id).unwrap().center();
+    click_at(&mut harness, at);
+    assert_eq!(harness.state().focused_group(), Some(g.id));
+    harness.get_by_label("Group · Group");
+    let name = harness.get_by_label("name");
+    name.focus();
+    harness.run_steps(1);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get_by_label("name").type_text("stem");
+    harness.run_steps(3);
+    assert!(
+        harness
+            .state()
+            .design()
+            .node_by_name("stem.conv1")
+            .is_some()
+    );
+    // Freezing the group freezes what in it has parameters.
+    harness.get_by_label("frozen").click();
+    harness.run_steps(3);
+    let conv1 = harness.state().design().node_by_name("stem.conv1").unwrap();
+    assert!(conv1.frozen);
+    harness.get_by_label("❄ 156 frozen");
+
+    // A double click expands it in place; its frame's title collapses it again.
+    let at = harness.state().group_screen_rect(g.id).unwrap().center();
+    double_click(&mut harness, at);
+    let d = harness.state().design();
+    assert!(!d.group(g.id).unwrap().collapsed);
+    assert!(harness.state().node_screen_rect(ids[0]).is_some());
+    let conv2 = id(&harness, "conv2");
+    let title = harness.state().frame_title_screen_rect(g.id).unwrap();
+    let inner = harness.state().node_screen_rect(ids[2]).unwrap();
+    let next = harness.state().node_screen_rect(conv2).unwrap();
+    assert!(
+        title.bottom() <= inner.top(),
+        "the title is above the members"
+    );
+    assert!(next.left() > inner.right(), "the blocks after it made room");
+    click_at(&mut harness, title.center());
+    assert!(harness.state().design().group(g.id).unwrap().collapsed);
+    // One undo at a time takes it all back: collapse, expand, freeze, rename, group.
+    for _ in 0..5 {
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+        harness.run_steps(2);
+    }
+    assert!(harness.state().design().groups.is_empty());
+    assert!(harness.state().design().node_by_name("conv1").is_some());
+}
+
+#[test]
+fn the_edit_menu_lists_its_shortcuts() {
+    let mut harness = app(None);
+    harness.get_by_label("Edit").click_accesskit();
+    harness.run_steps(2);
+    for (item, keys) in [
+        ("Undo", "Ctrl+Z"),
+        ("Group", "Ctrl+G"),
+        ("Duplicate", "Ctrl+D"),
+    ] {
+        let label = harness
+            .get_by_label_contains(item)
+            .accesskit_node()
+            .label()
+            .unwrap_or_default();
+        assert!(label.contains(keys), "{item}: {label:?}");
+    }
+}
+
+fn node_id(h: &Harness<'static, NetloomApp>, name: &str) -> netloom::design::NodeId {
+    h.state().design().node_by_name(name).unwrap().id
+}
+
+#[test]
+fn pins_clear_the_shapes_and_parameter_counts_read_at_full_size() {
+    use netloom::ui::canvas::PinSide;
+    let harness = app(None);
+    let d = harness.state().design().clone();
+    let analysis = netloom::design::analyse(&d);
+    let mut checked = 0;
+    for n in &d.nodes {
+        let (Some(pin), Some(shape)) = (
+            harness.state().pin_screen_pos(n.id, PinSide::Out),
+            analysis.report(n.id).and_then(|r| r.output),
+        ) else {
+            continue;
+        };
+        // The shape label on the pin's row: the one whose right end is nearest the pin.
+        let label = harness
+            .get_all_by_label(&shape.to_string())
+            .map(|l| harness.state().canvas_to_screen(l.rect()))
+            .filter(|r| (r.center().y - pin.y).abs() < 8.0 && r.right() < pin.x + 20.0)
+            .min_by(|a, b| {
+                (pin.x - a.right())
+                    .abs()
+                    .total_cmp(&(pin.x - b.right()).abs())
+            })
+            .unwrap_or_else(|| panic!("{}: no shape label beside its pin", n.name));
+        assert!(
+            label.right() < pin.x - 4.0,
+            "{}: the pin at {pin:?} covers its shape {label:?}",
+            n.name
+        );
+        checked += 1;
+    }
+    assert!(checked >= 12, "{checked}");
+    let name = harness.get_by_label("conv1").rect();
+    let params = harness.get_by_label("156 params").rect();
+    // (Both on the canvas, so both scaled alike: the ratio is what matters.)
+    assert!(
+        params.height() >= name.height() * 0.9,
+        "parameter counts are as tall as names: {params:?} vs {name:?}"
+    );
+}
+
+#[test]
+fn a_block_added_pasted_or_duplicated_is_the_selection() {
+    let mut harness = app(None);
+    let before = harness.state().design().nodes.len();
+    harness.get_by_label("Dropout").click();
+    harness.run_steps(3);
+    let dropout = node_id(&harness, "drop1");
+    assert_eq!(
+        harness.state().focused(),
+        Some(dropout),
+        "the new block is selected"
+    );
+    harness.get_by_label("p");
+    // Pasting conv1: the copy is the selection, so Delete removes the copy, not conv1.
+    let conv1 = node_id(&harness, "conv1");
+    let at = harness.state().node_screen_rect(conv1).unwrap().center();
+    click_at(&mut harness, at);
+    assert_eq!(harness.state().focused(), Some(conv1));
+    let text = netloom::design::edit::copy_text(harness.state().design(), &[conv1]).unwrap();
+    harness.input_mut().events.push(egui::Event::Paste(text));
+    harness.run_steps(3);
+    let copy = node_id(&harness, "conv3");
+    assert_eq!(harness.state().focused(), Some(copy));
+    harness.key_press(egui::Key::Delete);
+    harness.run_steps(3);
+    let d = harness.state().design();
+    assert!(d.node_by_name("conv3").is_none() && d.node_by_name("conv1").is_some());
+    // Ctrl+D on conv1: the duplicate is selected.
+    let at = harness.state().node_screen_rect(conv1).unwrap().center();
+    click_at(&mut harness, at);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::D);
+    harness.run_steps(3);
+    let dup = node_id(&harness, "conv3");
+    assert_eq!(harness.state().focused(), Some(dup));
+    assert_eq!(harness.state().design().nodes.len(), before + 2);
+}
+
+#[test]
+fn inspector_rows_stay_put_and_fields_follow_pytorch_s_order() {
+    let mut harness = app(None);
+    let conv2 = node_id(&harness, "conv2");
+    let at = harness.state().node_screen_rect(conv2).unwrap().center();
+    click_at(&mut harness, at);
+    let ys: Vec<f32> = [
+        "out channels",
+        "kernel size",
+        "stride",
+        "padding",
+        "dilation",
+        "groups",
+        "bias",
+    ]
+    .iter()
+    .map(|l| harness.get_by_label(l).rect().top())
+    .collect();
+    assert!(
+        ys.is_sorted(),
+        "Conv2d(out_channels, kernel_size, stride, …): {ys:?}"
+    );
+    let stride = harness.get_by_label("stride").rect();
+    // Cut conv2's input: it becomes invalid (no parameter count), its rows stay where they were.
+    let pool1 = node_id(&harness, "pool1");
+    harness
+        .state_mut()
+        .edit(netloom::design::edit::Edit::Disconnect {
+            from: pool1,
+            to: conv2,
+            port: 0,
+        });
+    harness.run_steps(3);
+    assert!(harness.query_by_label("valid").is_none());
+    harness.get_by_label("frozen");
+    assert_eq!(harness.get_by_label("stride").rect(), stride);
+    // Frozen greys the learning-rate row out rather than removing it.
+    harness.get_by_label("frozen").click();
+    harness.run_steps(3);
+    harness.get_by_label("learning rate ×");
+    assert_eq!(harness.get_by_label("stride").rect(), stride);
+}
+
+#[test]
+fn dragging_a_block_by_its_title_moves_it() {
+    let mut harness = app(None);
+    let fc1 = node_id(&harness, "fc1");
+    let before = harness.state().design().node(fc1).unwrap().pos;
+    let title = harness.get_by_label("fc1").rect();
+    let title = harness.state().canvas_to_screen(title).center();
+    drag(&mut harness, title, title + egui::vec2(90.0, 60.0));
+    let after = harness.state().design().node(fc1).unwrap().pos;
+    assert!(
+        after[0] > before[0] + 40.0 && after[1] > before[1] + 30.0,
+        "{before:?} → {after:?}"
+    );
+}
+
+#[test]
+fn a_right_clicked_wire_gets_a_menu_that_deletes_it_or_inserts_a_block() {
+    use netloom::ui::canvas::PinSide;
+    let mut harness = app(None);
+    let (fc1, relu3) = (node_id(&harness, "fc1"), node_id(&harness, "relu3"));
+    let mid = |h: &Harness<'static, NetloomApp>, a, b| {
+        let p = h.state().pin_screen_pos(a, PinSide::Out).unwrap();
+        let q = h.state().pin_screen_pos(b, PinSide::In(0)).unwrap();
+        p + (q - p) / 2.0
+    };
+    let wires = harness.state().design().edges.len();
+    let at = mid(&harness, fc1, relu3);
+    click_with(&mut harness, at, egui::PointerButton::Secondary);
+    // Nothing is deleted yet: the menu names the wire and what it carries.
+    assert_eq!(harness.state().design().edges.len(), wires);
+    harness.get_by_label_contains("fc1 → relu3");
+    harness.get_by_label_contains("Insert a block here").click();
+    harness.run_steps(2);
+    // The menu's Dropout, not the palette's (left of x = 150).
+    harness
+        .get_all_by_label("Dropout")
+        .find(|b| b.rect().left() > 200.0)
+        .unwrap()
+        .click();
+    harness.run_steps(3);
+    let d = harness.state().design();
+    let dropout = d.node_by_name("drop1").unwrap().id;
+    assert!(d.edges.iter().any(|e| e.from == fc1 && e.to == dropout));
+    assert!(d.edges.iter().any(|e| e.from == dropout && e.to == relu3));
+    assert!(!d.edges.iter().any(|e| e.from == fc1 && e.to == relu3));
+    harness.get_by_label("valid");
+    // Delete wire removes exactly that wire.
+    let (fc2, relu4) = (node_id(&harness, "fc2"), node_id(&harness, "relu4"));
+    let at = mid(&harness, fc2, relu4);
+    click_with(&mut harness, at, egui::PointerButton::Secondary);
+    harness.get_by_label("Delete wire").click();
+    harness.run_steps(3);
+    let d = harness.state().design();
+    assert!(!d.edges.iter().any(|e| e.from == fc2 && e.to == relu4));
+    assert_eq!(d.edges.len(), wires + 1 - 1);
+    assert!(
+        harness.query_by_label("Delete wire").is_none(),
+        "the menu closed"
+    );
+}
