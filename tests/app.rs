@@ -471,7 +471,47 @@ fn a_short_training_run_from_the_train_view_updates_the_loss_plot() {
         3,
         "a 2-feature design trains on the spiral by default"
     );
-    harness.get_by_label("loss per step");
+    harness.get_by_label_contains("loss per step");
+    // The confusion matrix is a named heat map; hovering a cell says what it counts.
+    harness
+        .get_by_label_contains("confusion matrix of epoch")
+        .scroll_to_me();
+    harness.run_steps(3);
+    let matrix = harness
+        .get_by_label_contains("confusion matrix of epoch")
+        .rect();
+    assert!(matrix.bottom() <= 800.0, "{matrix:?}");
+    harness.hover_at(matrix.right_bottom() - egui::vec2(8.0, 8.0));
+    harness.run_steps(4);
+    harness.get_by_label_contains("predicted as");
+    // The Design view's status bar says a run is training, and takes you to it.
+    harness.get_by_label("Design").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("⏵ training #1").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().view(), netloom::app::View::Train);
+    // The mouse wheel over a plot scrolls the page rather than panning the plot (the page is
+    // scrolled down to the matrix: the wheel brings the loss plot back down).
+    let label = harness.get_by_label_contains("loss per step").rect();
+    harness.hover_at(label.center() + egui::vec2(0.0, 60.0));
+    harness.run_steps(1);
+    // A panned plot stops following its data (auto bounds off); an untouched one follows it.
+    let follows = |h: &Harness<'static, NetloomApp>| {
+        egui_plot::PlotMemory::load(&h.ctx, egui::Id::new("loss_plot"))
+            .unwrap()
+            .auto_bounds
+    };
+    assert!(follows(&harness).all());
+    harness.input_mut().events.push(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, 120.0),
+        phase: egui::TouchPhase::Move,
+        modifiers: egui::Modifiers::NONE,
+    });
+    harness.run_steps(4);
+    let moved = harness.get_by_label_contains("loss per step").rect();
+    assert!(moved.top() > label.top() + 20.0, "{label:?} → {moved:?}");
+    assert!(follows(&harness).all(), "the wheel panned the loss plot");
     let csv = harness.state().metrics_csv();
     let mut lines = csv.lines();
     assert_eq!(

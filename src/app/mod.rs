@@ -278,8 +278,40 @@ impl NetloomApp {
                 .filter_map(|n| self.analysis.report(n.id))
                 .map(|r| r.params)
                 .sum();
-            ui::summary::status_bar(ui, &self.analysis, frozen);
+            ui.horizontal(|ui| {
+                ui::summary::status_bar(ui, &self.analysis, frozen);
+                if let Some(text) = self.running_run() {
+                    ui.separator();
+                    // From either view: a run is training, and a click shows it.
+                    if ui.link(text).on_hover_text("Show the Train view").clicked() {
+                        cmds.push(AppCommand::Show(View::Train));
+                    }
+                }
+            });
         });
+    }
+}
+
+impl NetloomApp {
+    /// "training #2: epoch 3/10, loss 0.412" while a run is in flight.
+    fn running_run(&self) -> Option<String> {
+        if !self.training.busy() {
+            return None;
+        }
+        let run = self.training.runs().last()?;
+        let paused = if self.training.paused() {
+            " (paused)"
+        } else {
+            ""
+        };
+        let number = run.name.split_whitespace().next().unwrap_or("");
+        Some(match (&run.progress, run.losses.last()) {
+            (Some(p), Some([_, loss])) => format!(
+                "⏵ training {number}{paused}: epoch {}/{}, loss {loss:.3}",
+                p.epoch, run.total_epochs
+            ),
+            _ => format!("⏵ training {number}: loading data and compiling…"),
+        })
     }
 }
 

@@ -44,3 +44,23 @@ pub fn kind_colour(op: &Op) -> Color32 {
 pub const GROUP: Color32 = Color32::from_rgb(0x2A, 0x33, 0x48);
 /// The outline and title of an expanded group's frame.
 pub const GROUP_EDGE: Color32 = Color32::from_rgb(0x8C, 0x9C, 0xC8);
+
+/// One colour per run, the same in every plot (Tableau 10, readable on dark): run `i` of the
+/// session gets `RUNS[i % 10]`.
+pub const RUNS: [Color32; 10] = [
+    Color32::from_rgb(0x4E, 0x79, 0xA7),
+    Color32::from_rgb(0xF2, 0x8E, 0x2B),
+    Color32::from_rgb(0x59, 0xA1, 0x4F),
+    Color32::from_rgb(0xE1, 0x57, 0x59),
+    Color32::from_rgb(0xB0, 0x7A, 0xA1),
+    Color32::from_rgb(0x76, 0xB7, 0xB2),
+    Color32::from_rgb(0xED, 0xC9, 0x48),
+    Color32::from_rgb(0xFF, 0x9D, 0xA7),
+    Color32::from_rgb(0x9C, 0x75, 0x5F),
+    Color32::from_rgb(0xBA, 0xB0, 0xAC),
+];
+
+/// The colour of run `i` of the session.
+pub fn run_colour(i: usize) -> Color32 {
+    RUNS[i % RUNS.len()]
+}

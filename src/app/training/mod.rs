@@ -106,6 +106,8 @@ pub struct Training {
     runs_dir: Option<PathBuf>,
     pretrained: Pretrained,
     pretrained_error: Option<String>,
+    /// Why the last Train press never became a run (the data would not load, say).
+    start_error: Option<String>,
 }
 
 impl Default for Training {
@@ -125,6 +127,7 @@ impl Default for Training {
             runs_dir: None,
             pretrained: Pretrained::None,
             pretrained_error: None,
+            start_error: None,
         }
     }
 }
@@ -269,6 +272,55 @@ impl Training {
             .ok_or_else(|| "could not start the trainer".to_owned())
     }
 
+    /// Why the last Train press did not become a run, if it didn't.
+    pub fn start_error(&self) -> Option<&str> {
+        self.start_error.as_deref()
+    }
+
+    /// Why the chosen data can't train `design`, checked as soon as the data has loaded (for
+    /// the preview), so Train is disabled with the reason rather than failing when pressed.
+    /// The messages are the engine's own.
+    pub fn data_mismatch(
+        &self,
+        design: &Design,
+        analysis: &crate::design::Analysis,
+    ) -> Option<String> {
+        use crate::design::Op;
+        use crate::engine::EngineError;
+        let data = self.preview.current(&self.data)?;
+        let input = design.nodes.iter().find(|n| matches!(n.op, Op::Input(_)))?;
+        let shape = analysis.report(input.id)?.output?;
+        if shape != data.shape {
+            let e = EngineError::InputShape {
+                node: input.name.clone(),
+                design: shape.to_string(),
+                data: data.name.clone(),
+                shape: data.shape.to_string(),
+            };
+            return Some(e.to_string());
+        }
+        let last = design
+            .edges
+            .iter()
+            .find(|e| {
+                design
+                    .node(e.to)
+                    .is_some_and(|n| matches!(n.op, Op::Output(_)))
+            })
+            .and_then(|e| design.node(e.from))?;
+        let width = analysis.report(last.id)?.output?.as_vector()?;
+        let classes = data.classes.len() as u64;
+        (width != classes).then(|| {
+            EngineError::OutputWidth {
+                node: last.name.clone(),
+                width,
+                data: data.name.clone(),
+                classes,
+            }
+            .to_string()
+        })
+    }
+
     /// Starts a run of a copy of `design`. The data comes from the preview when it holds the
     /// same data at the design's input shape; otherwise the trainer loads it. The UI never
     /// waits for either. With a runs folder, the run keeps its checkpoints there.
@@ -276,6 +328,7 @@ impl Training {
         if self.busy() {
             return;
         }
+        self.start_error = None;
         let t = &design.training;
         let number = self.runs.len() + 1;
         let name = format!("#{number} {:?} lr {}", t.optimizer, t.learning_rate).to_lowercase();
@@ -380,6 +433,24 @@ impl Training {
                 break;
             };
             if Some(event.run) == self.current {
+                // A run that failed before it trained a step never was one: no number, no
+                // folder link, no empty plots; its reason stays by the Train button.
+                if let EventKind::Failed {
+                    stage: crate::engine::Stage::Loading,
+                    message,
+                } = &event.kind
+                    && self.runs.last().is_some_and(|r| r.losses.is_empty())
+                {
+                    if let Some(run) = self.runs.pop()
+                        && let Some(dir) = run.dir.filter(|d| d.is_dir())
+                    {
+                        // Only a folder the failed start left empty.
+                        let _ = std::fs::remove_dir(dir);
+                    }
+                    self.start_error = Some(message.clone());
+                    self.current = None;
+                    continue;
+                }
                 if let Some(run) = self.runs.last_mut() {
                     run.apply(&event.kind);
                     if !run.is_active() {

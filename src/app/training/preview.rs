@@ -36,6 +36,12 @@ impl Preview {
         (c == choice && input == Some(data.shape)).then(|| Arc::clone(data))
     }
 
+    /// The data loaded for `choice`, whatever its shape.
+    pub fn current(&self, choice: &DataSpec) -> Option<&Dataset> {
+        let (c, data) = self.data.as_ref()?;
+        (c == choice).then_some(data.as_ref())
+    }
+
     /// True when `choice` is neither loaded nor on its way.
     pub fn needs_load(&self, choice: &DataSpec) -> bool {
         let loaded = self.data.as_ref().is_some_and(|(c, _)| c == choice);
@@ -68,6 +74,12 @@ impl Preview {
     pub fn redraw(&mut self, ctx: &egui::Context, choice: &DataSpec, design: &Design) {
         let Some((c, data)) = &self.data else { return };
         if c != choice {
+            // Never the pictures of other data while the chosen one loads.
+            if !self.pairs.is_empty() {
+                self.pairs.clear();
+                self.key.clear();
+                self.note = Some("loading the preview…".to_owned());
+            }
             return;
         }
         let key = format!(

@@ -16,6 +16,34 @@ const OPTIMIZERS: [(Optimizer, &str); 6] = [
     (Optimizer::Adamw, "AdamW"),
 ];
 
+/// The learning rate each optimizer is usually started at (torch.optim's defaults where it
+/// has one; 0.01 for plain SGD, which has none).
+pub fn default_rate(o: Optimizer) -> f64 {
+    match o {
+        Optimizer::Adam | Optimizer::Adamw => 0.001,
+        Optimizer::Sgd | Optimizer::Nesterov | Optimizer::Adagrad | Optimizer::Rmsprop => 0.01,
+    }
+}
+
+/// Whether the optimizer reads the momentum setting.
+fn uses_momentum(o: Optimizer) -> bool {
+    matches!(o, Optimizer::Sgd | Optimizer::Nesterov | Optimizer::Rmsprop)
+}
+
+/// A new optimizer starts from its own usual settings: its default rate, momentum 0.9 for
+/// Nesterov (which needs some), none where it is not read, AdamW's decoupled decay 0.01.
+fn switch_optimizer(s: &mut TrainingSettings) {
+    s.learning_rate = default_rate(s.optimizer);
+    match s.optimizer {
+        Optimizer::Nesterov if s.momentum == 0.0 => s.momentum = 0.9,
+        Optimizer::Adagrad | Optimizer::Adam | Optimizer::Adamw => s.momentum = 0.0,
+        _ => {}
+    }
+    if s.optimizer == Optimizer::Adamw && s.weight_decay == 0.0 {
+        s.weight_decay = 0.01;
+    }
+}
+
 fn settings_editor(ui: &mut egui::Ui, s: &TrainingSettings) -> Option<TrainingSettings> {
     let mut new = s.clone();
     egui::Grid::new("train_settings")
@@ -26,6 +54,7 @@ fn settings_editor(ui: &mut egui::Ui, s: &TrainingSettings) -> Option<TrainingSe
                 .iter()
                 .find(|(o, _)| *o == new.optimizer)
                 .map_or("?", |(_, n)| n);
+            let before = new.optimizer;
             egui::ComboBox::from_id_salt("optimizer")
                 .selected_text(current)
                 .show_ui(ui, |ui| {
@@ -33,6 +62,9 @@ fn settings_editor(ui: &mut egui::Ui, s: &TrainingSettings) -> Option<TrainingSe
                         ui.selectable_value(&mut new.optimizer, o, name);
                     }
                 });
+            if new.optimizer != before {
+                switch_optimizer(&mut new);
+            }
             ui.end_row();
             ui.label("learning rate");
             ui.add(
@@ -42,13 +74,16 @@ fn settings_editor(ui: &mut egui::Ui, s: &TrainingSettings) -> Option<TrainingSe
                     .max_decimals(5),
             );
             ui.end_row();
-            ui.label("momentum");
-            ui.add(
-                egui::DragValue::new(&mut new.momentum)
-                    .speed(0.01)
-                    .range(0.0..=0.999),
-            );
-            ui.end_row();
+            // Only the optimizers that use momentum show it (Adam's β₁ plays that part).
+            if uses_momentum(new.optimizer) {
+                ui.label("momentum");
+                ui.add(
+                    egui::DragValue::new(&mut new.momentum)
+                        .speed(0.01)
+                        .range(0.0..=0.999),
+                );
+                ui.end_row();
+            }
             ui.label("weight decay");
             ui.add(
                 egui::DragValue::new(&mut new.weight_decay)
@@ -143,7 +178,6 @@ pub fn controls(
     settings: &TrainingSettings,
     data: &DataSettings,
     head: Option<(String, u64)>,
-    blocked: Option<String>,
 ) -> Vec<TrainAction> {
     let mut out = Vec::new();
     ui.heading("Data");
@@ -176,10 +210,24 @@ pub fn controls(
         out.push(TrainAction::Settings(s));
     }
     device(ui, training.device(), &mut out);
-    ui.separator();
+    out
+}
+
+/// The run bar, pinned under the settings so it stays in view at any window height: Train,
+/// Pause, Stop, why training can't start, the run's progress, its folder and exports.
+pub fn run_bar(
+    ui: &mut egui::Ui,
+    training: &Training,
+    blocked: Option<String>,
+) -> Vec<TrainAction> {
+    let mut out = Vec::new();
+    ui.add_space(4.0);
     run_buttons(ui, training, blocked.as_deref(), &mut out);
     if let Some(why) = &blocked {
         ui.colored_label(theme::ERROR, format!("Can't train yet: {why}"));
+    }
+    if let Some(why) = training.start_error() {
+        ui.colored_label(theme::ERROR, format!("The run did not start: {why}"));
     }
     if let Some(run) = training.runs().last() {
         progress(ui, run);
@@ -193,6 +241,7 @@ pub fn controls(
             }
         });
     }
+    ui.add_space(4.0);
     out
 }
 

@@ -2,6 +2,7 @@
 //! every run of this session and the inside of the network in the middle; the review of
 //! pretrained weights as a modal window. One file per panel.
 
+mod confusion;
 mod controls;
 mod network;
 mod plots;
@@ -18,17 +19,24 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
     egui::Panel::left("train_controls")
         .default_size(280.0)
         .show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| {
-                let head = app.design.head(&app.analysis).map(|(_, n, w)| (n, w));
-                let actions = controls::controls(
-                    ui,
-                    &app.training,
-                    &app.design.training,
-                    &app.design.data,
-                    head,
-                    blocked,
-                );
+            // The run bar first, at the bottom, so the settings scroll above it and Train,
+            // Pause and Stop stay in view however tall the settings grow.
+            egui::Panel::bottom("run_bar").show(ui, |ui| {
+                let actions = controls::run_bar(ui, &app.training, blocked);
                 cmds.extend(actions.into_iter().map(AppCommand::Train));
+            });
+            egui::CentralPanel::default().show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    let head = app.design.head(&app.analysis).map(|(_, n, w)| (n, w));
+                    let actions = controls::controls(
+                        ui,
+                        &app.training,
+                        &app.design.training,
+                        &app.design.data,
+                        head,
+                    );
+                    cmds.extend(actions.into_iter().map(AppCommand::Train));
+                });
             });
         });
     if let Pretrained::Review(choice) = app.training.pretrained() {
@@ -54,6 +62,10 @@ impl NetloomApp {
                 p.message
             ));
         }
-        self.design.training.problems().into_iter().next()
+        if let Some(p) = self.design.training.problems().into_iter().next() {
+            return Some(p);
+        }
+        // The chosen data, checked as soon as it has loaded, not after pressing Train.
+        self.training.data_mismatch(&self.design, &self.analysis)
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::app::training::{RunAction, TrainAction, Training};
 use crate::ui::theme;
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Line, Plot, PlotPoints};
 
 /// The inside of the net for the latest run: the input batch it is being fed, and how the
 /// activations of a chosen block move during training (the last histograms, newest brightest).
@@ -48,25 +48,29 @@ pub fn inside(ui: &mut egui::Ui, training: &Training, out: &mut Vec<TrainAction>
             return;
         };
         let shown: Vec<_> = history.iter().rev().take(6).rev().collect();
-        Plot::new("hist_plot")
-            .height(140.0)
-            .legend(Legend::default())
-            .show(ui, |p| {
-                for (k, (step, h)) in shown.iter().enumerate() {
-                    let width = f64::from(h.hi - h.lo) / h.counts.len().max(1) as f64;
-                    let pts: Vec<[f64; 2]> = h
-                        .counts
-                        .iter()
-                        .enumerate()
-                        .map(|(i, &c)| [f64::from(h.lo) + (i as f64 + 0.5) * width, f64::from(c)])
-                        .collect();
-                    let strength = (k + 1) as f32 / shown.len() as f32;
-                    p.line(
-                        Line::new(format!("step {step}"), PlotPoints::from(pts))
-                            .color(theme::WIRE_LABEL.gamma_multiply(strength)),
-                    );
-                }
-            });
+        let plot = Plot::new("hist_plot").height(140.0);
+        super::plots::show(ui, "hist_plot", plot, |p| {
+            for (k, (step, h)) in shown.iter().enumerate() {
+                let width = f64::from(h.hi - h.lo) / h.counts.len().max(1) as f64;
+                let pts: Vec<[f64; 2]> = h
+                    .counts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &c)| [f64::from(h.lo) + (i as f64 + 0.5) * width, f64::from(c)])
+                    .collect();
+                let strength = (k + 1) as f32 / shown.len() as f32;
+                p.line(
+                    Line::new(format!("step {step}"), PlotPoints::from(pts))
+                        .color(theme::WIRE_LABEL.gamma_multiply(strength)),
+                );
+            }
+        });
+        // The legend outside the curves, oldest first (as numbers, not as text).
+        let steps: Vec<String> = shown.iter().map(|(step, _)| step.to_string()).collect();
+        ui.label(
+            egui::RichText::new(format!("faint to bright: steps {}", steps.join(", ")))
+                .color(theme::MUTED),
+        );
     });
 }
 

@@ -1,81 +1,108 @@
 //! The Train view's plots: loss per step (raw and smoothed) of every run, accuracy and loss
-//! per epoch, gradient norms and dead ReLUs, and the confusion matrix.
+//! per epoch, the confusion matrix and the gradient norm of each block.
+//!
+//! Every run has one colour in every plot, named once in the legend row above them (no legend
+//! drawn over the data). The mouse wheel scrolls the page; it pans a plot only once that plot
+//! has been clicked, and Ctrl+wheel zooms.
 
 use crate::app::training::{TrainAction, Training};
-use crate::engine::EpochMetrics;
+use crate::engine::{EpochMetrics, RunHistory};
 use crate::ui::theme;
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints, PlotUi, Points};
 
-/// The plots: loss per step (raw and smoothed) of every run, accuracy and loss per epoch,
-/// and the inside of the net for the latest run.
+/// The plots for every run of the session.
 pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
     let mut out = Vec::new();
     if training.runs().is_empty() {
-        ui.label(egui::RichText::new("Press Train: the loss, accuracy and what happens inside the net appear here, live.").color(theme::MUTED));
+        ui.label(
+            egui::RichText::new(
+                "Press Train: the loss, accuracy and what happens inside the net appear here, live.",
+            )
+            .color(theme::MUTED),
+        );
         return out;
     }
-    let h = (ui.available_height() / 4.0).max(110.0);
-    ui.label("loss per step");
-    Plot::new("loss_plot")
-        .height(h)
-        .legend(Legend::default())
-        .show(ui, |p| {
-            for run in training.runs() {
-                p.line(
-                    Line::new(
-                        format!("{} raw", run.name),
-                        PlotPoints::from(run.losses.clone()),
-                    )
-                    .color(theme::MUTED.gamma_multiply(0.5)),
-                );
-                p.line(Line::new(
+    legend(ui, training.runs());
+    let h = (ui.available_height() / 4.0).clamp(110.0, 220.0);
+    ui.label("loss per step (faint: every step, bold: smoothed)");
+    show(ui, "loss_plot", Plot::new("loss_plot").height(h), |p| {
+        for (i, run) in training.runs().iter().enumerate() {
+            let c = theme::run_colour(i);
+            p.line(
+                Line::new(
+                    format!("{} raw", run.name),
+                    PlotPoints::from(run.losses.clone()),
+                )
+                .color(c.gamma_multiply(0.35)),
+            );
+            p.line(
+                Line::new(
                     run.name.clone(),
                     PlotPoints::from(smoothed(&run.losses, 0.05)),
-                ));
-            }
-        });
-    ui.columns(3, |cols| {
-        epoch_plot(&mut cols[0], "acc_plot", "accuracy", h, training, |m| (m.val_acc, m.train_acc));
-        epoch_plot(&mut cols[1], "epoch_loss_plot", "loss", h, training, |m| (m.val_loss, m.train_loss));
-        let cols = &mut cols[1..];
-        cols[1].label("gradient norm per block (latest)");
-        if let Some(run) = training.runs().last() {
-            let bars: Vec<egui_plot::Bar> = run
-                .stats
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| s.grad_norm.map(|g| egui_plot::Bar::new(i as f64, f64::from(g)).name(&s.node)))
-                .collect();
-            Plot::new("grad_plot").height(h).show(&mut cols[1], |p| p.bar_chart(egui_plot::BarChart::new("gradient norm", bars)));
-            for s in &run.stats {
-                if let Some(dead) = s.dead_fraction
-                    && dead > 0.5
-                {
-                    cols[1].colored_label(theme::ERROR, format!("{}: {:.0}% of its ReLUs are dead (never positive in a batch): lower the learning rate, or try LeakyReLU", s.node, dead * 100.0));
-                }
-            }
+                )
+                .color(c)
+                .width(2.0),
+            );
         }
     });
-    super::network::inside(ui, training, &mut out);
-    super::network::views(ui, training, &mut out);
-    if let Some(m) = training.runs().last().and_then(|r| r.epochs.last()) {
-        ui.label(format!(
-            "confusion matrix, epoch {} (rows: true class, columns: predicted)",
-            m.epoch
-        ));
-        egui::Grid::new("confusion").show(ui, |ui| {
-            for row in &m.confusion.counts {
-                for c in row {
-                    ui.label(c.to_string());
+    ui.columns(2, |cols| {
+        epoch_plot(&mut cols[0], "acc_plot", "accuracy", h, training, |m| {
+            (m.val_acc, m.train_acc)
+        });
+        epoch_plot(&mut cols[1], "epoch_loss_plot", "loss", h, training, |m| {
+            (m.val_loss, m.train_loss)
+        });
+    });
+    if let Some(run) = training.runs().last() {
+        ui.columns(2, |cols| {
+            match run.epochs.last() {
+                Some(m) => super::confusion::heat_map(&mut cols[0], m, &run.classes),
+                None => {
+                    cols[0].label(
+                        egui::RichText::new("The confusion matrix appears after the first epoch.")
+                            .color(theme::MUTED),
+                    );
                 }
-                ui.end_row();
             }
+            gradients(&mut cols[1], run, h);
         });
     }
+    super::network::inside(ui, training, &mut out);
+    super::network::views(ui, training, &mut out);
     out
 }
 
-/// One value per epoch for every run, validation solid and training dashed.
+/// Each run's colour and name, once for all the plots.
+fn legend(ui: &mut egui::Ui, runs: &[RunHistory]) {
+    ui.horizontal_wrapped(|ui| {
+        for (i, run) in runs.iter().enumerate() {
+            let (r, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
+            ui.painter()
+                .rect_filled(r.shrink(2.0), 2.0, theme::run_colour(i));
+            ui.label(&run.name);
+            ui.add_space(10.0);
+        }
+    });
+}
+
+/// Shows `plot` with `add`, leaving the mouse wheel to the page until the plot is pressed on
+/// (then the wheel pans it, until a press elsewhere); Ctrl+wheel zooms, a drag pans.
+pub(super) fn show(ui: &mut egui::Ui, id: &str, plot: Plot<'_>, add: impl FnOnce(&mut PlotUi<'_>)) {
+    let key = egui::Id::new("netloom_active_plot");
+    let me = egui::Id::new(id);
+    let active = ui.data(|d| d.get_temp::<egui::Id>(key)) == Some(me);
+    // A global id: the plot keeps its view wherever the page has scrolled (and tests can read
+    // its bounds).
+    let response = plot.id(me).allow_scroll(active).show(ui, add).response;
+    if response.is_pointer_button_down_on() {
+        ui.data_mut(|d| d.insert_temp(key, me));
+    } else if active && ui.input(|i| i.pointer.any_pressed()) && !response.hovered() {
+        ui.data_mut(|d| d.remove::<egui::Id>(key));
+    }
+}
+
+/// One value per epoch for every run in its colour, validation solid and training dashed, a
+/// marker at each epoch (one epoch is one point, which a line alone would not show).
 fn epoch_plot(
     ui: &mut egui::Ui,
     id: &str,
@@ -84,28 +111,107 @@ fn epoch_plot(
     training: &Training,
     value: impl Fn(&EpochMetrics) -> (f64, f64),
 ) {
-    ui.label(format!("{what} per epoch (train dashed, validation solid)"));
-    Plot::new(id)
-        .height(height)
-        .legend(Legend::default())
-        .show(ui, |p| {
-            for run in training.runs() {
-                let at = |pick: fn((f64, f64)) -> f64| -> Vec<[f64; 2]> {
-                    run.epochs
-                        .iter()
-                        .map(|m| [m.epoch as f64, pick(value(m))])
-                        .collect()
-                };
-                p.line(Line::new(
-                    format!("{} val", run.name),
-                    PlotPoints::from(at(|v| v.0)),
-                ));
-                p.line(
-                    Line::new(format!("{} train", run.name), PlotPoints::from(at(|v| v.1)))
-                        .style(egui_plot::LineStyle::dashed_loose()),
-                );
-            }
-        });
+    ui.label(format!(
+        "{what} per epoch (validation solid, training dashed)"
+    ));
+    show(ui, id, Plot::new(id).height(height), |p| {
+        for (i, run) in training.runs().iter().enumerate() {
+            let c = theme::run_colour(i);
+            let at = |pick: fn((f64, f64)) -> f64| -> Vec<[f64; 2]> {
+                run.epochs
+                    .iter()
+                    .map(|m| [m.epoch as f64, pick(value(m))])
+                    .collect()
+            };
+            let (val, train) = (at(|v| v.0), at(|v| v.1));
+            p.line(Line::new(format!("{} val", run.name), PlotPoints::from(val.clone())).color(c));
+            p.points(
+                Points::new(format!("{} val", run.name), PlotPoints::from(val))
+                    .color(c)
+                    .radius(3.5),
+            );
+            p.line(
+                Line::new(
+                    format!("{} train", run.name),
+                    PlotPoints::from(train.clone()),
+                )
+                .color(c)
+                .style(egui_plot::LineStyle::dashed_loose()),
+            );
+            p.points(
+                Points::new(format!("{} train", run.name), PlotPoints::from(train))
+                    .color(c)
+                    .filled(false)
+                    .radius(3.5),
+            );
+        }
+    });
+}
+
+/// The latest gradient norm of each block with parameters, one bar each, named by block down
+/// the side; and a warning for every ReLU that has mostly died.
+fn gradients(ui: &mut egui::Ui, run: &RunHistory, height: f32) {
+    ui.label("gradient norm per block (latest step)");
+    let named: Vec<(String, f32)> = run
+        .stats
+        .iter()
+        .filter_map(|s| s.grad_norm.map(|g| (s.node.clone(), g)))
+        .collect();
+    if named.is_empty() {
+        return;
+    }
+    // Top to bottom in network order: the first block at the top.
+    let n = named.len();
+    let bars: Vec<Bar> = named
+        .iter()
+        .enumerate()
+        .map(|(i, (name, g))| Bar::new((n - 1 - i) as f64, f64::from(*g)).name(name))
+        .collect();
+    let names: Vec<String> = named.iter().map(|(n, _)| n.clone()).collect();
+    let label = move |y: f64| {
+        let i = y.round();
+        (i >= 0.0 && (i as usize) < n && (y - i).abs() < 0.01)
+            .then(|| names[n - 1 - i as usize].clone())
+    };
+    let widest = named.iter().map(|(n, _)| n.len()).max().unwrap_or(4);
+    let plot = Plot::new("grad_plot")
+        .height(height.max(16.0 * n as f32))
+        .show_grid([true, false])
+        .show_x(false)
+        .show_y(false)
+        .y_axis_min_width(widest as f32 * 6.5 + 8.0)
+        .y_axis_formatter(move |mark, _| label(mark.value).unwrap_or_default());
+    let marks: Vec<egui_plot::GridMark> = (0..n)
+        .map(|i| egui_plot::GridMark {
+            value: i as f64,
+            step_size: 1.0,
+        })
+        .collect();
+    let plot = plot.y_grid_spacer(move |_| marks.clone());
+    show(ui, "grad_plot", plot, |p| {
+        p.bar_chart(
+            BarChart::new("gradient norm", bars)
+                .horizontal()
+                .color(theme::WIRE_LABEL)
+                .element_formatter(Box::new(|bar, _| {
+                    format!("{}: {:.3e}", bar.name, bar.value)
+                })),
+        );
+    });
+    for s in &run.stats {
+        if let Some(dead) = s.dead_fraction
+            && dead > 0.5
+        {
+            ui.colored_label(
+                theme::ERROR,
+                format!(
+                    "{}: {:.0}% of its ReLUs are dead (never positive in a batch): lower the learning rate, or try LeakyReLU",
+                    s.node,
+                    dead * 100.0
+                ),
+            );
+        }
+    }
 }
 
 /// Exponential moving average, for the smoothed loss curve.

@@ -1,0 +1,117 @@
+//! The Train view before a run, driven as a user would: its run controls in view at
+//! 1280×720, data that can't train the design refused as soon as it is picked, and each
+//! optimizer with its own settings.
+#![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
+#[path = "common/ui.rs"]
+mod ui;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use netloom::app::NetloomApp;
+use netloom::design::Optimizer;
+use ui::*;
+
+fn train_view(size: egui::Vec2) -> Harness<'static, NetloomApp> {
+    let mut harness = app_sized(None, size);
+    harness.get_by_label("Train").click();
+    harness.run_steps(2);
+    wait_for_label(&mut harness, "Re-roll", 60);
+    harness
+}
+
+/// The Train button (the second "Train": the first is the view switch).
+fn train_button(harness: &Harness<'static, NetloomApp>) -> egui::Rect {
+    harness.get_all_by_label("Train").nth(1).unwrap().rect()
+}
+
+fn pick_data(harness: &mut Harness<'static, NetloomApp>, current: &str, choice: &str) {
+    // A combo box's accessible value is its current choice.
+    harness.get_by_value(current).click();
+    harness.run_steps(2);
+    harness.get_by_label(choice).click();
+    harness.run_steps(2);
+}
+
+#[test]
+fn at_1280x720_with_augmentation_the_run_controls_stay_in_view() {
+    let mut harness = train_view(egui::vec2(1280.0, 720.0));
+    for aug in ["rotate", "scale"] {
+        harness.get_by_value("add…").click();
+        harness.run_steps(2);
+        harness.get_by_label(aug).click();
+        harness.run_steps(3);
+    }
+    assert_eq!(harness.state().design().data.augmentation.len(), 2);
+    wait_for_label(&mut harness, "Re-roll", 60);
+    harness.run_steps(4);
+    for label in ["Pause", "Stop"] {
+        let r = harness.get_by_label(label).rect();
+        assert!(r.bottom() <= 720.0 && r.top() >= 0.0, "{label} at {r:?}");
+    }
+    let train = train_button(&harness);
+    assert!(train.bottom() <= 720.0, "Train at {train:?}");
+    harness.snapshot("train_view_1280x720");
+}
+
+#[test]
+fn data_that_does_not_fit_the_input_disables_train_and_says_why_before_a_run() {
+    let mut harness = train_view(egui::vec2(1280.0, 800.0));
+    // LeNet takes 1×28×28 images; the spiral is points with 2 features.
+    pick_data(&mut harness, "Fashion-MNIST (built-in)", "toy: spiral");
+    wait_for_label(
+        &mut harness,
+        "the preview shows images; this data is vectors",
+        60,
+    );
+    harness.get_by_label_contains(
+        "Can't train yet: node \"input\" takes samples of shape 1×28×28 but",
+    );
+    harness.get_by_label_contains("has samples of shape 2: set \"input\" to 2");
+    // Train is disabled, so pressing it starts nothing: no run number, no folder.
+    harness
+        .get_all_by_label("Train")
+        .nth(1)
+        .unwrap()
+        .click_accesskit();
+    harness.run_steps(3);
+    assert!(harness.state().runs().is_empty());
+    // Back to the clothes: the preview shows them again (never the previous data's) and Train
+    // is free.
+    pick_data(&mut harness, "toy: spiral", "Fashion-MNIST (built-in)");
+    wait_for_label(&mut harness, "Re-roll", 60);
+    assert!(harness.query_by_label_contains("Can't train yet").is_none());
+}
+
+#[test]
+fn each_optimizer_shows_its_own_settings_with_its_usual_rate() {
+    let mut harness = train_view(egui::vec2(1280.0, 800.0));
+    let settings = |h: &Harness<'static, NetloomApp>| h.state().design().training.clone();
+    let choose = |h: &mut Harness<'static, NetloomApp>, from: &str, to: &str| {
+        h.get_by_value(from).click();
+        h.run_steps(2);
+        h.get_by_label(to).click();
+        h.run_steps(3);
+    };
+    let before = settings(&harness);
+    let from = match before.optimizer {
+        Optimizer::Adam => "Adam",
+        Optimizer::Sgd => "SGD",
+        other => panic!("LeNet's example trains with {other:?}"),
+    };
+    choose(&mut harness, from, "SGD + Nesterov");
+    let s = settings(&harness);
+    assert_eq!((s.optimizer, s.learning_rate), (Optimizer::Nesterov, 0.01));
+    assert!(s.momentum > 0.0, "Nesterov needs momentum");
+    harness.get_by_label("momentum");
+    choose(&mut harness, "SGD + Nesterov", "Adam");
+    let s = settings(&harness);
+    assert_eq!((s.optimizer, s.learning_rate), (Optimizer::Adam, 0.001));
+    assert!(
+        harness.query_by_label("momentum").is_none(),
+        "Adam does not read momentum, so it is not offered"
+    );
+    choose(&mut harness, "Adam", "AdamW");
+    let s = settings(&harness);
+    assert_eq!(s.learning_rate, 0.001);
+    assert_eq!(s.weight_decay, 0.01, "AdamW's decoupled decay");
+}
