@@ -74,11 +74,28 @@ fn resnet18_opens_grouped_and_whole_and_expands_to_the_full_graph() {
     assert!(harness.state().design().groups.iter().all(|g| !g.collapsed));
     harness.get_by_label("Edit").click_accesskit();
     harness.run_steps(2);
-    harness.get_by_label_contains("Auto layout").click();
+    harness.get_by_label("Auto layout").click();
     harness.run_steps(6);
     let every = harness.state().design().nodes.len();
     assert_eq!(all_in_view(&harness), every);
     harness.snapshot("resnet18_fitted");
+    // Top to bottom, if the user prefers (as Netron draws): still whole, now running down.
+    harness.get_by_label("Edit").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("Auto layout, top to bottom").click();
+    harness.run_steps(6);
+    assert_eq!(all_in_view(&harness), every);
+    let d = harness.state().design();
+    let (input, output) = (
+        d.node_by_name("input").unwrap(),
+        d.node_by_name("output").unwrap(),
+    );
+    assert!(
+        output.pos[1] > input.pos[1] + 2000.0,
+        "{:?} → {:?}",
+        input.pos,
+        output.pos
+    );
     // The parameter count is the same whichever way it is drawn.
     harness.get_by_label("11,689,512 parameters");
 }
@@ -381,5 +398,33 @@ fn a_right_clicked_wire_gets_a_menu_that_deletes_it_or_inserts_a_block() {
     assert!(
         harness.query_by_label("Delete wire").is_none(),
         "the menu closed"
+    );
+}
+
+#[test]
+fn a_minimap_shows_the_whole_design_and_a_click_there_moves_the_view() {
+    let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
+    open_template(&mut harness, "resnet34");
+    assert!(
+        harness.query_by_label("minimap").is_none(),
+        "all of it is in view"
+    );
+    harness.state_mut().zoom_canvas(1.0);
+    harness.run_steps(4);
+    let map = harness.get_by_label("minimap").rect();
+    let view = harness.state().canvas_rect();
+    assert!(view.contains_rect(map), "{map:?} in {view:?}");
+    let (before, scale) = harness.state().canvas_view();
+    assert!((scale - 1.0).abs() < 1e-3);
+    // The far right of the map is the end of the network.
+    click_at(&mut harness, map.right_center() - egui::vec2(3.0, 0.0));
+    harness.run_steps(2);
+    let (after, scale) = harness.state().canvas_view();
+    assert!(after.x > before.x + 1500.0, "{before:?} → {after:?}");
+    assert!((scale - 1.0).abs() < 1e-3, "the zoom stays");
+    assert_eq!(
+        harness.state().focused(),
+        None,
+        "the click was the map's, not a block's"
     );
 }

@@ -32,7 +32,8 @@ pub(super) enum AppCommand {
     Show(View),
     Undo,
     Redo,
-    Layout,
+    /// Auto layout, wires running this way.
+    Layout(design::layout::Direction),
     Edit(Edit),
     Quit,
 }
@@ -159,9 +160,9 @@ impl NetloomApp {
                     self.changed(true);
                 }
             }
-            AppCommand::Layout => {
+            AppCommand::Layout(direction) => {
                 self.history.record(self.design.clone());
-                design::layout::auto_layout(&mut self.design);
+                design::layout::layout(&mut self.design, direction);
                 self.changed(true);
                 self.canvas.fit();
             }

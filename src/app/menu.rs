@@ -82,12 +82,21 @@ impl NetloomApp {
             }
         }
         ui.separator();
+        use design::layout::Direction;
+        let help = "Arrange the blocks in layers, wires running one way, few crossings";
         if ui
             .button("Auto layout")
-            .on_hover_text("Arrange the blocks in layers, wires running one way, few crossings")
+            .on_hover_text(format!("{help}: left to right"))
             .clicked()
         {
-            cmds.push(AppCommand::Layout);
+            cmds.push(AppCommand::Layout(Direction::LeftToRight));
+        }
+        if ui
+            .button("Auto layout, top to bottom")
+            .on_hover_text(format!("{help}: top to bottom, as Netron draws a network"))
+            .clicked()
+        {
+            cmds.push(AppCommand::Layout(Direction::TopToBottom));
         }
     }
 

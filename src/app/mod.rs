@@ -168,6 +168,16 @@ impl NetloomApp {
         self.canvas.to_screen(rect)
     }
 
+    /// Zooms the canvas to `scale` about the middle of its view (as Ctrl+wheel would).
+    pub fn zoom_canvas(&mut self, scale: f32) {
+        self.canvas.zoom_to(scale);
+    }
+
+    /// The design point in the middle of the canvas, and its zoom.
+    pub fn canvas_view(&self) -> (egui::Pos2, f32) {
+        self.canvas.view_centre()
+    }
+
     /// The canvas's screen rectangle in the last frame.
     pub fn canvas_rect(&self) -> egui::Rect {
         self.canvas.view_rect()

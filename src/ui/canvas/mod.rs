@@ -6,6 +6,7 @@
 //! expanded group's members are drawn as themselves inside a titled frame.
 
 mod frames;
+mod minimap;
 mod overlay;
 mod scene;
 mod viewer;
@@ -269,6 +270,8 @@ impl Canvas {
         } else {
             self.wire_labels(ui, clip, design, analysis);
         }
+        let snarl_layer = egui::LayerId::new(ui.layer_id().order, id);
+        self.minimap(ui, design, clip, snarl_layer);
         edits.extend(self.wire_menu(ui, design, analysis, opened_now));
         edits
     }
@@ -385,6 +388,25 @@ impl Canvas {
     /// A rectangle in graph space where it was drawn on the screen in the last frame.
     pub fn to_screen(&self, rect: egui::Rect) -> egui::Rect {
         self.transform * rect
+    }
+
+    /// Zooms to `scale` about the middle of the view from the next frame (tests, scripts).
+    pub fn zoom_to(&mut self, scale: f32) {
+        let c = self.view.center();
+        let at = self.transform.inverse() * c;
+        self.keep_view = Some(
+            TSTransform::from_translation(c.to_vec2())
+                * TSTransform::from_scaling(scale)
+                * TSTransform::from_translation(-at.to_vec2()),
+        );
+    }
+
+    /// The design point in the middle of the view, and the zoom.
+    pub fn view_centre(&self) -> (Pos2, f32) {
+        (
+            self.transform.inverse() * self.view.center(),
+            self.transform.scaling,
+        )
     }
 
     /// The canvas's screen rectangle in the last frame.
