@@ -35,12 +35,7 @@ fn examples_open_from_the_file_menu() {
     );
     harness.get_by_label("layer2_add");
     // Templates of known architectures, with torchvision's names.
-    harness.get_by_label("File").click_accesskit();
-    harness.run_steps(2);
-    harness.get_by_label_contains("Templates").hover();
-    harness.run_steps(2);
-    harness.get_by_label("resnet18").click();
-    harness.run_steps(4);
+    open_template(&mut harness, "resnet18");
     assert_eq!(harness.state().title(), "untitled — netloom");
     assert!(
         harness

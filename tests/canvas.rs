@@ -11,15 +11,6 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use netloom::app::NetloomApp;
 use ui::*;
 
-fn open_template(harness: &mut Harness<'static, NetloomApp>, name: &str) {
-    harness.get_by_label("File").click_accesskit();
-    harness.run_steps(2);
-    harness.get_by_label_contains("Templates").hover();
-    harness.run_steps(2);
-    harness.get_by_label(name).click();
-    harness.run_steps(6);
-}
-
 /// Every block the canvas shows lies inside it.
 fn all_in_view(harness: &Harness<'static, NetloomApp>) -> usize {
     let app = harness.state();

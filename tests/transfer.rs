@@ -62,25 +62,30 @@ fn pytorch_written_pth_and_safetensors_load_and_compute_what_pytorch_computes() 
     );
 }
 
-#[test]
-fn torchvision_resnet18_loads_into_the_template_with_every_key_matched() {
-    let dir = tempdir("transfer-resnet18");
+/// A folder with torchvision's resnet18 weights (and its input and output, from the
+/// reference script) and netloom's resnet18 template for `input` and `classes` as r.json.
+fn resnet18_and_its_weights(tag: &str, input: &str, classes: &str) -> std::path::PathBuf {
+    let dir = tempdir(tag);
     let d = |n: &str| dir.join(n).to_str().unwrap().to_owned();
     python(&reference("transfer_reference.py"), &["resnet18", &d("")]);
     netloom_ok(&[
         "template",
         "resnet18",
         "--input",
-        "3,64,64",
+        input,
+        "--classes",
+        classes,
         "-o",
-        &d("resnet18.json"),
+        &d("r.json"),
     ]);
-    let report = netloom_ok(&[
-        "weights",
-        &d("weights.pth"),
-        "--design",
-        &d("resnet18.json"),
-    ]);
+    dir
+}
+
+#[test]
+fn torchvision_resnet18_loads_into_the_template_with_every_key_matched() {
+    let dir = resnet18_and_its_weights("transfer-resnet18", "3,64,64", "1000");
+    let d = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+    let report = netloom_ok(&["weights", &d("weights.pth"), "--design", &d("r.json")]);
     let first = report.lines().next().unwrap();
     assert_eq!(
         first, "122 matched, 0 missing in the file, 0 unexpected in the file, 0 shape mismatches",
@@ -88,7 +93,7 @@ fn torchvision_resnet18_loads_into_the_template_with_every_key_matched() {
     );
     netloom_ok(&[
         "forward",
-        &d("resnet18.json"),
+        &d("r.json"),
         "--weights",
         &d("weights.pth"),
         "--input",
@@ -106,19 +111,8 @@ fn torchvision_resnet18_loads_into_the_template_with_every_key_matched() {
 #[test]
 fn a_grouped_resnet18_round_trips_loads_torchvision_weights_and_fine_tunes_a_frozen_group() {
     use netloom::design::edit::{Edit, apply};
-    let dir = tempdir("transfer-grouped");
+    let dir = resnet18_and_its_weights("transfer-grouped", "3,32,32", "10");
     let d = |n: &str| dir.join(n).to_str().unwrap().to_owned();
-    python(&reference("transfer_reference.py"), &["resnet18", &d("")]);
-    netloom_ok(&[
-        "template",
-        "resnet18",
-        "--input",
-        "3,32,32",
-        "--classes",
-        "10",
-        "-o",
-        &d("r.json"),
-    ]);
     let text = std::fs::read_to_string(dir.join("r.json")).unwrap();
     let mut design = netloom::design::from_json(&text).unwrap();
     assert_eq!(netloom::design::to_json(&design), text, "byte for byte");

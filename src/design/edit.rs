@@ -349,9 +349,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn lenet() -> Design {
-        crate::design::from_json(include_str!("../../examples/lenet5.json")).unwrap()
-    }
+    use crate::design::lenet_example as lenet;
 
     #[test]
     fn copy_and_paste_keep_inner_wires_with_fresh_names() {

@@ -94,6 +94,17 @@ impl Design {
         )
     }
 
+    /// The node that feeds the Output: the network's last layer.
+    pub fn output_source(&self) -> Option<&Node> {
+        self.edges
+            .iter()
+            .find(|e| {
+                self.node(e.to)
+                    .is_some_and(|n| matches!(n.op, Op::Output(_)))
+            })
+            .and_then(|e| self.node(e.from))
+    }
+
     /// `id` and every node whose output reaches it: "everything up to here".
     pub fn upstream(&self, id: NodeId) -> Vec<NodeId> {
         let mut seen = vec![id];

@@ -180,9 +180,7 @@ mod tests {
     use crate::design::edit::{Edit, apply, copy_text, paste};
     use crate::design::templates::template;
 
-    fn lenet() -> Design {
-        crate::design::from_json(include_str!("../../examples/lenet5.json")).unwrap()
-    }
+    use crate::design::lenet_example as lenet;
 
     #[test]
     fn grouping_names_members_by_path_and_ungrouping_keeps_them() {

@@ -30,3 +30,9 @@ pub mod generate;
 pub mod grouping;
 pub mod layout;
 pub mod templates;
+
+/// The bundled LeNet-5 example, for unit tests.
+#[cfg(test)]
+pub(crate) fn lenet_example() -> Design {
+    from_json(include_str!("../../examples/lenet5.json")).unwrap_or_default()
+}

@@ -222,14 +222,7 @@ pub fn check_against_data(
     }
     let classes = data.classes.len() as u64;
     let last = design
-        .edges
-        .iter()
-        .find(|e| {
-            design
-                .node(e.to)
-                .is_some_and(|n| matches!(n.op, Op::Output(_)))
-        })
-        .and_then(|e| design.node(e.from))
+        .output_source()
         .map_or("the last layer", |n| n.name.as_str());
     match net.output_shape.as_vector() {
         Some(width) if width == classes => Ok(()),

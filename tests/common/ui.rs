@@ -31,12 +31,7 @@ pub fn click_with(
     pos: egui::Pos2,
     button: egui::PointerButton,
 ) {
-    let button = |pressed| egui::Event::PointerButton {
-        pos,
-        button,
-        pressed,
-        modifiers: egui::Modifiers::default(),
-    };
+    let button = |pressed| press(pos, button, pressed);
     harness
         .input_mut()
         .events
@@ -50,12 +45,7 @@ pub fn click_with(
 
 /// Presses the primary button at `from`, moves to `to` over a few frames, and releases.
 pub fn drag(harness: &mut Harness<'static, NetloomApp>, from: egui::Pos2, to: egui::Pos2) {
-    let button = |pos, pressed| egui::Event::PointerButton {
-        pos,
-        button: egui::PointerButton::Primary,
-        pressed,
-        modifiers: egui::Modifiers::default(),
-    };
+    let button = |pos, pressed| press(pos, egui::PointerButton::Primary, pressed);
     let events = &mut harness.input_mut().events;
     events.push(egui::Event::PointerMoved(from));
     events.push(button(from, true));
@@ -72,14 +62,29 @@ pub fn drag(harness: &mut Harness<'static, NetloomApp>, from: egui::Pos2, to: eg
     harness.run_steps(3);
 }
 
-/// Two clicks in quick succession at `pos`.
-pub fn double_click(harness: &mut Harness<'static, NetloomApp>, pos: egui::Pos2) {
-    let button = |pressed| egui::Event::PointerButton {
+/// A pointer button going down (or up) at `pos`.
+pub fn press(pos: egui::Pos2, button: egui::PointerButton, pressed: bool) -> egui::Event {
+    egui::Event::PointerButton {
         pos,
-        button: egui::PointerButton::Primary,
+        button,
         pressed,
         modifiers: egui::Modifiers::default(),
-    };
+    }
+}
+
+/// Opens File → Templates → `name`.
+pub fn open_template(harness: &mut Harness<'static, NetloomApp>, name: &str) {
+    harness.get_by_label("File").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Templates").hover();
+    harness.run_steps(2);
+    harness.get_by_label(name).click();
+    harness.run_steps(6);
+}
+
+/// Two clicks in quick succession at `pos`.
+pub fn double_click(harness: &mut Harness<'static, NetloomApp>, pos: egui::Pos2) {
+    let button = |pressed| press(pos, egui::PointerButton::Primary, pressed);
     harness
         .input_mut()
         .events

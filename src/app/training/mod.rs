@@ -299,15 +299,7 @@ impl Training {
             };
             return Some(e.to_string());
         }
-        let last = design
-            .edges
-            .iter()
-            .find(|e| {
-                design
-                    .node(e.to)
-                    .is_some_and(|n| matches!(n.op, Op::Output(_)))
-            })
-            .and_then(|e| design.node(e.from))?;
+        let last = design.output_source()?;
         let width = analysis.report(last.id)?.output?.as_vector()?;
         let classes = data.classes.len() as u64;
         (width != classes).then(|| {
