@@ -348,6 +348,7 @@ fn message_bar(
 
 impl eframe::App for NetloomApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        let started = std::time::Instant::now();
         let ctx = ui.ctx().clone();
         if let Some(stats) = &mut self.frame_stats {
             // cpu_usage is the previous frame's time in `ui`; redraw continuously to measure.
@@ -370,6 +371,10 @@ impl eframe::App for NetloomApp {
             View::Train => views::train::show(self, ui, &mut cmds),
         }
         self.end_frame(&ctx, cmds);
+        let busy = self.training.busy();
+        if let Some(stats) = &mut self.frame_stats {
+            stats.push_ui(started.elapsed().as_secs_f32(), busy);
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

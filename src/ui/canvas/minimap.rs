@@ -10,6 +10,8 @@ use egui::{Pos2, Rect, Sense, Ui, vec2};
 
 /// The minimap's largest size on screen.
 const MAX: egui::Vec2 = vec2(200.0, 120.0);
+/// The least height it is drawn at.
+const MIN_HEIGHT: f32 = 36.0;
 
 impl Canvas {
     /// Draws the minimap over the canvas when part of the design is off screen, and moves the
@@ -30,7 +32,11 @@ impl Canvas {
         if !world.is_finite() || seen.contains_rect(world) || clip.width() < 3.0 * MAX.x {
             return;
         }
-        let scale = (MAX.x / world.width()).min(MAX.y / world.height());
+        // The design's shape where it fits; a long, thin network is stretched to a usable
+        // height rather than drawn as a hairline.
+        let sx = (MAX.x / world.width()).min(MAX.y / world.height());
+        let sy = sx.max((MIN_HEIGHT / world.height()).min(MAX.y / world.height()));
+        let scale = vec2(sx, sy);
         let size = world.size() * scale;
         let map = Rect::from_min_size(clip.right_bottom() - size - vec2(12.0, 12.0), size);
         let to_map = |p: Pos2| map.min + (p - world.min) * scale;

@@ -225,6 +225,8 @@ impl Canvas {
             selection: &self.selection,
             frames: frames.iter().map(|(_, r, t)| (*r, t.clone())).collect(),
             wire_clicked: None,
+            prev: &self.rects,
+            clip: ui.max_rect(),
         };
         let clip = ui.max_rect();
         viewer.fit = self.keep_view.take();
@@ -246,11 +248,14 @@ impl Canvas {
             .style(style)
             .show(&mut self.snarl, &mut viewer, ui);
         let mut edits = std::mem::take(&mut viewer.edits);
-        self.rects = std::mem::take(&mut viewer.rects);
-        self.pins = viewer.pins.take();
+        let rects = std::mem::take(&mut viewer.rects);
+        let pins = viewer.pins.take();
         self.transform = viewer.transform;
+        let wire_clicked = viewer.wire_clicked;
+        self.rects = rects;
+        self.pins = pins;
         let mut opened_now = false;
-        if let Some((from, to)) = viewer.wire_clicked
+        if let Some((from, to)) = wire_clicked
             && let Some(at) = ui.input(|i| i.pointer.interact_pos())
         {
             self.wire_menu = Some(WireMenu { from, to, at });

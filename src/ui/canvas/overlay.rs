@@ -74,9 +74,14 @@ impl Canvas {
             } else {
                 egui::Color32::WHITE
             };
-            let galley = painter.layout_no_wrap(name.to_owned(), font.clone(), ink);
-            if galley.size().x <= rect.width() + spare {
-                painter.galley(rect.center() - galley.size() / 2.0, galley, ink);
+            // 11 px where it fits, else 9 px: small, but a name rather than none.
+            for size in [11.0, 9.0] {
+                let galley =
+                    painter.layout_no_wrap(name.to_owned(), egui::FontId::proportional(size), ink);
+                if galley.size().x <= rect.width() + spare {
+                    painter.galley(rect.center() - galley.size() / 2.0, galley, ink);
+                    break;
+                }
             }
         }
     }

@@ -20,6 +20,9 @@ use std::rc::Rc;
 struct NotedPin {
     key: (Block, PinSide),
     noted: PinMap,
+    /// Far out: no pin drawn, and a straight wire (a curve's shape can't be seen there, but
+    /// costs the most to draw).
+    straight: bool,
 }
 
 impl SnarlPin for NotedPin {
@@ -31,6 +34,13 @@ impl SnarlPin for NotedPin {
         painter: &egui::Painter,
     ) -> egui_snarl::ui::PinWireInfo {
         self.noted.borrow_mut().insert(self.key, rect.center());
+        if self.straight {
+            // Far out a pin is a speck under the overview's box: only its wire is drawn.
+            return egui_snarl::ui::PinWireInfo {
+                color: theme::PIN,
+                style: egui_snarl::ui::WireStyle::Line,
+            };
+        }
         PinInfo::circle()
             .with_fill(theme::PIN)
             .draw(snarl_style, style, rect, painter)
@@ -55,9 +65,44 @@ pub(super) struct Viewer<'a> {
     pub(super) frames: Vec<(egui::Rect, String)>,
     /// The wire right-clicked this frame (its out pin and in pin): it gets a menu.
     pub(super) wire_clicked: Option<((Block, usize), (Block, usize))>,
+    /// Where the blocks were in the last frame (graph space), to tell which are off screen.
+    pub(super) prev: &'a HashMap<Block, egui::Rect>,
+    /// The canvas on screen.
+    pub(super) clip: egui::Rect,
 }
 
 impl Viewer<'_> {
+    /// Far out, where the overview names the blocks: their own text would be too small to
+    /// read, so it is not laid out at all (that is most of a frame's work on a big graph).
+    fn far_out(&self) -> bool {
+        self.transform.scaling < super::OVERVIEW_BELOW
+    }
+
+    /// True for a block that was well off screen in the last frame: its text is not laid out
+    /// either (it gets it back as it scrolls into view).
+    fn off_screen(&self, block: Block) -> bool {
+        let seen = self.transform.inverse() * self.clip;
+        self.prev
+            .get(&block)
+            .is_some_and(|r| !seen.expand(80.0).intersects(*r))
+    }
+
+    /// Whether a block's text is drawn this frame.
+    fn plain(&self, block: Block) -> bool {
+        self.far_out() || self.off_screen(block)
+    }
+
+    /// Room for a block's title when it is not drawn: its usual width, so the overview boxes
+    /// keep the blocks' sizes.
+    fn blank_title(&self, ui: &mut Ui, block: Block) {
+        let width = match block {
+            Block::Node(id) => self.design.node(id).map(crate::design::layout::block_size),
+            Block::Group(g) => self.design.group(g).map(crate::design::layout::group_block_size),
+        }
+        .map_or(60.0, |s| s[0] - 40.0);
+        ui.allocate_exact_size(egui::vec2(width, 16.0), egui::Sense::hover());
+    }
+
     /// A pin of snarl node `node` that notes where it is drawn.
     fn pin(&self, snarl: &Snarl<Block>, node: egui_snarl::NodeId, side: PinSide) -> NotedPin {
         let block = snarl
@@ -67,6 +112,7 @@ impl Viewer<'_> {
         NotedPin {
             key: (block, side),
             noted: Rc::clone(&self.pins),
+            straight: self.far_out(),
         }
     }
 
@@ -242,6 +288,9 @@ impl SnarlViewer<Block> for Viewer<'_> {
         let Some(&block) = snarl.get_node(node) else {
             return;
         };
+        if self.plain(block) {
+            return self.blank_title(ui, block);
+        }
         let color = if self.has_problem(block) {
             theme::ERROR
         } else {
@@ -293,7 +342,8 @@ impl SnarlViewer<Block> for Viewer<'_> {
         snarl: &mut Snarl<Block>,
     ) -> impl SnarlPin + 'static {
         let block = snarl.get_node(pin.id.node).copied();
-        if let Some(src) = block.and_then(|b| self.scene.source(b, pin.id.output))
+        if block.is_some_and(|b| !self.plain(b))
+            && let Some(src) = block.and_then(|b| self.scene.source(b, pin.id.output))
             && let Some(r) = self.analysis.report(src)
         {
             let shape = r.output.map_or_else(|| "?".to_owned(), |s| s.to_string());
@@ -309,7 +359,7 @@ impl SnarlViewer<Block> for Viewer<'_> {
     }
 
     fn has_body(&mut self, block: &Block) -> bool {
-        self.params(*block).0 > 0
+        !self.plain(*block) && self.params(*block).0 > 0
     }
 
     fn show_body(
@@ -347,7 +397,8 @@ impl SnarlViewer<Block> for Viewer<'_> {
         painter: &egui::Painter,
         _snarl: &Snarl<Block>,
     ) {
-        if let Some(background) = background {
+        // Far out the grid's lines would be a few pixels apart: noise, and hundreds of them.
+        if let Some(background) = background.filter(|_| !self.far_out()) {
             background.draw(viewport, snarl_style, style, painter);
         }
         // Behind the blocks: each expanded group's frame and title (graph space).
@@ -386,6 +437,11 @@ impl SnarlViewer<Block> for Viewer<'_> {
         let Some(&block) = snarl.get_node(node) else {
             return default;
         };
+        if self.far_out() {
+            // The overview's box covers it: painting a frame (and its soft shadow) under the
+            // box would only cost time.
+            return egui::Frame::NONE.inner_margin(default.inner_margin);
+        }
         let frozen = self.params(block).1;
         let mut frame = match block {
             Block::Group(_) => default
@@ -408,6 +464,21 @@ impl SnarlViewer<Block> for Viewer<'_> {
             frame = frame.stroke(egui::Stroke::new(2.0, theme::FOCUS));
         }
         frame
+    }
+
+    fn header_frame(
+        &mut self,
+        default: egui::Frame,
+        _node: egui_snarl::NodeId,
+        _i: &[InPin],
+        _o: &[OutPin],
+        _snarl: &Snarl<Block>,
+    ) -> egui::Frame {
+        if self.far_out() {
+            egui::Frame::NONE.inner_margin(default.inner_margin)
+        } else {
+            default
+        }
     }
 
     fn has_on_hover_popup(&mut self, block: &Block) -> bool {

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Frame times of the release app on ResNet-34 (docs/performance.md), under Xvfb, driven by
+# xdotool. Needs: xvfb, xdotool, imagemagick; target/release/netloom built.
+#   scripts/frame-times.sh grouped|expanded|detail            idle on the canvas
+#   scripts/frame-times.sh train-grouped|train-detail|train-plots  while training
+# Prints the app's --frame-stats report; screenshots go to /tmp/frame-times-*.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(scripts/provision-torch.sh)"
+export LD_LIBRARY_PATH="$LIBTORCH/lib" DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent
+export LP_NUM_THREADS=1 # llvmpipe on the UI thread, so its drawing is counted in the frame
+export DISPLAY="${DISPLAY_FOR_FRAMES:-:7}"
+pgrep -f "Xvfb $DISPLAY" >/dev/null || { Xvfb "$DISPLAY" -screen 0 1280x720x24 & sleep 2; }
+phase=$1
+bin=target/release/netloom
+design=/tmp/frame-times.json
+case $phase in
+train-*) "$bin" template resnet34 --input 1,28,28 --classes 10 -o "$design" >/dev/null ;;
+*) "$bin" template resnet34 -o "$design" >/dev/null ;;
+esac
+"$bin" --frame-stats "$design" 2>/tmp/frame-times-"$phase".log &
+sleep 6
+w=$(xdotool search --name netloom | head -1)
+xdotool windowfocus "$w"
+menu() { xdotool mousemove 53 11 click 1; sleep 0.5; xdotool mousemove "$1" "$2" click 1; sleep 1; }
+zoom_in() {
+    xdotool mousemove 600 360 keydown ctrl
+    xdotool click --repeat 9 --delay 80 4
+    xdotool keyup ctrl
+    sleep 1
+}
+case $phase in
+expanded | detail)
+    menu 100 201 # Edit → Expand all groups
+    menu 82 252  # Edit → Auto layout
+    [ "$phase" = detail ] && zoom_in
+    ;;
+train-*)
+    xdotool mousemove 157 11 click 1 # the Train view
+    sleep 8
+    xdotool mousemove 33 677 click 1 # Train
+    sleep 4
+    if [ "$phase" != train-plots ]; then
+        xdotool mousemove 110 11 click 1 # back to the Design view
+        sleep 1
+        [ "$phase" = train-detail ] && zoom_in
+    fi
+    ;;
+esac
+xdotool mousemove 1100 600
+sleep 20
+import -window root /tmp/frame-times-"$phase".png
+xdotool key --window "$w" ctrl+s
+sleep 1
+xdotool mousemove 19 11 click 1 # File → Quit
+sleep 0.7
+xdotool mousemove 30 201 click 1
+sleep 4
+cat /tmp/frame-times-"$phase".log
