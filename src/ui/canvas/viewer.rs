@@ -97,7 +97,10 @@ impl Viewer<'_> {
     fn blank_title(&self, ui: &mut Ui, block: Block) {
         let width = match block {
             Block::Node(id) => self.design.node(id).map(crate::design::layout::block_size),
-            Block::Group(g) => self.design.group(g).map(crate::design::layout::group_block_size),
+            Block::Group(g) => self
+                .design
+                .group(g)
+                .map(crate::design::layout::group_block_size),
         }
         .map_or(60.0, |s| s[0] - 40.0);
         ui.allocate_exact_size(egui::vec2(width, 16.0), egui::Sense::hover());
