@@ -115,3 +115,41 @@ fn each_optimizer_shows_its_own_settings_with_its_usual_rate() {
     assert_eq!(s.learning_rate, 0.001);
     assert_eq!(s.weight_decay, 0.01, "AdamW's decoupled decay");
 }
+
+#[test]
+fn a_run_that_never_starts_leaves_no_run_number_or_folder_behind() {
+    let data_dir =
+        std::env::temp_dir().join(format!("netloom-failed-start-{}", std::process::id()));
+    let images = data_dir.join("images");
+    // Two classes with no images in them: nothing to train on.
+    for class in ["a", "b"] {
+        std::fs::create_dir_all(images.join(class)).unwrap();
+    }
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe({
+            let data_dir = data_dir.clone();
+            move |_cc| NetloomApp::new(None).with_storage(None, Some(data_dir.clone()))
+        });
+    harness.run_steps(4);
+    harness.get_by_label("Train").click();
+    harness.run_steps(2);
+    let ctx = harness.ctx.clone();
+    harness.state_mut().use_data_folder(&ctx, images.clone());
+    harness.run_steps(2);
+    harness
+        .get_all_by_label("Train")
+        .nth(1)
+        .unwrap()
+        .click_accesskit();
+    wait_for_label_containing(&mut harness, "The run did not start", 60);
+    assert!(
+        harness.state().runs().is_empty(),
+        "no run, so no number taken"
+    );
+    assert!(harness.query_by_label("run folder").is_none());
+    let runs = data_dir.join("runs");
+    let left = std::fs::read_dir(&runs).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "no folder left in {}", runs.display());
+    std::fs::remove_dir_all(&data_dir).ok();
+}

@@ -293,11 +293,7 @@ impl NetloomApp {
         match purpose {
             FilePurpose::OpenDesign => self.open_file(path),
             FilePurpose::SaveDesign => self.save_to(path),
-            FilePurpose::DataFolder => self.training.apply(
-                RunAction::Data(crate::data::DataSpec::Folder(path)),
-                &self.design,
-                ctx,
-            ),
+            FilePurpose::DataFolder => self.use_data_folder(ctx, path),
             FilePurpose::Weights => self.load_weights(ctx, path),
             FilePurpose::MetricsCsv => self.save_csv(&path),
             FilePurpose::PlotsPng => self.save_png(ctx, path),
@@ -336,6 +332,14 @@ impl NetloomApp {
                 dir.display()
             ));
         }
+    }
+
+    /// Trains on the images in `folder` (what choosing it in "Folder of images…" does; tests
+    /// and scripts use it).
+    pub fn use_data_folder(&mut self, ctx: &egui::Context, folder: PathBuf) {
+        let spec = crate::data::DataSpec::Folder(folder);
+        self.training
+            .apply(RunAction::Data(spec), &self.design, ctx);
     }
 
     /// Gives the last Linear `classes` outputs, as one undoable edit; it is left out of the

@@ -101,11 +101,31 @@ pub fn double_click(harness: &mut Harness<'static, NetloomApp>, pos: egui::Pos2)
 /// Steps frames until a widget labelled `label` shows (data loads on a thread; frames keep
 /// coming meanwhile), failing after `secs`.
 pub fn wait_for_label(harness: &mut Harness<'static, NetloomApp>, label: &str, secs: u64) {
+    wait_until(harness, secs, label, |h| h.query_by_label(label).is_some());
+}
+
+/// Steps frames until a widget whose label contains `part` shows, failing after `secs`.
+pub fn wait_for_label_containing(
+    harness: &mut Harness<'static, NetloomApp>,
+    part: &str,
+    secs: u64,
+) {
+    wait_until(harness, secs, part, |h| {
+        h.query_by_label_contains(part).is_some()
+    });
+}
+
+fn wait_until(
+    harness: &mut Harness<'static, NetloomApp>,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&Harness<'static, NetloomApp>) -> bool,
+) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-    while harness.query_by_label(label).is_none() {
+    while !done(harness) {
         assert!(
             std::time::Instant::now() < deadline,
-            "\"{label}\" never appeared"
+            "\"{what}\" never appeared"
         );
         harness.step();
         std::thread::sleep(std::time::Duration::from_millis(20));
