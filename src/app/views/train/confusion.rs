@@ -68,10 +68,12 @@ pub fn heat_map(ui: &mut egui::Ui, m: &EpochMetrics, classes: &[String]) {
             let hue = if i == j { theme::OK } else { theme::ERROR };
             let fill = Color32::from_gray(30).lerp_to_gamma(hue, share.sqrt());
             painter.rect_filled(r.shrink(0.5), 1.0, fill);
-            let label = if percent && share < 0.005 {
+            // Rounded half up (1 of 200 is 1 %, not 0), and never 0 for a non-empty cell.
+            let rounded = (share * 100.0).round();
+            let label = if percent && rounded < 1.0 {
                 "<1".to_owned()
             } else if percent {
-                format!("{:.0}", share * 100.0)
+                format!("{rounded}")
             } else {
                 count.to_string()
             };
