@@ -419,3 +419,48 @@ fn a_minimap_shows_the_whole_design_and_a_click_there_moves_the_view() {
         "the click was the map's, not a block's"
     );
 }
+
+#[test]
+fn a_setting_changed_in_one_instance_changes_every_instance_of_its_kind() {
+    let mut harness = app(None);
+    open_template(&mut harness, "resnet18");
+    harness.get_by_label("Edit").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Expand all groups").click();
+    harness.run_steps(4);
+    let conv = node_id(&harness, "layer1.0.conv1");
+    let at = harness.state().node_screen_rect(conv).unwrap().center();
+    click_at(&mut harness, at);
+    assert_eq!(harness.state().focused(), Some(conv));
+    harness.get_by_label("edit every BasicBlock (8 instances)");
+    // The check box on the "bias" row.
+    let row = harness.get_by_label("bias").rect().center().y;
+    harness
+        .get_all_by_role(egui::accesskit::Role::CheckBox)
+        .find(|c| (c.rect().center().y - row).abs() < 6.0)
+        .unwrap()
+        .click();
+    harness.run_steps(3);
+    let d = harness.state().design();
+    let bias = |name: &str| match &d.node_by_name(name).unwrap().op {
+        netloom::design::Op::Conv2d(c) => (c.bias, c.out_channels),
+        _ => panic!("{name} is a Conv2d"),
+    };
+    assert_eq!(bias("layer1.0.conv1"), (true, 64));
+    assert_eq!(
+        bias("layer4.1.conv1"),
+        (true, 512),
+        "its own width, the shared setting"
+    );
+    assert_eq!(
+        bias("layer1.0.conv2"),
+        (false, 64),
+        "only the same block of each instance"
+    );
+    // One undo takes it back everywhere.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.run_steps(3);
+    let d = harness.state().design();
+    assert!(matches!(&d.node_by_name("layer4.1.conv1").unwrap().op,
+        netloom::design::Op::Conv2d(c) if !c.bias));
+}

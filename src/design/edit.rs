@@ -80,6 +80,8 @@ impl Edit {
     pub fn burst_node(&self) -> Option<NodeId> {
         match self {
             Edit::Rename(id, _) | Edit::SetOp(id, _) | Edit::LrMult(id, _) => Some(*id),
+            // A typed value made to every instance of a group: the edited node's burst.
+            Edit::Many(edits) => edits.first().and_then(Edit::burst_node),
             _ => None,
         }
     }

@@ -1,5 +1,6 @@
 //! The edits that make, move, rename, collapse and expand groups (see [`super::group`]).
 
+use super::edit::Edit;
 use super::graph::{Design, NodeId};
 use super::group::{Group, GroupId, repath};
 use super::layout::{FRAME_PAD, FRAME_TITLE, block_size, group_block_size};
@@ -173,6 +174,86 @@ pub fn rename(design: &mut Design, id: GroupId, name: &str) -> bool {
     true
 }
 
+/// The nodes that play `node`'s part in the other groups of its group's kind: the same place
+/// in another `BasicBlock` (`layer1.0.conv1` → `layer1.1.conv1`, `layer2.0.conv1`, …).
+pub fn twins(design: &Design, node: NodeId) -> Vec<NodeId> {
+    let (Some(n), Some(g)) = (design.node(node), design.group_of(node)) else {
+        return Vec::new();
+    };
+    let Some(local) = n.name.strip_prefix(&format!("{}.", g.name)) else {
+        return Vec::new();
+    };
+    design
+        .groups
+        .iter()
+        .filter(|h| h.id != g.id && h.kind == g.kind)
+        .filter_map(|h| {
+            let twin = design.node_by_name(&format!("{}.{local}", h.name))?;
+            h.members.contains(&twin.id).then_some(twin.id)
+        })
+        .collect()
+}
+
+/// `edit` of one node, made to every instance of its group's kind: the definition is shared.
+/// Settings carry over field by field (only the fields this edit changed), so instances keep
+/// what makes them differ: turning on `bias` in one `BasicBlock`'s conv1 turns it on in every
+/// one, each keeping its own width and stride. A twin of another type is left alone.
+pub fn for_every_instance(design: &Design, edit: &Edit) -> Edit {
+    let mut all = vec![edit.clone()];
+    match edit {
+        Edit::SetOp(id, new) => {
+            let (Some(old), Ok(new_json)) = (design.node(*id), serde_json::to_value(new)) else {
+                return edit.clone();
+            };
+            let Ok(serde_json::Value::Object(old_json)) = serde_json::to_value(&old.op) else {
+                return edit.clone();
+            };
+            let serde_json::Value::Object(new_json) = new_json else {
+                return edit.clone();
+            };
+            let changed: Vec<(&String, &serde_json::Value)> = new_json
+                .iter()
+                .filter(|(k, v)| old_json.get(*k) != Some(*v))
+                .collect();
+            for t in twins(design, *id) {
+                let Some(Ok(serde_json::Value::Object(mut twin))) =
+                    design.node(t).map(|n| serde_json::to_value(&n.op))
+                else {
+                    continue;
+                };
+                if twin.get("type") != new_json.get("type") {
+                    continue;
+                }
+                for (k, v) in &changed {
+                    twin.insert((*k).clone(), (*v).clone());
+                }
+                if let Ok(op) = serde_json::from_value(serde_json::Value::Object(twin)) {
+                    all.push(Edit::SetOp(t, op));
+                }
+            }
+        }
+        Edit::LrMult(id, m) => {
+            all.extend(twins(design, *id).into_iter().map(|t| Edit::LrMult(t, *m)))
+        }
+        Edit::Freeze { nodes, frozen } => {
+            let mut more: Vec<NodeId> = nodes.iter().flat_map(|n| twins(design, *n)).collect();
+            more.retain(|n| !nodes.contains(n));
+            if !more.is_empty() {
+                all.push(Edit::Freeze {
+                    nodes: more,
+                    frozen: *frozen,
+                });
+            }
+        }
+        _ => {}
+    }
+    if all.len() == 1 {
+        edit.clone()
+    } else {
+        Edit::Many(all)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -269,5 +350,46 @@ mod tests {
         apply(&mut d, &Edit::Remove(new));
         assert!(d.group_by_name("layer1.2").is_none());
         d.check_groups().unwrap();
+    }
+
+    #[test]
+    fn an_edit_made_to_every_instance_changes_only_the_edited_field() {
+        let mut d = template("resnet18", [3, 64, 64], 10).unwrap();
+        let conv = d.node_by_name("layer1.0.conv1").unwrap().clone();
+        assert_eq!(twins(&d, conv.id).len(), 7, "eight BasicBlocks");
+        let crate::design::Op::Conv2d(mut c) = conv.op.clone() else {
+            panic!()
+        };
+        c.bias = true;
+        let edit = for_every_instance(&d, &Edit::SetOp(conv.id, crate::design::Op::Conv2d(c)));
+        assert!(apply(&mut d, &edit));
+        for name in ["layer1.1.conv1", "layer2.0.conv1", "layer4.1.conv1"] {
+            let crate::design::Op::Conv2d(c) = &d.node_by_name(name).unwrap().op else {
+                panic!()
+            };
+            assert!(c.bias, "{name}");
+        }
+        // Each keeps its own width and stride.
+        let crate::design::Op::Conv2d(c) = &d.node_by_name("layer2.0.conv1").unwrap().op else {
+            panic!()
+        };
+        assert_eq!(
+            (c.out_channels, c.stride),
+            (128, crate::design::Pair::Same(2))
+        );
+        assert!(crate::design::analyse(&d).is_valid());
+        // Freezing one instance's block freezes it in all; a node outside groups has no twins.
+        let bn = d.node_by_name("layer3.1.bn2").unwrap().id;
+        let edit = for_every_instance(
+            &d,
+            &Edit::Freeze {
+                nodes: vec![bn],
+                frozen: true,
+            },
+        );
+        apply(&mut d, &edit);
+        assert!(d.node_by_name("layer1.0.bn2").unwrap().frozen);
+        let fc = d.node_by_name("fc").unwrap().id;
+        assert!(twins(&d, fc).is_empty());
     }
 }

@@ -18,6 +18,9 @@ pub struct Inspector {
     pub(super) group: Option<crate::design::GroupId>,
     pub(super) group_name: String,
     pub(super) group_kind: String,
+    /// Edits of a block inside a group apply only to this instance (true), not to the same
+    /// block of every instance of the group's kind (the default: the definition is shared).
+    this_instance_only: bool,
 }
 
 fn optional_fields(op: &Value) -> Vec<(&'static str, Value)> {
@@ -118,6 +121,18 @@ impl Inspector {
             self.name = node.name.clone();
         }
         ui.label(egui::RichText::new(node.op.kind_name()).strong());
+        let twins = crate::design::grouping::twins(design, node.id);
+        if let Some(g) = design.group_of(node.id).filter(|_| !twins.is_empty()) {
+            let mut every = !self.this_instance_only;
+            ui.checkbox(
+                &mut every,
+                format!("edit every {} ({} instances)", g.kind, twins.len() + 1),
+            )
+            .on_hover_text(
+                "Instances share their definition: a setting changed here changes the same block in each (only that setting; each keeps its own width and stride)",
+            );
+            self.this_instance_only = !every;
+        }
         let mut edit = self.name_row(ui, design, node);
         // By kind, not by the analysis: the rows stay put while the block is invalid, so the
         // next click lands where it did.
@@ -140,7 +155,11 @@ impl Inspector {
         for p in analysis.problems_of(node.id) {
             ui.colored_label(theme::ERROR, &p.message);
         }
-        edit
+        if self.this_instance_only || twins.is_empty() {
+            edit
+        } else {
+            edit.map(|e| crate::design::grouping::for_every_instance(design, &e))
+        }
     }
 
     /// The name field, checked as it is typed: valid and unique, or a message why not.
