@@ -8,8 +8,10 @@
 //! collapsed to one block (its boundary's inputs and outputs as pins, its members' parameters
 //! summed) or expanded in place inside a titled frame.
 //!
-//! Groups do not nest, and instances of one kind are separate copies that may differ (as
-//! ResNet's `BasicBlock`s differ in width and stride); the kind names what they are.
+//! Groups do not nest. Instances of one kind share their definition the way instances of a
+//! PyTorch class do: a setting changed in one instance's block is changed in the same block of
+//! every instance (`grouping::for_every_instance`), field by field, so each keeps what makes it
+//! differ (ResNet's `BasicBlock`s differ in width and stride).
 
 use super::graph::{Design, NodeId};
 use serde::{Deserialize, Serialize};
