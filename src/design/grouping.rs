@@ -142,21 +142,26 @@ pub fn set_collapsed(design: &mut Design, id: GroupId, collapsed: bool) -> bool 
     true
 }
 
+/// True when group `id` may be called `name`: a valid path that no other group, and no
+/// block outside the group (by name or by path), uses.
+pub fn name_free(design: &Design, id: GroupId, name: &str) -> bool {
+    let members = design.group(id).map_or(&[][..], |g| &g.members);
+    let path = format!("{name}.");
+    super::is_valid_name(name)
+        && design.group_by_name(name).is_none_or(|g| g.id == id)
+        && !design
+            .nodes
+            .iter()
+            .any(|n| !members.contains(&n.id) && (n.name == name || n.name.starts_with(&path)))
+}
+
 /// Renames a group and the members under its path. False (and nothing changed) when the name
 /// is invalid or clashes with another group or block.
 pub fn rename(design: &mut Design, id: GroupId, name: &str) -> bool {
     let Some(g) = design.group(id).cloned() else {
         return false;
     };
-    if g.name == name || !super::is_valid_name(name) {
-        return false;
-    }
-    let clash = design.group_by_name(name).is_some()
-        || design.nodes.iter().any(|n| {
-            !g.members.contains(&n.id)
-                && (n.name == name || n.name.starts_with(&format!("{name}.")))
-        });
-    if clash {
+    if g.name == name || !name_free(design, id, name) {
         return false;
     }
     for n in design

@@ -253,35 +253,49 @@ pub const FRAME_PAD: f32 = 16.0;
 /// The height of an expanded group's title strip above its members.
 pub const FRAME_TITLE: f32 = 24.0;
 
-/// Measures `design` as it is laid out now, as the canvas shows it: a collapsed group is one
-/// block, its wires drawn to and from it.
-pub fn measure(design: &Design) -> LayoutStats {
-    // Each visible block: its key (a node, or a collapsed group's first member), corner, size.
-    let mut shown: HashMap<NodeId, NodeId> = HashMap::new();
-    let mut boxes: Vec<(NodeId, [f64; 2], [f32; 2])> = Vec::new();
+/// The blocks the canvas draws: each node as itself, except the members of a collapsed group,
+/// which are seen as their group's one block.
+pub struct Shown {
+    /// The block each node is seen as, named by a node: itself, or its collapsed group's
+    /// first member.
+    pub seen_as: HashMap<NodeId, NodeId>,
+    /// Each block drawn: its key (as in `seen_as`), top-left corner and size.
+    pub boxes: Vec<(NodeId, [f32; 2], [f32; 2])>,
+}
+
+/// What the canvas draws of `design` (see [`Shown`]).
+pub fn shown(design: &Design) -> Shown {
+    let mut seen_as = HashMap::new();
+    let mut boxes = Vec::new();
     for g in design.groups.iter().filter(|g| g.collapsed) {
         let Some(&key) = g.members.first() else {
             continue;
         };
         for &m in &g.members {
-            shown.insert(m, key);
+            seen_as.insert(m, key);
         }
-        boxes.push((
-            key,
-            [f64::from(g.pos[0]), f64::from(g.pos[1])],
-            group_block_size(g),
-        ));
+        boxes.push((key, g.pos, group_block_size(g)));
     }
     for n in &design.nodes {
-        if let std::collections::hash_map::Entry::Vacant(v) = shown.entry(n.id) {
+        if let std::collections::hash_map::Entry::Vacant(v) = seen_as.entry(n.id) {
             v.insert(n.id);
-            boxes.push((
-                n.id,
-                [f64::from(n.pos[0]), f64::from(n.pos[1])],
-                block_size(n),
-            ));
+            boxes.push((n.id, n.pos, block_size(n)));
         }
     }
+    Shown { seen_as, boxes }
+}
+
+/// Measures `design` as it is laid out now, as the canvas shows it: a collapsed group is one
+/// block, its wires drawn to and from it.
+pub fn measure(design: &Design) -> LayoutStats {
+    let Shown {
+        seen_as: shown,
+        boxes,
+    } = shown(design);
+    let boxes: Vec<(NodeId, [f64; 2], [f32; 2])> = boxes
+        .into_iter()
+        .map(|(k, p, size)| (k, [f64::from(p[0]), f64::from(p[1])], size))
+        .collect();
     let pos: HashMap<NodeId, [f64; 2]> = boxes.iter().map(|(k, p, _)| (*k, *p)).collect();
     // Each wire once: a group fed twice from one block shows one wire.
     let pairs: BTreeSet<(NodeId, NodeId)> = design

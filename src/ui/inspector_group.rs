@@ -4,7 +4,8 @@
 use super::inspector::Inspector;
 use super::theme;
 use crate::design::edit::Edit;
-use crate::design::{Analysis, Design, Group, GroupId, GroupInput, is_valid_name};
+use crate::design::grouping::name_free;
+use crate::design::{Analysis, Design, Group, GroupId, GroupInput};
 
 impl Inspector {
     /// Shows the group `id`; returns an edit when the user changed something valid.
@@ -32,7 +33,7 @@ impl Inspector {
                     .text_edit_singleline(&mut self.group_name)
                     .labelled_by(label.id)
                     .changed()
-                    && self.group_name_free(design, id)
+                    && name_free(design, id, &self.group_name)
                 {
                     edit = Some(Edit::RenameGroup(id, self.group_name.clone()));
                 }
@@ -48,7 +49,7 @@ impl Inspector {
                 }
                 ui.end_row();
             });
-        if !self.group_name_free(design, id) && self.group_name != g.name {
+        if !name_free(design, id, &self.group_name) && self.group_name != g.name {
             ui.colored_label(
                 theme::ERROR,
                 "the name must be a valid path (layer1.0) that no other block or group uses",
@@ -91,21 +92,6 @@ impl Inspector {
         ui.separator();
         summary(ui, design, analysis, g);
         edit
-    }
-
-    /// The typed group name is valid and clashes with no other group or block.
-    fn group_name_free(&self, design: &Design, id: GroupId) -> bool {
-        let name = &self.group_name;
-        let members = design
-            .group(id)
-            .map(|g| g.members.clone())
-            .unwrap_or_default();
-        is_valid_name(name)
-            && design.group_by_name(name).is_none_or(|g| g.id == id)
-            && !design.nodes.iter().any(|n| {
-                !members.contains(&n.id)
-                    && (n.name == *name || n.name.starts_with(&format!("{name}.")))
-            })
     }
 }
 

@@ -6,6 +6,8 @@
 //! expanded group's members are drawn as themselves inside a titled frame.
 
 mod frames;
+mod input;
+mod menus;
 mod minimap;
 mod overlay;
 mod scene;
@@ -13,7 +15,6 @@ mod viewer;
 mod wire_menu;
 
 use crate::design::edit::Edit;
-use crate::design::layout::{block_size, group_block_size};
 use crate::design::{Analysis, Design, GroupId, NodeId};
 use egui::emath::TSTransform;
 use egui::{Pos2, Ui};
@@ -84,21 +85,12 @@ pub(crate) struct WireMenu {
 /// The graph → screen transform that shows all of `design` in `view`, centred, at most at
 /// zoom 1 (a small design is not blown up).
 fn fitting(design: &Design, view: egui::Rect) -> TSTransform {
-    let mut bb = egui::Rect::NOTHING;
-    let mut add = |pos: [f32; 2], [w, h]: [f32; 2]| {
-        bb = bb.union(egui::Rect::from_min_size(
-            Pos2::new(pos[0], pos[1]),
-            egui::vec2(w, h),
-        ));
-    };
-    for n in &design.nodes {
-        if !design.group_of(n.id).is_some_and(|g| g.collapsed) {
-            add(n.pos, block_size(n));
-        }
-    }
-    for g in design.groups.iter().filter(|g| g.collapsed) {
-        add(g.pos, group_block_size(g));
-    }
+    let bb = crate::design::layout::shown(design).boxes.into_iter().fold(
+        egui::Rect::NOTHING,
+        |bb, (_, [x, y], [w, h])| {
+            bb.union(egui::Rect::from_min_size(Pos2::new(x, y), egui::vec2(w, h)))
+        },
+    );
     if !bb.is_finite() || view.width() <= 0.0 || view.height() <= 0.0 {
         return TSTransform::from_translation(view.min.to_vec2());
     }
@@ -281,98 +273,6 @@ impl Canvas {
         edits
     }
 
-    /// The selected nodes: snarl's selection (a collapsed group standing for its members)
-    /// with the focused block first.
-    fn selected(&mut self, ui: &Ui, id: egui::Id, design: &Design) -> Vec<NodeId> {
-        let members = |b: Block| match b {
-            Block::Node(n) => vec![n],
-            Block::Group(g) => design
-                .group(g)
-                .map(|g| g.members.clone())
-                .unwrap_or_default(),
-        };
-        let mut selected: Vec<NodeId> = egui_snarl::ui::get_selected_nodes(id, ui.ctx())
-            .into_iter()
-            .filter_map(|i| self.snarl.get_node(i).copied())
-            .flat_map(members)
-            .collect();
-        self.picked.retain(|n| design.node(*n).is_some());
-        for n in &self.picked {
-            if !selected.contains(n) {
-                selected.push(*n);
-            }
-        }
-        if let Some(f) = self.focus {
-            for (i, n) in members(f).into_iter().enumerate() {
-                selected.retain(|s| *s != n);
-                selected.insert(i, n);
-            }
-        }
-        if selected != self.selection {
-            // The inspector was drawn before the canvas this frame: draw again to show it.
-            ui.ctx().request_repaint();
-            self.selection = selected.clone();
-        }
-        selected
-    }
-
-    /// Keys act on the selection, unless a text field has the keyboard.
-    fn keys(&self, ui: &Ui, selected: &[NodeId]) -> Vec<Edit> {
-        let mut edits = Vec::new();
-        if ui.ctx().egui_wants_keyboard_input() || selected.is_empty() {
-            return edits;
-        }
-        let (delete, duplicate, group) = ui.input(|i| {
-            (
-                i.key_pressed(egui::Key::Delete) || i.key_pressed(egui::Key::Backspace),
-                i.modifiers.command && i.key_pressed(egui::Key::D),
-                i.modifiers.command && i.key_pressed(egui::Key::G),
-            )
-        });
-        if delete {
-            edits.push(Edit::Remove(selected.to_vec()));
-        }
-        if duplicate {
-            edits.push(Edit::Duplicate(selected.to_vec()));
-        }
-        if group {
-            edits.push(Edit::Group(selected.to_vec()));
-        }
-        edits
-    }
-
-    /// Blocks the user dragged, once the pointer is up.
-    fn moves(&self, ui: &Ui, design: &Design) -> Vec<Edit> {
-        if ui.input(|i| i.pointer.any_down()) {
-            return Vec::new();
-        }
-        let far = |a: [f32; 2], b: Pos2| (a[0] - b.x).abs() > 0.5 || (a[1] - b.y).abs() > 0.5;
-        let mut nodes = Vec::new();
-        let mut groups = Vec::new();
-        for (pos, block) in self.snarl.nodes_pos() {
-            match *block {
-                Block::Node(id) => {
-                    if let Some(n) = design.node(id).filter(|n| far(n.pos, pos)) {
-                        nodes.push((n.id, [pos.x, pos.y]));
-                    }
-                }
-                Block::Group(id) => {
-                    if let Some(g) = design.group(id).filter(|g| far(g.pos, pos)) {
-                        groups.push((g.id, [pos.x, pos.y]));
-                    }
-                }
-            }
-        }
-        let mut edits = Vec::new();
-        if !nodes.is_empty() {
-            edits.push(Edit::Moved(nodes));
-        }
-        if !groups.is_empty() {
-            edits.push(Edit::GroupsMoved(groups));
-        }
-        edits
-    }
-
     /// A free spot for a new block near the middle of what is on screen (graph coordinates).
     pub fn free_spot(&self, design: &Design) -> [f32; 2] {
         let c = self.transform.inverse() * self.view.center();
@@ -446,71 +346,5 @@ impl Canvas {
         self.pins
             .get(&(Block::Node(id), side))
             .map(|p| self.transform * *p)
-    }
-
-    /// A plain click on a block focuses it and one on empty canvas clears the focus; a click
-    /// on an expanded group's title collapses it, a double click on a collapsed one expands it.
-    fn clicks(
-        &mut self,
-        ui: &Ui,
-        clip: egui::Rect,
-        frames: &[(GroupId, egui::Rect, String)],
-    ) -> Vec<Edit> {
-        let (click, double) = ui.input(|i| {
-            let at = i.pointer.interact_pos();
-            (
-                at.filter(|_| i.pointer.primary_clicked()),
-                at.filter(|_| {
-                    i.pointer
-                        .button_double_clicked(egui::PointerButton::Primary)
-                }),
-            )
-        });
-        // Only a click that landed on the canvas itself: not one that answered a dialog or a
-        // menu drawn over it (egui knows which layer was on top where the pointer is).
-        let on_canvas = |p: &Pos2| {
-            clip.contains(*p)
-                && ui
-                    .ctx()
-                    .layer_id_at(*p)
-                    .is_none_or(|layer| layer == ui.layer_id())
-        };
-        let hit = |pos: Pos2| {
-            self.rects
-                .iter()
-                .find(|(_, r)| (self.transform * **r).contains(pos))
-                .map(|(b, _)| *b)
-        };
-        if let Some(pos) = double.filter(on_canvas)
-            && let Some(Block::Group(g)) = hit(pos)
-        {
-            return vec![Edit::Collapse {
-                group: g,
-                collapsed: false,
-            }];
-        }
-        let Some(pos) = click.filter(on_canvas) else {
-            return Vec::new();
-        };
-        let block = hit(pos);
-        if !self.picked.is_empty() && !ui.input(|i| i.modifiers.shift) {
-            self.picked.clear();
-            ui.ctx().request_repaint();
-        }
-        if block.is_none()
-            && let Some((g, _, _)) = frames
-                .iter()
-                .find(|(_, r, _)| (self.transform * frames::title_rect(*r)).contains(pos))
-        {
-            return vec![Edit::Collapse {
-                group: *g,
-                collapsed: true,
-            }];
-        }
-        if block != self.focus {
-            self.focus = block;
-            ui.ctx().request_repaint();
-        }
-        Vec::new()
     }
 }

@@ -4,9 +4,8 @@
 
 use super::scene::{Block, Scene};
 use super::{PinMap, PinSide};
-use crate::design::catalogue::BLOCKS;
 use crate::design::edit::Edit;
-use crate::design::{Analysis, Arity, Design, GroupId, NodeId, Op};
+use crate::design::{Analysis, Arity, Design, NodeId, Op};
 use crate::ui::theme;
 use egui::emath::TSTransform;
 use egui::{Pos2, Ui};
@@ -155,119 +154,31 @@ impl Viewer<'_> {
         }
     }
 
-    /// The nodes a block stands for.
-    fn members(&self, block: Block) -> Vec<NodeId> {
+    /// The nodes a block stands for (borrowed: this is asked several times per block per
+    /// frame).
+    pub(super) fn members<'b>(&'b self, block: &'b Block) -> &'b [NodeId] {
         match block {
-            Block::Node(id) => vec![id],
-            Block::Group(g) => self
-                .design
-                .group(g)
-                .map(|g| g.members.clone())
-                .unwrap_or_default(),
+            Block::Node(id) => std::slice::from_ref(id),
+            Block::Group(g) => self.design.group(*g).map_or(&[], |g| &g.members),
         }
     }
 
     fn has_problem(&self, block: Block) -> bool {
-        self.members(block)
+        self.members(&block)
             .iter()
             .any(|id| self.analysis.problems_of(*id).next().is_some())
     }
 
     /// Parameters of a block, and whether all of them are frozen.
-    fn params(&self, block: Block) -> (u64, bool) {
+    pub(super) fn params(&self, block: Block) -> (u64, bool) {
         let mut total = 0;
         let mut frozen = true;
-        for id in self.members(block) {
+        for &id in self.members(&block) {
             let p = self.analysis.report(id).map_or(0, |r| r.params);
             total += p;
             frozen &= p == 0 || self.design.node(id).is_some_and(|n| n.frozen);
         }
         (total, frozen && total > 0)
-    }
-
-    /// The menu of a collapsed group.
-    fn group_menu(&mut self, ui: &mut Ui, g: GroupId) {
-        let members = self.members(Block::Group(g));
-        if ui
-            .button("Expand")
-            .on_hover_text("Show its blocks in place (double-click)")
-            .clicked()
-        {
-            self.edits.push(Edit::Collapse {
-                group: g,
-                collapsed: false,
-            });
-            ui.close();
-        }
-        if ui
-            .button("Ungroup")
-            .on_hover_text("Dissolve the group; its blocks stay")
-            .clicked()
-        {
-            self.edits.push(Edit::Ungroup(g));
-            ui.close();
-        }
-        if ui
-            .button("Duplicate")
-            .on_hover_text("Another instance of the same kind")
-            .clicked()
-        {
-            self.edits.push(Edit::Duplicate(members.clone()));
-            ui.close();
-        }
-        if ui.button("Delete").clicked() {
-            self.edits.push(Edit::Remove(members.clone()));
-            ui.close();
-        }
-        ui.separator();
-        let frozen = self.params(Block::Group(g)).1;
-        let label = if frozen {
-            "Unfreeze group"
-        } else {
-            "Freeze group"
-        };
-        if ui
-            .button(label)
-            .on_hover_text("Freezing a group freezes every block in it")
-            .clicked()
-        {
-            self.edits.push(Edit::Freeze {
-                nodes: members,
-                frozen: !frozen,
-            });
-            ui.close();
-        }
-    }
-
-    /// The grouping items of a node's menu.
-    fn grouping_items(&mut self, ui: &mut Ui, id: NodeId) {
-        if let Some(g) = self.design.group_of(id) {
-            if ui.button(format!("Collapse {}", g.name)).clicked() {
-                self.edits.push(Edit::Collapse {
-                    group: g.id,
-                    collapsed: true,
-                });
-                ui.close();
-            }
-            return;
-        }
-        let mut nodes = self.selection.to_vec();
-        if !nodes.contains(&id) {
-            nodes = vec![id];
-        }
-        let label = format!(
-            "Group {} block{} (Ctrl+G)",
-            nodes.len(),
-            if nodes.len() == 1 { "" } else { "s" }
-        );
-        if ui
-            .button(label)
-            .on_hover_text("Make the selected blocks one named block, like a PyTorch module")
-            .clicked()
-        {
-            self.edits.push(Edit::Group(nodes));
-            ui.close();
-        }
     }
 }
 
@@ -497,7 +408,7 @@ impl SnarlViewer<Block> for Viewer<'_> {
         snarl: &mut Snarl<Block>,
     ) {
         if let Some(&block) = snarl.get_node(node) {
-            for id in self.members(block) {
+            for &id in self.members(&block) {
                 for p in self.analysis.problems_of(id) {
                     ui.colored_label(theme::ERROR, &p.message);
                 }
@@ -541,18 +452,7 @@ impl SnarlViewer<Block> for Viewer<'_> {
     }
 
     fn show_graph_menu(&mut self, pos: Pos2, ui: &mut Ui, _snarl: &mut Snarl<Block>) {
-        ui.label("Add a block");
-        let mut group = "";
-        for block in BLOCKS {
-            if block.group != group {
-                group = block.group;
-                ui.separator();
-            }
-            if ui.button(block.label).on_hover_text(block.help).clicked() {
-                self.edits.push(block.add_at([pos.x, pos.y]));
-                ui.close();
-            }
-        }
+        self.add_menu(ui, pos);
     }
 
     fn has_node_menu(&mut self, _block: &Block) -> bool {
@@ -567,55 +467,10 @@ impl SnarlViewer<Block> for Viewer<'_> {
         ui: &mut Ui,
         snarl: &mut Snarl<Block>,
     ) {
-        let id = match snarl.get_node(node) {
-            Some(&Block::Node(id)) => id,
-            Some(&Block::Group(g)) => return self.group_menu(ui, g),
-            None => return,
-        };
-        if ui.button("Duplicate").clicked() {
-            self.edits.push(Edit::Duplicate(vec![id]));
-            ui.close();
-        }
-        if ui.button("Delete").clicked() {
-            self.edits.push(Edit::Remove(vec![id]));
-            ui.close();
-        }
-        ui.separator();
-        self.grouping_items(ui, id);
-        ui.separator();
-        let frozen = self.design.node(id).is_some_and(|n| n.frozen);
-        let (label, help) = if frozen {
-            ("Unfreeze", "Train this block again")
-        } else {
-            (
-                "Freeze",
-                "Keep this block's weights as they are while the rest trains (fine-tuning)",
-            )
-        };
-        if ui.button(label).on_hover_text(help).clicked() {
-            self.edits.push(Edit::Freeze {
-                nodes: vec![id],
-                frozen: !frozen,
-            });
-            ui.close();
-        }
-        if ui
-            .button("Freeze everything up to here")
-            .on_hover_text("Freeze this block and every block before it: the pretrained features")
-            .clicked()
-        {
-            // Only blocks with parameters: freezing a ReLU or a pooling means nothing.
-            let nodes = self
-                .design
-                .upstream(id)
-                .into_iter()
-                .filter(|n| self.analysis.report(*n).is_some_and(|r| r.params > 0))
-                .collect();
-            self.edits.push(Edit::Freeze {
-                nodes,
-                frozen: true,
-            });
-            ui.close();
+        match snarl.get_node(node) {
+            Some(&Block::Node(id)) => self.node_menu(ui, id),
+            Some(&Block::Group(g)) => self.group_menu(ui, g),
+            None => {}
         }
     }
 }
