@@ -5,6 +5,7 @@
 mod check;
 mod common;
 mod eval;
+mod export;
 mod forward;
 mod train;
 mod weights;
@@ -43,6 +44,12 @@ pub enum Subcommand {
     Train(train::TrainArgs),
     /// Print loss, accuracy and the confusion matrix of trained weights on the validation split.
     Eval(eval::EvalArgs),
+    /// Write the design (and its weights) as PyTorch code that trains under torchrun, as ONNX,
+    /// or as TorchScript.
+    ///
+    /// Exits 0 when written, 1 when the design or weights can't be exported, 2 when an input
+    /// can't be read or PATH can't be written (nothing is left half-written at PATH).
+    Export(export::ExportArgs),
     /// Run the network in eval mode on a float32 .npy batch and write the output as .npy.
     Forward(forward::ForwardArgs),
     /// List the tensors of a weights file (.safetensors, .pt, .pth), or show how they map onto
@@ -62,6 +69,7 @@ pub fn run(command: Subcommand) -> ExitCode {
         Subcommand::Check(args) => check::run(&args),
         Subcommand::Train(args) => train::run(&args),
         Subcommand::Eval(args) => eval::run(&args),
+        Subcommand::Export(args) => export::run(&args),
         Subcommand::Forward(args) => forward::run(&args),
         Subcommand::Weights(args) => weights::run(&args),
         Subcommand::Template(args) => weights::run_template(&args),

@@ -11,6 +11,17 @@ const TRAIN_LABELS: &[u8] = include_bytes!("../../assets/fashion-mnist/train-lab
 const VAL_IMAGES: &[u8] = include_bytes!("../../assets/fashion-mnist/t10k-images-idx3-ubyte.gz");
 const VAL_LABELS: &[u8] = include_bytes!("../../assets/fashion-mnist/t10k-labels-idx1-ubyte.gz");
 
+/// The built-in set's four IDX files (gzipped) under their usual names, for exporting it next
+/// to a training script.
+pub fn builtin_idx_files() -> [(&'static str, &'static [u8]); 4] {
+    [
+        ("train-images-idx3-ubyte.gz", TRAIN_IMAGES),
+        ("train-labels-idx1-ubyte.gz", TRAIN_LABELS),
+        ("t10k-images-idx3-ubyte.gz", VAL_IMAGES),
+        ("t10k-labels-idx1-ubyte.gz", VAL_LABELS),
+    ]
+}
+
 fn split(images: &[u8], labels: &[u8], name: &str) -> Result<(Split, Shape), DataError> {
     let path = Path::new("builtin:fashion-mnist").join(name);
     let imgs = parse_idx(maybe_gunzip(images.to_vec(), &path)?, 3, &path)?;

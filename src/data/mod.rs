@@ -15,7 +15,7 @@ pub mod rng;
 mod spec;
 mod toy;
 
-pub use builtin::fashion_mnist_builtin;
+pub use builtin::{builtin_idx_files, fashion_mnist_builtin};
 pub use cifar::{CIFAR10_CLASSES, load_cifar10};
 pub use error::DataError;
 pub use folder::{Fit, FolderOptions, load_folder};

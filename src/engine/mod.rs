@@ -10,6 +10,7 @@ mod batch;
 mod checkpoint;
 mod device;
 mod error;
+pub mod export;
 mod history;
 mod layer;
 mod metrics;
@@ -42,5 +43,5 @@ pub use schedule::learning_rate;
 pub use trainer::{Notify, Trainer};
 pub use weights::{
     WeightsReport, apply_weights, is_skipped, load_weights, node_of, read_weights, report_for,
-    save_weights, shapes_of,
+    save_weights, shapes_of, write_named,
 };

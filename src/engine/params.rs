@@ -88,6 +88,14 @@ impl ParamStore {
             .collect()
     }
 
+    /// Stops every tensor from requiring gradients, for a network that will only run forward
+    /// (a traced graph keeps its tensors as constants, which must not require gradients).
+    pub(crate) fn stop_gradients(&self) {
+        for p in &self.params {
+            let _ = p.tensor.set_requires_grad(false);
+        }
+    }
+
     /// The trainable tensors.
     pub fn trainable(&self) -> impl Iterator<Item = &Param> {
         self.params.iter().filter(|p| p.trainable)

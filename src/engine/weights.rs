@@ -42,6 +42,11 @@ pub fn save_weights(params: &ParamStore, path: &Path) -> Result<(), EngineError>
     write_tensors(path, &params.to_named_cpu())
 }
 
+/// Writes named tensors (not a network's) as safetensors, atomically: e.g. exported data.
+pub fn write_named(path: &Path, tensors: &[(String, Tensor)]) -> Result<(), EngineError> {
+    write_tensors(path, tensors)
+}
+
 /// Loads every tensor of a network strictly (each one present, with its shape, and nothing
 /// else): weights saved by [`save_weights`], by PyTorch's `safetensors.torch.save_file`, or a
 /// `torch.save`d state dict.

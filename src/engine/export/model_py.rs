@@ -1,0 +1,289 @@
+//! `model.py`: the design as an `nn.Module` a Python user reads in a minute.
+//!
+//! Submodules sit where their dotted names say (`layer1.0.conv1` is `self.layer1["0"].conv1`,
+//! containers being `nn.ModuleDict`s), so netloom's safetensors and torchvision's own state
+//! dicts load with `load_state_dict(strict=True)`. `forward` has one line per node, in the
+//! design's execution order.
+
+use super::plan::{Plan, Step};
+use super::python::{self, float, is_plain_attribute, variable};
+use crate::design::{ActivationFn, Op, Pair};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// The safetensors helpers every exported file shares (model.py holds them; train.py imports).
+const HELPERS: &str = include_str!("safetensors.py");
+
+fn pair(p: Pair) -> String {
+    match p {
+        Pair::Same(v) => v.to_string(),
+        p => format!("({}, {})", p.h(), p.w()),
+    }
+}
+
+/// The `nn` constructor of a node with parameters or settings; `None` for Add, Concat, Input
+/// and Output, which are written inline in `forward`.
+fn constructor(step: &Step<'_>) -> Option<String> {
+    let cin = step.in_shape.and_then(|s| s.dims().first().copied()).unwrap_or(1);
+    let s = match &step.node.op {
+        Op::Conv2d(c) => {
+            let mut args = vec![
+                cin.to_string(),
+                c.out_channels.to_string(),
+                format!("kernel_size={}", pair(c.kernel_size)),
+            ];
+            let one = Pair::Same(1);
+            if c.stride != one && c.stride != Pair::HW(1, 1) {
+                args.push(format!("stride={}", pair(c.stride)));
+            }
+            if c.padding.h() != 0 || c.padding.w() != 0 {
+                args.push(format!("padding={}", pair(c.padding)));
+            }
+            if c.dilation.h() != 1 || c.dilation.w() != 1 {
+                args.push(format!("dilation={}", pair(c.dilation)));
+            }
+            if c.groups > 1 {
+                args.push(format!("groups={}", c.groups));
+            }
+            if !c.bias {
+                args.push("bias=False".to_owned());
+            }
+            format!("nn.Conv2d({})", args.join(", "))
+        }
+        Op::MaxPool2d(p) | Op::AvgPool2d(p) => {
+            let kind = if matches!(step.node.op, Op::MaxPool2d(_)) {
+                "MaxPool2d"
+            } else {
+                "AvgPool2d"
+            };
+            let mut args = vec![format!("kernel_size={}", pair(p.kernel_size))];
+            if p.effective_stride() != p.kernel_size {
+                args.push(format!("stride={}", pair(p.effective_stride())));
+            }
+            if p.padding.h() != 0 || p.padding.w() != 0 {
+                args.push(format!("padding={}", pair(p.padding)));
+            }
+            if p.ceil_mode {
+                args.push("ceil_mode=True".to_owned());
+            }
+            format!("nn.{kind}({})", args.join(", "))
+        }
+        Op::AdaptiveAvgPool2d(p) => format!("nn.AdaptiveAvgPool2d({})", pair(p.output_size)),
+        Op::BatchNorm(b) => {
+            let kind = if step.in_shape.is_some_and(|s| s.rank() == 3) {
+                "BatchNorm2d"
+            } else {
+                "BatchNorm1d"
+            };
+            let mut args = vec![cin.to_string()];
+            if b.eps != 1e-5 {
+                args.push(format!("eps={}", float(b.eps)));
+            }
+            if b.momentum != 0.1 {
+                args.push(format!("momentum={}", float(b.momentum)));
+            }
+            if !b.affine {
+                args.push("affine=False".to_owned());
+            }
+            format!("nn.{kind}({})", args.join(", "))
+        }
+        Op::Dropout(d) => format!("nn.Dropout(p={})", float(d.p)),
+        Op::Dropout2d(d) => format!("nn.Dropout2d(p={})", float(d.p)),
+        Op::Activation(a) => match a.function {
+            ActivationFn::LeakyRelu => {
+                format!("nn.LeakyReLU(negative_slope={})", float(a.negative_slope()))
+            }
+            ActivationFn::Elu => format!("nn.ELU(alpha={})", float(a.alpha())),
+            ActivationFn::Softmax => format!("nn.Softmax(dim={})", a.dim()),
+            f => format!("nn.{}()", f.name()),
+        },
+        Op::Flatten(_) => "nn.Flatten()".to_owned(),
+        Op::Linear(l) => {
+            let fin = step.in_shape.map_or(1, |s| s.numel());
+            let bias = if l.bias { "" } else { ", bias=False" };
+            format!("nn.Linear({fin}, {}{bias})", l.out_features)
+        }
+        Op::Add(_) | Op::Concat(_) | Op::Input(_) | Op::Output(_) => return None,
+    };
+    Some(s)
+}
+
+/// How submodules are reached and registered: containers are `nn.ModuleDict`s.
+struct Modules {
+    /// Paths that are `nn.ModuleDict` containers.
+    containers: HashSet<String>,
+}
+
+impl Modules {
+    /// The expression reaching the module at `path` (`self.layer1["0"].conv1`).
+    fn access(&self, path: &str) -> String {
+        let mut expr = "self".to_owned();
+        let mut at = String::new();
+        for seg in path.split('.') {
+            let parent_is_dict = self.containers.contains(&at);
+            if is_plain_attribute(seg) {
+                expr = format!("{expr}.{seg}");
+            } else if parent_is_dict {
+                expr = format!("{expr}[{}]", python::string(seg));
+            } else {
+                expr = format!("{expr}._modules[{}]", python::string(seg));
+            }
+            if !at.is_empty() {
+                at.push('.');
+            }
+            at.push_str(seg);
+        }
+        expr
+    }
+
+    /// The statement registering `module` at `path`.
+    fn register(&self, path: &str, module: &str) -> String {
+        let (parent, seg) = path.rsplit_once('.').unwrap_or(("", path));
+        let owner = if parent.is_empty() {
+            "self".to_owned()
+        } else {
+            self.access(parent)
+        };
+        if is_plain_attribute(seg) {
+            format!("{owner}.{seg} = {module}")
+        } else if self.containers.contains(parent) {
+            format!("{owner}[{}] = {module}", python::string(seg))
+        } else {
+            format!("{owner}.add_module({}, {module})", python::string(seg))
+        }
+    }
+}
+
+/// The `__init__` body: containers first where needed, then each node's module.
+fn init_lines(plan: &Plan<'_>, modules: &Modules, leaves: &HashMap<&str, String>) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut made: BTreeSet<String> = BTreeSet::new();
+    for step in &plan.steps {
+        let name = step.node.name.as_str();
+        let Some(module) = leaves.get(name) else {
+            continue;
+        };
+        // Each prefix must exist before its children: a container, or a node's own module.
+        let segs: Vec<&str> = name.split('.').collect();
+        for i in 1..segs.len() {
+            let prefix = segs[..i].join(".");
+            if made.insert(prefix.clone()) {
+                let m = leaves
+                    .get(prefix.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| "nn.ModuleDict()".to_owned());
+                lines.push(modules.register(&prefix, &m));
+            }
+        }
+        if made.insert(name.to_owned()) {
+            lines.push(modules.register(name, module));
+        }
+    }
+    lines
+}
+
+/// The `forward` body: one line per node.
+fn forward_lines(plan: &Plan<'_>, modules: &Modules, vars: &[String]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        let ins: Vec<&str> = step.inputs.iter().map(|&j| vars[j].as_str()).collect();
+        let first = ins.first().copied().unwrap_or("x");
+        let shape = step
+            .out_shape
+            .map(|s| {
+                let dims: Vec<String> = s.dims().iter().map(u64::to_string).collect();
+                format!("  # [n, {}]", dims.join(", "))
+            })
+            .unwrap_or_default();
+        let v = &vars[i];
+        let line = match &step.node.op {
+            Op::Input(_) => continue,
+            Op::Output(_) => format!("return {first}"),
+            Op::Add(_) => format!("{v} = {}{shape}", ins.join(" + ")),
+            Op::Concat(_) => format!("{v} = torch.cat([{}], dim=1){shape}", ins.join(", ")),
+            _ => format!(
+                "{v} = {}({first}){shape}",
+                modules.access(&step.node.name)
+            ),
+        };
+        lines.push(line);
+    }
+    lines
+}
+
+/// Variable names for every node's output, unique, the Input's being the forward argument.
+fn variables(plan: &Plan<'_>) -> Vec<String> {
+    let mut seen: HashSet<String> = HashSet::new();
+    plan.steps
+        .iter()
+        .map(|s| {
+            let base = variable(&s.node.name);
+            let mut v = base.clone();
+            let mut k = 2;
+            while !seen.insert(v.clone()) {
+                v = format!("{base}_{k}");
+                k += 1;
+            }
+            v
+        })
+        .collect()
+}
+
+/// The text of model.py for `plan`; `title` names the design in the docstring.
+pub fn model_py(plan: &Plan<'_>, title: &str) -> String {
+    let leaves: HashMap<&str, String> = plan
+        .steps
+        .iter()
+        .filter_map(|s| constructor(s).map(|c| (s.node.name.as_str(), c)))
+        .collect();
+    let mut containers = HashSet::new();
+    containers.insert(String::new());
+    for name in leaves.keys() {
+        let segs: Vec<&str> = name.split('.').collect();
+        for i in 1..segs.len() {
+            let prefix = segs[..i].join(".");
+            if !leaves.contains_key(prefix.as_str()) {
+                containers.insert(prefix);
+            }
+        }
+    }
+    // The root is an nn.Module, not a dict: only its children below are indexed.
+    containers.remove("");
+    let modules = Modules { containers };
+    let vars = variables(plan);
+    let input = plan
+        .steps
+        .iter()
+        .position(|s| s.inputs.is_empty())
+        .map_or("x".to_owned(), |i| vars[i].clone());
+    let shape = |s: Option<crate::design::Shape>| {
+        s.map(|s| {
+            let dims: Vec<String> = s.dims().iter().map(u64::to_string).collect();
+            format!("({},)", dims.join(", "))
+        })
+        .unwrap_or_else(|| "()".to_owned())
+    };
+    let mut out = String::new();
+    out += &format!(
+        "\"\"\"{} as a PyTorch module, written by netloom {}.\n\nLoad netloom's weights with `build(\"weights.safetensors\")`; train with train.py.\n\"\"\"\n\n",
+        title.replace(['"', '\\'], "'"),
+        env!("CARGO_PKG_VERSION")
+    );
+    out += "import torch\nfrom torch import nn\n\n";
+    out += &format!("INPUT_SHAPE = {}\n", shape(plan.input_shape()));
+    out += &format!("OUTPUT_SHAPE = {}\n\n\n", shape(plan.output_shape()));
+    out += "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n";
+    for l in init_lines(plan, &modules, &leaves) {
+        out += &format!("        {l}\n");
+    }
+    out += &format!("\n    def forward(self, {input}):  # [n, *INPUT_SHAPE]\n");
+    for l in forward_lines(plan, &modules, &vars) {
+        out += &format!("        {l}\n");
+    }
+    out += "\n\n";
+    out += HELPERS;
+    out += "\n\nif __name__ == \"__main__\":\n";
+    out += "    net = Net().eval()\n    print(net)\n";
+    out += "    print(sum(p.numel() for p in net.parameters()), \"parameters\")\n";
+    out += "    print(\"output shape:\", tuple(net(torch.zeros(2, *INPUT_SHAPE)).shape))\n";
+    out
+}

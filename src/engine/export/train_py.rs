@@ -1,0 +1,149 @@
+//! `train.py`: netloom's training of this design, written with torch.optim, torchvision's
+//! transforms and DistributedDataParallel, so the same file runs alone (`python train.py`)
+//! and on many GPUs or nodes (`torchrun --nproc_per_node=N train.py`).
+//!
+//! Only the settings at the top are generated (as Python literals, every string quoted by
+//! [`super::python`]); the rest is `train.py.in`, a plain Python file kept beside this one.
+
+use super::ExportError;
+use super::plan::Plan;
+use super::python::{self, literal};
+use crate::data::{DataSpec, builtin_idx_files};
+use crate::design::{Design, Op, Shape};
+use serde_json::{Value, json};
+use std::path::Path;
+
+const BODY: &str = include_str!("train.py.in");
+
+fn absolute(p: &Path) -> String {
+    std::fs::canonicalize(p)
+        .unwrap_or_else(|_| p.to_owned())
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn io(path: &Path, source: std::io::Error) -> ExportError {
+    ExportError::Write {
+        what: "the exported data",
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Writes the data netloom ships or generates (the built-in set as IDX files, a toy set as
+/// safetensors) into `dir/data`, and returns the `DATA` description train.py reads.
+pub fn write_data(spec: &DataSpec, input: Option<Shape>, dir: &Path) -> Result<Value, ExportError> {
+    Ok(match spec {
+        DataSpec::BuiltinFashionMnist => {
+            let data = dir.join("data");
+            std::fs::create_dir_all(&data).map_err(|e| io(&data, e))?;
+            for (name, bytes) in builtin_idx_files() {
+                std::fs::write(data.join(name), bytes).map_err(|e| io(&data.join(name), e))?;
+            }
+            json!({"kind": "idx", "path": "data", "name": "Fashion-MNIST (built-in subset)"})
+        }
+        DataSpec::Idx(p) => json!({"kind": "idx", "path": absolute(p)}),
+        DataSpec::Cifar10(p) => json!({"kind": "cifar10", "path": absolute(p)}),
+        DataSpec::Folder(p) => json!({"kind": "folder", "path": absolute(p), "seed": 0}),
+        DataSpec::Toy(..) => {
+            let ds = spec
+                .load_for(input)
+                .map_err(|e| ExportError::Unreadable(e.to_string()))?;
+            let data = dir.join("data");
+            std::fs::create_dir_all(&data).map_err(|e| io(&data, e))?;
+            let tensors = toy_tensors(&ds)?;
+            crate::engine::write_named(&data.join("toy.safetensors"), &tensors)
+                .map_err(|e| ExportError::Torch(e.to_string()))?;
+            json!({"kind": "tensors", "path": "data/toy.safetensors", "name": ds.name})
+        }
+        DataSpec::Classes(inner, keep) => {
+            let mut v = write_data(inner, input, dir)?;
+            v["classes"] = json!(keep);
+            v
+        }
+    })
+}
+
+fn toy_tensors(ds: &crate::data::Dataset) -> Result<Vec<(String, tch::Tensor)>, ExportError> {
+    let mut out = Vec::new();
+    for (name, split) in [("train", &ds.train), ("val", &ds.val)] {
+        let crate::data::Samples::F32(v) = &split.samples else {
+            return Err(ExportError::Unreadable("a toy set holds real-valued features".to_owned()));
+        };
+        let n = split.len() as i64;
+        let x = tch::Tensor::from_slice(v).reshape([n, -1]);
+        let labels: Vec<i64> = split.labels.iter().map(|&l| i64::from(l)).collect();
+        out.push((format!("{name}_x"), x));
+        out.push((format!("{name}_y"), tch::Tensor::from_slice(&labels)));
+    }
+    Ok(out)
+}
+
+/// The text of train.py for `design`, training on `data` (from [`write_data`]).
+pub fn train_py(design: &Design, plan: &Plan<'_>, data: &Value, title: &str) -> String {
+    let t = &design.training;
+    let mut settings = serde_json::to_value(t).unwrap_or_else(|_| json!({}));
+    settings["schedule"] = serde_json::to_value(t.schedule).unwrap_or_else(|_| json!({"kind": "constant"}));
+    settings["warmup_steps"] = json!(t.warmup_steps);
+    settings["clip_grad_norm"] = json!(t.clip_grad_norm);
+    let init = serde_json::to_value(t.init).unwrap_or_else(|_| json!("pytorch"));
+    let augment = serde_json::to_value(&design.data.augmentation).unwrap_or_else(|_| json!([]));
+    let mut frozen: Vec<&str> = design
+        .nodes
+        .iter()
+        .filter(|n| n.frozen)
+        .map(|n| n.name.as_str())
+        .collect();
+    frozen.sort_unstable();
+    let lr_mult: serde_json::Map<String, Value> = design
+        .nodes
+        .iter()
+        .filter_map(|n| n.lr_mult.map(|m| (n.name.clone(), json!(m))))
+        .collect();
+    let loss = plan
+        .steps
+        .iter()
+        .find_map(|s| match &s.node.op {
+            Op::Output(o) => Some(o.loss),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let loss = serde_json::to_value(loss).unwrap_or_else(|_| json!("cross_entropy"));
+    let mut out = format!(
+        "\"\"\"Trains {} as netloom does, written by netloom {}.\n\n\
+         Alone:            python train.py\n\
+         On N GPUs/cores:  torchrun --nproc_per_node=N train.py\n\
+         On 2 nodes:       torchrun --nnodes=2 --node_rank=R --nproc_per_node=N \\\\\n\
+         \x20                          --master_addr=HOST --master_port=29500 train.py\n\n\
+         Rank 0 writes run/metrics.csv (netloom's columns) and run/weights.safetensors (netloom's\n\
+         names): `netloom eval run/design.json --weights run/weights.safetensors` reads them.\n\
+         \"\"\"\n",
+        title.replace(['"', '\\'], "'"),
+        env!("CARGO_PKG_VERSION"),
+    );
+    out += BODY
+        .split_once('\n')
+        .map_or(BODY, |(_, rest)| rest)
+        .split("\n# ----------------------------------------------------------------")
+        .next()
+        .unwrap_or_default();
+    out += "\n# ---------------------------------------- netloom's settings for this design (generated)\n";
+    out += &format!("SETTINGS = {}\n", literal(&settings));
+    out += &format!("INIT = {}\n", literal(&init));
+    out += &format!("LOSS = {}\n", literal(&loss));
+    out += &format!("DATA = {}\n", literal(data));
+    out += &format!("AUGMENT = {}\n", literal(&augment));
+    out += &format!(
+        "FROZEN = {{{}}}\n",
+        frozen.iter().map(|n| python::string(n)).collect::<Vec<_>>().join(", ")
+    );
+    if frozen.is_empty() {
+        out = out.replace("FROZEN = {}\n", "FROZEN = set()\n");
+    }
+    out += &format!("LR_MULT = {}\n\n", literal(&Value::Object(lr_mult)));
+    out += "\n# ----------------------------------------------------------------";
+    out += BODY
+        .split_once("\n# ----------------------------------------------------------------")
+        .map_or("", |(_, rest)| rest);
+    out
+}
