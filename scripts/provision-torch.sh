@@ -58,9 +58,23 @@ if [ ! -f "$VISION/.installed" ]; then
     echo "0.26.0" > "$VISION/.installed"
 fi
 
+# onnx (its checker) and onnxruntime for the export tests, which run netloom's ONNX files.
+# Separate again so that an existing cache only gains them; their own dependencies (protobuf,
+# numpy, ...) come along, after torchvision's on the path.
+ONNX="$PREFIX/onnx"
+if [ ! -f "$ONNX/.installed" ]; then
+    PY="${PYTHON:-python3}"
+    say "installing onnx==1.23.2 and onnxruntime==1.32.0 into $ONNX (about 40 MB)"
+    rm -rf "$ONNX" "$ONNX.partial"
+    "$PY" -m pip install --no-input --progress-bar off --target "$ONNX.partial" \
+        "onnx==1.23.2" "onnxruntime==1.32.0" >&2
+    mv "$ONNX.partial" "$ONNX"
+    echo "1.23.2 1.32.0" > "$ONNX/.installed"
+fi
+
 # The environment for torch-sys (build), for the test's Python reference, and for running.
 echo "export NETLOOM_TORCH_SITE='$SITE'"
 echo "export LIBTORCH='$SITE/torch'"
 echo "export LIBTORCH_INCLUDE='$SITE/torch'"
 echo "export LIBTORCH_LIB='$SITE/torch'"
-echo "export PYTHONPATH='$SITE:$VISION'\${PYTHONPATH:+:\$PYTHONPATH}"
+echo "export PYTHONPATH='$SITE:$VISION:$ONNX'\${PYTHONPATH:+:\$PYTHONPATH}"

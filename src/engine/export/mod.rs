@@ -16,7 +16,7 @@ pub use onnx::OPSET;
 pub use plan::Plan;
 
 use crate::data::{DataSpec, Preprocessor};
-use crate::design::{Design, to_json};
+use crate::design::{Design, Preprocessing, to_json};
 use crate::engine::{EngineError, Network, load_weights};
 use std::path::{Path, PathBuf};
 use tch::Device;
@@ -304,10 +304,26 @@ fn pytorch_folder(
     }
     let pre = match &req.preprocessor {
         Some(p) => Preprocessor::load(p).map_err(|e| ExportError::Unreadable(e.to_string()))?,
+        // Nothing to fit: bytes divided by 255, whatever the data.
+        None if req.design.data.preprocessing == Preprocessing::None => Preprocessor {
+            method: Preprocessing::None,
+            shape: req.design.input_shape().map(|s| s.dims().to_vec()).unwrap_or_default(),
+            mean: Vec::new(),
+            scale: Vec::new(),
+            components: Vec::new(),
+        },
         None => {
             let data = spec
                 .load_for(req.design.input_shape())
                 .map_err(|e| ExportError::Unreadable(e.to_string()))?;
+            if Some(data.shape) != req.design.input_shape() {
+                return Err(ExportError::Unreadable(format!(
+                    "{} has samples of shape {:?} but the design takes {:?}: name data that fits with --data",
+                    data.name,
+                    data.shape.dims(),
+                    req.design.input_shape().map(|s| s.dims().to_vec()).unwrap_or_default()
+                )));
+            }
             Preprocessor::fit(req.design.data.preprocessing, &data)
                 .map_err(|e| ExportError::Unreadable(e.to_string()))?
         }

@@ -258,7 +258,11 @@ pub fn model_py(plan: &Plan<'_>, title: &str) -> String {
     let shape = |s: Option<crate::design::Shape>| {
         s.map(|s| {
             let dims: Vec<String> = s.dims().iter().map(u64::to_string).collect();
-            format!("({},)", dims.join(", "))
+            if dims.len() == 1 {
+                format!("({},)", dims[0])
+            } else {
+                format!("({})", dims.join(", "))
+            }
         })
         .unwrap_or_else(|| "()".to_owned())
     };

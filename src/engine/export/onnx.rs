@@ -189,9 +189,14 @@ impl Writer<'_> {
                         vec![ints("kernel_shape", k.clone()), ints("strides", k)],
                     );
                 } else {
-                    return Err(refuse(format!(
-                        "adaptive pooling from {h}×{w} to {oh}×{ow} has uneven windows, which ONNX has no operator for: choose an output size that divides the input (e.g. 1)"
-                    )));
+                    // Uneven windows (or upsampling): Y = P_h · X · P_wᵀ with the averaging
+                    // matrices of PyTorch's windows, exact for any sizes.
+                    let (ph, pw) = (format!("{name}.pool_h"), format!("{name}.pool_w_t"));
+                    self.constant(&ph, vec![oh as i64, h as i64], &pooling_matrix(h, oh, false));
+                    self.constant(&pw, vec![w as i64, ow as i64], &pooling_matrix(w, ow, true));
+                    let cols = format!("{name}.cols");
+                    self.node("MatMul", &format!("{name}#w"), &[&x, &pw], &cols, vec![]);
+                    self.node("MatMul", name, &[&ph, &cols], &out, vec![]);
                 }
             }
             Op::BatchNorm(b) => {
@@ -296,6 +301,23 @@ impl Writer<'_> {
             }
         }
     }
+}
+
+/// The `[out, len]` matrix (or its transpose) whose row `i` averages PyTorch's adaptive
+/// pooling window `floor(i·len/out) .. ceil((i+1)·len/out)`.
+fn pooling_matrix(len: u64, out: u64, transposed: bool) -> Vec<f32> {
+    let (len, out) = (len as usize, out as usize);
+    let mut m = vec![0.0f32; len * out];
+    for i in 0..out {
+        let start = i * len / out;
+        let end = ((i + 1) * len).div_ceil(out);
+        let weight = 1.0 / (end - start).max(1) as f32;
+        for j in start..end.min(len) {
+            let at = if transposed { j * out + i } else { i * len + j };
+            m[at] = weight;
+        }
+    }
+    m
 }
 
 /// The ONNX file's bytes for `plan`, with the weights in `params` (loaded and checked).

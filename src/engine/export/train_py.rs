@@ -113,8 +113,7 @@ pub fn train_py(design: &Design, plan: &Plan<'_>, data: &Value, title: &str) -> 
         "\"\"\"Trains {} as netloom does, written by netloom {}.\n\n\
          Alone:            python train.py\n\
          On N GPUs/cores:  torchrun --nproc_per_node=N train.py\n\
-         On 2 nodes:       torchrun --nnodes=2 --node_rank=R --nproc_per_node=N \\\\\n\
-         \x20                          --master_addr=HOST --master_port=29500 train.py\n\n\
+         On 2 nodes:       torchrun --nnodes=2 --node_rank=R --nproc_per_node=N --master_addr=HOST train.py\n\n\
          Rank 0 writes run/metrics.csv (netloom's columns) and run/weights.safetensors (netloom's\n\
          names): `netloom eval run/design.json --weights run/weights.safetensors` reads them.\n\
          \"\"\"\n",
