@@ -26,7 +26,14 @@ fn export_all(design: &str, data: Option<&str>, dir: &Path) {
     let w = dir.join("w.safetensors");
     for (format, file) in [("onnx", "model.onnx"), ("torchscript", "model.pt")] {
         netloom_ok(&[
-            "export", design, "--format", format, "--weights", s(&w), "--out", s(&dir.join(file)),
+            "export",
+            design,
+            "--format",
+            format,
+            "--weights",
+            s(&w),
+            "--out",
+            s(&dir.join(file)),
         ]);
     }
     for n in ["1", "7"] {
@@ -44,7 +51,16 @@ fn export_all(design: &str, data: Option<&str>, dir: &Path) {
 }
 
 fn template(name: &str, input: &str, classes: &str, to: &Path) -> String {
-    netloom_ok(&["template", name, "--input", input, "--classes", classes, "-o", s(to)]);
+    netloom_ok(&[
+        "template",
+        name,
+        "--input",
+        input,
+        "--classes",
+        classes,
+        "-o",
+        s(to),
+    ]);
     s(to).to_owned()
 }
 
@@ -78,7 +94,14 @@ fn every_example_and_the_big_templates_export_to_pytorch_onnx_and_torchscript_ex
         let dir = root.join(tag);
         let rgb = ["vgg_small_json", "resnet_mini_json"].contains(&tag.as_str());
         export_all(design, rgb.then_some(cifar.as_str()), &dir);
-        for f in ["model.py", "train.py", "design.json", "preprocessor.json", "model.onnx", "model.pt"] {
+        for f in [
+            "model.py",
+            "train.py",
+            "design.json",
+            "preprocessor.json",
+            "model.onnx",
+            "model.pt",
+        ] {
             assert!(dir.join(f).is_file(), "{tag}: {f} missing");
         }
         dirs.push(dir.to_str().unwrap().to_owned());
@@ -99,8 +122,16 @@ fn torchvision_resnet18_loads_strictly_into_the_exported_module() {
     assert!(out.contains("loads strictly"), "{out}");
     // Nested modules as torchvision lays them out, one readable line per node.
     let model = std::fs::read_to_string(dir.join("model.py")).unwrap();
-    assert!(model.contains("self.layer1[\"0\"].conv1 = nn.Conv2d(64, 64, kernel_size=3, padding=1, bias=False)"), "{model}");
-    assert!(model.contains("layer1_0_conv1 = self.layer1[\"0\"].conv1(maxpool)"), "{model}");
+    assert!(
+        model.contains(
+            "self.layer1[\"0\"].conv1 = nn.Conv2d(64, 64, kernel_size=3, padding=1, bias=False)"
+        ),
+        "{model}"
+    );
+    assert!(
+        model.contains("layer1_0_conv1 = self.layer1[\"0\"].conv1(maxpool)"),
+        "{model}"
+    );
 }
 
 /// Runs the exported train.py with the provisioned Python (`torchrun` as its module, which is
@@ -158,18 +189,31 @@ fn step_losses(run: &Path) -> Vec<f64> {
 fn the_exported_script_trains_alone_and_under_torchrun_and_its_weights_come_back() {
     let dir = tempdir("export-train");
     let py = dir.join("lenet");
-    netloom_ok(&["export", &example_path("lenet5.json"), "--format", "pytorch", "--out", s(&py)]);
+    netloom_ok(&[
+        "export",
+        &example_path("lenet5.json"),
+        "--format",
+        "pytorch",
+        "--out",
+        s(&py),
+    ]);
     // The built-in set travels with the script, as IDX files.
     assert!(py.join("data/train-images-idx3-ubyte.gz").is_file());
     for (tag, launcher) in [
         ("alone", vec![]),
-        ("torchrun", vec!["-m", "torch.distributed.run", "--nproc_per_node=2"]),
+        (
+            "torchrun",
+            vec!["-m", "torch.distributed.run", "--nproc_per_node=2"],
+        ),
     ] {
         let out = train_py(&py, &launcher, &["--epochs", "1", "--out", tag]);
         let run = py.join(tag);
         let losses = step_losses(&run);
         assert!(losses.len() > 5, "{tag}: {losses:?}");
-        assert!(losses[losses.len() - 1] < 0.6 * losses[0], "{tag}: the loss did not fall: {losses:?}");
+        assert!(
+            losses[losses.len() - 1] < 0.6 * losses[0],
+            "{tag}: the loss did not fall: {losses:?}"
+        );
         // Every rank ends with the same weights.
         let digests: Vec<&str> = out
             .lines()
@@ -178,7 +222,10 @@ fn the_exported_script_trains_alone_and_under_torchrun_and_its_weights_come_back
             .collect();
         let ranks = if tag == "alone" { 1 } else { 2 };
         assert_eq!(digests.len(), ranks, "{tag}:\n{out}");
-        assert!(digests.iter().all(|d| *d == digests[0]), "{tag}: ranks differ:\n{out}");
+        assert!(
+            digests.iter().all(|d| *d == digests[0]),
+            "{tag}: ranks differ:\n{out}"
+        );
         // netloom reads the run: its metrics, and its weights give the accuracy printed.
         let printed = printed_accuracy(&out);
         let evaluated = netloom_accuracy(&run);
@@ -194,7 +241,14 @@ fn the_exported_script_trains_alone_and_under_torchrun_and_its_weights_come_back
 fn netloom_and_the_exported_script_reach_the_same_accuracy() {
     let dir = tempdir("export-parity");
     let py = dir.join("lenet");
-    netloom_ok(&["export", &example_path("lenet5.json"), "--format", "pytorch", "--out", s(&py)]);
+    netloom_ok(&[
+        "export",
+        &example_path("lenet5.json"),
+        "--format",
+        "pytorch",
+        "--out",
+        s(&py),
+    ]);
     let out = train_py(&py, &[], &["--epochs", "3", "--out", "run"]);
     let script = printed_accuracy(&out);
     let run = dir.join("netloom-run");
@@ -213,4 +267,256 @@ fn netloom_and_the_exported_script_reach_the_same_accuracy() {
         (own - script).abs() <= 2.0,
         "after 3 epochs netloom reached {own:.2}%, the exported script {script:.2}%"
     );
+}
+
+/// The example LeNet-5's JSON, changed by `edit`, written to `to`.
+fn lenet_edited(to: &Path, edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let text = std::fs::read_to_string(example_path("lenet5.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    edit(&mut v);
+    std::fs::write(to, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    s(to).to_owned()
+}
+
+fn rename(v: &mut serde_json::Value, from: &str, to: &str) {
+    for n in v["nodes"].as_array_mut().unwrap() {
+        if n["name"] == from {
+            n["name"] = to.into();
+        }
+    }
+}
+
+/// Nothing named `name` (or a staging leftover of it) is in `dir`.
+fn nothing_left(dir: &Path, name: &str) {
+    let left: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(name))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn bad_input_is_refused_with_its_exit_code_and_nothing_half_written() {
+    let dir = tempdir("export-bad");
+    let lenet = example_path("lenet5.json");
+    // An invalid design: fc2 loses its input. Exit 1, the node named, nothing at PATH.
+    let broken = lenet_edited(&dir.join("broken.json"), |v| {
+        let id = v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["name"] == "fc2")
+            .unwrap()["id"]
+            .clone();
+        v["edges"].as_array_mut().unwrap().retain(|e| e["to"] != id);
+    });
+    for format in ["pytorch", "onnx", "torchscript"] {
+        let out = dir.join(format!("out-{format}"));
+        let (code, _, err) = netloom(&[
+            "export",
+            &broken,
+            "--format",
+            format,
+            "--weights",
+            &broken,
+            "--out",
+            s(&out),
+        ]);
+        assert_eq!(code, 1, "{format}: {err}");
+        // The first problem, naming its node: fc2's input (relu3) now leads nowhere.
+        assert!(
+            err.contains("relu3") && err.contains("wire it onward"),
+            "{format}: {err}"
+        );
+        nothing_left(&dir, &format!("out-{format}"));
+    }
+    // Weights of another design: exit 1, naming the tensor; nothing at PATH.
+    let mlp_run = dir.join("mlp-run");
+    netloom_ok(&[
+        "train",
+        &example_path("two_layer_mlp.json"),
+        "--epochs",
+        "1",
+        "--max-steps",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        s(&mlp_run),
+    ]);
+    let foreign = mlp_run.join("weights.safetensors");
+    for format in ["pytorch", "onnx", "torchscript"] {
+        let out = dir.join(format!("foreign-{format}"));
+        let (code, _, err) = netloom(&[
+            "export",
+            &lenet,
+            "--format",
+            format,
+            "--weights",
+            s(&foreign),
+            "--out",
+            s(&out),
+        ]);
+        assert_eq!(code, 1, "{format}: {err}");
+        assert!(err.contains("different design"), "{format}: {err}");
+        nothing_left(&dir, &format!("foreign-{format}"));
+    }
+    // Unreadable input: exit 2.
+    std::fs::write(dir.join("garbage.safetensors"), b"not a tensor file at all").unwrap();
+    std::fs::write(dir.join("malformed.json"), b"{\"format\": ").unwrap();
+    for (args, says) in [
+        (
+            vec![
+                "export",
+                s(&dir.join("missing.json")),
+                "--format",
+                "pytorch",
+            ],
+            "missing.json",
+        ),
+        (
+            vec![
+                "export",
+                s(&dir.join("malformed.json")),
+                "--format",
+                "pytorch",
+            ],
+            "malformed.json",
+        ),
+        (vec!["export", &lenet, "--format", "onnx"], "weights"),
+        (
+            vec![
+                "export",
+                &lenet,
+                "--format",
+                "onnx",
+                "--weights",
+                s(&dir.join("nope.safetensors")),
+            ],
+            "nope.safetensors",
+        ),
+        (
+            vec![
+                "export",
+                &lenet,
+                "--format",
+                "onnx",
+                "--weights",
+                s(&dir.join("garbage.safetensors")),
+            ],
+            "garbage.safetensors",
+        ),
+    ] {
+        let out = dir.join("unreadable.onnx");
+        let mut args = args;
+        args.extend(["--out", s(&out)]);
+        let (code, _, err) = netloom(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!out.exists());
+    }
+    // A destination that can't be written: exit 2, and a folder of the user's is never replaced.
+    std::fs::write(dir.join("a-file"), b"x").unwrap();
+    let mine = dir.join("my-folder");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("notes.txt"), b"keep me").unwrap();
+    let mlp = example_path("two_layer_mlp.json");
+    for (format, out) in [
+        ("pytorch", dir.join("a-file/sub")),
+        ("pytorch", dir.join("no/such/folder")),
+        ("pytorch", mine.clone()),
+        ("onnx", mine.clone()),
+    ] {
+        let (code, _, err) = netloom(&[
+            "export",
+            &mlp,
+            "--format",
+            format,
+            "--weights",
+            s(&foreign),
+            "--out",
+            s(&out),
+        ]);
+        assert_eq!(code, 2, "{format} {}: {err}", out.display());
+        assert!(err.contains("can't write"), "{err}");
+    }
+    assert_eq!(std::fs::read(mine.join("notes.txt")).unwrap(), b"keep me");
+    assert_eq!(std::fs::read_dir(&mine).unwrap().count(), 1);
+    nothing_left(&dir, ".partial");
+    // A second export to the same folder replaces the first.
+    let again = dir.join("again");
+    netloom_ok(&["export", &mlp, "--format", "pytorch", "--out", s(&again)]);
+    netloom_ok(&[
+        "export",
+        &mlp,
+        "--format",
+        "pytorch",
+        "--weights",
+        s(&foreign),
+        "--out",
+        s(&again),
+    ]);
+    assert!(again.join("weights.safetensors").is_file());
+}
+
+#[test]
+fn hostile_names_and_strings_cannot_break_the_generated_code() {
+    let dir = tempdir("export-hostile");
+    // Valid node names that are Python keywords or nn.Module's own attributes.
+    let design = lenet_edited(&dir.join("hostile.json"), |v| {
+        for (from, to) in [
+            ("conv1", "in"),
+            ("relu1", "eval"),
+            ("pool1", "forward.train.0"),
+            ("conv2", "lambda.state_dict"),
+            ("flatten", "x"),
+            ("fc1", "self"),
+            ("fc2", "torch"),
+            ("fc3", "parameters"),
+        ] {
+            rename(v, from, to);
+        }
+    });
+    let py = dir.join("py");
+    export_all(&design, None, &py);
+    let report = python(&reference("export_check.py"), &["compare", s(&py)]);
+    assert!(report.contains("worst relative error"), "{report}");
+    // A data path full of quotes, backslashes, a newline and non-ASCII stays one string.
+    let plain = lenet_edited(&dir.join("plain.json"), |v| {
+        v["data"]["preprocessing"] = serde_json::json!({"method": "none"});
+    });
+    let hostile = "/tmp/netloom \"q\" 'p'\\\"\"\"\n)); import os #é😀/x";
+    let out = dir.join("data-path");
+    netloom_ok(&[
+        "export",
+        &plain,
+        "--format",
+        "pytorch",
+        "--data",
+        &format!("idx:{hostile}"),
+        "--out",
+        s(&out),
+    ]);
+    let said = python(
+        &reference("export_check.py"),
+        &["datapath", s(&out), hostile],
+    );
+    assert!(said.contains("survives"), "{said}");
+    // Names that aren't identifiers never get that far: the design is refused, naming them.
+    let bad = lenet_edited(&dir.join("bad.json"), |v| {
+        rename(v, "conv1", "a\"); import os; (\"")
+    });
+    let (code, _, err) = netloom(&[
+        "export",
+        &bad,
+        "--format",
+        "pytorch",
+        "--out",
+        s(&dir.join("bad")),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("import os"), "{err}");
+    assert!(!dir.join("bad").exists());
 }

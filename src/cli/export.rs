@@ -61,7 +61,11 @@ pub fn run(args: &ExportArgs) -> ExitCode {
         }
         Err(e) => {
             eprintln!("netloom: {e}");
-            ExitCode::from(if e.is_input_problem() { EXIT_UNREADABLE } else { 1 })
+            ExitCode::from(if e.is_input_problem() {
+                EXIT_UNREADABLE
+            } else {
+                1
+            })
         }
     }
 }
@@ -82,7 +86,10 @@ fn request(args: &ExportArgs) -> Result<ExportRequest, String> {
             ));
         }
         let best = src.join("best.safetensors");
-        let weights = args.weights.clone().or_else(|| best.is_file().then_some(best));
+        let weights = args
+            .weights
+            .clone()
+            .or_else(|| best.is_file().then_some(best));
         let pre = src.join("preprocessor.json");
         (design, weights, pre.is_file().then_some(pre))
     } else {
@@ -95,8 +102,10 @@ fn request(args: &ExportArgs) -> Result<ExportRequest, String> {
     }
     let design = common::design(&design_path)?;
     let title = if src.is_dir() {
-        src.file_name()
-            .map_or_else(|| title_of(&design_path), |n| n.to_string_lossy().into_owned())
+        src.file_name().map_or_else(
+            || title_of(&design_path),
+            |n| n.to_string_lossy().into_owned(),
+        )
     } else {
         title_of(&design_path)
     };

@@ -96,7 +96,18 @@ def torchvision_resnet18(folder):
     print(f"torchvision resnet18 loads strictly; relative error {err:.2e}")
 
 
+def data_path(folder, expected):
+    """train.py's DATA path is exactly the (hostile) string netloom was given."""
+    sys.path.insert(0, folder)
+    import train
+    assert train.DATA["path"] == expected, (train.DATA["path"], expected)
+    print("data path survives quoting")
+
+
 if __name__ == "__main__":
     what, dirs = sys.argv[1], sys.argv[2:]
+    if what == "datapath":
+        data_path(dirs[0], dirs[1])
+        sys.exit(0)
     for d in dirs:
         {"weights": weights, "compare": compare, "torchvision": torchvision_resnet18}[what](d)

@@ -17,7 +17,7 @@ pub use plan::Plan;
 
 use crate::data::{DataSpec, Preprocessor};
 use crate::design::{Design, Preprocessing, to_json};
-use crate::engine::{EngineError, Network, load_weights};
+use crate::engine::{EngineError, Network, read_weights};
 use std::path::{Path, PathBuf};
 use tch::Device;
 
@@ -147,10 +147,12 @@ fn network_with(design: &Design, weights: &Path) -> Result<Network, ExportError>
         EngineError::InvalidDesign { count, first } => ExportError::InvalidDesign { count, first },
         e => ExportError::Torch(e.to_string()),
     })?;
-    load_weights(&net.params, weights).map_err(|e| match e {
-        EngineError::Io { .. } => ExportError::Unreadable(e.to_string()),
-        e => ExportError::Weights(e.to_string()),
-    })?;
+    // A file that can't be read is bad input; one that doesn't fit the design is a weights
+    // problem (the message names the tensor).
+    let named = read_weights(weights).map_err(|e| ExportError::Unreadable(e.to_string()))?;
+    net.params
+        .load_named(&named, weights)
+        .map_err(|e| ExportError::Weights(e.to_string()))?;
     Ok(net)
 }
 
@@ -171,7 +173,10 @@ fn commit(staged: &Path, out: &Path) -> Result<(), ExportError> {
         source,
     };
     if staged.is_dir() && out.is_dir() {
-        let empty = std::fs::read_dir(out).map_err(|e| write(out, e))?.next().is_none();
+        let empty = std::fs::read_dir(out)
+            .map_err(|e| write(out, e))?
+            .next()
+            .is_none();
         if !empty && !out.join("model.py").is_file() {
             return Err(ExportError::Write {
                 what: "the export",
@@ -183,7 +188,8 @@ fn commit(staged: &Path, out: &Path) -> Result<(), ExportError> {
         }
         let old = out.with_file_name(format!(
             ".{}.old-{}",
-            out.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            out.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
             std::process::id()
         ));
         std::fs::rename(out, &old).map_err(|e| write(out, e))?;
@@ -266,9 +272,9 @@ fn write_staged(
 }
 
 fn required(weights: &Option<PathBuf>) -> Result<&Path, ExportError> {
-    weights
-        .as_deref()
-        .ok_or_else(|| ExportError::Unreadable("trained weights are needed: pass --weights W".to_owned()))
+    weights.as_deref().ok_or_else(|| {
+        ExportError::Unreadable("trained weights are needed: pass --weights W".to_owned())
+    })
 }
 
 fn write_file(path: &Path, bytes: &[u8], what: &'static str) -> Result<(), ExportError> {
@@ -307,7 +313,11 @@ fn pytorch_folder(
         // Nothing to fit: bytes divided by 255, whatever the data.
         None if req.design.data.preprocessing == Preprocessing::None => Preprocessor {
             method: Preprocessing::None,
-            shape: req.design.input_shape().map(|s| s.dims().to_vec()).unwrap_or_default(),
+            shape: req
+                .design
+                .input_shape()
+                .map(|s| s.dims().to_vec())
+                .unwrap_or_default(),
             mean: Vec::new(),
             scale: Vec::new(),
             components: Vec::new(),
@@ -321,7 +331,10 @@ fn pytorch_folder(
                     "{} has samples of shape {:?} but the design takes {:?}: name data that fits with --data",
                     data.name,
                     data.shape.dims(),
-                    req.design.input_shape().map(|s| s.dims().to_vec()).unwrap_or_default()
+                    req.design
+                        .input_shape()
+                        .map(|s| s.dims().to_vec())
+                        .unwrap_or_default()
                 )));
             }
             Preprocessor::fit(req.design.data.preprocessing, &data)

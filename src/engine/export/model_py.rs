@@ -6,7 +6,7 @@
 //! design's execution order.
 
 use super::plan::{Plan, Step};
-use super::python::{self, float, is_plain_attribute, variable};
+use super::python::{self, float, is_module_attribute, is_plain_attribute, variable};
 use crate::design::{ActivationFn, Op, Pair};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -23,7 +23,10 @@ fn pair(p: Pair) -> String {
 /// The `nn` constructor of a node with parameters or settings; `None` for Add, Concat, Input
 /// and Output, which are written inline in `forward`.
 fn constructor(step: &Step<'_>) -> Option<String> {
-    let cin = step.in_shape.and_then(|s| s.dims().first().copied()).unwrap_or(1);
+    let cin = step
+        .in_shape
+        .and_then(|s| s.dims().first().copied())
+        .unwrap_or(1);
     let s = match &step.node.op {
         Op::Conv2d(c) => {
             let mut args = vec![
@@ -119,14 +122,11 @@ impl Modules {
         let mut expr = "self".to_owned();
         let mut at = String::new();
         for seg in path.split('.') {
-            let parent_is_dict = self.containers.contains(&at);
-            if is_plain_attribute(seg) {
-                expr = format!("{expr}.{seg}");
-            } else if parent_is_dict {
-                expr = format!("{expr}[{}]", python::string(seg));
-            } else {
-                expr = format!("{expr}._modules[{}]", python::string(seg));
-            }
+            expr = match Slot::of(seg, self.containers.contains(&at)) {
+                Slot::Attribute => format!("{expr}.{seg}"),
+                Slot::Key => format!("{expr}[{}]", python::string(seg)),
+                Slot::Added | Slot::Raw => format!("{expr}._modules[{}]", python::string(seg)),
+            };
             if !at.is_empty() {
                 at.push('.');
             }
@@ -143,12 +143,40 @@ impl Modules {
         } else {
             self.access(parent)
         };
+        let key = python::string(seg);
+        match Slot::of(seg, self.containers.contains(parent)) {
+            Slot::Attribute => format!("{owner}.{seg} = {module}"),
+            Slot::Key => format!("{owner}[{key}] = {module}"),
+            Slot::Added => format!("{owner}.add_module({key}, {module})"),
+            Slot::Raw => format!("{owner}._modules[{key}] = {module}"),
+        }
+    }
+}
+
+/// How a submodule's name can be written in Python.
+enum Slot {
+    /// `parent.name`: a plain identifier.
+    Attribute,
+    /// `parent["0"]`: a key of an `nn.ModuleDict` that isn't an identifier (digits, keywords).
+    Key,
+    /// `parent.add_module("in", m)`, read back through `_modules`: not an identifier, and the
+    /// parent is no dict.
+    Added,
+    /// `parent._modules["eval"]`: a name nn.Module already has as an attribute; `add_module`
+    /// refuses those, so it goes into the module table directly (state dicts come from there).
+    Raw,
+}
+
+impl Slot {
+    fn of(seg: &str, parent_is_dict: bool) -> Slot {
         if is_plain_attribute(seg) {
-            format!("{owner}.{seg} = {module}")
-        } else if self.containers.contains(parent) {
-            format!("{owner}[{}] = {module}", python::string(seg))
+            Slot::Attribute
+        } else if is_module_attribute(seg) {
+            Slot::Raw
+        } else if parent_is_dict {
+            Slot::Key
         } else {
-            format!("{owner}.add_module({}, {module})", python::string(seg))
+            Slot::Added
         }
     }
 }
@@ -200,10 +228,7 @@ fn forward_lines(plan: &Plan<'_>, modules: &Modules, vars: &[String]) -> Vec<Str
             Op::Output(_) => format!("return {first}"),
             Op::Add(_) => format!("{v} = {}{shape}", ins.join(" + ")),
             Op::Concat(_) => format!("{v} = torch.cat([{}], dim=1){shape}", ins.join(", ")),
-            _ => format!(
-                "{v} = {}({first}){shape}",
-                modules.access(&step.node.name)
-            ),
+            _ => format!("{v} = {}({first}){shape}", modules.access(&step.node.name)),
         };
         lines.push(line);
     }

@@ -80,7 +80,14 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    fn node(&mut self, op: &str, name: &str, input: &[&str], output: &str, attrs: Vec<AttributeProto>) {
+    fn node(
+        &mut self,
+        op: &str,
+        name: &str,
+        input: &[&str],
+        output: &str,
+        attrs: Vec<AttributeProto>,
+    ) {
         self.graph.node.push(NodeProto {
             input: input.iter().map(|s| (*s).to_owned()).collect(),
             output: vec![output.to_owned()],
@@ -102,10 +109,13 @@ impl Writer<'_> {
 
     /// Adds the network's tensor `name` as an initializer; its name in the graph is `name`.
     fn weight(&mut self, name: &str) -> Result<String, ExportError> {
-        let p = self.params.by_name(name).ok_or_else(|| ExportError::Unsupported {
-            node: name.to_owned(),
-            why: "its tensor is missing from the compiled network".to_owned(),
-        })?;
+        let p = self
+            .params
+            .by_name(name)
+            .ok_or_else(|| ExportError::Unsupported {
+                node: name.to_owned(),
+                why: "its tensor is missing from the compiled network".to_owned(),
+            })?;
         let t: Tensor = p
             .tensor
             .detach()
@@ -113,10 +123,11 @@ impl Writer<'_> {
             .to_kind(Kind::Float)
             .contiguous();
         let dims = t.size();
-        let values = Vec::<f32>::try_from(t.flatten(0, -1)).map_err(|e| ExportError::Unsupported {
-            node: name.to_owned(),
-            why: format!("its values can't be read: {e}"),
-        })?;
+        let values =
+            Vec::<f32>::try_from(t.flatten(0, -1)).map_err(|e| ExportError::Unsupported {
+                node: name.to_owned(),
+                why: format!("its values can't be read: {e}"),
+            })?;
         self.constant(name, dims, &values);
         Ok(name.to_owned())
     }
@@ -192,7 +203,11 @@ impl Writer<'_> {
                     // Uneven windows (or upsampling): Y = P_h · X · P_wᵀ with the averaging
                     // matrices of PyTorch's windows, exact for any sizes.
                     let (ph, pw) = (format!("{name}.pool_h"), format!("{name}.pool_w_t"));
-                    self.constant(&ph, vec![oh as i64, h as i64], &pooling_matrix(h, oh, false));
+                    self.constant(
+                        &ph,
+                        vec![oh as i64, h as i64],
+                        &pooling_matrix(h, oh, false),
+                    );
                     self.constant(&pw, vec![w as i64, ow as i64], &pooling_matrix(w, ow, true));
                     let cols = format!("{name}.cols");
                     self.node("MatMul", &format!("{name}#w"), &[&x, &pw], &cols, vec![]);
@@ -200,7 +215,10 @@ impl Writer<'_> {
                 }
             }
             Op::BatchNorm(b) => {
-                let c = step.in_shape.and_then(|s| s.dims().first().copied()).unwrap_or(1) as usize;
+                let c = step
+                    .in_shape
+                    .and_then(|s| s.dims().first().copied())
+                    .unwrap_or(1) as usize;
                 let (scale, bias) = if b.affine {
                     (
                         self.weight(&format!("{name}.weight"))?,
@@ -293,10 +311,34 @@ impl Writer<'_> {
                 self.constant(&c_half, vec![], &[0.5]);
                 self.constant(&c_one, vec![], &[1.0]);
                 let v = |s: &str| format!("{name}.{s}");
-                self.node("Mul", &format!("{name}#scale"), &[x, &c_sqrt], &v("scaled"), vec![]);
-                self.node("Erf", &format!("{name}#erf"), &[&v("scaled")], &v("erf"), vec![]);
-                self.node("Add", &format!("{name}#add"), &[&v("erf"), &c_one], &v("plus1"), vec![]);
-                self.node("Mul", &format!("{name}#half"), &[x, &c_half], &v("halfx"), vec![]);
+                self.node(
+                    "Mul",
+                    &format!("{name}#scale"),
+                    &[x, &c_sqrt],
+                    &v("scaled"),
+                    vec![],
+                );
+                self.node(
+                    "Erf",
+                    &format!("{name}#erf"),
+                    &[&v("scaled")],
+                    &v("erf"),
+                    vec![],
+                );
+                self.node(
+                    "Add",
+                    &format!("{name}#add"),
+                    &[&v("erf"), &c_one],
+                    &v("plus1"),
+                    vec![],
+                );
+                self.node(
+                    "Mul",
+                    &format!("{name}#half"),
+                    &[x, &c_half],
+                    &v("halfx"),
+                    vec![],
+                );
                 self.node("Mul", name, &[&v("halfx"), &v("plus1")], out, vec![]);
             }
         }
@@ -321,7 +363,11 @@ fn pooling_matrix(len: u64, out: u64, transposed: bool) -> Vec<f32> {
 }
 
 /// The ONNX file's bytes for `plan`, with the weights in `params` (loaded and checked).
-pub fn onnx_bytes(plan: &Plan<'_>, params: &ParamStore, title: &str) -> Result<Vec<u8>, ExportError> {
+pub fn onnx_bytes(
+    plan: &Plan<'_>,
+    params: &ParamStore,
+    title: &str,
+) -> Result<Vec<u8>, ExportError> {
     let (Some(input), Some(output)) = (plan.input_shape(), plan.output_shape()) else {
         return Err(ExportError::InvalidDesign {
             count: 1,

@@ -3,31 +3,83 @@
 
 /// Python's keywords and soft keywords: never usable as attribute or variable names.
 const KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
-    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
-    "while", "with", "yield", "_", "case", "match", "type",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield", "_", "case", "match", "type",
 ];
 
 /// Names `nn.Module`/`nn.ModuleDict` already have (torch 2.11): a submodule of that name would
 /// be registered, but `self.eval` would still find the method, so such names are indexed.
 const MODULE_ATTRIBUTES: &[&str] = &[
-    "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init",
-    "children", "clear", "compile", "cpu", "cuda", "double", "dump_patches", "eval",
-    "extra_repr", "float", "forward", "get_buffer", "get_extra_state", "get_parameter",
-    "get_submodule", "half", "ipu", "items", "keys", "load_state_dict", "modules", "mtia",
-    "named_buffers", "named_children", "named_modules", "named_parameters", "parameters", "pop",
-    "register_backward_hook", "register_buffer", "register_forward_hook",
-    "register_forward_pre_hook", "register_full_backward_hook",
-    "register_full_backward_pre_hook", "register_load_state_dict_post_hook",
-    "register_load_state_dict_pre_hook", "register_module", "register_parameter",
-    "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_",
-    "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train",
-    "training", "update", "values", "xpu", "zero_grad",
+    "T_destination",
+    "add_module",
+    "apply",
+    "bfloat16",
+    "buffers",
+    "call_super_init",
+    "children",
+    "clear",
+    "compile",
+    "cpu",
+    "cuda",
+    "double",
+    "dump_patches",
+    "eval",
+    "extra_repr",
+    "float",
+    "forward",
+    "get_buffer",
+    "get_extra_state",
+    "get_parameter",
+    "get_submodule",
+    "half",
+    "ipu",
+    "items",
+    "keys",
+    "load_state_dict",
+    "modules",
+    "mtia",
+    "named_buffers",
+    "named_children",
+    "named_modules",
+    "named_parameters",
+    "parameters",
+    "pop",
+    "register_backward_hook",
+    "register_buffer",
+    "register_forward_hook",
+    "register_forward_pre_hook",
+    "register_full_backward_hook",
+    "register_full_backward_pre_hook",
+    "register_load_state_dict_post_hook",
+    "register_load_state_dict_pre_hook",
+    "register_module",
+    "register_parameter",
+    "register_state_dict_post_hook",
+    "register_state_dict_pre_hook",
+    "requires_grad_",
+    "set_extra_state",
+    "set_submodule",
+    "share_memory",
+    "state_dict",
+    "to",
+    "to_empty",
+    "train",
+    "training",
+    "update",
+    "values",
+    "xpu",
+    "zero_grad",
 ];
 
 /// Names the generated forward code uses itself.
 const TAKEN: &[&str] = &["self", "torch", "nn", "F", "x"];
+
+/// True for names `nn.Module` itself has (or keeps private): `add_module` refuses them.
+pub fn is_module_attribute(name: &str) -> bool {
+    name.starts_with('_') || MODULE_ATTRIBUTES.contains(&name)
+}
 
 /// True for an ASCII identifier that is not a keyword.
 pub fn is_identifier(name: &str) -> bool {
@@ -145,7 +197,10 @@ mod tests {
     #[test]
     fn json_becomes_python() {
         let v = serde_json::json!({"a": [1, 2.5, null, true], "b\"": "x\ny"});
-        assert_eq!(literal(&v), "{\"a\": [1, 2.5, None, True], \"b\\\"\": \"x\\u000ay\"}");
+        assert_eq!(
+            literal(&v),
+            "{\"a\": [1, 2.5, None, True], \"b\\\"\": \"x\\u000ay\"}"
+        );
     }
 
     #[test]

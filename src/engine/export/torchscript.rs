@@ -19,19 +19,22 @@ pub fn write_torchscript(net: &Network, path: &Path) -> Result<(), ExportError> 
     dims.extend(net.input_shape.dims().iter().map(|&d| d as i64));
     let example = Tensor::zeros(dims.as_slice(), (Kind::Float, net.device));
     let mut failure = None;
-    let module = CModule::create_by_tracing("Netloom", "forward", &[example], &mut |xs| {
-        match xs.first().map(|x| net.forward(x, false, None)) {
-            Some(Ok(y)) => vec![y],
-            Some(Err(e)) => {
-                failure = Some(e.to_string());
-                Vec::new()
-            }
-            None => Vec::new(),
+    let module = CModule::create_by_tracing("Netloom", "forward", &[example], &mut |xs| match xs
+        .first()
+        .map(|x| net.forward(x, false, None))
+    {
+        Some(Ok(y)) => vec![y],
+        Some(Err(e)) => {
+            failure = Some(e.to_string());
+            Vec::new()
         }
+        None => Vec::new(),
     })
     .map_err(|e| ExportError::Torch(format!("tracing the network failed: {e}")))?;
     if let Some(why) = failure {
-        return Err(ExportError::Torch(format!("tracing the network failed: {why}")));
+        return Err(ExportError::Torch(format!(
+            "tracing the network failed: {why}"
+        )));
     }
     module
         .save(path)

@@ -68,7 +68,9 @@ fn toy_tensors(ds: &crate::data::Dataset) -> Result<Vec<(String, tch::Tensor)>, 
     let mut out = Vec::new();
     for (name, split) in [("train", &ds.train), ("val", &ds.val)] {
         let crate::data::Samples::F32(v) = &split.samples else {
-            return Err(ExportError::Unreadable("a toy set holds real-valued features".to_owned()));
+            return Err(ExportError::Unreadable(
+                "a toy set holds real-valued features".to_owned(),
+            ));
         };
         let n = split.len() as i64;
         let x = tch::Tensor::from_slice(v).reshape([n, -1]);
@@ -83,7 +85,8 @@ fn toy_tensors(ds: &crate::data::Dataset) -> Result<Vec<(String, tch::Tensor)>, 
 pub fn train_py(design: &Design, plan: &Plan<'_>, data: &Value, title: &str) -> String {
     let t = &design.training;
     let mut settings = serde_json::to_value(t).unwrap_or_else(|_| json!({}));
-    settings["schedule"] = serde_json::to_value(t.schedule).unwrap_or_else(|_| json!({"kind": "constant"}));
+    settings["schedule"] =
+        serde_json::to_value(t.schedule).unwrap_or_else(|_| json!({"kind": "constant"}));
     settings["warmup_steps"] = json!(t.warmup_steps);
     settings["clip_grad_norm"] = json!(t.clip_grad_norm);
     let init = serde_json::to_value(t.init).unwrap_or_else(|_| json!("pytorch"));
@@ -134,7 +137,11 @@ pub fn train_py(design: &Design, plan: &Plan<'_>, data: &Value, title: &str) -> 
     out += &format!("AUGMENT = {}\n", literal(&augment));
     out += &format!(
         "FROZEN = {{{}}}\n",
-        frozen.iter().map(|n| python::string(n)).collect::<Vec<_>>().join(", ")
+        frozen
+            .iter()
+            .map(|n| python::string(n))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     if frozen.is_empty() {
         out = out.replace("FROZEN = {}\n", "FROZEN = set()\n");
