@@ -5,7 +5,7 @@
 mod ui;
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use netloom::app::NetloomApp;
 use ui::*;
 
@@ -718,4 +718,67 @@ fn pretrained_weights_are_reviewed_before_use_and_blocks_freeze_up_to_here() {
     let fc3 = harness.state().design().node_by_name("fc3").unwrap();
     assert!(matches!(&fc3.op, netloom::design::Op::Linear(l) if l.out_features == 10));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// File → Export… writes PyTorch code off the UI thread and says where it went; a destination
+/// it must not touch (a folder of the user's) is refused in the error bar with the window left
+/// open, and nothing in that folder changes; ONNX asks for weights before it can start.
+#[test]
+fn file_export_writes_pytorch_code_and_refuses_a_folder_it_must_not_replace() {
+    let (dir, path) = lenet_in_tempdir("export");
+    let out = dir.join("lenet-pytorch");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), b"mine").unwrap();
+    let mut harness = app(Some(path));
+    harness.get_by_label("File").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("Export…").click();
+    harness.run_steps(3);
+    // The destination starts beside the design, named after it.
+    assert!(harness.query_all_by_value(out.to_str().unwrap()).count() > 0);
+    harness.get_by_label("Fashion-MNIST (built-in)");
+    harness.get_by_label("Export").click_accesskit();
+    step_until(&mut harness, 20, "the refusal", |app| app.error().is_some());
+    let said = harness.state().error().unwrap().to_owned();
+    assert!(said.contains("not a netloom export"), "{said}");
+    harness.get_by_label("Write to"); // still open, to choose again
+    assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"mine");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+    // An empty folder is fine.
+    std::fs::remove_file(out.join("notes.txt")).unwrap();
+    harness.get_by_label("Export").click_accesskit();
+    wait_for_label_containing(&mut harness, "Exported PyTorch code", 30);
+    assert!(
+        harness.query_by_label("Write to").is_none(),
+        "the window closed"
+    );
+    for f in [
+        "model.py",
+        "train.py",
+        "design.json",
+        "preprocessor.json",
+        "data/train-images-idx3-ubyte.gz",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    // ONNX carries trained weights: with no run and no file chosen, it can't start.
+    harness.get_by_label("File").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("Export…").click();
+    harness.run_steps(3);
+    harness.get_by_label("ONNX (.onnx)").click_accesskit();
+    harness.run_steps(3);
+    harness.get_by_label_contains("carry trained weights");
+    assert!(
+        harness
+            .query_all_by_value(dir.join("lenet.onnx").to_str().unwrap())
+            .count()
+            > 0
+    );
+    assert!(
+        harness
+            .get_by_label("Export")
+            .accesskit_node()
+            .is_disabled()
+    );
 }

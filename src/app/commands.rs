@@ -25,6 +25,8 @@ pub(super) enum AppCommand {
     Copy,
     Paste(String),
     Train(TrainAction),
+    /// Something the Export window asked for.
+    Export(super::export::ExportAction),
     /// A file dialog's answer (native or in-app).
     Chosen(FilePurpose, PathBuf),
     /// A command the user let replace unsaved changes ("Don't save").
@@ -177,6 +179,7 @@ impl NetloomApp {
                 self.autosave.clear();
             }
             AppCommand::Train(action) => self.train_action(ctx, action),
+            AppCommand::Export(action) => self.export_action(ctx, action),
             AppCommand::Show(view) => self.view = view,
             AppCommand::Copy => {
                 if let Some(text) = edit::copy_text(&self.design, &self.canvas.selection) {
@@ -297,6 +300,9 @@ impl NetloomApp {
             FilePurpose::Weights => self.load_weights(ctx, path),
             FilePurpose::MetricsCsv => self.save_csv(&path),
             FilePurpose::PlotsPng => self.save_png(ctx, path),
+            FilePurpose::ExportTo(_) | FilePurpose::ExportWeights => {
+                self.export_chosen(purpose, path);
+            }
         }
     }
 

@@ -32,6 +32,10 @@ pub enum FilePurpose {
     MetricsCsv,
     /// The window as PNG (the plots).
     PlotsPng,
+    /// Where an export goes.
+    ExportTo(crate::engine::export::ExportFormat),
+    /// Weights to export with the design.
+    ExportWeights,
 }
 
 /// Whether a dialog picks an existing file, names a file to write, or picks a folder.
@@ -51,12 +55,17 @@ impl FilePurpose {
             FilePurpose::Weights => "Pretrained weights",
             FilePurpose::MetricsCsv => "Save the metrics of every run",
             FilePurpose::PlotsPng => "Save the plots",
+            FilePurpose::ExportTo(_) => "Export to",
+            FilePurpose::ExportWeights => "Weights to export",
         }
     }
 
     fn kind(self) -> Kind {
         match self {
-            FilePurpose::OpenDesign | FilePurpose::Weights => Kind::Open,
+            FilePurpose::OpenDesign | FilePurpose::Weights | FilePurpose::ExportWeights => {
+                Kind::Open
+            }
+            FilePurpose::ExportTo(f) => Kind::Save(f.default_name()),
             FilePurpose::SaveDesign => Kind::Save("design.json"),
             FilePurpose::MetricsCsv => Kind::Save("metrics.csv"),
             FilePurpose::PlotsPng => Kind::Save("training.png"),
@@ -70,7 +79,16 @@ impl FilePurpose {
             FilePurpose::OpenDesign | FilePurpose::SaveDesign => {
                 Some(("netloom design", &["json"]))
             }
-            FilePurpose::Weights => Some(("weights", &["safetensors", "pt", "pth", "bin"])),
+            FilePurpose::Weights | FilePurpose::ExportWeights => {
+                Some(("weights", &["safetensors", "pt", "pth", "bin"]))
+            }
+            FilePurpose::ExportTo(crate::engine::export::ExportFormat::Onnx) => {
+                Some(("ONNX", &["onnx"]))
+            }
+            FilePurpose::ExportTo(crate::engine::export::ExportFormat::Torchscript) => {
+                Some(("TorchScript", &["pt"]))
+            }
+            FilePurpose::ExportTo(_) => None,
             FilePurpose::MetricsCsv => Some(("CSV", &["csv"])),
             FilePurpose::PlotsPng => Some(("PNG", &["png"])),
             FilePurpose::DataFolder => None,

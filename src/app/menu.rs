@@ -148,6 +148,13 @@ impl NetloomApp {
         if ui.button("Save As…").clicked() {
             cmds.push(AppCommand::SaveAs);
         }
+        if ui
+            .button("Export…")
+            .on_hover_text("PyTorch code that trains under torchrun, ONNX, or TorchScript")
+            .clicked()
+        {
+            cmds.push(AppCommand::Export(super::export::ExportAction::Open));
+        }
         ui.separator();
         if ui.button("Quit").clicked() {
             cmds.push(AppCommand::Quit);

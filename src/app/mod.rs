@@ -9,6 +9,7 @@
 mod commands;
 mod dialogs;
 mod document;
+mod export;
 pub mod files;
 mod frame_stats;
 pub mod history;
@@ -75,6 +76,8 @@ pub struct NetloomApp {
     pub frame_stats: Option<FrameStats>,
     /// Where the next screenshot of the window goes (Save plots as PNG).
     png_to: Option<PathBuf>,
+    /// File → Export…'s window.
+    export: export::ExportDialog,
 }
 
 impl NetloomApp {
@@ -105,6 +108,7 @@ impl NetloomApp {
             recovered: None,
             frame_stats: None,
             png_to: None,
+            export: export::ExportDialog::default(),
         };
         app.training.choose_data_for(&app.design);
         if let Some(path) = path {
@@ -364,11 +368,15 @@ impl eframe::App for NetloomApp {
             cmds.push(AppCommand::Chosen(purpose, path));
         }
         self.training.drain(std::time::Duration::from_millis(8));
+        self.show_export_result();
         self.save_screenshot(&ctx);
         self.bars(ui, &mut cmds);
         match self.view {
             View::Design => views::design::show(self, ui, &mut cmds),
             View::Train => views::train::show(self, ui, &mut cmds),
+        }
+        if self.export.open {
+            self.export_window(&ctx, &mut cmds);
         }
         self.end_frame(&ctx, cmds);
         let busy = self.training.busy();

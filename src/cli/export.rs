@@ -109,13 +109,19 @@ fn request(args: &ExportArgs) -> Result<ExportRequest, String> {
     } else {
         title_of(&design_path)
     };
+    let data = args
+        .data
+        .as_deref()
+        .map(crate::data::DataSpec::parse)
+        .transpose()
+        .map_err(|e| e.to_string())?;
     Ok(ExportRequest {
         design,
         title,
         format: args.format,
         weights,
         preprocessor,
-        data: args.data.clone(),
+        data,
         out: args.out.clone(),
     })
 }

@@ -240,6 +240,7 @@ impl Printer {
                 });
             }
             EventKind::WeightsChecked(_)
+            | EventKind::Exported(_)
             | EventKind::Histograms { .. }
             | EventKind::Samples { .. }
             | EventKind::Views(_)

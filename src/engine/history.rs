@@ -117,7 +117,7 @@ impl RunHistory {
     pub fn apply(&mut self, event: &EventKind) {
         match event {
             EventKind::DataLoaded(loaded) => self.classes = loaded.0.classes.clone(),
-            EventKind::WeightsChecked(_) => {}
+            EventKind::WeightsChecked(_) | EventKind::Exported(_) => {}
             EventKind::WeightsLoaded(report) => self.weights = Some(report.clone()),
             EventKind::Compiled {
                 params,

@@ -198,6 +198,8 @@ pub enum EventKind {
     /// A weights file was read and mapped onto a design, nothing applied
     /// ([`super::Trainer::check_weights`]); or why it could not be.
     WeightsChecked(Result<WeightsReport, String>),
+    /// An export asked for with [`super::Trainer::export`] finished: what it wrote, or why not.
+    Exported(Result<super::export::ExportSummary, String>),
     /// Pretrained weights were loaded: how the file's tensors mapped onto the network.
     WeightsLoaded(WeightsReport),
     /// The network is built and about to train.

@@ -17,6 +17,7 @@ pub use textures::{Textures, ViewTextures};
 
 use crate::data::DataSpec;
 use crate::design::{DataSettings, Design, TrainingSettings};
+use crate::engine::export::{ExportRequest, ExportSummary};
 use crate::engine::{
     Command, DataSource, DeviceChoice, EventKind, Notify, RunHistory, RunId, RunOptions,
     RunRequest, Trainer,
@@ -108,6 +109,10 @@ pub struct Training {
     pretrained_error: Option<String>,
     /// Why the last Train press never became a run (the data would not load, say).
     start_error: Option<String>,
+    /// The export being written on a helper thread, if any.
+    exporting: Option<RunId>,
+    /// How the last export ended, until the app has shown it.
+    exported: Option<Result<ExportSummary, String>>,
 }
 
 impl Default for Training {
@@ -128,6 +133,8 @@ impl Default for Training {
             pretrained: Pretrained::None,
             pretrained_error: None,
             start_error: None,
+            exporting: None,
+            exported: None,
         }
     }
 }
@@ -382,6 +389,35 @@ impl Training {
         }
     }
 
+    /// Writes `request` on a helper thread; [`Training::take_exported`] gives the result.
+    pub fn export(&mut self, request: ExportRequest, ctx: &egui::Context) {
+        self.connect(ctx);
+        match self.trainer() {
+            Ok(t) => self.exporting = Some(t.export(request)),
+            Err(e) => self.exported = Some(Err(e)),
+        }
+    }
+
+    /// True while an export is being written.
+    pub fn exporting(&self) -> bool {
+        self.exporting.is_some()
+    }
+
+    /// How the last export ended, once.
+    pub fn take_exported(&mut self) -> Option<Result<ExportSummary, String>> {
+        self.exported.take()
+    }
+
+    /// The newest run that kept its best weights on disk: (its name, its folder).
+    pub fn last_run_with_weights(&self) -> Option<(&str, &std::path::Path)> {
+        self.runs.iter().rev().find_map(|r| {
+            r.dir
+                .as_deref()
+                .filter(|d| d.join("best.safetensors").is_file())
+                .map(|d| (r.name.as_str(), d))
+        })
+    }
+
     /// Reads `path` and maps it onto `design` on a helper thread; the review follows.
     pub fn check_weights(&mut self, path: PathBuf, design: &Design, ctx: &egui::Context) {
         self.connect(ctx);
@@ -448,6 +484,14 @@ impl Training {
                     if !run.is_active() {
                         self.current = None;
                     }
+                }
+            } else if self.exporting == Some(event.run) {
+                if let EventKind::Exported(result) = event.kind {
+                    self.exported = Some(result);
+                    self.exporting = None;
+                } else if let EventKind::Failed { message, .. } = event.kind {
+                    self.exported = Some(Err(message));
+                    self.exporting = None;
                 }
             } else if self.preview.waits_for(event.run) {
                 match event.kind {

@@ -125,9 +125,9 @@ pub struct ExportRequest {
     pub weights: Option<PathBuf>,
     /// A fitted preprocessor (a run's preprocessor.json); fitted on the data when absent.
     pub preprocessor: Option<PathBuf>,
-    /// The training data, as a data spec (`builtin:fashion-mnist`, `idx:PATH`, …); the
-    /// design's default when absent. Only the PyTorch export uses it.
-    pub data: Option<String>,
+    /// The training data train.py reads; the design's default when absent. Only the PyTorch
+    /// export uses it.
+    pub data: Option<DataSpec>,
     /// Where to write: a folder for PyTorch, a file otherwise.
     pub out: PathBuf,
 }
@@ -293,10 +293,10 @@ fn pytorch_folder(
     dir: &Path,
 ) -> Result<Vec<(String, u64)>, ExportError> {
     let spec = match &req.data {
-        Some(s) => DataSpec::parse(s),
-        None => DataSpec::default_for(req.design.input_shape()),
-    }
-    .map_err(|e| ExportError::Unreadable(e.to_string()))?;
+        Some(s) => s.clone(),
+        None => DataSpec::default_for(req.design.input_shape())
+            .map_err(|e| ExportError::Unreadable(e.to_string()))?,
+    };
     std::fs::create_dir_all(dir).map_err(|source| ExportError::Write {
         what: "the export folder",
         path: dir.to_owned(),
