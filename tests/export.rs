@@ -339,14 +339,21 @@ fn bad_input_is_refused_with_its_exit_code_and_nothing_half_written() {
         &example_path("two_layer_mlp.json"),
         "--epochs",
         "1",
-        "--max-steps",
-        "1",
         "--device",
         "cpu",
         "--out",
         s(&mlp_run),
     ]);
     let foreign = mlp_run.join("weights.safetensors");
+    // A run folder is a source of its own: its design, best weights and fitted preprocessing.
+    let from_run = dir.join("from-run");
+    netloom_ok(&["export", s(&mlp_run), "--format", "pytorch", "--out", s(&from_run)]);
+    assert_eq!(
+        std::fs::read(from_run.join("preprocessor.json")).unwrap(),
+        std::fs::read(mlp_run.join("preprocessor.json")).unwrap()
+    );
+    assert!(from_run.join("weights.safetensors").is_file());
+    netloom_ok(&["export", s(&mlp_run), "--format", "onnx", "--out", s(&dir.join("from-run.onnx"))]);
     for format in ["pytorch", "onnx", "torchscript"] {
         let out = dir.join(format!("foreign-{format}"));
         let (code, _, err) = netloom(&[
