@@ -203,7 +203,12 @@ fn the_exported_script_trains_alone_and_under_torchrun_and_its_weights_come_back
         ("alone", vec![]),
         (
             "torchrun",
-            vec!["-m", "torch.distributed.run", "--nproc_per_node=2"],
+            vec![
+                "-m",
+                "torch.distributed.run",
+                "--standalone",
+                "--nproc_per_node=2",
+            ],
         ),
     ] {
         let out = train_py(&py, &launcher, &["--epochs", "1", "--out", tag]);
@@ -298,9 +303,8 @@ fn nothing_left(dir: &Path, name: &str) {
 }
 
 #[test]
-fn bad_input_is_refused_with_its_exit_code_and_nothing_half_written() {
-    let dir = tempdir("export-bad");
-    let lenet = example_path("lenet5.json");
+fn an_invalid_design_exits_1_naming_the_node_with_nothing_written() {
+    let dir = tempdir("export-invalid");
     // An invalid design: fc2 loses its input. Exit 1, the node named, nothing at PATH.
     let broken = lenet_edited(&dir.join("broken.json"), |v| {
         let id = v["nodes"]
@@ -332,7 +336,10 @@ fn bad_input_is_refused_with_its_exit_code_and_nothing_half_written() {
         );
         nothing_left(&dir, &format!("out-{format}"));
     }
-    // Weights of another design: exit 1, naming the tensor; nothing at PATH.
+}
+
+/// A run of the two-layer MLP in `dir`, for its weights and its folder.
+fn mlp_run(dir: &Path) -> std::path::PathBuf {
     let mlp_run = dir.join("mlp-run");
     netloom_ok(&[
         "train",
@@ -344,16 +351,38 @@ fn bad_input_is_refused_with_its_exit_code_and_nothing_half_written() {
         "--out",
         s(&mlp_run),
     ]);
+    mlp_run
+}
+
+#[test]
+fn weights_of_another_design_exit_1_and_a_run_folder_exports_with_its_own() {
+    let dir = tempdir("export-weights");
+    let lenet = example_path("lenet5.json");
+    let mlp_run = mlp_run(&dir);
     let foreign = mlp_run.join("weights.safetensors");
     // A run folder is a source of its own: its design, best weights and fitted preprocessing.
     let from_run = dir.join("from-run");
-    netloom_ok(&["export", s(&mlp_run), "--format", "pytorch", "--out", s(&from_run)]);
+    netloom_ok(&[
+        "export",
+        s(&mlp_run),
+        "--format",
+        "pytorch",
+        "--out",
+        s(&from_run),
+    ]);
     assert_eq!(
         std::fs::read(from_run.join("preprocessor.json")).unwrap(),
         std::fs::read(mlp_run.join("preprocessor.json")).unwrap()
     );
     assert!(from_run.join("weights.safetensors").is_file());
-    netloom_ok(&["export", s(&mlp_run), "--format", "onnx", "--out", s(&dir.join("from-run.onnx"))]);
+    netloom_ok(&[
+        "export",
+        s(&mlp_run),
+        "--format",
+        "onnx",
+        "--out",
+        s(&dir.join("from-run.onnx")),
+    ]);
     for format in ["pytorch", "onnx", "torchscript"] {
         let out = dir.join(format!("foreign-{format}"));
         let (code, _, err) = netloom(&[
@@ -370,6 +399,13 @@ fn bad_input_is_refused_with_its_exit_code_and_nothing_half_written() {
         assert!(err.contains("different design"), "{format}: {err}");
         nothing_left(&dir, &format!("foreign-{format}"));
     }
+}
+
+#[test]
+fn unreadable_input_and_unwritable_destinations_exit_2_with_nothing_half_written() {
+    let dir = tempdir("export-unreadable");
+    let lenet = example_path("lenet5.json");
+    let foreign = mlp_run(&dir).join("weights.safetensors");
     // Unreadable input: exit 2.
     std::fs::write(dir.join("garbage.safetensors"), b"not a tensor file at all").unwrap();
     std::fs::write(dir.join("malformed.json"), b"{\"format\": ").unwrap();

@@ -232,10 +232,9 @@ impl NetloomApp {
                 });
                 ui.separator();
                 ui.horizontal(|ui| {
-                    let ready = !busy
-                        && !self.export.out.trim().is_empty()
-                        && !(self.export.format.needs_weights()
-                            && self.export.weights == WeightsPick::None);
+                    let no_weights = self.export.format.needs_weights()
+                        && self.export.weights == WeightsPick::None;
+                    let ready = !(busy || no_weights || self.export.out.trim().is_empty());
                     if ui.add_enabled(ready, egui::Button::new("Export")).clicked() {
                         cmds.push(AppCommand::Export(ExportAction::Start));
                     }

@@ -9,7 +9,7 @@ use super::onnx_proto::{
     attribute_type, data_type,
 };
 use super::plan::{Plan, Step};
-use crate::design::{ActivationFn, Op, Pair, Shape};
+use crate::design::{ActivationFn, BatchNorm, Conv2d, Op, Pair, Shape};
 use crate::engine::ParamStore;
 use prost::Message;
 use tch::{Device, Kind, Tensor};
@@ -137,10 +137,6 @@ impl Writer<'_> {
         let name = step.node.name.as_str();
         let x = ins.first().cloned().unwrap_or_else(|| "input".to_owned());
         let out = format!("{name}.out");
-        let refuse = |why: String| ExportError::Unsupported {
-            node: name.to_owned(),
-            why,
-        };
         match &step.node.op {
             Op::Input(_) => return Ok("input".to_owned()),
             Op::Output(_) => {
@@ -149,22 +145,7 @@ impl Writer<'_> {
             }
             // Inference graph: dropout is the identity.
             Op::Dropout(_) | Op::Dropout2d(_) => return Ok(x),
-            Op::Conv2d(c) => {
-                let w = self.weight(&format!("{name}.weight"))?;
-                let mut inputs = vec![x, w];
-                if c.bias {
-                    inputs.push(self.weight(&format!("{name}.bias"))?);
-                }
-                let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-                let attrs = vec![
-                    ints("kernel_shape", hw(c.kernel_size)),
-                    ints("strides", hw(c.stride)),
-                    ints("pads", pads(c.padding)),
-                    ints("dilations", hw(c.dilation)),
-                    int("group", c.groups.max(1) as i64),
-                ];
-                self.node("Conv", name, &refs, &out, attrs);
-            }
+            Op::Conv2d(c) => self.conv(name, c, x, &out)?,
             Op::MaxPool2d(p) | Op::AvgPool2d(p) => {
                 let mut attrs = vec![
                     ints("kernel_shape", hw(p.kernel_size)),
@@ -181,65 +162,8 @@ impl Writer<'_> {
                 };
                 self.node(op, name, &[&x], &out, attrs);
             }
-            Op::AdaptiveAvgPool2d(p) => {
-                let (_, h, w) = step
-                    .in_shape
-                    .and_then(|s| s.as_image())
-                    .ok_or_else(|| refuse("its input is not an image".to_owned()))?;
-                let (oh, ow) = (p.output_size.h(), p.output_size.w());
-                if (oh, ow) == (1, 1) {
-                    self.node("GlobalAveragePool", name, &[&x], &out, vec![]);
-                } else if oh > 0 && ow > 0 && h % oh == 0 && w % ow == 0 {
-                    // Equal windows: exactly an average pool.
-                    let k = vec![(h / oh) as i64, (w / ow) as i64];
-                    self.node(
-                        "AveragePool",
-                        name,
-                        &[&x],
-                        &out,
-                        vec![ints("kernel_shape", k.clone()), ints("strides", k)],
-                    );
-                } else {
-                    // Uneven windows (or upsampling): Y = P_h · X · P_wᵀ with the averaging
-                    // matrices of PyTorch's windows, exact for any sizes.
-                    let (ph, pw) = (format!("{name}.pool_h"), format!("{name}.pool_w_t"));
-                    self.constant(
-                        &ph,
-                        vec![oh as i64, h as i64],
-                        &pooling_matrix(h, oh, false),
-                    );
-                    self.constant(&pw, vec![w as i64, ow as i64], &pooling_matrix(w, ow, true));
-                    let cols = format!("{name}.cols");
-                    self.node("MatMul", &format!("{name}#w"), &[&x, &pw], &cols, vec![]);
-                    self.node("MatMul", name, &[&ph, &cols], &out, vec![]);
-                }
-            }
-            Op::BatchNorm(b) => {
-                let c = step
-                    .in_shape
-                    .and_then(|s| s.dims().first().copied())
-                    .unwrap_or(1) as usize;
-                let (scale, bias) = if b.affine {
-                    (
-                        self.weight(&format!("{name}.weight"))?,
-                        self.weight(&format!("{name}.bias"))?,
-                    )
-                } else {
-                    let (s, z) = (format!("{name}.scale_one"), format!("{name}.shift_zero"));
-                    self.constant(&s, vec![c as i64], &vec![1.0; c]);
-                    self.constant(&z, vec![c as i64], &vec![0.0; c]);
-                    (s, z)
-                };
-                let mean = self.weight(&format!("{name}.running_mean"))?;
-                let var = self.weight(&format!("{name}.running_var"))?;
-                self.node(
-                    "BatchNormalization",
-                    name,
-                    &[&x, &scale, &bias, &mean, &var],
-                    &out,
-                    vec![float("epsilon", b.eps), float("momentum", 1.0 - b.momentum)],
-                );
-            }
+            Op::AdaptiveAvgPool2d(p) => self.adaptive_pool(step, p.output_size, &x, &out)?,
+            Op::BatchNorm(b) => self.batch_norm(step, b, &x, &out)?,
             Op::Activation(a) => self.activation(name, a, &x, &out),
             Op::Flatten(_) => self.node("Flatten", name, &[&x], &out, vec![int("axis", 1)]),
             Op::Linear(l) => {
@@ -251,28 +175,129 @@ impl Writer<'_> {
                 let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
                 self.node("Gemm", name, &refs, &out, vec![int("transB", 1)]);
             }
-            Op::Add(_) => {
-                // A chain of binary Adds, in port order (as the engine sums).
-                let mut acc = x;
-                for (k, other) in ins.iter().enumerate().skip(1) {
-                    let o = if k + 1 == ins.len() {
-                        out.clone()
-                    } else {
-                        format!("{name}.sum{k}")
-                    };
-                    self.node("Add", &format!("{name}#{k}"), &[&acc, other], &o, vec![]);
-                    acc = o;
-                }
-                if ins.len() < 2 {
-                    self.node("Identity", name, &[&acc], &out, vec![]);
-                }
-            }
+            Op::Add(_) => self.add(name, ins, &out),
             Op::Concat(_) => {
                 let refs: Vec<&str> = ins.iter().map(String::as_str).collect();
                 self.node("Concat", name, &refs, &out, vec![int("axis", 1)]);
             }
         }
         Ok(out)
+    }
+
+    fn conv(&mut self, name: &str, c: &Conv2d, x: String, out: &str) -> Result<(), ExportError> {
+        let w = self.weight(&format!("{name}.weight"))?;
+        let mut inputs = vec![x, w];
+        if c.bias {
+            inputs.push(self.weight(&format!("{name}.bias"))?);
+        }
+        let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let attrs = vec![
+            ints("kernel_shape", hw(c.kernel_size)),
+            ints("strides", hw(c.stride)),
+            ints("pads", pads(c.padding)),
+            ints("dilations", hw(c.dilation)),
+            int("group", c.groups.max(1) as i64),
+        ];
+        self.node("Conv", name, &refs, out, attrs);
+        Ok(())
+    }
+
+    fn adaptive_pool(
+        &mut self,
+        step: &Step<'_>,
+        size: Pair,
+        x: &str,
+        out: &str,
+    ) -> Result<(), ExportError> {
+        let name = step.node.name.as_str();
+        let (_, h, w) =
+            step.in_shape
+                .and_then(|s| s.as_image())
+                .ok_or_else(|| ExportError::Unsupported {
+                    node: name.to_owned(),
+                    why: "its input is not an image".to_owned(),
+                })?;
+        let (oh, ow) = (size.h(), size.w());
+        if (oh, ow) == (1, 1) {
+            self.node("GlobalAveragePool", name, &[x], out, vec![]);
+        } else if oh > 0 && ow > 0 && h % oh == 0 && w % ow == 0 {
+            // Equal windows: exactly an average pool.
+            let k = vec![(h / oh) as i64, (w / ow) as i64];
+            let attrs = vec![ints("kernel_shape", k.clone()), ints("strides", k)];
+            self.node("AveragePool", name, &[x], out, attrs);
+        } else {
+            // Uneven windows (or upsampling): Y = P_h · X · P_wᵀ with the averaging matrices
+            // of PyTorch's windows, exact for any sizes.
+            let (ph, pw) = (format!("{name}.pool_h"), format!("{name}.pool_w_t"));
+            self.constant(
+                &ph,
+                vec![oh as i64, h as i64],
+                &pooling_matrix(h, oh, false),
+            );
+            self.constant(&pw, vec![w as i64, ow as i64], &pooling_matrix(w, ow, true));
+            let cols = format!("{name}.cols");
+            self.node("MatMul", &format!("{name}#w"), &[x, &pw], &cols, vec![]);
+            self.node("MatMul", name, &[&ph, &cols], out, vec![]);
+        }
+        Ok(())
+    }
+
+    fn batch_norm(
+        &mut self,
+        step: &Step<'_>,
+        b: &BatchNorm,
+        x: &str,
+        out: &str,
+    ) -> Result<(), ExportError> {
+        let name = step.node.name.as_str();
+        let c = step
+            .in_shape
+            .and_then(|s| s.dims().first().copied())
+            .unwrap_or(1) as usize;
+        let (scale, bias) = if b.affine {
+            (
+                self.weight(&format!("{name}.weight"))?,
+                self.weight(&format!("{name}.bias"))?,
+            )
+        } else {
+            let (s, z) = (format!("{name}.scale_one"), format!("{name}.shift_zero"));
+            self.constant(&s, vec![c as i64], &vec![1.0; c]);
+            self.constant(&z, vec![c as i64], &vec![0.0; c]);
+            (s, z)
+        };
+        let mean = self.weight(&format!("{name}.running_mean"))?;
+        let var = self.weight(&format!("{name}.running_var"))?;
+        // ONNX's momentum weighs the old statistics (PyTorch's the new batch).
+        let attrs = vec![float("epsilon", b.eps), float("momentum", 1.0 - b.momentum)];
+        self.node(
+            "BatchNormalization",
+            name,
+            &[x, &scale, &bias, &mean, &var],
+            out,
+            attrs,
+        );
+        Ok(())
+    }
+
+    /// A chain of binary Adds, in port order (as the engine sums).
+    fn add(&mut self, name: &str, ins: &[String], out: &str) {
+        let Some(first) = ins.first() else {
+            return;
+        };
+        if ins.len() < 2 {
+            self.node("Identity", name, &[first], out, vec![]);
+            return;
+        }
+        let mut acc = first.clone();
+        for (k, other) in ins.iter().enumerate().skip(1) {
+            let o = if k + 1 == ins.len() {
+                out.to_owned()
+            } else {
+                format!("{name}.sum{k}")
+            };
+            self.node("Add", &format!("{name}#{k}"), &[&acc, other], &o, vec![]);
+            acc = o;
+        }
     }
 
     fn activation(&mut self, name: &str, a: &crate::design::Activation, x: &str, out: &str) {
