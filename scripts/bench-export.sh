@@ -44,7 +44,8 @@ for round in 1 2 3; do
         if [ "$mode" = alone ]; then
             out=$(python3 train.py --epochs 1 --out "run-$mode-$round")
         else
-            out=$(python3 -m torch.distributed.run --standalone --nproc_per_node=2 train.py --epochs 1 --out "run-$mode-$round" 2>/dev/null)
+            out=$(python3 -m torch.distributed.run --standalone --nproc_per_node=2 train.py --epochs 1 --out "run-$mode-$round" 2>"log-$round") \
+                || { echo "torchrun failed:"; cat "log-$round"; exit 1; }
         fi
         t1=$(now)
         epoch=$(echo "$out" | sed -n 's/.*(\([0-9.]*\) s)$/\1/p')
