@@ -563,3 +563,99 @@ fn hostile_names_and_strings_cannot_break_the_generated_code() {
     assert!(err.contains("import os"), "{err}");
     assert!(!dir.join("bad").exists());
 }
+
+/// Every augmentation op, every optimizer setting train.py maps, a frozen BatchNorm and a
+/// learning-rate factor: the exported script runs them all (on a tiny CIFAR-format set) and
+/// its metrics.csv has netloom's rows.
+#[test]
+fn the_exported_script_runs_every_augmentation_and_setting() {
+    let dir = tempdir("export-augment");
+    common::run::tiny_cifar(&dir.join("cifar"), 48, 16);
+    let text = std::fs::read_to_string(example_path("resnet_mini.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["data"]["augmentation"] = serde_json::json!([
+        {"op": "horizontal_flip", "p": 0.5},
+        {"op": "vertical_flip", "p": 0.5},
+        {"op": "rotate", "degrees": 15.0},
+        {"op": "scale", "min": 0.8, "max": 1.2},
+        {"op": "scale", "min": 0.9, "max": 1.1, "aspect": 0.1},
+        {"op": "shear", "degrees": 10.0},
+        {"op": "translate", "fraction": 0.1},
+        {"op": "lens", "k": 0.2},
+        {"op": "random_crop", "padding": 4},
+        {"op": "cutout", "min": 0.1, "max": 0.3, "p": 0.5},
+        {"op": "noise", "std": 0.02},
+        {"op": "brightness", "delta": 0.1},
+        {"op": "contrast", "factor": 0.2},
+        {"op": "saturation", "factor": 0.2},
+        {"op": "hue", "delta": 0.05},
+        {"op": "pca_color", "std": 0.1}
+    ]);
+    v["training"]["optimizer"] = "nesterov".into();
+    v["training"]["momentum"] = 0.9.into();
+    v["training"]["weight_decay"] = 5e-4.into();
+    v["training"]["schedule"] = serde_json::json!({"kind": "cosine", "min_lr": 0.001});
+    v["training"]["warmup_steps"] = 2.into();
+    v["training"]["clip_grad_norm"] = 1.0.into();
+    v["training"]["init"] = "kaiming".into();
+    v["training"]["batch_size"] = 16.into();
+    for n in v["nodes"].as_array_mut().unwrap() {
+        if n["op"]["type"] == "batch_norm" {
+            n["frozen"] = true.into();
+            break;
+        }
+    }
+    for n in v["nodes"].as_array_mut().unwrap() {
+        if n["op"]["type"] == "conv2d" {
+            n["lr_mult"] = 0.1.into();
+            break;
+        }
+    }
+    let design = dir.join("augmented.json");
+    std::fs::write(&design, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let py = dir.join("py");
+    let cifar = format!("cifar10:{}", s(&dir.join("cifar")));
+    netloom_ok(&[
+        "export",
+        s(&design),
+        "--format",
+        "pytorch",
+        "--data",
+        &cifar,
+        "--out",
+        s(&py),
+    ]);
+    let script = std::fs::read_to_string(py.join("train.py")).unwrap();
+    assert!(script.contains("\"optimizer\": \"nesterov\""), "{script}");
+    assert!(
+        script.contains("FROZEN = {\""),
+        "a frozen BatchNorm: {script}"
+    );
+    assert!(
+        script.contains("LR_MULT = {\""),
+        "a learning-rate factor: {script}"
+    );
+    let out = train_py(
+        &py,
+        &[],
+        &["--epochs", "2", "--log-every", "1", "--out", "run"],
+    );
+    assert!(out.contains("epoch 2/2"), "{out}");
+    let rows = common::run::metrics(&py.join("run"));
+    assert_eq!(rows.iter().filter(|r| r[0] == "epoch").count(), 2);
+    // Warm-up then cosine, at netloom's rates (netloom's learning_rate() at steps 0 and 1).
+    let lrs: Vec<f64> = rows
+        .iter()
+        .filter(|r| r[0] == "step")
+        .map(|r| r[3].parse().unwrap())
+        .collect();
+    let settings: netloom::design::TrainingSettings =
+        serde_json::from_value(v["training"].clone()).unwrap();
+    for (step, lr) in lrs.iter().enumerate().take(4) {
+        let want = netloom::engine::learning_rate(&settings, step as u64, 3);
+        assert!(
+            (lr - want).abs() < 1e-9,
+            "step {step}: {lr} against netloom's {want}"
+        );
+    }
+}
