@@ -782,3 +782,44 @@ fn file_export_writes_pytorch_code_and_refuses_a_folder_it_must_not_replace() {
             .is_disabled()
     );
 }
+
+/// File → Open run folder… puts a finished run (here one in the format an exported train.py
+/// writes on a cluster) beside this session's runs in the Train view; a damaged metrics.csv is
+/// named in the error bar.
+#[test]
+fn a_run_folder_from_a_cluster_opens_in_the_train_view() {
+    let (dir, path) = lenet_in_tempdir("open-run");
+    let run = dir.join("cluster-run");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::write(
+        run.join("metrics.csv"),
+        "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s\n\
+         step,1,10,0.002,1.9,,,,,\nstep,1,20,0.002,1.2,,,,,\n\
+         epoch,1,20,0.002,,1.5,0.55,1.1,0.62,5000.0\n\
+         step,2,30,0.002,0.9,,,,,\nepoch,2,40,0.002,,0.9,0.7,0.8,0.71,5100.0\n",
+    )
+    .unwrap();
+    let mut harness = app(Some(path));
+    harness.state_mut().open_run_folder(&run);
+    harness.run_steps(3);
+    assert_eq!(harness.state().error(), None);
+    let said = harness.state().notice().unwrap_or_default().to_owned();
+    assert!(said.contains("#1 cluster-run (opened)"), "{said}");
+    assert!(
+        harness
+            .query_all_by_label_contains("cluster-run (opened)")
+            .count()
+            >= 2,
+        "named in the legend too"
+    );
+    harness.get_by_label_contains("Not recorded");
+    let runs = harness.state().runs();
+    assert_eq!(runs.len(), 1);
+    assert!((runs[0].epochs[1].val_acc - 0.71).abs() < 1e-12);
+    std::fs::write(run.join("metrics.csv"), "kind,epoch\n").unwrap();
+    harness.state_mut().open_run_folder(&run);
+    harness.run_steps(2);
+    let err = harness.state().error().unwrap_or_default().to_owned();
+    assert!(err.contains("netloom's columns"), "{err}");
+    assert_eq!(harness.state().runs().len(), 1);
+}

@@ -239,6 +239,10 @@ fn the_exported_script_trains_alone_and_under_torchrun_and_its_weights_come_back
             "{tag}: train.py printed {printed}%, netloom eval says {evaluated}%"
         );
         assert!(printed > 60.0, "{tag}: {printed}%");
+        // The app's reader (File → Open run folder…) takes the run as it takes its own.
+        let opened = netloom::engine::RunHistory::from_metrics_csv(tag.to_owned(), &run).unwrap();
+        assert_eq!(opened.epochs.len(), 1);
+        assert!((opened.epochs[0].val_acc * 100.0 - printed).abs() < 0.01);
     }
 }
 

@@ -25,6 +25,8 @@ pub(super) enum AppCommand {
     Copy,
     Paste(String),
     Train(TrainAction),
+    /// Ask for a run folder to show in the Train view.
+    OpenRunFolder,
     /// Something the Export window asked for.
     Export(super::export::ExportAction),
     /// A file dialog's answer (native or in-app).
@@ -143,6 +145,7 @@ impl NetloomApp {
         match cmd {
             AppCommand::New => self.set_design(Design::default(), super::Source::Untitled),
             AppCommand::OpenDialog => self.ask_file(ctx, FilePurpose::OpenDesign),
+            AppCommand::OpenRunFolder => self.ask_file(ctx, FilePurpose::RunFolder),
             AppCommand::OpenFile(path) => self.open_file(path),
             AppCommand::OpenExample(name, text) => self.open_example(name, text),
             AppCommand::OpenTemplate(name) => self.open_template(name),
@@ -303,6 +306,18 @@ impl NetloomApp {
             FilePurpose::ExportTo(_) | FilePurpose::ExportWeights => {
                 self.export_chosen(purpose, path);
             }
+            FilePurpose::RunFolder => self.open_run_folder(&path),
+        }
+    }
+
+    /// Shows a run folder's curves in the Train view beside this session's runs.
+    pub fn open_run_folder(&mut self, path: &std::path::Path) {
+        match self.training.open_run_folder(path) {
+            Ok(name) => {
+                self.notice = Some(format!("Opened run {name} from {}", path.display()));
+                self.view = View::Train;
+            }
+            Err(e) => self.error = Some(e),
         }
     }
 

@@ -36,6 +36,8 @@ pub enum FilePurpose {
     ExportTo(crate::engine::export::ExportFormat),
     /// Weights to export with the design.
     ExportWeights,
+    /// A run folder to show in the Train view (netloom's, or an exported train.py's).
+    RunFolder,
 }
 
 /// Whether a dialog picks an existing file, names a file to write, or picks a folder.
@@ -57,6 +59,7 @@ impl FilePurpose {
             FilePurpose::PlotsPng => "Save the plots",
             FilePurpose::ExportTo(_) => "Export to",
             FilePurpose::ExportWeights => "Weights to export",
+            FilePurpose::RunFolder => "A run folder (with metrics.csv)",
         }
     }
 
@@ -69,7 +72,7 @@ impl FilePurpose {
             FilePurpose::SaveDesign => Kind::Save("design.json"),
             FilePurpose::MetricsCsv => Kind::Save("metrics.csv"),
             FilePurpose::PlotsPng => Kind::Save("training.png"),
-            FilePurpose::DataFolder => Kind::Folder,
+            FilePurpose::DataFolder | FilePurpose::RunFolder => Kind::Folder,
         }
     }
 
@@ -91,7 +94,7 @@ impl FilePurpose {
             FilePurpose::ExportTo(_) => None,
             FilePurpose::MetricsCsv => Some(("CSV", &["csv"])),
             FilePurpose::PlotsPng => Some(("PNG", &["png"])),
-            FilePurpose::DataFolder => None,
+            FilePurpose::DataFolder | FilePurpose::RunFolder => None,
         }
     }
 }

@@ -149,6 +149,15 @@ impl NetloomApp {
             cmds.push(AppCommand::SaveAs);
         }
         if ui
+            .button("Open run folder…")
+            .on_hover_text(
+                "Show a finished run's curves in the Train view: netloom's, or one an exported train.py wrote on a cluster",
+            )
+            .clicked()
+        {
+            cmds.push(AppCommand::OpenRunFolder);
+        }
+        if ui
             .button("Export…")
             .on_hover_text("PyTorch code that trains under torchrun, ONNX, or TorchScript")
             .clicked()

@@ -185,6 +185,63 @@ impl RunHistory {
     }
 }
 
+/// The columns of a run folder's metrics.csv (netloom's runs and exported train.py's alike).
+const RUN_CSV_HEADER: &str =
+    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s";
+
+impl RunHistory {
+    /// A finished run read back from a run folder's `metrics.csv`: one netloom wrote, or one
+    /// an exported train.py wrote on a cluster. Its curves join the Train view's as a run of
+    /// their own. A row that doesn't parse is an error naming its line.
+    pub fn from_metrics_csv(name: String, dir: &std::path::Path) -> Result<RunHistory, String> {
+        let path = dir.join("metrics.csv");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("can't read {} ({e}): is this a run folder?", path.display()))?;
+        let mut lines = text.lines();
+        if lines.next().map(str::trim) != Some(RUN_CSV_HEADER) {
+            return Err(format!(
+                "{} doesn't start with netloom's columns ({RUN_CSV_HEADER})",
+                path.display()
+            ));
+        }
+        let mut run = RunHistory::new(name, 0, Some(dir.to_owned()));
+        for (i, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let bad = |what: &str| format!("{} line {}: {what}", path.display(), i + 2);
+            let cells: Vec<&str> = line.split(',').collect();
+            if cells.len() != 10 {
+                return Err(bad(&format!("{} cells, not 10", cells.len())));
+            }
+            let num = |k: usize| -> Result<f64, String> {
+                cells[k]
+                    .trim()
+                    .parse::<f64>()
+                    .map_err(|_| bad(&format!("\"{}\" is not a number", cells[k])))
+            };
+            let int = |k: usize| num(k).map(|v| v.max(0.0) as u64);
+            match cells[0] {
+                "step" => run.losses.push([num(2)?, num(4)?]),
+                "epoch" => run.epochs.push(EpochMetrics {
+                    epoch: int(1)?,
+                    step: int(2)?,
+                    train_loss: num(5)?,
+                    train_acc: num(6)?,
+                    val_loss: num(7)?,
+                    val_acc: num(8)?,
+                    confusion: super::metrics::Confusion::new(0),
+                    seconds: f64::NAN,
+                }),
+                other => return Err(bad(&format!("unknown row kind \"{other}\""))),
+            }
+        }
+        if run.losses.is_empty() && run.epochs.is_empty() {
+            return Err(format!("{} has no rows yet", path.display()));
+        }
+        run.total_epochs = run.epochs.last().map_or(0, |m| m.epoch);
+        run.status = RunStatus::Finished;
+        Ok(run)
+    }
+}
+
 /// Every run's metrics as CSV: a row per step and per epoch, the run named in each row.
 pub fn metrics_csv(runs: &[RunHistory]) -> String {
     let mut out = String::from("run,kind,epoch,step,loss,train_loss,train_acc,val_loss,val_acc\n");
@@ -238,5 +295,31 @@ mod tests {
         assert_eq!(h.status, RunStatus::Failed("no data".to_owned()));
         assert!(!h.is_active());
         assert!(metrics_csv(&[h]).contains("#1,step,,1,2.5"));
+    }
+
+    #[test]
+    fn a_run_folder_reads_back_and_a_damaged_one_is_named() {
+        let dir = std::env::temp_dir().join(format!("netloom-history-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let csv = format!(
+            "{RUN_CSV_HEADER}\nstep,1,10,0.01,1.5,,,,,\nepoch,1,20,0.01,,1.2,0.6,1.1,0.65,900.0\n"
+        );
+        std::fs::write(dir.join("metrics.csv"), csv).unwrap();
+        let run = RunHistory::from_metrics_csv("#1 cluster".to_owned(), &dir).unwrap();
+        assert_eq!(run.losses, vec![[10.0, 1.5]]);
+        assert_eq!(run.epochs.len(), 1);
+        assert!((run.epochs[0].val_acc - 0.65).abs() < 1e-12);
+        assert_eq!(
+            (run.total_epochs, run.status.clone()),
+            (1, RunStatus::Finished)
+        );
+        std::fs::write(
+            dir.join("metrics.csv"),
+            format!("{RUN_CSV_HEADER}\nstep,1,x,0.1,1,,,,,\n"),
+        )
+        .unwrap();
+        let err = RunHistory::from_metrics_csv("#2".to_owned(), &dir).unwrap_err();
+        assert!(err.contains("line 2") && err.contains("\"x\""), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -408,6 +408,23 @@ impl Training {
         self.exported.take()
     }
 
+    /// Adds the finished run in `dir` (netloom's, or an exported train.py's from a cluster),
+    /// read from its metrics.csv, so its curves show beside this session's runs. Returns its
+    /// name.
+    pub fn open_run_folder(&mut self, dir: &std::path::Path) -> Result<String, String> {
+        if self.busy() {
+            return Err("a run is training: open the run folder when it has finished".to_owned());
+        }
+        let folder = dir.file_name().map_or_else(
+            || dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let name = format!("#{} {folder} (opened)", self.runs.len() + 1);
+        let run = RunHistory::from_metrics_csv(name.clone(), dir)?;
+        self.runs.push(run);
+        Ok(name)
+    }
+
     /// The newest run that kept its best weights on disk: (its name, its folder).
     pub fn last_run_with_weights(&self) -> Option<(&str, &std::path::Path)> {
         self.runs.iter().rev().find_map(|r| {
