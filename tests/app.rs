@@ -812,7 +812,7 @@ fn a_run_folder_from_a_cluster_opens_in_the_train_view() {
             >= 2,
         "named in the legend too"
     );
-    harness.get_by_label_contains("Not recorded");
+    harness.get_by_label_contains("No confusion matrix");
     let runs = harness.state().runs();
     assert_eq!(runs.len(), 1);
     assert!((runs[0].epochs[1].val_acc - 0.71).abs() < 1e-12);

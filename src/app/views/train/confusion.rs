@@ -19,10 +19,6 @@ pub fn heat_map(ui: &mut egui::Ui, m: &EpochMetrics, classes: &[String]) {
     let rows = &m.confusion.counts;
     let n = rows.len();
     if n == 0 {
-        ui.label(
-            egui::RichText::new("Not recorded: this run was read back from its metrics.csv.")
-                .color(crate::ui::theme::MUTED),
-        );
         return;
     }
     let name = |i: usize| classes.get(i).cloned().unwrap_or_else(|| i.to_string());

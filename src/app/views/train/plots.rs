@@ -56,6 +56,14 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
     if let Some(run) = training.runs().last() {
         ui.columns(2, |cols| {
             match run.epochs.last() {
+                Some(m) if m.confusion.counts.is_empty() => {
+                    cols[0].label(
+                        egui::RichText::new(
+                            "No confusion matrix: this run was read back from its metrics.csv.",
+                        )
+                        .color(theme::MUTED),
+                    );
+                }
                 Some(m) => super::confusion::heat_map(&mut cols[0], m, &run.classes),
                 None => {
                     cols[0].label(
