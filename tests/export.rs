@@ -176,6 +176,20 @@ fn netloom_accuracy(run: &Path) -> f64 {
     v["accuracy"].as_f64().unwrap() * 100.0
 }
 
+/// LeNet-5 exported as PyTorch code into `dir/lenet`.
+fn lenet_export(dir: &Path) -> std::path::PathBuf {
+    let py = dir.join("lenet");
+    netloom_ok(&[
+        "export",
+        &example_path("lenet5.json"),
+        "--format",
+        "pytorch",
+        "--out",
+        s(&py),
+    ]);
+    py
+}
+
 /// The step rows' losses in a run's metrics.csv.
 fn step_losses(run: &Path) -> Vec<f64> {
     common::run::metrics(run)
@@ -188,15 +202,7 @@ fn step_losses(run: &Path) -> Vec<f64> {
 #[test]
 fn the_exported_script_trains_alone_and_under_torchrun_and_its_weights_come_back() {
     let dir = tempdir("export-train");
-    let py = dir.join("lenet");
-    netloom_ok(&[
-        "export",
-        &example_path("lenet5.json"),
-        "--format",
-        "pytorch",
-        "--out",
-        s(&py),
-    ]);
+    let py = lenet_export(&dir);
     // The built-in set travels with the script, as IDX files.
     assert!(py.join("data/train-images-idx3-ubyte.gz").is_file());
     for (tag, launcher) in [
@@ -249,15 +255,7 @@ fn the_exported_script_trains_alone_and_under_torchrun_and_its_weights_come_back
 #[test]
 fn netloom_and_the_exported_script_reach_the_same_accuracy() {
     let dir = tempdir("export-parity");
-    let py = dir.join("lenet");
-    netloom_ok(&[
-        "export",
-        &example_path("lenet5.json"),
-        "--format",
-        "pytorch",
-        "--out",
-        s(&py),
-    ]);
+    let py = lenet_export(&dir);
     let out = train_py(&py, &[], &["--epochs", "3", "--out", "run"]);
     let script = printed_accuracy(&out);
     let run = dir.join("netloom-run");

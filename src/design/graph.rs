@@ -105,6 +105,13 @@ impl Design {
             .and_then(|e| self.node(e.from))
     }
 
+    /// The wires into `id`, in port order: the order Add and Concat take their inputs in.
+    pub fn incoming(&self, id: NodeId) -> Vec<&Edge> {
+        let mut wires: Vec<&Edge> = self.edges.iter().filter(|e| e.to == id).collect();
+        wires.sort_by_key(|e| e.port);
+        wires
+    }
+
     /// `id` and every node whose output reaches it: "everything up to here".
     pub fn upstream(&self, id: NodeId) -> Vec<NodeId> {
         let mut seen = vec![id];

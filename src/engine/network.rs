@@ -68,8 +68,7 @@ impl Network {
             let (Some(node), Some(report)) = (design.node(id), analysis.report(id)) else {
                 continue;
             };
-            let mut incoming: Vec<_> = design.edges.iter().filter(|e| e.to == id).collect();
-            incoming.sort_by_key(|e| e.port);
+            let incoming = design.incoming(id);
             let inputs: Vec<usize> = incoming
                 .iter()
                 .filter_map(|e| pos.get(&e.from).copied())
