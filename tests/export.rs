@@ -110,6 +110,35 @@ fn every_example_and_the_big_templates_export_to_pytorch_onnx_and_torchscript_ex
     args.extend(dirs.iter().map(String::as_str));
     let report = python(&reference("export_check.py"), &args);
     assert_eq!(report.lines().count(), designs.len(), "{report}");
+    // The TorchScript files load in libtorch's C++ API too (tch is its binding).
+    for dir in &dirs {
+        torchscript_in_libtorch(Path::new(dir));
+    }
+}
+
+/// Loads DIR/model.pt with libtorch's `torch::jit::load` and checks it against netloom's
+/// forward on the batch of 7.
+fn torchscript_in_libtorch(dir: &Path) {
+    use netloom::engine::npy;
+    let module = tch::CModule::load(dir.join("model.pt")).unwrap();
+    let x = npy::read(&dir.join("x7.npy")).unwrap();
+    let want = npy::read(&dir.join("y7.npy")).unwrap();
+    let dims: Vec<i64> = x.shape.iter().map(|&d| d as i64).collect();
+    let input = tch::Tensor::from_slice(&x.data).view(dims.as_slice());
+    let got = tch::no_grad(|| module.forward_ts(&[input])).unwrap();
+    let got: Vec<f32> = Vec::try_from(got.flatten(0, -1)).unwrap();
+    let scale = want.data.iter().fold(1e-12f32, |m, v| m.max(v.abs()));
+    let err = got
+        .iter()
+        .zip(&want.data)
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()))
+        / scale;
+    assert_eq!(got.len(), want.data.len(), "{}", dir.display());
+    assert!(
+        err <= 1e-5,
+        "{}: libtorch's TorchScript is off by {err}",
+        dir.display()
+    );
 }
 
 #[test]
@@ -660,4 +689,39 @@ fn the_exported_script_runs_every_augmentation_and_setting() {
             "step {step}: {lr} against netloom's {want}"
         );
     }
+}
+
+/// Data that doesn't fit the design is said in words before training starts: the fine-tuning
+/// example has 4 outputs, the built-in set 10 classes; with the classes it was made for, it trains.
+#[test]
+fn the_exported_script_says_when_the_data_does_not_fit() {
+    let dir = tempdir("export-misfit");
+    let design = example_path("transfer/finetune.json");
+    let ft = dir.join("all-classes");
+    netloom_ok(&["export", &design, "--format", "pytorch", "--out", s(&ft)]);
+    let run = std::process::Command::new("python3")
+        .args(["train.py", "--epochs", "1"])
+        .current_dir(&ft)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        !run.status.success() && err.contains("10 classes but the design gives 4 outputs"),
+        "{err}"
+    );
+    assert!(!ft.join("run/weights.safetensors").exists());
+    let fits = dir.join("four-classes");
+    let spec = "builtin:fashion-mnist?classes=5,7,8,9";
+    netloom_ok(&[
+        "export",
+        &design,
+        "--format",
+        "pytorch",
+        "--data",
+        spec,
+        "--out",
+        s(&fits),
+    ]);
+    let out = train_py(&fits, &[], &["--epochs", "1"]);
+    assert!(printed_accuracy(&out) > 50.0, "{out}");
 }
