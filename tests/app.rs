@@ -823,3 +823,21 @@ fn a_run_folder_from_a_cluster_opens_in_the_train_view() {
     assert!(err.contains("netloom's columns"), "{err}");
     assert_eq!(harness.state().runs().len(), 1);
 }
+
+/// Exporting a design with data that doesn't fit it (resnet18's 3×224×224 input, the built-in
+/// 28×28 grayscale set) says so in the Export window, in the engine's words, before the user
+/// finds out from a failing train.py.
+#[test]
+fn the_export_window_says_when_the_train_view_s_data_does_not_fit() {
+    let mut harness = app(None);
+    open_template(&mut harness, "resnet18");
+    harness.get_by_label("Train").click();
+    harness.run_steps(3);
+    wait_for_label_containing(&mut harness, "takes samples of shape", 30);
+    harness.get_by_label("File").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("Export…").click();
+    harness.run_steps(3);
+    harness.get_by_label("Write to");
+    harness.get_by_label("train.py will stop on this data:");
+}

@@ -220,6 +220,7 @@ impl NetloomApp {
             .last_run_with_weights()
             .map(|(name, _)| name.to_owned());
         let data = self.training.data().label();
+        let misfit = self.training.data_mismatch(&self.design, &self.analysis);
         egui::Window::new("Export the design")
             .open(&mut open)
             .collapsible(false)
@@ -228,7 +229,7 @@ impl NetloomApp {
             .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
             .show(ctx, |ui| {
                 ui.add_enabled_ui(!busy, |ui| {
-                    self.export_form(ui, cmds, last_run.as_deref(), &data);
+                    self.export_form(ui, cmds, last_run.as_deref(), &data, misfit.as_deref());
                 });
                 ui.separator();
                 ui.horizontal(|ui| {
@@ -256,6 +257,7 @@ impl NetloomApp {
         cmds: &mut Vec<AppCommand>,
         last_run: Option<&str>,
         data: &str,
+        misfit: Option<&str>,
     ) {
         let before = self.export.format;
         egui::Grid::new("export_form")
@@ -278,8 +280,25 @@ impl NetloomApp {
                 ui.end_row();
                 if self.export.format == ExportFormat::Pytorch {
                     ui.label("Data for train.py");
-                    ui.label(data)
-                        .on_hover_text("The data chosen in the Train view");
+                    ui.vertical(|ui| {
+                        ui.label(data)
+                            .on_hover_text("The data chosen in the Train view");
+                        // The code and weights still export; train.py would stop on this data.
+                        if let Some(why) = misfit {
+                            let red = |t: String| {
+                                egui::RichText::new(t)
+                                    .color(crate::ui::theme::ERROR)
+                                    .small()
+                            };
+                            ui.label(red("train.py will stop on this data:".to_owned()));
+                            ui.add(
+                                egui::Label::new(red(format!(
+                                    "{why}. Choose data that fits in the Train view first."
+                                )))
+                                .wrap(),
+                            );
+                        }
+                    });
                     ui.end_row();
                 }
                 ui.label("Write to");
