@@ -841,3 +841,119 @@ fn the_export_window_says_when_the_train_view_s_data_does_not_fit() {
     harness.get_by_label("Write to");
     harness.get_by_label("train.py will stop on this data:");
 }
+
+/// Help → About names the version, the libtorch it runs on, the devices found, and shows the
+/// licences of everything inside.
+#[test]
+fn help_about_shows_the_version_libtorch_devices_and_licences() {
+    let mut harness = app(None);
+    harness.get_by_label("Help").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("About netloom").click();
+    harness.run_steps(3);
+    harness.get_by_label(&format!("netloom {}", env!("CARGO_PKG_VERSION")));
+    harness.get_by_label_contains("2.11.0");
+    harness.get_by_label_contains("CPU (");
+    for title in [
+        "netloom: MIT",
+        "Fashion-MNIST subset (built in): MIT, Zalando SE",
+        "PyTorch / libtorch: BSD-3-Clause",
+    ] {
+        harness.get_by_label(title).click_accesskit();
+    }
+    harness.run_steps(3);
+    for text in [
+        "Permission is hereby granted",
+        "Copyright © 2017 Zalando SE",
+        "Redistribution and use in source and binary forms",
+    ] {
+        assert!(
+            harness.query_all_by_label_contains(text).count() > 0,
+            "{text}"
+        );
+    }
+}
+
+/// A store for eframe's persistence, in memory.
+#[derive(Default)]
+struct Store(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for Store {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+/// The app reopens on the view it was closed on, with its recent files (window size and
+/// panel widths persist through eframe's own window and egui-memory persistence).
+#[test]
+fn the_last_view_and_recent_files_persist() {
+    let (_dir, path) = lenet_in_tempdir("persist");
+    let mut harness = app(Some(path.clone()));
+    harness.get_by_label("Train").click();
+    harness.run_steps(3);
+    let mut store = Store::default();
+    eframe::App::save(harness.state_mut(), &mut store);
+    let reopened = NetloomApp::new(None).with_storage(Some(&store), None);
+    assert_eq!(reopened.view(), netloom::app::View::Train);
+    assert_eq!(reopened.recent_files().first(), Some(&path));
+}
+
+/// The Train view says how much the app's runs folder holds and deletes old runs after a
+/// confirmation, keeping the newest ones; nothing that isn't a run folder is touched.
+#[test]
+fn old_runs_are_measured_and_deleted_from_the_train_view() {
+    let (dir, _path) = lenet_in_tempdir("old-runs");
+    let runs = dir.join("data/runs");
+    for (i, name) in [
+        "2026-01-01_000000-1",
+        "2026-02-01_000000-1",
+        "2026-03-01_000000-1",
+    ]
+    .iter()
+    .enumerate()
+    {
+        std::fs::create_dir_all(runs.join(name)).unwrap();
+        std::fs::write(
+            runs.join(name).join("metrics.csv"),
+            vec![b'x'; 500_000 * (i + 1)],
+        )
+        .unwrap();
+    }
+    std::fs::write(runs.join("notes.txt"), b"mine").unwrap();
+    let data = dir.join("data");
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_cc| NetloomApp::new(None).with_storage(None, Some(data.clone())));
+    harness.run_steps(4);
+    harness.get_by_label("Train").click();
+    harness.run_steps(3);
+    harness.get_by_label("saved runs: 3, 3.0 MB");
+    // Keep the newest one: the two older ones (1.5 MB) go, after a confirmation.
+    harness.get_by_label("Delete 0 older (0.0 MB)…");
+    harness.state_mut().set_runs_to_keep(1);
+    harness.run_steps(2);
+    harness.get_by_label("Delete 2 older (1.5 MB)…").click();
+    harness.run_steps(2);
+    harness.get_by_label("Delete 2 run folders for good?");
+    harness.get_by_label("Delete them").click();
+    harness.run_steps(3);
+    let said = harness.state().notice().unwrap_or_default().to_owned();
+    assert!(
+        said.contains("Deleted 2 old run folders (1.5 MB freed)"),
+        "{said}"
+    );
+    assert!(runs.join("2026-03-01_000000-1").is_dir());
+    assert!(
+        !runs.join("2026-01-01_000000-1").exists() && !runs.join("2026-02-01_000000-1").exists()
+    );
+    assert_eq!(std::fs::read(runs.join("notes.txt")).unwrap(), b"mine");
+    harness.get_by_label("saved runs: 1, 1.5 MB");
+}

@@ -25,6 +25,8 @@ pub(super) enum AppCommand {
     Copy,
     Paste(String),
     Train(TrainAction),
+    /// Open Help → About.
+    About,
     /// Ask for a run folder to show in the Train view.
     OpenRunFolder,
     /// Something the Export window asked for.
@@ -146,6 +148,7 @@ impl NetloomApp {
             AppCommand::New => self.set_design(Design::default(), super::Source::Untitled),
             AppCommand::OpenDialog => self.ask_file(ctx, FilePurpose::OpenDesign),
             AppCommand::OpenRunFolder => self.ask_file(ctx, FilePurpose::RunFolder),
+            AppCommand::About => self.about = Some(super::about::About::gather()),
             AppCommand::OpenFile(path) => self.open_file(path),
             AppCommand::OpenExample(name, text) => self.open_example(name, text),
             AppCommand::OpenTemplate(name) => self.open_template(name),
@@ -252,6 +255,17 @@ impl NetloomApp {
             TrainAction::SaveCsv => self.ask_file(ctx, FilePurpose::MetricsCsv),
             TrainAction::SavePng => self.ask_file(ctx, FilePurpose::PlotsPng),
             TrainAction::OpenFolder(dir) => self.open_folder(ctx, &dir),
+            TrainAction::KeepRuns(keep) => self.set_runs_to_keep(keep),
+            TrainAction::DeleteOldRuns(keep) => match self.training.delete_old_runs(keep) {
+                Ok((n, bytes)) => {
+                    self.notice = Some(format!(
+                        "Deleted {n} old run folder{} ({:.1} MB freed)",
+                        if n == 1 { "" } else { "s" },
+                        bytes as f64 / 1e6
+                    ));
+                }
+                Err(e) => self.error = Some(e),
+            },
             TrainAction::ReplaceHead(classes) => self.replace_head(classes),
             TrainAction::DataSettings(data) => {
                 self.history.record(self.design.clone());
@@ -308,6 +322,11 @@ impl NetloomApp {
             }
             FilePurpose::RunFolder => self.open_run_folder(&path),
         }
+    }
+
+    /// How many of the newest saved runs "delete old runs" keeps (the Train view's number).
+    pub fn set_runs_to_keep(&mut self, keep: usize) {
+        self.training.keep_runs = keep;
     }
 
     /// Shows a run folder's curves in the Train view beside this session's runs.

@@ -12,6 +12,11 @@ impl NetloomApp {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| self.file_menu(ui, cmds));
             ui.menu_button("Edit", |ui| self.edit_menu(ui, cmds));
+            ui.menu_button("Help", |ui| {
+                if ui.button("About netloom").clicked() {
+                    cmds.push(AppCommand::About);
+                }
+            });
             ui.separator();
             for (view, label) in [(View::Design, "Design"), (View::Train, "Train")] {
                 if ui.selectable_label(self.view == view, label).clicked() {

@@ -6,6 +6,7 @@
 //! saving and the unsaved-changes question; `menu` the menu bar; `views` one file per screen;
 //! `training` the runs.
 
+mod about;
 mod commands;
 mod dialogs;
 mod document;
@@ -31,8 +32,8 @@ use commands::AppCommand;
 use history::History;
 use std::path::PathBuf;
 
-/// Which screen is showing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which screen is showing (persisted: the app reopens on the last one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum View {
     /// The node editor.
     Design,
@@ -78,6 +79,8 @@ pub struct NetloomApp {
     png_to: Option<PathBuf>,
     /// File → Export…'s window.
     export: export::ExportDialog,
+    /// Help → About's window, with what it shows, while open.
+    about: Option<about::About>,
 }
 
 impl NetloomApp {
@@ -109,6 +112,7 @@ impl NetloomApp {
             frame_stats: None,
             png_to: None,
             export: export::ExportDialog::default(),
+            about: None,
         };
         app.training.choose_data_for(&app.design);
         if let Some(path) = path {
@@ -128,6 +132,9 @@ impl NetloomApp {
             storage.and_then(|s| eframe::get_value::<Vec<PathBuf>>(s, "recent_files"))
         {
             self.recent = recent;
+        }
+        if let Some(view) = storage.and_then(|s| eframe::get_value::<View>(s, "view")) {
+            self.view = view;
         }
         self.training
             .set_runs_dir(data_dir.as_ref().map(|d| d.join("runs")));
@@ -199,6 +206,11 @@ impl NetloomApp {
     /// True when there are unsaved changes.
     pub fn is_dirty(&self) -> bool {
         self.dirty
+    }
+
+    /// Recently opened or saved files, newest first.
+    pub fn recent_files(&self) -> &[PathBuf] {
+        &self.recent
     }
 
     /// The screen showing.
@@ -378,6 +390,7 @@ impl eframe::App for NetloomApp {
         if self.export.open {
             self.export_window(&ctx, &mut cmds);
         }
+        self.about_window(&ctx);
         self.end_frame(&ctx, cmds);
         let busy = self.training.busy();
         if let Some(stats) = &mut self.frame_stats {
@@ -387,6 +400,7 @@ impl eframe::App for NetloomApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, "recent_files", &self.recent);
+        eframe::set_value(storage, "view", &self.view);
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {

@@ -8,6 +8,7 @@
 mod pretrained;
 mod preview;
 mod run_dir;
+pub mod run_store;
 mod textures;
 
 pub use pretrained::{Pretrained, WeightsChoice};
@@ -48,6 +49,10 @@ pub enum TrainAction {
     ReplaceHead(u64),
     /// Show a run's folder in the file manager.
     OpenFolder(PathBuf),
+    /// Delete the saved run folders older than the newest this many (this session's stay).
+    DeleteOldRuns(usize),
+    /// How many of the newest saved runs "delete old runs" keeps.
+    KeepRuns(usize),
 }
 
 /// What [`Training`] does by itself: runs, data and device choices, views, the weights review.
@@ -109,6 +114,10 @@ pub struct Training {
     pretrained_error: Option<String>,
     /// Why the last Train press never became a run (the data would not load, say).
     start_error: Option<String>,
+    /// What the runs folder holds, measured when it may have changed.
+    usage: Option<run_store::Usage>,
+    /// How many of the newest saved runs "delete old runs" keeps.
+    pub keep_runs: usize,
     /// The export being written on a helper thread, if any.
     exporting: Option<RunId>,
     /// How the last export ended, until the app has shown it.
@@ -135,6 +144,8 @@ impl Default for Training {
             start_error: None,
             exporting: None,
             exported: None,
+            usage: None,
+            keep_runs: 5,
         }
     }
 }
@@ -143,6 +154,38 @@ impl Training {
     /// Where runs keep their folders (the app's data dir); None keeps nothing on disk.
     pub fn set_runs_dir(&mut self, dir: Option<PathBuf>) {
         self.runs_dir = dir;
+        self.refresh_usage();
+    }
+
+    /// Measures the runs folder again (a walk of a few files per run: cheap, but not for
+    /// every frame, so only when it may have changed).
+    fn refresh_usage(&mut self) {
+        self.usage = self.runs_dir.as_deref().map(run_store::usage);
+    }
+
+    /// What the runs folder holds, when the app keeps one.
+    pub fn runs_usage(&self) -> Option<&run_store::Usage> {
+        self.usage.as_ref()
+    }
+
+    /// The folders of this session's runs (never deleted as "old").
+    pub fn session_dirs(&self) -> Vec<PathBuf> {
+        self.runs.iter().filter_map(|r| r.dir.clone()).collect()
+    }
+
+    /// Deletes the saved runs older than the newest `keep`, except this session's; returns
+    /// (folders deleted, bytes freed).
+    pub fn delete_old_runs(&mut self, keep: usize) -> Result<(usize, u64), String> {
+        if self.busy() {
+            return Err("a run is training: delete old runs when it has finished".to_owned());
+        }
+        let Some(usage) = &self.usage else {
+            return Ok((0, 0));
+        };
+        let (doomed, bytes) = usage.older_than_newest(keep, &self.session_dirs());
+        let result = run_store::delete(&doomed).map(|n| (n, bytes));
+        self.refresh_usage();
+        result
     }
 
     /// The data runs train on.
@@ -473,6 +516,7 @@ impl Training {
     pub fn drain(&mut self, budget: Duration) {
         let Some(trainer) = &self.trainer else { return };
         let started = Instant::now();
+        let mut ended = false;
         while started.elapsed() < budget {
             let Some(event) = trainer.try_recv() else {
                 break;
@@ -500,6 +544,7 @@ impl Training {
                     run.apply(&event.kind);
                     if !run.is_active() {
                         self.current = None;
+                        ended = true;
                     }
                 }
             } else if self.exporting == Some(event.run) {
@@ -532,6 +577,9 @@ impl Training {
                     }
                 };
             }
+        }
+        if ended {
+            self.refresh_usage();
         }
     }
 }

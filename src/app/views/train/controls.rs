@@ -241,8 +241,68 @@ pub fn run_bar(
             }
         });
     }
+    saved_runs(ui, training, &mut out);
     ui.add_space(4.0);
     out
+}
+
+/// How much the app's runs folder holds, and deleting old runs (with a confirmation).
+fn saved_runs(ui: &mut egui::Ui, training: &Training, out: &mut Vec<TrainAction>) {
+    let Some(usage) = training.runs_usage().filter(|u| !u.runs.is_empty()) else {
+        return;
+    };
+    let armed_id = ui.id().with("delete_armed");
+    let mut keep = training.keep_runs;
+    let mut armed = ui.data(|d| d.get_temp::<bool>(armed_id)).unwrap_or(false);
+    let (doomed, bytes) = usage.older_than_newest(keep, &training.session_dirs());
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!(
+            "saved runs: {}, {:.1} MB",
+            usage.runs.len(),
+            usage.total() as f64 / 1e6
+        ))
+        .on_hover_text("Every run the app trains keeps a folder (checkpoints, metrics, design)");
+    });
+    ui.horizontal(|ui| {
+        ui.label("keep the newest");
+        if ui
+            .add(egui::DragValue::new(&mut keep).range(0..=1000))
+            .changed()
+        {
+            out.push(TrainAction::KeepRuns(keep));
+            armed = false;
+        }
+        let label = format!(
+            "Delete {} older ({:.1} MB)…",
+            doomed.len(),
+            bytes as f64 / 1e6
+        );
+        if ui
+            .add_enabled(
+                !doomed.is_empty() && !training.busy(),
+                egui::Button::new(label),
+            )
+            .clicked()
+        {
+            armed = true;
+        }
+    });
+    if armed && !doomed.is_empty() {
+        ui.horizontal(|ui| {
+            ui.colored_label(
+                theme::ERROR,
+                format!("Delete {} run folders for good?", doomed.len()),
+            );
+            if ui.button("Delete them").clicked() {
+                out.push(TrainAction::DeleteOldRuns(keep));
+                armed = false;
+            }
+            if ui.button("Keep them").clicked() {
+                armed = false;
+            }
+        });
+    }
+    ui.data_mut(|d| d.insert_temp(armed_id, armed));
 }
 
 /// The device selector: auto, or any device this machine offers.
