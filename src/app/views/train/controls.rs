@@ -263,7 +263,8 @@ fn saved_runs(ui: &mut egui::Ui, training: &Training, out: &mut Vec<TrainAction>
         ))
         .on_hover_text("Every run the app trains keeps a folder (checkpoints, metrics, design)");
     });
-    ui.horizontal(|ui| {
+    // Wrapped: the left column may be narrow, and the button must not be cut off.
+    ui.horizontal_wrapped(|ui| {
         ui.label("keep the newest");
         if ui
             .add(egui::DragValue::new(&mut keep).range(0..=1000))
@@ -288,7 +289,7 @@ fn saved_runs(ui: &mut egui::Ui, training: &Training, out: &mut Vec<TrainAction>
         }
     });
     if armed && !doomed.is_empty() {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.colored_label(
                 theme::ERROR,
                 format!("Delete {} run folders for good?", doomed.len()),
