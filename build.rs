@@ -3,9 +3,11 @@
 //! torch-sys (a direct dependency for this reason) passes us its libtorch lib directory as
 //! `DEP_TCH_LIBTORCH_LIB`. With it we:
 //! - embed an rpath, so the binary finds libtorch without LD_LIBRARY_PATH;
-//! - link libtorch_cuda with `--no-as-needed`. libtorch_cuda registers CUDA from static
-//!   initialisers and nothing references its symbols directly, so an `--as-needed` linker drops it
-//!   and `Cuda::is_available()` is then always false (tch-rs issues #907, #980).
+//! - tell engine/cuda.rs where libtorch_cuda is. It is *not* linked: the `--as-needed` linker
+//!   drops it anyway (nothing references its symbols; tch-rs #907, #980), and linking it with
+//!   `--no-as-needed`, as netloom once did, made the CUDA libraries mandatory. engine/cuda.rs
+//!   loads it at start instead, when it is there and there is a driver;
+//! - record the libtorch version for `--version` and Help → About.
 #![allow(clippy::print_stdout)] // cargo reads a build script's directives from stdout
 
 use std::path::Path;
@@ -28,10 +30,18 @@ fn libtorch_version(lib_dir: &Path) -> String {
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
+    println!("cargo:rerun-if-env-changed=LIBTORCH");
     let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else {
-        // Windows: torch-sys does not export the directory; the DLLs must be on PATH there.
+    // torch-sys passes its lib directory on Linux and macOS; on Windows it doesn't, and the
+    // build then reads LIBTORCH as torch-sys does (a libtorch zip or a pip wheel's torch/).
+    let lib = std::env::var("DEP_TCH_LIBTORCH_LIB").ok().or_else(|| {
+        std::env::var("LIBTORCH")
+            .ok()
+            .map(|root| Path::new(&root).join("lib").display().to_string())
+    });
+    let Some(lib) = lib else {
         println!("cargo:rustc-env=NETLOOM_LIBTORCH_VERSION=unknown");
+        println!("cargo:rustc-env=NETLOOM_LIBTORCH_LIB=");
         return;
     };
     let lib_dir = Path::new(&lib);
@@ -39,19 +49,13 @@ fn main() {
         "cargo:rustc-env=NETLOOM_LIBTORCH_VERSION={}",
         libtorch_version(lib_dir)
     );
+    // Where engine/cuda.rs looks for libtorch_cuda in a source build.
+    println!("cargo:rustc-env=NETLOOM_LIBTORCH_LIB={lib}");
     match target_os.as_str() {
-        "linux" => {
-            println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
-            println!("cargo:rustc-link-arg=-Wl,--no-as-needed");
-            for name in ["torch_cuda", "torch_cpu", "torch", "c10_cuda", "c10"] {
-                if lib_dir.join(format!("lib{name}.so")).exists() {
-                    println!("cargo:rustc-link-arg=-L{lib}");
-                    println!("cargo:rustc-link-arg=-l{name}");
-                }
-            }
-            println!("cargo:rustc-link-arg=-Wl,--as-needed");
-        }
-        "macos" => println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}"),
+        // The binary finds libtorch without LD_LIBRARY_PATH; packaging/ rewrites this rpath to
+        // the bundle's own lib/ folder.
+        "linux" | "macos" => println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}"),
+        // Windows has no rpath: the DLLs go beside netloom.exe (packaging/windows), or on PATH.
         _ => {}
     }
 }

@@ -5,10 +5,12 @@ use netloom::cli::{Cli, run};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before anything touches libtorch: its CUDA half registers itself as it loads.
+    netloom::engine::cuda::init();
     let cli = Cli::parse();
     match cli.command {
         Some(command) => run(command),
-        None => match netloom::app::run(cli.open, cli.frame_stats) {
+        None => match netloom::app::run(cli.open, cli.frame_stats, cli.exit_after_first_frame) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("netloom: could not open the window: {e}");

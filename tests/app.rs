@@ -842,8 +842,8 @@ fn the_export_window_says_when_the_train_view_s_data_does_not_fit() {
     harness.get_by_label("train.py will stop on this data:");
 }
 
-/// Help → About names the version, the libtorch it runs on, the devices found, and shows the
-/// licences of everything inside.
+/// Help → About names the version, the libtorch it runs on, the devices found, the CUDA
+/// support, and shows the licences of everything inside.
 #[test]
 fn help_about_shows_the_version_libtorch_devices_and_licences() {
     let mut harness = app(None);
@@ -852,8 +852,11 @@ fn help_about_shows_the_version_libtorch_devices_and_licences() {
     harness.get_by_label("About netloom").click();
     harness.run_steps(3);
     harness.get_by_label(&format!("netloom {}", env!("CARGO_PKG_VERSION")));
-    harness.get_by_label_contains("2.11.0");
+    harness.get_by_label(netloom::engine::cuda::LIBTORCH_VERSION);
+    assert!(netloom::engine::cuda::LIBTORCH_VERSION.starts_with("2.11.0"));
     harness.get_by_label_contains("CPU (");
+    // What became of libtorch's CUDA libraries at start, in engine/cuda.rs's words.
+    harness.get_by_label(&netloom::engine::cuda::init().describe());
     for title in [
         "netloom: MIT",
         "Fashion-MNIST subset (built in): MIT, Zalando SE",

@@ -90,5 +90,16 @@ fn unreadable_files_and_usage_errors_exit_2() {
 fn version_is_printed() {
     let (code, out, _) = netloom(&["--version"]);
     assert_eq!(code, 0);
-    assert_eq!(out.trim(), format!("netloom {}", env!("CARGO_PKG_VERSION")));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], format!("netloom {}", env!("CARGO_PKG_VERSION")));
+    // The libtorch it was built with, the devices found and what became of CUDA's libraries.
+    assert!(lines[1].starts_with("libtorch 2.11.0"), "{out}");
+    assert!(lines[2].starts_with("devices: CPU ("), "{out}");
+    assert!(lines[3].starts_with("cuda: "), "{out}");
+    let (code, short, _) = netloom(&["-V"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        short.trim(),
+        format!("netloom {}", env!("CARGO_PKG_VERSION"))
+    );
 }

@@ -3,6 +3,7 @@
 
 use super::NetloomApp;
 use crate::engine::available_devices;
+use crate::engine::cuda;
 
 const NETLOOM_LICENCE: &str = include_str!("../../LICENSE");
 const DATASET_LICENCE: &str = include_str!("../../assets/fashion-mnist/LICENSE");
@@ -14,6 +15,8 @@ const LIBTORCH_LICENCE: &str = include_str!("../../assets/licences/pytorch-LICEN
 pub struct About {
     /// "CPU (2 threads)", "CUDA 0: …", one per device found.
     pub devices: Vec<String>,
+    /// What became of libtorch's CUDA libraries at start (engine/cuda.rs).
+    pub cuda: String,
 }
 
 impl About {
@@ -24,12 +27,13 @@ impl About {
                 .into_iter()
                 .map(|(_, d)| d.name)
                 .collect(),
+            cuda: cuda::init().describe(),
         }
     }
 }
 
 /// The libtorch version netloom was built against (from build.rs).
-pub const LIBTORCH_VERSION: &str = env!("NETLOOM_LIBTORCH_VERSION");
+pub const LIBTORCH_VERSION: &str = cuda::LIBTORCH_VERSION;
 
 fn licence(ui: &mut egui::Ui, title: &str, text: &str) {
     egui::CollapsingHeader::new(title)
@@ -69,6 +73,9 @@ impl NetloomApp {
                         ui.end_row();
                         ui.label("devices found");
                         ui.label(about.devices.join(", "));
+                        ui.end_row();
+                        ui.label("CUDA");
+                        ui.add(egui::Label::new(&about.cuda).wrap());
                         ui.end_row();
                     });
                 ui.separator();

@@ -75,6 +75,8 @@ pub struct NetloomApp {
     recovered: Option<Design>,
     /// Frame-time measurement, when asked for with --frame-stats.
     pub frame_stats: Option<FrameStats>,
+    /// Frames drawn so far when started with --exit-after-first-frame (the start-up benchmark).
+    exit_after_first_frame: Option<u8>,
     /// Where the next screenshot of the window goes (Save plots as PNG).
     png_to: Option<PathBuf>,
     /// File → Export…'s window.
@@ -110,6 +112,7 @@ impl NetloomApp {
             autosave: files::Autosave::off(),
             recovered: None,
             frame_stats: None,
+            exit_after_first_frame: None,
             png_to: None,
             export: export::ExportDialog::default(),
             about: None,
@@ -396,6 +399,15 @@ impl eframe::App for NetloomApp {
         if let Some(stats) = &mut self.frame_stats {
             stats.push_ui(started.elapsed().as_secs_f32(), busy);
         }
+        if let Some(frames) = &mut self.exit_after_first_frame {
+            // The first frame has been painted once `ui` runs a second time.
+            *frames += 1;
+            if *frames >= 2 {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            } else {
+                ctx.request_repaint();
+            }
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
@@ -415,17 +427,37 @@ impl eframe::App for NetloomApp {
     }
 }
 
-/// Opens the app window and runs it until closed; `frame_stats` measures frame times.
-pub fn run(path: Option<PathBuf>, frame_stats: bool) -> eframe::Result {
+/// The window's icon, from the same artwork as the installers' (assets/icons).
+fn window_icon() -> egui::IconData {
+    // The PNG is compiled in and known to decode; an empty icon (the desktop's default) would
+    // only follow a broken build, never a user's input.
+    eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icons/netloom-256.png"))
+        .unwrap_or_default()
+}
+
+/// Opens the app window and runs it until closed; `frame_stats` measures frame times, and
+/// `exit_after_first_frame` closes it once the first frame is on screen (the start-up benchmark,
+/// scripts/bench-startup.sh).
+pub fn run(
+    path: Option<PathBuf>,
+    frame_stats: bool,
+    exit_after_first_frame: bool,
+) -> eframe::Result {
     let mut app = NetloomApp::new(path);
     if frame_stats {
         app.frame_stats = Some(FrameStats::default());
+    }
+    if exit_after_first_frame {
+        app.exit_after_first_frame = Some(0);
     }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(app.title())
             .with_inner_size([1280.0, 800.0])
-            .with_drag_and_drop(true),
+            .with_drag_and_drop(true)
+            // Wayland matches the window to netloom.desktop by this id (packaging/linux).
+            .with_app_id("netloom")
+            .with_icon(window_icon()),
         ..Default::default()
     };
     let data_dir = eframe::storage_dir("netloom");

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 /// netloom: draw a neural network, see every shape, train it on libtorch.
 #[derive(Debug, Parser)]
-#[command(name = "netloom", version, about, long_about = None)]
+#[command(name = "netloom", version, long_version = version_report(), about, long_about = None)]
 pub struct Cli {
     /// What to do; none opens the desktop app.
     #[command(subcommand)]
@@ -28,6 +28,30 @@ pub struct Cli {
     /// the median and 99th percentile, idle and while training, when the window closes.
     #[arg(long)]
     pub frame_stats: bool,
+    /// Close the app as soon as its first frame is on screen: the process's run time is then
+    /// the time to the first frame (scripts/bench-startup.sh).
+    #[arg(long)]
+    pub exit_after_first_frame: bool,
+}
+
+/// `netloom --version`: the version, the libtorch, and the device support found at start
+/// (the CUDA libraries loaded or not, and why), as a packaged netloom's first check.
+fn version_report() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        let cuda = crate::engine::cuda::init();
+        let devices: Vec<String> = crate::engine::available_devices()
+            .into_iter()
+            .map(|(_, d)| d.name)
+            .collect();
+        format!(
+            "{}\nlibtorch {}\ndevices: {}\ncuda: {}",
+            env!("CARGO_PKG_VERSION"),
+            crate::engine::cuda::LIBTORCH_VERSION,
+            devices.join(", "),
+            cuda.describe()
+        )
+    })
 }
 
 /// The headless subcommands.

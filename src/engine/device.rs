@@ -74,6 +74,8 @@ pub enum DeviceError {
 impl DeviceChoice {
     /// The device to use, or why the requested one can't be.
     pub fn resolve(self) -> Result<ResolvedDevice, DeviceError> {
+        // CUDA exists for libtorch only once its libraries are loaded (main does it first).
+        super::cuda::init();
         match self {
             DeviceChoice::Cpu => Ok(ResolvedDevice {
                 device: Device::Cpu,

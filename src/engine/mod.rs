@@ -8,6 +8,7 @@
 
 mod batch;
 mod checkpoint;
+pub mod cuda;
 mod device;
 mod error;
 pub mod export;
