@@ -350,7 +350,7 @@ fn the_tarball_and_the_deb_run_from_a_bare_scratch_root() {
         let info = run_ok(Command::new("dpkg-deb").arg("--info").arg(&deb));
         for field in [
             "Package: netloom",
-            "Depends: libc6",
+            "Depends: libc6 (>= 2.",
             "libgl1",
             "libxkbcommon0",
             "libwayland-client0",

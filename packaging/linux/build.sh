@@ -9,7 +9,7 @@
 #                                 [--no-deb] [--fast]
 # --fast compresses at gzip -1 (the bundle test); releases use the default levels.
 # libtorch comes from $LIBTORCH (scripts/provision-torch.sh sets it): the PyPI wheel
-# torch==2.11.0 netloom was built against. Needs: patchelf, readelf (binutils), tar, gzip.
+# torch==2.11.0 netloom was built against. Needs: patchelf, readelf and objdump (binutils), tar, gzip.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BINARY="$ROOT/target/release/netloom"
@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
 done
 
 die() { echo "package: $*" >&2; exit 2; }
-for tool in patchelf readelf tar gzip; do
+for tool in patchelf readelf objdump tar gzip; do
     command -v "$tool" >/dev/null || die "$tool is missing: sudo apt-get install patchelf binutils tar gzip"
 done
 [ -x "$BINARY" ] || die "no release binary at $BINARY: build it with 'cargo build --release' first"
@@ -126,7 +126,15 @@ if [ "$DEB" = auto ] && command -v dpkg-deb >/dev/null; then
     mkdir -p "$DEBROOT/usr/share/doc/netloom"
     cp "$ROOT/packaging/linux/copyright" "$DEBROOT/usr/share/doc/netloom/copyright"
     installed_kb="$(du -sk "$DEBROOT" | cut -f1)"
+    # The newest glibc and libstdc++ symbol versions anything in the bundle uses, as Depends.
+    versions() { objdump -T "$DIR"/bin/netloom "$DIR"/lib/* | grep -oE "$1_[0-9.]+" | sort -uV | tail -n1; }
+    glibc="$(versions GLIBC)"; glibcxx="$(versions GLIBCXX)"
+    case "${glibcxx#GLIBCXX_3.4.}" in
+        2[0-5]) gcc=7 ;; 26) gcc=8 ;; 27) gcc=9 ;; 28) gcc=10 ;; 29) gcc=11 ;; 30) gcc=12 ;;
+        31) gcc=13 ;; *) gcc=14 ;;
+    esac
     sed -e "s/@VERSION@/$VERSION/" -e "s/@INSTALLED_SIZE@/$installed_kb/" \
+        -e "s/@GLIBC@/${glibc#GLIBC_}/" -e "s/@GCC@/$gcc/" \
         "$ROOT/packaging/linux/control.in" > "$DEBROOT/DEBIAN/control"
     DEBFILE="$OUT/netloom_${VERSION}_amd64.deb"
     if [ "$FAST" = 1 ]; then compress=(-Zgzip -z1); else compress=(-Zxz -z6); fi

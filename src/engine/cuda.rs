@@ -8,9 +8,11 @@
 //!
 //! 1. `NETLOOM_LIBTORCH_CUDA`: a pip `torch==2.11.0` site-packages (or its `torch/lib`), or any
 //!    folder holding `libtorch_cuda.so`;
-//! 2. the CUDA add-on unpacked beside a packaged netloom (`lib/cuda/torch/lib`);
-//! 3. the libtorch a source build was linked against (not for a packaged netloom, which uses
-//!    only its own libraries).
+//! 2. beside the libtorch_cpu this process loaded: the wheel a source build was linked against
+//!    (through its rpath), or one `LD_LIBRARY_PATH` chose;
+//! 3. the CUDA add-on under that folder, as a packaged netloom has it (`lib/cuda/torch/lib`).
+//!
+//! So a packaged netloom never reaches for libraries outside its own folder unless told to.
 //!
 //! Without an NVIDIA driver CUDA can't run, so the ~0.5 GB of CUDA libraries are then not
 //! loaded at all (that mapping is most of a CPU machine's start-up time); `NETLOOM_CUDA=on`
@@ -26,7 +28,8 @@ use std::sync::OnceLock;
 /// The libtorch version netloom was built against (`2.11.0+cu130`), from build.rs.
 pub const LIBTORCH_VERSION: &str = env!("NETLOOM_LIBTORCH_VERSION");
 
-/// The libtorch `lib` folder a source build was linked against ("" where unknown).
+/// The libtorch `lib` folder a source build was linked against ("" where unknown): where
+/// libtorch_cpu is when the process can't say where it loaded it from.
 const BUILD_LIBTORCH_LIB: &str = env!("NETLOOM_LIBTORCH_LIB");
 
 #[cfg(target_os = "linux")]
@@ -89,12 +92,10 @@ impl CudaSupport {
 pub fn init() -> &'static CudaSupport {
     static SUPPORT: OnceLock<CudaSupport> = OnceLock::new();
     SUPPORT.get_or_init(|| {
-        let exe = std::env::current_exe().ok();
         let probe = Probe {
             mode: std::env::var("NETLOOM_CUDA").unwrap_or_default(),
             from_env: std::env::var_os("NETLOOM_LIBTORCH_CUDA").map(PathBuf::from),
-            exe_dir: exe.as_deref().and_then(Path::parent).map(Path::to_path_buf),
-            build_lib: (!BUILD_LIBTORCH_LIB.is_empty()).then(|| PathBuf::from(BUILD_LIBTORCH_LIB)),
+            cpu_lib: loaded_cpu_lib(),
         };
         probe.run(driver_present, load_global)
     })
@@ -104,8 +105,8 @@ pub fn init() -> &'static CudaSupport {
 struct Probe {
     mode: String,
     from_env: Option<PathBuf>,
-    exe_dir: Option<PathBuf>,
-    build_lib: Option<PathBuf>,
+    /// The folder of the libtorch_cpu in use.
+    cpu_lib: Option<PathBuf>,
 }
 
 impl Probe {
@@ -159,27 +160,38 @@ impl Probe {
                 )),
             };
         }
-        let Some(exe_dir) = &self.exe_dir else {
+        let Some(cpu_lib) = &self.cpu_lib else {
             return Ok(None);
         };
-        let bundle_lib = exe_dir.join("..").join("lib");
-        if bundle_lib.join(CPU_LIBRARY).is_file() || exe_dir.join(CPU_LIBRARY).is_file() {
-            // A packaged netloom: only its own add-on, never a path from the build machine.
-            let addon = bundle_lib.join("cuda").join("torch").join("lib");
-            let beside = exe_dir.join(CUDA_LIBRARY);
-            return Ok(if addon.join(CUDA_LIBRARY).is_file() {
-                Some(addon)
-            } else if beside.is_file() {
-                Some(exe_dir.clone())
-            } else {
-                None
-            });
-        }
-        Ok(self
-            .build_lib
-            .as_ref()
-            .filter(|d| d.join(CUDA_LIBRARY).is_file())
-            .cloned())
+        let addon = cpu_lib.join("cuda").join("torch").join("lib");
+        Ok([cpu_lib.clone(), addon]
+            .into_iter()
+            .find(|d| d.join(CUDA_LIBRARY).is_file()))
+    }
+}
+
+/// The folder this process loaded libtorch_cpu from (the dynamic loader's choice: the rpath, a
+/// bundle's `$ORIGIN/../lib`, or `LD_LIBRARY_PATH`), read from the process's own memory map.
+#[cfg(target_os = "linux")]
+fn loaded_cpu_lib() -> Option<PathBuf> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    let suffix = format!("/{CPU_LIBRARY}");
+    maps.lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .find(|p| p.ends_with(&suffix))
+        .and_then(|p| Path::new(p).parent().map(Path::to_path_buf))
+        .or_else(|| (!BUILD_LIBTORCH_LIB.is_empty()).then(|| PathBuf::from(BUILD_LIBTORCH_LIB)))
+}
+
+/// Windows loads DLLs from the executable's folder first, where packaging/windows puts them.
+#[cfg(not(target_os = "linux"))]
+fn loaded_cpu_lib() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    if dir.join(CPU_LIBRARY).is_file() {
+        Some(dir.to_path_buf())
+    } else {
+        (!BUILD_LIBTORCH_LIB.is_empty()).then(|| PathBuf::from(BUILD_LIBTORCH_LIB))
     }
 }
 
@@ -283,8 +295,7 @@ mod tests {
         Probe {
             mode: String::new(),
             from_env: None,
-            exe_dir: Some(dir.join("bin")),
-            build_lib: Some(dir.join("build/torch/lib")),
+            cpu_lib: Some(dir.join("torch/lib")),
         }
     }
 
@@ -302,11 +313,12 @@ mod tests {
     }
 
     #[test]
-    fn a_source_build_loads_the_libtorch_it_was_built_with_when_there_is_a_driver() {
-        let dir = scratch("source");
-        touch(&dir.join("build/torch/lib/libtorch_cuda.so"));
+    fn libtorch_cuda_beside_the_libtorch_cpu_in_use_loads_when_there_is_a_driver() {
+        let dir = scratch("beside");
         let p = probe(&dir);
-        let lib = dir.join("build/torch/lib");
+        assert_eq!(p.run(|| true, |_| Ok(())), CudaSupport::NotFound);
+        touch(&dir.join("torch/lib/libtorch_cuda.so"));
+        let lib = dir.join("torch/lib");
         assert_eq!(
             p.run(|| false, |_| Ok(())),
             CudaSupport::NoDriver(lib.clone())
@@ -327,16 +339,21 @@ mod tests {
     }
 
     #[test]
-    fn a_bundle_never_reaches_for_the_build_machines_libtorch() {
+    fn a_bundle_finds_its_cuda_add_on_under_its_own_lib() {
         let dir = scratch("bundle");
-        touch(&dir.join("build/torch/lib/libtorch_cuda.so"));
-        touch(&dir.join("lib/libtorch_cpu.so"));
+        touch(&dir.join("torch/lib/libtorch_cpu.so"));
         assert_eq!(probe(&dir).run(|| true, |_| Ok(())), CudaSupport::NotFound);
-        touch(&dir.join("lib/cuda/torch/lib/libtorch_cuda.so"));
+        touch(&dir.join("torch/lib/cuda/torch/lib/libtorch_cuda.so"));
         assert_eq!(
             probe(&dir).run(|| true, |_| Ok(())),
-            CudaSupport::Loaded(dir.join("bin/../lib/cuda/torch/lib"))
+            CudaSupport::Loaded(dir.join("torch/lib/cuda/torch/lib"))
         );
+    }
+
+    #[test]
+    fn this_process_knows_where_its_libtorch_cpu_is() {
+        let lib = loaded_cpu_lib().expect("libtorch_cpu is loaded");
+        assert!(lib.join(CPU_LIBRARY).is_file(), "{}", lib.display());
     }
 
     #[test]
