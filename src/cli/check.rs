@@ -84,7 +84,16 @@ pub fn table(design: &Design, analysis: &Analysis) -> String {
         }
         let [a, b, c, d, e] = row;
         let [wa, wb, wc, wd, we] = widths;
-        let line = format!("{a:<wa$}  {b:<wb$}  {c:<wc$}  {d:>wd$}  {e:>we$}");
+        // Padded by hand: format!'s width takes at most u16::MAX, and a name's length is the
+        // file's to choose (a 65,536-character name once panicked here).
+        let line = [
+            pad(a, wa, false),
+            pad(b, wb, false),
+            pad(c, wc, false),
+            pad(d, wd, true),
+            pad(e, we, true),
+        ]
+        .join("  ");
         out.push_str(line.trim_end());
         out.push('\n');
     }
@@ -178,4 +187,14 @@ pub fn json_report(analysis: &Analysis) -> String {
     let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// `cell` padded with spaces to `width` characters, on the left when `right` aligns it right.
+fn pad(cell: &str, width: usize, right: bool) -> String {
+    let fill = " ".repeat(width.saturating_sub(cell.chars().count()));
+    if right {
+        format!("{fill}{cell}")
+    } else {
+        format!("{cell}{fill}")
+    }
 }

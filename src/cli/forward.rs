@@ -33,23 +33,46 @@ pub struct ForwardArgs {
 pub fn run(args: &ForwardArgs) -> ExitCode {
     match forward(args) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
+        Err(Failure::Unreadable(msg)) => {
+            eprintln!("netloom: {msg}");
+            ExitCode::from(super::EXIT_UNREADABLE)
+        }
+        Err(Failure::Failed(msg)) => {
             eprintln!("netloom: {msg}");
             ExitCode::from(1)
         }
     }
 }
 
-fn forward(args: &ForwardArgs) -> Result<(), String> {
-    let design = common::design(&args.design)?;
+/// Why `forward` stopped: an input that can't be read (exit 2, as the README promises) or a
+/// failure of the run itself (exit 1).
+enum Failure {
+    Unreadable(String),
+    Failed(String),
+}
+
+impl From<String> for Failure {
+    fn from(msg: String) -> Self {
+        Failure::Failed(msg)
+    }
+}
+
+fn forward(args: &ForwardArgs) -> Result<(), Failure> {
+    let design = common::design(&args.design).map_err(Failure::Unreadable)?;
     let device = args.device.resolve().map_err(|e| e.to_string())?.device;
     let net = Network::compile(&design, device).map_err(|e| e.to_string())?;
-    load_weights(&net.params, &args.weights).map_err(|e| e.to_string())?;
-    let x = npy::read(&args.input).map_err(|e| e.to_string())?;
+    load_weights(&net.params, &args.weights).map_err(|e| {
+        if e.is_unreadable_input() {
+            Failure::Unreadable(e.to_string())
+        } else {
+            Failure::Failed(e.to_string())
+        }
+    })?;
+    let x = npy::read(&args.input).map_err(|e| Failure::Unreadable(e.to_string()))?;
     let want = net.input_shape.dims();
     let got: Vec<u64> = x.shape.iter().skip(1).map(|&d| d as u64).collect();
     if x.shape.is_empty() || got != want {
-        return Err(format!(
+        return Err(Failure::Failed(format!(
             "the input has shape {:?} but the design's Input takes [n, {}]: {}",
             x.shape,
             want.iter()
@@ -57,7 +80,7 @@ fn forward(args: &ForwardArgs) -> Result<(), String> {
                 .collect::<Vec<_>>()
                 .join(", "),
             args.input.display()
-        ));
+        )));
     }
     let dims: Vec<i64> = x.shape.iter().map(|&d| d as i64).collect();
     let t = Tensor::from_slice(&x.data)
@@ -70,5 +93,5 @@ fn forward(args: &ForwardArgs) -> Result<(), String> {
     let shape: Vec<usize> = y.size().iter().map(|&d| d as usize).collect();
     let data: Vec<f32> = Vec::try_from(y.to_device(Device::Cpu).flatten(0, -1))
         .map_err(|e: tch::TchError| e.to_string())?;
-    npy::write(&args.output, &NpyArray { shape, data }).map_err(|e| e.to_string())
+    npy::write(&args.output, &NpyArray { shape, data }).map_err(|e| Failure::Failed(e.to_string()))
 }

@@ -123,8 +123,20 @@ fn split(toy: Toy, n: usize, noise: f64, rng: &mut Rng) -> Split {
     }
 }
 
+/// The most training samples a toy set may have: 10 million 2-D points (80 MB as f32, with the
+/// validation quarter 100 MB) is far past what a toy set teaches, and well inside memory; a
+/// mistyped count (`samples=4000000000`) is refused instead of allocating 32 GB.
+pub const MAX_TOY_SAMPLES: usize = 10_000_000;
+
 /// Generates a toy set: balanced classes, shuffled, reproducible from the seed.
 pub fn toy_dataset(toy: Toy, options: ToyOptions) -> Result<Dataset, DataError> {
+    if options.samples > MAX_TOY_SAMPLES {
+        return Err(DataError::Spec(format!(
+            "toy:{} can have at most {MAX_TOY_SAMPLES} samples, not {}: lower samples=",
+            toy.name(),
+            options.samples
+        )));
+    }
     if !(options.noise.is_finite() && options.noise >= 0.0) {
         return Err(DataError::Spec(format!(
             "toy noise must be 0 or more, not {}",

@@ -131,9 +131,17 @@ impl Analysis {
     }
 }
 
+/// The longest node name, in characters: far past any module path PyTorch writes
+/// (`layer4.1.downsample.0`), short enough for every table, message and file that shows it.
+pub const MAX_NAME_CHARS: usize = 128;
+
 /// Whether `name` can be a node name: an identifier, so that `name.weight` is a valid
-/// state-dict key and a valid Python attribute in exported code.
+/// state-dict key and a valid Python attribute in exported code, and not over
+/// [`MAX_NAME_CHARS`].
 pub fn is_valid_name(name: &str) -> bool {
+    if name.len() > MAX_NAME_CHARS {
+        return false;
+    }
     // Dots separate module paths as in PyTorch's state dicts (`layer1.0.conv1`), so that
     // torchvision's weights map onto a design by name.
     matches!(name.chars().next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
@@ -246,7 +254,16 @@ fn check_nodes(ctx: &mut Ctx<'_>) {
                 ),
             );
         }
-        if !is_valid_name(&node.name) {
+        if node.name.chars().count() > MAX_NAME_CHARS {
+            let start: String = node.name.chars().take(24).collect();
+            ctx.problem(
+                i,
+                format!(
+                    "{start}…: a name may have at most {MAX_NAME_CHARS} characters, this one has {}: shorten it",
+                    node.name.chars().count()
+                ),
+            );
+        } else if !is_valid_name(&node.name) {
             let shown = if node.name.is_empty() {
                 "a node"
             } else {

@@ -101,6 +101,8 @@ struct DesignFile {
 
 /// Reads a design from the text of a file.
 pub fn from_json(text: &str) -> Result<Design, FormatError> {
+    // Editors on Windows may start a UTF-8 file with a byte-order mark; JSON has none.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let header: Header = serde_json::from_str(text).map_err(|e| FormatError::from_json(&e))?;
     match header.format.as_deref() {
         Some(FORMAT_NAME) => {}

@@ -13,6 +13,15 @@ pub enum EngineError {
         /// The first one, in full.
         first: String,
     },
+    /// No parameter would learn: every block with weights is frozen, or none has weights.
+    #[error(
+        "nothing to train: {}; unfreeze a block (the inspector's Frozen box, or \"frozen\": false in the design)",
+        if *frozen > 0 { format!("all {frozen} parameters are frozen") } else { "the design has no parameters".to_owned() }
+    )]
+    NothingToTrain {
+        /// How many frozen parameter values there are.
+        frozen: u64,
+    },
     /// The design needs exactly one Input and one Output to be compiled.
     #[error("the design needs one Input and one Output")]
     NoInputOrOutput,
@@ -124,6 +133,16 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    /// Whether this is a file the user gave that can't be read (the CLI exits 2 for it, as for
+    /// any unreadable input): a weights file or a run's state, not a failure while training.
+    pub fn is_unreadable_input(&self) -> bool {
+        match self {
+            EngineError::BadFile { .. } => true,
+            EngineError::Io { what, .. } => what.starts_with("read"),
+            _ => false,
+        }
+    }
+
     /// Wraps a libtorch error, recognising CUDA running out of memory.
     pub fn torch(context: impl Into<String>, e: tch::TchError) -> Self {
         let text = e.to_string();

@@ -66,6 +66,20 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, NpyError> {
         .get(start..start + header_len)
         .ok_or_else(|| invalid("the .npy header is truncated"))?;
     let header = std::str::from_utf8(header).map_err(|_| invalid("the .npy header is not text"))?;
+    // NumPy's reader keeps the last of a repeated key, this one the first: refuse the ambiguity.
+    for key in ["descr", "fortran_order", "shape"] {
+        let quoted = [format!("'{key}'"), format!("\"{key}\"")];
+        if quoted
+            .iter()
+            .map(|q| header.matches(q.as_str()).count())
+            .sum::<usize>()
+            > 1
+        {
+            return Err(invalid(format!(
+                "the .npy header names '{key}' more than once: save the array again with np.save"
+            )));
+        }
+    }
     let descr = field(header, "descr").ok_or_else(|| invalid("the .npy header has no 'descr'"))?;
     let descr = descr
         .split(',')
@@ -98,7 +112,16 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, NpyError> {
                 .map_err(|_| invalid(format!("bad dimension \"{s}\" in the .npy shape")))
         })
         .collect::<Result<Vec<usize>, NpyError>>()?;
-    let count: usize = shape.iter().product();
+    // The shape comes from the file: its product may overflow, so check it against the bytes.
+    let count = shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|n| n.checked_mul(4).is_some())
+        .ok_or_else(|| {
+            invalid(format!(
+                "the .npy shape {shape:?} is larger than any file can hold: the header is damaged"
+            ))
+        })?;
     let body = &bytes[start + header_len..];
     if body.len() != count * 4 {
         return Err(invalid(format!(
@@ -194,5 +217,37 @@ mod tests {
         f8[at + 2] = b'8';
         let e = parse(&f8).unwrap_err().to_string();
         assert!(e.contains("float32"), "{e}");
+    }
+
+    /// A v1 .npy file with `header` (padded as NumPy pads it) and `body`.
+    fn npy(header: &str, body: &[u8]) -> Vec<u8> {
+        let mut h = header.to_owned();
+        while (10 + h.len() + 1) % 64 != 0 {
+            h.push(' ');
+        }
+        h.push('\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend((h.len() as u16).to_le_bytes());
+        out.extend(h.as_bytes());
+        out.extend(body);
+        out
+    }
+
+    #[test]
+    fn a_shape_whose_product_overflows_is_refused() {
+        let header =
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4), }";
+        let e = parse(&npy(header, &[0; 16])).unwrap_err().to_string();
+        assert!(e.contains("larger than any file can hold"), "{e}");
+    }
+
+    #[test]
+    fn a_repeated_header_key_is_refused() {
+        // NumPy would read the last 'shape' (3,), this reader the first (2,): neither guesses.
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'shape': (3,), }";
+        let e = parse(&npy(header, &[0; 8])).unwrap_err().to_string();
+        assert!(e.contains("'shape' more than once"), "{e}");
+        let ok = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
+        assert_eq!(parse(&npy(ok, &[0; 8])).unwrap().shape, [2]);
     }
 }

@@ -124,6 +124,12 @@ pub(crate) fn run(job: &Job, control: &Control, emit: &Emitter) -> Result<Summar
     set_threads(job.options.leave_core_for_ui);
     let ResolvedDevice { device, name } = job.options.device.resolve()?;
     let mut session = Session::new(job, device)?;
+    if session.net.params.trainable_count() == 0 {
+        // libtorch would otherwise fail at the first backward pass, in its own words.
+        return Err(EngineError::NothingToTrain {
+            frozen: session.net.params.frozen_count(),
+        });
+    }
     if let Some(report) = session.init_report.take() {
         emit.send(EventKind::WeightsLoaded(report));
     }

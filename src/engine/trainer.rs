@@ -190,7 +190,12 @@ fn carry_out(request: RunRequest, control: &Control, emit: &Emitter) {
     emit.send(match result {
         Ok(Ok(summary)) => EventKind::Finished(summary),
         Ok(Err(e)) => EventKind::Failed {
-            stage: Stage::Training,
+            // An unreadable --init-weights or run state is bad input (exit 2), like bad data.
+            stage: if e.is_unreadable_input() {
+                Stage::Loading
+            } else {
+                Stage::Training
+            },
             message: e.to_string(),
         },
         Err(panic) => EventKind::Failed {

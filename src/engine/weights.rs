@@ -80,7 +80,9 @@ fn read_pth(path: &Path) -> Result<Vec<(String, Tensor)>, EngineError> {
         let mut entry = zip
             .by_name(name)
             .map_err(|e| bad(format!("the archive has no readable {name}: {e}")))?;
-        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        // The declared size is the file's claim, not a promise (1 TiB once aborted here):
+        // reserve a little, and let the actual bytes grow the buffer.
+        let mut bytes = Vec::with_capacity(entry.size().min(64 << 20) as usize);
         entry
             .read_to_end(&mut bytes)
             .map_err(|e| bad(format!("{name} can't be read (truncated or corrupt?): {e}")))?;
@@ -138,14 +140,30 @@ fn view(r: &TensorRef, bytes: &[u8]) -> Result<Tensor, String> {
     if r.size.len() != r.stride.len() || r.size.iter().chain(&r.stride).any(|&v| v < 0) {
         return Err("its size and stride don't fit together (corrupt file)".to_owned());
     }
-    let elems: i64 = r.size.iter().product();
+    // Sizes, strides and offsets come from the file: checked arithmetic, so that a product
+    // that overflows is an error and never a skipped bounds check.
+    let overflow = || "its size, stride or offset overflows (corrupt file)".to_owned();
+    let elems = r
+        .size
+        .iter()
+        .try_fold(1i64, |n, &d| n.checked_mul(d))
+        .ok_or_else(overflow)?;
+    if elems > r.numel as i64 {
+        return Err(format!(
+            "its view has {elems} elements but its storage only {}: a tensor can't be larger than its storage (corrupt file, or an expanded view: save it with .contiguous())",
+            r.numel
+        ));
+    }
     if elems > 0 {
-        let last: i64 = r.offset
-            + r.size
-                .iter()
-                .zip(&r.stride)
-                .map(|(s, st)| (s - 1) * st)
-                .sum::<i64>();
+        let reach = r
+            .size
+            .iter()
+            .zip(&r.stride)
+            .try_fold(0i64, |acc, (s, st)| {
+                (s - 1).checked_mul(*st)?.checked_add(acc)
+            })
+            .ok_or_else(overflow)?;
+        let last = r.offset.checked_add(reach).ok_or_else(overflow)?;
         if r.offset < 0 || last >= r.numel as i64 {
             return Err("its view reaches past its storage (corrupt file)".to_owned());
         }
@@ -323,6 +341,35 @@ pub fn shapes_of(named: &[(String, Tensor)]) -> Vec<(String, Vec<i64>)> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    fn r(numel: u64, offset: i64, size: &[i64], stride: &[i64]) -> TensorRef {
+        TensorRef {
+            key: "0".to_owned(),
+            dtype: Dtype::F32,
+            numel,
+            offset,
+            size: size.to_vec(),
+            stride: stride.to_vec(),
+        }
+    }
+
+    #[test]
+    fn views_from_a_hostile_file_are_refused_not_panicked_on() {
+        let bytes = vec![0u8; 64]; // 16 float32s
+        // Sizes whose product overflows i64 once skipped the bounds check.
+        let e = view(&r(16, 0, &[1 << 32, 1 << 32, 4], &[0, 0, 1]), &bytes).unwrap_err();
+        assert!(e.contains("overflows"), "{e}");
+        // A reach that overflows: (size - 1) * stride past i64.
+        let e = view(&r(16, 0, &[3], &[i64::MAX / 2 + 1]), &bytes).unwrap_err();
+        assert!(e.contains("overflows"), "{e}");
+        // Zero strides: a 823-byte file once expanded to 1.4 GB.
+        let e = view(&r(16, 0, &[1 << 20, 1 << 10], &[0, 0]), &bytes).unwrap_err();
+        assert!(e.contains("can't be larger than its storage"), "{e}");
+        let e = view(&r(16, 14, &[2, 2], &[2, 1]), &bytes).unwrap_err();
+        assert!(e.contains("reaches past"), "{e}");
+        let t = view(&r(16, 4, &[2, 3], &[4, 1]), &bytes).unwrap();
+        assert_eq!(t.size(), [2, 3]);
+    }
 
     fn s(n: &str, shape: &[i64]) -> (String, Vec<i64>) {
         (n.to_owned(), shape.to_vec())

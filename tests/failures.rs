@@ -1,0 +1,159 @@
+//! Issue 15's reproducers, each as the user met it, run through the real binary: what netloom
+//! must say instead of panicking, aborting or failing inside libtorch. (Each exit 101 was a
+//! Rust panic; each test also asserts the exit code the README promises.)
+#![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
+#[path = "common/run.rs"]
+mod run;
+
+use run::{example_path, netloom, tempdir};
+use std::path::{Path, PathBuf};
+
+/// lenet5.json with `edit` applied to its JSON, written into `dir`.
+fn edited(dir: &Path, name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+    let text = std::fs::read_to_string(example_path(name)).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    edit(&mut json);
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn check_on_a_65536_character_node_name_reports_it_instead_of_panicking() {
+    let dir = tempdir("failures-long-name");
+    let path = edited(&dir, "lenet5.json", |j| {
+        j["nodes"][1]["name"] = serde_json::Value::String("c".repeat(65_536));
+    });
+    let (code, out, err) = netloom(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "an invalid design, not a panic:\n{err}");
+    assert!(
+        out.contains("a name may have at most 128 characters, this one has 65536"),
+        "{out}"
+    );
+    let (code, _, err) = netloom(&["check", path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 1, "{err}");
+}
+
+#[test]
+fn a_design_starting_with_a_utf8_byte_order_mark_opens() {
+    let dir = tempdir("failures-bom");
+    let text = std::fs::read_to_string(example_path("lenet5.json")).unwrap();
+    let path = dir.join("bom.json");
+    std::fs::write(&path, format!("\u{feff}{text}")).unwrap();
+    let (code, out, err) = netloom(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("no problems"), "{out}");
+}
+
+#[test]
+fn a_toy_set_of_four_billion_samples_is_refused_before_allocating() {
+    let dir = tempdir("failures-toy");
+    let (code, _, err) = netloom(&[
+        "train",
+        &example_path("two_layer_mlp.json"),
+        "--data",
+        "toy:moons?samples=4000000000",
+        "--epochs",
+        "1",
+        "--out",
+        dir.join("run").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "bad input, not an abort (134):\n{err}");
+    assert!(
+        err.contains("at most 10000000 samples, not 4000000000"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_design_with_everything_frozen_says_there_is_nothing_to_train() {
+    let dir = tempdir("failures-frozen");
+    let path = edited(&dir, "two_layer_mlp.json", |j| {
+        for node in j["nodes"].as_array_mut().unwrap() {
+            node["frozen"] = serde_json::Value::Bool(true);
+        }
+    });
+    let (code, _, err) = netloom(&[
+        "train",
+        path.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--out",
+        dir.join("run").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("nothing to train: all "), "{err}");
+    assert!(err.contains("parameters are frozen"), "{err}");
+    assert!(
+        !err.contains("does not require grad"),
+        "libtorch's words leaked:\n{err}"
+    );
+}
+
+#[test]
+fn unreadable_files_exit_2_from_forward_and_train_init_weights() {
+    let dir = tempdir("failures-exit-2");
+    let missing = dir.join("missing.safetensors");
+    let (code, _, err) = netloom(&[
+        "train",
+        &example_path("two_layer_mlp.json"),
+        "--epochs",
+        "1",
+        "--init-weights",
+        missing.to_str().unwrap(),
+        "--out",
+        dir.join("run").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("missing.safetensors"), "{err}");
+
+    let (code, _, err) = netloom(&[
+        "forward",
+        &example_path("two_layer_mlp.json"),
+        "--weights",
+        missing.to_str().unwrap(),
+        "--input",
+        dir.join("x.npy").to_str().unwrap(),
+        "--output",
+        dir.join("y.npy").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+
+    // A .npy whose shape's product overflows: once a panic in forward.
+    let weights = dir.join("w.safetensors");
+    let (code, _, err) = netloom(&[
+        "train",
+        &example_path("two_layer_mlp.json"),
+        "--epochs",
+        "1",
+        "--out",
+        dir.join("trained").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::copy(dir.join("trained/weights.safetensors"), &weights).unwrap();
+    let mut header =
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 2), }"
+            .to_owned();
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    bytes.extend([0u8; 8]);
+    let x = dir.join("huge.npy");
+    std::fs::write(&x, bytes).unwrap();
+    let (code, _, err) = netloom(&[
+        "forward",
+        &example_path("two_layer_mlp.json"),
+        "--weights",
+        weights.to_str().unwrap(),
+        "--input",
+        x.to_str().unwrap(),
+        "--output",
+        dir.join("y.npy").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("larger than any file can hold"), "{err}");
+}
