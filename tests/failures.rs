@@ -157,3 +157,41 @@ fn unreadable_files_exit_2_from_forward_and_train_init_weights() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("larger than any file can hold"), "{err}");
 }
+
+#[test]
+fn a_concat_too_wide_for_the_classes_is_told_to_add_a_linear_not_set_out_features() {
+    let dir = tempdir("failures-concat");
+    // input(2) → fc1(3) and fc2(4) → concat(7) → output, on toy:spiral's 3 classes.
+    let path = edited(&dir, "two_layer_mlp.json", |j| {
+        j["nodes"][2] = serde_json::json!({
+            "id": 3, "name": "fc0", "op": {"type": "linear", "out_features": 4, "bias": true}
+        });
+        j["nodes"][3] = serde_json::json!({
+            "id": 4, "name": "cat", "op": {"type": "concat"}
+        });
+        j["edges"] = serde_json::json!([
+            {"from": 1, "to": 2, "port": 0}, {"from": 1, "to": 3, "port": 0},
+            {"from": 2, "to": 4, "port": 0}, {"from": 3, "to": 4, "port": 1},
+            {"from": 4, "to": 5, "port": 0}
+        ]);
+        j["nodes"][1]["op"]["out_features"] = serde_json::json!(3);
+    });
+    let (code, _, err) = netloom(&[
+        "train",
+        path.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--out",
+        dir.join("run").to_str().unwrap(),
+    ]);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("node \"cat\" gives 7 outputs"), "{err}");
+    assert!(
+        err.contains("add a Linear with 3 outputs after \"cat\""),
+        "{err}"
+    );
+    assert!(
+        !err.contains("out_features"),
+        "Concat has no out_features:\n{err}"
+    );
+}

@@ -133,6 +133,10 @@ fn positive(name: &str, p: Pair, hint: &str) -> Result<(), ShapeError> {
     Ok(())
 }
 
+/// The most zero-padding a convolution may add per side: far past any use (a 3×3 filter
+/// wants 1), low enough that the padded size stays a number people can read.
+const MAX_PADDING: u64 = 65_536;
+
 /// PyTorch's `conv2d` output size for one spatial dimension (None when the kernel doesn't fit).
 fn conv_out(input: u64, kernel: u64, stride: u64, pad: u64, dilation: u64) -> Option<u64> {
     let span = i128::from(dilation) * (i128::from(kernel) - 1) + 1;
@@ -153,6 +157,13 @@ fn conv2d(c: &Conv2d, x: &Shape) -> Result<NodeCost, ShapeError> {
     positive("dilation", c.dilation, "use 1 for an ordinary convolution")?;
     if c.groups == 0 {
         return fail("groups is 0: use 1 for an ordinary convolution".to_owned());
+    }
+    if c.padding.h().max(c.padding.w()) > MAX_PADDING {
+        // Said as what it is: the kernel-too-big message would blame the kernel.
+        return fail(format!(
+            "padding {} is far larger than any input ({MAX_PADDING} at most): use e.g. 1 for 3×3 filters, or 0",
+            c.padding
+        ));
     }
     if !cin.is_multiple_of(c.groups) {
         return fail(format!(
@@ -526,5 +537,14 @@ mod tests {
         c.stride = Pair::Same(u64::MAX);
         let r = run(Op::Conv2d(c), Shape::image(u64::MAX, u64::MAX, u64::MAX));
         assert!(r.is_ok());
+    }
+
+    #[test]
+    fn absurd_padding_is_blamed_not_the_kernel() {
+        let mut c = Conv2d::new(8, 3);
+        c.padding = Pair::Same(u64::MAX);
+        let e = run(Op::Conv2d(c), Shape::image(1, 28, 28)).unwrap_err();
+        assert!(e.to_string().starts_with("padding "), "{e}");
+        assert!(!e.to_string().contains("kernel is larger"), "{e}");
     }
 }

@@ -47,11 +47,15 @@ pub enum EngineError {
     },
     /// The last layer's width is not the number of classes.
     #[error(
-        "node \"{node}\" gives {width} outputs but {data} has {classes} classes: set \"{node}\" to {classes} outputs (out_features)"
+        "node \"{node}\" gives {width} outputs but {data} has {classes} classes: {}",
+        if *linear { format!("set \"{node}\" to {classes} outputs (out_features)") } else { format!("add a Linear with {classes} outputs after \"{node}\", before the Output") }
     )]
     OutputWidth {
         /// The last layer before the Output.
         node: String,
+        /// Whether that layer is a Linear (whose out_features is the fix); a Concat, pooling or
+        /// activation has no width to set, so the fix is a Linear after it.
+        linear: bool,
         /// Its outputs.
         width: u64,
         /// The dataset's name.

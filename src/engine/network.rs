@@ -220,13 +220,13 @@ pub fn check_against_data(
         });
     }
     let classes = data.classes.len() as u64;
-    let last = design
-        .output_source()
-        .map_or("the last layer", |n| n.name.as_str());
+    let source = design.output_source();
+    let last = source.map_or("the last layer", |n| n.name.as_str());
     match net.output_shape.as_vector() {
         Some(width) if width == classes => Ok(()),
         Some(width) => Err(EngineError::OutputWidth {
             node: last.to_owned(),
+            linear: source.is_some_and(|n| matches!(n.op, Op::Linear(_))),
             width,
             data: data.name.clone(),
             classes,

@@ -355,6 +355,7 @@ impl Training {
         (width != classes).then(|| {
             EngineError::OutputWidth {
                 node: last.name.clone(),
+                linear: matches!(last.op, crate::design::Op::Linear(_)),
                 width,
                 data: data.name.clone(),
                 classes,
