@@ -1,7 +1,7 @@
 //! The built-in dataset, compiled into the binary: 12,000 Fashion-MNIST images (see
 //! assets/README.md for the source and licence), so netloom trains out of the box.
 
-use super::idx::{FASHION_MNIST_CLASSES, idx_split, maybe_gunzip, parse_idx};
+use super::idx::{FASHION_MNIST_CLASSES, decode_idx, idx_split};
 use super::{DataError, Dataset, Split};
 use crate::design::Shape;
 use std::path::Path;
@@ -24,8 +24,8 @@ pub fn builtin_idx_files() -> [(&'static str, &'static [u8]); 4] {
 
 fn split(images: &[u8], labels: &[u8], name: &str) -> Result<(Split, Shape), DataError> {
     let path = Path::new("builtin:fashion-mnist").join(name);
-    let imgs = parse_idx(maybe_gunzip(images.to_vec(), &path)?, 3, &path)?;
-    let labs = parse_idx(maybe_gunzip(labels.to_vec(), &path)?, 1, &path)?;
+    let imgs = decode_idx(images.to_vec(), 3, &path)?;
+    let labs = decode_idx(labels.to_vec(), 1, &path)?;
     idx_split(imgs, labs, &path)
 }
 

@@ -34,21 +34,48 @@ pub struct IdxArray {
     pub data: Vec<u8>,
 }
 
-/// Decompresses `bytes` when they are gzip, otherwise returns them as they are.
-pub(crate) fn maybe_gunzip(bytes: Vec<u8>, path: &Path) -> Result<Vec<u8>, DataError> {
+/// The most values an IDX file may hold: 4 Gi bytes, 90 times the whole of Fashion-MNIST. A
+/// header that claims more is damaged (or hostile), and is refused before anything is read.
+const MAX_IDX_VALUES: usize = 1 << 32;
+
+/// The IDX array in `bytes`, gunzipping them first when they are gzip. Only as much is
+/// decompressed as the header says the file holds: a small gzip "bomb" that inflates to
+/// gigabytes past its header is never inflated.
+pub(crate) fn decode_idx(bytes: Vec<u8>, ndims: usize, path: &Path) -> Result<IdxArray, DataError> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
-        return Ok(bytes);
+        return parse_idx(bytes, ndims, path);
     }
-    let mut out = Vec::with_capacity(bytes.len() * 3);
-    flate2::read::MultiGzDecoder::new(bytes.as_slice())
+    let damaged = |e: std::io::Error| {
+        DataError::invalid(
+            path,
+            format!("the gzip data is damaged ({e}): download the file again"),
+        )
+    };
+    let mut reader = flate2::read::MultiGzDecoder::new(bytes.as_slice());
+    let header = 4 + 4 * ndims;
+    let mut out = Vec::with_capacity(header);
+    reader
+        .by_ref()
+        .take(header as u64)
         .read_to_end(&mut out)
-        .map_err(|e| {
-            DataError::invalid(
-                path,
-                format!("the gzip data is damaged ({e}): download the file again"),
-            )
-        })?;
-    Ok(out)
+        .map_err(damaged)?;
+    if let Some(values) = out.get(4..).and_then(|head| declared_values(head, ndims)) {
+        out.reserve(values.min(bytes.len().saturating_mul(8)));
+        reader
+            .take(values as u64)
+            .read_to_end(&mut out)
+            .map_err(damaged)?;
+    }
+    parse_idx(out, ndims, path)
+}
+
+/// How many values a header's dimensions declare, when that is a number within the limit.
+fn declared_values(head: &[u8], ndims: usize) -> Option<usize> {
+    let dims = head.get(..4 * ndims)?;
+    dims.chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
+        .try_fold(1usize, |a, d| a.checked_mul(d))
+        .filter(|&n| n <= MAX_IDX_VALUES)
 }
 
 /// Parses IDX bytes (already decompressed) holding `ndims` dimensions of unsigned bytes.
@@ -83,6 +110,18 @@ pub fn parse_idx(bytes: Vec<u8>, ndims: usize, path: &Path) -> Result<IdxArray, 
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .unwrap_or(usize::MAX);
+    if expected > MAX_IDX_VALUES {
+        return Err(DataError::invalid(
+            path,
+            format!(
+                "its header claims {} values, more than netloom reads from an IDX file ({MAX_IDX_VALUES}): the header is damaged, or this is not an IDX file",
+                dims.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("×")
+            ),
+        ));
+    }
     let found = bytes.len() - header;
     if found < expected {
         return Err(DataError::invalid(
@@ -104,7 +143,7 @@ pub fn parse_idx(bytes: Vec<u8>, ndims: usize, path: &Path) -> Result<IdxArray, 
 
 fn read_idx(path: &Path, ndims: usize) -> Result<IdxArray, DataError> {
     let bytes = std::fs::read(path).map_err(|e| DataError::io("the IDX file", path, e))?;
-    parse_idx(maybe_gunzip(bytes, path)?, ndims, path)
+    decode_idx(bytes, ndims, path)
 }
 
 /// Reads an images file and its labels file into a split, checking that they agree.
@@ -219,4 +258,57 @@ pub fn load_idx_dir(dir: &Path) -> Result<Dataset, DataError> {
     };
     ds.check().map_err(|e| DataError::invalid(dir, e))?;
     Ok(ds)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(bytes).unwrap();
+        enc.finish().unwrap()
+    }
+
+    fn header(dims: &[u32]) -> Vec<u8> {
+        let mut out = vec![0, 0, 8, dims.len() as u8];
+        for d in dims {
+            out.extend(d.to_be_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_inflated_only_as_far_as_its_header_says() {
+        // 2 images of 2×2, then 32 MB of zeros that gzip squeezes into about 32 kB.
+        let mut plain = header(&[2, 2, 2]);
+        plain.extend([1, 2, 3, 4, 5, 6, 7, 8]);
+        let mut bomb = gzip(&plain);
+        let zeros = gzip(&vec![0u8; 32 << 20]);
+        assert!(zeros.len() < 1 << 20, "{}", zeros.len());
+        bomb.extend(zeros); // a second gzip member: MultiGzDecoder would read on into it
+        let a = decode_idx(bomb, 3, Path::new("bomb.gz")).unwrap();
+        assert_eq!(a.dims, [2, 2, 2]);
+        assert_eq!(a.data, [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert!(a.data.capacity() < 1 << 20, "{}", a.data.capacity());
+    }
+
+    #[test]
+    fn a_header_claiming_more_than_the_limit_is_refused() {
+        let plain = header(&[65_535, 65_535, 2]);
+        let e = decode_idx(gzip(&plain), 3, Path::new("huge.gz")).unwrap_err();
+        assert!(e.to_string().contains("more than netloom reads"), "{e}");
+        let e = parse_idx(plain, 3, Path::new("huge")).unwrap_err();
+        assert!(e.to_string().contains("more than netloom reads"), "{e}");
+    }
+
+    #[test]
+    fn a_truncated_gzip_file_is_said_to_be_truncated() {
+        let mut plain = header(&[2, 2, 2]);
+        plain.extend([1, 2, 3]);
+        let e = decode_idx(gzip(&plain), 3, Path::new("short.gz")).unwrap_err();
+        assert!(e.to_string().contains("truncated"), "{e}");
+    }
 }
