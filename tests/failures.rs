@@ -195,3 +195,70 @@ fn a_concat_too_wide_for_the_classes_is_told_to_add_a_linear_not_set_out_feature
         "Concat has no out_features:\n{err}"
     );
 }
+
+/// A folder of 28×28 grey PNGs in two classes, with `bad` files added to class `a`.
+fn image_folder(dir: &Path, bad: &[(&str, Vec<u8>)]) -> PathBuf {
+    let root = dir.join("images");
+    for (class, shade) in [("a", 40u8), ("b", 200u8)] {
+        std::fs::create_dir_all(root.join(class)).unwrap();
+        for i in 0..12u8 {
+            let img = image::GrayImage::from_fn(28, 28, |x, y| {
+                image::Luma([shade.wrapping_add((x as u8 ^ y as u8) & 7).wrapping_add(i)])
+            });
+            img.save(root.join(class).join(format!("{i}.png"))).unwrap();
+        }
+    }
+    for (name, bytes) in bad {
+        std::fs::write(root.join("a").join(name), bytes).unwrap();
+    }
+    root
+}
+
+#[test]
+fn skipped_images_are_reported_in_the_cli_and_the_run_folder() {
+    let dir = tempdir("failures-skipped");
+    // Too wide to decode (limits), garbage, and empty.
+    let mut wide = Vec::new();
+    image::GrayImage::new(9000, 1)
+        .write_to(
+            &mut std::io::Cursor::new(&mut wide),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    let images = image_folder(
+        &dir,
+        &[
+            ("wide.png", wide),
+            ("garbage.png", b"not a png at all".to_vec()),
+            ("empty.png", Vec::new()),
+        ],
+    );
+    let design = edited(&dir, "lenet5.json", |j| {
+        for node in j["nodes"].as_array_mut().unwrap() {
+            if node["name"] == "fc3" {
+                node["op"]["out_features"] = serde_json::json!(2);
+            }
+        }
+    });
+    let run = dir.join("run");
+    let (code, _, err) = netloom(&[
+        "train",
+        design.to_str().unwrap(),
+        "--data",
+        images.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("3 files were skipped: "), "{err}");
+    let listed = std::fs::read_to_string(run.join("skipped.txt")).unwrap();
+    for name in ["wide.png", "garbage.png", "empty.png"] {
+        assert!(listed.contains(name), "{name} in:\n{listed}");
+    }
+    assert!(
+        listed.contains("larger than netloom decodes (8192×8192 pixels at most)"),
+        "{listed}"
+    );
+}

@@ -153,3 +153,25 @@ fn a_run_that_never_starts_leaves_no_run_number_or_folder_behind() {
     assert_eq!(left, 0, "no folder left in {}", runs.display());
     std::fs::remove_dir_all(&data_dir).ok();
 }
+
+/// Files an image folder had to skip are said in the data panel, not dropped silently.
+#[test]
+fn the_data_panel_says_which_images_were_skipped() {
+    let data_dir = std::env::temp_dir().join(format!("netloom-skipped-{}", std::process::id()));
+    let images = data_dir.join("images");
+    for (class, shade) in [("a", 40u8), ("b", 200u8)] {
+        std::fs::create_dir_all(images.join(class)).unwrap();
+        for i in 0..6u8 {
+            image::GrayImage::from_pixel(28, 28, image::Luma([shade + i]))
+                .save(images.join(class).join(format!("{i}.png")))
+                .unwrap();
+        }
+    }
+    std::fs::write(images.join("a/broken.png"), b"not a png").unwrap();
+    let mut harness = train_view(egui::vec2(1280.0, 800.0));
+    let ctx = harness.ctx.clone();
+    harness.state_mut().use_data_folder(&ctx, images.clone());
+    harness.run_steps(2);
+    wait_for_label_containing(&mut harness, "1 file was skipped: broken.png", 60);
+    std::fs::remove_dir_all(&data_dir).ok();
+}

@@ -199,13 +199,18 @@ impl Printer {
     fn print(&mut self, event: &EventKind, run: &RunHistory) -> Option<ExitCode> {
         let epochs = run.total_epochs;
         match event {
-            EventKind::DataLoaded(data) => eprintln!(
-                "netloom: training on {} ({} training, {} validation samples) into {}",
-                data.0.name,
-                data.0.train.len(),
-                data.0.val.len(),
-                run.dir.clone().unwrap_or_default().display()
-            ),
+            EventKind::DataLoaded(data) => {
+                eprintln!(
+                    "netloom: training on {} ({} training, {} validation samples) into {}",
+                    data.0.name,
+                    data.0.train.len(),
+                    data.0.val.len(),
+                    run.dir.clone().unwrap_or_default().display()
+                );
+                if let Some(skipped) = data.0.skipped_summary() {
+                    eprintln!("netloom: {skipped} (all listed in skipped.txt in the run folder)");
+                }
+            }
             EventKind::WeightsLoaded(report) => {
                 println!("pretrained weights: {}", report.table().trim_end());
             }

@@ -155,18 +155,35 @@ fn list_classes(
     Ok((classes, files))
 }
 
+/// The largest image netloom decodes, per side, in pixels: beyond any training image (which
+/// are resized to a few hundred pixels), and a 20000×20000 PNG no longer takes 754 MB.
+pub const MAX_IMAGE_SIDE: u32 = 8192;
+
+/// The most memory one image's decoding may take: an 8192×8192 RGBA image, and what is
+/// decoded on every core at once stays bounded.
+const MAX_IMAGE_BYTES: u64 = 8192 * 8192 * 4;
+
 /// One decoded image, channel-major, or why it can't be used.
 fn decode(
     path: &Path,
     target: Option<(u64, u64, u64)>,
     fit: Fit,
 ) -> Result<(Vec<u8>, Chw), String> {
-    let img = image::ImageReader::open(path)
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(MAX_IMAGE_BYTES);
+    let mut reader = image::ImageReader::open(path)
         .map_err(|e| e.to_string())?
         .with_guessed_format()
-        .map_err(|e| e.to_string())?
-        .decode()
-        .map_err(|e| format!("cannot decode it: {e}"))?;
+        .map_err(|e| e.to_string())?;
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => format!(
+            "it is larger than netloom decodes ({MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} pixels at most): scale it down first"
+        ),
+        e => format!("cannot decode it: {e}"),
+    })?;
     let own_channels = if img.color().has_color() { 3 } else { 1 };
     let (c, h, w) = target.unwrap_or((
         own_channels,

@@ -116,6 +116,49 @@ pub struct Dataset {
     pub skipped: Vec<Skipped>,
 }
 
+impl Dataset {
+    /// Says how many files were skipped and names the first few with their reasons, or `None`
+    /// when none were: shown by the CLI, the Train view's data panel, and written to a run's
+    /// folder (with every file) so that nothing is dropped without a word.
+    pub fn skipped_summary(&self) -> Option<String> {
+        const SHOWN: usize = 3;
+        let n = self.skipped.len();
+        if n == 0 {
+            return None;
+        }
+        let first: Vec<String> = self
+            .skipped
+            .iter()
+            .take(SHOWN)
+            .map(|s| {
+                let name = s.path.file_name().map_or_else(
+                    || s.path.display().to_string(),
+                    |f| f.to_string_lossy().into_owned(),
+                );
+                format!("{name} ({})", s.reason)
+            })
+            .collect();
+        let more = if n > SHOWN {
+            format!(", and {} more", n - SHOWN)
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "{n} file{} skipped: {}{more}",
+            if n == 1 { " was" } else { "s were" },
+            first.join("; ")
+        ))
+    }
+
+    /// Every skipped file with its reason, a line each (a run folder's skipped.txt).
+    pub fn skipped_list(&self) -> String {
+        self.skipped
+            .iter()
+            .map(|s| format!("{}\t{}\n", s.path.display(), s.reason))
+            .collect()
+    }
+}
+
 impl Split {
     /// The samples of `keep`'s classes, relabelled by their position in `keep`.
     fn only(&self, keep: &[u32], per: usize) -> Split {

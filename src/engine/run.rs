@@ -124,12 +124,6 @@ pub(crate) fn run(job: &Job, control: &Control, emit: &Emitter) -> Result<Summar
     set_threads(job.options.leave_core_for_ui);
     let ResolvedDevice { device, name } = job.options.device.resolve()?;
     let mut session = Session::new(job, device)?;
-    if session.net.params.trainable_count() == 0 {
-        // libtorch would otherwise fail at the first backward pass, in its own words.
-        return Err(EngineError::NothingToTrain {
-            frozen: session.net.params.frozen_count(),
-        });
-    }
     if let Some(report) = session.init_report.take() {
         emit.send(EventKind::WeightsLoaded(report));
     }
@@ -165,6 +159,13 @@ impl<'a> Session<'a> {
         }
         let net = Network::compile(design, device)?;
         check_against_data(design, &net, data)?;
+        if net.params.trainable_count() == 0 {
+            // libtorch would otherwise fail at the first backward pass, in its own words; said
+            // before the run folder is made.
+            return Err(EngineError::NothingToTrain {
+                frozen: net.params.frozen_count(),
+            });
+        }
         let dir = job.options.out_dir.as_deref();
         let mut optim = Optim::new(&design.training);
         let (pre, state) = match (dir, job.options.resume) {
@@ -198,6 +199,14 @@ impl<'a> Session<'a> {
                 &to_json(design),
             )?;
             pre.save(&dir.join("preprocessor.json"))?;
+            if !data.skipped.is_empty() {
+                // What the data left out stays with the run (the CLI and the app say it too).
+                write_text(
+                    &dir.join("skipped.txt"),
+                    "write the list of skipped files",
+                    &data.skipped_list(),
+                )?;
+            }
         }
         let init_report = match (&job.init, job.options.resume) {
             (Some(init), false) => Some(apply_weights(&net.params, &init.path, &init.skip)?),

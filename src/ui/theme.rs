@@ -8,6 +8,8 @@ pub const ERROR: Color32 = Color32::from_rgb(0xE0, 0x50, 0x50);
 pub const OK: Color32 = Color32::from_rgb(0x4C, 0xAF, 0x50);
 /// Secondary text such as parameter counts: light enough to read on a block (≥ 4.5:1).
 pub const MUTED: Color32 = Color32::from_gray(165);
+/// Something the user should know but that doesn't stop them (files a dataset skipped).
+pub const WARNING: Color32 = Color32::from_rgb(0xE8, 0xB0, 0x40);
 /// A block's kind beside its name (`Conv2d`): quieter than the name, still readable.
 pub const KIND: Color32 = Color32::from_gray(175);
 /// Room between a block's output shape and its pin, so the pin never covers the text.

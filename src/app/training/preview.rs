@@ -25,6 +25,11 @@ pub struct Preview {
 }
 
 impl Preview {
+    /// The files the loaded data had to skip, said for the data panel.
+    pub fn skipped(&self) -> Option<String> {
+        self.data.as_ref().and_then(|(_, d)| d.skipped_summary())
+    }
+
     /// The number of classes of the loaded data, once it is loaded.
     pub fn classes(&self) -> Option<usize> {
         self.data.as_ref().map(|(_, d)| d.classes.len())

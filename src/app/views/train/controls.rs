@@ -145,6 +145,9 @@ fn inputs(ui: &mut egui::Ui, training: &Training, data: &DataSettings, out: &mut
     if let Some(note) = &p.note {
         ui.label(egui::RichText::new(note).color(theme::MUTED));
     }
+    if let Some(skipped) = p.skipped() {
+        ui.add(egui::Label::new(egui::RichText::new(skipped).color(theme::WARNING)).wrap());
+    }
     if !p.pairs.is_empty() {
         ui.horizontal(|ui| {
             ui.label("original / augmented");
