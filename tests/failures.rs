@@ -262,3 +262,27 @@ fn skipped_images_are_reported_in_the_cli_and_the_run_folder() {
         "{listed}"
     );
 }
+
+#[test]
+fn a_failed_resume_with_new_settings_leaves_the_runs_settings_as_they_were() {
+    let dir = tempdir("failures-resume-lr");
+    let run = dir.join("run");
+    let run_s = run.to_str().unwrap();
+    let design = example_path("two_layer_mlp.json");
+    let (code, _, err) = netloom(&["train", &design, "--epochs", "1", "--out", run_s]);
+    assert_eq!(code, 0, "{err}");
+    let before = std::fs::read_to_string(run.join("design.json")).unwrap();
+    let (code, _, err) = netloom(&[
+        "train", &design, "--resume", run_s, "--lr", "1e6", "--epochs", "3",
+    ]);
+    assert_eq!(code, 1, "a learning rate of 10^6 diverges:\n{err}");
+    assert!(err.contains("diverged"), "{err}");
+    let after = std::fs::read_to_string(run.join("design.json")).unwrap();
+    assert_eq!(
+        before, after,
+        "the failed attempt changed the run's design.json"
+    );
+    // So a plain resume carries on with the run's own settings, and succeeds.
+    let (code, _, err) = netloom(&["train", &design, "--resume", run_s, "--epochs", "2"]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -91,6 +91,10 @@ pub(super) struct Session<'a> {
     pub(super) steps_per_epoch: u64,
     /// How the pretrained weights mapped, when the run started from some.
     pub(super) init_report: Option<WeightsReport>,
+    /// A resumed run's design (its settings, perhaps changed for this attempt), written with
+    /// the attempt's first checkpoint: an attempt that fails before one (`--lr 1e6` diverging)
+    /// leaves the run's settings as they were.
+    pub(super) design_pending: bool,
 }
 
 /// Sets libtorch's intra-op threads: all cores for the CLI, all but one beside the UI.
@@ -193,12 +197,14 @@ impl<'a> Session<'a> {
         if let Some(dir) = dir {
             std::fs::create_dir_all(dir)
                 .map_err(|e| EngineError::io("create the run directory", dir, e))?;
-            write_text(
-                &dir.join("design.json"),
-                "write the design",
-                &to_json(design),
-            )?;
-            pre.save(&dir.join("preprocessor.json"))?;
+            if !job.options.resume {
+                write_text(
+                    &dir.join("design.json"),
+                    "write the design",
+                    &to_json(design),
+                )?;
+                pre.save(&dir.join("preprocessor.json"))?;
+            }
             if !data.skipped.is_empty() {
                 // What the data left out stays with the run (the CLI and the app say it too).
                 write_text(
@@ -235,6 +241,7 @@ impl<'a> Session<'a> {
             edges,
             steps_per_epoch,
             init_report,
+            design_pending: job.options.resume,
         })
     }
 

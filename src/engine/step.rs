@@ -246,6 +246,11 @@ impl Session<'_> {
         let Some(dir) = self.job.options.out_dir.clone() else {
             return Ok(());
         };
+        if self.design_pending {
+            let text = crate::design::to_json(&self.job.design);
+            write_text(&dir.join("design.json"), "write the design", &text)?;
+            self.design_pending = false;
+        }
         let weights = self.net.params.to_named_cpu();
         write_tensors(&dir.join("weights.safetensors"), &weights)?;
         if best {
