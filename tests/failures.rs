@@ -286,3 +286,79 @@ fn a_failed_resume_with_new_settings_leaves_the_runs_settings_as_they_were() {
     let (code, _, err) = netloom(&["train", &design, "--resume", run_s, "--epochs", "2"]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// Starts `netloom train` on LeNet-5 for many epochs, waits until it has logged steps, sends
+/// `signal`, and returns (exit code, stderr, run folder).
+#[cfg(unix)]
+fn interrupt_training(name: &str, signal: &str) -> (Option<i32>, String, PathBuf) {
+    use std::process::{Command, Stdio};
+    let dir = tempdir(name);
+    let run = dir.join("run");
+    let child = Command::new(env!("CARGO_BIN_EXE_netloom"))
+        .args([
+            "train",
+            &example_path("lenet5.json"),
+            "--epochs",
+            "50",
+            "--out",
+        ])
+        .arg(&run)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(run.join("metrics.csv")).is_ok_and(|m| m.contains("\nstep,")) {
+        assert!(started.elapsed().as_secs() < 120, "training never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        run,
+    )
+}
+
+#[test]
+#[cfg(unix)]
+fn ctrl_c_finishes_the_batch_writes_a_checkpoint_and_says_how_to_resume() {
+    let (code, err, run) = interrupt_training("failures-sigint", "-INT");
+    assert_eq!(code, Some(130), "128 + SIGINT, after a clean stop:\n{err}");
+    assert!(err.contains("Ctrl+C: stopping after this batch"), "{err}");
+    assert!(err.contains("Resume with:"), "{err}");
+    assert!(
+        err.contains(&format!("--resume {}", run.display())),
+        "{err}"
+    );
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("state.json")).unwrap()).unwrap();
+    assert!(
+        state["step"].as_u64().unwrap() > 0,
+        "the checkpoint holds the steps done: {state}"
+    );
+    // The run carries on from it.
+    let (code, _, err) = netloom(&[
+        "train",
+        &example_path("lenet5.json"),
+        "--resume",
+        run.to_str().unwrap(),
+        "--epochs",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+#[cfg(unix)]
+fn sigterm_stops_the_same_way_with_its_own_exit_code() {
+    let (code, err, run) = interrupt_training("failures-sigterm", "-TERM");
+    assert_eq!(code, Some(143), "128 + SIGTERM:\n{err}");
+    assert!(err.contains("SIGTERM: stopping after this batch"), "{err}");
+    assert!(run.join("state.json").is_file());
+}

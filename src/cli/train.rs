@@ -4,13 +4,15 @@
 use super::common;
 use crate::design::{Design, Optimizer, analyse};
 use crate::engine::{
-    DataSource, DeviceChoice, EventKind, InitWeights, RunHistory, RunOptions, RunRequest, Stage,
-    Trainer,
+    Command, DataSource, DeviceChoice, EventKind, InitWeights, RunHistory, RunOptions, RunRequest,
+    Stage, Trainer,
 };
 use clap::Args;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Arguments of `netloom train`.
@@ -72,7 +74,7 @@ fn parse_optimizer(s: &str) -> Result<Optimizer, String> {
 /// Runs the command.
 pub fn run(args: &TrainArgs) -> ExitCode {
     match request(args) {
-        Ok(request) => train(request),
+        Ok(request) => train(request, &args.design),
         Err(msg) => {
             eprintln!("netloom: {msg}");
             ExitCode::from(super::EXIT_UNREADABLE)
@@ -156,9 +158,47 @@ fn design(args: &TrainArgs) -> Result<Design, String> {
     Ok(design)
 }
 
+/// Ctrl+C (SIGINT) and SIGTERM, seen by `train`: the first asks the run to stop after the
+/// batch in progress, with a checkpoint; once stopping, another one quits at once.
+struct Signals {
+    /// The signal that arrived (0 for none).
+    got: Arc<AtomicUsize>,
+    /// Set once the stop was asked for: signal-hook then exits on the next signal.
+    stopping: Arc<AtomicBool>,
+}
+
+impl Signals {
+    fn register() -> Signals {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let signals = Signals {
+            got: Arc::new(AtomicUsize::new(0)),
+            stopping: Arc::new(AtomicBool::new(false)),
+        };
+        for sig in [SIGINT, SIGTERM] {
+            // Registered first, so it sees `stopping` as it was before this signal.
+            let _ = signal_hook::flag::register_conditional_shutdown(
+                sig,
+                128 + sig,
+                Arc::clone(&signals.stopping),
+            );
+            let _ = signal_hook::flag::register_usize(sig, Arc::clone(&signals.got), sig as usize);
+        }
+        signals
+    }
+
+    /// The signal to act on now, once.
+    fn take(&self) -> Option<i32> {
+        let sig = self.got.swap(0, Ordering::SeqCst);
+        if sig == 0 || self.stopping.swap(true, Ordering::SeqCst) {
+            return None;
+        }
+        i32::try_from(sig).ok()
+    }
+}
+
 /// Starts the run and renders its events until it ends: the CLI is a second renderer of the
 /// stream the app draws from.
-fn train(request: RunRequest) -> ExitCode {
+fn train(request: RunRequest, design_path: &Path) -> ExitCode {
     let trainer = match Trainer::spawn(None) {
         Ok(t) => t,
         Err(e) => {
@@ -166,15 +206,31 @@ fn train(request: RunRequest) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let signals = Signals::register();
     let dir = request.options.out_dir.clone().unwrap_or_default();
     let mut history = RunHistory::new(String::new(), request.design.training.epochs, Some(dir));
     let mut printer = Printer {
         tty: std::io::stderr().is_terminal(),
         last_line: Instant::now(),
+        interrupted: None,
+        design: design_path.to_owned(),
     };
     let id = trainer.start(request);
     loop {
-        let Some(event) = trainer.recv_timeout(Duration::from_secs(3600)) else {
+        if let Some(sig) = signals.take() {
+            printer.clear_bar();
+            eprintln!(
+                "netloom: {}: stopping after this batch, with a checkpoint (press Ctrl+C again to quit at once)",
+                if sig == signal_hook::consts::SIGINT {
+                    "Ctrl+C"
+                } else {
+                    "SIGTERM"
+                }
+            );
+            printer.interrupted = Some(sig);
+            trainer.send(Command::Stop);
+        }
+        let Some(event) = trainer.recv_timeout(Duration::from_millis(100)) else {
             continue;
         };
         if event.run != id {
@@ -192,6 +248,10 @@ fn train(request: RunRequest) -> ExitCode {
 struct Printer {
     tty: bool,
     last_line: Instant,
+    /// The signal that stopped the run, if one did: the exit code is then 128 + it.
+    interrupted: Option<i32>,
+    /// The design file, for the resume command printed after an interruption.
+    design: PathBuf,
 }
 
 impl Printer {
@@ -313,6 +373,18 @@ impl Printer {
         } else {
             "done"
         };
+        let dir = run.dir.clone().unwrap_or_default();
+        if let Some(sig) = self.interrupted.filter(|_| s.stopped) {
+            eprintln!(
+                "netloom: stopped after {} epochs, {} steps; the checkpoint is in {}. Resume with:\n  netloom train {} --resume {}",
+                s.epochs,
+                s.steps,
+                dir.display(),
+                self.design.display(),
+                dir.display()
+            );
+            return ExitCode::from(u8::try_from(128 + sig).unwrap_or(1));
+        }
         let best = s.best_val_acc.map_or(String::new(), |(a, e)| {
             format!(", best val acc {:.2}% at epoch {e}", a * 100.0)
         });
