@@ -960,3 +960,36 @@ fn old_runs_are_measured_and_deleted_from_the_train_view() {
     assert_eq!(std::fs::read(runs.join("notes.txt")).unwrap(), b"mine");
     harness.get_by_label("saved runs: 1, 1.5 MB");
 }
+
+/// A crash report the last session left is said once at the next start, where it is.
+#[test]
+fn the_next_start_says_where_the_last_crash_report_is() {
+    let data_dir = std::env::temp_dir().join(format!("netloom-crash-app-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir).unwrap();
+    std::fs::write(data_dir.join("crash-report.txt"), "panic: test\n").unwrap();
+    let start = |dir: std::path::PathBuf| {
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1280.0, 720.0))
+            .build_eframe(move |_cc| NetloomApp::new(None).with_storage(None, Some(dir.clone())));
+        harness.run_steps(3);
+        harness
+    };
+    let harness = start(data_dir.clone());
+    assert!(
+        harness
+            .query_by_label_contains("stopped with an internal error last time")
+            .is_some()
+    );
+    assert!(data_dir.join("crash-report.seen.txt").is_file());
+    drop(harness);
+    let harness = start(data_dir.clone());
+    assert!(
+        harness
+            .query_by_label_contains("stopped with an internal error last time")
+            .is_none(),
+        "said once"
+    );
+    drop(harness);
+    std::fs::remove_dir_all(&data_dir).ok();
+}

@@ -43,6 +43,7 @@ impl NetloomApp {
         self.source = source;
         self.error = None;
         self.dirty = false;
+        super::crash::remember_unsaved(None);
         self.revision += 1;
         self.history.clear();
         // A design opens fitted to the view, however big.
@@ -54,6 +55,8 @@ impl NetloomApp {
     pub(super) fn changed(&mut self, structural: bool) {
         self.analysis = design::analyse(&self.design);
         self.dirty = true;
+        // What the panic hook saves if the UI thread ever panics (app/crash.rs).
+        super::crash::remember_unsaved(self.autosave.path.clone().map(|path| (path, &self.design)));
         if structural {
             self.revision += 1;
         }
@@ -105,6 +108,7 @@ impl NetloomApp {
                 files::remember(&mut self.recent, &path);
                 self.source = Source::File(path);
                 self.dirty = false;
+                super::crash::remember_unsaved(None);
                 self.error = None;
                 self.autosave.clear();
             }

@@ -8,6 +8,7 @@
 
 mod about;
 mod commands;
+mod crash;
 mod dialogs;
 mod document;
 mod export;
@@ -141,6 +142,12 @@ impl NetloomApp {
         }
         self.training
             .set_runs_dir(data_dir.as_ref().map(|d| d.join("runs")));
+        if let Some(report) = data_dir.as_deref().and_then(crash::take_report) {
+            self.notice = Some(format!(
+                "netloom stopped with an internal error last time. Unsaved work, if any, is offered back; the crash report is {}: please attach it to a bug report.",
+                report.display()
+            ));
+        }
         self.autosave = files::Autosave::new(data_dir);
         self.recovered = self.autosave.recovered();
         self
@@ -461,6 +468,7 @@ pub fn run(
         ..Default::default()
     };
     let data_dir = eframe::storage_dir("netloom");
+    crash::install(data_dir.clone());
     eframe::run_native(
         "netloom",
         options,
