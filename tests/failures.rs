@@ -362,3 +362,27 @@ fn sigterm_stops_the_same_way_with_its_own_exit_code() {
     assert!(err.contains("SIGTERM: stopping after this batch"), "{err}");
     assert!(run.join("state.json").is_file());
 }
+
+#[test]
+fn a_design_too_big_for_any_machine_is_a_problem_check_names() {
+    let dir = tempdir("failures-huge-linear");
+    // fc1 with 10^12 outputs: 2 × 10^12 weights, once "no problems" and an allocator crash.
+    let path = edited(&dir, "two_layer_mlp.json", |j| {
+        j["nodes"][1]["op"]["out_features"] = serde_json::json!(1_000_000_000_000u64);
+    });
+    let (code, out, err) = netloom(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("fc1: training this design needs about"),
+        "{out}"
+    );
+    assert!(out.contains("lower its out_features"), "{out}");
+    let (code, _, err) = netloom(&[
+        "train",
+        path.to_str().unwrap(),
+        "--out",
+        dir.join("run").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "refused before any allocation:\n{err}");
+    assert!(err.contains("training this design needs about"), "{err}");
+}
