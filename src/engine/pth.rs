@@ -126,11 +126,58 @@ fn allowed(module: &str, name: &str) -> Option<Global> {
     })
 }
 
+/// How deep values may nest. A state dict nests a handful of levels (a dict of tensors built
+/// from tuples); a pickle nested a million levels deep once overflowed the stack (dropping or
+/// copying such a value recurses).
+const MAX_DEPTH: usize = 100;
+
+/// How many bytes copies of remembered values may take in all. A 4 KB pickle whose memo
+/// references copy ever larger values ("billion laughs") once grew to gigabytes.
+const MAX_COPIED: usize = 256 << 20;
+
+/// How deep `v` nests (a scalar is 1), or None when deeper than `limit`. Recurses at most
+/// `limit` levels.
+fn depth_within(v: &Value, limit: usize) -> Option<usize> {
+    let limit = limit.checked_sub(1)?;
+    let inner = match v {
+        Value::Tuple(items) | Value::List(items) => items
+            .iter()
+            .try_fold(0, |d, x| Some(d.max(depth_within(x, limit)?)))?,
+        Value::Dict(pairs) => pairs.iter().try_fold(0, |d, (k, x)| {
+            Some(d.max(depth_within(k, limit)?).max(depth_within(x, limit)?))
+        })?,
+        _ => 0,
+    };
+    Some(inner + 1)
+}
+
+/// Roughly how many bytes a copy of `v` takes, or None when over `budget`.
+fn size_within(v: &Value, budget: usize) -> Option<usize> {
+    let own = std::mem::size_of::<Value>();
+    let inner = match v {
+        Value::Str(s) => s.len(),
+        Value::Bytes(b) => b.len(),
+        Value::Tuple(items) | Value::List(items) => items.iter().try_fold(0usize, |n, x| {
+            n.checked_add(size_within(x, budget.checked_sub(n)?)?)
+        })?,
+        Value::Dict(pairs) => pairs.iter().try_fold(0usize, |n, (k, x)| {
+            let n = n.checked_add(size_within(k, budget.checked_sub(n)?)?)?;
+            n.checked_add(size_within(x, budget.checked_sub(n)?)?)
+        })?,
+        Value::Tensor(t) => t.key.len() + 8 * (t.size.len() + t.stride.len()),
+        Value::Storage { key, .. } => key.len(),
+        _ => 0,
+    };
+    Some(own + inner).filter(|&n| n <= budget)
+}
+
 struct Machine<'a> {
     data: &'a [u8],
     pos: usize,
     stack: Vec<Value>,
     memo: HashMap<u32, Value>,
+    /// Bytes copied out of the memo so far (bounded by [`MAX_COPIED`]).
+    copied: usize,
 }
 
 impl<'a> Machine<'a> {
@@ -193,20 +240,49 @@ impl<'a> Machine<'a> {
     }
 
     fn memo_get(&mut self, k: u32) -> Result<(), PickleError> {
-        let Some(v) = self.memo.get(&k).cloned() else {
+        let Some(v) = self.memo.get(&k) else {
             return err("the pickle refers to a value it never stored (corrupt file)");
         };
+        let v = Self::copy(&mut self.copied, v)?;
         self.stack.push(v);
         Ok(())
     }
 
     fn memo_put(&mut self, k: u32) -> Result<(), PickleError> {
-        let v = self.top()?.clone();
+        let Some(top) = self.stack.last().filter(|v| **v != Value::Mark) else {
+            return err("the pickle is malformed (its stack ran empty)");
+        };
+        let v = Self::copy(&mut self.copied, top)?;
         self.memo.insert(k, v);
         Ok(())
     }
 
+    /// A copy of `v`, counted against [`MAX_COPIED`] in `copied`.
+    fn copy(copied: &mut usize, v: &Value) -> Result<Value, PickleError> {
+        let Some(size) = size_within(v, MAX_COPIED - *copied) else {
+            return err(format!(
+                "the pickle copies its values over {} MB in all, far more than any state dict; the file is damaged or hostile",
+                MAX_COPIED >> 20
+            ));
+        };
+        *copied += size;
+        Ok(v.clone())
+    }
+
+    /// Refuses `items` that would nest deeper than [`MAX_DEPTH`] inside a container.
+    fn nestable<'v>(items: impl IntoIterator<Item = &'v Value>) -> Result<(), PickleError> {
+        for v in items {
+            if depth_within(v, MAX_DEPTH - 1).is_none() {
+                return err(format!(
+                    "the pickle nests values more than {MAX_DEPTH} levels deep, far more than any state dict; the file is damaged or hostile"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn set_items(&mut self, items: Vec<Value>) -> Result<(), PickleError> {
+        Self::nestable(&items)?;
         let Value::Dict(d) = self.top()? else {
             return err("the pickle sets items on something that is not a dict");
         };
@@ -296,6 +372,7 @@ impl<'a> Machine<'a> {
                 b'}' => self.stack.push(Value::Dict(Vec::new())),
                 b't' => {
                     let items = self.pop_mark()?;
+                    Self::nestable(&items)?;
                     self.stack.push(Value::Tuple(items));
                 }
                 0x85..=0x87 => {
@@ -305,6 +382,7 @@ impl<'a> Machine<'a> {
                         items.push(self.pop()?);
                     }
                     items.reverse();
+                    Self::nestable(&items)?;
                     self.stack.push(Value::Tuple(items));
                 }
                 b'q' => {
@@ -368,6 +446,7 @@ impl<'a> Machine<'a> {
                 }
                 b'a' => {
                     let v = self.pop()?;
+                    Self::nestable([&v])?;
                     let Value::List(l) = self.top()? else {
                         return err("the pickle appends to something that is not a list");
                     };
@@ -375,6 +454,7 @@ impl<'a> Machine<'a> {
                 }
                 b'e' => {
                     let items = self.pop_mark()?;
+                    Self::nestable(&items)?;
                     let Value::List(l) = self.top()? else {
                         return err("the pickle appends to something that is not a list");
                     };
@@ -490,6 +570,7 @@ pub fn state_dict(pickle: &[u8]) -> Result<Vec<(String, TensorRef)>, PickleError
         pos: 0,
         stack: Vec::new(),
         memo: HashMap::new(),
+        copied: 0,
     };
     let Value::Dict(top) = m.run()? else {
         return err("the file holds no dict; save a model's state_dict()");
@@ -541,12 +622,36 @@ mod tests {
     }
 
     #[test]
+    fn a_pickle_nested_a_million_levels_is_refused_without_overflowing_the_stack() {
+        let n = 1_000_000;
+        let mut p = b"\x80\x02".to_vec();
+        p.extend(std::iter::repeat_n(b']', n));
+        p.extend(std::iter::repeat_n(b'a', n - 1));
+        p.push(b'.');
+        let e = state_dict(&p).unwrap_err().0;
+        assert!(e.contains("levels deep"), "{e}");
+    }
+
+    #[test]
+    fn memo_copies_that_double_each_step_are_stopped() {
+        // memo[i+1] = [memo[i], memo[i]]: 60 steps would be 2^60 values.
+        let mut p = b"\x80\x02]q\x00".to_vec();
+        for i in 0..60u8 {
+            p.extend([b']', b'(', b'h', i, b'h', i, b'e', b'q', i + 1]);
+        }
+        p.push(b'.');
+        let e = state_dict(&p).unwrap_err().0;
+        assert!(e.contains("copies its values over 256 MB"), "{e}");
+    }
+
+    #[test]
     fn negative_long1_integers_read_back() {
         let mut m = Machine {
             data: b"\x8a\x01\xff.",
             pos: 0,
             stack: Vec::new(),
             memo: HashMap::new(),
+            copied: 0,
         };
         assert_eq!(m.run().unwrap(), Value::Int(-1));
     }
