@@ -386,3 +386,77 @@ fn a_design_too_big_for_any_machine_is_a_problem_check_names() {
     assert_eq!(code, 2, "refused before any allocation:\n{err}");
     assert!(err.contains("training this design needs about"), "{err}");
 }
+
+/// A torch.save-style zip holding one float32 tensor `name` of `numel` values, whose storage
+/// record is `numel * 4` zero bytes, deflated (a "bomb": a few hundred kB that inflate to
+/// hundreds of MB).
+fn pth_bomb(path: &Path, name: &str, numel: u32) {
+    use std::io::Write;
+    let mut p = b"\x80\x02ccollections\nOrderedDict\n)R".to_vec();
+    let text = |p: &mut Vec<u8>, s: &str| {
+        p.push(b'X');
+        p.extend((s.len() as u32).to_le_bytes());
+        p.extend(s.as_bytes());
+    };
+    let int = |p: &mut Vec<u8>, v: u32| {
+        p.push(b'J');
+        p.extend(v.to_le_bytes());
+    };
+    text(&mut p, name);
+    p.extend(b"ctorch._utils\n_rebuild_tensor_v2\n(");
+    p.push(b'(');
+    text(&mut p, "storage");
+    p.extend(b"ctorch\nFloatStorage\n");
+    text(&mut p, "0");
+    text(&mut p, "cpu");
+    int(&mut p, numel);
+    p.extend(b"tQ"); // the storage, by persistent id
+    int(&mut p, 0); // offset
+    int(&mut p, numel);
+    p.push(0x85); // size (numel,)
+    int(&mut p, 1);
+    p.push(0x85); // stride (1,)
+    p.push(0x89); // requires_grad False
+    p.extend(b"ccollections\nOrderedDict\n)Rt"); // backward hooks; end of the arguments
+    p.extend(b"Rs."); // rebuild the tensor, set it in the dict, stop
+    let file = std::fs::File::create(path).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::FileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    zip.start_file("archive/data.pkl", options).unwrap();
+    zip.write_all(&p).unwrap();
+    zip.start_file("archive/data/0", options).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..(u64::from(numel) * 4 >> 20) {
+        zip.write_all(&zeros).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+#[test]
+fn pretrained_weights_read_only_what_the_design_needs_from_a_deflate_bomb() {
+    let dir = tempdir("failures-pth-bomb");
+    let bomb = dir.join("bomb.pth");
+    // 128 MB of zeros under a name LeNet-5 doesn't have, and nothing it does have.
+    pth_bomb(&bomb, "unused.weight", 32 << 20);
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 4 << 20);
+    let (code, out, err) = netloom(&["weights", bomb.to_str().unwrap()]);
+    assert_eq!(code, 0, "the listing reads it whole, as a check: {err}");
+    assert!(out.contains("unused.weight [33554432]"), "{out}");
+    // Fine-tuning from it reads no storage the design doesn't name: it is said at once.
+    let started = std::time::Instant::now();
+    let (code, _, err) = netloom(&[
+        "train",
+        &example_path("lenet5.json"),
+        "--init-weights",
+        bomb.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--out",
+        dir.join("run").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("none of its weights fit this design"), "{err}");
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+}

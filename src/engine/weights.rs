@@ -15,6 +15,17 @@ use tch::{Kind, Tensor};
 /// by `torch.save` (a dict or OrderedDict of tensors, or a checkpoint dict with a
 /// `state_dict`). The format is told by the file's first bytes, not its name.
 pub fn read_weights(path: &Path) -> Result<Vec<(String, Tensor)>, EngineError> {
+    Ok(read_weights_wanted(path, &|_| true)?.0)
+}
+
+/// The tensors of a weights file whose names `want` accepts, and the name and shape of every
+/// tensor in it. For a PyTorch file only the storages of wanted tensors are read, and each
+/// only as far as its tensors reach: reading pretrained weights for a design costs about the
+/// bytes the design needs, whatever else (or however large a compressed "bomb") the file holds.
+pub fn read_weights_wanted(
+    path: &Path,
+    want: &dyn Fn(&str) -> bool,
+) -> Result<(Vec<(String, Tensor)>, Vec<(String, Vec<i64>)>), EngineError> {
     let bad = |problem: String| EngineError::BadFile {
         problem,
         path: path.to_owned(),
@@ -27,15 +38,22 @@ pub fn read_weights(path: &Path) -> Result<Vec<(String, Tensor)>, EngineError> {
         return Err(bad("the weights file is empty".to_owned()));
     }
     if head.starts_with(b"PK\x03\x04") {
-        return read_pth(path);
+        return read_pth(path, want);
     }
     if head[0] == 0x80 && n >= 2 {
         return Err(bad(
             "this is a PyTorch file in the legacy format (before PyTorch 1.6), which netloom doesn't read. Convert it with PyTorch: torch.save(torch.load(\"OLD.pth\"), \"NEW.pth\") writes the zip format, or save it with safetensors.torch.save_file".to_owned(),
         ));
     }
-    read_tensors(path)
+    let all = read_tensors(path)?;
+    let shapes = shapes_of(&all);
+    let wanted = all.into_iter().filter(|(n, _)| want(n)).collect();
+    Ok((wanted, shapes))
 }
+
+/// The most a pickle (data.pkl) may take: a state dict's pickle is kilobytes (ResNet-152's is
+/// 100 kB); the tensors' bytes are in their own records.
+const MAX_PICKLE_BYTES: u64 = 256 << 20;
 
 /// Saves a network's weights and buffers under their state-dict names.
 pub fn save_weights(params: &ParamStore, path: &Path) -> Result<(), EngineError> {
@@ -55,8 +73,13 @@ pub fn load_weights(params: &ParamStore, path: &Path) -> Result<(), EngineError>
     params.load_named(&named, path)
 }
 
-/// The tensors of a zip-format PyTorch file, read with the restricted unpickler.
-fn read_pth(path: &Path) -> Result<Vec<(String, Tensor)>, EngineError> {
+/// The tensors of a zip-format PyTorch file that `want` accepts, read with the restricted
+/// unpickler, and every tensor's name and shape.
+#[allow(clippy::type_complexity)]
+fn read_pth(
+    path: &Path,
+    want: &dyn Fn(&str) -> bool,
+) -> Result<(Vec<(String, Tensor)>, Vec<(String, Vec<i64>)>), EngineError> {
     let bad = |problem: String| EngineError::BadFile {
         problem,
         path: path.to_owned(),
@@ -76,38 +99,59 @@ fn read_pth(path: &Path) -> Result<Vec<(String, Tensor)>, EngineError> {
             bad("this zip has no data.pkl, so it was not written by torch.save".to_owned())
         })?;
     let prefix = pkl.trim_end_matches("data.pkl").to_owned();
-    let mut read = |name: &str| -> Result<Vec<u8>, EngineError> {
-        let mut entry = zip
+    // Reads a record that should hold at most `limit` bytes, refusing a longer one without
+    // inflating it. The declared size is the file's claim, not a promise (1 TiB once aborted
+    // an allocation here), so it only bounds the first reserve. Reading one byte past the
+    // limit reaches the record's end, where the zip reader checks its CRC.
+    let mut read = |name: &str, limit: u64| -> Result<Vec<u8>, EngineError> {
+        let entry = zip
             .by_name(name)
             .map_err(|e| bad(format!("the archive has no readable {name}: {e}")))?;
-        // The declared size is the file's claim, not a promise (1 TiB once aborted here):
-        // reserve a little, and let the actual bytes grow the buffer.
-        let mut bytes = Vec::with_capacity(entry.size().min(64 << 20) as usize);
+        let mut bytes = Vec::with_capacity(entry.size().min(limit).min(64 << 20) as usize);
         entry
+            .take(limit.saturating_add(1))
             .read_to_end(&mut bytes)
             .map_err(|e| bad(format!("{name} can't be read (truncated or corrupt?): {e}")))?;
+        if bytes.len() as u64 > limit {
+            return Err(bad(format!(
+                "{name} holds more than the {limit} bytes expected of it: the file is corrupt, or not a state dict"
+            )));
+        }
         Ok(bytes)
     };
-    if let Ok(order) = read(&format!("{prefix}byteorder"))
+    if let Ok(order) = read(&format!("{prefix}byteorder"), 16)
         && order.trim_ascii() != b"little"
     {
         return Err(bad(
             "the tensors were saved big-endian; load and save the file again on a little-endian machine".to_owned(),
         ));
     }
-    let refs = state_dict(&read(&pkl)?).map_err(|e| bad(e.0))?;
+    let pickle = read(&pkl, MAX_PICKLE_BYTES)?;
+    let refs = state_dict(&pickle).map_err(|e| bad(e.0))?;
+    let shapes: Vec<(String, Vec<i64>)> = refs
+        .iter()
+        .map(|(n, r)| (n.clone(), r.size.clone()))
+        .collect();
+    // How far into each storage the wanted tensors reach: only that much is read.
+    let mut reach: HashMap<String, u64> = HashMap::new();
+    for (_, r) in refs.iter().filter(|(n, _)| want(n)) {
+        let bytes = r.numel.saturating_mul(r.dtype.size() as u64);
+        let e = reach.entry(r.key.clone()).or_default();
+        *e = (*e).max(bytes);
+    }
     let mut storages: HashMap<String, Vec<u8>> = HashMap::new();
-    let mut out = Vec::with_capacity(refs.len());
-    for (name, r) in refs {
+    let mut out = Vec::new();
+    for (name, r) in refs.into_iter().filter(|(n, _)| want(n)) {
         if !storages.contains_key(&r.key) {
-            let bytes = read(&format!("{prefix}data/{}", r.key))?;
+            let limit = reach.get(&r.key).copied().unwrap_or(0);
+            let bytes = read(&format!("{prefix}data/{}", r.key), limit)?;
             storages.insert(r.key.clone(), bytes);
         }
         let bytes = storages.get(&r.key).map(Vec::as_slice).unwrap_or_default();
         let t = view(&r, bytes).map_err(|p| bad(format!("tensor \"{name}\": {p}")))?;
         out.push((name, t));
     }
-    Ok(out)
+    Ok((out, shapes))
 }
 
 fn kind(d: Dtype) -> Kind {
@@ -303,8 +347,10 @@ pub fn apply_weights(
     path: &Path,
     skip: &[String],
 ) -> Result<WeightsReport, EngineError> {
-    let named = read_weights(path)?;
-    let report = WeightsReport::compare(&shapes_of(&named), &params.shapes(), skip);
+    let ours: HashSet<String> = params.shapes().into_iter().map(|(n, _)| n).collect();
+    let (named, file_shapes) =
+        read_weights_wanted(path, &|name| ours.contains(name) && !is_skipped(name, skip))?;
+    let report = WeightsReport::compare(&file_shapes, &params.shapes(), skip);
     if report.matched.is_empty() && report.skipped.is_empty() {
         let hint = match (report.mismatched.first(), report.unexpected.first()) {
             (Some((n, f, d)), _) => format!(
