@@ -460,3 +460,41 @@ fn pretrained_weights_read_only_what_the_design_needs_from_a_deflate_bomb() {
     assert!(err.contains("none of its weights fit this design"), "{err}");
     assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
 }
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_full_disk_mid_checkpoint_fails_cleanly_and_leaves_no_temporary_files() {
+    let dir = tempdir("failures-full-disk");
+    let run = dir.join("run");
+    // A file-size limit of 100 kB stands in for a full disk: LeNet-5's weights (250 kB) can't
+    // be written, so the first checkpoint fails (EFBIG, with SIGXFSZ ignored, as ENOSPC would).
+    let script = format!(
+        "ulimit -f 100; trap '' XFSZ; exec '{}' train '{}' --epochs 1 --out '{}'",
+        env!("CARGO_BIN_EXE_netloom"),
+        example_path("lenet5.json"),
+        run.display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("could not") || err.contains("writing"),
+        "{err}"
+    );
+    let left: Vec<String> = std::fs::read_dir(&run)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !left.iter().any(|f| f.ends_with(".tmp")),
+        "temporary files left: {left:?}"
+    );
+    assert!(
+        !left.contains(&"state.json".to_owned()),
+        "no state without its weights: {left:?}"
+    );
+}

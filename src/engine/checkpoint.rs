@@ -44,7 +44,9 @@ pub struct RunState {
     pub histogram_edges: Vec<(String, f32, f32)>,
 }
 
-/// Writes `path` atomically with `write` filling a temporary sibling.
+/// Writes `path` atomically with `write` filling a temporary sibling, flushed to the disk
+/// before it replaces `path`. When anything fails (a full disk) the temporary file is removed:
+/// `path` keeps its old content and no `*.tmp` is left behind.
 fn atomic<F>(path: &Path, what: &'static str, write: F) -> Result<(), EngineError>
 where
     F: FnOnce(&Path) -> Result<(), EngineError>,
@@ -52,8 +54,17 @@ where
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    write(&tmp)?;
-    std::fs::rename(&tmp, path).map_err(|e| EngineError::io(what, path, e))
+    let result = write(&tmp)
+        .and_then(|()| {
+            std::fs::File::open(&tmp)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| EngineError::io(what, &tmp, e))
+        })
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| EngineError::io(what, path, e)));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// Writes text atomically.
