@@ -498,3 +498,101 @@ fn a_full_disk_mid_checkpoint_fails_cleanly_and_leaves_no_temporary_files() {
         "no state without its weights: {left:?}"
     );
 }
+
+/// Trains two_layer_mlp for an epoch into `run` with Adam (an optimizer with state).
+fn one_epoch(run: &Path) {
+    let (code, _, err) = netloom(&[
+        "train",
+        &example_path("two_layer_mlp.json"),
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.01",
+        "--epochs",
+        "1",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
+
+fn resume(run: &Path) -> String {
+    let (code, _, err) = netloom(&[
+        "train",
+        &example_path("two_layer_mlp.json"),
+        "--resume",
+        run.to_str().unwrap(),
+        "--epochs",
+        "2",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let metrics = std::fs::read(run.join("metrics.csv")).unwrap();
+    assert!(!metrics.contains(&0), "NUL bytes in metrics.csv");
+    assert!(metrics.starts_with(b"kind,epoch,step,"));
+    err
+}
+
+#[test]
+fn a_resumed_runs_missing_or_truncated_metrics_are_repaired_and_said() {
+    let dir = tempdir("failures-metrics");
+    let run = dir.join("run");
+    one_epoch(&run);
+    let full = std::fs::read(run.join("metrics.csv")).unwrap();
+    std::fs::remove_file(run.join("metrics.csv")).unwrap();
+    let err = resume(&run);
+    assert!(err.contains("metrics.csv was missing"), "{err}");
+
+    let run = dir.join("run2");
+    one_epoch(&run);
+    std::fs::write(run.join("metrics.csv"), &full[..full.len() / 2]).unwrap();
+    let err = resume(&run);
+    assert!(
+        err.contains(&format!("metrics.csv holds {} of the", full.len() / 2)),
+        "{err}"
+    );
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    assert_eq!(
+        metrics
+            .lines()
+            .filter(|l| l.starts_with("epoch,2,"))
+            .count(),
+        1,
+        "{metrics}"
+    );
+}
+
+#[test]
+fn a_resumed_runs_missing_or_foreign_optimizer_state_is_said() {
+    let dir = tempdir("failures-optimizer");
+    let run = dir.join("run");
+    one_epoch(&run);
+    std::fs::remove_file(run.join("optimizer.safetensors")).unwrap();
+    let err = resume(&run);
+    assert!(err.contains("optimizer.safetensors is missing"), "{err}");
+
+    // Another design's optimizer state (LeNet-5's, with Adam) in this run's folder.
+    let other = dir.join("lenet");
+    let (code, _, err) = netloom(&[
+        "train",
+        &example_path("lenet5.json"),
+        "--optimizer",
+        "adam",
+        "--epochs",
+        "1",
+        "--out",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let run = dir.join("run2");
+    one_epoch(&run);
+    std::fs::copy(
+        other.join("optimizer.safetensors"),
+        run.join("optimizer.safetensors"),
+    )
+    .unwrap();
+    let err = resume(&run);
+    assert!(
+        err.contains("optimizer.safetensors doesn't belong to this run"),
+        "{err}"
+    );
+}

@@ -304,6 +304,10 @@ impl Printer {
                     }
                 });
             }
+            EventKind::Notice(text) => {
+                self.clear_bar();
+                eprintln!("netloom: {text}");
+            }
             EventKind::WeightsChecked(_)
             | EventKind::Exported(_)
             | EventKind::Histograms { .. }

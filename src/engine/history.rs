@@ -80,6 +80,8 @@ pub struct RunHistory {
     pub stopped: bool,
     /// How the pretrained weights it started from mapped, if it started from some.
     pub weights: Option<WeightsReport>,
+    /// What the run said along the way that the user should know ([`EventKind::Notice`]).
+    pub notices: Vec<String>,
 }
 
 impl RunHistory {
@@ -105,6 +107,7 @@ impl RunHistory {
             summary: None,
             stopped: false,
             weights: None,
+            notices: Vec::new(),
         }
     }
 
@@ -157,6 +160,7 @@ impl RunHistory {
             }
             EventKind::Views(v) => self.views = Some(v.clone()),
             EventKind::Checkpoint { .. } => {}
+            EventKind::Notice(text) => self.notices.push(text.clone()),
             EventKind::Finished(summary) => {
                 self.status = RunStatus::Finished;
                 self.stopped = summary.stopped;

@@ -256,8 +256,15 @@ impl Optim {
         out
     }
 
-    /// Restores state saved by [`Optim::state_tensors`] for the parameters in `params`.
-    pub fn load_state(&mut self, params: &ParamStore, named: Vec<(String, Tensor)>, steps: u64) {
+    /// Restores state saved by [`Optim::state_tensors`] for the parameters in `params`. Returns
+    /// the tensors that don't belong (no such parameter or slot, or another shape): when there
+    /// are any, nothing is restored and the state starts from zero, as the file is another run's.
+    pub fn load_state(
+        &mut self,
+        params: &ParamStore,
+        named: Vec<(String, Tensor)>,
+        steps: u64,
+    ) -> Vec<String> {
         const SLOTS: [&str; 5] = [
             "momentum_buffer",
             "sum",
@@ -267,17 +274,25 @@ impl Optim {
         ];
         self.state.clear();
         self.steps = steps;
+        let mut foreign = Vec::new();
         for (key, t) in named {
-            for slot in SLOTS {
-                if let Some(name) = key.strip_suffix(&format!(".{slot}"))
-                    && let Some(p) = params.by_name(name)
-                {
+            let fits = SLOTS.iter().find_map(|&slot| {
+                let name = key.strip_suffix(&format!(".{slot}"))?;
+                let p = params.by_name(name)?;
+                (p.tensor.size() == t.size()).then_some((name.to_owned(), slot, p))
+            });
+            match fits {
+                Some((name, slot, p)) => {
                     let t = t.to_device(p.tensor.device());
-                    self.state.insert((name.to_owned(), slot), t);
-                    break;
+                    self.state.insert((name, slot), t);
                 }
+                None => foreign.push(key),
             }
         }
+        if !foreign.is_empty() {
+            self.state.clear();
+        }
+        foreign
     }
 }
 

@@ -261,6 +261,9 @@ pub enum EventKind {
         /// True when it is also the new best.
         best: bool,
     },
+    /// Something the user should know that doesn't stop the run, e.g. that a resumed run's
+    /// metrics.csv had to be repaired: said by the CLI and the Train view, never dropped.
+    Notice(String),
     /// The run ended (normally or by Stop).
     Finished(Summary),
     /// The job failed; nothing after the last checkpoint is kept.

@@ -35,18 +35,29 @@ const CSV_HEADER: &str =
     "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s\n";
 
 impl Csv {
-    fn open(dir: Option<&Path>, resume_len: Option<u64>) -> Result<Csv, EngineError> {
+    /// Opens DIR/metrics.csv: a new one with its header, or for a resume the one there cut to
+    /// the rows the checkpoint knows. A resumed run's file that is missing, shorter than the
+    /// checkpoint expects, or not netloom's is repaired, and the repair is said (the second
+    /// value): its complete rows are kept, a foreign file is set aside as metrics.csv.damaged.
+    fn open(
+        dir: Option<&Path>,
+        resume_len: Option<u64>,
+    ) -> Result<(Csv, Option<String>), EngineError> {
         let Some(dir) = dir else {
-            return Ok(Csv { file: None, len: 0 });
+            return Ok((Csv { file: None, len: 0 }, None));
         };
         let path = dir.join("metrics.csv");
+        let (keep, notice) = match resume_len {
+            None => (None, None),
+            Some(len) => Self::usable(&path, len)?,
+        };
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .write(true)
-            .truncate(resume_len.is_none())
+            .truncate(keep.is_none())
             .open(&path)
             .map_err(|e| EngineError::io("open metrics.csv", &path, e))?;
-        let len = match resume_len {
+        let len = match keep {
             Some(len) => {
                 file.set_len(len)
                     .map_err(|e| EngineError::io("trim metrics.csv", &path, e))?;
@@ -61,10 +72,62 @@ impl Csv {
         use std::io::Seek;
         file.seek(std::io::SeekFrom::Start(len))
             .map_err(|e| EngineError::io("write metrics.csv", &path, e))?;
-        Ok(Csv {
-            file: Some(file),
-            len,
-        })
+        Ok((
+            Csv {
+                file: Some(file),
+                len,
+            },
+            notice,
+        ))
+    }
+
+    /// How much of a resumed run's metrics.csv to keep (None: start it afresh), and what had
+    /// to be repaired.
+    fn usable(path: &Path, want: u64) -> Result<(Option<u64>, Option<String>), EngineError> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((None, Some(
+                    "metrics.csv was missing: the curves before this point are lost; it starts again here".to_owned(),
+                )));
+            }
+            Err(e) => return Err(EngineError::io("read metrics.csv", path, e)),
+        };
+        if !bytes.starts_with(CSV_HEADER.as_bytes()) {
+            let aside = path.with_extension("csv.damaged");
+            std::fs::rename(path, &aside)
+                .map_err(|e| EngineError::io("set aside metrics.csv", path, e))?;
+            return Ok((
+                None,
+                Some(format!(
+                    "metrics.csv is not netloom's (its header differs): it was set aside as {}, and a new one starts here",
+                    aside.display()
+                )),
+            ));
+        }
+        let want = usize::try_from(want).unwrap_or(usize::MAX);
+        let clean = bytes.len() >= want
+            && want >= CSV_HEADER.len()
+            && bytes.get(want - 1) == Some(&b'\n')
+            && !bytes[..want].contains(&0);
+        if clean {
+            return Ok((Some(want as u64), None));
+        }
+        // Keep the complete, NUL-free lines before the damage.
+        let end = bytes.len().min(want);
+        let good = bytes[..end].iter().position(|&b| b == 0).unwrap_or(end);
+        let cut = bytes[..good]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(CSV_HEADER.len(), |i| i + 1)
+            .max(CSV_HEADER.len());
+        Ok((
+            Some(cut as u64),
+            Some(format!(
+                "metrics.csv holds {} of the {want} bytes the checkpoint expects: its complete rows are kept, the ones after them are lost",
+                bytes.len()
+            )),
+        ))
     }
 
     pub(super) fn row(&mut self, row: String) {
@@ -95,6 +158,8 @@ pub(super) struct Session<'a> {
     /// the attempt's first checkpoint: an attempt that fails before one (`--lr 1e6` diverging)
     /// leaves the run's settings as they were.
     pub(super) design_pending: bool,
+    /// What resuming had to repair or give up, said when the run starts.
+    pub(super) notices: Vec<String>,
 }
 
 /// Sets libtorch's intra-op threads: all cores for the CLI, all but one beside the UI.
@@ -128,6 +193,9 @@ pub(crate) fn run(job: &Job, control: &Control, emit: &Emitter) -> Result<Summar
     set_threads(job.options.leave_core_for_ui);
     let ResolvedDevice { device, name } = job.options.device.resolve()?;
     let mut session = Session::new(job, device)?;
+    for notice in std::mem::take(&mut session.notices) {
+        emit.send(EventKind::Notice(notice));
+    }
     if let Some(report) = session.init_report.take() {
         emit.send(EventKind::WeightsLoaded(report));
     }
@@ -171,6 +239,7 @@ impl<'a> Session<'a> {
             });
         }
         let dir = job.options.out_dir.as_deref();
+        let mut notices = Vec::new();
         let mut optim = Optim::new(&design.training);
         let (pre, state) = match (dir, job.options.resume) {
             (Some(dir), true) => {
@@ -180,9 +249,18 @@ impl<'a> Session<'a> {
                 let named = if opt_path.exists() {
                     read_tensors(&opt_path)?
                 } else {
+                    if state.optimizer_steps > 0 {
+                        notices.push("optimizer.safetensors is missing: any optimizer state (momentum, running averages) starts again from zero, so this resume won't match an uninterrupted run exactly".to_owned());
+                    }
                     Vec::new()
                 };
-                optim.load_state(&net.params, named, state.optimizer_steps);
+                let foreign = optim.load_state(&net.params, named, state.optimizer_steps);
+                if let Some(first) = foreign.first() {
+                    notices.push(format!(
+                        "optimizer.safetensors doesn't belong to this run ({} of its tensors fit no parameter, e.g. \"{first}\"): the optimizer's state starts again from zero, so this resume won't match an uninterrupted run exactly",
+                        foreign.len()
+                    ));
+                }
                 (Preprocessor::load(&dir.join("preprocessor.json"))?, state)
             }
             (None, true) => return Err(EngineError::NoRunDir),
@@ -218,7 +296,8 @@ impl<'a> Session<'a> {
             (Some(init), false) => Some(apply_weights(&net.params, &init.path, &init.skip)?),
             _ => None,
         };
-        let csv = Csv::open(dir, job.options.resume.then_some(state.metrics_len))?;
+        let (csv, repaired) = Csv::open(dir, job.options.resume.then_some(state.metrics_len))?;
+        notices.extend(repaired);
         let batch = design.training.batch_size.max(1);
         let n = data.train.len() as u64;
         // A last batch of one sample would break BatchNorm's batch statistics; drop it.
@@ -242,6 +321,7 @@ impl<'a> Session<'a> {
             steps_per_epoch,
             init_report,
             design_pending: job.options.resume,
+            notices,
         })
     }
 

@@ -402,6 +402,9 @@ fn run_folder(ui: &mut egui::Ui, run: &RunHistory, out: &mut Vec<TrainAction>) {
 
 /// Where the run is: a progress bar, throughput, how it ended, the latest accuracy.
 fn progress(ui: &mut egui::Ui, run: &RunHistory) {
+    for notice in &run.notices {
+        ui.add(egui::Label::new(egui::RichText::new(notice).color(theme::WARNING)).wrap());
+    }
     match &run.status {
         RunStatus::Starting => {
             ui.label("loading data and compiling…");
