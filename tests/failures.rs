@@ -134,7 +134,7 @@ fn unreadable_files_exit_2_from_forward_and_train_init_weights() {
     let mut header =
         "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 2), }"
             .to_owned();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
@@ -428,7 +428,7 @@ fn pth_bomb(path: &Path, name: &str, numel: u32) {
     zip.write_all(&p).unwrap();
     zip.start_file("archive/data/0", options).unwrap();
     let zeros = vec![0u8; 1 << 20];
-    for _ in 0..(u64::from(numel) * 4 >> 20) {
+    for _ in 0..((u64::from(numel) * 4) >> 20) {
         zip.write_all(&zeros).unwrap();
     }
     zip.finish().unwrap();

@@ -162,6 +162,36 @@ pub(super) struct Session<'a> {
     pub(super) notices: Vec<String>,
 }
 
+/// A run folder's checkpoint, read back to resume: the weights into `net`, the optimizer's
+/// state into `optim` (a missing or foreign one is said in `notices`), the preprocessor and the
+/// run state.
+fn resume_from(
+    dir: &Path,
+    net: &Network,
+    optim: &mut Optim,
+    notices: &mut Vec<String>,
+) -> Result<(Preprocessor, RunState), EngineError> {
+    let state = read_state(dir)?;
+    load_weights(&net.params, &dir.join("weights.safetensors"))?;
+    let opt_path = dir.join("optimizer.safetensors");
+    let named = if opt_path.exists() {
+        read_tensors(&opt_path)?
+    } else {
+        if state.optimizer_steps > 0 {
+            notices.push("optimizer.safetensors is missing: any optimizer state (momentum, running averages) starts again from zero, so this resume won't match an uninterrupted run exactly".to_owned());
+        }
+        Vec::new()
+    };
+    let foreign = optim.load_state(&net.params, named, state.optimizer_steps);
+    if let Some(first) = foreign.first() {
+        notices.push(format!(
+            "optimizer.safetensors doesn't belong to this run ({} of its tensors fit no parameter, e.g. \"{first}\"): the optimizer's state starts again from zero, so this resume won't match an uninterrupted run exactly",
+            foreign.len()
+        ));
+    }
+    Ok((Preprocessor::load(&dir.join("preprocessor.json"))?, state))
+}
+
 /// Sets libtorch's intra-op threads: all cores for the CLI, all but one beside the UI.
 fn set_threads(leave_core: bool) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as i32;
@@ -242,27 +272,7 @@ impl<'a> Session<'a> {
         let mut notices = Vec::new();
         let mut optim = Optim::new(&design.training);
         let (pre, state) = match (dir, job.options.resume) {
-            (Some(dir), true) => {
-                let state = read_state(dir)?;
-                load_weights(&net.params, &dir.join("weights.safetensors"))?;
-                let opt_path = dir.join("optimizer.safetensors");
-                let named = if opt_path.exists() {
-                    read_tensors(&opt_path)?
-                } else {
-                    if state.optimizer_steps > 0 {
-                        notices.push("optimizer.safetensors is missing: any optimizer state (momentum, running averages) starts again from zero, so this resume won't match an uninterrupted run exactly".to_owned());
-                    }
-                    Vec::new()
-                };
-                let foreign = optim.load_state(&net.params, named, state.optimizer_steps);
-                if let Some(first) = foreign.first() {
-                    notices.push(format!(
-                        "optimizer.safetensors doesn't belong to this run ({} of its tensors fit no parameter, e.g. \"{first}\"): the optimizer's state starts again from zero, so this resume won't match an uninterrupted run exactly",
-                        foreign.len()
-                    ));
-                }
-                (Preprocessor::load(&dir.join("preprocessor.json"))?, state)
-            }
+            (Some(dir), true) => resume_from(dir, &net, &mut optim, &mut notices)?,
             (None, true) => return Err(EngineError::NoRunDir),
             _ => (
                 Preprocessor::fit(design.data.preprocessing, data)?,

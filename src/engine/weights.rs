@@ -18,6 +18,12 @@ pub fn read_weights(path: &Path) -> Result<Vec<(String, Tensor)>, EngineError> {
     Ok(read_weights_wanted(path, &|_| true)?.0)
 }
 
+/// Tensors by their state-dict names.
+pub type NamedTensors = Vec<(String, Tensor)>;
+
+/// Tensor names with their shapes.
+pub type Shapes = Vec<(String, Vec<i64>)>;
+
 /// The tensors of a weights file whose names `want` accepts, and the name and shape of every
 /// tensor in it. For a PyTorch file only the storages of wanted tensors are read, and each
 /// only as far as its tensors reach: reading pretrained weights for a design costs about the
@@ -25,7 +31,7 @@ pub fn read_weights(path: &Path) -> Result<Vec<(String, Tensor)>, EngineError> {
 pub fn read_weights_wanted(
     path: &Path,
     want: &dyn Fn(&str) -> bool,
-) -> Result<(Vec<(String, Tensor)>, Vec<(String, Vec<i64>)>), EngineError> {
+) -> Result<(NamedTensors, Shapes), EngineError> {
     let bad = |problem: String| EngineError::BadFile {
         problem,
         path: path.to_owned(),
@@ -75,11 +81,10 @@ pub fn load_weights(params: &ParamStore, path: &Path) -> Result<(), EngineError>
 
 /// The tensors of a zip-format PyTorch file that `want` accepts, read with the restricted
 /// unpickler, and every tensor's name and shape.
-#[allow(clippy::type_complexity)]
 fn read_pth(
     path: &Path,
     want: &dyn Fn(&str) -> bool,
-) -> Result<(Vec<(String, Tensor)>, Vec<(String, Vec<i64>)>), EngineError> {
+) -> Result<(NamedTensors, Shapes), EngineError> {
     let bad = |problem: String| EngineError::BadFile {
         problem,
         path: path.to_owned(),
@@ -128,7 +133,7 @@ fn read_pth(
     }
     let pickle = read(&pkl, MAX_PICKLE_BYTES)?;
     let refs = state_dict(&pickle).map_err(|e| bad(e.0))?;
-    let shapes: Vec<(String, Vec<i64>)> = refs
+    let shapes: Shapes = refs
         .iter()
         .map(|(n, r)| (n.clone(), r.size.clone()))
         .collect();
