@@ -596,3 +596,41 @@ fn a_resumed_runs_missing_or_foreign_optimizer_state_is_said() {
         "{err}"
     );
 }
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_design_too_big_for_this_machine_is_refused_before_allocating() {
+    let dir = tempdir("failures-too-big-here");
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let total_kb: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap();
+    // fc1 (2 → N), ReLU, fc2 (N → 3) at batch size 1 needs about 96·N bytes to train: twice
+    // this machine's memory, and well under the 1 TiB no machine has (so `check` accepts it).
+    let n = total_kb * 1024 * 2 / 96;
+    let path = edited(&dir, "two_layer_mlp.json", |j| {
+        j["nodes"][1]["op"]["out_features"] = serde_json::json!(n);
+        j["training"]["batch_size"] = serde_json::json!(1);
+    });
+    let (code, out, err) = netloom(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, err) = netloom(&[
+        "train",
+        path.to_str().unwrap(),
+        "--out",
+        dir.join("run").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("more than this machine's"), "{err}");
+    assert!(err.contains("\"fc"), "names the node: {err}");
+    assert!(
+        !dir.join("run").exists(),
+        "refused before the run folder is made"
+    );
+}

@@ -20,7 +20,10 @@ mod augment;
 mod format;
 mod infer;
 
-pub use analysis::{Analysis, NodeReport, Problem, Totals, analyse, is_valid_name};
+pub use analysis::{
+    Analysis, MAX_NAME_CHARS, MEMORY_LIMIT, NodeReport, Problem, Totals, analyse, is_valid_name,
+    training_bytes,
+};
 pub use augment::Augment;
 pub use format::{FORMAT_NAME, FORMAT_VERSION, FormatError, from_json, to_json};
 pub use infer::{Incoming, NodeCost, ShapeError, infer};

@@ -108,3 +108,17 @@ pub fn available_devices() -> Vec<(DeviceChoice, ResolvedDevice)> {
     }
     out
 }
+
+/// This machine's memory in bytes (Linux's MemTotal), where it can be read.
+pub fn total_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    kb.checked_mul(1024)
+}

@@ -13,6 +13,18 @@ pub enum EngineError {
         /// The first one, in full.
         first: String,
     },
+    /// The design needs more memory to train than this machine has.
+    #[error(
+        "training this design needs about {need_gb} GB, more than this machine's {total_gb} GB of memory; \"{node}\" takes the most: lower the batch size, or make \"{node}\" smaller"
+    )]
+    TooBigForMachine {
+        /// Roughly what training needs, in GB.
+        need_gb: u64,
+        /// The machine's memory, in GB.
+        total_gb: u64,
+        /// The node that needs the most.
+        node: String,
+    },
     /// No parameter would learn: every block with weights is frozen, or none has weights.
     #[error(
         "nothing to train: {}; unfreeze a block (the inspector's Frozen box, or \"frozen\": false in the design)",

@@ -162,6 +162,34 @@ pub(super) struct Session<'a> {
     pub(super) notices: Vec<String>,
 }
 
+/// Refuses, before anything is allocated, a design whose training needs more memory than this
+/// machine has (on the CPU; a GPU's memory isn't known before libtorch uses it). The estimate
+/// is [`crate::design::training_bytes`]: weights, gradients, two optimizer moments and the
+/// activations at the batch size.
+fn fits_this_machine(design: &Design, device: Device) -> Result<(), EngineError> {
+    let Some(total) = super::device::total_memory().filter(|_| device == Device::Cpu) else {
+        return Ok(());
+    };
+    let batch = design.training.batch_size.max(1);
+    let analysis = crate::design::analyse(design);
+    let need = analysis.nodes.iter().fold(0u64, |t, r| {
+        t.saturating_add(crate::design::training_bytes(r, batch))
+    });
+    if need <= total {
+        return Ok(());
+    }
+    let node = analysis
+        .nodes
+        .iter()
+        .max_by_key(|r| crate::design::training_bytes(r, batch))
+        .map_or_else(String::new, |r| r.name.clone());
+    Err(EngineError::TooBigForMachine {
+        need_gb: need.div_ceil(1 << 30),
+        total_gb: total >> 30,
+        node,
+    })
+}
+
 /// A run folder's checkpoint, read back to resume: the weights into `net`, the optimizer's
 /// state into `optim` (a missing or foreign one is said in `notices`), the preprocessor and the
 /// run state.
@@ -259,6 +287,7 @@ impl<'a> Session<'a> {
                 first: first.clone(),
             });
         }
+        fits_this_machine(design, device)?;
         let net = Network::compile(design, device)?;
         check_against_data(design, &net, data)?;
         if net.params.trainable_count() == 0 {
