@@ -143,12 +143,26 @@ impl Trainer {
         id
     }
 
-    /// Runs `work` on a named thread; a thread that can't start is reported as a failure.
+    /// Runs `work` on a named thread; a thread that can't start, or that panics (a bug), is
+    /// reported as a failure, so that nothing waits for its answer forever.
     fn helper(&self, emit: &Emitter, name: &str, work: impl FnOnce(&Emitter) + Send + 'static) {
         let worker = emit.clone();
+        let thread = name.to_owned();
         let spawned = std::thread::Builder::new()
             .name(name.to_owned())
-            .spawn(move || work(&worker));
+            .spawn(move || {
+                let caught =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&worker)));
+                if let Err(panic) = caught {
+                    worker.send(EventKind::Failed {
+                        stage: Stage::Loading,
+                        message: format!(
+                            "netloom's {thread} thread hit an internal error (a bug: please report it): {}",
+                            panic_text(&panic)
+                        ),
+                    });
+                }
+            });
         if let Err(e) = spawned {
             emit.send(EventKind::Failed {
                 stage: Stage::Loading,
@@ -200,7 +214,10 @@ fn carry_out(request: RunRequest, control: &Control, emit: &Emitter) {
         },
         Err(panic) => EventKind::Failed {
             stage: Stage::Training,
-            message: format!("the trainer hit an internal error: {}", panic_text(&panic)),
+            message: format!(
+                "the trainer hit an internal error (a bug: please report it; the last checkpoint is kept): {}",
+                panic_text(&panic)
+            ),
         },
     });
 }
@@ -240,5 +257,29 @@ impl Drop for Trainer {
             }
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_helper_that_panics_is_reported_not_waited_on_forever() {
+        let trainer = Trainer::spawn(None).unwrap();
+        let id = trainer.new_id();
+        let emit = trainer.emitter(id);
+        trainer.helper(&emit, "test-helper", |_| panic!("boom"));
+        let event = trainer.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(event.run, id);
+        let EventKind::Failed { message, .. } = event.kind else {
+            panic!("expected a failure");
+        };
+        assert!(
+            message.contains("test-helper thread hit an internal error"),
+            "{message}"
+        );
+        assert!(message.contains("boom"), "{message}");
     }
 }

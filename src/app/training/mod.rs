@@ -564,7 +564,12 @@ impl Training {
                 }
             } else if let Pretrained::Checking(path, id) = &self.pretrained
                 && *id == event.run
-                && let EventKind::WeightsChecked(result) = event.kind
+                && let Some(result) = match event.kind {
+                    EventKind::WeightsChecked(result) => Some(result),
+                    // The check's thread failed (an internal error): said, not waited on forever.
+                    EventKind::Failed { message, .. } => Some(Err(message)),
+                    _ => None,
+                }
             {
                 self.pretrained = match result {
                     Ok(report) => Pretrained::Review(WeightsChoice {
