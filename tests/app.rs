@@ -993,3 +993,35 @@ fn the_next_start_says_where_the_last_crash_report_is() {
     drop(harness);
     std::fs::remove_dir_all(&data_dir).ok();
 }
+
+/// An autosave that can't be read is said, and kept aside rather than deleted: it may be all
+/// that is left of the work.
+#[test]
+fn a_corrupt_autosave_is_said_and_kept_aside() {
+    let data_dir =
+        std::env::temp_dir().join(format!("netloom-bad-autosave-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir).unwrap();
+    std::fs::write(
+        data_dir.join("autosave.json"),
+        "{\"format\": \"netloom-design\", \"nod",
+    )
+    .unwrap();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_eframe({
+            let dir = data_dir.clone();
+            move |_cc| NetloomApp::new(None).with_storage(None, Some(dir.clone()))
+        });
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("the work autosaved last time can't be read back")
+            .is_some()
+    );
+    assert!(!data_dir.join("autosave.json").exists());
+    let kept = std::fs::read_to_string(data_dir.join("autosave.damaged.json")).unwrap();
+    assert!(kept.contains("\"nod"), "kept as it was");
+    drop(harness);
+    std::fs::remove_dir_all(&data_dir).ok();
+}

@@ -63,9 +63,21 @@ impl Autosave {
         }
     }
 
-    /// Work left behind by a session that didn't close cleanly.
-    pub fn recovered(&self) -> Option<Design> {
+    /// Work left behind by a session that didn't close cleanly: the design, or why the
+    /// autosave can't be read. An unreadable one is set aside as autosave.damaged.json (never
+    /// deleted: it may be all that is left of the work), and the message says where.
+    pub fn recovered(&self) -> Option<Result<Design, String>> {
         let path = self.path.as_ref()?;
-        crate::document::load_design(path).ok()
+        if !path.exists() {
+            return None;
+        }
+        Some(crate::document::load_design(path).map_err(|e| {
+            let aside = path.with_file_name("autosave.damaged.json");
+            let kept = match std::fs::rename(path, &aside) {
+                Ok(()) => format!("it was kept as {}", aside.display()),
+                Err(_) => format!("it is still at {}", path.display()),
+            };
+            format!("the work autosaved last time can't be read back ({e}); {kept}")
+        }))
     }
 }

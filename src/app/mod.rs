@@ -149,7 +149,11 @@ impl NetloomApp {
             ));
         }
         self.autosave = files::Autosave::new(data_dir);
-        self.recovered = self.autosave.recovered();
+        match self.autosave.recovered() {
+            Some(Ok(design)) => self.recovered = Some(design),
+            Some(Err(why)) => self.error = Some(why),
+            None => {}
+        }
         self
     }
 
