@@ -37,12 +37,7 @@ pub fn install(data_dir: Option<PathBuf>) {
             let _ = crate::document::save_design(design, path);
         }
         if let Some(dir) = &data_dir {
-            let message = info
-                .payload()
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "(no message)".to_owned());
+            let message = crate::engine::panic_text(info.payload());
             let location = info
                 .location()
                 .map_or_else(String::new, |l| format!("{}:{}", l.file(), l.line()));

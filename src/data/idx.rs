@@ -59,7 +59,10 @@ pub(crate) fn decode_idx(bytes: Vec<u8>, ndims: usize, path: &Path) -> Result<Id
         .take(header as u64)
         .read_to_end(&mut out)
         .map_err(damaged)?;
-    if let Some(values) = out.get(4..).and_then(|head| declared_values(head, ndims)) {
+    if let Some(values) = out
+        .get(4..header)
+        .and_then(|head| values_within(&dims_of(head)))
+    {
         out.reserve(values.min(bytes.len().saturating_mul(8)));
         reader
             .take(values as u64)
@@ -69,12 +72,17 @@ pub(crate) fn decode_idx(bytes: Vec<u8>, ndims: usize, path: &Path) -> Result<Id
     parse_idx(out, ndims, path)
 }
 
-/// How many values a header's dimensions declare, when that is a number within the limit.
-fn declared_values(head: &[u8], ndims: usize) -> Option<usize> {
-    let dims = head.get(..4 * ndims)?;
-    dims.chunks_exact(4)
+/// The sizes a header declares, from its big-endian u32 fields after the magic number.
+fn dims_of(head: &[u8]) -> Vec<usize> {
+    head.chunks_exact(4)
         .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
-        .try_fold(1usize, |a, d| a.checked_mul(d))
+        .collect()
+}
+
+/// How many values `dims` hold, when that is a number within [`MAX_IDX_VALUES`].
+fn values_within(dims: &[usize]) -> Option<usize> {
+    dims.iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
         .filter(|&n| n <= MAX_IDX_VALUES)
 }
 
@@ -102,36 +110,26 @@ pub fn parse_idx(bytes: Vec<u8>, ndims: usize, path: &Path) -> Result<IdxArray, 
             "the file is truncated inside its header: download it again",
         ));
     };
-    let dims: Vec<usize> = head
-        .chunks_exact(4)
-        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
-        .collect();
-    let expected = dims
+    let dims = dims_of(head);
+    let shown = dims
         .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .unwrap_or(usize::MAX);
-    if expected > MAX_IDX_VALUES {
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("×");
+    let Some(expected) = values_within(&dims) else {
         return Err(DataError::invalid(
             path,
             format!(
-                "its header claims {} values, more than netloom reads from an IDX file ({MAX_IDX_VALUES}): the header is damaged, or this is not an IDX file",
-                dims.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("×")
+                "its header claims {shown} values, more than netloom reads from an IDX file ({MAX_IDX_VALUES}): the header is damaged, or this is not an IDX file"
             ),
         ));
-    }
+    };
     let found = bytes.len() - header;
     if found < expected {
         return Err(DataError::invalid(
             path,
             format!(
-                "the file is truncated: its header promises {expected} values ({}) but only {found} follow; download it again",
-                dims.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("×")
+                "the file is truncated: its header promises {expected} values ({shown}) but only {found} follow; download it again"
             ),
         ));
     }

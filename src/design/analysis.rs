@@ -250,18 +250,27 @@ fn readable_bytes(b: u64) -> String {
     }
 }
 
-fn check_memory(ctx: &mut Ctx<'_>, nodes: &[NodeReport], batch: u64) {
+/// What training `nodes` needs in all at `batch` (each by [`training_bytes`]), and the
+/// position of the node that needs the most: `check`'s limit and the engine's fit to this
+/// machine both judge by it.
+pub fn training_memory(nodes: &[NodeReport], batch: u64) -> (u64, Option<usize>) {
     let total = nodes
         .iter()
         .fold(0u64, |t, r| t.saturating_add(training_bytes(r, batch)));
-    if total <= MEMORY_LIMIT {
-        return;
-    }
-    let Some((i, r)) = nodes
+    let largest = nodes
         .iter()
         .enumerate()
         .max_by_key(|(_, r)| training_bytes(r, batch))
-    else {
+        .map(|(i, _)| i);
+    (total, largest)
+}
+
+fn check_memory(ctx: &mut Ctx<'_>, nodes: &[NodeReport], batch: u64) {
+    let (total, largest) = training_memory(nodes, batch);
+    if total <= MEMORY_LIMIT {
+        return;
+    }
+    let Some((i, r)) = largest.and_then(|i| Some((i, nodes.get(i)?))) else {
         return;
     };
     let hint = match ctx.design.nodes.get(i).map(|n| &n.op) {

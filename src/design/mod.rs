@@ -22,7 +22,7 @@ mod infer;
 
 pub use analysis::{
     Analysis, MAX_NAME_CHARS, MEMORY_LIMIT, NodeReport, Problem, Totals, analyse, is_valid_name,
-    training_bytes,
+    training_memory,
 };
 pub use augment::Augment;
 pub use format::{FORMAT_NAME, FORMAT_VERSION, FormatError, from_json, to_json};

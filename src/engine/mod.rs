@@ -41,7 +41,7 @@ pub use protocol::{
     Loaded, RunId, RunOptions, RunRequest, Stage, Summary,
 };
 pub use schedule::learning_rate;
-pub use trainer::{Notify, Trainer};
+pub use trainer::{Notify, Trainer, panic_text};
 pub use weights::{
     WeightsReport, apply_weights, is_skipped, load_weights, node_of, read_weights, report_for,
     save_weights, shapes_of, write_named,

@@ -164,7 +164,7 @@ pub(super) struct Session<'a> {
 
 /// Refuses, before anything is allocated, a design whose training needs more memory than this
 /// machine has (on the CPU; a GPU's memory isn't known before libtorch uses it). The estimate
-/// is [`crate::design::training_bytes`]: weights, gradients, two optimizer moments and the
+/// is [`crate::design::training_memory`]: weights, gradients, two optimizer moments and the
 /// activations at the batch size.
 fn fits_this_machine(design: &Design, device: Device) -> Result<(), EngineError> {
     let Some(total) = super::device::total_memory().filter(|_| device == Device::Cpu) else {
@@ -172,16 +172,12 @@ fn fits_this_machine(design: &Design, device: Device) -> Result<(), EngineError>
     };
     let batch = design.training.batch_size.max(1);
     let analysis = crate::design::analyse(design);
-    let need = analysis.nodes.iter().fold(0u64, |t, r| {
-        t.saturating_add(crate::design::training_bytes(r, batch))
-    });
+    let (need, largest) = crate::design::training_memory(&analysis.nodes, batch);
     if need <= total {
         return Ok(());
     }
-    let node = analysis
-        .nodes
-        .iter()
-        .max_by_key(|r| crate::design::training_bytes(r, batch))
+    let node = largest
+        .and_then(|i| analysis.nodes.get(i))
         .map_or_else(String::new, |r| r.name.clone());
     Err(EngineError::TooBigForMachine {
         need_gb: need.div_ceil(1 << 30),

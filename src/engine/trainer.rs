@@ -158,7 +158,7 @@ impl Trainer {
                         stage: Stage::Loading,
                         message: format!(
                             "netloom's {thread} thread hit an internal error (a bug: please report it): {}",
-                            panic_text(&panic)
+                            panic_text(&*panic)
                         ),
                     });
                 }
@@ -216,7 +216,7 @@ fn carry_out(request: RunRequest, control: &Control, emit: &Emitter) {
             stage: Stage::Training,
             message: format!(
                 "the trainer hit an internal error (a bug: please report it; the last checkpoint is kept): {}",
-                panic_text(&panic)
+                panic_text(&*panic)
             ),
         },
     });
@@ -237,11 +237,12 @@ fn build(request: RunRequest, emit: &Emitter) -> Result<Job, EngineError> {
     })
 }
 
-fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
+/// A panic's message, from its payload (a caught one's, or a panic hook's).
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
         .downcast_ref::<String>()
         .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
