@@ -9,5 +9,6 @@ pub mod design;
 pub mod document;
 pub mod engine;
 pub mod examples;
+pub mod fsio;
 pub mod ui;
 pub mod units;

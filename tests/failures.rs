@@ -4,6 +4,9 @@
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
 #[path = "common/run.rs"]
 mod run;
+// The kill sweeps: a checkpoint's and a design save's every file boundary.
+#[path = "failures/kills.rs"]
+mod kills;
 
 use run::{example_path, netloom, tempdir};
 use std::path::{Path, PathBuf};
@@ -497,6 +500,9 @@ fn a_full_disk_mid_checkpoint_fails_cleanly_and_leaves_no_temporary_files() {
         !left.contains(&"state.json".to_owned()),
         "no state without its weights: {left:?}"
     );
+    // The half-written checkpoint folder is gone too.
+    let checkpoints = std::fs::read_dir(run.join("checkpoint")).map_or(0, |d| d.count());
+    assert_eq!(checkpoints, 0, "the failed checkpoint's folder was left");
 }
 
 /// Trains two_layer_mlp for an epoch into `run` with Adam (an optimizer with state).
@@ -561,16 +567,21 @@ fn a_resumed_runs_missing_or_truncated_metrics_are_repaired_and_said() {
     );
 }
 
+/// Turns a run folder into one from before checkpoint folders (its files at the top).
+fn as_legacy_run(run: &Path) {
+    let checkpoint = run.join("checkpoint/000001");
+    std::fs::rename(
+        checkpoint.join("optimizer.safetensors"),
+        run.join("optimizer.safetensors"),
+    )
+    .unwrap();
+    std::fs::remove_dir_all(run.join("checkpoint")).unwrap();
+}
+
 #[test]
 fn a_resumed_runs_missing_or_foreign_optimizer_state_is_said() {
     let dir = tempdir("failures-optimizer");
-    let run = dir.join("run");
-    one_epoch(&run);
-    std::fs::remove_file(run.join("optimizer.safetensors")).unwrap();
-    let err = resume(&run);
-    assert!(err.contains("optimizer.safetensors is missing"), "{err}");
-
-    // Another design's optimizer state (LeNet-5's, with Adam) in this run's folder.
+    // Another design's optimizer state (LeNet-5's, with Adam).
     let other = dir.join("lenet");
     let (code, _, err) = netloom(&[
         "train",
@@ -583,16 +594,78 @@ fn a_resumed_runs_missing_or_foreign_optimizer_state_is_said() {
         other.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
-    let run = dir.join("run2");
+    let foreign = other.join("checkpoint/000001/optimizer.safetensors");
+
+    // In a checkpoint folder, the checksums catch it: the checkpoint is passed over, and with
+    // no earlier one the resume is refused, the run folder untouched.
+    let run = dir.join("run");
     one_epoch(&run);
     std::fs::copy(
-        other.join("optimizer.safetensors"),
-        run.join("optimizer.safetensors"),
+        &foreign,
+        run.join("checkpoint/000001/optimizer.safetensors"),
     )
     .unwrap();
+    let weights = std::fs::read(run.join("weights.safetensors")).unwrap();
+    let (code, _, err) = netloom(&[
+        "train",
+        &example_path("two_layer_mlp.json"),
+        "--resume",
+        run.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "a damaged file is exit 2: {err}");
+    assert!(
+        err.contains("no checkpoint here is complete")
+            && err.contains("checkpoint 1 is incomplete (optimizer.safetensors is"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(run.join("weights.safetensors")).unwrap(),
+        weights
+    );
+
+    // A run from before checkpoint folders has no checksums: a missing or foreign file is
+    // taken as no state, and said.
+    let run = dir.join("legacy");
+    one_epoch(&run);
+    as_legacy_run(&run);
+    std::fs::remove_file(run.join("optimizer.safetensors")).unwrap();
+    let err = resume(&run);
+    assert!(err.contains("optimizer.safetensors is missing"), "{err}");
+    let run = dir.join("legacy2");
+    one_epoch(&run);
+    as_legacy_run(&run);
+    std::fs::copy(&foreign, run.join("optimizer.safetensors")).unwrap();
     let err = resume(&run);
     assert!(
         err.contains("optimizer.safetensors doesn't belong to this run"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_damaged_newest_checkpoint_falls_back_to_the_one_before_and_says_so() {
+    let dir = tempdir("failures-damaged-checkpoint");
+    let run = dir.join("run");
+    one_epoch(&run);
+    resume(&run); // a second epoch: checkpoints 1 and 2
+    let newest = run.join("checkpoint/000002/weights.safetensors");
+    let mut bytes = std::fs::read(&newest).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x40; // one flipped bit in the last weight
+    std::fs::write(&newest, bytes).unwrap();
+    let (code, _, err) = netloom(&[
+        "train",
+        &example_path("two_layer_mlp.json"),
+        "--resume",
+        run.to_str().unwrap(),
+        "--epochs",
+        "3",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(
+            "checkpoint 2 is incomplete (weights.safetensors doesn't match its checksum): resumed from checkpoint 1 instead (epoch 1,"
+        ),
         "{err}"
     );
 }

@@ -10,15 +10,17 @@ use std::path::{Path, PathBuf};
 fn allowed(layer: &str) -> Option<&'static [&'static str]> {
     Some(match layer {
         // The pure core and the leaf helpers depend on nothing of ours.
-        "design" | "units" | "examples" => &[],
+        "design" | "units" | "examples" | "fsio" => &[],
         "data" => &["design", "units"],
-        "document" => &["design"],
-        "engine" => &["data", "design", "units"],
+        "document" => &["design", "fsio"],
+        "engine" => &["data", "design", "units", "fsio"],
         // Widgets read the design, data and run histories; they never reach up into the app.
         "ui" => &["design", "data", "engine", "units"],
-        "cli" => &["design", "data", "engine", "document", "units", "examples"],
+        "cli" => &[
+            "design", "data", "engine", "document", "units", "examples", "fsio",
+        ],
         "app" => &[
-            "design", "data", "engine", "document", "units", "examples", "ui",
+            "design", "data", "engine", "document", "units", "examples", "ui", "fsio",
         ],
         _ => return None,
     })

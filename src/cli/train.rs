@@ -127,7 +127,15 @@ fn design(args: &TrainArgs) -> Result<Design, String> {
     let given = common::design(&args.design)?;
     let mut design = match &args.resume {
         Some(dir) => {
-            let saved = common::design(&dir.join("design.json"))?;
+            let saved_path = dir.join("design.json");
+            if !saved_path.is_file() {
+                return Err(format!(
+                    "nothing to resume in {}: it has no design.json, so no run got as far as its first checkpoint there (or it isn't a run folder). Start the run again with --out {}",
+                    dir.display(),
+                    dir.display()
+                ));
+            }
+            let saved = common::design(&saved_path)?;
             if saved.nodes != given.nodes || saved.edges != given.edges {
                 return Err(format!(
                     "{} is not the design trained in {}: resume with the same design, or start a new run with --out",

@@ -164,19 +164,35 @@ pub const MAX_IMAGE_SIDE: u32 = 8192;
 const MAX_IMAGE_BYTES: u64 = 8192 * 8192 * 4;
 
 /// One decoded image, channel-major, or why it can't be used.
-fn decode(
-    path: &Path,
-    target: Option<(u64, u64, u64)>,
+fn decode(path: &Path, target: Option<Chw>, fit: Fit) -> Result<(Vec<u8>, Chw), String> {
+    decode_from(
+        image::ImageReader::open(path).map_err(|e| e.to_string())?,
+        target,
+        fit,
+    )
+}
+
+/// One image decoded from its bytes exactly as a folder's images are (the same format
+/// guessing, limits, fitting and channel conversion): the pixels channel-major and the image's
+/// own `(channels, height, width)`, or why it can't be used. The fuzz target `image` calls it.
+pub fn decode_image(bytes: &[u8], target: Option<Chw>, fit: Fit) -> Result<(Vec<u8>, Chw), String> {
+    decode_from(
+        image::ImageReader::new(std::io::Cursor::new(bytes)),
+        target,
+        fit,
+    )
+}
+
+fn decode_from<R: std::io::BufRead + std::io::Seek>(
+    reader: image::ImageReader<R>,
+    target: Option<Chw>,
     fit: Fit,
 ) -> Result<(Vec<u8>, Chw), String> {
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
     limits.max_alloc = Some(MAX_IMAGE_BYTES);
-    let mut reader = image::ImageReader::open(path)
-        .map_err(|e| e.to_string())?
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?;
+    let mut reader = reader.with_guessed_format().map_err(|e| e.to_string())?;
     reader.limits(limits);
     let img = reader.decode().map_err(|e| match e {
         image::ImageError::Limits(_) => format!(

@@ -41,7 +41,7 @@ const MAX_IDX_VALUES: usize = 1 << 32;
 /// The IDX array in `bytes`, gunzipping them first when they are gzip. Only as much is
 /// decompressed as the header says the file holds: a small gzip "bomb" that inflates to
 /// gigabytes past its header is never inflated.
-pub(crate) fn decode_idx(bytes: Vec<u8>, ndims: usize, path: &Path) -> Result<IdxArray, DataError> {
+pub fn decode_idx(bytes: Vec<u8>, ndims: usize, path: &Path) -> Result<IdxArray, DataError> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return parse_idx(bytes, ndims, path);
     }

@@ -4,13 +4,21 @@
 //! ```text
 //! DIR/design.json              the design as trained (hyper-parameters)
 //! DIR/preprocessor.json        the fitted input transform
-//! DIR/weights.safetensors      the latest weights (PyTorch state-dict names)
+//! DIR/checkpoint/N/            checkpoint number N (the newest two are kept):
+//!     weights.safetensors      its weights (PyTorch state-dict names)
+//!     optimizer.safetensors    its optimizer's state tensors
+//!     state.json               epoch, step, running sums, RNG seed, and the length and CRC-32
+//!                              of the two files above; written last, it commits the checkpoint
+//! DIR/weights.safetensors      the latest checkpoint's weights (a hard link), for reading
 //! DIR/best.safetensors         the weights with the best validation accuracy so far
-//! DIR/optimizer.safetensors    the optimizer's state tensors
-//! DIR/state.json               epoch, step, running sums, RNG seed: exactly where to go on
+//! DIR/state.json               the latest checkpoint's state, for reading
 //! DIR/metrics.csv              a row per logged step and per epoch
 //! ```
-//! Every file is written to a temporary name and renamed, so a crash never leaves half a file.
+//! A checkpoint is atomic as a set: its files are written and flushed in a new folder, and only
+//! then its state.json, which names them with their checksums. A kill at any moment leaves
+//! the previous checkpoint whole; resuming takes the newest checkpoint whose files match its
+//! state, says when it had to fall back, and finishes the copies at the top of the folder.
+//! Run folders from before checkpoint folders (files only at the top) still resume.
 
 use super::error::{EngineError, TorchContext};
 use serde::{Deserialize, Serialize};
@@ -42,29 +50,70 @@ pub struct RunState {
     pub metrics_len: u64,
     /// Histogram edges per node, so resumed histograms stay comparable.
     pub histogram_edges: Vec<(String, f32, f32)>,
+    /// The checkpoint's files with their sizes and checksums (empty in run folders from before
+    /// checkpoint folders).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileSum>,
+    /// The checksum best.safetensors should have (the weights of the best epoch so far).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best: Option<FileSum>,
 }
 
-/// Writes `path` atomically with `write` filling a temporary sibling, flushed to the disk
-/// before it replaces `path`. When anything fails (a full disk) the temporary file is removed:
-/// `path` keeps its old content and no `*.tmp` is left behind.
+/// A file of a checkpoint: its name, length and CRC-32.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSum {
+    /// The file's name within the checkpoint folder.
+    pub name: String,
+    /// Its length in bytes.
+    pub bytes: u64,
+    /// The CRC-32 (IEEE) of its bytes.
+    pub crc32: u32,
+}
+
+impl FileSum {
+    /// The sum of the file at `path`, recorded under `name`.
+    fn of(path: &Path, name: &str) -> std::io::Result<FileSum> {
+        let bytes = std::fs::read(path)?;
+        Ok(FileSum {
+            name: name.to_owned(),
+            bytes: bytes.len() as u64,
+            crc32: crc32fast::hash(&bytes),
+        })
+    }
+
+    /// Whether the file at `path` has this sum, or why not.
+    fn check(&self, path: &Path) -> Result<(), String> {
+        match FileSum::of(path, &self.name) {
+            Ok(found) if found == *self => Ok(()),
+            Ok(found) if found.bytes != self.bytes => Err(format!(
+                "{} is {} bytes, not the {} its state records",
+                self.name, found.bytes, self.bytes
+            )),
+            Ok(_) => Err(format!("{} doesn't match its checksum", self.name)),
+            Err(e) => Err(format!("{} can't be read ({e})", self.name)),
+        }
+    }
+}
+
+/// Writes `path` atomically ([`crate::fsio::atomic_write`]) with `write` filling a temporary
+/// sibling: a full disk or a kill leaves the old file and no `*.tmp`.
 fn atomic<F>(path: &Path, what: &'static str, write: F) -> Result<(), EngineError>
 where
     F: FnOnce(&Path) -> Result<(), EngineError>,
 {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let result = write(&tmp)
-        .and_then(|()| {
-            std::fs::File::open(&tmp)
-                .and_then(|f| f.sync_all())
-                .map_err(|e| EngineError::io(what, &tmp, e))
+    let mut failure = None;
+    crate::fsio::atomic_write(path, |tmp| {
+        write(tmp).map_err(|e| {
+            let io = std::io::Error::other(e.to_string());
+            failure = Some(e);
+            io
         })
-        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| EngineError::io(what, path, e)));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    })
+    .map_err(|e| {
+        failure
+            .take()
+            .unwrap_or_else(|| EngineError::io(what, path, e))
+    })
 }
 
 /// Writes text atomically.
@@ -106,3 +155,251 @@ pub(crate) fn read_state(dir: &Path) -> Result<RunState, EngineError> {
         path,
     })
 }
+
+/// The folder of checkpoint folders in a run folder.
+const CHECKPOINTS: &str = "checkpoint";
+/// A checkpoint's weights (also their copy at the top of the run folder).
+pub(crate) const WEIGHTS: &str = "weights.safetensors";
+/// A checkpoint's optimizer state.
+const OPTIMIZER: &str = "optimizer.safetensors";
+/// The best epoch's weights, at the top of the run folder.
+const BEST: &str = "best.safetensors";
+/// A checkpoint's state (also its copy at the top of the run folder).
+const STATE: &str = "state.json";
+
+/// A run's checkpoint folders by number, newest first.
+fn checkpoint_folders(dir: &Path) -> Vec<(u64, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(dir.join(CHECKPOINTS)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(u64, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().to_str()?.parse::<u64>().ok()?;
+            e.path().is_dir().then(|| (n, e.path()))
+        })
+        .collect();
+    out.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    out
+}
+
+/// Replaces `to` with a hard link to `from` (a copy where the file system has no hard links),
+/// atomically. Checkpoint files are never changed in place, so sharing them is safe.
+fn link(from: &Path, to: &Path) -> Result<(), EngineError> {
+    crate::fsio::atomic_write(to, |tmp| {
+        std::fs::hard_link(from, tmp).or_else(|_| std::fs::copy(from, tmp).map(|_| ()))
+    })
+    .map_err(|e| EngineError::io("write the weights", to, e))
+}
+
+/// Where a run's checkpoints go: the next folder number, and the last complete checkpoint,
+/// which is kept beside the newest.
+pub(crate) struct Checkpoints {
+    dir: PathBuf,
+    next: u64,
+    last: Option<u64>,
+}
+
+impl Checkpoints {
+    /// Checkpoints in `dir`; `resumed` is the checkpoint a resumed run started from. What a
+    /// killed run left half-written at the top of the folder is cleared (incomplete checkpoint
+    /// folders go with the next checkpoint).
+    pub(crate) fn new(dir: &Path, resumed: Option<u64>) -> Checkpoints {
+        crate::fsio::remove_stale_temporaries(dir, None);
+        let next = checkpoint_folders(dir).first().map_or(1, |(n, _)| n + 1);
+        Checkpoints {
+            dir: dir.to_owned(),
+            next,
+            last: resumed,
+        }
+    }
+
+    /// Writes a checkpoint as a set: weights and optimizer state into a new folder, then the
+    /// state naming them with their checksums (the commit), then the copies at the top of the
+    /// run folder, then the checkpoints older than the last two are removed. When a write fails
+    /// (a full disk) the new folder is removed: the previous checkpoint is untouched.
+    pub(crate) fn write(
+        &mut self,
+        state: &mut RunState,
+        weights: &[(String, Tensor)],
+        optimizer: &[(String, Tensor)],
+        best: bool,
+    ) -> Result<(), EngineError> {
+        crate::fsio::fault_point();
+        let number = self.next;
+        self.next += 1;
+        let folder = self.dir.join(CHECKPOINTS).join(format!("{number:06}"));
+        let committed = self.commit(&folder, state, weights, optimizer, best);
+        if committed.is_err() {
+            let _ = std::fs::remove_dir_all(&folder);
+            return committed;
+        }
+        // For readers (eval, export, the app): the newest state and weights at the top.
+        let text = serde_json::to_string_pretty(state).unwrap_or_default();
+        write_text(&self.dir.join(STATE), "write the run state", &text)?;
+        link(&folder.join(WEIGHTS), &self.dir.join(WEIGHTS))?;
+        if best {
+            link(&folder.join(WEIGHTS), &self.dir.join(BEST))?;
+        }
+        let keep = [Some(number), self.last];
+        self.last = Some(number);
+        for (n, old) in checkpoint_folders(&self.dir) {
+            if !keep.contains(&Some(n)) {
+                let _ = std::fs::remove_dir_all(old);
+            }
+        }
+        crate::fsio::fault_point();
+        Ok(())
+    }
+
+    fn commit(
+        &self,
+        folder: &Path,
+        state: &mut RunState,
+        weights: &[(String, Tensor)],
+        optimizer: &[(String, Tensor)],
+        best: bool,
+    ) -> Result<(), EngineError> {
+        std::fs::create_dir_all(folder)
+            .map_err(|e| EngineError::io("create the checkpoint folder", folder, e))?;
+        let mut files = Vec::new();
+        for (name, tensors) in [(WEIGHTS, weights), (OPTIMIZER, optimizer)] {
+            let path = folder.join(name);
+            write_tensors(&path, tensors)?;
+            files.push(
+                FileSum::of(&path, name)
+                    .map_err(|e| EngineError::io("read back the checkpoint", &path, e))?,
+            );
+        }
+        if best {
+            state.best = files.first().cloned();
+        }
+        state.files = files;
+        let text = serde_json::to_string_pretty(state).unwrap_or_default();
+        write_text(&folder.join(STATE), "write the run state", &text)
+    }
+}
+
+/// The checkpoint a resume starts from.
+pub(crate) struct Resumable {
+    /// The folder holding its weights and optimizer state (the run folder itself for a run
+    /// from before checkpoint folders).
+    pub folder: PathBuf,
+    /// Its number (None for a run from before checkpoint folders).
+    pub number: Option<u64>,
+    /// Where the run was.
+    pub state: RunState,
+    /// What had to be said: a newer checkpoint that was incomplete, a best.safetensors that
+    /// doesn't match.
+    pub notices: Vec<String>,
+}
+
+/// The newest complete checkpoint of the run in `dir`: one whose state.json is readable and
+/// whose files match the sizes and checksums it records. A newer one that isn't (a kill or a
+/// full disk mid-checkpoint, a file damaged since) is passed over with a notice. The copies at
+/// the top of the run folder are brought in line with the checkpoint chosen.
+pub(crate) fn latest_checkpoint(dir: &Path) -> Result<Resumable, EngineError> {
+    let folders = checkpoint_folders(dir);
+    if folders.is_empty() {
+        return Ok(Resumable {
+            folder: dir.to_owned(),
+            number: None,
+            state: read_state(dir)?,
+            notices: Vec::new(),
+        });
+    }
+    let mut passed = Vec::new();
+    for (number, folder) in folders {
+        match complete_state(&folder) {
+            Ok(state) => {
+                let mut notices = Vec::new();
+                if !passed.is_empty() {
+                    notices.push(format!(
+                        "{}: resumed from checkpoint {number} instead (epoch {}, step {}), the last complete one",
+                        passed.join("; "),
+                        state.epochs_done,
+                        state.step
+                    ));
+                }
+                finish_copies(dir, &folder, &state, &mut notices)?;
+                return Ok(Resumable {
+                    folder,
+                    number: Some(number),
+                    state,
+                    notices,
+                });
+            }
+            Err(why) => passed.push(format!("checkpoint {number} is incomplete ({why})")),
+        }
+    }
+    Err(EngineError::BadFile {
+        problem: format!(
+            "no checkpoint here is complete: {}; start a new run",
+            passed.join("; ")
+        ),
+        path: dir.join(CHECKPOINTS),
+    })
+}
+
+/// A checkpoint folder's state, when it and the files it names are whole.
+fn complete_state(folder: &Path) -> Result<RunState, String> {
+    let text = std::fs::read_to_string(folder.join(STATE)).map_err(|_| {
+        "it has no state.json: netloom was stopped or the disk filled while writing it".to_owned()
+    })?;
+    let state: RunState =
+        serde_json::from_str(&text).map_err(|e| format!("its state.json is damaged: {e}"))?;
+    if state.files.is_empty() {
+        return Err("its state.json names no files".to_owned());
+    }
+    for file in &state.files {
+        file.check(&folder.join(&file.name))?;
+    }
+    Ok(state)
+}
+
+/// Makes the top of the run folder match the checkpoint resumed from: its state and weights
+/// (which a kill after the commit may have left older), and best.safetensors when the
+/// checkpoint is the best epoch's.
+fn finish_copies(
+    dir: &Path,
+    folder: &Path,
+    state: &RunState,
+    notices: &mut Vec<String>,
+) -> Result<(), EngineError> {
+    let text = serde_json::to_string_pretty(state).unwrap_or_default();
+    if std::fs::read_to_string(dir.join(STATE)).ok().as_deref() != Some(text.as_str()) {
+        write_text(&dir.join(STATE), "write the run state", &text)?;
+    }
+    let weights = state.files.iter().find(|f| f.name == WEIGHTS);
+    if let Some(sum) = weights
+        && sum.check(&dir.join(WEIGHTS)).is_err()
+    {
+        link(&folder.join(WEIGHTS), &dir.join(WEIGHTS))?;
+    }
+    if let Some(best) = &state.best
+        && best.check(&dir.join(BEST)).is_err()
+    {
+        if weights == Some(best) {
+            link(&folder.join(WEIGHTS), &dir.join(BEST))?;
+        } else {
+            notices.push(format!(
+                "best.safetensors doesn't hold the weights of epoch {} (the best so far): it is written again at the next best epoch",
+                state.best_val_acc.map_or(0, |(_, e)| e)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a checkpoint's optimizer state: the tensors, or None when the file is missing.
+pub(crate) fn read_optimizer(folder: &Path) -> Result<Option<NamedTensorsCpu>, EngineError> {
+    let path = folder.join(OPTIMIZER);
+    if path.exists() {
+        read_tensors(&path).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Named tensors read from a file.
+pub(crate) type NamedTensorsCpu = Vec<(String, Tensor)>;

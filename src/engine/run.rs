@@ -6,7 +6,9 @@
 //! resumed produces exactly what an uninterrupted run does.
 
 use super::batch::{mix, prepare_inputs};
-use super::checkpoint::{RunState, read_state, read_tensors, write_text};
+use super::checkpoint::{
+    Checkpoints, RunState, WEIGHTS, latest_checkpoint, read_optimizer, write_text,
+};
 use super::device::ResolvedDevice;
 use super::error::EngineError;
 use super::metrics::Throughput;
@@ -137,6 +139,13 @@ impl Csv {
             self.len += row.len() as u64;
         }
     }
+
+    /// Flushes the rows to the disk before a checkpoint records their length.
+    pub(super) fn sync(&self) {
+        if let Some(f) = &self.file {
+            let _ = f.sync_data();
+        }
+    }
 }
 
 /// The state of a run in progress.
@@ -160,6 +169,8 @@ pub(super) struct Session<'a> {
     pub(super) design_pending: bool,
     /// What resuming had to repair or give up, said when the run starts.
     pub(super) notices: Vec<String>,
+    /// Where checkpoints go (None without a run folder).
+    pub(super) checkpoints: Option<Checkpoints>,
 }
 
 /// Refuses, before anything is allocated, a design whose training needs more memory than this
@@ -186,25 +197,27 @@ fn fits_this_machine(design: &Design, device: Device) -> Result<(), EngineError>
     })
 }
 
-/// A run folder's checkpoint, read back to resume: the weights into `net`, the optimizer's
-/// state into `optim` (a missing or foreign one is said in `notices`), the preprocessor and the
-/// run state.
+/// A run folder's newest complete checkpoint, read back to resume: the weights into `net`, the
+/// optimizer's state into `optim` (a missing or foreign one is said in `notices`, as is a newer
+/// checkpoint passed over), the preprocessor and the run state, and the checkpoint's number.
 fn resume_from(
     dir: &Path,
     net: &Network,
     optim: &mut Optim,
     notices: &mut Vec<String>,
-) -> Result<(Preprocessor, RunState), EngineError> {
-    let state = read_state(dir)?;
-    load_weights(&net.params, &dir.join("weights.safetensors"))?;
-    let opt_path = dir.join("optimizer.safetensors");
-    let named = if opt_path.exists() {
-        read_tensors(&opt_path)?
-    } else {
-        if state.optimizer_steps > 0 {
-            notices.push("optimizer.safetensors is missing: any optimizer state (momentum, running averages) starts again from zero, so this resume won't match an uninterrupted run exactly".to_owned());
+) -> Result<(Preprocessor, RunState, Option<u64>), EngineError> {
+    let found = latest_checkpoint(dir)?;
+    notices.extend(found.notices);
+    let state = found.state;
+    load_weights(&net.params, &found.folder.join(WEIGHTS))?;
+    let named = match read_optimizer(&found.folder)? {
+        Some(named) => named,
+        None => {
+            if state.optimizer_steps > 0 {
+                notices.push("optimizer.safetensors is missing: any optimizer state (momentum, running averages) starts again from zero, so this resume won't match an uninterrupted run exactly".to_owned());
+            }
+            Vec::new()
         }
-        Vec::new()
     };
     let foreign = optim.load_state(&net.params, named, state.optimizer_steps);
     if let Some(first) = foreign.first() {
@@ -213,7 +226,8 @@ fn resume_from(
             foreign.len()
         ));
     }
-    Ok((Preprocessor::load(&dir.join("preprocessor.json"))?, state))
+    let pre = Preprocessor::load(&dir.join("preprocessor.json"))?;
+    Ok((pre, state, found.number))
 }
 
 /// Sets libtorch's intra-op threads: all cores for the CLI, all but one beside the UI.
@@ -296,7 +310,7 @@ impl<'a> Session<'a> {
         let dir = job.options.out_dir.as_deref();
         let mut notices = Vec::new();
         let mut optim = Optim::new(&design.training);
-        let (pre, state) = match (dir, job.options.resume) {
+        let (pre, state, resumed) = match (dir, job.options.resume) {
             (Some(dir), true) => resume_from(dir, &net, &mut optim, &mut notices)?,
             (None, true) => return Err(EngineError::NoRunDir),
             _ => (
@@ -305,6 +319,7 @@ impl<'a> Session<'a> {
                     seed: design.training.seed,
                     ..RunState::default()
                 },
+                None,
             ),
         };
         if let Some(dir) = dir {
@@ -357,6 +372,7 @@ impl<'a> Session<'a> {
             init_report,
             design_pending: job.options.resume,
             notices,
+            checkpoints: dir.map(|d| Checkpoints::new(d, resumed)),
         })
     }
 

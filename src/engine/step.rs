@@ -1,7 +1,7 @@
 //! One training step and one epoch's end, with the statistics the UI plots.
 
 use super::batch::{evaluate, gather, loss_of, mix};
-use super::checkpoint::{write_tensors, write_text};
+use super::checkpoint::write_text;
 use super::error::{EngineError, TorchContext};
 use super::metrics::{Histogram, NodeStats, dead_fraction};
 use super::network::Trace;
@@ -241,7 +241,8 @@ impl Session<'_> {
         }))
     }
 
-    /// Writes weights, optimizer state and run state (and best weights when `best`).
+    /// Writes a checkpoint: weights, optimizer state and run state as one set, and the best
+    /// weights when `best` ([`super::checkpoint::Checkpoints::write`]).
     pub(super) fn checkpoint(&mut self, emit: &Emitter, best: bool) -> Result<(), EngineError> {
         let Some(dir) = self.job.options.out_dir.clone() else {
             return Ok(());
@@ -251,16 +252,8 @@ impl Session<'_> {
             write_text(&dir.join("design.json"), "write the design", &text)?;
             self.design_pending = false;
         }
-        let weights = self.net.params.to_named_cpu();
-        write_tensors(&dir.join("weights.safetensors"), &weights)?;
-        if best {
-            write_tensors(&dir.join("best.safetensors"), &weights)?;
-        }
-        write_tensors(
-            &dir.join("optimizer.safetensors"),
-            &self.optim.state_tensors(),
-        )?;
         self.state.optimizer_steps = self.optim.steps;
+        self.csv.sync();
         self.state.metrics_len = self.csv.len;
         let mut edges: Vec<(String, f32, f32)> = self
             .edges
@@ -269,10 +262,13 @@ impl Session<'_> {
             .collect();
         edges.sort_by(|a, b| a.0.cmp(&b.0));
         self.state.histogram_edges = edges;
-        let text = serde_json::to_string_pretty(&self.state).unwrap_or_default();
-        write_text(&dir.join("state.json"), "write the run state", &text)?;
+        let weights = self.net.params.to_named_cpu();
+        let optimizer = self.optim.state_tensors();
+        if let Some(checkpoints) = &mut self.checkpoints {
+            checkpoints.write(&mut self.state, &weights, &optimizer, best)?;
+        }
         emit.send(EventKind::Checkpoint {
-            path: dir.join("weights.safetensors"),
+            path: dir.join(super::checkpoint::WEIGHTS),
             epoch: self.state.epochs_done,
             best,
         });
