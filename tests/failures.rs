@@ -4,9 +4,14 @@
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
 #[path = "common/run.rs"]
 mod run;
+#[path = "common/ui.rs"]
+mod ui;
 // The kill sweeps: a checkpoint's and a design save's every file boundary.
 #[path = "failures/kills.rs"]
 mod kills;
+// Two windows, edits mid-run, closing mid-run: in the app, through egui_kittest.
+#[path = "failures/app.rs"]
+mod app;
 
 use run::{example_path, netloom, tempdir};
 use std::path::{Path, PathBuf};
@@ -236,13 +241,7 @@ fn skipped_images_are_reported_in_the_cli_and_the_run_folder() {
             ("empty.png", Vec::new()),
         ],
     );
-    let design = edited(&dir, "lenet5.json", |j| {
-        for node in j["nodes"].as_array_mut().unwrap() {
-            if node["name"] == "fc3" {
-                node["op"]["out_features"] = serde_json::json!(2);
-            }
-        }
-    });
+    let design = lenet_for_two_classes(&dir);
     let run = dir.join("run");
     let (code, _, err) = netloom(&[
         "train",
@@ -706,4 +705,75 @@ fn a_design_too_big_for_this_machine_is_refused_before_allocating() {
         !dir.join("run").exists(),
         "refused before the run folder is made"
     );
+}
+
+/// LeNet-5 for the two classes of [`image_folder`].
+fn lenet_for_two_classes(dir: &Path) -> PathBuf {
+    edited(dir, "lenet5.json", |j| {
+        for node in j["nodes"].as_array_mut().unwrap() {
+            if node["name"] == "fc3" {
+                node["op"]["out_features"] = serde_json::json!(2);
+            }
+        }
+    })
+}
+
+/// metrics.csv's epoch rows so far.
+fn epoch_rows(run: &Path) -> usize {
+    std::fs::read_to_string(run.join("metrics.csv"))
+        .map_or(0, |m| m.lines().filter(|l| l.starts_with("epoch,")).count())
+}
+
+#[test]
+#[cfg(unix)]
+fn the_dataset_folder_deleted_mid_training_neither_stops_the_run_nor_loses_its_checkpoint() {
+    use std::process::{Command, Stdio};
+    let dir = tempdir("failures-data-deleted");
+    let images = image_folder(&dir, &[]);
+    let design = lenet_for_two_classes(&dir);
+    let run = dir.join("run");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netloom"))
+        .args(["train", design.to_str().unwrap(), "--epochs", "5000"])
+        .arg("--data")
+        .arg(&images)
+        .arg("--out")
+        .arg(&run)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let wait_for = |epochs: usize| {
+        let started = std::time::Instant::now();
+        while epoch_rows(&run) < epochs {
+            assert!(started.elapsed().as_secs() < 120, "no epoch {epochs}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    wait_for(1);
+    // The images are read into memory when the run starts: deleting them changes nothing.
+    std::fs::remove_dir_all(&images).unwrap();
+    let deleted_at = epoch_rows(&run);
+    wait_for(deleted_at + 2);
+    assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    let state = std::fs::read(run.join("state.json")).unwrap();
+    // Resuming needs the data again: refused with what is missing, and the run is untouched.
+    let (code, _, err) = netloom(&[
+        "train",
+        design.to_str().unwrap(),
+        "--resume",
+        run.to_str().unwrap(),
+        "--data",
+        images.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(images.to_str().unwrap()), "{err}");
+    assert_eq!(std::fs::read(run.join("state.json")).unwrap(), state);
+    assert!(run.join("weights.safetensors").is_file());
 }

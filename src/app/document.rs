@@ -66,6 +66,7 @@ impl NetloomApp {
         match crate::document::load_design(&path) {
             Ok(d) => {
                 files::remember(&mut self.recent, &path);
+                self.on_disk = file_crc(&path).map(|crc| (path.clone(), crc));
                 self.set_design(d, Source::File(path));
             }
             Err(e) => self.error = Some(e.to_string()),
@@ -93,18 +94,32 @@ impl NetloomApp {
         }
     }
 
-    /// Saves to the document's file, or asks where when it has none.
+    /// Saves to the document's file, or asks where when it has none. When the file changed on
+    /// disk since this window read or wrote it (another netloom window, an editor, a `git
+    /// checkout`), it asks before replacing those changes.
     pub(super) fn save(&mut self, ctx: &egui::Context) {
         match &self.source {
+            Source::File(p) if self.changed_on_disk(p) => self.save_conflict = Some(p.clone()),
             Source::File(p) => self.save_to(p.clone()),
             _ => self.ask_file(ctx, FilePurpose::SaveDesign),
         }
     }
 
+    /// Whether `path` now holds something other than what this window last read or wrote there
+    /// (a file deleted since is not a conflict: saving puts it back).
+    fn changed_on_disk(&self, path: &std::path::Path) -> bool {
+        match (&self.on_disk, file_crc(path)) {
+            (Some((known, crc)), Some(now)) => known == path && *crc != now,
+            _ => false,
+        }
+    }
+
     /// Saves to `path` atomically and makes it the document's file.
     pub fn save_to(&mut self, path: PathBuf) {
+        self.save_conflict = None;
         match crate::document::save_design(&self.design, &path) {
             Ok(()) => {
+                self.on_disk = file_crc(&path).map(|crc| (path.clone(), crc));
                 files::remember(&mut self.recent, &path);
                 self.source = Source::File(path);
                 self.dirty = false;
@@ -123,10 +138,14 @@ impl NetloomApp {
         }
     }
 
-    /// The "save changes?" question and the offer of recovered work.
+    /// The "save changes?" question, the "changed on disk" one and the offer of recovered
+    /// work.
     pub(super) fn dialogs(&mut self, ctx: &egui::Context, cmds: &mut Vec<AppCommand>) {
         if self.pending.is_some() {
             self.unsaved_question(ctx, cmds);
+        }
+        if let Some(path) = self.save_conflict.clone() {
+            self.conflict_question(ctx, path);
         }
         if let Some(d) = &self.recovered {
             let blocks = d.nodes.len();
@@ -142,6 +161,42 @@ impl NetloomApp {
                     }
                 });
             });
+        }
+    }
+
+    /// The file to save over changed on disk since this window read it: replace those changes,
+    /// save under another name, or don't save.
+    fn conflict_question(&mut self, ctx: &egui::Context, path: PathBuf) {
+        let name = self.document_name();
+        let mut answer = None;
+        egui::Modal::new(egui::Id::new("save-conflict")).show(ctx, |ui| {
+            ui.heading("The file changed on disk");
+            ui.label(format!(
+                "{name} was changed by another window or program since netloom opened or saved it. Saving now replaces those changes with this design."
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Replace").clicked() {
+                    answer = Some(0);
+                }
+                if ui.button("Save as…").clicked() {
+                    answer = Some(1);
+                }
+                if ui.button("Cancel").clicked() {
+                    answer = Some(2);
+                }
+            });
+        });
+        match answer {
+            Some(0) => self.save_to(path),
+            Some(1) => {
+                self.save_conflict = None;
+                self.ask_file(ctx, FilePurpose::SaveDesign);
+            }
+            Some(_) => {
+                self.save_conflict = None;
+                self.after_save = None;
+            }
+            None => {}
         }
     }
 
@@ -181,4 +236,9 @@ impl NetloomApp {
             None => {}
         }
     }
+}
+
+/// The CRC-32 of a file's bytes, when it can be read.
+fn file_crc(path: &std::path::Path) -> Option<u32> {
+    std::fs::read(path).ok().map(|b| crc32fast::hash(&b))
 }

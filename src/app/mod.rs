@@ -74,6 +74,11 @@ pub struct NetloomApp {
     autosave: files::Autosave,
     /// Work recovered from a session that ended without saving, offered back.
     recovered: Option<Design>,
+    /// The document's file as this window last read or wrote it (its CRC-32), so that a save
+    /// over changes another window or program made since is asked about, not done silently.
+    on_disk: Option<(PathBuf, u32)>,
+    /// A save waiting for the answer to "the file changed on disk: replace it?".
+    save_conflict: Option<PathBuf>,
     /// Frame-time measurement, when asked for with --frame-stats.
     pub frame_stats: Option<FrameStats>,
     /// Frames drawn so far when started with --exit-after-first-frame (the start-up benchmark).
@@ -112,6 +117,8 @@ impl NetloomApp {
             recent: Vec::new(),
             autosave: files::Autosave::off(),
             recovered: None,
+            on_disk: None,
+            save_conflict: None,
             frame_stats: None,
             exit_after_first_frame: None,
             png_to: None,
