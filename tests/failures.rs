@@ -444,7 +444,10 @@ fn pretrained_weights_read_only_what_the_design_needs_from_a_deflate_bomb() {
     pth_bomb(&bomb, "unused.weight", 32 << 20);
     assert!(std::fs::metadata(&bomb).unwrap().len() < 4 << 20);
     let (code, out, err) = netloom(&["weights", bomb.to_str().unwrap()]);
-    assert_eq!(code, 0, "the listing reads it whole, as a check: {err}");
+    assert_eq!(
+        code, 0,
+        "the listing streams it through its CRC check: {err}"
+    );
     assert!(out.contains("unused.weight [33554432]"), "{out}");
     // Fine-tuning from it reads no storage the design doesn't name: it is said at once.
     let started = std::time::Instant::now();

@@ -3,7 +3,7 @@
 
 use super::common;
 use crate::design::templates::{TEMPLATES, template};
-use crate::engine::{read_weights, report_for, shapes_of};
+use crate::engine::{check_weights_file, report_for};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,14 +25,13 @@ pub struct WeightsArgs {
 /// Runs `netloom weights`: exits 0, or 1 when the file fits the design in no tensor, 2 when
 /// a file can't be read.
 pub fn run(args: &WeightsArgs) -> ExitCode {
-    let named = match read_weights(&args.file) {
-        Ok(n) => n,
+    let file = match check_weights_file(&args.file) {
+        Ok(shapes) => shapes,
         Err(e) => {
             eprintln!("netloom: {e}");
             return ExitCode::from(super::EXIT_UNREADABLE);
         }
     };
-    let file = shapes_of(&named);
     let Some(design_path) = &args.design else {
         println!("{} tensors in {}", file.len(), args.file.display());
         for (n, s) in &file {

@@ -159,13 +159,21 @@ impl EngineError {
         }
     }
 
-    /// Wraps a libtorch error, recognising CUDA running out of memory.
+    /// Wraps a libtorch error, recognising the GPU or this machine running out of memory (a
+    /// design that passed the estimate before training but not libtorch's allocator: the GPU's
+    /// memory isn't known before libtorch uses it, and other programs take some of either).
     pub fn torch(context: impl Into<String>, e: tch::TchError) -> Self {
         let text = e.to_string();
-        let message = if text.contains("out of memory") {
-            let first = text.lines().next().unwrap_or_default().to_owned();
+        let first = text.lines().next().unwrap_or_default().to_owned();
+        let message = if text.contains("CUDA out of memory")
+            || text.contains("MPS backend out of memory")
+        {
             format!(
                 "the GPU ran out of memory; use a smaller batch size or a smaller network ({first})"
+            )
+        } else if text.contains("DefaultCPUAllocator") || text.contains("std::bad_alloc") {
+            format!(
+                "this machine ran out of memory; use a smaller batch size or a smaller network, or close other programs ({first})"
             )
         } else {
             text.lines().take(3).collect::<Vec<_>>().join(" ")
@@ -214,5 +222,19 @@ mod tests {
             "{text}"
         );
         assert!(text.starts_with("running node \"conv1\""), "{text}");
+    }
+
+    #[test]
+    fn the_cpu_allocator_failing_is_reported_as_running_out_of_memory() {
+        let e = EngineError::torch(
+            "a training step",
+            tch::TchError::Torch("[enforce fail at alloc_cpu.cpp:121] data. DefaultCPUAllocator: not enough memory: you tried to allocate 4000000000000 bytes.\nException raised from ...".to_owned()),
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains("this machine ran out of memory; use a smaller batch size"),
+            "{text}"
+        );
+        assert!(!text.contains("Exception raised"), "{text}");
     }
 }

@@ -43,6 +43,7 @@ pub use protocol::{
 pub use schedule::learning_rate;
 pub use trainer::{Notify, Trainer, panic_text};
 pub use weights::{
-    WeightsReport, apply_weights, is_skipped, load_weights, node_of, read_weights,
-    read_weights_wanted, report_for, save_weights, shapes_of, write_named,
+    WeightsReport, apply_weights, check_weights_file, is_skipped, load_weights, node_of,
+    read_shapes, read_weights, read_weights_wanted, report_for, save_weights, shapes_of,
+    write_named,
 };

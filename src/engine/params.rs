@@ -131,6 +131,11 @@ impl ParamStore {
 
     /// Overwrites every tensor with the one of the same name in `named`. Every name must be
     /// present with the same shape: a partial load would leave a half-initialised network.
+    /// Whether the network has a parameter or buffer of this state-dict name.
+    pub fn has(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
     pub fn load_named(&self, named: &[(String, Tensor)], path: &Path) -> Result<(), EngineError> {
         let by_name: HashMap<&str, &Tensor> = named.iter().map(|(n, t)| (n.as_str(), t)).collect();
         let _guard = tch::no_grad_guard();

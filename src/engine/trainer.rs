@@ -123,8 +123,8 @@ impl Trainer {
         let id = self.new_id();
         let emit = self.emitter(id);
         self.helper(&emit, "weights-check", move |emit| {
-            let report = super::read_weights(&path)
-                .and_then(|named| super::report_for(&design, &super::shapes_of(&named), &[]))
+            let report = super::check_weights_file(&path)
+                .and_then(|shapes| super::report_for(&design, &shapes, &[]))
                 .map_err(|e| e.to_string());
             emit.send(EventKind::WeightsChecked(report));
         });

@@ -18,6 +18,47 @@ pub fn read_weights(path: &Path) -> Result<Vec<(String, Tensor)>, EngineError> {
     Ok(read_weights_wanted(path, &|_| true)?.0)
 }
 
+/// The name and shape of every tensor in a weights file, reading no tensor data from a
+/// PyTorch file (its pickle describes them): listing a file, or checking it against a design,
+/// costs kilobytes however large (or however compressed a "bomb") its tensors are.
+pub fn read_shapes(path: &Path) -> Result<Shapes, EngineError> {
+    Ok(read_weights_wanted(path, &|_| false)?.1)
+}
+
+/// [`read_shapes`], after reading every byte of the file once to check that it is whole (a
+/// PyTorch file's records against their CRC-32s, streamed; a .safetensors file is parsed
+/// whole): what `netloom weights` and the app's weights review say, in constant memory however
+/// large (or however compressed) the tensors are.
+pub fn check_weights_file(path: &Path) -> Result<Shapes, EngineError> {
+    let shapes = read_shapes(path)?;
+    let mut head = [0u8; 4];
+    let is_zip = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| head == *b"PK\x03\x04");
+    if is_zip {
+        let bad = |problem: String| EngineError::BadFile {
+            problem,
+            path: path.to_owned(),
+        };
+        let file =
+            std::fs::File::open(path).map_err(|e| EngineError::io("read the weights", path, e))?;
+        let mut zip = zip::ZipArchive::new(file).map_err(|e| {
+            bad(format!(
+                "this PyTorch file is not a readable zip archive: {e}"
+            ))
+        })?;
+        for i in 0..zip.len() {
+            let mut entry = zip
+                .by_index(i)
+                .map_err(|e| bad(format!("record {i} of the archive can't be read: {e}")))?;
+            let name = entry.name().to_owned();
+            std::io::copy(&mut entry, &mut std::io::sink())
+                .map_err(|e| bad(format!("{name} can't be read (truncated or corrupt?): {e}")))?;
+        }
+    }
+    Ok(shapes)
+}
+
 /// Tensors by their state-dict names.
 pub type NamedTensors = Vec<(String, Tensor)>;
 
@@ -74,8 +115,26 @@ pub fn write_named(path: &Path, tensors: &[(String, Tensor)]) -> Result<(), Engi
 /// Loads every tensor of a network strictly (each one present, with its shape, and nothing
 /// else): weights saved by [`save_weights`], by PyTorch's `safetensors.torch.save_file`, or a
 /// `torch.save`d state dict.
+///
+/// Only the tensors the network has are read (a PyTorch file's other storages never are), so
+/// loading costs about the bytes of the network's weights; a tensor the network doesn't have
+/// is still an error, told from the file's list of names and shapes.
 pub fn load_weights(params: &ParamStore, path: &Path) -> Result<(), EngineError> {
-    let named = read_weights(path)?;
+    let (named, shapes) = read_weights_wanted(path, &|name| params.has(name))?;
+    let unexpected: Vec<&str> = shapes
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| !params.has(n))
+        .collect();
+    if let Some(first) = unexpected.first() {
+        return Err(EngineError::BadFile {
+            problem: format!(
+                "the weights file has {} tensor(s) the design doesn't, e.g. \"{first}\"; it was saved from a different design",
+                unexpected.len()
+            ),
+            path: path.to_owned(),
+        });
+    }
     params.load_named(&named, path)
 }
 
