@@ -6,7 +6,7 @@
 #
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`), plus libtorch as for
 # a normal build (scripts/provision-torch.sh). A crash is saved under fuzz/artifacts/TARGET/;
-# `cargo +nightly fuzz run TARGET fuzz/artifacts/TARGET/crash-…` replays it. Built without a
+# `cargo +nightly fuzz run -s none -a TARGET fuzz/artifacts/TARGET/crash-…` replays it. Linux x86-64. Built without a
 # sanitizer (`-s none`): netloom has no unsafe code of its own to check, and it runs ~2× faster;
 # with debug assertions (`-a`), so arithmetic overflow is a crash too.
 set -euo pipefail
@@ -28,16 +28,18 @@ fi
 lib=$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null || echo "${LIBTORCH:-}/lib")
 export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 [ -d fuzz/corpus ] || NETLOOM="${NETLOOM:-target/release/netloom}" python3 fuzz/seeds.py
-(cd fuzz && cargo +nightly fuzz build -s none -a)
+(cd fuzz && cargo +nightly fuzz build -s none -a --target x86_64-unknown-linux-gnu)
 logs=fuzz/logs
 mkdir -p "$logs"
 run_one() {
     local t=$1
     mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
     # -rss_limit_mb: a loader that grows past 2 GB on a small input counts as a crash (a bomb).
-    (cd fuzz && cargo +nightly fuzz run -s none -a "$t" "corpus/$t" -- \
+    # The binaries built above, run directly: `cargo fuzz run` would rebuild each target when
+    # the sources changed since, fuzzing a different netloom per target.
+    "fuzz/target/x86_64-unknown-linux-gnu/release/$t" -artifact_prefix="fuzz/artifacts/$t/" \
         -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
-        >"../$logs/$t.log" 2>&1) || true
+        "fuzz/corpus/$t" >"$logs/$t.log" 2>&1 || true
 }
 running=0
 for t in "${targets[@]}"; do

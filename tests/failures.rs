@@ -9,6 +9,9 @@ mod ui;
 // The kill sweeps: a checkpoint's and a design save's every file boundary.
 #[path = "failures/kills.rs"]
 mod kills;
+// Every whole-number field of LeNet-5 mutated: check and a training step, no panics.
+#[path = "failures/mutations.rs"]
+mod mutations;
 // Two windows, edits mid-run, closing mid-run: in the app, through egui_kittest.
 #[path = "failures/app.rs"]
 mod app;
