@@ -31,15 +31,30 @@ impl Usage {
     }
 }
 
+/// The bytes under `path`. A file hard-linked twice (a run's weights.safetensors and its
+/// newest checkpoint's) is counted once: deleting the run frees it once.
 fn size_of(path: &Path) -> u64 {
+    size_once(path, &mut std::collections::HashSet::new())
+}
+
+fn size_once(path: &Path, seen: &mut std::collections::HashSet<(u64, u64)>) -> u64 {
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return 0;
     };
     if !meta.is_dir() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            if meta.nlink() > 1 && !seen.insert((meta.dev(), meta.ino())) {
+                return 0;
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = &seen;
         return meta.len();
     }
     std::fs::read_dir(path).map_or(0, |entries| {
-        entries.flatten().map(|e| size_of(&e.path())).sum()
+        entries.flatten().map(|e| size_once(&e.path(), seen)).sum()
     })
 }
 
@@ -107,6 +122,20 @@ mod tests {
         assert_eq!(delete(&doomed), Ok(1));
         assert_eq!(usage(&dir).runs.len(), 2);
         assert!(dir.join("not-a-run").is_dir());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_checkpoints_hard_linked_weights_count_once() {
+        let dir = std::env::temp_dir().join(format!("netloom-run-links-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("checkpoint/000001")).unwrap();
+        let weights = dir.join("checkpoint/000001/weights.safetensors");
+        std::fs::write(&weights, vec![0u8; 1000]).unwrap();
+        std::fs::hard_link(&weights, dir.join("weights.safetensors")).unwrap();
+        std::fs::write(dir.join("metrics.csv"), b"abc").unwrap();
+        assert_eq!(size_of(&dir), 1003);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
