@@ -348,14 +348,7 @@ fn ctrl_c_finishes_the_batch_writes_a_checkpoint_and_says_how_to_resume() {
         "the checkpoint holds the steps done: {state}"
     );
     // The run carries on from it.
-    let (code, _, err) = netloom(&[
-        "train",
-        &example_path("lenet5.json"),
-        "--resume",
-        run.to_str().unwrap(),
-        "--epochs",
-        "1",
-    ]);
+    let (code, err) = resume_with(&example_path("lenet5.json"), &run, &["--epochs", "1"]);
     assert_eq!(code, 0, "{err}");
 }
 
@@ -527,15 +520,16 @@ fn one_epoch(run: &Path) {
     assert_eq!(code, 0, "{err}");
 }
 
+/// `netloom train DESIGN --resume RUN EXTRA…`: (exit code, stderr).
+fn resume_with(design: &str, run: &Path, extra: &[&str]) -> (i32, String) {
+    let mut args = vec!["train", design, "--resume", run.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let (code, _, err) = netloom(&args);
+    (code, err)
+}
+
 fn resume(run: &Path) -> String {
-    let (code, _, err) = netloom(&[
-        "train",
-        &example_path("two_layer_mlp.json"),
-        "--resume",
-        run.to_str().unwrap(),
-        "--epochs",
-        "2",
-    ]);
+    let (code, err) = resume_with(&example_path("two_layer_mlp.json"), run, &["--epochs", "2"]);
     assert_eq!(code, 0, "{err}");
     let metrics = std::fs::read(run.join("metrics.csv")).unwrap();
     assert!(!metrics.contains(&0), "NUL bytes in metrics.csv");
@@ -611,12 +605,7 @@ fn a_resumed_runs_missing_or_foreign_optimizer_state_is_said() {
     )
     .unwrap();
     let weights = std::fs::read(run.join("weights.safetensors")).unwrap();
-    let (code, _, err) = netloom(&[
-        "train",
-        &example_path("two_layer_mlp.json"),
-        "--resume",
-        run.to_str().unwrap(),
-    ]);
+    let (code, err) = resume_with(&example_path("two_layer_mlp.json"), &run, &[]);
     assert_eq!(code, 2, "a damaged file is exit 2: {err}");
     assert!(
         err.contains("no checkpoint here is complete")
@@ -658,14 +647,11 @@ fn a_damaged_newest_checkpoint_falls_back_to_the_one_before_and_says_so() {
     let last = bytes.len() - 1;
     bytes[last] ^= 0x40; // one flipped bit in the last weight
     std::fs::write(&newest, bytes).unwrap();
-    let (code, _, err) = netloom(&[
-        "train",
+    let (code, err) = resume_with(
         &example_path("two_layer_mlp.json"),
-        "--resume",
-        run.to_str().unwrap(),
-        "--epochs",
-        "3",
-    ]);
+        &run,
+        &["--epochs", "3"],
+    );
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains(
@@ -770,14 +756,11 @@ fn the_dataset_folder_deleted_mid_training_neither_stops_the_run_nor_loses_its_c
     assert_eq!(out.status.code(), Some(130), "{err}");
     let state = std::fs::read(run.join("state.json")).unwrap();
     // Resuming needs the data again: refused with what is missing, and the run is untouched.
-    let (code, _, err) = netloom(&[
-        "train",
+    let (code, err) = resume_with(
         design.to_str().unwrap(),
-        "--resume",
-        run.to_str().unwrap(),
-        "--data",
-        images.to_str().unwrap(),
-    ]);
+        &run,
+        &["--data", images.to_str().unwrap()],
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(images.to_str().unwrap()), "{err}");
     assert_eq!(std::fs::read(run.join("state.json")).unwrap(), state);

@@ -131,6 +131,25 @@ impl ParamStore {
 
     /// Overwrites every tensor with the one of the same name in `named`. Every name must be
     /// present with the same shape: a partial load would leave a half-initialised network.
+    /// Refuses a weights file (at `path`) that has tensors of `names` the network doesn't.
+    pub fn refuse_unexpected<'n>(
+        &self,
+        names: impl Iterator<Item = &'n str>,
+        path: &Path,
+    ) -> Result<(), EngineError> {
+        let unexpected: Vec<&str> = names.filter(|n| !self.has(n)).collect();
+        if let Some(first) = unexpected.first() {
+            return Err(EngineError::BadFile {
+                problem: format!(
+                    "the weights file has {} tensor(s) the design doesn't, e.g. \"{first}\"; it was saved from a different design",
+                    unexpected.len()
+                ),
+                path: path.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
     /// Whether the network has a parameter or buffer of this state-dict name.
     pub fn has(&self, name: &str) -> bool {
         self.index.contains_key(name)
@@ -165,21 +184,7 @@ impl ParamStore {
             dst.f_copy_(&src.to_kind(kind).to_device(dst.device()))
                 .ctx("loading weights")?;
         }
-        let unexpected: Vec<&str> = named
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .filter(|n| !self.index.contains_key(*n))
-            .collect();
-        if let Some(first) = unexpected.first() {
-            return Err(EngineError::BadFile {
-                problem: format!(
-                    "the weights file has {} tensor(s) the design doesn't, e.g. \"{first}\"; it was saved from a different design",
-                    unexpected.len()
-                ),
-                path: path.to_owned(),
-            });
-        }
-        Ok(())
+        self.refuse_unexpected(named.iter().map(|(n, _)| n.as_str()), path)
     }
 
     /// Zeroes the gradient of every trainable tensor (set to undefined, as PyTorch's

@@ -40,13 +40,7 @@ pub fn check_weights_file(path: &Path) -> Result<Shapes, EngineError> {
             problem,
             path: path.to_owned(),
         };
-        let file =
-            std::fs::File::open(path).map_err(|e| EngineError::io("read the weights", path, e))?;
-        let mut zip = zip::ZipArchive::new(file).map_err(|e| {
-            bad(format!(
-                "this PyTorch file is not a readable zip archive: {e}"
-            ))
-        })?;
+        let mut zip = open_zip(path)?;
         for i in 0..zip.len() {
             let mut entry = zip
                 .by_index(i)
@@ -121,21 +115,20 @@ pub fn write_named(path: &Path, tensors: &[(String, Tensor)]) -> Result<(), Engi
 /// is still an error, told from the file's list of names and shapes.
 pub fn load_weights(params: &ParamStore, path: &Path) -> Result<(), EngineError> {
     let (named, shapes) = read_weights_wanted(path, &|name| params.has(name))?;
-    let unexpected: Vec<&str> = shapes
-        .iter()
-        .map(|(n, _)| n.as_str())
-        .filter(|n| !params.has(n))
-        .collect();
-    if let Some(first) = unexpected.first() {
-        return Err(EngineError::BadFile {
-            problem: format!(
-                "the weights file has {} tensor(s) the design doesn't, e.g. \"{first}\"; it was saved from a different design",
-                unexpected.len()
-            ),
-            path: path.to_owned(),
-        });
-    }
+    params.refuse_unexpected(shapes.iter().map(|(n, _)| n.as_str()), path)?;
     params.load_named(&named, path)
+}
+
+/// A zip-format PyTorch file's archive, or why it isn't one.
+fn open_zip(path: &Path) -> Result<zip::ZipArchive<std::fs::File>, EngineError> {
+    let file =
+        std::fs::File::open(path).map_err(|e| EngineError::io("read the weights", path, e))?;
+    zip::ZipArchive::new(file).map_err(|e| EngineError::BadFile {
+        problem: format!(
+            "this PyTorch file is not a readable zip archive (truncated or corrupt?): {e}"
+        ),
+        path: path.to_owned(),
+    })
 }
 
 /// The tensors of a zip-format PyTorch file that `want` accepts, read with the restricted
@@ -148,13 +141,7 @@ fn read_pth(
         problem,
         path: path.to_owned(),
     };
-    let file =
-        std::fs::File::open(path).map_err(|e| EngineError::io("read the weights", path, e))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| {
-        bad(format!(
-            "this PyTorch file is not a readable zip archive (truncated or corrupt?): {e}"
-        ))
-    })?;
+    let mut zip = open_zip(path)?;
     let pkl = zip
         .file_names()
         .find(|n| *n == "data.pkl" || n.ends_with("/data.pkl"))
