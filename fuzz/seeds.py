@@ -108,14 +108,12 @@ def cifar():
         return b"".join(bytes([i % 10]) + rng.integers(0, 256, 3072, dtype=np.uint8).tobytes()
                         for i in range(n))
     train, test = records(2), records(1)
-    # The first four bytes cut the rest into data_batch_1.bin, test_batch.bin and the class
-    # names, in units of 61 bytes (3,073 = 61 × 50 + 23, so whole records need the remainder
-    # to be cut too: the mutator finds its way).
-    cut = struct.pack("<HH", len(train) // 61, len(test) // 61)
     meta = "\n".join(["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
                       "horse", "ship", "truck"]).encode()
-    put("cifar", "two-and-one", cut + train + test + meta)
-    put("cifar", "exact", struct.pack("<HH", 0, 0) + train)
+    # Three bytes first: training records, a signed byte offset from them, test records.
+    put("cifar", "two-and-one", bytes([2, 0, 1]) + train + test + meta)
+    put("cifar", "no-names", bytes([2, 0, 1]) + train + test)
+    put("cifar", "truncated", bytes([2, 0xff, 1]) + train + test)
 
 
 def npy():
