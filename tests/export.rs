@@ -255,10 +255,11 @@ fn the_exported_script_trains_alone_and_under_torchrun_and_its_weights_come_back
             "{tag}: the loss did not fall: {losses:?}"
         );
         // Every rank ends with the same weights.
+        // The ranks' lines can interleave mid-line (two processes share stdout), so each
+        // digest is the 64 hex digits after its marker, wherever the line breaks.
         let digests: Vec<&str> = out
-            .lines()
-            .filter(|l| l.contains("weights sha256"))
-            .filter_map(|l| l.split_whitespace().last())
+            .match_indices("weights sha256 ")
+            .filter_map(|(i, m)| out.get(i + m.len()..i + m.len() + 64))
             .collect();
         let ranks = if tag == "alone" { 1 } else { 2 };
         assert_eq!(digests.len(), ranks, "{tag}:\n{out}");
