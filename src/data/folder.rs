@@ -200,6 +200,10 @@ fn decode_from<R: std::io::BufRead + std::io::Seek>(
         ),
         e => format!("cannot decode it: {e}"),
     })?;
+    let (own_w, own_h) = (img.width(), img.height());
+    if own_w == 0 || own_h == 0 {
+        return Err(format!("it has no pixels ({own_w}×{own_h})"));
+    }
     let own_channels = if img.color().has_color() { 3 } else { 1 };
     let (c, h, w) = target.unwrap_or((
         own_channels,
@@ -220,8 +224,13 @@ fn decode_from<R: std::io::BufRead + std::io::Seek>(
         u64::from(img.height()),
         u64::from(img.width()),
     );
-    if fit == Fit::Exact && (found.1, found.2) != (h, w) {
-        return Err(format!("size {}×{} differs from {h}×{w}", found.2, found.1));
+    // Resizing a degenerate image (one row of 20,000 pixels, say) can come out a pixel short:
+    // the pixels must be exactly the shape asked for before they are laid out channel-major.
+    if (found.1, found.2) != (h, w) {
+        return Err(match fit {
+            Fit::Exact => format!("size {}×{} differs from {h}×{w}", found.2, found.1),
+            _ => format!("its {own_w}×{own_h} pixels can't be fitted to {w}×{h}"),
+        });
     }
     let hwc: Vec<u8> = match c {
         1 => img.to_luma8().into_raw(),
@@ -433,4 +442,39 @@ fn split_off(
     val.sort();
     *files = keep;
     val
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `image` fuzz target: a PBM whose header declares 20×0 pixels decoded, and
+    /// centre-cropping it to 3×3 gave fewer pixels than 3×3, so laying them out channel-major
+    /// indexed past the end (a panic that stopped the whole folder's loading).
+    #[test]
+    fn a_degenerate_image_is_refused_not_panicked_on() {
+        let crash: &[u8] = b"P4\n20 \n0 6\xff\xff\xff,\xa26";
+        for fit in [Fit::Exact, Fit::Resize, Fit::CenterCrop] {
+            for target in [None, Some((3, 3, 3)), Some((1, 28, 28))] {
+                assert!(
+                    decode_image(crash, target, fit).is_err(),
+                    "{fit:?} {target:?}"
+                );
+            }
+        }
+        let mut png = Vec::new();
+        image::GrayImage::new(2000, 1)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .expect("a PNG");
+        for fit in [Fit::Resize, Fit::CenterCrop] {
+            for target in [(3, 3, 3), (1, 1, 1), (3, 28, 5)] {
+                match decode_image(&png, Some(target), fit) {
+                    Ok((pixels, _)) => {
+                        assert_eq!(pixels.len() as u64, target.0 * target.1 * target.2);
+                    }
+                    Err(e) => assert!(e.contains("can't be fitted"), "{e}"),
+                }
+            }
+        }
+    }
 }
