@@ -38,17 +38,8 @@ pub fn load_design(path: &Path) -> Result<Design, DocumentError> {
 
 /// Writes a design atomically ([`crate::fsio::atomic_write`]): a temporary file of this
 /// writer's own beside the target, flushed, then renamed, so a crash or kill mid-save leaves the
-/// old design or the new one, whole, and two windows saving one file never mix their bytes.
+/// old design or the new one, whole (a killed save's temporary file goes with the next save),
+/// and two windows saving one file never mix their bytes.
 pub fn save_design(design: &Design, path: &Path) -> std::io::Result<()> {
-    crate::fsio::atomic_write_bytes(path, design::to_json(design).as_bytes())?;
-    // A writer killed before its rename left its temporary file; the next save clears it.
-    if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        crate::fsio::remove_stale_temporaries(dir, Some(&name.to_string_lossy()));
-    }
-    Ok(())
+    crate::fsio::atomic_write_bytes(path, design::to_json(design).as_bytes())
 }

@@ -45,11 +45,6 @@ fn kill_self() {
     std::process::abort();
 }
 
-/// How many fault points this process has passed (for tests that count a run's points).
-pub fn fault_points_passed() -> u64 {
-    POINTS.load(Ordering::Relaxed)
-}
-
 /// A temporary sibling of `path` no other writer uses: two processes saving one file at once
 /// each write their own, and the last rename wins with a whole file.
 fn temporary_for(path: &Path) -> PathBuf {
@@ -65,8 +60,8 @@ fn temporary_for(path: &Path) -> PathBuf {
 /// Writes `path` atomically: `write` fills a temporary sibling, which is flushed to the disk
 /// and then renamed over `path`. When anything fails (a full disk) the temporary file is
 /// removed and `path` keeps its old content. A kill at any moment leaves either the old file or
-/// the new one, whole (a stray temporary file at worst, which [`remove_stale_temporaries`]
-/// clears).
+/// the new one, whole (a stray temporary file at worst, which the next write of `path`
+/// clears, or [`remove_stale_temporaries`]).
 pub fn atomic_write<F>(path: &Path, write: F) -> std::io::Result<()>
 where
     F: FnOnce(&Path) -> std::io::Result<()>,
@@ -83,8 +78,18 @@ where
         return result;
     }
     sync_dir(path);
+    if let Some(name) = path.file_name() {
+        remove_stale_temporaries(parent_dir(path), Some(&name.to_string_lossy()));
+    }
     fault_point();
     Ok(())
+}
+
+/// The folder `path` is in ("." for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// Writes `bytes` to `path` atomically ([`atomic_write`]).
@@ -98,9 +103,7 @@ pub fn atomic_write_bytes(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Flushes a rename to the disk (the folder's entry), where the platform allows it.
 fn sync_dir(path: &Path) {
     #[cfg(unix)]
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
-    }
+    let _ = std::fs::File::open(parent_dir(path)).and_then(|d| d.sync_all());
     #[cfg(not(unix))]
     let _ = path;
 }

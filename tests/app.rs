@@ -432,20 +432,7 @@ fn a_short_training_run_from_the_train_view_updates_the_loss_plot() {
     let data_dir = std::env::temp_dir().join(format!("netloom-app-runs-{}", std::process::id()));
     std::fs::create_dir_all(&data_dir).unwrap();
     // The two-layer MLP, with so many epochs that Stop always comes before the end.
-    let design = data_dir.join("mlp.json");
-    let text = std::fs::read_to_string(format!(
-        "{}/examples/two_layer_mlp.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-    .replace("\"epochs\": 30", "\"epochs\": 5000");
-    std::fs::write(&design, text).unwrap();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(|_cc| {
-            NetloomApp::new(Some(design.clone())).with_storage(None, Some(data_dir.clone()))
-        });
-    harness.run_steps(4);
+    let mut harness = app_on_endless_mlp(&data_dir);
     harness.get_by_label("Train").click();
     harness.run_steps(3);
     assert_eq!(harness.state().view(), netloom::app::View::Train);

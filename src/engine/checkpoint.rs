@@ -21,6 +21,7 @@
 //! Run folders from before checkpoint folders (files only at the top) still resume.
 
 use super::error::{EngineError, TorchContext};
+use super::weights::NamedTensors;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tch::Tensor;
@@ -71,13 +72,26 @@ pub struct FileSum {
 }
 
 impl FileSum {
-    /// The sum of the file at `path`, recorded under `name`.
+    /// The sum of the file at `path`, recorded under `name`: streamed, so that checking a
+    /// checkpoint costs a buffer, not another copy of its weights and optimizer state.
     fn of(path: &Path, name: &str) -> std::io::Result<FileSum> {
-        let bytes = std::fs::read(path)?;
+        use std::io::BufRead as _;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+        let (mut hasher, mut bytes) = (crc32fast::Hasher::new(), 0u64);
+        loop {
+            let chunk = reader.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            hasher.update(chunk);
+            let n = chunk.len();
+            bytes += n as u64;
+            reader.consume(n);
+        }
         Ok(FileSum {
             name: name.to_owned(),
-            bytes: bytes.len() as u64,
-            crc32: crc32fast::hash(&bytes),
+            bytes,
+            crc32: hasher.finalize(),
         })
     }
 
@@ -392,7 +406,7 @@ fn finish_copies(
 }
 
 /// Reads a checkpoint's optimizer state: the tensors, or None when the file is missing.
-pub(crate) fn read_optimizer(folder: &Path) -> Result<Option<NamedTensorsCpu>, EngineError> {
+pub(crate) fn read_optimizer(folder: &Path) -> Result<Option<NamedTensors>, EngineError> {
     let path = folder.join(OPTIMIZER);
     if path.exists() {
         read_tensors(&path).map(Some)
@@ -400,6 +414,3 @@ pub(crate) fn read_optimizer(folder: &Path) -> Result<Option<NamedTensorsCpu>, E
         Ok(None)
     }
 }
-
-/// Named tensors read from a file.
-pub(crate) type NamedTensorsCpu = Vec<(String, Tensor)>;

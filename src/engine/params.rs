@@ -129,8 +129,6 @@ impl ParamStore {
             .collect()
     }
 
-    /// Overwrites every tensor with the one of the same name in `named`. Every name must be
-    /// present with the same shape: a partial load would leave a half-initialised network.
     /// Refuses a weights file (at `path`) that has tensors of `names` the network doesn't.
     pub fn refuse_unexpected<'n>(
         &self,
@@ -155,6 +153,8 @@ impl ParamStore {
         self.index.contains_key(name)
     }
 
+    /// Overwrites every tensor with the one of the same name in `named`. Every name must be
+    /// present with the same shape: a partial load would leave a half-initialised network.
     pub fn load_named(&self, named: &[(String, Tensor)], path: &Path) -> Result<(), EngineError> {
         let by_name: HashMap<&str, &Tensor> = named.iter().map(|(n, t)| (n.as_str(), t)).collect();
         let _guard = tch::no_grad_guard();

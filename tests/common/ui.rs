@@ -155,3 +155,24 @@ pub fn step_until(
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// The app at 1280×800 with its data folder in `dir`, on `dir/mlp.json`: the two-layer MLP with
+/// so many epochs that a run never ends by itself (Stop, or the test, always comes first).
+pub fn app_on_endless_mlp(dir: &std::path::Path) -> Harness<'static, NetloomApp> {
+    let design = dir.join("mlp.json");
+    let text = std::fs::read_to_string(format!(
+        "{}/examples/two_layer_mlp.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .replace("\"epochs\": 30", "\"epochs\": 5000");
+    std::fs::write(&design, text).unwrap();
+    let data_dir = dir.to_owned();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_cc| {
+            NetloomApp::new(Some(design.clone())).with_storage(None, Some(data_dir.clone()))
+        });
+    harness.run_steps(4);
+    harness
+}

@@ -1,7 +1,7 @@
 //! Failures a user causes in the app: two windows saving one file, the design edited on the
 //! canvas while a run trains it, the window closed mid-run.
 
-use super::ui::{app, step_until};
+use super::ui::{app, app_on_endless_mlp, step_until};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use netloom::app::NetloomApp;
@@ -71,21 +71,7 @@ fn two_windows_saving_one_file_ask_before_replacing_each_others_changes() {
 /// The app with its data folder in `dir`, on a design of `dir` (the two-layer MLP with so many
 /// epochs that a run never ends by itself), switched to the Train view with a run started.
 fn training(dir: &Path) -> Harness<'static, NetloomApp> {
-    let design = dir.join("mlp.json");
-    let text = std::fs::read_to_string(format!(
-        "{}/examples/two_layer_mlp.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-    .replace("\"epochs\": 30", "\"epochs\": 5000");
-    std::fs::write(&design, text).unwrap();
-    let data_dir = dir.to_owned();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |_cc| {
-            NetloomApp::new(Some(design.clone())).with_storage(None, Some(data_dir.clone()))
-        });
-    harness.run_steps(4);
+    let mut harness = app_on_endless_mlp(dir);
     harness.get_by_label("Train").click();
     harness.run_steps(3);
     harness
