@@ -422,3 +422,107 @@ fn a_nodes_learning_rate_multiplier_scales_its_step() {
         }
     }
 }
+
+/// Gradual unfreezing from a fully frozen resnet_mini, one more block per epoch: after E
+/// epochs exactly the first E blocks of unfreezing.csv's order have moved (weights, and a
+/// thawed BatchNorm's running statistics), and every other tensor is bit-for-bit the start.
+#[test]
+fn gradual_unfreezing_thaws_exactly_one_more_block_per_epoch_from_the_head_down() {
+    let dir = tempdir("transfer-unfreeze");
+    let d = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+    tiny_cifar(&dir.join("cifar"), 256, 64);
+    let data = format!("cifar10:{}", d("cifar"));
+    let common = ["--data", &data, "--batch-size", "32", "--lr", "0.05"];
+    netloom_ok(
+        &[
+            &[
+                "train",
+                &example_path("resnet_mini.json"),
+                "--epochs",
+                "1",
+                "--out",
+                &d("a"),
+            ][..],
+            &common[..],
+        ]
+        .concat(),
+    );
+    let mut design =
+        netloom::document::load_design(Path::new(&example_path("resnet_mini.json"))).unwrap();
+    for n in &mut design.nodes {
+        n.frozen = true;
+    }
+    netloom::document::save_design(&design, &dir.join("frozen.json")).unwrap();
+    let start = tch::Tensor::read_safetensors(dir.join("a/weights.safetensors")).unwrap();
+    let mut order: Vec<String> = Vec::new();
+    for epochs in 1..=3usize {
+        let out = d(&format!("run{epochs}"));
+        let e = epochs.to_string();
+        let (code, _, err) = netloom(
+            &[
+                &[
+                    "train",
+                    &d("frozen.json"),
+                    "--epochs",
+                    &e,
+                    "--unfreeze-every",
+                    "1",
+                    "--init-weights",
+                    &d("a/weights.safetensors"),
+                    "--out",
+                    &out,
+                ][..],
+                &common[..],
+            ]
+            .concat(),
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains(&format!("epoch {epochs}: unfroze ")), "{err}");
+        // unfreezing.csv: one row per epoch, each naming one block more than the one before.
+        let csv = std::fs::read_to_string(dir.join(format!("run{epochs}/unfreezing.csv"))).unwrap();
+        let rows: Vec<Vec<String>> = csv
+            .lines()
+            .skip(1)
+            .map(|l| {
+                l.split(',')
+                    .nth(2)
+                    .unwrap()
+                    .split(' ')
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .collect();
+        assert_eq!(rows.len(), epochs, "{csv}");
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(row.len(), i + 1, "{csv}");
+            assert_eq!(row[..i], rows.last().unwrap()[..i], "{csv}");
+        }
+        if order.len() < epochs {
+            order = rows.last().unwrap().clone();
+        }
+        assert_eq!(order[0], "fc", "the head thaws first: {csv}");
+        let thawed = &order[..epochs];
+        let after: std::collections::HashMap<String, tch::Tensor> =
+            tch::Tensor::read_safetensors(dir.join(format!("run{epochs}/weights.safetensors")))
+                .unwrap()
+                .into_iter()
+                .collect();
+        let mut moved = std::collections::BTreeSet::new();
+        for (name, t) in &start {
+            let node = name.rsplit_once('.').unwrap().0;
+            if t.equal(&after[name]) {
+                assert!(
+                    !thawed.iter().any(|b| b == node),
+                    "after {epochs} epoch(s) {name} is in a thawed block but didn't train"
+                );
+            } else {
+                assert!(
+                    thawed.iter().any(|b| b == node),
+                    "after {epochs} epoch(s) {name} changed but its block is still frozen (thawed: {thawed:?})"
+                );
+                moved.insert(node.to_owned());
+            }
+        }
+        assert_eq!(moved.len(), epochs, "blocks that moved: {moved:?}");
+    }
+}

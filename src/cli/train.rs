@@ -63,6 +63,10 @@ pub struct TrainArgs {
     /// matches, e.g. a head to retrain. Repeatable.
     #[arg(long, value_name = "NODE", requires = "init_weights")]
     pub init_skip: Vec<String>,
+    /// Gradual unfreezing: every K epochs make one more frozen block trainable, from the head
+    /// down (overrides the design's training.unfreeze_every).
+    #[arg(long, value_name = "K")]
+    pub unfreeze_every: Option<u64>,
 }
 
 fn parse_optimizer(s: &str) -> Result<Optimizer, String> {
@@ -162,6 +166,9 @@ fn design(args: &TrainArgs) -> Result<Design, String> {
     }
     if let Some(v) = args.seed {
         t.seed = v;
+    }
+    if let Some(v) = args.unfreeze_every {
+        t.unfreeze_every = Some(v);
     }
     Ok(design)
 }
@@ -315,6 +322,16 @@ impl Printer {
             EventKind::Notice(text) => {
                 self.clear_bar();
                 eprintln!("netloom: {text}");
+            }
+            EventKind::Thawed(t) => {
+                self.clear_bar();
+                eprintln!(
+                    "netloom: epoch {}: unfroze {} ({} trainable parameters, {} block(s) still frozen)",
+                    t.epoch,
+                    t.thawed_now.join(", "),
+                    crate::units::thousands(t.trainable),
+                    t.still_frozen
+                );
             }
             EventKind::WeightsChecked(_)
             | EventKind::Exported(_)

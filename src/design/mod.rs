@@ -33,6 +33,7 @@ pub mod generate;
 pub mod grouping;
 pub mod layout;
 pub mod templates;
+pub mod unfreeze;
 
 /// The bundled LeNet-5 example, for unit tests.
 #[cfg(test)]

@@ -71,6 +71,12 @@ pub struct TrainingSettings {
     /// How weights are initialised.
     #[serde(default, skip_serializing_if = "is_default")]
     pub init: Init,
+    /// Gradual unfreezing for fine-tuning: every this many epochs one more frozen block becomes
+    /// trainable, from the head down (none when absent). Unfreezing the whole pretrained body at
+    /// once lets the new head's large early gradients wreck features it should reuse; one block
+    /// at a time lets each adapt after the ones above it have settled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unfreeze_every: Option<u64>,
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -133,6 +139,7 @@ impl Default for TrainingSettings {
             warmup_steps: 0,
             clip_grad_norm: None,
             init: Init::Pytorch,
+            unfreeze_every: None,
         }
     }
 }
@@ -195,6 +202,12 @@ impl TrainingSettings {
                 ));
             }
             _ => {}
+        }
+        if self.unfreeze_every == Some(0) {
+            out.push(
+                "training: unfreeze_every is 0; use the number of epochs between unfreezing steps, e.g. 1, or leave it out"
+                    .to_owned(),
+            );
         }
         if let Some(c) = self.clip_grad_norm
             && !(c.is_finite() && c > 0.0)

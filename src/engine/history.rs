@@ -82,6 +82,8 @@ pub struct RunHistory {
     pub weights: Option<WeightsReport>,
     /// What the run said along the way that the user should know ([`EventKind::Notice`]).
     pub notices: Vec<String>,
+    /// Each thawing step of gradual unfreezing, in order.
+    pub thawing: Vec<super::protocol::Thawing>,
 }
 
 impl RunHistory {
@@ -108,6 +110,7 @@ impl RunHistory {
             stopped: false,
             weights: None,
             notices: Vec::new(),
+            thawing: Vec::new(),
         }
     }
 
@@ -161,6 +164,10 @@ impl RunHistory {
             EventKind::Views(v) => self.views = Some(v.clone()),
             EventKind::Checkpoint { .. } => {}
             EventKind::Notice(text) => self.notices.push(text.clone()),
+            EventKind::Thawed(t) => {
+                self.params.0 = t.trainable;
+                self.thawing.push(t.clone());
+            }
             EventKind::Finished(summary) => {
                 self.status = RunStatus::Finished;
                 self.stopped = summary.stopped;

@@ -24,6 +24,7 @@ pub mod pth;
 mod run;
 mod schedule;
 mod step;
+mod thaw;
 mod trainer;
 mod weights;
 
@@ -38,7 +39,7 @@ pub use optim::Optim;
 pub use params::{Param, ParamStore};
 pub use protocol::{
     Command, Control, DataSource, EpochMetrics, EpochViews, Event, EventKind, InitWeights, Job,
-    Loaded, RunId, RunOptions, RunRequest, Stage, Summary,
+    Loaded, RunId, RunOptions, RunRequest, Stage, Summary, Thawing,
 };
 pub use schedule::learning_rate;
 pub use trainer::{Notify, Trainer, panic_text};

@@ -47,6 +47,17 @@ pub struct Trace {
 }
 
 impl Network {
+    /// Thaws a frozen node mid-run (gradual unfreezing): its parameters become trainable and a
+    /// BatchNorm goes back to batch statistics in training. Returns the values thawed.
+    pub fn thaw(&mut self, node: &str) -> u64 {
+        for step in self.steps.iter_mut().filter(|s| s.name == node) {
+            if let Layer::BatchNorm { frozen, .. } = &mut step.layer {
+                *frozen = false;
+            }
+        }
+        self.params.thaw(node)
+    }
+
     /// Compiles `design` on `device`, initialising with the design's seed and init scheme.
     pub fn compile(design: &Design, device: Device) -> Result<Network, EngineError> {
         let analysis = analyse(design);

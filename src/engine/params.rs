@@ -96,6 +96,22 @@ impl ParamStore {
         }
     }
 
+    /// Makes the parameters (not the buffers) of `node` trainable: gradual unfreezing thawing
+    /// a block mid-run. Returns how many values were thawed.
+    pub(crate) fn thaw(&mut self, node: &str) -> u64 {
+        let mut thawed = 0;
+        for p in self
+            .params
+            .iter_mut()
+            .filter(|p| p.node == node && p.parameter && !p.trainable)
+        {
+            p.trainable = true;
+            let _ = p.tensor.set_requires_grad(true);
+            thawed += p.tensor.numel() as u64;
+        }
+        thawed
+    }
+
     /// The trainable tensors.
     pub fn trainable(&self) -> impl Iterator<Item = &Param> {
         self.params.iter().filter(|p| p.trainable)

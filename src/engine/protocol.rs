@@ -132,6 +132,21 @@ pub struct EpochMetrics {
     pub seconds: f64,
 }
 
+/// What gradual unfreezing has made trainable for one epoch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thawing {
+    /// The 1-based epoch it applies from.
+    pub epoch: u64,
+    /// The blocks thawed just now, head first.
+    pub thawed_now: Vec<String>,
+    /// Every block thawed so far, head first.
+    pub thawed: Vec<String>,
+    /// Blocks still frozen.
+    pub still_frozen: usize,
+    /// Trainable parameter values from this epoch on.
+    pub trainable: u64,
+}
+
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
@@ -261,6 +276,8 @@ pub enum EventKind {
         /// True when it is also the new best.
         best: bool,
     },
+    /// Gradual unfreezing thawed blocks at the start of an epoch.
+    Thawed(Thawing),
     /// Something the user should know that doesn't stop the run, e.g. that a resumed run's
     /// metrics.csv had to be repaired: said by the CLI and the Train view, never dropped.
     Notice(String),

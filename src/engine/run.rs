@@ -171,6 +171,13 @@ pub(super) struct Session<'a> {
     pub(super) notices: Vec<String>,
     /// Where checkpoints go (None without a run folder).
     pub(super) checkpoints: Option<Checkpoints>,
+    /// Gradual unfreezing: the frozen blocks, head first, as (block, its nodes' names); empty
+    /// when the settings don't ask for it.
+    pub(super) thaw: Vec<(String, Vec<String>)>,
+    /// How many of `thaw` are trainable now.
+    pub(super) thawed: usize,
+    /// Whether anything trains before any block is thawed.
+    pub(super) others_train: bool,
 }
 
 /// Refuses, before anything is allocated, a design whose training needs more memory than this
@@ -228,6 +235,26 @@ fn resume_from(
     }
     let pre = Preprocessor::load(&dir.join("preprocessor.json"))?;
     Ok((pre, state, found.number))
+}
+
+/// The design's frozen blocks in the order gradual unfreezing thaws them (none when it isn't
+/// asked for), by name.
+fn thaw_blocks(design: &Design) -> Vec<(String, Vec<String>)> {
+    if design.training.unfreeze_every.is_none() {
+        return Vec::new();
+    }
+    let analysis = crate::design::analyse(design);
+    crate::design::unfreeze::thaw_order(design, &analysis)
+        .into_iter()
+        .map(|b| {
+            let nodes = b
+                .nodes
+                .iter()
+                .filter_map(|&id| design.node(id).map(|n| n.name.clone()))
+                .collect();
+            (b.name, nodes)
+        })
+        .collect()
 }
 
 /// Sets libtorch's intra-op threads: all cores for the CLI, all but one beside the UI.
@@ -300,7 +327,9 @@ impl<'a> Session<'a> {
         fits_this_machine(design, device)?;
         let net = Network::compile(design, device)?;
         check_against_data(design, &net, data)?;
-        if net.params.trainable_count() == 0 {
+        let thaw = thaw_blocks(design);
+        let others_train = net.params.trainable_count() > 0;
+        if !others_train && thaw.is_empty() {
             // libtorch would otherwise fail at the first backward pass, in its own words; said
             // before the run folder is made.
             return Err(EngineError::NothingToTrain {
@@ -373,6 +402,9 @@ impl<'a> Session<'a> {
             design_pending: job.options.resume,
             notices,
             checkpoints: dir.map(|d| Checkpoints::new(d, resumed)),
+            thaw,
+            thawed: 0,
+            others_train,
         })
     }
 
@@ -392,6 +424,7 @@ impl<'a> Session<'a> {
             self.steps_per_epoch * epochs - self.state.step.min(self.steps_per_epoch * epochs),
         );
         while self.state.epochs_done < epochs {
+            self.thaw_for_epoch(emit)?;
             let epoch_started = Instant::now();
             let order = self.epoch_order();
             while self.state.step_in_epoch < self.steps_per_epoch {
