@@ -24,6 +24,7 @@ pub mod pth;
 mod run;
 mod schedule;
 mod step;
+pub mod surface;
 mod thaw;
 mod trainer;
 mod weights;

@@ -122,7 +122,8 @@ impl Optim {
         let scale = match &*neg_lr {
             Some((at, t)) if *at == lr && t.device() == device => t.shallow_clone(),
             _ => {
-                let t = Tensor::from(-lr as f32).to_device(device);
+                // In the weights' own precision: f32 for networks, f64 for the Learn view's paths.
+                let t = Tensor::from(-lr).to_kind(w.kind()).to_device(device);
                 *neg_lr = Some((lr, t.shallow_clone()));
                 t
             }
