@@ -174,3 +174,52 @@ fn adagrads_effective_step_shrinks_monotonically() {
         }
     }
 }
+
+#[test]
+fn whitening_makes_the_cloud_round_and_pcas_first_axis_is_the_major_axis() {
+    use netloom::data::cloud::{Stage, moments, pca_axes, stages, tilted_cloud};
+    let angle = 0.6_f64;
+    let cloud = tilted_cloud(2000, angle, 3);
+    let all = stages(&cloud, 1e-5).unwrap();
+    for s in &all {
+        let (mean, cov, _) = moments(&s.points);
+        match s.stage {
+            Stage::PcaWhitened | Stage::ZcaWhitened => {
+                for (i, row) in cov.iter().enumerate() {
+                    for (j, v) in row.iter().enumerate() {
+                        let want = if i == j { 1.0 } else { 0.0 };
+                        assert!(
+                            (v - want).abs() < 1e-3,
+                            "{}: covariance {cov:?} is not the identity",
+                            s.stage.name()
+                        );
+                    }
+                }
+            }
+            Stage::ZeroCentred | Stage::Standardised => {
+                assert!(mean[0].abs() < 1e-5 && mean[1].abs() < 1e-5, "{mean:?}");
+                if s.stage == Stage::Standardised {
+                    assert!((cov[0][0] - 1.0).abs() < 1e-3 && (cov[1][1] - 1.0).abs() < 1e-3);
+                    // Standardising keeps the correlation: still tilted.
+                    assert!(cov[0][1] > 0.5, "{cov:?}");
+                }
+            }
+            Stage::Original => assert!((mean[0] - 3.0).abs() < 0.1, "{mean:?}"),
+        }
+    }
+    // PCA's first axis, as the fit found it, is the cloud's major axis: the direction it was
+    // stretched along, and the sample covariance's top eigenvector.
+    let [(first, sd1), (_, sd2)] = pca_axes(&cloud, 1e-5).unwrap();
+    let along = first[0] * angle.cos() + first[1] * angle.sin();
+    assert!(
+        along.abs() > 0.999,
+        "first axis {first:?} vs the stretch at {angle} rad"
+    );
+    let (_, _, [(major, s1), (_, s2)]) = moments(&cloud);
+    assert!((first[0] * major[0] + first[1] * major[1]).abs() > 0.9999);
+    assert!(
+        (sd1 - s1).abs() < 1e-3 * s1 && (sd2 - s2).abs() < 1e-2 * s2,
+        "{sd1} {sd2} vs {s1} {s2}"
+    );
+    assert!((sd1 - 1.5).abs() < 0.1 && (sd2 - 0.35).abs() < 0.05);
+}

@@ -7,6 +7,7 @@
 pub mod augment;
 mod builtin;
 mod cifar;
+pub mod cloud;
 mod error;
 mod folder;
 mod idx;

@@ -1,0 +1,204 @@
+//! The preprocessing lesson on a 2-D point cloud: the same fitted transforms the trainer uses
+//! ([`Preprocessor`]) applied to points a learner can see, with each stage's covariance
+//! ellipse and principal axes.
+//!
+//! A correlated, off-centre Gaussian cloud shows every step: zero-centring moves it onto the
+//! origin, standardising rescales each axis but leaves the tilt, PCA whitening rotates it onto
+//! its principal axes and makes it round, and ZCA whitening makes it round while keeping its
+//! orientation.
+
+use super::rng::Rng;
+use super::{DataError, Dataset, Preprocessor, Samples, Split};
+use crate::design::{Preprocessing, Shape};
+use tch::{Kind, Tensor};
+
+/// One stage of the lesson.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// The points as they come.
+    Original,
+    /// Minus the mean.
+    ZeroCentred,
+    /// Minus the mean, divided by each feature's standard deviation.
+    Standardised,
+    /// Projected onto the principal axes and scaled to unit variance.
+    PcaWhitened,
+    /// PCA-whitened, then rotated back to the original axes.
+    ZcaWhitened,
+}
+
+impl Stage {
+    /// Every stage, in the lesson's order.
+    pub const ALL: [Stage; 5] = [
+        Stage::Original,
+        Stage::ZeroCentred,
+        Stage::Standardised,
+        Stage::PcaWhitened,
+        Stage::ZcaWhitened,
+    ];
+
+    /// Its title in the view.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Original => "original",
+            Stage::ZeroCentred => "zero-centred",
+            Stage::Standardised => "standardised",
+            Stage::PcaWhitened => "PCA-whitened",
+            Stage::ZcaWhitened => "ZCA-whitened",
+        }
+    }
+
+    fn method(self, epsilon: f64) -> Preprocessing {
+        match self {
+            Stage::Original => Preprocessing::None,
+            Stage::ZeroCentred => Preprocessing::ZeroCenter,
+            Stage::Standardised => Preprocessing::Standardize,
+            Stage::PcaWhitened => Preprocessing::PcaWhiten { epsilon },
+            Stage::ZcaWhitened => Preprocessing::ZcaWhiten { epsilon },
+        }
+    }
+}
+
+/// A cloud at one stage, with what the view draws over it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CloudStage {
+    /// Which stage.
+    pub stage: Stage,
+    /// The points.
+    pub points: Vec<[f64; 2]>,
+    /// Their mean.
+    pub mean: [f64; 2],
+    /// Their covariance `[[xx, xy], [xy, yy]]` (divided by n, as the fit does).
+    pub cov: [[f64; 2]; 2],
+    /// The principal axes: unit vectors, major first, each with its standard deviation.
+    pub axes: [([f64; 2], f64); 2],
+}
+
+impl CloudStage {
+    /// The 2σ covariance ellipse as a closed polyline of `n` points.
+    pub fn ellipse(&self, n: usize) -> Vec<[f64; 2]> {
+        let [(a, sa), (b, sb)] = self.axes;
+        (0..=n)
+            .map(|i| {
+                let t = std::f64::consts::TAU * i as f64 / n.max(1) as f64;
+                let (c, s) = (2.0 * sa * t.cos(), 2.0 * sb * t.sin());
+                [
+                    self.mean[0] + c * a[0] + s * b[0],
+                    self.mean[1] + c * a[1] + s * b[1],
+                ]
+            })
+            .collect()
+    }
+}
+
+/// A correlated Gaussian cloud of `n` points: centred at (3, 1.5), standard deviations 1.5
+/// and 0.35 along axes tilted by `angle` radians. Reproducible from `seed`.
+pub fn tilted_cloud(n: usize, angle: f64, seed: u64) -> Vec<[f64; 2]> {
+    let mut rng = Rng::new(seed);
+    let (c, s) = (angle.cos(), angle.sin());
+    (0..n)
+        .map(|_| {
+            let (u, v) = (1.5 * rng.normal(), 0.35 * rng.normal());
+            [3.0 + c * u - s * v, 1.5 + s * u + c * v]
+        })
+        .collect()
+}
+
+/// The mean, covariance and principal axes of 2-D points.
+pub fn moments(points: &[[f64; 2]]) -> ([f64; 2], [[f64; 2]; 2], [([f64; 2], f64); 2]) {
+    let n = points.len().max(1) as f64;
+    let mx = points.iter().map(|p| p[0]).sum::<f64>() / n;
+    let my = points.iter().map(|p| p[1]).sum::<f64>() / n;
+    let (mut xx, mut xy, mut yy) = (0.0, 0.0, 0.0);
+    for p in points {
+        let (dx, dy) = (p[0] - mx, p[1] - my);
+        xx += dx * dx;
+        xy += dx * dy;
+        yy += dy * dy;
+    }
+    let (xx, xy, yy) = (xx / n, xy / n, yy / n);
+    // A symmetric 2×2 matrix's eigenvalues and the major axis's angle, in closed form.
+    let half_trace = 0.5 * (xx + yy);
+    let root = (0.25 * (xx - yy).powi(2) + xy * xy).sqrt();
+    let (l1, l2) = (half_trace + root, (half_trace - root).max(0.0));
+    let theta = 0.5 * (2.0 * xy).atan2(xx - yy);
+    let major = [theta.cos(), theta.sin()];
+    let minor = [-theta.sin(), theta.cos()];
+    (
+        [mx, my],
+        [[xx, xy], [xy, yy]],
+        [(major, l1.sqrt()), (minor, l2.sqrt())],
+    )
+}
+
+/// The points as a one-class dataset to fit on, and as an `[n, 2]` batch to transform.
+fn cloud_dataset(points: &[[f64; 2]]) -> Result<(Dataset, Tensor), DataError> {
+    if points.len() < 3 {
+        return Err(DataError::Spec(
+            "the preprocessing lesson needs at least 3 points to fit a covariance".to_owned(),
+        ));
+    }
+    let flat: Vec<f32> = points
+        .iter()
+        .flat_map(|p| [p[0] as f32, p[1] as f32])
+        .collect();
+    let input = Tensor::from_slice(&flat).view([points.len() as i64, 2]);
+    let split = Split {
+        samples: Samples::F32(flat),
+        labels: vec![0; points.len()],
+    };
+    let data = Dataset {
+        name: "cloud".to_owned(),
+        shape: Shape::vector(2),
+        classes: vec!["point".to_owned()],
+        train: split.clone(),
+        val: split,
+        skipped: Vec::new(),
+    };
+    Ok((data, input))
+}
+
+/// The cloud at every stage, each transform fitted on the cloud itself by [`Preprocessor`].
+pub fn stages(points: &[[f64; 2]], epsilon: f64) -> Result<Vec<CloudStage>, DataError> {
+    let (data, input) = cloud_dataset(points)?;
+    Stage::ALL
+        .iter()
+        .map(|&stage| {
+            let pre = Preprocessor::fit(stage.method(epsilon), &data)?;
+            let out = pre.apply(&input)?;
+            let v = Vec::<f32>::try_from(out.to_kind(Kind::Float).flatten(0, -1))
+                .map_err(|e| DataError::Spec(format!("preprocessing lesson: {e}")))?;
+            let pts: Vec<[f64; 2]> = v
+                .chunks_exact(2)
+                .map(|c| [f64::from(c[0]), f64::from(c[1])])
+                .collect();
+            let (mean, cov, axes) = moments(&pts);
+            Ok(CloudStage {
+                stage,
+                points: pts,
+                mean,
+                cov,
+                axes,
+            })
+        })
+        .collect()
+}
+
+/// PCA's principal axes as [`Preprocessor`] fits them (PCA whitening's matrix has column j
+/// = eigenvector j / √(λⱼ + ε), largest variance first): unit vectors with their standard
+/// deviations √λⱼ. The view draws these on the original cloud.
+pub fn pca_axes(points: &[[f64; 2]], epsilon: f64) -> Result<[([f64; 2], f64); 2], DataError> {
+    let (data, _) = cloud_dataset(points)?;
+    let pre = Preprocessor::fit(Preprocessing::PcaWhiten { epsilon }, &data)?;
+    let w = &pre.components;
+    let column = |j: usize| -> ([f64; 2], f64) {
+        let (a, b) = (
+            f64::from(w.get(j).copied().unwrap_or(0.0)),
+            f64::from(w.get(2 + j).copied().unwrap_or(0.0)),
+        );
+        let len = (a * a + b * b).sqrt().max(f64::MIN_POSITIVE);
+        let variance = (1.0 / (len * len) - epsilon).max(0.0);
+        ([a / len, b / len], variance.sqrt())
+    };
+    Ok([column(0), column(1)])
+}
