@@ -18,7 +18,11 @@ impl NetloomApp {
                 }
             });
             ui.separator();
-            for (view, label) in [(View::Design, "Design"), (View::Train, "Train")] {
+            for (view, label) in [
+                (View::Design, "Design"),
+                (View::Train, "Train"),
+                (View::Learn, "Learn"),
+            ] {
                 if ui.selectable_label(self.view == view, label).clicked() {
                     cmds.push(AppCommand::Show(view));
                 }

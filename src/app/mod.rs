@@ -40,12 +40,16 @@ pub enum View {
     Design,
     /// Training settings, controls and live plots.
     Train,
+    /// The lessons behind the blocks, live.
+    Learn,
 }
 
 /// The netloom window.
 pub struct NetloomApp {
     view: View,
     training: training::Training,
+    /// The Learn view's lessons.
+    learn: views::learn::Learn,
     design: Design,
     analysis: Analysis,
     source: Source,
@@ -99,6 +103,7 @@ impl NetloomApp {
         let mut app = Self {
             view: View::Design,
             training: training::Training::default(),
+            learn: views::learn::Learn::default(),
             analysis: design::analyse(&design),
             design,
             source: Source::Example(name),
@@ -407,6 +412,7 @@ impl eframe::App for NetloomApp {
         match self.view {
             View::Design => views::design::show(self, ui, &mut cmds),
             View::Train => views::train::show(self, ui, &mut cmds),
+            View::Learn => views::learn::show(self, ui, &mut cmds),
         }
         if self.export.open {
             self.export_window(&ctx, &mut cmds);

@@ -202,3 +202,100 @@ pub fn pca_axes(points: &[[f64; 2]], epsilon: f64) -> Result<[([f64; 2], f64); 2
     };
     Ok([column(0), column(1)])
 }
+
+/// Two features of an image dataset's first `n` training samples as a 2-D cloud: pixels `a`
+/// and `b` (flat indices), scaled to [0, 1]. Neighbouring pixels make a strongly correlated
+/// cloud, which is why whitening images changes them so much.
+pub fn pixel_pair(data: &Dataset, a: usize, b: usize, n: usize) -> Vec<[f64; 2]> {
+    let d = data.sample_len();
+    let n = n.min(data.train.len());
+    let at = |i: usize, k: usize| -> f64 {
+        match &data.train.samples {
+            Samples::U8(v) => v.get(i * d + k).map_or(0.0, |&x| f64::from(x) / 255.0),
+            Samples::F32(v) => v.get(i * d + k).map_or(0.0, |&x| f64::from(x)),
+        }
+    };
+    (0..n).map(|i| [at(i, a), at(i, b)]).collect()
+}
+
+/// What the lesson shows of an image dataset: its leading principal components as images,
+/// and some samples before and after ZCA whitening.
+#[derive(Clone, Debug)]
+pub struct ImageLesson {
+    /// The leading principal components (eigenvectors of the pixel covariance), as images.
+    pub components: Vec<super::augment::Rgba>,
+    /// The share of the pixels' variance each of them explains.
+    pub explained: Vec<f64>,
+    /// Training samples as they are.
+    pub originals: Vec<super::augment::Rgba>,
+    /// The same samples ZCA-whitened (each stretched to the full grey range to be seen).
+    pub whitened: Vec<super::augment::Rgba>,
+}
+
+/// Fits PCA and ZCA whitening (as [`Preprocessor`] does for training) on the first `fit_on`
+/// training images and returns `components` components and `shown` samples as images.
+pub fn image_lesson(
+    data: &Dataset,
+    fit_on: usize,
+    components: usize,
+    shown: usize,
+    epsilon: f64,
+) -> Result<ImageLesson, DataError> {
+    let Some((c, h, w)) = data.shape.as_image() else {
+        return Err(DataError::Spec(
+            "the image part of the lesson needs image data".to_owned(),
+        ));
+    };
+    let (c, h, w) = (c as i64, h as i64, w as i64);
+    let d = data.sample_len();
+    let n = fit_on.min(data.train.len());
+    let head = |k: usize| Split {
+        samples: match &data.train.samples {
+            Samples::U8(v) => Samples::U8(v.get(..k * d).unwrap_or_default().to_vec()),
+            Samples::F32(v) => Samples::F32(v.get(..k * d).unwrap_or_default().to_vec()),
+        },
+        labels: data.train.labels.get(..k).unwrap_or_default().to_vec(),
+    };
+    let subset = Dataset {
+        name: data.name.clone(),
+        shape: data.shape,
+        classes: data.classes.clone(),
+        train: head(n),
+        val: head(0),
+        skipped: Vec::new(),
+    };
+    let pca = Preprocessor::fit(Preprocessing::PcaWhiten { epsilon }, &subset)?;
+    let zca = Preprocessor::fit(Preprocessing::ZcaWhiten { epsilon }, &subset)?;
+    let di = d as i64;
+    let wmat = Tensor::from_slice(&pca.components).view([di, di]);
+    // Column j of PCA whitening is eigenvector j / √(λⱼ + ε): normalise to get the vector
+    // and its variance back.
+    let norms = wmat.square().sum_dim_intlist(0, false, Kind::Float).sqrt();
+    let vectors = (&wmat / norms.clamp_min(1e-12).unsqueeze(0)).tr();
+    let variance = (norms.square().clamp_min(1e-12).reciprocal() - epsilon).clamp_min(0.0);
+    let total = variance.sum(Kind::Float).double_value(&[]).max(1e-12);
+    let k = components.min(d) as i64;
+    let explained = Vec::<f32>::try_from(variance.narrow(0, 0, k) / total)
+        .map_err(|e| DataError::Spec(format!("preprocessing lesson: {e}")))?
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    let shown = shown.min(n) as i64;
+    let samples = super::preprocess::split_tensor(&subset.train, d)?.narrow(0, 0, shown);
+    let images = |t: Tensor| -> Result<Vec<super::augment::Rgba>, DataError> {
+        super::augment::to_rgba(&stretch(&t).view([-1, c, h, w]))
+    };
+    Ok(ImageLesson {
+        components: images(vectors.narrow(0, 0, k))?,
+        explained,
+        originals: images(samples.shallow_clone())?,
+        whitened: images(zca.apply(&samples)?)?,
+    })
+}
+
+/// Each row stretched to [0, 1].
+fn stretch(t: &Tensor) -> Tensor {
+    let lo = t.amin(1, true);
+    let hi = t.amax(1, true);
+    (t - &lo) / (hi - lo).clamp_min(1e-12)
+}

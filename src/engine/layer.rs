@@ -322,7 +322,7 @@ impl Layer {
 }
 
 /// The non-linearities, with PyTorch's parameters (tch's `leaky_relu` and `elu` take none).
-fn activation(x: &Tensor, a: &Activation) -> Result<Tensor, tch::TchError> {
+pub(super) fn activation(x: &Tensor, a: &Activation) -> Result<Tensor, tch::TchError> {
     match a.function {
         ActivationFn::Relu => x.f_relu(),
         ActivationFn::LeakyRelu => {

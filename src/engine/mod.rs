@@ -9,6 +9,7 @@
 mod batch;
 mod checkpoint;
 pub mod cuda;
+pub mod curves;
 mod device;
 mod error;
 pub mod export;

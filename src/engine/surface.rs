@@ -90,7 +90,7 @@ impl Surface {
     /// A learning rate at which the surface shows its lesson with SGD-family optimizers.
     pub fn suggested_rate(self) -> f64 {
         match self {
-            Surface::Valley => 0.15,
+            Surface::Valley => 0.13,
             Surface::Rosenbrock => 0.001,
             Surface::Saddle => 0.01,
             Surface::Beale => 0.01,

@@ -155,6 +155,17 @@ impl Inspector {
         for p in analysis.problems_of(node.id) {
             ui.colored_label(theme::ERROR, &p.message);
         }
+        if let Op::Activation(a) = &node.op {
+            // The function as it is set now: dragging negative_slope or alpha redraws it.
+            ui.separator();
+            super::activation_plot::show(ui, "inspector_activation", a, egui::vec2(220.0, 140.0));
+            ui.add(
+                egui::Label::new(
+                    egui::RichText::new(super::activation_plot::lesson(a)).color(theme::MUTED),
+                )
+                .wrap(),
+            );
+        }
         if self.this_instance_only || twins.is_empty() {
             edit
         } else {

@@ -23,7 +23,21 @@ pub fn show(ui: &mut egui::Ui, query: &mut String) -> Option<&'static Block> {
                 ui.add_space(4.0);
                 ui.label(egui::RichText::new(group).strong());
             }
-            if ui.button(block.label).on_hover_text(block.help).clicked() {
+            let button = ui.button(block.label);
+            let button = match (block.make)() {
+                crate::design::Op::Activation(a) => button.on_hover_ui(|ui| {
+                    ui.set_max_width(260.0);
+                    ui.label(block.help);
+                    super::activation_plot::show(
+                        ui,
+                        &format!("palette_{}", block.label),
+                        &a,
+                        egui::vec2(240.0, 140.0),
+                    );
+                }),
+                _ => button.on_hover_text(block.help),
+            };
+            if button.clicked() {
                 picked = Some(block);
             }
         }

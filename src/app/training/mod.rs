@@ -14,7 +14,7 @@ mod textures;
 pub use pretrained::{Pretrained, WeightsChoice};
 pub use preview::Preview;
 pub use run_dir::run_dir_name;
-pub use textures::{Textures, ViewTextures};
+pub use textures::{Textures, ViewTextures, texture};
 
 use crate::data::DataSpec;
 use crate::design::{DataSettings, Design, TrainingSettings};

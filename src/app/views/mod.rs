@@ -1,5 +1,7 @@
-//! The two screens, one file each (egui's demo habit): the node editor and the Train view.
+//! The screens, one module each (egui's demo habit): the node editor, the Train view and the
+//! Learn view.
 //! Each draws its panels and queues commands; the app applies them at the end of the frame.
 
 pub mod design;
+pub mod learn;
 pub mod train;

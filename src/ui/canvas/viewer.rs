@@ -163,6 +163,17 @@ impl Viewer<'_> {
         }
     }
 
+    /// The activation a plain (ungrouped) activation block computes, for its hover plot.
+    fn activation_of(&self, block: Block) -> Option<crate::design::Activation> {
+        let Block::Node(id) = block else {
+            return None;
+        };
+        match &self.design.node(id)?.op {
+            crate::design::Op::Activation(a) => Some(a.clone()),
+            _ => None,
+        }
+    }
+
     fn has_problem(&self, block: Block) -> bool {
         self.members(&block)
             .iter()
@@ -396,7 +407,7 @@ impl SnarlViewer<Block> for Viewer<'_> {
     }
 
     fn has_on_hover_popup(&mut self, block: &Block) -> bool {
-        self.has_problem(*block)
+        self.has_problem(*block) || self.activation_of(*block).is_some()
     }
 
     fn show_on_hover_popup(
@@ -412,6 +423,14 @@ impl SnarlViewer<Block> for Viewer<'_> {
                 for p in self.analysis.problems_of(id) {
                     ui.colored_label(theme::ERROR, &p.message);
                 }
+            }
+            if let Some(a) = self.activation_of(block) {
+                crate::ui::activation_plot::show(
+                    ui,
+                    "canvas_activation",
+                    &a,
+                    egui::vec2(220.0, 130.0),
+                );
             }
         }
     }

@@ -1,0 +1,300 @@
+//! The preprocessing lesson: a 2-D cloud through zero-centring, standardising, PCA and ZCA
+//! whitening, each with its covariance ellipse; and for image data, the principal components
+//! as images and ZCA-whitened samples beside the originals. The transforms are
+//! `data::Preprocessor`'s, fitted as a run fits them.
+
+use crate::data::augment::Rgba;
+use crate::data::cloud::{
+    CloudStage, ImageLesson, Stage, image_lesson, pixel_pair, stages, tilted_cloud,
+};
+use crate::ui::theme;
+use egui::Color32;
+use egui_plot::{Arrows, Line, Plot, PlotBounds, Points};
+use std::sync::mpsc::{Receiver, sync_channel};
+
+/// Where the cloud comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Source {
+    /// A tilted Gaussian with this tilt in degrees.
+    Tilted(f64),
+    /// Two neighbouring pixels of the built-in Fashion-MNIST set.
+    Pixels,
+}
+
+/// The lesson's state.
+pub struct Cloud {
+    source: Source,
+    epsilon: f64,
+    stages: Result<Vec<CloudStage>, String>,
+    built_for: Option<(Source, u64)>,
+    images: Images,
+}
+
+/// The image half, computed on a helper thread (two eigen-decompositions of a 784×784
+/// covariance take about a second).
+enum Images {
+    NotAsked,
+    Working(Receiver<Result<(ImageLesson, Vec<[f64; 2]>), String>>),
+    Ready(Box<ImageTextures>),
+    Failed(String),
+}
+
+struct ImageTextures {
+    components: Vec<egui::TextureHandle>,
+    explained: Vec<f64>,
+    originals: Vec<egui::TextureHandle>,
+    whitened: Vec<egui::TextureHandle>,
+    /// Two neighbouring pixels of the same images, for the cloud.
+    pixels: Vec<[f64; 2]>,
+}
+
+impl Default for Cloud {
+    fn default() -> Self {
+        Cloud {
+            source: Source::Tilted(35.0),
+            epsilon: 1e-5,
+            stages: Ok(Vec::new()),
+            built_for: None,
+            images: Images::NotAsked,
+        }
+    }
+}
+
+/// Colours of the stages' points.
+const POINTS: Color32 = Color32::from_rgb(0x6A, 0xA8, 0xD8);
+const ELLIPSE: Color32 = Color32::from_rgb(0xF2, 0x8E, 0x2B);
+
+impl Cloud {
+    fn points(&self) -> Vec<[f64; 2]> {
+        match self.source {
+            Source::Tilted(deg) => tilted_cloud(600, deg.to_radians(), 11),
+            Source::Pixels => match &self.images {
+                Images::Ready(t) => t.pixels.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    fn rebuild(&mut self) {
+        let key = (self.source, self.epsilon.to_bits());
+        if self.built_for == Some(key) {
+            return;
+        }
+        let pts = self.points();
+        if pts.is_empty() {
+            return;
+        }
+        self.stages = stages(&pts, self.epsilon).map_err(|e| e.to_string());
+        self.built_for = Some(key);
+    }
+
+    /// Draws the lesson.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        self.poll(ui.ctx());
+        ui.horizontal_wrapped(|ui| {
+            let mut tilted = matches!(self.source, Source::Tilted(_));
+            if ui
+                .radio_value(&mut tilted, true, "a tilted Gaussian")
+                .clicked()
+            {
+                self.source = Source::Tilted(35.0);
+            }
+            if let Source::Tilted(deg) = &mut self.source {
+                ui.add(egui::Slider::new(deg, -90.0..=90.0).text("tilt °"));
+            }
+            let pixels = ui
+                .radio(!tilted, "two neighbouring pixels of Fashion-MNIST")
+                .on_hover_text("Pixels (14, 13) and (14, 14) of the built-in images");
+            if pixels.clicked() {
+                self.source = Source::Pixels;
+                self.ask_for_images();
+            }
+            ui.label("whitening ε");
+            ui.add(
+                egui::DragValue::new(&mut self.epsilon)
+                    .speed(1e-4)
+                    .range(1e-8..=1.0)
+                    .max_decimals(6),
+            );
+        });
+        self.rebuild();
+        match &self.stages {
+            Err(e) => {
+                ui.colored_label(theme::ERROR, e);
+            }
+            Ok(stages) if stages.is_empty() => {
+                ui.label("loading Fashion-MNIST…");
+            }
+            Ok(stages) => stage_plots(ui, stages),
+        }
+        ui.separator();
+        self.image_part(ui);
+    }
+
+    fn ask_for_images(&mut self) {
+        if !matches!(self.images, Images::NotAsked | Images::Failed(_)) {
+            return;
+        }
+        let (tx, rx) = sync_channel(1);
+        let spawned = std::thread::Builder::new()
+            .name("learn-pca".to_owned())
+            .spawn(move || {
+                let result = crate::data::fashion_mnist_builtin()
+                    .and_then(|data| {
+                        let pixels = pixel_pair(&data, 14 * 28 + 13, 14 * 28 + 14, 2000);
+                        image_lesson(&data, 2000, 16, 8, 0.1).map(|l| (l, pixels))
+                    })
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(result);
+            });
+        self.images = match spawned {
+            Ok(_) => Images::Working(rx),
+            Err(e) => Images::Failed(format!("could not start the helper thread: {e}")),
+        };
+    }
+
+    fn poll(&mut self, ctx: &egui::Context) {
+        let Images::Working(rx) = &self.images else {
+            return;
+        };
+        match rx.try_recv() {
+            Ok(Ok((lesson, pixels))) => {
+                let tex = |name: &str, imgs: &[Rgba]| -> Vec<egui::TextureHandle> {
+                    imgs.iter()
+                        .enumerate()
+                        .map(|(i, img)| {
+                            crate::app::training::texture(ctx, format!("{name}{i}"), img)
+                        })
+                        .collect()
+                };
+                self.images = Images::Ready(Box::new(ImageTextures {
+                    components: tex("pc", &lesson.components),
+                    explained: lesson.explained,
+                    originals: tex("orig", &lesson.originals),
+                    whitened: tex("zca", &lesson.whitened),
+                    pixels,
+                }));
+                self.built_for = None;
+            }
+            Ok(Err(e)) => self.images = Images::Failed(e),
+            Err(std::sync::mpsc::TryRecvError::Empty) => {
+                ctx.request_repaint_after(std::time::Duration::from_millis(100))
+            }
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                self.images =
+                    Images::Failed("the helper thread stopped without an answer".to_owned());
+            }
+        }
+    }
+
+    fn image_part(&mut self, ui: &mut egui::Ui) {
+        ui.strong("On images");
+        match &self.images {
+            Images::NotAsked => {
+                if ui.button("Fit PCA and ZCA on Fashion-MNIST").clicked() {
+                    self.ask_for_images();
+                }
+            }
+            Images::Working(_) => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("fitting on 2,000 images…");
+                });
+            }
+            Images::Failed(e) => {
+                ui.colored_label(theme::ERROR, format!("could not fit on Fashion-MNIST: {e}"));
+            }
+            Images::Ready(t) => {
+                ui.label("The leading principal components: the directions in which 2,000 images vary most, each with the share of the variance it explains. The first few are blurry outlines; later ones carry finer detail.");
+                row(ui, &t.components, Some(&t.explained));
+                ui.label("ZCA whitening (ε = 0.1) divides out those shared variations: what is left is edges, the parts of each image its neighbours' pixels don't predict.");
+                ui.horizontal(|ui| {
+                    ui.label("original");
+                    row(ui, &t.originals, None);
+                });
+                ui.horizontal(|ui| {
+                    ui.label("whitened");
+                    row(ui, &t.whitened, None);
+                });
+            }
+        }
+    }
+}
+
+fn row(ui: &mut egui::Ui, images: &[egui::TextureHandle], shares: Option<&[f64]>) {
+    ui.horizontal_wrapped(|ui| {
+        for (i, t) in images.iter().enumerate() {
+            ui.vertical(|ui| {
+                ui.add(egui::Image::new(t).fit_to_exact_size(egui::vec2(56.0, 56.0)));
+                if let Some(s) = shares.and_then(|s| s.get(i)) {
+                    ui.label(egui::RichText::new(format!("{:.1}%", s * 100.0)).small());
+                }
+            });
+        }
+    });
+}
+
+/// One small plot per stage, side by side, on the same scale so shifts and squashes show.
+fn stage_plots(ui: &mut egui::Ui, stages: &[CloudStage]) {
+    let n = stages.len().max(1) as f32;
+    let gap = ui.spacing().item_spacing.x;
+    let size = ((ui.available_width() - gap * n) / n).clamp(110.0, 260.0);
+    let reach = stages
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .fold(1.0f64, |m, p| m.max(p[0].abs()).max(p[1].abs()))
+        .min(8.0);
+    ui.horizontal_wrapped(|ui| {
+        for s in stages {
+            ui.vertical(|ui| {
+                ui.set_width(size);
+                ui.strong(s.stage.name());
+                Plot::new(format!("cloud_{}", s.stage.name()))
+                    .width(size)
+                    .height(size)
+                    .data_aspect(1.0)
+                    .allow_drag(false)
+                    .allow_zoom(false)
+                    .allow_scroll(false)
+                    .allow_boxed_zoom(false)
+                    .show(ui, |p| {
+                        p.set_plot_bounds(PlotBounds::from_min_max(
+                            [-reach, -reach],
+                            [reach, reach],
+                        ));
+                        let pts: Vec<[f64; 2]> = s.points.iter().take(600).copied().collect();
+                        p.points(Points::new("points", pts).radius(1.5).color(POINTS));
+                        p.line(
+                            Line::new("2σ ellipse", s.ellipse(72))
+                                .color(ELLIPSE)
+                                .width(2.0),
+                        );
+                        let [(a, sa), (b, sb)] = s.axes;
+                        let tips = vec![
+                            [s.mean[0] + 2.0 * sa * a[0], s.mean[1] + 2.0 * sa * a[1]],
+                            [s.mean[0] + 2.0 * sb * b[0], s.mean[1] + 2.0 * sb * b[1]],
+                        ];
+                        p.arrows(
+                            Arrows::new("principal axes", vec![s.mean, s.mean], tips)
+                                .color(Color32::WHITE),
+                        );
+                    });
+                let [[xx, xy], [_, yy]] = s.cov;
+                ui.add(
+                    egui::Label::new(
+                        egui::RichText::new(format!(
+                            "variances {xx:.2}, {yy:.2}\ncovariance {xy:+.2}"
+                        ))
+                        .small(),
+                    )
+                    .wrap(),
+                );
+            });
+        }
+    });
+    ui.label(explanation(stages.last().map(|s| s.stage)));
+}
+
+fn explanation(_: Option<Stage>) -> &'static str {
+    "Zero-centring moves the cloud's mean to the origin, so a layer's weights don't all have to push the same way. Standardising scales each feature to variance 1 but leaves the tilt: the features are still correlated. PCA whitening rotates onto the principal axes (the arrows) and scales each to variance 1, so the cloud turns round; ZCA whitening does the same and rotates back, keeping the data's orientation, which is why whitened images still look like images. Turn the tilt and watch the whitened clouds stay round."
+}

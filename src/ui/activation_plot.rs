@@ -1,0 +1,81 @@
+//! An activation function and its derivative, plotted: shown when hovering an activation in
+//! the palette or on the canvas, in the inspector for the selected one, and in the Learn view.
+//! Seeing where the derivative is zero (ReLU's left half, sigmoid's tails) is seeing why units
+//! die or gradients vanish.
+
+use crate::design::Activation;
+use crate::engine::curves::activation_curve;
+use egui::Color32;
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+/// f(x)'s colour.
+pub const FUNCTION: Color32 = Color32::from_rgb(0xF2, 0x8E, 0x2B);
+/// f′(x)'s colour.
+pub const DERIVATIVE: Color32 = Color32::from_rgb(0x6A, 0xA8, 0xD8);
+
+/// Plots `a` and its derivative over [−4, 4], `size` points big; `id` keeps plots apart.
+pub fn show(ui: &mut egui::Ui, id: &str, a: &Activation, size: egui::Vec2) {
+    let curve = match activation_curve(a, -4.0, 4.0, 161) {
+        Ok(c) => c,
+        Err(e) => {
+            ui.colored_label(super::theme::ERROR, format!("can't plot it: {e}"));
+            return;
+        }
+    };
+    let pts = |ys: &[f64]| -> PlotPoints<'static> {
+        curve.x.iter().zip(ys).map(|(&x, &y)| [x, y]).collect()
+    };
+    let mut plot = Plot::new(id).width(size.x).height(size.y);
+    // Small multiples go without a legend: the colours are the big plot's.
+    if size.x >= 200.0 {
+        plot = plot.legend(Legend::default().position(egui_plot::Corner::LeftTop));
+    }
+    plot.allow_scroll(false)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .include_y(-1.0)
+        .include_y(2.0)
+        .show_grid(true)
+        .show(ui, |p| {
+            p.line(Line::new("f(x)", pts(&curve.y)).color(FUNCTION).width(2.0));
+            p.line(
+                Line::new("f'(x)", pts(&curve.dy))
+                    .color(DERIVATIVE)
+                    .width(1.5),
+            );
+        });
+}
+
+/// A sentence on what this function's shape means for learning.
+pub fn lesson(a: &Activation) -> &'static str {
+    use crate::design::ActivationFn as F;
+    match a.function {
+        F::Relu => {
+            "ReLU passes positives unchanged and zeroes negatives. Its derivative is 1 or 0: no vanishing gradient for active units, but a unit whose input stays negative gets no gradient at all and stops learning (a dead ReLU)."
+        }
+        F::LeakyRelu => {
+            "Leaky ReLU keeps a small slope for negative inputs, so a unit pushed negative still gets a gradient and can recover: no dead units. Drag negative_slope to see the left half tilt."
+        }
+        F::Elu => {
+            "ELU curves smoothly to −alpha for negative inputs: outputs average nearer zero than ReLU's, and the gradient never drops to exactly zero on the left."
+        }
+        F::Selu => {
+            "SELU is ELU scaled so that, with the right initialisation, activations keep mean 0 and variance 1 through depth (self-normalising networks)."
+        }
+        F::Gelu => {
+            "GELU weights each input by the chance a standard normal is below it: a smooth ReLU with a small dip below zero, used in transformers."
+        }
+        F::Sigmoid => {
+            "Sigmoid squashes to (0, 1). Its derivative peaks at 0.25 and vanishes in both tails, so stacked sigmoids shrink gradients layer by layer; its outputs aren't zero-centred either."
+        }
+        F::Tanh => {
+            "Tanh squashes to (−1, 1): zero-centred, unlike sigmoid, but it still saturates, and its gradient vanishes for large |x|."
+        }
+        F::Silu => {
+            "SiLU (swish) is x·sigmoid(x): smooth, unbounded above and slightly negative below zero; it often trains a little better than ReLU in deep networks."
+        }
+        F::Softmax => {
+            "Softmax turns a vector of scores into probabilities. With two classes it is the sigmoid of their difference, which is what is drawn here: score x against a score of 0."
+        }
+    }
+}
