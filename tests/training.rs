@@ -557,3 +557,57 @@ fn initialisation_follows_pytorch_defaults_and_the_chosen_scheme() {
     let xb = (6.0 / (fan_in + fan_out)).sqrt();
     assert!(max <= xb && max > 0.95 * xb, "xavier max {max} vs {xb}");
 }
+
+/// The Train view's decision map after the two-layer MLP has learnt the spiral: read cell by
+/// cell from the very grid the view draws, it classifies at least 95% of the training points
+/// correctly; and the map moved while training (an early map is worse).
+#[test]
+fn the_decision_map_of_the_trained_spiral_mlp_classifies_the_training_points() {
+    let dir = tempdir("boundary");
+    let design = load_design(Path::new(&example_path("two_layer_mlp.json"))).unwrap();
+    let trainer = Trainer::spawn(None).unwrap();
+    let (events, summary) = drive(&trainer, spiral_job(design, &dir, false), |_, _| {});
+    assert!(!summary.stopped);
+    let maps: Vec<&netloom::engine::Boundary> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Boundary(b) => Some(b.as_ref()),
+            _ => None,
+        })
+        .collect();
+    assert!(maps.len() > 30, "maps every few steps: {}", maps.len());
+    let data = DataSpec::parse("toy:spiral")
+        .unwrap()
+        .load(&FolderOptions::default())
+        .unwrap();
+    let netloom::data::Samples::F32(xy) = &data.train.samples else {
+        panic!("toy data is f32");
+    };
+    let accuracy = |map: &netloom::engine::Boundary| {
+        let right = xy
+            .chunks_exact(2)
+            .zip(&data.train.labels)
+            .filter(|(p, l)| map.class_at(f64::from(p[0]), f64::from(p[1])) == Some(**l))
+            .count();
+        right as f64 / data.train.len() as f64
+    };
+    let last = maps.last().unwrap();
+    assert_eq!(last.step, summary.steps);
+    assert_eq!(last.classes.len(), last.size * last.size);
+    let final_acc = accuracy(last);
+    assert!(
+        final_acc >= 0.95,
+        "the map classifies {final_acc:.3} of the points"
+    );
+    let first_acc = accuracy(maps[0]);
+    assert!(
+        first_acc < final_acc - 0.1,
+        "first map {first_acc:.3}, last {final_acc:.3}"
+    );
+    // The first hidden layer's units come as maps too.
+    assert!(
+        last.units
+            .iter()
+            .any(|(n, v)| n.starts_with("relu[") && v.len() == last.classes.len())
+    );
+}

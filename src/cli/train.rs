@@ -338,6 +338,7 @@ impl Printer {
             | EventKind::Histograms { .. }
             | EventKind::Samples { .. }
             | EventKind::Views(_)
+            | EventKind::Boundary(_)
             | EventKind::Checkpoint { .. } => {}
         }
         None

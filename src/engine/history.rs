@@ -84,6 +84,8 @@ pub struct RunHistory {
     pub notices: Vec<String>,
     /// Each thawing step of gradual unfreezing, in order.
     pub thawing: Vec<super::protocol::Thawing>,
+    /// The latest decision map (two-feature data).
+    pub boundary: Option<Box<super::protocol::Boundary>>,
 }
 
 impl RunHistory {
@@ -111,6 +113,7 @@ impl RunHistory {
             weights: None,
             notices: Vec::new(),
             thawing: Vec::new(),
+            boundary: None,
         }
     }
 
@@ -164,6 +167,7 @@ impl RunHistory {
             EventKind::Views(v) => self.views = Some(v.clone()),
             EventKind::Checkpoint { .. } => {}
             EventKind::Notice(text) => self.notices.push(text.clone()),
+            EventKind::Boundary(b) => self.boundary = Some(b.clone()),
             EventKind::Thawed(t) => {
                 self.params.0 = t.trainable;
                 self.thawing.push(t.clone());

@@ -7,6 +7,7 @@
 //! (`run`, `step`), then the `trainer` thread and its `history` reader at the top.
 
 mod batch;
+mod boundary;
 mod checkpoint;
 pub mod cuda;
 pub mod curves;
@@ -40,8 +41,8 @@ pub use network::{Network, check_against_data};
 pub use optim::Optim;
 pub use params::{Param, ParamStore};
 pub use protocol::{
-    Command, Control, DataSource, EpochMetrics, EpochViews, Event, EventKind, InitWeights, Job,
-    Loaded, RunId, RunOptions, RunRequest, Stage, Summary, Thawing,
+    Boundary, Command, Control, DataSource, EpochMetrics, EpochViews, Event, EventKind,
+    InitWeights, Job, Loaded, RunId, RunOptions, RunRequest, Stage, Summary, Thawing,
 };
 pub use schedule::learning_rate;
 pub use trainer::{Notify, Trainer, panic_text};

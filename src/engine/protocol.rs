@@ -132,6 +132,45 @@ pub struct EpochMetrics {
     pub seconds: f64,
 }
 
+/// A two-feature network's decision map: the input plane on a grid, each cell classified.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Boundary {
+    /// Global steps done when it was drawn.
+    pub step: u64,
+    /// Cells along each side.
+    pub size: usize,
+    /// The plane: `[[x_min, x_max], [y_min, y_max]]` in the data's own units.
+    pub plane: [[f64; 2]; 2],
+    /// The predicted class of each cell, row by row, row 0 at the top (largest y).
+    pub classes: Vec<u32>,
+    /// The predicted class's probability in each cell.
+    pub confidence: Vec<f32>,
+    /// Training points to draw on top, with their labels.
+    pub points: Vec<([f32; 2], u32)>,
+    /// The first hidden layer's units: `(name, value per cell)`.
+    pub units: Vec<(String, Vec<f32>)>,
+}
+
+impl Boundary {
+    /// The cell (column, row) holding the point (x, y); None outside the plane.
+    pub fn cell(&self, x: f64, y: f64) -> Option<(usize, usize)> {
+        let [[x0, x1], [y0, y1]] = self.plane;
+        let fx = (x - x0) / (x1 - x0);
+        let fy = (y1 - y) / (y1 - y0);
+        if !((0.0..1.0).contains(&fx) && (0.0..1.0).contains(&fy)) {
+            return None;
+        }
+        let n = self.size as f64;
+        Some(((fx * n) as usize, (fy * n) as usize))
+    }
+
+    /// The class the map shows at (x, y): the class of the cell the point falls in.
+    pub fn class_at(&self, x: f64, y: f64) -> Option<u32> {
+        let (i, j) = self.cell(x, y)?;
+        self.classes.get(j * self.size + i).copied()
+    }
+}
+
 /// What gradual unfreezing has made trainable for one epoch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Thawing {
@@ -278,6 +317,8 @@ pub enum EventKind {
     },
     /// Gradual unfreezing thawed blocks at the start of an epoch.
     Thawed(Thawing),
+    /// A two-feature network's decision map, every few steps.
+    Boundary(Box<Boundary>),
     /// Something the user should know that doesn't stop the run, e.g. that a resumed run's
     /// metrics.csv had to be repaired: said by the CLI and the Train view, never dropped.
     Notice(String),

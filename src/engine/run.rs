@@ -148,6 +148,9 @@ impl Csv {
     }
 }
 
+/// Steps between decision maps (two-feature data): often enough to watch the boundary move.
+const BOUNDARY_EVERY: u64 = 10;
+
 /// The state of a run in progress.
 pub(super) struct Session<'a> {
     pub(super) job: &'a Job,
@@ -178,6 +181,8 @@ pub(super) struct Session<'a> {
     pub(super) thawed: usize,
     /// Whether anything trains before any block is thawed.
     pub(super) others_train: bool,
+    /// The plane a two-feature dataset covers (for the decision map); None for other data.
+    pub(super) plane: Option<[[f64; 2]; 2]>,
 }
 
 /// Refuses, before anything is allocated, a design whose training needs more memory than this
@@ -405,6 +410,7 @@ impl<'a> Session<'a> {
             thaw,
             thawed: 0,
             others_train,
+            plane: super::boundary::plane_of(data),
         })
     }
 
@@ -440,6 +446,11 @@ impl<'a> Session<'a> {
                 }
                 let (samples, loss) = self.train_step(&order, emit)?;
                 rate.tick(samples);
+                if self.state.step.is_multiple_of(BOUNDARY_EVERY)
+                    && let Some(b) = self.boundary()?
+                {
+                    emit.offer(EventKind::Boundary(Box::new(b)));
+                }
                 let lr = learning_rate(self.settings(), self.state.step - 1, self.steps_per_epoch);
                 emit.send(EventKind::Batch {
                     epoch: self.state.epochs_done + 1,
@@ -454,6 +465,9 @@ impl<'a> Session<'a> {
             }
             let m = self.finish_epoch(epoch_started)?;
             emit.send(EventKind::Epoch(m.clone()));
+            if let Some(b) = self.boundary()? {
+                emit.send(EventKind::Boundary(Box::new(b)));
+            }
             if let Some(views) = self.views()? {
                 emit.offer(EventKind::Views(views));
             }

@@ -69,20 +69,25 @@ impl Activations {
         });
         ui.separator();
         ui.strong("All of them (click one to look closer)");
-        ui.horizontal_wrapped(|ui| {
-            for f in ActivationFn::ALL {
-                ui.vertical(|ui| {
-                    if ui.link(name(f)).clicked() {
-                        self.current = Activation::new(f);
-                    }
-                    activation_plot::show(
-                        ui,
-                        &format!("learn_small_{}", name(f)),
-                        &Activation::new(f),
-                        egui::vec2(150.0, 100.0),
-                    );
-                });
-            }
-        });
+        // Rows of as many as fit: a wrapped layout would let the scroll area widen instead.
+        let cell = 150.0 + ui.spacing().item_spacing.x;
+        let per_row = ((ui.available_width() / cell).floor() as usize).max(1);
+        for row in ActivationFn::ALL.chunks(per_row) {
+            ui.horizontal(|ui| {
+                for &f in row {
+                    ui.vertical(|ui| {
+                        if ui.link(name(f)).clicked() {
+                            self.current = Activation::new(f);
+                        }
+                        activation_plot::show(
+                            ui,
+                            &format!("learn_small_{}", name(f)),
+                            &Activation::new(f),
+                            egui::vec2(150.0, 100.0),
+                        );
+                    });
+                }
+            });
+        }
     }
 }

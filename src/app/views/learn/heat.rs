@@ -2,8 +2,6 @@
 //! and the class map behind a decision boundary are both drawn this way. Banding the colour
 //! and darkening where the band changes gives contours without tracing them.
 
-use egui::Color32;
-
 /// Contour bands across the value range.
 const BANDS: f64 = 16.0;
 
@@ -91,9 +89,4 @@ pub fn texture(
         egui::ColorImage::from_rgba_unmultiplied([w, h], rgba),
         egui::TextureOptions::LINEAR,
     )
-}
-
-/// One colour per class for maps and points (readable on dark, distinct for up to 10).
-pub fn class_colour(c: usize) -> Color32 {
-    crate::ui::theme::run_colour(c)
 }

@@ -2,6 +2,7 @@
 //! every run of this session and the inside of the network in the middle; the review of
 //! pretrained weights as a modal window. One file per panel.
 
+mod boundary;
 mod confusion;
 mod controls;
 mod network;

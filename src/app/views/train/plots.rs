@@ -23,6 +23,8 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
         return out;
     }
     legend(ui, training.runs());
+    // Two-feature data: the Playground's picture first.
+    super::boundary::show(ui, training);
     let h = (ui.available_height() / 4.0).clamp(110.0, 220.0);
     ui.label("loss per step (faint: every step, bold: smoothed)");
     show(ui, "loss_plot", Plot::new("loss_plot").height(h), |p| {
