@@ -36,6 +36,8 @@ pub(super) enum AppCommand {
     /// A command the user let replace unsaved changes ("Don't save").
     Discarding(Box<AppCommand>),
     Show(View),
+    /// Show a Learn lesson, on a block of the design where it is about one.
+    Lesson(super::views::learn::Lesson, Option<String>),
     Undo,
     Redo,
     /// Auto layout, wires running this way.
@@ -187,6 +189,10 @@ impl NetloomApp {
             AppCommand::Train(action) => self.train_action(ctx, action),
             AppCommand::Export(action) => self.export_action(ctx, action),
             AppCommand::Show(view) => self.view = view,
+            AppCommand::Lesson(lesson, node) => {
+                self.learn.open(lesson, node);
+                self.view = View::Learn;
+            }
             AppCommand::Copy => {
                 if let Some(text) = edit::copy_text(&self.design, &self.canvas.selection) {
                     ctx.copy_text(text);
@@ -256,6 +262,11 @@ impl NetloomApp {
             TrainAction::SavePng => self.ask_file(ctx, FilePurpose::PlotsPng),
             TrainAction::OpenFolder(dir) => self.open_folder(ctx, &dir),
             TrainAction::KeepRuns(keep) => self.set_runs_to_keep(keep),
+            TrainAction::ExplainActivations => {
+                self.learn
+                    .open(super::views::learn::Lesson::Activations, None);
+                self.view = View::Learn;
+            }
             TrainAction::DeleteOldRuns(keep) => match self.training.delete_old_runs(keep) {
                 Ok((n, bytes)) => {
                     self.notice = Some(format!(

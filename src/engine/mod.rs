@@ -21,6 +21,7 @@ mod network;
 pub mod npy;
 mod optim;
 mod params;
+pub mod probe;
 mod protocol;
 pub mod pth;
 mod run;

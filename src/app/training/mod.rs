@@ -53,6 +53,8 @@ pub enum TrainAction {
     DeleteOldRuns(usize),
     /// How many of the newest saved runs "delete old runs" keeps.
     KeepRuns(usize),
+    /// Open the Learn view's activations lesson (from a dead-ReLU warning).
+    ExplainActivations,
 }
 
 /// What [`Training`] does by itself: runs, data and device choices, views, the weights review.

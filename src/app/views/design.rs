@@ -32,6 +32,9 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
             if let Some(e) = edit {
                 cmds.push(AppCommand::Edit(e));
             }
+            if let Some(node) = selected.and_then(|id| app.design.node(id)) {
+                lesson_link(ui, node, cmds);
+            }
             ui.separator();
             ui::summary::problem_list(ui, &app.analysis);
         });
@@ -43,4 +46,25 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
             cmds.push(AppCommand::Edit(e));
         }
     });
+}
+
+/// A link from the selected block to the Learn lesson that shows it at work.
+fn lesson_link(ui: &mut egui::Ui, node: &crate::design::Node, cmds: &mut Vec<AppCommand>) {
+    use super::learn::Lesson;
+    use crate::design::Op;
+    let (lesson, text) = match node.op {
+        Op::Conv2d(_) | Op::MaxPool2d(_) | Op::AvgPool2d(_) => (
+            Lesson::Convolution,
+            "See its window slide over a sample (Learn)",
+        ),
+        Op::BatchNorm(_) | Op::Dropout(_) | Op::Dropout2d(_) => (
+            Lesson::Normalisation,
+            "See what it does to activations (Learn)",
+        ),
+        Op::Activation(_) => (Lesson::Activations, "Compare activations (Learn)"),
+        _ => return,
+    };
+    if ui.link(text).clicked() {
+        cmds.push(AppCommand::Lesson(lesson, Some(node.name.clone())));
+    }
 }

@@ -90,3 +90,13 @@ pub fn texture(
         egui::TextureOptions::LINEAR,
     )
 }
+
+/// Blue for negative, orange for positive, dark at zero, scaled by `m` (activations, weights).
+pub fn diverging(v: f32, m: f32) -> egui::Color32 {
+    let t = (v / m.max(1e-9)).clamp(-1.0, 1.0);
+    if t >= 0.0 {
+        egui::Color32::from_rgb((40.0 + 202.0 * t) as u8, (40.0 + 102.0 * t) as u8, 40)
+    } else {
+        egui::Color32::from_rgb(40, (40.0 - 120.0 * t) as u8, (40.0 - 175.0 * t) as u8)
+    }
+}

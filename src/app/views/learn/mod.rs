@@ -4,8 +4,11 @@
 
 mod activations;
 mod cloud;
+mod conv;
 mod heat;
+mod norm;
 mod paths;
+mod probing;
 
 use crate::app::NetloomApp;
 use crate::app::commands::AppCommand;
@@ -19,13 +22,19 @@ pub enum Lesson {
     Preprocessing,
     /// Activation functions and their derivatives.
     Activations,
+    /// A convolution or pooling window sliding over a real sample.
+    Convolution,
+    /// Batch norm's effect on activations; dropout's mask.
+    Normalisation,
 }
 
 impl Lesson {
-    const ALL: [Lesson; 3] = [
+    const ALL: [Lesson; 5] = [
         Lesson::Optimizers,
         Lesson::Preprocessing,
         Lesson::Activations,
+        Lesson::Convolution,
+        Lesson::Normalisation,
     ];
 
     fn title(self) -> &'static str {
@@ -33,6 +42,8 @@ impl Lesson {
             Lesson::Optimizers => "Optimizer paths",
             Lesson::Preprocessing => "Preprocessing",
             Lesson::Activations => "Activations",
+            Lesson::Convolution => "Convolution and pooling",
+            Lesson::Normalisation => "Batch norm and dropout",
         }
     }
 
@@ -47,6 +58,12 @@ impl Lesson {
             Lesson::Activations => {
                 "What each activation does to a unit's input, and how much gradient it lets back through. Dead units, vanishing gradients and saturation are all visible in the blue curve."
             }
+            Lesson::Convolution => {
+                "One real sample going through a block of your design: the orange window slides over the block's input exactly as its kernel size, stride, padding and dilation say, and the output fills in cell by cell. Change the block in the Design view and come back."
+            }
+            Lesson::Normalisation => {
+                "What a BatchNorm or Dropout block of your design does to real activations: the distributions before and after batch norm, and the mask dropout draws while training (and doesn't at eval)."
+            }
         }
     }
 }
@@ -58,6 +75,20 @@ pub struct Learn {
     paths: paths::Paths,
     cloud: cloud::Cloud,
     activations: activations::Activations,
+    conv: conv::Conv,
+    norm: norm::Norm,
+}
+
+impl Learn {
+    /// Shows `lesson`, on `node` where the lesson is about one of the design's blocks.
+    pub fn open(&mut self, lesson: Lesson, node: Option<String>) {
+        self.lesson = lesson;
+        match lesson {
+            Lesson::Convolution => self.conv.node = node,
+            Lesson::Normalisation => self.norm.node = node,
+            _ => {}
+        }
+    }
 }
 
 impl Default for Learn {
@@ -67,16 +98,44 @@ impl Default for Learn {
             paths: paths::Paths::default(),
             cloud: cloud::Cloud::default(),
             activations: activations::Activations::default(),
+            conv: conv::Conv::default(),
+            norm: norm::Norm::default(),
         }
     }
 }
 
 /// Draws the Learn view.
 pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, _cmds: &mut Vec<AppCommand>) {
+    let ctx = ui.ctx().clone();
+    if matches!(
+        app.learn.lesson,
+        Lesson::Convolution | Lesson::Normalisation
+    ) {
+        // The block lessons run real samples: keep the chosen data loaded.
+        app.training.update_views(&ctx, &app.design);
+    }
+    let scene = probing::Scene {
+        design: &app.design,
+        analysis: &app.analysis,
+        revision: app.revision,
+        data: app
+            .training
+            .preview()
+            .loaded(app.training.data(), app.design.input_shape()),
+        run_dir: app
+            .training
+            .last_run_with_weights()
+            .map(|(_, d)| d.to_path_buf()),
+        selected: app
+            .canvas
+            .selection
+            .first()
+            .and_then(|&id| app.design.node(id))
+            .map(|n| n.name.clone()),
+    };
     let learn = &mut app.learn;
     egui::Panel::left("learn_lessons")
-        .default_size(170.0)
-        .resizable(false)
+        .exact_size(180.0)
         .show(ui, |ui| {
             ui.heading("Lessons");
             for lesson in Lesson::ALL {
@@ -92,6 +151,8 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, _cmds: &mut 
                 Lesson::Optimizers => learn.paths.show(ui),
                 Lesson::Preprocessing => learn.cloud.show(ui),
                 Lesson::Activations => learn.activations.show(ui),
+                Lesson::Convolution => learn.conv.show(ui, &scene),
+                Lesson::Normalisation => learn.norm.show(ui, &scene),
             }
         });
     });

@@ -74,7 +74,7 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
                     );
                 }
             }
-            gradients(&mut cols[1], run, h);
+            gradients(&mut cols[1], run, h, &mut out);
         });
     }
     super::network::inside(ui, training, &mut out);
@@ -160,7 +160,7 @@ fn epoch_plot(
 
 /// The latest gradient norm of each block with parameters, one bar each, named by block down
 /// the side; and a warning for every ReLU that has mostly died.
-fn gradients(ui: &mut egui::Ui, run: &RunHistory, height: f32) {
+fn gradients(ui: &mut egui::Ui, run: &RunHistory, height: f32, out: &mut Vec<TrainAction>) {
     ui.label("gradient norm per block (latest step)");
     let named: Vec<(String, f32)> = run
         .stats
@@ -212,14 +212,19 @@ fn gradients(ui: &mut egui::Ui, run: &RunHistory, height: f32) {
         if let Some(dead) = s.dead_fraction
             && dead > 0.5
         {
-            ui.colored_label(
-                theme::ERROR,
-                format!(
-                    "{}: {:.0}% of its ReLUs are dead (never positive in a batch): lower the learning rate, or try LeakyReLU",
-                    s.node,
-                    dead * 100.0
-                ),
-            );
+            ui.horizontal_wrapped(|ui| {
+                ui.colored_label(
+                    theme::ERROR,
+                    format!(
+                        "{}: {:.0}% of its ReLUs are dead (never positive in a batch): lower the learning rate, or try LeakyReLU.",
+                        s.node,
+                        dead * 100.0
+                    ),
+                );
+                if ui.link("Why? (Learn → Activations)").clicked() {
+                    out.push(TrainAction::ExplainActivations);
+                }
+            });
         }
     }
 }

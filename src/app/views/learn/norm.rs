@@ -1,0 +1,202 @@
+//! The batch-norm and dropout lesson. For a BatchNorm block: the distribution of its input
+//! and output over a batch of real samples (after a run, normalised with the running
+//! statistics it learnt). For a dropout block: one sample's activations going in, the mask it
+//! draws at training time (survivors scaled up by 1/(1 − p)), and no change at eval time.
+
+use super::probing::{Probing, Scene, blocks, pick};
+use crate::design::Op;
+use crate::engine::probe::NodeProbe;
+use crate::ui::theme;
+use egui::{Stroke, vec2};
+use egui_plot::{Line, Plot};
+
+/// Histogram bins.
+const BINS: usize = 40;
+
+/// The lesson's state.
+#[derive(Default)]
+pub struct Norm {
+    /// The block shown.
+    pub node: Option<String>,
+    probing: Probing,
+    /// Dropout's draw: Re-draw changes it.
+    seed: u64,
+}
+
+fn is_norm(op: &Op) -> bool {
+    matches!(op, Op::BatchNorm(_) | Op::Dropout(_) | Op::Dropout2d(_))
+}
+
+/// Mean and standard deviation.
+fn moments(v: &[f32]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+    let var = v
+        .iter()
+        .map(|&x| (f64::from(x) - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    (mean, var.sqrt())
+}
+
+/// A histogram as a step line over `[lo, hi]`, as fractions of the values.
+fn histogram(v: &[f32], lo: f64, hi: f64) -> Vec<[f64; 2]> {
+    let mut counts = [0usize; BINS];
+    let width = (hi - lo).max(1e-9) / BINS as f64;
+    for &x in v {
+        let b = ((f64::from(x) - lo) / width).floor();
+        if b >= 0.0 && (b as usize) < BINS {
+            counts[b as usize] += 1;
+        }
+    }
+    let n = v.len().max(1) as f64;
+    counts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &c)| {
+            let (a, b) = (lo + i as f64 * width, lo + (i + 1) as f64 * width);
+            [[a, c as f64 / n], [b, c as f64 / n]]
+        })
+        .collect()
+}
+
+impl Norm {
+    /// Draws the lesson.
+    pub fn show(&mut self, ui: &mut egui::Ui, scene: &Scene<'_>) {
+        let names = blocks(scene, is_norm);
+        if names.is_empty() {
+            ui.label("This design has no BatchNorm or Dropout block: add one from the palette (Normalisation and regularisation), or open resnet_mini.");
+            return;
+        }
+        if let Some(sel) = scene.selected.as_ref().filter(|s| names.contains(s)) {
+            self.node = Some(sel.clone());
+        }
+        ui.horizontal(|ui| {
+            ui.label("block");
+            pick(ui, "norm_block", &names, &mut self.node);
+        });
+        let Some(name) = self.node.clone() else {
+            return;
+        };
+        let Some(op) = scene.design.node_by_name(&name).map(|n| n.op.clone()) else {
+            return;
+        };
+        match op {
+            Op::BatchNorm(_) => {
+                self.probing
+                    .want(ui.ctx(), scene, &name, &[(false, 256)], 0);
+                if let Some([p]) = self.probing.show(ui, scene) {
+                    batch_norm(ui, p);
+                }
+            }
+            Op::Dropout(d) | Op::Dropout2d(d) => {
+                let seed = self.seed;
+                self.probing
+                    .want(ui.ctx(), scene, &name, &[(true, 1), (false, 1)], seed);
+                if ui.button("Re-draw the mask").clicked() {
+                    self.seed += 1;
+                }
+                if let Some([train, eval]) = self.probing.show(ui, scene) {
+                    dropout(ui, train, eval, d.p);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn batch_norm(ui: &mut egui::Ui, p: &NodeProbe) {
+    let (im, is) = moments(&p.input.data);
+    let (om, os) = moments(&p.output.data);
+    ui.label(if p.trained {
+        "After the last run, in eval mode: the block normalises with the running mean and variance it learnt, then scales and shifts by its own γ and β."
+    } else {
+        "Before any run: the running statistics are still mean 0, variance 1, so eval mode passes the input almost unchanged. Train the design, come back, and see the output centred and scaled."
+    });
+    let lo = (im - 4.0 * is).min(om - 4.0 * os);
+    let hi = (im + 4.0 * is).max(om + 4.0 * os);
+    Plot::new("bn_hist")
+        .height(220.0)
+        .allow_scroll(false)
+        .legend(egui_plot::Legend::default())
+        .show(ui, |plot| {
+            plot.line(
+                Line::new(
+                    format!("input: mean {im:.3}, std {is:.3}"),
+                    histogram(&p.input.data, lo, hi),
+                )
+                .color(theme::WIRE_LABEL)
+                .width(2.0),
+            );
+            plot.line(
+                Line::new(
+                    format!("output: mean {om:.3}, std {os:.3}"),
+                    histogram(&p.output.data, lo, hi),
+                )
+                .color(theme::WARNING)
+                .width(2.0),
+            );
+        });
+    ui.label(
+        egui::RichText::new(format!(
+            "Over {} samples, every channel together. Batch norm keeps each channel's activations near mean 0 and variance 1 (then γ, β), so the next layer sees inputs on a steady scale whatever the layers before it learn: higher learning rates train stably.",
+            p.input.shape.first().copied().unwrap_or(0)
+        ))
+        .color(theme::MUTED),
+    );
+}
+
+fn dropout(ui: &mut egui::Ui, train: &NodeProbe, eval: &NodeProbe, p: f64) {
+    let input = &train.input.data;
+    let dropped = input
+        .iter()
+        .zip(&train.output.data)
+        .filter(|(x, y)| **y == 0.0 && **x != 0.0)
+        .count();
+    let live = input.iter().filter(|x| **x != 0.0).count().max(1);
+    let unchanged = eval.output.data == eval.input.data;
+    ui.label(format!(
+        "Training: {dropped} of {live} non-zero values ({:.0}%) dropped, p = {p}; the rest multiplied by 1/(1 − p) = {:.2}, so the expected sum stays the same. Eval: {}.",
+        100.0 * dropped as f64 / live as f64,
+        1.0 / (1.0 - p).max(1e-9),
+        if unchanged { "nothing dropped, nothing scaled" } else { "the output differs from the input (unexpected)" }
+    ));
+    let m = input
+        .iter()
+        .chain(&train.output.data)
+        .fold(1e-9f32, |m, v| m.max(v.abs()));
+    for (label, values, mask) in [
+        ("input", input.as_slice(), false),
+        ("training", train.output.data.as_slice(), true),
+        ("eval", eval.output.data.as_slice(), false),
+    ] {
+        ui.horizontal(|ui| {
+            ui.add_sized(vec2(70.0, 16.0), egui::Label::new(label));
+            strip(ui, values, input, m, mask);
+        });
+    }
+    ui.label(
+        egui::RichText::new("Each cell is one activation of the sample (orange positive, blue negative); red outlines mark the ones dropped. Every step draws a new mask, so no unit can rely on another being there: the network learns redundant features and overfits less.")
+            .color(theme::MUTED),
+    );
+}
+
+/// A row of cells, one per value (the first 512), the dropped ones outlined.
+fn strip(ui: &mut egui::Ui, values: &[f32], input: &[f32], m: f32, mask: bool) {
+    let n = values.len().min(512);
+    let cs = ((ui.available_width() - 8.0) / n.max(1) as f32).clamp(1.0, 14.0);
+    let (rect, _) = ui.allocate_exact_size(vec2(n as f32 * cs, 16.0), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    for (i, &v) in values.iter().take(n).enumerate() {
+        let r = egui::Rect::from_min_size(rect.min + vec2(i as f32 * cs, 0.0), vec2(cs, 16.0));
+        painter.rect_filled(r, 0.0, super::heat::diverging(v, m));
+        if mask && v == 0.0 && input.get(i).is_some_and(|x| *x != 0.0) {
+            painter.rect_stroke(
+                r,
+                0.0,
+                Stroke::new(1.0, theme::ERROR),
+                egui::StrokeKind::Inside,
+            );
+        }
+    }
+}
