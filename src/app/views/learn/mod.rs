@@ -132,6 +132,7 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, _cmds: &mut 
             .first()
             .and_then(|&id| app.design.node(id))
             .map(|n| n.name.clone()),
+        data_problem: app.training.data_mismatch(&app.design, &app.analysis),
     };
     let learn = &mut app.learn;
     egui::Panel::left("learn_lessons")

@@ -84,9 +84,9 @@ impl Norm {
         match op {
             Op::BatchNorm(_) => {
                 self.probing
-                    .want(ui.ctx(), scene, &name, &[(false, 256)], 0);
-                if let Some([p]) = self.probing.show(ui, scene) {
-                    batch_norm(ui, p);
+                    .want(ui.ctx(), scene, &name, &[(false, 256), (true, 256)], 0);
+                if let Some([eval, train]) = self.probing.show(ui, scene) {
+                    batch_norm(ui, eval, train);
                 }
             }
             Op::Dropout(d) | Op::Dropout2d(d) => {
@@ -105,16 +105,17 @@ impl Norm {
     }
 }
 
-fn batch_norm(ui: &mut egui::Ui, p: &NodeProbe) {
+fn batch_norm(ui: &mut egui::Ui, p: &NodeProbe, train: &NodeProbe) {
     let (im, is) = moments(&p.input.data);
     let (om, os) = moments(&p.output.data);
+    let (tm, ts) = moments(&train.output.data);
     ui.label(if p.trained {
-        "After the last run, in eval mode: the block normalises with the running mean and variance it learnt, then scales and shifts by its own γ and β."
+        "Training mode (green) normalises each channel with this batch's own mean and variance. Eval mode (orange) uses the running averages the last run learnt instead, so one sample's output doesn't depend on the rest of its batch; both then scale and shift by the block's γ and β."
     } else {
-        "Before any run: the running statistics are still mean 0, variance 1, so eval mode passes the input almost unchanged. Train the design, come back, and see the output centred and scaled."
+        "Training mode (green) normalises each channel with this batch's own mean and variance. Before any run the running statistics used in eval mode (orange) are still mean 0, variance 1, so eval passes the input almost unchanged: train the design and come back to see them match."
     });
-    let lo = (im - 4.0 * is).min(om - 4.0 * os);
-    let hi = (im + 4.0 * is).max(om + 4.0 * os);
+    let lo = (im - 4.0 * is).min(om - 4.0 * os).min(tm - 4.0 * ts);
+    let hi = (im + 4.0 * is).max(om + 4.0 * os).max(tm + 4.0 * ts);
     Plot::new("bn_hist")
         .height(220.0)
         .allow_scroll(false)
@@ -130,7 +131,15 @@ fn batch_norm(ui: &mut egui::Ui, p: &NodeProbe) {
             );
             plot.line(
                 Line::new(
-                    format!("output: mean {om:.3}, std {os:.3}"),
+                    format!("training output: mean {tm:.3}, std {ts:.3}"),
+                    histogram(&train.output.data, lo, hi),
+                )
+                .color(theme::OK)
+                .width(2.0),
+            );
+            plot.line(
+                Line::new(
+                    format!("eval output: mean {om:.3}, std {os:.3}"),
                     histogram(&p.output.data, lo, hi),
                 )
                 .color(theme::WARNING)

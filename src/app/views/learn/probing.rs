@@ -24,6 +24,8 @@ pub struct Scene<'a> {
     pub run_dir: Option<PathBuf>,
     /// The block selected on the canvas, if any.
     pub selected: Option<String>,
+    /// Why the chosen data can't go through the design, if it can't.
+    pub data_problem: Option<String>,
 }
 
 /// What was asked: block, design revision, run, and a lesson-specific tag.
@@ -121,9 +123,20 @@ impl Probing {
             Probing::Failed(_, e) => {
                 ui.colored_label(crate::ui::theme::ERROR, e);
             }
-            _ if scene.data.is_none() => {
-                ui.label("Waiting for the data (the Train view's data choice) to load at the design's input shape…");
-            }
+            _ if scene.data.is_none() => match &scene.data_problem {
+                Some(p) => {
+                    ui.colored_label(
+                        crate::ui::theme::ERROR,
+                        format!("{p} (the data is chosen in the Train view)"),
+                    );
+                }
+                None => {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label("loading the data chosen in the Train view…");
+                    });
+                }
+            },
             _ => {
                 ui.horizontal(|ui| {
                     ui.spinner();

@@ -1,0 +1,257 @@
+//! The Learn view and the lesson pictures elsewhere, driven as a user would: every lesson
+//! shows and moves, the block lessons run the design's own blocks on real samples, the
+//! inspector links to them, and a two-feature run draws its decision boundary.
+#![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
+#[path = "common/ui.rs"]
+mod ui;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use netloom::app::NetloomApp;
+use ui::*;
+
+fn learn(harness: &mut Harness<'static, NetloomApp>, lesson: &str) {
+    harness.get_by_label("Learn").click();
+    harness.run_steps(2);
+    // The first of the name is the lesson list's entry (the second, the lesson's heading).
+    harness.get_all_by_label(lesson).next().unwrap().click();
+    harness.run_steps(3);
+}
+
+#[test]
+fn optimizer_paths_step_and_race() {
+    let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
+    learn(&mut harness, "Optimizer paths");
+    harness.get_by_label("step 0 of 300");
+    for _ in 0..40 {
+        harness.get_by_label("Step").click();
+        harness.step();
+    }
+    harness.run_steps(2);
+    harness.get_by_label("step 40 of 300");
+    // In the valley after 40 steps: plain SGD is still far from the minimum, momentum isn't.
+    let distance = |h: &Harness<'static, NetloomApp>, i: usize| -> f64 {
+        let label = h
+            .get_all_by_label_contains("from min")
+            .nth(i)
+            .unwrap()
+            .accesskit_node()
+            .value()
+            .or_else(|| {
+                h.get_all_by_label_contains("from min")
+                    .nth(i)
+                    .unwrap()
+                    .accesskit_node()
+                    .label()
+            })
+            .unwrap_or_default();
+        let d = label.rsplit(" · ").next().unwrap_or_default();
+        let d = d.trim_end_matches(" from min");
+        d.parse().unwrap_or_else(|e| panic!("{label:?}: {e}"))
+    };
+    // The table lists SGD first, momentum second.
+    let (sgd, momentum) = (distance(&harness, 0), distance(&harness, 1));
+    assert!(momentum < sgd, "momentum {momentum} vs SGD {sgd}");
+    harness.snapshot("learn_optimizer_paths");
+    // The saddle: the adaptive methods escape while SGD lingers.
+    harness.get_by_value("narrow valley").click();
+    harness.run_steps(2);
+    harness.get_by_label("saddle point").click();
+    harness.run_steps(2);
+    for _ in 0..60 {
+        harness.get_by_label("Step").click();
+        harness.step();
+    }
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("escaped (|y| > 1) at step")
+            .is_some()
+    );
+    harness.snapshot("learn_saddle");
+}
+
+#[test]
+fn preprocessing_shows_the_cloud_at_every_stage_and_whitened_images() {
+    let mut harness = app_sized(None, egui::vec2(1280.0, 800.0));
+    learn(&mut harness, "Preprocessing");
+    for stage in [
+        "original",
+        "zero-centred",
+        "standardised",
+        "PCA-whitened",
+        "ZCA-whitened",
+    ] {
+        harness.get_by_label(stage);
+    }
+    // Unit variances after standardising and both whitenings, as the view prints them; only
+    // whitening removes the covariance.
+    assert_eq!(
+        harness
+            .get_all_by_label_contains("variances 1.00, 1.00")
+            .count(),
+        3
+    );
+    assert_eq!(
+        harness
+            .get_all_by_label_contains("covariance +0.00")
+            .count()
+            + harness
+                .get_all_by_label_contains("covariance -0.00")
+                .count(),
+        2
+    );
+    harness
+        .get_by_label("Fit PCA and ZCA on Fashion-MNIST")
+        .click();
+    wait_for_label(&mut harness, "whitened", 120);
+    harness.run_steps(3);
+    harness.snapshot("learn_preprocessing");
+}
+
+#[test]
+fn the_activations_lesson_plots_the_chosen_function() {
+    let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
+    learn(&mut harness, "Activations");
+    harness
+        .get_all_by_label("leaky_relu")
+        .next()
+        .unwrap()
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("Leaky ReLU keeps a small slope");
+    assert!(
+        harness
+            .query_all_by_label_contains("negative_slope")
+            .next()
+            .is_some()
+    );
+    harness.snapshot("learn_activations");
+}
+
+#[test]
+fn the_convolution_lesson_slides_lenets_own_window_over_a_sample() {
+    let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
+    learn(&mut harness, "Convolution and pooling");
+    wait_for_label_containing(&mut harness, "output[0, 0, 0] = ", 120);
+    harness.get_by_label_contains("kernel 5×5 · stride 1×1 · padding 2×2 · dilation 1×1");
+    harness.get_by_label("input, channel 0 (28×28, padded to 32×32)");
+    for _ in 0..3 {
+        harness.get_by_label("Step").click();
+        harness.step();
+    }
+    harness.run_steps(2);
+    harness.get_by_label_contains("output[0, 0, 3] = ");
+    harness.snapshot("learn_convolution");
+    // A pooling block: stride 2, no kernel weights.
+    harness.get_by_value("conv1").click();
+    harness.run_steps(2);
+    harness.get_by_label("pool1").click();
+    harness.run_steps(2);
+    wait_for_label_containing(
+        &mut harness,
+        "Max pooling keeps the largest of the 4 values",
+        120,
+    );
+    harness.get_by_label_contains("kernel 2×2 · stride 2×2");
+}
+
+/// vgg_small at 28×28 grey: batch norms and dropouts, on the built-in data.
+fn vgg_for_fashion_mnist(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(format!(
+        "{}/examples/vgg_small.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let input = &mut v["nodes"][0]["op"];
+    input["channels"] = 1.into();
+    input["height"] = 28.into();
+    input["width"] = 28.into();
+    let path = dir.join("vgg28.json");
+    std::fs::write(&path, v.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn batch_norm_and_dropout_show_what_they_do_to_real_activations() {
+    let dir = netloom_tempdir("learn-norm");
+    let path = vgg_for_fashion_mnist(&dir);
+    let mut harness = app_sized(Some(path), egui::vec2(1280.0, 720.0));
+    learn(&mut harness, "Batch norm and dropout");
+    // Train mode normalises with the batch's statistics: mean 0, std 1 over the batch.
+    wait_for_label_containing(&mut harness, "training output: mean", 120);
+    harness.get_by_label_contains("std 1.000");
+    harness.snapshot("learn_batch_norm");
+    harness.get_by_value("bn1_1").click();
+    harness.run_steps(2);
+    harness.get_by_label("drop_fc1").click();
+    harness.run_steps(2);
+    wait_for_label_containing(&mut harness, "Training: ", 120);
+    harness.get_by_label_contains("Eval: nothing dropped, nothing scaled");
+    harness.snapshot("learn_dropout");
+}
+
+#[test]
+fn the_inspector_links_a_block_to_its_lesson() {
+    let mut harness = app_sized(None, egui::vec2(1280.0, 800.0));
+    // Click pool2 on the canvas, then follow the inspector's link.
+    let pool2 = harness.state().design().node_by_name("pool2").unwrap().id;
+    let at = harness.state().node_screen_rect(pool2).unwrap().center();
+    click_at(&mut harness, at);
+    harness.run_steps(3);
+    harness
+        .get_by_label("See its window slide over a sample (Learn)")
+        .click();
+    harness.run_steps(3);
+    assert_eq!(
+        harness.get_all_by_label("Convolution and pooling").count(),
+        2
+    );
+    harness.get_by_value("pool2");
+}
+
+#[test]
+fn a_two_feature_run_draws_its_decision_boundary_in_the_train_view() {
+    let dir = netloom_tempdir("learn-boundary");
+    let design = std::path::PathBuf::from(format!(
+        "{}/examples/two_layer_mlp.json",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    let data_dir = dir.clone();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_eframe(move |_cc| {
+            NetloomApp::new(Some(design.clone())).with_storage(None, Some(data_dir.clone()))
+        });
+    harness.run_steps(4);
+    harness.get_by_label("Train").click();
+    harness.run_steps(2);
+    wait_for_label(
+        &mut harness,
+        "the preview shows images; this data is vectors",
+        60,
+    );
+    harness
+        .get_all_by_label("Train")
+        .nth(1)
+        .unwrap()
+        .click_accesskit();
+    step_until(&mut harness, 120, "the run never finished", |app| {
+        app.runs().last().is_some_and(|r| r.summary.is_some())
+    });
+    harness.run_steps(4);
+    let run = harness.state().runs().last().unwrap();
+    let step = run.boundary.as_ref().unwrap().step;
+    harness.get_by_label(&format!("decision boundary at step {step}"));
+    // The throughput, ETA and run folder's time differ from run to run: allow their pixels.
+    let options = egui_kittest::SnapshotOptions::new().max_failed_pixels(3000);
+    harness.snapshot_options("train_view_decision_boundary", &options);
+}
+
+fn netloom_tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
