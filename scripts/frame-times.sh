@@ -3,6 +3,7 @@
 # xdotool. Needs: xvfb, xdotool, imagemagick; target/release/netloom built.
 #   scripts/frame-times.sh grouped|expanded|detail            idle on the canvas
 #   scripts/frame-times.sh train-grouped|train-detail|train-plots  while training
+#   scripts/frame-times.sh learn|learn-conv    the Learn view animating (optimizer paths; a conv window)
 # Prints the app's --frame-stats report; screenshots go to /tmp/frame-times-*.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,12 +17,15 @@ bin=target/release/netloom
 design=/tmp/frame-times.json
 case $phase in
 train-*) "$bin" template resnet34 --input 1,28,28 --classes 10 -o "$design" >/dev/null ;;
+learn*) "$bin" template lenet -o "$design" >/dev/null ;;
 *) "$bin" template resnet34 -o "$design" >/dev/null ;;
 esac
 "$bin" --frame-stats "$design" 2>/tmp/frame-times-"$phase".log &
 sleep 6
 w=$(xdotool search --name netloom | head -1)
 xdotool windowfocus "$w"
+xdotool mousemove 149 11 click 1 # the Design view (the app reopens on the last one)
+sleep 1
 menu() { xdotool mousemove 53 11 click 1; sleep 0.5; xdotool mousemove "$1" "$2" click 1; sleep 1; }
 zoom_in() {
     xdotool mousemove 600 360 keydown ctrl
@@ -46,14 +50,31 @@ train-*)
         [ "$phase" = train-detail ] && zoom_in
     fi
     ;;
+learn)
+    xdotool mousemove 238 11 click 1 # the Learn view (optimizer paths)
+    sleep 1
+    xdotool mousemove 690 103 click 1 # Play: 600 steps at 30 steps/s, 20 s
+    ;;
+learn-conv)
+    xdotool mousemove 238 11 click 1 # the Learn view
+    sleep 1
+    xdotool mousemove 60 121 click 1 # Convolution and pooling
+    sleep 6                          # LeNet compiled and a sample through it
+    xdotool mousemove 490 124 click 1 # Play
+    ;;
 esac
 xdotool mousemove 1100 600
 sleep 20
 import -window root /tmp/frame-times-"$phase".png
-xdotool key --window "$w" ctrl+s
-sleep 1
+case $phase in
+learn*) ;; # the lessons change nothing to save
+*)
+    xdotool key --window "$w" ctrl+s
+    sleep 1
+    ;;
+esac
 xdotool mousemove 19 11 click 1 # File → Quit
 sleep 0.7
-xdotool mousemove 30 201 click 1
+xdotool mousemove 30 243 click 1
 sleep 4
 cat /tmp/frame-times-"$phase".log

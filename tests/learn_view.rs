@@ -22,13 +22,13 @@ fn learn(harness: &mut Harness<'static, NetloomApp>, lesson: &str) {
 fn optimizer_paths_step_and_race() {
     let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
     learn(&mut harness, "Optimizer paths");
-    harness.get_by_label("step 0 of 300");
+    harness.get_by_label("step 0 of 600");
     for _ in 0..40 {
         harness.get_by_label("Step").click();
         harness.step();
     }
     harness.run_steps(2);
-    harness.get_by_label("step 40 of 300");
+    harness.get_by_label("step 40 of 600");
     // In the valley after 40 steps: plain SGD is still far from the minimum, momentum isn't.
     let distance = |h: &Harness<'static, NetloomApp>, i: usize| -> f64 {
         let label = h

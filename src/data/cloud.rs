@@ -71,7 +71,7 @@ pub struct CloudStage {
     /// Their covariance `[[xx, xy], [xy, yy]]` (divided by n, as the fit does).
     pub cov: [[f64; 2]; 2],
     /// The principal axes: unit vectors, major first, each with its standard deviation.
-    pub axes: [([f64; 2], f64); 2],
+    pub axes: Axes,
 }
 
 impl CloudStage {
@@ -104,8 +104,22 @@ pub fn tilted_cloud(n: usize, angle: f64, seed: u64) -> Vec<[f64; 2]> {
         .collect()
 }
 
+/// Principal axes: unit vectors, major first, each with its standard deviation.
+pub type Axes = [([f64; 2], f64); 2];
+
+/// The first two moments of a 2-D cloud.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Moments {
+    /// The mean.
+    pub mean: [f64; 2],
+    /// The covariance `[[xx, xy], [xy, yy]]`, divided by n.
+    pub cov: [[f64; 2]; 2],
+    /// The covariance's principal axes.
+    pub axes: Axes,
+}
+
 /// The mean, covariance and principal axes of 2-D points.
-pub fn moments(points: &[[f64; 2]]) -> ([f64; 2], [[f64; 2]; 2], [([f64; 2], f64); 2]) {
+pub fn moments(points: &[[f64; 2]]) -> Moments {
     let n = points.len().max(1) as f64;
     let mx = points.iter().map(|p| p[0]).sum::<f64>() / n;
     let my = points.iter().map(|p| p[1]).sum::<f64>() / n;
@@ -124,11 +138,11 @@ pub fn moments(points: &[[f64; 2]]) -> ([f64; 2], [[f64; 2]; 2], [([f64; 2], f64
     let theta = 0.5 * (2.0 * xy).atan2(xx - yy);
     let major = [theta.cos(), theta.sin()];
     let minor = [-theta.sin(), theta.cos()];
-    (
-        [mx, my],
-        [[xx, xy], [xy, yy]],
-        [(major, l1.sqrt()), (minor, l2.sqrt())],
-    )
+    Moments {
+        mean: [mx, my],
+        cov: [[xx, xy], [xy, yy]],
+        axes: [(major, l1.sqrt()), (minor, l2.sqrt())],
+    }
 }
 
 /// The points as a one-class dataset to fit on, and as an `[n, 2]` batch to transform.
@@ -172,7 +186,7 @@ pub fn stages(points: &[[f64; 2]], epsilon: f64) -> Result<Vec<CloudStage>, Data
                 .chunks_exact(2)
                 .map(|c| [f64::from(c[0]), f64::from(c[1])])
                 .collect();
-            let (mean, cov, axes) = moments(&pts);
+            let Moments { mean, cov, axes } = moments(&pts);
             Ok(CloudStage {
                 stage,
                 points: pts,
@@ -187,7 +201,7 @@ pub fn stages(points: &[[f64; 2]], epsilon: f64) -> Result<Vec<CloudStage>, Data
 /// PCA's principal axes as [`Preprocessor`] fits them (PCA whitening's matrix has column j
 /// = eigenvector j / √(λⱼ + ε), largest variance first): unit vectors with their standard
 /// deviations √λⱼ. The view draws these on the original cloud.
-pub fn pca_axes(points: &[[f64; 2]], epsilon: f64) -> Result<[([f64; 2], f64); 2], DataError> {
+pub fn pca_axes(points: &[[f64; 2]], epsilon: f64) -> Result<Axes, DataError> {
     let (data, _) = cloud_dataset(points)?;
     let pre = Preprocessor::fit(Preprocessing::PcaWhiten { epsilon }, &data)?;
     let w = &pre.components;

@@ -30,11 +30,14 @@ pub struct Cloud {
     images: Images,
 }
 
+/// What the helper thread hands back: the lesson's images and the two-pixel cloud.
+type ImageResult = Result<(ImageLesson, Vec<[f64; 2]>), String>;
+
 /// The image half, computed on a helper thread (two eigen-decompositions of a 784×784
 /// covariance take about a second).
 enum Images {
     NotAsked,
-    Working(Receiver<Result<(ImageLesson, Vec<[f64; 2]>), String>>),
+    Working(Receiver<ImageResult>),
     Ready(Box<ImageTextures>),
     Failed(String),
 }
@@ -208,14 +211,12 @@ impl Cloud {
                 ui.label("The leading principal components: the directions in which 2,000 images vary most, each with the share of the variance it explains. The first few are blurry outlines; later ones carry finer detail.");
                 row(ui, &t.components, Some(&t.explained));
                 ui.label("ZCA whitening (ε = 0.1) divides out those shared variations: what is left is edges, the parts of each image its neighbours' pixels don't predict.");
-                ui.horizontal(|ui| {
-                    ui.label("original");
-                    row(ui, &t.originals, None);
-                });
-                ui.horizontal(|ui| {
-                    ui.label("whitened");
-                    row(ui, &t.whitened, None);
-                });
+                for (label, images) in [("original", &t.originals), ("whitened", &t.whitened)] {
+                    ui.horizontal(|ui| {
+                        ui.add_sized(egui::vec2(64.0, 56.0), egui::Label::new(label));
+                        row(ui, images, None);
+                    });
+                }
             }
         }
     }

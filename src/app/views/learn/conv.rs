@@ -104,10 +104,11 @@ impl Conv {
             ui.label("This design has no Conv2d or pooling block: open LeNet-5 (File → Open example) or add one from the palette.");
             return;
         }
-        if let Some(sel) = scene.selected.as_ref().filter(|s| names.contains(s)) {
-            if self.node.as_ref() != Some(sel) && !self.playing {
-                self.node = Some(sel.clone());
-            }
+        if let Some(sel) = scene.selected.as_ref().filter(|s| names.contains(s))
+            && self.node.as_ref() != Some(sel)
+            && !self.playing
+        {
+            self.node = Some(sel.clone());
         }
         ui.horizontal(|ui| {
             ui.label("block");
@@ -254,33 +255,7 @@ impl Conv {
                     "input, channel {} ({h}×{w}, padded to {hh}×{ww})",
                     self.in_channel
                 ));
-                let (rect, _) = ui.allocate_exact_size(
-                    vec2(ww as f32 * cs, hh as f32 * cs),
-                    egui::Sense::hover(),
-                );
-                let painter = ui.painter_at(rect);
-                for y in 0..hh {
-                    for x in 0..ww {
-                        let r = cell_rect(rect.min, cs, y, x);
-                        match at(y, x) {
-                            Some(v) => painter.rect_filled(r, 0.0, grey(v, lo, hi)),
-                            None => painter.rect_stroke(
-                                r.shrink(0.5),
-                                0.0,
-                                Stroke::new(0.5, Color32::from_gray(70)),
-                                egui::StrokeKind::Inside,
-                            ),
-                        };
-                    }
-                }
-                for &(y, x) in &taps {
-                    painter.rect_stroke(
-                        cell_rect(rect.min, cs, y, x),
-                        0.0,
-                        Stroke::new(1.5, WINDOW),
-                        egui::StrokeKind::Inside,
-                    );
-                }
+                input_grid(ui, (hh, ww), cs, &at, (lo, hi), &taps);
             });
             ui.vertical(|ui| {
                 ui.set_width(middle);
@@ -291,19 +266,7 @@ impl Conv {
                         self.out_channel, self.in_channel
                     ));
                     if let Some(k) = kernel(p, self.out_channel, self.in_channel, kh * kw) {
-                        let m = k.iter().fold(1e-9f32, |m, v| m.max(v.abs()));
-                        let ks = 18.0;
-                        let (rect, _) = ui.allocate_exact_size(
-                            vec2(kw as f32 * ks, kh as f32 * ks),
-                            egui::Sense::hover(),
-                        );
-                        for (i, v) in k.iter().enumerate() {
-                            ui.painter().rect_filled(
-                                cell_rect(rect.min, ks, i / kw, i % kw).shrink(1.0),
-                                2.0,
-                                diverging(*v, m),
-                            );
-                        }
+                        kernel_grid(ui, &k, kw);
                     }
                 }
                 ui.add_space(6.0);
@@ -315,27 +278,7 @@ impl Conv {
             });
             ui.vertical(|ui| {
                 ui.label(format!("output, channel {} ({oh}×{ow})", self.out_channel));
-                let (rect, _) = ui.allocate_exact_size(
-                    vec2(ow as f32 * ocs, oh as f32 * ocs),
-                    egui::Sense::hover(),
-                );
-                let painter = ui.painter_at(rect);
-                let m = output.iter().fold(1e-9f32, |m, v| m.max(v.abs()));
-                // The whole output's extent, faint, so the part still to come shows.
-                painter.rect_filled(rect, 0.0, Color32::from_gray(32));
-                for (i, v) in output.iter().enumerate().take(self.cell + 1) {
-                    painter.rect_filled(
-                        cell_rect(rect.min, ocs, i / ow, i % ow),
-                        0.0,
-                        diverging(*v, m),
-                    );
-                }
-                painter.rect_stroke(
-                    cell_rect(rect.min, ocs, oy, ox),
-                    0.0,
-                    Stroke::new(1.5, WINDOW),
-                    egui::StrokeKind::Inside,
-                );
+                output_grid(ui, output, (oh, ow), ocs, self.cell);
             });
         });
     }
@@ -384,6 +327,81 @@ fn kernel(p: &NodeProbe, out: usize, input: usize, len: usize) -> Option<Vec<f32
     let per_group = w.shape.get(1).copied().unwrap_or(1).max(1) as usize;
     let start = (out * per_group + input % per_group) * len;
     w.data.get(start..start + len).map(<[f32]>::to_vec)
+}
+
+/// The padded input plane in grey (padding as empty cells), the window's taps outlined.
+fn input_grid(
+    ui: &mut egui::Ui,
+    (hh, ww): (usize, usize),
+    cs: f32,
+    at: &dyn Fn(usize, usize) -> Option<f32>,
+    (lo, hi): (f32, f32),
+    taps: &[(usize, usize)],
+) {
+    let (rect, _) =
+        ui.allocate_exact_size(vec2(ww as f32 * cs, hh as f32 * cs), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    for y in 0..hh {
+        for x in 0..ww {
+            let r = cell_rect(rect.min, cs, y, x);
+            match at(y, x) {
+                Some(v) => painter.rect_filled(r, 0.0, grey(v, lo, hi)),
+                None => painter.rect_stroke(
+                    r.shrink(0.5),
+                    0.0,
+                    Stroke::new(0.5, Color32::from_gray(70)),
+                    egui::StrokeKind::Inside,
+                ),
+            };
+        }
+    }
+    for &(y, x) in taps {
+        painter.rect_stroke(
+            cell_rect(rect.min, cs, y, x),
+            0.0,
+            Stroke::new(1.5, WINDOW),
+            egui::StrokeKind::Inside,
+        );
+    }
+}
+
+/// A kernel's weights as coloured cells, `kw` to a row.
+fn kernel_grid(ui: &mut egui::Ui, k: &[f32], kw: usize) {
+    let kh = k.len().div_ceil(kw.max(1));
+    let m = k.iter().fold(1e-9f32, |m, v| m.max(v.abs()));
+    let ks = 18.0;
+    let (rect, _) =
+        ui.allocate_exact_size(vec2(kw as f32 * ks, kh as f32 * ks), egui::Sense::hover());
+    for (i, v) in k.iter().enumerate() {
+        ui.painter().rect_filled(
+            cell_rect(rect.min, ks, i / kw.max(1), i % kw.max(1)).shrink(1.0),
+            2.0,
+            diverging(*v, m),
+        );
+    }
+}
+
+/// The output plane filled in up to `cell`, the current cell outlined.
+fn output_grid(ui: &mut egui::Ui, output: &[f32], (oh, ow): (usize, usize), ocs: f32, cell: usize) {
+    let (rect, _) =
+        ui.allocate_exact_size(vec2(ow as f32 * ocs, oh as f32 * ocs), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    let m = output.iter().fold(1e-9f32, |m, v| m.max(v.abs()));
+    // The whole output's extent, faint, so the part still to come shows.
+    painter.rect_filled(rect, 0.0, Color32::from_gray(32));
+    for (i, v) in output.iter().enumerate().take(cell + 1) {
+        painter.rect_filled(
+            cell_rect(rect.min, ocs, i / ow.max(1), i % ow.max(1)),
+            0.0,
+            diverging(*v, m),
+        );
+    }
+    painter.rect_stroke(
+        cell_rect(rect.min, ocs, cell / ow.max(1), cell % ow.max(1)),
+        0.0,
+        Stroke::new(1.5, WINDOW),
+        egui::StrokeKind::Inside,
+    );
 }
 
 fn cell_rect(origin: Pos2, size: f32, y: usize, x: usize) -> Rect {

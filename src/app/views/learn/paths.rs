@@ -82,9 +82,14 @@ impl Default for Paths {
                 racer("AdaGrad", Optimizer::Adagrad, 0.0, c[3]),
                 racer("RMSProp", Optimizer::Rmsprop, 0.0, c[5]),
                 racer("Adam", Optimizer::Adam, 0.0, c[7]),
+                // Off at first: on these surfaces it differs from Adam only by its decay.
+                Racer {
+                    on: false,
+                    ..racer("AdamW", Optimizer::Adamw, 0.0, c[4])
+                },
             ],
             speed: 30.0,
-            max_steps: 300,
+            max_steps: 600,
             playing: false,
             walkers: Vec::new(),
             due: 0.0,
@@ -103,6 +108,12 @@ impl Paths {
             optimizer: r.optimizer,
             learning_rate: self.lr,
             momentum: r.momentum,
+            // AdamW's decoupled decay pulls the weights towards 0 whatever the gradient.
+            weight_decay: if r.optimizer == Optimizer::Adamw {
+                0.1
+            } else {
+                0.0
+            },
             epochs: self.max_steps,
             seed: 1,
             schedule: match self.decay {
@@ -182,7 +193,7 @@ impl Paths {
             ui.colored_label(theme::ERROR, e);
         }
         ui.horizontal_top(|ui| {
-            let side = 250.0;
+            let side = 290.0;
             // The map keeps the surface's proportions, so a narrow valley looks narrow.
             let [[x0, x1], [y0, y1]] = self.surface.domain();
             let aspect = ((y1 - y0) / (x1 - x0)) as f32;
