@@ -250,6 +250,7 @@ impl Augmenter {
                         &x * (1.0 - inside.to_kind(Kind::Float) * &m)
                     }
                     Augment::Noise { std, .. } => {
+                        let _generator = super::rng::libtorch_lock();
                         tch::manual_seed(rng.next_u64() as i64);
                         &x + x.randn_like() * std * &m
                     }

@@ -1,6 +1,17 @@
 //! A small seeded generator (SplitMix64), so that generated data and splits are identical on
 //! every platform and every build, whatever version of a random-number crate is around.
 
+/// libtorch's random generator is one per process. Whoever seeds it and then draws (compiling
+/// a network, a training step's dropout, noise augmentation, a Learn lesson's probe) holds this
+/// lock from the seed to the last draw, so threads drawing at once (a run and a lesson;
+/// parallel tests) can't change each other's numbers and every run stays reproducible.
+pub fn libtorch_lock() -> std::sync::MutexGuard<'static, ()> {
+    static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    GENERATOR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// SplitMix64: fast, statistically fine for data generation, and fully specified.
 #[derive(Clone, Debug)]
 pub struct Rng(u64);

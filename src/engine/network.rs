@@ -67,6 +67,9 @@ impl Network {
                 first: first.message.clone(),
             });
         }
+        // Seeding and drawing the initial weights as one, so another thread's draws can't
+        // slip in between (a Learn lesson's probe while a run compiles).
+        let _rng = crate::data::rng::libtorch_lock();
         tch::manual_seed(design.training.seed as i64);
         let _guard = tch::no_grad_guard();
         let init = design.training.init;

@@ -6,6 +6,7 @@
 use super::error::{EngineError, TorchContext};
 use super::network::{Network, Trace};
 use super::weights::load_weights;
+use crate::data::rng::libtorch_lock;
 use crate::data::{Dataset, Preprocessor, split_tensor};
 use crate::design::{Design, Op};
 use std::path::PathBuf;
@@ -104,11 +105,13 @@ pub fn probe(req: &ProbeRequest) -> Result<NodeProbe, EngineError> {
         .f_reshape(dims.as_slice())
         .ctx("shaping the samples")?;
     let x = pre.apply(&x)?;
+    let rng = libtorch_lock();
     tch::manual_seed(req.seed as i64);
     let mut trace = Trace {
         outputs: Vec::new(),
     };
     let _ = net.forward(&x, req.train, Some(&mut trace))?;
+    drop(rng);
     let output_of = |name: &str| -> Option<&Tensor> {
         trace
             .outputs

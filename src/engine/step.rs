@@ -10,6 +10,7 @@ use super::protocol::{Emitter, EpochMetrics, EpochViews, EventKind};
 use super::run::Session;
 use super::schedule::learning_rate;
 use crate::data::augment::to_rgba;
+use crate::data::rng::libtorch_lock;
 use std::collections::HashMap;
 use std::time::Instant;
 use tch::{Kind, Tensor};
@@ -58,12 +59,14 @@ impl Session<'_> {
         let x = self.pre.apply(&x)?;
         // Dropout draws from libtorch's generator: seed it from the step so a resumed run
         // drops the same units.
+        let rng = libtorch_lock();
         tch::manual_seed(mix(seed, 3, step) as i64);
         self.net.params.zero_grad();
         let mut trace = Trace {
             outputs: Vec::new(),
         };
         let logits = self.net.forward(&x, true, stats.then_some(&mut trace))?;
+        drop(rng);
         let loss = loss_of(&self.net, &logits, &y)?;
         loss.f_backward().ctx("backward pass")?;
         let loss_value = loss.double_value(&[]) as f32;
