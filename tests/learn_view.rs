@@ -2,6 +2,8 @@
 //! shows and moves, the block lessons run the design's own blocks on real samples, the
 //! inspector links to them, and a two-feature run draws its decision boundary.
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
+#[path = "common/run.rs"]
+mod run;
 #[path = "common/ui.rs"]
 mod ui;
 
@@ -175,7 +177,7 @@ fn vgg_for_fashion_mnist(dir: &std::path::Path) -> std::path::PathBuf {
 
 #[test]
 fn batch_norm_and_dropout_show_what_they_do_to_real_activations() {
-    let dir = netloom_tempdir("learn-norm");
+    let dir = run::tempdir("learn-norm");
     let path = vgg_for_fashion_mnist(&dir);
     let mut harness = app_sized(Some(path), egui::vec2(1280.0, 720.0));
     learn(&mut harness, "Batch norm and dropout");
@@ -213,7 +215,7 @@ fn the_inspector_links_a_block_to_its_lesson() {
 
 #[test]
 fn a_two_feature_run_draws_its_decision_boundary_in_the_train_view() {
-    let dir = netloom_tempdir("learn-boundary");
+    let dir = run::tempdir("learn-boundary");
     let design = std::path::PathBuf::from(format!(
         "{}/examples/two_layer_mlp.json",
         env!("CARGO_MANIFEST_DIR")
@@ -247,11 +249,4 @@ fn a_two_feature_run_draws_its_decision_boundary_in_the_train_view() {
     // The throughput, ETA and run folder's time differ from run to run: allow their pixels.
     let options = egui_kittest::SnapshotOptions::new().max_failed_pixels(3000);
     harness.snapshot_options("train_view_decision_boundary", &options);
-}
-
-fn netloom_tempdir(name: &str) -> std::path::PathBuf {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

@@ -6,7 +6,7 @@
 use crate::design::Activation;
 use crate::engine::curves::activation_curve;
 use egui::Color32;
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Legend, Line, PlotPoints};
 
 /// f(x)'s colour.
 pub const FUNCTION: Color32 = Color32::from_rgb(0xF2, 0x8E, 0x2B);
@@ -25,15 +25,12 @@ pub fn show(ui: &mut egui::Ui, id: &str, a: &Activation, size: egui::Vec2) {
     let pts = |ys: &[f64]| -> PlotPoints<'static> {
         curve.x.iter().zip(ys).map(|(&x, &y)| [x, y]).collect()
     };
-    let mut plot = Plot::new(id).width(size.x).height(size.y);
+    let mut plot = super::still_plot::still_plot(id, size);
     // Small multiples go without a legend: the colours are the big plot's.
     if size.x >= 200.0 {
         plot = plot.legend(Legend::default().position(egui_plot::Corner::LeftTop));
     }
-    plot.allow_scroll(false)
-        .allow_drag(false)
-        .allow_zoom(false)
-        .include_y(-1.0)
+    plot.include_y(-1.0)
         .include_y(2.0)
         .show_grid(true)
         .show(ui, |p| {

@@ -7,5 +7,6 @@ pub mod data_panel;
 pub mod inspector;
 mod inspector_group;
 pub mod palette;
+pub mod still_plot;
 pub mod summary;
 pub mod theme;

@@ -7,9 +7,10 @@ use crate::data::augment::Rgba;
 use crate::data::cloud::{
     CloudStage, ImageLesson, Stage, image_lesson, pixel_pair, stages, tilted_cloud,
 };
+use crate::ui::still_plot::still_plot;
 use crate::ui::theme;
 use egui::Color32;
-use egui_plot::{Arrows, Line, Plot, PlotBounds, Points};
+use egui_plot::{Arrows, Line, PlotBounds, Points};
 use std::sync::mpsc::{Receiver, sync_channel};
 
 /// Where the cloud comes from.
@@ -250,14 +251,8 @@ fn stage_plots(ui: &mut egui::Ui, stages: &[CloudStage]) {
             ui.vertical(|ui| {
                 ui.set_width(size);
                 ui.strong(s.stage.name());
-                Plot::new(format!("cloud_{}", s.stage.name()))
-                    .width(size)
-                    .height(size)
+                still_plot(format!("cloud_{}", s.stage.name()), egui::vec2(size, size))
                     .data_aspect(1.0)
-                    .allow_drag(false)
-                    .allow_zoom(false)
-                    .allow_scroll(false)
-                    .allow_boxed_zoom(false)
                     .show(ui, |p| {
                         p.set_plot_bounds(PlotBounds::from_min_max(
                             [-reach, -reach],

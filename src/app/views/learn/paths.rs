@@ -5,9 +5,10 @@
 use super::heat;
 use crate::design::{Optimizer, Schedule, TrainingSettings};
 use crate::engine::surface::{Surface, Walker};
+use crate::ui::still_plot::still_plot;
 use crate::ui::theme;
 use egui::Color32;
-use egui_plot::{Line, MarkerShape, Plot, PlotBounds, PlotImage, PlotPoint, Points};
+use egui_plot::{Line, MarkerShape, PlotBounds, PlotImage, PlotPoint, Points};
 
 /// Heat-map resolution.
 const MAP: usize = 240;
@@ -296,13 +297,7 @@ impl Paths {
             PlotPoint::new((x0 + x1) / 2.0, (y0 + y1) / 2.0),
             egui::vec2((x1 - x0) as f32, (y1 - y0) as f32),
         );
-        Plot::new("paths_plot")
-            .width(size.x)
-            .height(size.y)
-            .allow_drag(false)
-            .allow_zoom(false)
-            .allow_scroll(false)
-            .allow_boxed_zoom(false)
+        still_plot("paths_plot", size)
             .show_grid(false)
             .show(ui, |p| {
                 p.set_plot_bounds(PlotBounds::from_min_max([x0, y0], [x1, y1]));

@@ -3,9 +3,10 @@
 //! training points on top, and each unit of the first hidden layer as a small map of its own.
 
 use crate::app::training::Training;
+use crate::ui::still_plot::still_plot;
 use crate::ui::theme;
 use egui::Color32;
-use egui_plot::{Plot, PlotBounds, PlotImage, PlotPoint, Points};
+use egui_plot::{PlotBounds, PlotImage, PlotPoint, Points};
 
 /// Draws the latest run's map, if its data has two features.
 pub fn show(ui: &mut egui::Ui, training: &Training) {
@@ -21,13 +22,7 @@ pub fn show(ui: &mut egui::Ui, training: &Training) {
     let [[x0, x1], [y0, y1]] = b.plane;
     ui.horizontal_top(|ui| {
         let size = (ui.available_width() * 0.45).clamp(200.0, 380.0);
-        Plot::new("boundary_plot")
-            .width(size)
-            .height(size)
-            .allow_drag(false)
-            .allow_zoom(false)
-            .allow_scroll(false)
-            .allow_boxed_zoom(false)
+        still_plot("boundary_plot", egui::vec2(size, size))
             .show_grid(false)
             .show(ui, |p| {
                 p.set_plot_bounds(PlotBounds::from_min_max([x0, y0], [x1, y1]));
