@@ -103,8 +103,21 @@ fn preprocessing_shows_the_cloud_at_every_stage_and_whitened_images() {
                 .count(),
         2
     );
+    // Two neighbouring pixels of the chosen (built-in) images: whitened round too.
     harness
-        .get_by_label("Fit PCA and ZCA on Fashion-MNIST")
+        .get_by_label("two pixels of the chosen images")
+        .click();
+    harness.run_steps(3);
+    wait_for_label_containing(&mut harness, "Fit PCA and ZCA on Fashion-MNIST", 120);
+    harness.run_steps(3);
+    assert_eq!(
+        harness
+            .get_all_by_label_contains("variances 1.00, 1.00")
+            .count(),
+        3
+    );
+    harness
+        .get_by_label_contains("Fit PCA and ZCA on Fashion-MNIST")
         .click();
     wait_for_label(&mut harness, "whitened", 120);
     harness.run_steps(3);

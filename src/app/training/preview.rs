@@ -41,6 +41,12 @@ impl Preview {
         (c == choice && input == Some(data.shape)).then(|| Arc::clone(data))
     }
 
+    /// The data loaded for `choice`, whatever its shape, to hand to another thread.
+    pub fn current_shared(&self, choice: &DataSpec) -> Option<Arc<Dataset>> {
+        let (c, data) = self.data.as_ref()?;
+        (c == choice).then(|| Arc::clone(data))
+    }
+
     /// The data loaded for `choice`, whatever its shape.
     pub fn current(&self, choice: &DataSpec) -> Option<&Dataset> {
         let (c, data) = self.data.as_ref()?;

@@ -3,6 +3,7 @@
 //! as images and ZCA-whitened samples beside the originals. The transforms are
 //! `data::Preprocessor`'s, fitted as a run fits them.
 
+use crate::data::Dataset;
 use crate::data::augment::Rgba;
 use crate::data::cloud::{
     CloudStage, ImageLesson, Stage, image_lesson, pixel_pair, stages, tilted_cloud,
@@ -11,6 +12,7 @@ use crate::ui::still_plot::still_plot;
 use crate::ui::theme;
 use egui::Color32;
 use egui_plot::{Arrows, Line, PlotBounds, Points};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 
 /// Where the cloud comes from.
@@ -18,8 +20,8 @@ use std::sync::mpsc::{Receiver, sync_channel};
 pub enum Source {
     /// A tilted Gaussian with this tilt in degrees.
     Tilted(f64),
-    /// Two neighbouring pixels of the built-in Fashion-MNIST set.
-    Pixels,
+    /// Two pixels (row, column; first channel) of the images chosen in the Train view.
+    Pixels([usize; 2], [usize; 2]),
 }
 
 /// The lesson's state.
@@ -27,20 +29,22 @@ pub struct Cloud {
     source: Source,
     epsilon: f64,
     stages: Result<Vec<CloudStage>, String>,
-    built_for: Option<(Source, u64)>,
+    /// What `stages` were built for: the source, ε, and the dataset (by identity).
+    built_for: Option<(Source, u64, usize)>,
     images: Images,
 }
 
-/// What the helper thread hands back: the lesson's images and the two-pixel cloud.
-type ImageResult = Result<(ImageLesson, Vec<[f64; 2]>), String>;
+/// Whole-image PCA fits a D×D covariance: past 64×64 grey (or 36×36 colour) pixels that is
+/// too slow and too big for a lesson.
+const MAX_PIXELS: usize = 4096;
 
 /// The image half, computed on a helper thread (two eigen-decompositions of a 784×784
-/// covariance take about a second).
+/// covariance take about a second), for one dataset (by identity).
 enum Images {
     NotAsked,
-    Working(Receiver<ImageResult>),
-    Ready(Box<ImageTextures>),
-    Failed(String),
+    Working(usize, Receiver<Result<ImageLesson, String>>),
+    Ready(usize, Box<ImageTextures>),
+    Failed(usize, String),
 }
 
 struct ImageTextures {
@@ -48,8 +52,6 @@ struct ImageTextures {
     explained: Vec<f64>,
     originals: Vec<egui::TextureHandle>,
     whitened: Vec<egui::TextureHandle>,
-    /// Two neighbouring pixels of the same images, for the cloud.
-    pixels: Vec<[f64; 2]>,
 }
 
 impl Default for Cloud {
@@ -64,54 +66,93 @@ impl Default for Cloud {
     }
 }
 
+/// A dataset's identity: the same load or not.
+fn identity(data: Option<&Arc<Dataset>>) -> usize {
+    data.map_or(0, |d| Arc::as_ptr(d) as usize)
+}
+
+/// The data when it is images: (data, channels, height, width).
+fn images(data: Option<&Arc<Dataset>>) -> Option<(&Arc<Dataset>, usize, usize, usize)> {
+    let data = data?;
+    let (c, h, w) = data.shape.as_image()?;
+    Some((data, c as usize, h as usize, w as usize))
+}
+
 /// Colours of the stages' points.
 const POINTS: Color32 = Color32::from_rgb(0x6A, 0xA8, 0xD8);
 const ELLIPSE: Color32 = Color32::from_rgb(0xF2, 0x8E, 0x2B);
 
 impl Cloud {
-    fn points(&self) -> Vec<[f64; 2]> {
+    fn points(&self, picked: Option<&Arc<Dataset>>) -> Vec<[f64; 2]> {
         match self.source {
             Source::Tilted(deg) => tilted_cloud(600, deg.to_radians(), 11),
-            Source::Pixels => match &self.images {
-                Images::Ready(t) => t.pixels.clone(),
-                _ => Vec::new(),
+            Source::Pixels(a, b) => match images(picked) {
+                Some((data, _, _, w)) => pixel_pair(data, a[0] * w + a[1], b[0] * w + b[1], 2000),
+                None => Vec::new(),
             },
         }
     }
 
-    fn rebuild(&mut self) {
-        let key = (self.source, self.epsilon.to_bits());
+    fn rebuild(&mut self, picked: Option<&Arc<Dataset>>) {
+        let key = (self.source, self.epsilon.to_bits(), identity(picked));
         if self.built_for == Some(key) {
             return;
         }
-        let pts = self.points();
+        let pts = self.points(picked);
         if pts.is_empty() {
+            self.stages = Ok(Vec::new());
             return;
         }
         self.stages = stages(&pts, self.epsilon).map_err(|e| e.to_string());
         self.built_for = Some(key);
     }
 
-    /// Draws the lesson.
-    pub fn show(&mut self, ui: &mut egui::Ui) {
+    /// Draws the lesson; `picked` is the data chosen in the Train view, once loaded.
+    pub fn show(&mut self, ui: &mut egui::Ui, picked: Option<&Arc<Dataset>>) {
         self.poll(ui.ctx());
+        self.source_row(ui, picked);
+        self.rebuild(picked);
+        match &self.stages {
+            Err(e) => {
+                ui.colored_label(theme::ERROR, e);
+            }
+            Ok(stages) if stages.is_empty() => {
+                ui.label(match picked {
+                    None => "loading the data chosen in the Train view…",
+                    Some(_) => "the data chosen in the Train view isn't images: pick an image set there (the built-in Fashion-MNIST, say)",
+                });
+            }
+            Ok(stages) => stage_plots(ui, stages),
+        }
+        ui.separator();
+        self.image_part(ui, picked);
+    }
+
+    /// Where the cloud comes from, and the whitening ε.
+    fn source_row(&mut self, ui: &mut egui::Ui, picked: Option<&Arc<Dataset>>) {
         ui.horizontal_wrapped(|ui| {
-            let mut tilted = matches!(self.source, Source::Tilted(_));
-            if ui
-                .radio_value(&mut tilted, true, "a tilted Gaussian")
-                .clicked()
-            {
+            let tilted = matches!(self.source, Source::Tilted(_));
+            if ui.radio(tilted, "a tilted Gaussian").clicked() {
                 self.source = Source::Tilted(35.0);
             }
             if let Source::Tilted(deg) = &mut self.source {
                 ui.add(egui::Slider::new(deg, -90.0..=90.0).text("tilt °"));
             }
+            let dims = images(picked).map(|(_, _, h, w)| (h, w));
             let pixels = ui
-                .radio(!tilted, "two neighbouring pixels of Fashion-MNIST")
-                .on_hover_text("Pixels (14, 13) and (14, 14) of the built-in images");
+                .radio(!tilted, "two pixels of the chosen images")
+                .on_hover_text("Two pixels of the images chosen in the Train view (first channel), over 2,000 images: neighbours are strongly correlated");
             if pixels.clicked() {
-                self.source = Source::Pixels;
-                self.ask_for_images();
+                let (h, w) = dims.unwrap_or((28, 28));
+                self.source = Source::Pixels([h / 2, w / 2 - 1], [h / 2, w / 2]);
+            }
+            if let (Source::Pixels(a, b), Some((h, w))) = (&mut self.source, dims) {
+                for (name, p) in [("a", a), ("b", b)] {
+                    ui.label(format!("{name}: row"));
+                    ui.add(egui::DragValue::new(&mut p[0]).range(0..=h - 1));
+                    ui.label("column");
+                    ui.add(egui::DragValue::new(&mut p[1]).range(0..=w - 1));
+                }
             }
             ui.label("whitening ε");
             ui.add(
@@ -121,48 +162,39 @@ impl Cloud {
                     .max_decimals(6),
             );
         });
-        self.rebuild();
-        match &self.stages {
-            Err(e) => {
-                ui.colored_label(theme::ERROR, e);
-            }
-            Ok(stages) if stages.is_empty() => {
-                ui.label("loading Fashion-MNIST…");
-            }
-            Ok(stages) => stage_plots(ui, stages),
-        }
-        ui.separator();
-        self.image_part(ui);
     }
 
-    fn ask_for_images(&mut self) {
-        if !matches!(self.images, Images::NotAsked | Images::Failed(_)) {
+    /// Fits PCA and ZCA on `data` on a helper thread, unless that is done or under way.
+    fn ask_for_images(&mut self, data: &Arc<Dataset>) {
+        let id = identity(Some(data));
+        let current = match &self.images {
+            Images::NotAsked => None,
+            Images::Working(k, _) | Images::Ready(k, _) | Images::Failed(k, _) => Some(*k),
+        };
+        if current == Some(id) {
             return;
         }
+        let data = Arc::clone(data);
         let (tx, rx) = sync_channel(1);
         let spawned = std::thread::Builder::new()
             .name("learn-pca".to_owned())
             .spawn(move || {
-                let result = crate::data::fashion_mnist_builtin()
-                    .and_then(|data| {
-                        let pixels = pixel_pair(&data, 14 * 28 + 13, 14 * 28 + 14, 2000);
-                        image_lesson(&data, 2000, 16, 8, 0.1).map(|l| (l, pixels))
-                    })
-                    .map_err(|e| e.to_string());
+                let result = image_lesson(&data, 2000, 16, 8, 0.1).map_err(|e| e.to_string());
                 let _ = tx.send(result);
             });
         self.images = match spawned {
-            Ok(_) => Images::Working(rx),
-            Err(e) => Images::Failed(format!("could not start the helper thread: {e}")),
+            Ok(_) => Images::Working(id, rx),
+            Err(e) => Images::Failed(id, format!("could not start the helper thread: {e}")),
         };
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
-        let Images::Working(rx) = &self.images else {
+        let Images::Working(id, rx) = &self.images else {
             return;
         };
+        let id = *id;
         match rx.try_recv() {
-            Ok(Ok((lesson, pixels))) => {
+            Ok(Ok(lesson)) => {
                 let tex = |name: &str, imgs: &[Rgba]| -> Vec<egui::TextureHandle> {
                     imgs.iter()
                         .enumerate()
@@ -171,44 +203,63 @@ impl Cloud {
                         })
                         .collect()
                 };
-                self.images = Images::Ready(Box::new(ImageTextures {
-                    components: tex("pc", &lesson.components),
-                    explained: lesson.explained,
-                    originals: tex("orig", &lesson.originals),
-                    whitened: tex("zca", &lesson.whitened),
-                    pixels,
-                }));
-                self.built_for = None;
+                self.images = Images::Ready(
+                    id,
+                    Box::new(ImageTextures {
+                        components: tex("pc", &lesson.components),
+                        explained: lesson.explained,
+                        originals: tex("orig", &lesson.originals),
+                        whitened: tex("zca", &lesson.whitened),
+                    }),
+                );
             }
-            Ok(Err(e)) => self.images = Images::Failed(e),
+            Ok(Err(e)) => self.images = Images::Failed(id, e),
             Err(std::sync::mpsc::TryRecvError::Empty) => {
-                ctx.request_repaint_after(std::time::Duration::from_millis(100))
+                ctx.request_repaint_after(std::time::Duration::from_millis(100));
             }
             Err(std::sync::mpsc::TryRecvError::Disconnected) => {
                 self.images =
-                    Images::Failed("the helper thread stopped without an answer".to_owned());
+                    Images::Failed(id, "the helper thread stopped without an answer".to_owned());
             }
         }
     }
 
-    fn image_part(&mut self, ui: &mut egui::Ui) {
+    fn image_part(&mut self, ui: &mut egui::Ui, picked: Option<&Arc<Dataset>>) {
         ui.strong("On images");
-        match &self.images {
-            Images::NotAsked => {
-                if ui.button("Fit PCA and ZCA on Fashion-MNIST").clicked() {
-                    self.ask_for_images();
-                }
+        let Some((data, c, h, w)) = images(picked) else {
+            ui.label("Pick an image dataset in the Train view to see its principal components and whitened images.");
+            return;
+        };
+        if c * h * w > MAX_PIXELS {
+            ui.label(format!(
+                "{} has {c}×{h}×{w} = {} values per image; a whole-image PCA here takes up to {MAX_PIXELS} (64×64 grey). Preprocessing a run still fits it.",
+                data.name,
+                c * h * w
+            ));
+            return;
+        }
+        let id = identity(Some(data));
+        let ready = matches!(&self.images, Images::Ready(k, _) | Images::Working(k, _) | Images::Failed(k, _) if *k == id);
+        if !ready {
+            if ui
+                .button(format!("Fit PCA and ZCA on {}", data.name))
+                .clicked()
+            {
+                self.ask_for_images(data);
             }
-            Images::Working(_) => {
+            return;
+        }
+        match &self.images {
+            Images::Working(..) => {
                 ui.horizontal(|ui| {
                     ui.spinner();
                     ui.label("fitting on 2,000 images…");
                 });
             }
-            Images::Failed(e) => {
-                ui.colored_label(theme::ERROR, format!("could not fit on Fashion-MNIST: {e}"));
+            Images::Failed(_, e) => {
+                ui.colored_label(theme::ERROR, format!("could not fit on {}: {e}", data.name));
             }
-            Images::Ready(t) => {
+            Images::Ready(_, t) => {
                 ui.label("The leading principal components: the directions in which 2,000 images vary most, each with the share of the variance it explains. The first few are blurry outlines; later ones carry finer detail.");
                 row(ui, &t.components, Some(&t.explained));
                 ui.label("ZCA whitening (ε = 0.1) divides out those shared variations: what is left is edges, the parts of each image its neighbours' pixels don't predict.");
@@ -219,6 +270,7 @@ impl Cloud {
                     });
                 }
             }
+            Images::NotAsked => {}
         }
     }
 }

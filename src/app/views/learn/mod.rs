@@ -109,9 +109,9 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, _cmds: &mut 
     let ctx = ui.ctx().clone();
     if matches!(
         app.learn.lesson,
-        Lesson::Convolution | Lesson::Normalisation
+        Lesson::Convolution | Lesson::Normalisation | Lesson::Preprocessing
     ) {
-        // The block lessons run real samples: keep the chosen data loaded.
+        // These lessons use real samples: keep the chosen data loaded.
         app.training.update_views(&ctx, &app.design);
     }
     let scene = probing::Scene {
@@ -122,6 +122,7 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, _cmds: &mut 
             .training
             .preview()
             .loaded(app.training.data(), app.design.input_shape()),
+        picked: app.training.preview().current_shared(app.training.data()),
         run_dir: app
             .training
             .last_run_with_weights()
@@ -150,7 +151,7 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, _cmds: &mut 
             ui.add_space(6.0);
             match learn.lesson {
                 Lesson::Optimizers => learn.paths.show(ui),
-                Lesson::Preprocessing => learn.cloud.show(ui),
+                Lesson::Preprocessing => learn.cloud.show(ui, scene.picked.as_ref()),
                 Lesson::Activations => learn.activations.show(ui),
                 Lesson::Convolution => learn.conv.show(ui, &scene),
                 Lesson::Normalisation => learn.norm.show(ui, &scene),

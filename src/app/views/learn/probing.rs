@@ -20,6 +20,8 @@ pub struct Scene<'a> {
     pub revision: u64,
     /// Data at the design's input shape, once loaded.
     pub data: Option<Arc<Dataset>>,
+    /// The data chosen in the Train view, whatever its shape, once loaded.
+    pub picked: Option<Arc<Dataset>>,
     /// The latest run's folder with weights, if any.
     pub run_dir: Option<PathBuf>,
     /// The block selected on the canvas, if any.
