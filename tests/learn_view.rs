@@ -263,3 +263,56 @@ fn a_two_feature_run_draws_its_decision_boundary_in_the_train_view() {
     let options = egui_kittest::SnapshotOptions::new().max_failed_pixels(3000);
     harness.snapshot_options("train_view_decision_boundary", &options);
 }
+
+#[test]
+fn gradual_unfreezing_is_set_in_the_train_view_and_said_as_it_thaws() {
+    let dir = run::tempdir("learn-unfreeze");
+    // The two-layer MLP with both layers frozen, a few epochs.
+    let text = std::fs::read_to_string(format!(
+        "{}/examples/two_layer_mlp.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for n in v["nodes"].as_array_mut().unwrap() {
+        n["frozen"] = true.into();
+    }
+    v["training"]["epochs"] = 3.into();
+    let design = dir.join("frozen.json");
+    std::fs::write(&design, v.to_string()).unwrap();
+    let data_dir = dir.clone();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_cc| {
+            NetloomApp::new(Some(design.clone())).with_storage(None, Some(data_dir.clone()))
+        });
+    harness.run_steps(4);
+    harness.get_by_label("Train").click();
+    harness.run_steps(2);
+    wait_for_label(
+        &mut harness,
+        "the preview shows images; this data is vectors",
+        60,
+    );
+    harness.get_by_label("gradual unfreezing").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().design().training.unfreeze_every, Some(1));
+    harness.get_by_label("one block every");
+    harness
+        .get_all_by_label("Train")
+        .nth(1)
+        .unwrap()
+        .click_accesskit();
+    step_until(&mut harness, 120, "the run never finished", |app| {
+        app.runs().last().is_some_and(|r| r.summary.is_some())
+    });
+    harness.run_steps(3);
+    // fc2 thawed first (epoch 1), fc1 at epoch 2; nothing is left frozen after that.
+    let thawing = &harness.state().runs().last().unwrap().thawing;
+    let order: Vec<&str> = thawing
+        .iter()
+        .flat_map(|t| t.thawed_now.iter().map(String::as_str))
+        .collect();
+    assert_eq!(order, ["fc2", "fc1"]);
+    harness.get_by_label_contains("epoch 2: unfroze fc1 · 0 block(s) still frozen");
+}
