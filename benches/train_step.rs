@@ -3,7 +3,8 @@
 //! momentum 0.9 everywhere. Each step: forward in train mode, cross-entropy, backward,
 //! optimizer step, and reading the loss (as every real loop does for logging).
 //!
-//! The three run in turn, round by round, in one command.
+//! The four (netloom, tch, PyTorch in its default NCHW layout, and PyTorch in channels-last
+//! as a user who knows the trick would run it) take turns, round by round, in one command.
 //!
 //! Run with `cargo bench --bench train_step` (scripts/test.sh's environment: PYTHONPATH has torch).
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a bench prints its results
@@ -135,7 +136,7 @@ impl Torch {
     }
 }
 
-type Times = ((f64, f64), (f64, f64), (f64, f64));
+type Times = ((f64, f64), (f64, f64), (f64, f64), (f64, f64));
 
 fn bench(name: &str, design: &Design, shape: [i64; 4], steps: usize, torch: &mut Torch) -> Times {
     tch::manual_seed(0);
@@ -175,27 +176,20 @@ fn bench(name: &str, design: &Design, shape: [i64; 4], steps: usize, torch: &mut
         sgd.backward_step(&loss);
         let _ = loss.double_value(&[]);
     };
-    let mut py = Vec::new();
-    // Cycle through all six orders, so each side follows each other side equally often and
-    // drift on a shared machine hits all three alike.
-    const ORDERS: [[usize; 3]; 6] = [
-        [0, 1, 2],
-        [0, 2, 1],
-        [1, 0, 2],
-        [1, 2, 0],
-        [2, 0, 1],
-        [2, 1, 0],
-    ];
+    let (mut py, mut py_cl) = (Vec::new(), Vec::new());
+    // Four sides, the order rotated every round, so each follows each other side equally
+    // often and drift on a shared machine hits all alike.
     for round in 0..ROUNDS {
-        for k in ORDERS[round % 6] {
-            match k {
+        for i in 0..4 {
+            match (i + round) % 4 {
                 0 => ours.push(time(steps, &mut netloom_step)),
                 1 => theirs.push(time(steps, &mut tch_step)),
-                _ => py.push(torch.round(name, steps)),
+                2 => py.push(torch.round(name, steps)),
+                _ => py_cl.push(torch.round(&format!("{name}+cl"), steps)),
             }
         }
     }
-    (summary(ours), summary(theirs), summary(py))
+    (summary(ours), summary(theirs), summary(py), summary(py_cl))
 }
 
 fn main() {
@@ -215,19 +209,28 @@ fn main() {
         "training step, {ROUNDS} rounds, {THREADS} threads, SGD momentum 0.9: median (min) ms per step"
     );
     println!(
-        "{:10} {:>18} {:>18} {:>18} {:>16} {:>16}",
-        "net", "netloom", "hand-written tch", "PyTorch eager", "vs tch", "vs PyTorch"
+        "{:10} {:>18} {:>18} {:>18} {:>18} {:>16} {:>16} {:>16}",
+        "net",
+        "netloom",
+        "hand-written tch",
+        "PyTorch eager",
+        "PyTorch NHWC",
+        "vs tch",
+        "vs PyTorch",
+        "vs PyTorch NHWC"
     );
-    for ((name, _, _), (ours, theirs, py)) in cases.iter().zip(results) {
+    for ((name, _, _), (ours, theirs, py, py_cl)) in cases.iter().zip(results) {
         let ms = |t: (f64, f64)| format!("{:.3} ({:.3})", t.0 * 1e3, t.1 * 1e3);
         let ratio = |a: (f64, f64), b: (f64, f64)| format!("{:.3}× ({:.3}×)", a.0 / b.0, a.1 / b.1);
         println!(
-            "{name:10} {:>18} {:>18} {:>18} {:>16} {:>16}",
+            "{name:10} {:>18} {:>18} {:>18} {:>18} {:>16} {:>16} {:>16}",
             ms(ours),
             ms(theirs),
             ms(py),
+            ms(py_cl),
             ratio(ours, theirs),
-            ratio(ours, py)
+            ratio(ours, py),
+            ratio(ours, py_cl)
         );
     }
 }

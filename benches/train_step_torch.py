@@ -1,5 +1,6 @@
 """PyTorch eager side of benches/train_step.rs: the same nets, batch, threads and optimizer.
 Usage: train_step_torch.py THREADS (then rounds are requested on stdin)."""
+import copy
 import sys
 import time
 
@@ -31,9 +32,14 @@ steppers = {}
 
 
 def stepper(name):
-    net, shape = NETS[name]
+    # "NAME+cl": the same net and data in channels-last, as a user who knows the trick runs it.
+    base, _, layout = name.partition("+")
+    net, shape = NETS[base]
     x = torch.rand(shape)
     y = torch.randint(10, (shape[0],))
+    if layout == "cl":
+        net = copy.deepcopy(net).to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     net.train()
 

@@ -263,7 +263,9 @@ fn write_staged(
             Ok(vec![(name(staged), size(staged))])
         }
         ExportFormat::Torchscript => {
-            let net = network_with(&req.design, required(&req.weights)?)?;
+            let mut net = network_with(&req.design, required(&req.weights)?)?;
+            // A traced graph records every op: leave the layout change out of it.
+            net.channels_last = false;
             torchscript::write_torchscript(&net, staged)?;
             Ok(vec![(name(staged), size(staged))])
         }
