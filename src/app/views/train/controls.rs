@@ -468,7 +468,10 @@ fn progress(ui: &mut egui::Ui, run: &RunHistory) {
                     "epoch {epoch}/{} · step {step}/{steps}",
                     run.total_epochs
                 )));
-                ui.label(format!("{sps:.0} samples/s · ETA {eta} · {}", run.device));
+                // Two short lines rather than one that wraps or not with the number's width,
+                // so the run bar doesn't jump as the throughput changes.
+                ui.label(format!("{sps:.0} samples/s · ETA {eta}"));
+                ui.label(&run.device);
             }
             if run.status == RunStatus::Finished {
                 ui.label(if run.stopped && run.dir.is_some() {
