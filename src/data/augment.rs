@@ -233,42 +233,47 @@ impl Augmenter {
                 Tensor::from_slice(&v).view([n, 1, 1, 1]).to_device(device)
             };
             let sym = |r: f64| move |rng: &mut Rng| (2.0 * rng.uniform() - 1.0) * r;
-            x =
-                match *op {
-                    Augment::Cutout { min, max, .. } => {
-                        let side = per_image(&mut rng, &|r| {
-                            (min + (max - min) * r.uniform()) * h.min(w) as f64
-                        });
-                        let cy = per_image(&mut rng, &|r| r.uniform() * h as f64);
-                        let cx = per_image(&mut rng, &|r| r.uniform() * w as f64);
-                        let ys = Tensor::arange(h, (Kind::Float, device)).view([1, 1, h, 1]) + 0.5;
-                        let xs = Tensor::arange(w, (Kind::Float, device)).view([1, 1, 1, w]) + 0.5;
-                        let inside = (ys - cy)
-                            .abs()
-                            .le_tensor(&(&side / 2.0))
-                            .logical_and(&(xs - cx).abs().le_tensor(&(&side / 2.0)));
-                        &x * (1.0 - inside.to_kind(Kind::Float) * &m)
-                    }
-                    Augment::Noise { std, .. } => {
-                        let _generator = super::rng::libtorch_lock();
-                        tch::manual_seed(rng.next_u64() as i64);
-                        &x + x.randn_like() * std * &m
-                    }
-                    Augment::Brightness { delta, .. } => &x + per_image(&mut rng, &sym(delta)) * &m,
-                    Augment::Contrast { factor, .. } => {
-                        let f = per_image(&mut rng, &sym(factor)) * &m + 1.0;
-                        let mean = x.mean_dim(&[1i64, 2, 3][..], true, Kind::Float);
-                        &mean + (&x - &mean) * f
-                    }
-                    Augment::Saturation { factor, .. } if c == 3 => {
-                        let f = per_image(&mut rng, &sym(factor)) * &m + 1.0;
-                        let gray = luma(&x);
-                        &gray + (&x - &gray) * f
-                    }
-                    Augment::Hue { delta, .. } if c == 3 => {
-                        hue(&x, &(per_image(&mut rng, &sym(delta)) * &m))?
-                    }
-                    Augment::PcaColor { std, .. } if c == 3 => match &self.basis {
+            x = match *op {
+                Augment::Cutout { min, max, .. } => {
+                    let side = per_image(&mut rng, &|r| {
+                        (min + (max - min) * r.uniform()) * h.min(w) as f64
+                    });
+                    let cy = per_image(&mut rng, &|r| r.uniform() * h as f64);
+                    let cx = per_image(&mut rng, &|r| r.uniform() * w as f64);
+                    let ys = Tensor::arange(h, (Kind::Float, device)).view([1, 1, h, 1]) + 0.5;
+                    let xs = Tensor::arange(w, (Kind::Float, device)).view([1, 1, 1, w]) + 0.5;
+                    let inside = (ys - cy)
+                        .abs()
+                        .le_tensor(&(&side / 2.0))
+                        .logical_and(&(xs - cx).abs().le_tensor(&(&side / 2.0)));
+                    &x * (1.0 - inside.to_kind(Kind::Float) * &m)
+                }
+                Augment::Noise { std, .. } => {
+                    // Drawn from netloom's own seeded generator, not libtorch's
+                    // process-wide one, which any other thread may reseed in between.
+                    let mut draw = Rng::new(rng.next_u64());
+                    let normals: Vec<f32> = (0..x.numel()).map(|_| draw.normal() as f32).collect();
+                    let noise = Tensor::from_slice(&normals)
+                        .view(x.size().as_slice())
+                        .to_device(device);
+                    &x + noise * std * &m
+                }
+                Augment::Brightness { delta, .. } => &x + per_image(&mut rng, &sym(delta)) * &m,
+                Augment::Contrast { factor, .. } => {
+                    let f = per_image(&mut rng, &sym(factor)) * &m + 1.0;
+                    let mean = x.mean_dim(&[1i64, 2, 3][..], true, Kind::Float);
+                    &mean + (&x - &mean) * f
+                }
+                Augment::Saturation { factor, .. } if c == 3 => {
+                    let f = per_image(&mut rng, &sym(factor)) * &m + 1.0;
+                    let gray = luma(&x);
+                    &gray + (&x - &gray) * f
+                }
+                Augment::Hue { delta, .. } if c == 3 => {
+                    hue(&x, &(per_image(&mut rng, &sym(delta)) * &m))?
+                }
+                Augment::PcaColor { std, .. } if c == 3 => {
+                    match &self.basis {
                         Some(b) => {
                             let alpha: Vec<f32> =
                                 (0..nu * 3).map(|_| (rng.normal() * std) as f32).collect();
@@ -284,9 +289,10 @@ impl Augmenter {
                             "pca_color needs the training set's colour basis: fit ColorBasis first"
                                 .into(),
                         )),
-                    },
-                    _ => continue,
-                };
+                    }
+                }
+                _ => continue,
+            };
         }
         Ok(x.clamp(0.0, 1.0))
     }

@@ -2,7 +2,7 @@
 //! every platform and every build, whatever version of a random-number crate is around.
 
 /// libtorch's random generator is one per process. Whoever seeds it and then draws (compiling
-/// a network, a training step's dropout, noise augmentation, a Learn lesson's probe) holds this
+/// a network, a training step's dropout, a Learn lesson's probe) holds this
 /// lock from the seed to the last draw, so threads drawing at once (a run and a lesson;
 /// parallel tests) can't change each other's numbers and every run stays reproducible.
 pub fn libtorch_lock() -> std::sync::MutexGuard<'static, ()> {
