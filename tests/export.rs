@@ -67,6 +67,7 @@ fn template(name: &str, input: &str, classes: &str, to: &Path) -> String {
 #[test]
 fn every_example_and_the_big_templates_export_to_pytorch_onnx_and_torchscript_exactly() {
     let root = tempdir("export-all");
+    let _cleanup = common::run::RemovedOnPass(root.clone());
     // The CIFAR-shaped examples standardise their input: the exporter fits that on their data.
     common::run::tiny_cifar(&root.join("cifar"), 40, 20);
     let cifar = format!("cifar10:{}", s(&root.join("cifar")));
