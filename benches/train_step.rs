@@ -6,6 +6,8 @@
 //! The four (netloom, tch, PyTorch in its default NCHW layout, and PyTorch in channels-last
 //! as a user who knows the trick would run it) take turns, round by round, in one command.
 //!
+//! The nets: LeNet-5, vgg_small and resnet_mini from examples/.
+//!
 //! Run with `cargo bench --bench train_step` (scripts/test.sh's environment: PYTHONPATH has torch).
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a bench prints its results
 #![allow(clippy::unwrap_used)] // a benchmark: any failure should stop it loudly
@@ -85,6 +87,59 @@ fn vgg_small_tch(vs: &nn::Path) -> impl ModuleT + use<> {
         .add(nn::linear(vs / "fc2", 256, 10, Default::default()))
 }
 
+/// examples/resnet_mini.json by hand: a stem and two residual stages, the second downsampling
+/// with a strided 1×1 convolution on its shortcut.
+#[derive(Debug)]
+struct ResnetMini {
+    convs: Vec<nn::Conv2D>,
+    bns: Vec<nn::BatchNorm>,
+    fc: nn::Linear,
+}
+
+fn resnet_mini_tch(vs: &nn::Path) -> ResnetMini {
+    // (in, out, kernel, stride) of conv1, layer1's two, layer2's two, and layer2's shortcut.
+    let shapes = [
+        (3, 16, 3, 1),
+        (16, 16, 3, 1),
+        (16, 16, 3, 1),
+        (16, 32, 3, 2),
+        (32, 32, 3, 1),
+        (16, 32, 1, 2),
+    ];
+    let convs = shapes
+        .iter()
+        .enumerate()
+        .map(|(i, &(c_in, c_out, k, stride))| {
+            let config = nn::ConvConfig {
+                stride,
+                padding: k / 2,
+                bias: false,
+                ..Default::default()
+            };
+            nn::conv2d(vs / format!("conv{i}"), c_in, c_out, k, config)
+        })
+        .collect();
+    let bns = shapes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| nn::batch_norm2d(vs / format!("bn{i}"), s.1, Default::default()))
+        .collect();
+    let fc = nn::linear(vs / "fc", 32, 10, Default::default());
+    ResnetMini { convs, bns, fc }
+}
+
+impl ModuleT for ResnetMini {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Tensor {
+        let cb = |i: usize, x: &Tensor| x.apply(&self.convs[i]).apply_t(&self.bns[i], train);
+        let x = cb(0, x).relu();
+        let y = cb(2, &cb(1, &x).relu());
+        let x = (y + x).relu();
+        let y = cb(4, &cb(3, &x).relu());
+        let x = (y + cb(5, &x)).relu();
+        x.adaptive_avg_pool2d([1, 1]).flatten(1, -1).apply(&self.fc)
+    }
+}
+
 /// (median, minimum): the minimum is the round least disturbed by other load on a shared machine.
 fn summary(mut v: Vec<f64>) -> (f64, f64) {
     v.sort_by(f64::total_cmp);
@@ -149,10 +204,10 @@ fn bench(name: &str, design: &Design, shape: [i64; 4], steps: usize, torch: &mut
     let net = Network::compile(design, Device::Cpu).unwrap();
     let mut optim = Optim::new(&settings);
     let vs = nn::VarStore::new(Device::Cpu);
-    let hand: Box<dyn ModuleT> = if name == "lenet5" {
-        Box::new(lenet5_tch(&vs.root()))
-    } else {
-        Box::new(vgg_small_tch(&vs.root()))
+    let hand: Box<dyn ModuleT> = match name {
+        "lenet5" => Box::new(lenet5_tch(&vs.root())),
+        "resnet_mini" => Box::new(resnet_mini_tch(&vs.root())),
+        _ => Box::new(vgg_small_tch(&vs.root())),
     };
     let mut sgd = nn::Sgd {
         momentum: 0.9,
@@ -198,6 +253,7 @@ fn main() {
     let cases = [
         ("lenet5", [64, 1, 28, 28], 100),
         ("vgg_small", [128, 3, 32, 32], 4),
+        ("resnet_mini", [128, 3, 32, 32], 6),
     ];
     let mut torch = Torch::start();
     let mut results = Vec::new();

@@ -27,7 +27,28 @@ vgg_small = nn.Sequential(
     *block(64, 128), nn.MaxPool2d(2), nn.Flatten(),
     nn.Linear(128 * 16, 256), nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, 10))
 
-NETS = {"lenet5": (lenet5, (64, 1, 28, 28)), "vgg_small": (vgg_small, (128, 3, 32, 32))}
+class ResnetMini(nn.Module):
+    """examples/resnet_mini.json: a stem and two residual stages, the second downsampling."""
+
+    def __init__(self):
+        super().__init__()
+        shapes = [(3, 16, 3, 1), (16, 16, 3, 1), (16, 16, 3, 1), (16, 32, 3, 2), (32, 32, 3, 1), (16, 32, 1, 2)]
+        self.convs = nn.ModuleList(nn.Conv2d(i, o, k, stride=s, padding=k // 2, bias=False) for i, o, k, s in shapes)
+        self.bns = nn.ModuleList(nn.BatchNorm2d(o) for _, o, _, _ in shapes)
+        self.fc = nn.Linear(32, 10)
+
+    def cb(self, i, x):
+        return self.bns[i](self.convs[i](x))
+
+    def forward(self, x):
+        x = torch.relu(self.cb(0, x))
+        x = torch.relu(self.cb(2, torch.relu(self.cb(1, x))) + x)
+        x = torch.relu(self.cb(4, torch.relu(self.cb(3, x))) + self.cb(5, x))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+NETS = {"lenet5": (lenet5, (64, 1, 28, 28)), "vgg_small": (vgg_small, (128, 3, 32, 32)),
+        "resnet_mini": (ResnetMini(), (128, 3, 32, 32))}
 steppers = {}
 
 

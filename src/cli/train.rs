@@ -2,7 +2,7 @@
 //! or plain lines (a pipe or log), writing the run directory.
 
 use super::common;
-use crate::design::{Design, Optimizer, analyse};
+use crate::design::{Design, Optimizer, Precision, analyse};
 use crate::engine::{
     Command, DataSource, DeviceChoice, EventKind, InitWeights, RunHistory, RunOptions, RunRequest,
     Stage, Trainer,
@@ -67,6 +67,24 @@ pub struct TrainArgs {
     /// down (overrides the design's training.unfreeze_every).
     #[arg(long, value_name = "K")]
     pub unfreeze_every: Option<u64>,
+    /// The number format of the forward and backward pass: auto (bf16 on CUDA GPUs from
+    /// compute capability 8.0, fp32 elsewhere), fp32, bf16 or fp16 (with loss scaling).
+    /// Overrides the design's training.precision.
+    #[arg(long, value_name = "P", value_parser = parse_precision)]
+    pub precision: Option<Precision>,
+    /// Same results from the same seed on a GPU too: cuDNN's autotuner off (the CPU is
+    /// deterministic either way).
+    #[arg(long)]
+    pub deterministic: bool,
+    /// Read the loss off the device every N steps instead of after each (default: every step
+    /// on the CPU, where reading costs nothing; every --log-every steps on a GPU).
+    #[arg(long, value_name = "N")]
+    pub sync_every: Option<u64>,
+}
+
+fn parse_precision(s: &str) -> Result<Precision, String> {
+    Precision::parse(s)
+        .ok_or_else(|| format!("unknown precision \"{s}\": use auto, fp32, bf16 or fp16"))
 }
 
 fn parse_optimizer(s: &str) -> Result<Optimizer, String> {
@@ -112,6 +130,7 @@ fn request(args: &TrainArgs) -> Result<RunRequest, String> {
         resume: args.resume.is_some(),
         log_every: args.log_every.max(1),
         max_steps: args.max_steps,
+        sync_every: args.sync_every,
         ..RunOptions::default()
     };
     Ok(RunRequest {
@@ -169,6 +188,12 @@ fn design(args: &TrainArgs) -> Result<Design, String> {
     }
     if let Some(v) = args.unfreeze_every {
         t.unfreeze_every = Some(v);
+    }
+    if let Some(v) = args.precision {
+        t.precision = v;
+    }
+    if args.deterministic {
+        t.deterministic = true;
     }
     Ok(design)
 }
@@ -352,9 +377,10 @@ impl Printer {
             String::new()
         };
         eprintln!(
-            "netloom: {} trainable parameters{frozen} on {}",
+            "netloom: {} trainable parameters{frozen} on {}, in {}",
             crate::units::thousands(params),
-            run.device
+            run.device,
+            run.precision
         );
         if let Some((e, s)) = run.resumed_at {
             eprintln!("netloom: resuming after epoch {e}, step {s}");

@@ -13,7 +13,9 @@ pub use graph::{Design, Edge, Node, NodeId};
 pub use group::{Boundary, Group, GroupId, GroupInput, repath};
 pub use op::*;
 pub use pair::Pair;
-pub use settings::{DataSettings, Init, Optimizer, Preprocessing, Schedule, TrainingSettings};
+pub use settings::{
+    DataSettings, Init, Optimizer, Precision, Preprocessing, Schedule, TrainingSettings,
+};
 pub use shape::Shape;
 mod analysis;
 mod augment;

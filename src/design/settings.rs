@@ -77,6 +77,64 @@ pub struct TrainingSettings {
     /// at a time lets each adapt after the ones above it have settled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unfreeze_every: Option<u64>,
+    /// The number format of the forward and backward pass. The weights, their gradients, the
+    /// optimizer state and every file stay fp32 whichever is chosen.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub precision: Precision,
+    /// Same results from the same seed on a GPU too: cuDNN picks fixed algorithms instead of
+    /// timing the fastest for each layer's shapes (its autotuner). Slower on a GPU; the CPU is
+    /// deterministic either way.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub deterministic: bool,
+}
+
+/// The arithmetic a training run computes in (the `precision` setting).
+///
+/// Mixed precision runs the convolutions and linear layers in a 16-bit format and everything
+/// that sums many values (batch-norm statistics, the loss) in fp32, keeping fp32 master
+/// weights: what `torch.autocast` does. 16-bit halves the memory traffic and uses the GPU's
+/// tensor cores, for about the same accuracy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// bf16 on a CUDA GPU that computes it natively (compute capability 8.0 and up: A100,
+    /// RTX 30 series and later), fp32 everywhere else.
+    #[default]
+    Auto,
+    /// 32-bit floats throughout: bit-for-bit what PyTorch computes.
+    Fp32,
+    /// bfloat16: fp32's range with 8 bits of mantissa, so no loss scaling is needed.
+    Bf16,
+    /// IEEE half: more mantissa than bf16 but a small range, so the loss is scaled up before
+    /// the backward pass (and the scale lowered whenever a gradient overflows).
+    Fp16,
+}
+
+impl Precision {
+    /// Every choice, in the order a menu shows them.
+    pub const ALL: [Precision; 4] = [
+        Precision::Auto,
+        Precision::Fp32,
+        Precision::Bf16,
+        Precision::Fp16,
+    ];
+
+    /// The name used in files, the CLI and metrics.csv.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::Auto => "auto",
+            Precision::Fp32 => "fp32",
+            Precision::Bf16 => "bf16",
+            Precision::Fp16 => "fp16",
+        }
+    }
+
+    /// Parses a name as [`Precision::name`] gives it.
+    pub fn parse(text: &str) -> Option<Precision> {
+        Precision::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(text.trim()))
+    }
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -140,6 +198,8 @@ impl Default for TrainingSettings {
             clip_grad_norm: None,
             init: Init::Pytorch,
             unfreeze_every: None,
+            precision: Precision::Auto,
+            deterministic: false,
         }
     }
 }

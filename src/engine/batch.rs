@@ -29,8 +29,10 @@ pub(crate) fn mix(seed: u64, salt: u64, k: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A split as device tensors: samples `[n, …shape]` in their stored type (u8 stays u8, a
-/// quarter of the memory) and labels as int64.
+/// A split as tensors: samples `[n, …shape]` in their stored type (u8 stays u8, a quarter of
+/// the memory) and labels as int64. They live on `device` (so on a GPU a step gathers its batch
+/// there and copies nothing from the host) unless they would take more than a quarter of the
+/// GPU's free memory; then they stay in the host's memory and each batch is copied over.
 pub fn prepare_inputs(
     split: &Split,
     data: &Dataset,
@@ -42,15 +44,44 @@ pub fn prepare_inputs(
         Samples::U8(v) => Tensor::from_slice(v),
         Samples::F32(v) => Tensor::from_slice(v),
     };
+    let bytes = (x.numel() * x.kind().elt_size_in_bytes()) as u64;
+    let home = if resident(bytes, super::device::free_memory(device)) {
+        device
+    } else {
+        Device::Cpu
+    };
     let x = x
         .f_reshape(dims.as_slice())
         .ctx("shaping the data")?
-        .to_device(device);
+        .to_device(home);
     let labels: Vec<i64> = split.labels.iter().map(|&l| i64::from(l)).collect();
-    Ok((x, Tensor::from_slice(&labels).to_device(device)))
+    Ok((x, Tensor::from_slice(&labels).to_device(home)))
 }
 
-/// Rows `idx` of the stored samples as f32, bytes scaled to [0, 1].
+/// Whether data of `bytes` stays on the device, given its free memory (None: unknown, or the
+/// CPU): when it takes at most a quarter of what is free, leaving the rest to the network.
+fn resident(bytes: u64, free: Option<u64>) -> bool {
+    free.is_none_or(|free| bytes <= free / 4)
+}
+
+/// Rows `idx` of the stored samples `x`, and of their labels `y`, on `device`: samples as
+/// f32 with bytes scaled to [0, 1], labels as int64. Where the data stayed on the host, the
+/// rows are taken there and only the batch (still as bytes) crosses to the device.
+pub(crate) fn batch_of(
+    (x, y): (&Tensor, &Tensor),
+    idx: &Tensor,
+    device: Device,
+) -> Result<(Tensor, Tensor), EngineError> {
+    let idx = idx.to_device(x.device());
+    let xb = gather(x, &idx)?.to_device(device);
+    let yb = y
+        .f_index_select(0, &idx)
+        .ctx("taking labels")?
+        .to_device(device);
+    Ok((xb, yb))
+}
+
+/// Rows `idx` of the stored samples as f32, bytes scaled to [0, 1], where `x` is.
 pub(crate) fn gather(x: &Tensor, idx: &Tensor) -> Result<Tensor, EngineError> {
     let b = x.f_index_select(0, idx).ctx("taking a batch")?;
     Ok(if b.kind() == Kind::Uint8 {
@@ -90,8 +121,8 @@ pub fn evaluate(
         let len = batch.min(n - start);
         let idx =
             Tensor::f_arange_start(start, start + len, (Kind::Int64, x.device())).ctx("eval")?;
-        let xb = pre.apply(&gather(x, &idx)?)?;
-        let yb = y.f_index_select(0, &idx).ctx("eval")?;
+        let (xb, yb) = batch_of((x, y), &idx, net.device)?;
+        let xb = pre.apply(&xb)?;
         let logits = net.forward(&xb, false, None)?;
         loss_sum += loss_of(net, &logits, &yb)?.double_value(&[]) * len as f64;
         let pred: Vec<i64> = Vec::try_from(
@@ -111,4 +142,14 @@ pub fn evaluate(
         accuracy: confusion.accuracy(),
         confusion,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn data_stays_on_the_device_when_it_takes_at_most_a_quarter_of_its_free_memory() {
+        assert!(super::resident(47_040_000, None));
+        assert!(super::resident(1 << 30, Some(4 << 30)));
+        assert!(!super::resident((1 << 30) + 1, Some(4 << 30)));
+    }
 }

@@ -58,6 +58,9 @@ pub struct RunState {
     /// The checksum best.safetensors should have (the weights of the best epoch so far).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub best: Option<FileSum>,
+    /// fp16's loss scale, so a resumed fp16 run scales as the uninterrupted one would.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_scale: Option<super::precision::LossScale>,
 }
 
 /// A file of a checkpoint: its name, length and CRC-32.

@@ -109,6 +109,26 @@ pub fn available_devices() -> Vec<(DeviceChoice, ResolvedDevice)> {
     out
 }
 
+/// A CUDA GPU's free memory in bytes, from nvidia-smi (libtorch's C API has no call for it);
+/// None for other devices or where it can't be read.
+pub fn free_memory(device: Device) -> Option<u64> {
+    let Device::Cuda(index) = device else {
+        return None;
+    };
+    let out = std::process::Command::new("nvidia-smi")
+        .args(["--query-gpu=memory.free", "--format=csv,noheader,nounits"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let mib: u64 = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(index)?
+        .trim()
+        .parse()
+        .ok()?;
+    mib.checked_mul(1 << 20)
+}
+
 /// This machine's memory in bytes (Linux's MemTotal), where it can be read.
 pub fn total_memory() -> Option<u64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;

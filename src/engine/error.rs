@@ -34,6 +34,18 @@ pub enum EngineError {
         /// How many frozen parameter values there are.
         frozen: u64,
     },
+    /// The design's `precision` names a number format this device can't compute in.
+    #[error(
+        "precision {precision} doesn't run on {device} ({detail}); set training precision to fp32 or auto (--precision fp32)"
+    )]
+    Precision {
+        /// The format asked for.
+        precision: &'static str,
+        /// The device.
+        device: String,
+        /// libtorch's first line about it.
+        detail: String,
+    },
     /// The design needs exactly one Input and one Output to be compiled.
     #[error("the design needs one Input and one Output")]
     NoInputOrOutput,

@@ -68,6 +68,8 @@ pub struct RunHistory {
     pub params: (u64, u64),
     /// The device it runs on.
     pub device: String,
+    /// The number format it computes in ("fp32", "bf16", "fp16"; empty until known).
+    pub precision: String,
     /// Where it is.
     pub status: RunStatus,
     /// Its run folder (checkpoints, metrics.csv), if it keeps one.
@@ -105,6 +107,7 @@ impl RunHistory {
             total_epochs,
             params: (0, 0),
             device: String::new(),
+            precision: String::new(),
             status: RunStatus::Starting,
             dir,
             resumed_at: None,
@@ -132,10 +135,12 @@ impl RunHistory {
                 params,
                 frozen,
                 device,
+                precision,
                 resumed_at,
             } => {
                 self.params = (*params, *frozen);
                 self.device = device.clone();
+                self.precision = precision.clone();
                 self.resumed_at = *resumed_at;
                 self.status = RunStatus::Running;
             }
@@ -202,6 +207,10 @@ impl RunHistory {
 
 /// The columns of a run folder's metrics.csv (netloom's runs and exported train.py's alike).
 const RUN_CSV_HEADER: &str =
+    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s,precision";
+
+/// The columns before `precision` was added (older run folders).
+const OLD_RUN_CSV_HEADER: &str =
     "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s";
 
 impl RunHistory {
@@ -213,7 +222,8 @@ impl RunHistory {
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("can't read {} ({e}): is this a run folder?", path.display()))?;
         let mut lines = text.lines();
-        if lines.next().map(str::trim) != Some(RUN_CSV_HEADER) {
+        let header = lines.next().map(str::trim);
+        if header != Some(RUN_CSV_HEADER) && header != Some(OLD_RUN_CSV_HEADER) {
             return Err(format!(
                 "{} doesn't start with netloom's columns ({RUN_CSV_HEADER})",
                 path.display()
@@ -223,8 +233,9 @@ impl RunHistory {
         for (i, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let bad = |what: &str| format!("{} line {}: {what}", path.display(), i + 2);
             let cells: Vec<&str> = line.split(',').collect();
-            if cells.len() != 10 {
-                return Err(bad(&format!("{} cells, not 10", cells.len())));
+            // 10 cells in older folders; a resumed older run adds rows of 11.
+            if !matches!(cells.len(), 10 | 11) {
+                return Err(bad(&format!("{} cells, not 11", cells.len())));
             }
             let num = |k: usize| -> Result<f64, String> {
                 cells[k]
@@ -235,16 +246,21 @@ impl RunHistory {
             let int = |k: usize| num(k).map(|v| v.max(0.0) as u64);
             match cells[0] {
                 "step" => run.losses.push([num(2)?, num(4)?]),
-                "epoch" => run.epochs.push(EpochMetrics {
-                    epoch: int(1)?,
-                    step: int(2)?,
-                    train_loss: num(5)?,
-                    train_acc: num(6)?,
-                    val_loss: num(7)?,
-                    val_acc: num(8)?,
-                    confusion: super::metrics::Confusion::new(0),
-                    seconds: f64::NAN,
-                }),
+                "epoch" => {
+                    if let Some(p) = cells.get(10).map(|c| c.trim()).filter(|c| !c.is_empty()) {
+                        p.clone_into(&mut run.precision);
+                    }
+                    run.epochs.push(EpochMetrics {
+                        epoch: int(1)?,
+                        step: int(2)?,
+                        train_loss: num(5)?,
+                        train_acc: num(6)?,
+                        val_loss: num(7)?,
+                        val_acc: num(8)?,
+                        confusion: super::metrics::Confusion::new(0),
+                        seconds: f64::NAN,
+                    });
+                }
                 other => return Err(bad(&format!("unknown row kind \"{other}\""))),
             }
         }
@@ -288,6 +304,7 @@ mod tests {
             params: 10,
             frozen: 2,
             device: "CPU".to_owned(),
+            precision: "fp32".to_owned(),
             resumed_at: None,
         });
         assert_eq!(h.status, RunStatus::Running);
@@ -317,11 +334,12 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("netloom-history-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let csv = format!(
-            "{RUN_CSV_HEADER}\nstep,1,10,0.01,1.5,,,,,\nepoch,1,20,0.01,,1.2,0.6,1.1,0.65,900.0\n"
+            "{RUN_CSV_HEADER}\nstep,1,10,0.01,1.5,,,,,,\nepoch,1,20,0.01,,1.2,0.6,1.1,0.65,900.0,bf16\n"
         );
         std::fs::write(dir.join("metrics.csv"), csv).unwrap();
         let run = RunHistory::from_metrics_csv("#1 cluster".to_owned(), &dir).unwrap();
         assert_eq!(run.losses, vec![[10.0, 1.5]]);
+        assert_eq!(run.precision, "bf16");
         assert_eq!(run.epochs.len(), 1);
         assert!((run.epochs[0].val_acc - 0.65).abs() < 1e-12);
         assert_eq!(
@@ -335,6 +353,14 @@ mod tests {
         .unwrap();
         let err = RunHistory::from_metrics_csv("#2".to_owned(), &dir).unwrap_err();
         assert!(err.contains("line 2") && err.contains("\"x\""), "{err}");
+        // A folder from before the precision column still reads, and says no precision.
+        std::fs::write(
+            dir.join("metrics.csv"),
+            format!("{OLD_RUN_CSV_HEADER}\nepoch,1,20,0.01,,1.2,0.6,1.1,0.65,900.0\n"),
+        )
+        .unwrap();
+        let old = RunHistory::from_metrics_csv("#3".to_owned(), &dir).unwrap();
+        assert_eq!((old.epochs.len(), old.precision.as_str()), (1, ""));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

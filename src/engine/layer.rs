@@ -7,6 +7,7 @@
 
 use super::error::{EngineError, TorchContext};
 use super::params::ParamStore;
+use super::precision::Compute;
 use crate::design::{Activation, ActivationFn, BatchNorm, Conv2d, Init, Linear, Op, Pair, Shape};
 use tch::{Device, Kind, Tensor};
 
@@ -224,6 +225,7 @@ impl Layer {
         x: &Tensor,
         ins: &[&Tensor],
         train: bool,
+        compute: Compute,
     ) -> Result<Tensor, EngineError> {
         let ctx = format!("running node \"{name}\"");
         let first = || -> Result<&Tensor, EngineError> {
@@ -234,7 +236,8 @@ impl Layer {
         let p = |i: usize| params.get(i);
         let y = match self {
             Layer::Input => x.shallow_clone(),
-            Layer::Output => first()?.shallow_clone(),
+            // The loss and everything after it in fp32, as under autocast.
+            Layer::Output => first()?.f_to_kind(Kind::Float).ctx(&ctx)?,
             Layer::Conv2d {
                 weight,
                 bias,
@@ -242,16 +245,11 @@ impl Layer {
                 padding,
                 dilation,
                 groups,
-            } => first()?
-                .f_conv2d(
-                    p(*weight),
-                    bias.map(p),
-                    *stride,
-                    *padding,
-                    *dilation,
-                    *groups,
-                )
-                .ctx(&ctx)?,
+            } => {
+                let (x, w, b) = in_format(compute, first()?, p(*weight), bias.map(p)).ctx(&ctx)?;
+                x.f_conv2d(&w, b.as_ref(), *stride, *padding, *dilation, *groups)
+                    .ctx(&ctx)?
+            }
             Layer::MaxPool2d {
                 kernel,
                 stride,
@@ -306,7 +304,8 @@ impl Layer {
             Layer::Activation(a) => activation(first()?, a).ctx(&ctx)?,
             Layer::Flatten => first()?.f_flatten(1, -1).ctx(&ctx)?,
             Layer::Linear { weight, bias } => {
-                first()?.f_linear(p(*weight), bias.map(p)).ctx(&ctx)?
+                let (x, w, b) = in_format(compute, first()?, p(*weight), bias.map(p)).ctx(&ctx)?;
+                x.f_linear(&w, b.as_ref()).ctx(&ctx)?
             }
             Layer::Add => {
                 let mut acc = first()?.shallow_clone();
@@ -319,6 +318,21 @@ impl Layer {
         };
         Ok(y)
     }
+}
+
+/// A convolution's or linear layer's input, weight and bias in the run's compute format
+/// (themselves in fp32, as shallow copies).
+fn in_format(
+    compute: Compute,
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+) -> Result<(Tensor, Tensor, Option<Tensor>), tch::TchError> {
+    Ok((
+        compute.cast(x)?,
+        compute.cast(w)?,
+        b.map(|b| compute.cast(b)).transpose()?,
+    ))
 }
 
 /// The non-linearities, with PyTorch's parameters (tch's `leaky_relu` and `elu` take none).

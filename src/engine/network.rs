@@ -9,6 +9,7 @@
 use super::error::{EngineError, TorchContext};
 use super::layer::{Layer, Lowering};
 use super::params::ParamStore;
+use super::precision::Compute;
 use crate::data::Dataset;
 use crate::design::{ActivationFn, Design, Loss, NodeId, Op, Shape, analyse};
 use std::collections::HashMap;
@@ -45,6 +46,9 @@ pub struct Network {
     /// ordinary NCHW layout. Off where it doesn't pay (no convolution, vector input, GPUs until
     /// measured there) and while tracing for export, so exported graphs stay plain.
     pub channels_last: bool,
+    /// The format the convolutions and linear layers compute in ([`super::precision`]): fp32
+    /// from `compile`; a training run sets the design's precision.
+    pub compute: Compute,
 }
 
 /// Per-node tensors kept from one forward pass, for histograms and dead-ReLU counts.
@@ -150,6 +154,7 @@ impl Network {
             loss,
             device,
             channels_last,
+            compute: Compute::FP32,
         })
     }
 
@@ -190,7 +195,9 @@ impl Network {
                 .iter()
                 .filter_map(|&j| outs.get(j).and_then(Option::as_ref))
                 .collect();
-            let y = step.layer.run(&self.params, &step.name, x, &ins, train)?;
+            let y = step
+                .layer
+                .run(&self.params, &step.name, x, &ins, train, self.compute)?;
             if matches!(step.layer, Layer::Output) {
                 result = Some(y.shallow_clone());
             } else if !matches!(step.layer, Layer::Input)
@@ -198,7 +205,13 @@ impl Network {
             {
                 let relu =
                     matches!(&step.layer, Layer::Activation(a) if a.function == ActivationFn::Relu);
-                t.outputs.push((step.name.clone(), relu, y.shallow_clone()));
+                // Histograms and dead-unit counts read fp32.
+                let kept = if y.kind() == tch::Kind::Float {
+                    y.shallow_clone()
+                } else {
+                    y.f_to_kind(tch::Kind::Float).ctx("keeping an output")?
+                };
+                t.outputs.push((step.name.clone(), relu, kept));
             }
             outs.push(Some(y));
             for &j in &step.inputs {

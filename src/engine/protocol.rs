@@ -37,6 +37,9 @@ pub struct RunOptions {
     pub leave_core_for_ui: bool,
     /// Stop (with a checkpoint) after this many global steps.
     pub max_steps: Option<u64>,
+    /// Read the losses off the device every this many steps (None: one on the CPU, where a
+    /// read costs nothing, `log_every` on a GPU; see `engine::pending`).
+    pub sync_every: Option<u64>,
 }
 
 impl Default for RunOptions {
@@ -49,6 +52,7 @@ impl Default for RunOptions {
             stats_every: 50,
             leave_core_for_ui: false,
             max_steps: None,
+            sync_every: None,
         }
     }
 }
@@ -264,6 +268,8 @@ pub enum EventKind {
         frozen: u64,
         /// The device, named for people.
         device: String,
+        /// The number format the layers compute in ("fp32", "bf16", "fp16").
+        precision: String,
         /// `(epochs, steps)` already done when resuming.
         resumed_at: Option<(u64, u64)>,
     },

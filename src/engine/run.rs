@@ -12,141 +12,21 @@ use super::checkpoint::{
 use super::device::ResolvedDevice;
 use super::error::EngineError;
 use super::metrics::Throughput;
+use super::metrics_csv::Csv;
 use super::network::{Network, check_against_data};
 use super::optim::Optim;
+use super::pending::PendingStep;
+use super::precision::LossScale;
 use super::protocol::{Control, Emitter, EpochMetrics, EventKind, Job, Summary};
-use super::schedule::learning_rate;
 use super::weights::{WeightsReport, apply_weights, load_weights};
 use crate::data::augment::{Augmenter, ColorBasis};
 use crate::data::rng::Rng;
 use crate::data::{Dataset, Preprocessor};
 use crate::design::{Augment, Design, to_json};
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 use tch::{Device, Tensor};
-
-/// metrics.csv, appended row by row; its length is saved with each checkpoint.
-pub(super) struct Csv {
-    file: Option<std::fs::File>,
-    pub(super) len: u64,
-}
-
-const CSV_HEADER: &str =
-    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s\n";
-
-impl Csv {
-    /// Opens DIR/metrics.csv: a new one with its header, or for a resume the one there cut to
-    /// the rows the checkpoint knows. A resumed run's file that is missing, shorter than the
-    /// checkpoint expects, or not netloom's is repaired, and the repair is said (the second
-    /// value): its complete rows are kept, a foreign file is set aside as metrics.csv.damaged.
-    fn open(
-        dir: Option<&Path>,
-        resume_len: Option<u64>,
-    ) -> Result<(Csv, Option<String>), EngineError> {
-        let Some(dir) = dir else {
-            return Ok((Csv { file: None, len: 0 }, None));
-        };
-        let path = dir.join("metrics.csv");
-        let (keep, notice) = match resume_len {
-            None => (None, None),
-            Some(len) => Self::usable(&path, len)?,
-        };
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(keep.is_none())
-            .open(&path)
-            .map_err(|e| EngineError::io("open metrics.csv", &path, e))?;
-        let len = match keep {
-            Some(len) => {
-                file.set_len(len)
-                    .map_err(|e| EngineError::io("trim metrics.csv", &path, e))?;
-                len
-            }
-            None => {
-                file.write_all(CSV_HEADER.as_bytes())
-                    .map_err(|e| EngineError::io("write metrics.csv", &path, e))?;
-                CSV_HEADER.len() as u64
-            }
-        };
-        use std::io::Seek;
-        file.seek(std::io::SeekFrom::Start(len))
-            .map_err(|e| EngineError::io("write metrics.csv", &path, e))?;
-        Ok((
-            Csv {
-                file: Some(file),
-                len,
-            },
-            notice,
-        ))
-    }
-
-    /// How much of a resumed run's metrics.csv to keep (None: start it afresh), and what had
-    /// to be repaired.
-    fn usable(path: &Path, want: u64) -> Result<(Option<u64>, Option<String>), EngineError> {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok((None, Some(
-                    "metrics.csv was missing: the curves before this point are lost; it starts again here".to_owned(),
-                )));
-            }
-            Err(e) => return Err(EngineError::io("read metrics.csv", path, e)),
-        };
-        if !bytes.starts_with(CSV_HEADER.as_bytes()) {
-            let aside = path.with_extension("csv.damaged");
-            std::fs::rename(path, &aside)
-                .map_err(|e| EngineError::io("set aside metrics.csv", path, e))?;
-            return Ok((
-                None,
-                Some(format!(
-                    "metrics.csv is not netloom's (its header differs): it was set aside as {}, and a new one starts here",
-                    aside.display()
-                )),
-            ));
-        }
-        let want = usize::try_from(want).unwrap_or(usize::MAX);
-        let clean = bytes.len() >= want
-            && want >= CSV_HEADER.len()
-            && bytes.get(want - 1) == Some(&b'\n')
-            && !bytes[..want].contains(&0);
-        if clean {
-            return Ok((Some(want as u64), None));
-        }
-        // Keep the complete, NUL-free lines before the damage.
-        let end = bytes.len().min(want);
-        let good = bytes[..end].iter().position(|&b| b == 0).unwrap_or(end);
-        let cut = bytes[..good]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(CSV_HEADER.len(), |i| i + 1)
-            .max(CSV_HEADER.len());
-        Ok((
-            Some(cut as u64),
-            Some(format!(
-                "metrics.csv holds {} of the {want} bytes the checkpoint expects: its complete rows are kept, the ones after them are lost",
-                bytes.len()
-            )),
-        ))
-    }
-
-    pub(super) fn row(&mut self, row: String) {
-        if let Some(f) = &mut self.file
-            && f.write_all(row.as_bytes()).is_ok()
-        {
-            self.len += row.len() as u64;
-        }
-    }
-
-    /// Flushes the rows to the disk before a checkpoint records their length.
-    pub(super) fn sync(&self) {
-        if let Some(f) = &self.file {
-            let _ = f.sync_data();
-        }
-    }
-}
 
 /// Steps between decision maps (two-feature data): often enough to watch the boundary move.
 const BOUNDARY_EVERY: u64 = 10;
@@ -183,6 +63,12 @@ pub(super) struct Session<'a> {
     pub(super) others_train: bool,
     /// The plane a two-feature dataset covers (for the decision map); None for other data.
     pub(super) plane: Option<[[f64; 2]; 2]>,
+    /// Steps done whose loss and accuracy haven't been read off the device yet.
+    pub(super) pending: Vec<PendingStep>,
+    /// Read them every this many steps ([`super::pending`]).
+    pub(super) sync_every: u64,
+    /// fp16's loss scale (None in other formats).
+    pub(super) loss_scale: Option<LossScale>,
 }
 
 /// Refuses, before anything is allocated, a design whose training needs more memory than this
@@ -262,6 +148,35 @@ fn thaw_blocks(design: &Design) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+/// Refuses inconsistent or empty data and invalid training settings, before anything is built.
+fn refuse_unrunnable(design: &Design, data: &Dataset) -> Result<(), EngineError> {
+    if let Err(problem) = data.check() {
+        return Err(EngineError::BadData { problem });
+    }
+    if data.train.is_empty() || data.val.is_empty() {
+        return Err(EngineError::EmptySplit {
+            data: data.name.clone(),
+        });
+    }
+    let problems = design.training.problems();
+    if let Some(first) = problems.first() {
+        return Err(EngineError::InvalidDesign {
+            count: problems.len(),
+            first: first.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// cuDNN times its algorithms for each layer's shapes on the first steps and keeps the fastest
+/// (shapes are fixed through a run); that choice can vary from run to run, so `deterministic`
+/// turns it off.
+fn autotune(design: &Design, device: Device) {
+    if let Device::Cuda(_) = device {
+        tch::Cuda::cudnn_set_benchmark(!design.training.deterministic);
+    }
+}
+
 /// Sets libtorch's intra-op threads: all cores for the CLI, all but one beside the UI.
 fn set_threads(leave_core: bool) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as i32;
@@ -303,6 +218,7 @@ pub(crate) fn run(job: &Job, control: &Control, emit: &Emitter) -> Result<Summar
         params: session.net.params.trainable_count(),
         frozen: session.net.params.frozen_count(),
         device: name,
+        precision: session.net.compute.name().to_owned(),
         resumed_at: job
             .options
             .resume
@@ -314,23 +230,10 @@ pub(crate) fn run(job: &Job, control: &Control, emit: &Emitter) -> Result<Summar
 impl<'a> Session<'a> {
     fn new(job: &'a Job, device: Device) -> Result<Session<'a>, EngineError> {
         let (design, data) = (&job.design, job.data.as_ref());
-        if let Err(problem) = data.check() {
-            return Err(EngineError::BadData { problem });
-        }
-        if data.train.is_empty() || data.val.is_empty() {
-            return Err(EngineError::EmptySplit {
-                data: data.name.clone(),
-            });
-        }
-        let problems = design.training.problems();
-        if let Some(first) = problems.first() {
-            return Err(EngineError::InvalidDesign {
-                count: problems.len(),
-                first: first.clone(),
-            });
-        }
+        refuse_unrunnable(design, data)?;
         fits_this_machine(design, device)?;
-        let net = Network::compile(design, device)?;
+        let mut net = Network::compile(design, device)?;
+        net.compute = super::precision::resolve(design.training.precision, device)?;
         check_against_data(design, &net, data)?;
         let thaw = thaw_blocks(design);
         let others_train = net.params.trainable_count() > 0;
@@ -391,6 +294,9 @@ impl<'a> Session<'a> {
             .iter()
             .map(|(n, lo, hi)| (n.clone(), (*lo, *hi)))
             .collect();
+        let loss_scale =
+            (net.compute.kind == tch::Kind::Half).then(|| state.loss_scale.unwrap_or_default());
+        autotune(design, device);
         Ok(Session {
             job,
             aug: augmenter(design, data)?,
@@ -411,6 +317,13 @@ impl<'a> Session<'a> {
             thawed: 0,
             others_train,
             plane: super::boundary::plane_of(data),
+            pending: Vec::new(),
+            sync_every: super::pending::sync_every(
+                job.options.sync_every,
+                device,
+                job.options.log_every,
+            ),
+            loss_scale,
         })
     }
 
@@ -433,7 +346,13 @@ impl<'a> Session<'a> {
             self.thaw_for_epoch(emit)?;
             let epoch_started = Instant::now();
             let order = self.epoch_order();
+            // The epoch's rows go once to where the data is; each step takes its slice there.
+            let order_on_device = Tensor::from_slice(&order).to_device(self.train.0.device());
             while self.state.step_in_epoch < self.steps_per_epoch {
+                if control.is_paused() {
+                    // What was done before the pause is shown during it.
+                    self.flush(emit)?;
+                }
                 if !control.wait_while_paused()
                     || self
                         .job
@@ -444,26 +363,14 @@ impl<'a> Session<'a> {
                     self.checkpoint(emit, false)?;
                     return Ok(self.summary(true, last, started));
                 }
-                let (samples, loss) = self.train_step(&order, emit)?;
-                rate.tick(samples);
+                self.train_step(&order, &order_on_device, &mut rate, emit)?;
                 if self.state.step.is_multiple_of(BOUNDARY_EVERY)
                     && let Some(b) = self.boundary()?
                 {
                     emit.offer(EventKind::Boundary(Box::new(b)));
                 }
-                let lr = learning_rate(self.settings(), self.state.step - 1, self.steps_per_epoch);
-                emit.send(EventKind::Batch {
-                    epoch: self.state.epochs_done + 1,
-                    step: self.state.step,
-                    step_in_epoch: self.state.step_in_epoch,
-                    steps_per_epoch: self.steps_per_epoch,
-                    loss,
-                    lr,
-                    samples_per_s: rate.samples_per_s(),
-                    eta_s: rate.eta_s(),
-                });
             }
-            let m = self.finish_epoch(epoch_started)?;
+            let m = self.finish_epoch(epoch_started, emit)?;
             emit.send(EventKind::Epoch(m.clone()));
             if let Some(b) = self.boundary()? {
                 emit.send(EventKind::Boundary(Box::new(b)));

@@ -1,11 +1,12 @@
 //! One training step and one epoch's end, with the statistics the UI plots.
 
-use super::batch::{evaluate, gather, loss_of, mix};
+use super::batch::{batch_of, evaluate, loss_of, mix};
 use super::checkpoint::write_text;
 use super::error::{EngineError, TorchContext};
-use super::metrics::{Histogram, NodeStats, dead_fraction};
+use super::metrics::{Histogram, NodeStats, Throughput, dead_fraction};
 use super::network::Trace;
 use super::optim::clip_grad_norm;
+use super::pending::PendingStep;
 use super::protocol::{Emitter, EpochMetrics, EpochViews, EventKind};
 use super::run::Session;
 use super::schedule::learning_rate;
@@ -19,42 +20,32 @@ use tch::{Kind, Tensor};
 const SHOWN: i64 = 16;
 
 impl Session<'_> {
-    /// One optimizer step on the next batch; returns (samples, loss).
+    /// One optimizer step on the next batch of the epoch's `order` (its rows on the device in
+    /// `order_on_device`, uploaded once per epoch). Its loss and accuracy stay on the device
+    /// until [`Session::flush`] reads them.
     pub(super) fn train_step(
         &mut self,
         order: &[i64],
+        order_on_device: &Tensor,
+        rate: &mut Throughput,
         emit: &Emitter,
-    ) -> Result<(u64, f32), EngineError> {
+    ) -> Result<(), EngineError> {
         let batch = self.settings().batch_size.max(1) as usize;
         let start = self.state.step_in_epoch as usize * batch;
         let end = (start + batch).min(order.len());
         let rows = order.get(start..end).unwrap_or_default();
-        let device = self.net.device;
-        let idx = Tensor::from_slice(rows).to_device(device);
+        let idx = order_on_device
+            .f_narrow(0, start as i64, rows.len() as i64)
+            .ctx("taking a batch")?;
         let step = self.state.step;
         let seed = self.state.seed;
         let stats = step.is_multiple_of(self.job.options.stats_every.max(1));
-        let mut x = gather(&self.train.0, &idx)?;
-        let y = self.train.1.f_index_select(0, &idx).ctx("taking labels")?;
+        let (mut x, y) = batch_of((&self.train.0, &self.train.1), &idx, self.net.device)?;
         if let Some(aug) = &self.aug {
             x = aug.apply(&x, mix(seed, 2, step))?;
         }
         if stats && x.dim() == 4 {
-            let shown = x
-                .narrow(0, 0, SHOWN.min(x.size()[0]))
-                .to_device(tch::Device::Cpu);
-            if let Ok(images) = to_rgba(&shown) {
-                let labels = rows
-                    .iter()
-                    .take(images.len())
-                    .filter_map(|&r| self.job.data.train.labels.get(r as usize).copied())
-                    .collect();
-                emit.offer(EventKind::Samples {
-                    step,
-                    images,
-                    labels,
-                });
-            }
+            self.offer_samples(&x, rows, emit);
         }
         let x = self.pre.apply(&x)?;
         // Dropout draws from libtorch's generator: seed it from the step so a resumed run
@@ -68,16 +59,31 @@ impl Session<'_> {
         let logits = self.net.forward(&x, true, stats.then_some(&mut trace))?;
         drop(rng);
         let loss = loss_of(&self.net, &logits, &y)?;
-        loss.f_backward().ctx("backward pass")?;
-        let loss_value = loss.double_value(&[]) as f32;
-        if !loss_value.is_finite() {
-            return Err(EngineError::Diverged {
-                value: loss_value,
-                epoch: self.state.epochs_done + 1,
-                step: step + 1,
-            });
+        let apply = self.backward(&loss)?;
+        let n = rows.len() as u64;
+        rate.tick(n);
+        let lr = learning_rate(self.settings(), step, self.steps_per_epoch);
+        self.pending.push(PendingStep {
+            epoch: self.state.epochs_done + 1,
+            step: step + 1,
+            step_in_epoch: self.state.step_in_epoch + 1,
+            samples: n,
+            lr,
+            samples_per_s: rate.samples_per_s(),
+            eta_s: rate.eta_s(),
+            loss: loss.detach(),
+            correct: logits
+                .f_argmax(1, false)
+                .and_then(|p| p.f_eq_tensor(&y))
+                .and_then(|c| c.f_sum(Kind::Int64))
+                .ctx("accuracy")?,
+        });
+        // Read before the weights change, so that a diverged loss stops the run before its
+        // step is applied wherever the window is one step (the CPU's default).
+        if self.pending.len() as u64 >= self.sync_every {
+            self.flush(emit)?;
         }
-        if let Some(max) = self.settings().clip_grad_norm {
+        if apply && let Some(max) = self.settings().clip_grad_norm {
             clip_grad_norm(&self.net.params, max)?;
         }
         if stats {
@@ -85,33 +91,54 @@ impl Session<'_> {
             emit.offer(EventKind::Histograms { step, nodes });
         }
         drop(trace);
-        let lr = learning_rate(self.settings(), step, self.steps_per_epoch);
-        self.optim.step(&self.net.params, lr)?;
-        let correct = logits
-            .f_argmax(1, false)
-            .ctx("accuracy")?
-            .f_eq_tensor(&y)
-            .ctx("accuracy")?
-            .sum(Kind::Int64)
-            .int64_value(&[]);
-        let n = rows.len() as u64;
+        if apply {
+            self.optim.step(&self.net.params, lr)?;
+        }
         self.state.step += 1;
         self.state.step_in_epoch += 1;
-        self.state.epoch_loss_sum += f64::from(loss_value) * n as f64;
-        self.state.epoch_correct += correct as u64;
-        self.state.epoch_seen += n;
-        if self
-            .state
-            .step
-            .is_multiple_of(self.job.options.log_every.max(1))
-        {
-            let e = self.state.epochs_done + 1;
-            self.csv.row(format!(
-                "step,{e},{},{lr},{loss_value},,,,,\n",
-                self.state.step
-            ));
+        Ok(())
+    }
+
+    /// The backward pass: straight, or for fp16 through the loss scale. Returns whether the
+    /// optimizer should apply this step (false when fp16 gradients overflowed; the scale is
+    /// then lowered and the step skipped, as `GradScaler` does).
+    fn backward(&mut self, loss: &Tensor) -> Result<bool, EngineError> {
+        let Some(scale) = &mut self.loss_scale else {
+            loss.f_backward().ctx("backward pass")?;
+            return Ok(true);
+        };
+        loss.f_mul_scalar(scale.scale)
+            .ctx("scaling the loss")?
+            .f_backward()
+            .ctx("backward pass")?;
+        let grads: Vec<Tensor> = self
+            .net
+            .params
+            .trainable()
+            .map(|p| p.tensor.grad())
+            .collect();
+        let apply = scale.unscale(&grads)?;
+        self.state.loss_scale = Some(*scale);
+        Ok(apply)
+    }
+
+    /// The first images of a batch as the network is fed them, for the samples strip.
+    fn offer_samples(&self, x: &Tensor, rows: &[i64], emit: &Emitter) {
+        let shown = x
+            .narrow(0, 0, SHOWN.min(x.size()[0]))
+            .to_device(tch::Device::Cpu);
+        if let Ok(images) = to_rgba(&shown) {
+            let labels = rows
+                .iter()
+                .take(images.len())
+                .filter_map(|&r| self.job.data.train.labels.get(r as usize).copied())
+                .collect();
+            emit.offer(EventKind::Samples {
+                step: self.state.step,
+                images,
+                labels,
+            });
         }
-        Ok((n, loss_value))
     }
 
     fn node_stats(&mut self, trace: &Trace) -> Result<Vec<NodeStats>, EngineError> {
@@ -141,7 +168,12 @@ impl Session<'_> {
     }
 
     /// Validates, writes the epoch row and resets the epoch's sums.
-    pub(super) fn finish_epoch(&mut self, started: Instant) -> Result<EpochMetrics, EngineError> {
+    pub(super) fn finish_epoch(
+        &mut self,
+        started: Instant,
+        emit: &Emitter,
+    ) -> Result<EpochMetrics, EngineError> {
+        self.flush(emit)?;
         let classes = self.job.data.classes.len();
         let batch = (self.settings().batch_size as i64).max(256);
         let report = evaluate(
@@ -171,8 +203,14 @@ impl Session<'_> {
         );
         let sps = self.state.epoch_seen as f64 / m.seconds.max(1e-9);
         self.csv.row(format!(
-            "epoch,{},{},{lr},,{},{},{},{},{sps:.1}\n",
-            m.epoch, m.step, m.train_loss, m.train_acc, m.val_loss, m.val_acc
+            "epoch,{},{},{lr},,{},{},{},{},{sps:.1},{}\n",
+            m.epoch,
+            m.step,
+            m.train_loss,
+            m.train_acc,
+            m.val_loss,
+            m.val_acc,
+            self.net.compute.name()
         ));
         self.state.step_in_epoch = 0;
         self.state.epoch_loss_sum = 0.0;
@@ -191,7 +229,7 @@ impl Session<'_> {
         }
         let device = self.net.device;
         let idx = Tensor::f_arange(n, (Kind::Int64, device)).ctx("views")?;
-        let raw = gather(&self.val.0, &idx)?;
+        let (raw, _) = batch_of((&self.val.0, &self.val.1), &idx, device)?;
         let x = self.pre.apply(&raw)?;
         let mut trace = Trace {
             outputs: Vec::new(),
@@ -247,6 +285,7 @@ impl Session<'_> {
     /// Writes a checkpoint: weights, optimizer state and run state as one set, and the best
     /// weights when `best` ([`super::checkpoint::Checkpoints::write`]).
     pub(super) fn checkpoint(&mut self, emit: &Emitter, best: bool) -> Result<(), EngineError> {
+        self.flush(emit)?;
         let Some(dir) = self.job.options.out_dir.clone() else {
             return Ok(());
         };

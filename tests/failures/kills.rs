@@ -60,7 +60,14 @@ fn outcome(run: &Path) -> Vec<(String, String)> {
     let metrics: String = String::from_utf8(read(&run.join("metrics.csv")))
         .unwrap()
         .lines()
-        .map(|l| l.rsplit_once(',').map_or(l, |(rest, _)| rest).to_owned() + "\n")
+        .map(|l| {
+            // Every cell but samples_per_s (the tenth).
+            let mut cells: Vec<&str> = l.split(',').collect();
+            if cells.len() > 9 {
+                cells.remove(9);
+            }
+            cells.join(",") + "\n"
+        })
         .collect();
     let newest = std::fs::read_dir(run.join("checkpoint"))
         .unwrap()

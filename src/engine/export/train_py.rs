@@ -89,6 +89,8 @@ pub fn train_py(design: &Design, plan: &Plan<'_>, data: &Value, title: &str) -> 
         serde_json::to_value(t.schedule).unwrap_or_else(|_| json!({"kind": "constant"}));
     settings["warmup_steps"] = json!(t.warmup_steps);
     settings["clip_grad_norm"] = json!(t.clip_grad_norm);
+    settings["precision"] = json!(t.precision.name());
+    settings["deterministic"] = json!(t.deterministic);
     let init = serde_json::to_value(t.init).unwrap_or_else(|_| json!("pytorch"));
     let augment = serde_json::to_value(&design.data.augmentation).unwrap_or_else(|_| json!([]));
     let mut frozen: Vec<&str> = design

@@ -132,34 +132,10 @@ fn settings_editor(ui: &mut egui::Ui, s: &TrainingSettings) -> Option<TrainingSe
             ui.label("warm-up steps");
             ui.add(egui::DragValue::new(&mut new.warmup_steps).range(0..=100_000));
             ui.end_row();
-            unfreezing(ui, &mut new);
+            super::settings::precision(ui, &mut new);
+            super::settings::unfreezing(ui, &mut new);
         });
     (new != *s).then_some(new)
-}
-
-/// Gradual unfreezing: a box to turn it on and the epochs between thawing steps.
-fn unfreezing(ui: &mut egui::Ui, new: &mut TrainingSettings) {
-    let mut on = new.unfreeze_every.is_some();
-    ui.checkbox(&mut on, "gradual unfreezing").on_hover_text(
-        "Fine-tuning: every K epochs one more frozen block becomes trainable, starting at the \
-         head. The new head settles first, so its large early gradients don't wreck the \
-         pretrained features below it. Freeze blocks in the inspector first.",
-    );
-    match (on, new.unfreeze_every) {
-        (true, None) => new.unfreeze_every = Some(1),
-        (false, Some(_)) => new.unfreeze_every = None,
-        _ => {}
-    }
-    if let Some(k) = &mut new.unfreeze_every {
-        ui.horizontal(|ui| {
-            ui.label("one block every");
-            ui.add(egui::DragValue::new(k).range(1..=1000));
-            ui.label("epochs");
-        });
-    } else {
-        ui.label("");
-    }
-    ui.end_row();
 }
 
 /// Preprocessing, augmentation and their preview.
@@ -471,7 +447,11 @@ fn progress(ui: &mut egui::Ui, run: &RunHistory) {
                 // Two short lines rather than one that wraps or not with the number's width,
                 // so the run bar doesn't jump as the throughput changes.
                 ui.label(format!("{sps:.0} samples/s · ETA {eta}"));
-                ui.label(&run.device);
+                if run.precision.is_empty() {
+                    ui.label(&run.device);
+                } else {
+                    ui.label(format!("{} · {}", run.device, run.precision));
+                }
             }
             if run.status == RunStatus::Finished {
                 ui.label(if run.stopped && run.dir.is_some() {

@@ -7,6 +7,7 @@ mod confusion;
 mod controls;
 mod network;
 mod plots;
+mod settings;
 mod weights;
 
 use crate::app::NetloomApp;
