@@ -19,11 +19,13 @@ out = tempfile.mkdtemp(prefix="netloom-lenet-epoch-")
 sides = {
     "netloom train": [binary, "train", os.path.join(HERE, "..", "examples", "lenet5.json"), "--epochs", "1",
                       "--data", f"idx:{DATA}", "--out", os.path.join(out, "run"), "--log-every", "100"],
-    "PyTorch script": [sys.executable, os.path.join(HERE, "lenet_epoch_torch.py"), DATA, threads],
+    "PyTorch script": [sys.executable, os.path.join(HERE, "lenet_epoch_torch.py"), DATA, threads, "loader"],
+    "PyTorch, slices": [sys.executable, os.path.join(HERE, "lenet_epoch_torch.py"), DATA, threads, "slices"],
 }
 times = {name: [] for name in sides}
 for r in range(rounds):
-    for name in (list(sides) if r % 2 == 0 else list(reversed(sides))):
+    names = list(sides)
+    for name in names[r % len(names):] + names[:r % len(names)]:
         t = time.perf_counter()
         done = subprocess.run(sides[name], capture_output=True, text=True)
         times[name].append(time.perf_counter() - t)
