@@ -217,7 +217,7 @@ fn bench(name: &str, design: &Design, shape: [i64; 4], steps: usize, torch: &mut
     .unwrap();
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     let mut netloom_step = || {
-        net.params.zero_grad();
+        optim.zero_grad(&net.params);
         let loss = net
             .forward(&x, true, None)
             .unwrap()

@@ -52,7 +52,7 @@ impl Session<'_> {
         // drops the same units.
         let rng = libtorch_lock();
         tch::manual_seed(mix(seed, 3, step) as i64);
-        self.net.params.zero_grad();
+        self.optim.zero_grad(&self.net.params);
         let mut trace = Trace {
             outputs: Vec::new(),
         };

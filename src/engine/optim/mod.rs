@@ -5,6 +5,8 @@
 //! state can't be read or saved (so a run couldn't resume exactly), and it can't change Adam's
 //! hyper-parameters per group. State lives in named tensors, saved as safetensors.
 
+mod flat;
+
 use super::error::{EngineError, TorchContext};
 use super::params::ParamStore;
 use crate::design::{Optimizer, TrainingSettings};
@@ -27,8 +29,13 @@ pub struct Optim {
     weight_decay: f64,
     /// Steps taken (Adam's bias correction, AdaGrad's count).
     pub steps: u64,
-    /// `(param name, slot)` → state tensor, e.g. `("fc1.weight", "exp_avg")`.
+    /// `(param name, slot)` → state tensor, e.g. `("fc1.weight", "exp_avg")`; with flat
+    /// buffers also `("#flat0", "exp_avg")`, of which the per-parameter entries are views.
     state: HashMap<(String, &'static str), Tensor>,
+    /// The flat buffers the trainable parameters live in ([`flat`]).
+    flat: Vec<flat::Flat>,
+    /// False to update tensor by tensor, for comparison (`tensor_by_tensor`).
+    flat_enabled: bool,
 }
 
 impl Optim {
@@ -40,7 +47,16 @@ impl Optim {
             weight_decay: settings.weight_decay,
             steps: 0,
             state: HashMap::new(),
+            flat: Vec::new(),
+            flat_enabled: true,
         }
+    }
+
+    /// The same optimizer without flat buffers: each parameter updated on its own, as before
+    /// them. Only for measuring what they save (benches/optim_step.rs); the results are equal.
+    pub fn tensor_by_tensor(mut self) -> Optim {
+        self.flat_enabled = false;
+        self
     }
 
     fn slot(&mut self, name: &str, slot: &'static str, like: &Tensor) -> Tensor {
@@ -50,40 +66,72 @@ impl Optim {
             .shallow_clone()
     }
 
-    /// One update of every trainable parameter that has a gradient, at rate `lr`.
+    /// One update of every trainable parameter that has a gradient, at rate `lr`: on the flat
+    /// buffers when every trainable parameter has one ([`flat`]), else tensor by tensor.
     pub fn step(&mut self, params: &ParamStore, base_lr: f64) -> Result<(), EngineError> {
         let _guard = tch::no_grad_guard();
         self.steps += 1;
         let t = self.steps as f64;
-        let wd = self.weight_decay;
         // −lr as a 0-d tensor, so `w += d · (−lr)` is one fused in-place op (addcmul_) with no
         // temporary: tch has no `add_(other, alpha)`. Made once per step and device.
         let mut neg_lr: Option<(f64, Tensor)> = None;
+        if self.flat_enabled && self.flatten(params)? {
+            let flats = std::mem::take(&mut self.flat);
+            let slots = self.state.len();
+            let mut result = Ok(());
+            for f in &flats {
+                // A node's multiplier scales its rate, like a torch.optim parameter group's lr.
+                let lr = base_lr * f.lr_mult;
+                let mut w = f.weights.shallow_clone();
+                result = self.update(&f.key, &mut w, &f.grads, lr, t, &mut neg_lr);
+                if result.is_err() {
+                    break;
+                }
+            }
+            if self.state.len() != slots {
+                for f in &flats {
+                    self.expose(f);
+                }
+            }
+            self.flat = flats;
+            return result;
+        }
         for p in params.trainable() {
-            // A node's multiplier scales its rate, like a torch.optim parameter group's lr.
-            let lr = base_lr * p.lr_mult;
             let g = p.tensor.grad();
             if !g.defined() {
                 continue;
             }
             let mut w = p.tensor.shallow_clone();
-            // L2 decay enters the gradient, except for AdamW, which decays the weights directly.
-            let g = if wd != 0.0 && self.kind != Optimizer::Adamw {
-                g.f_add(&w.f_mul_scalar(wd).ctx("weight decay")?)
-                    .ctx("weight decay")?
-            } else {
-                g
-            };
-            match self.kind {
-                Optimizer::Sgd | Optimizer::Nesterov => {
-                    self.sgd(&p.name, &mut w, &g, lr, &mut neg_lr)?;
-                }
-                Optimizer::Adagrad => self.adagrad(&p.name, &mut w, &g, lr)?,
-                Optimizer::Rmsprop => self.rmsprop(&p.name, &mut w, &g, lr)?,
-                Optimizer::Adam | Optimizer::Adamw => self.adam(&p.name, &mut w, &g, lr, t)?,
-            }
+            self.update(&p.name, &mut w, &g, base_lr * p.lr_mult, t, &mut neg_lr)?;
         }
         Ok(())
+    }
+
+    /// One update of the weights `w` (a parameter, or a flat buffer of them) with gradient
+    /// `g`; `name` keys the optimizer state.
+    fn update(
+        &mut self,
+        name: &str,
+        w: &mut Tensor,
+        g: &Tensor,
+        lr: f64,
+        t: f64,
+        neg_lr: &mut Option<(f64, Tensor)>,
+    ) -> Result<(), EngineError> {
+        let wd = self.weight_decay;
+        // L2 decay enters the gradient, except for AdamW, which decays the weights directly.
+        let g = if wd != 0.0 && self.kind != Optimizer::Adamw {
+            g.f_add(&w.f_mul_scalar(wd).ctx("weight decay")?)
+                .ctx("weight decay")?
+        } else {
+            g.shallow_clone()
+        };
+        match self.kind {
+            Optimizer::Sgd | Optimizer::Nesterov => self.sgd(name, w, &g, lr, neg_lr),
+            Optimizer::Adagrad => self.adagrad(name, w, &g, lr),
+            Optimizer::Rmsprop => self.rmsprop(name, w, &g, lr),
+            Optimizer::Adam | Optimizer::Adamw => self.adam(name, w, &g, lr, t),
+        }
     }
 
     /// SGD, with momentum and Nesterov as torch.optim.SGD.
@@ -251,6 +299,7 @@ impl Optim {
         let mut out: Vec<(String, Tensor)> = self
             .state
             .iter()
+            .filter(|((name, _), _)| !name.starts_with(flat::FLAT))
             .map(|((name, slot), t)| (format!("{name}.{slot}"), t.to_device(Device::Cpu)))
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -266,18 +315,13 @@ impl Optim {
         named: Vec<(String, Tensor)>,
         steps: u64,
     ) -> Vec<String> {
-        const SLOTS: [&str; 5] = [
-            "momentum_buffer",
-            "sum",
-            "square_avg",
-            "exp_avg_sq",
-            "exp_avg",
-        ];
         self.state.clear();
+        // The buffers are rebuilt around the restored state at the next step.
+        self.flat.clear();
         self.steps = steps;
         let mut foreign = Vec::new();
         for (key, t) in named {
-            let fits = SLOTS.iter().find_map(|&slot| {
+            let fits = flat::SLOTS.iter().find_map(|&slot| {
                 let name = key.strip_suffix(&format!(".{slot}"))?;
                 let p = params.by_name(name)?;
                 (p.tensor.size() == t.size()).then_some((name.to_owned(), slot, p))
