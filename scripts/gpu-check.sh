@@ -33,10 +33,22 @@ for design in lenet5 vgg_small; do
             --out "$OUT/$design-$device" 2>&1 | grep -v "^epoch .* step " | tee "$OUT/$design-$device.log" || true
     done
 done
+# Issue 17: the old behaviour on CUDA (fp32, the loss read after every step, cuDNN's
+# autotuner off) against the defaults above (bf16 where the GPU has it, reads every 10 steps,
+# autotuner on).
+for design in lenet5 vgg_small; do
+    data=builtin:fashion-mnist
+    [ "$design" = vgg_small ] && data="cifar10:$OUT/cifar"
+    echo "== $design on cuda, as before issue 17"
+    "$BIN" train "examples/$design.json" --data "$data" --device cuda --epochs 2 \
+        --precision fp32 --sync-every 1 --deterministic \
+        --out "$OUT/$design-cuda-old" 2>&1 | grep -v "^epoch .* step " | tee "$OUT/$design-cuda-old.log" || true
+done
 echo "== epoch seconds (the second epoch is warm)"
 for design in lenet5 vgg_small; do
-    for device in cuda cpu; do
-        echo "$design $device: $(grep -o "epoch 2/2:.*" "$OUT/$design-$device.log" || echo missing)"
+    for run in cuda cuda-old cpu; do
+        echo "$design $run: $(grep -o "epoch 2/2:.*" "$OUT/$design-$run.log" || echo missing)"
+        grep -o "in [bf]p[0-9]*" "$OUT/$design-$run.log" | head -1 || true
     done
 done
 echo "== the same weights on both devices"
