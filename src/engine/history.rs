@@ -2,6 +2,7 @@
 //! (burn's `EventProcessor`). The app draws its plots from it; the CLI prints from it. No egui.
 
 use super::metrics::{Histogram, NodeStats};
+use super::metrics_csv::{HEADER as RUN_CSV_HEADER, OLD_HEADER as OLD_RUN_CSV_HEADER};
 use super::protocol::{EpochMetrics, EpochViews, EventKind, Summary};
 use super::weights::WeightsReport;
 use crate::data::augment::Rgba;
@@ -204,14 +205,6 @@ impl RunHistory {
         self.summary = None;
     }
 }
-
-/// The columns of a run folder's metrics.csv (netloom's runs and exported train.py's alike).
-const RUN_CSV_HEADER: &str =
-    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s,precision";
-
-/// The columns before `precision` was added (older run folders).
-const OLD_RUN_CSV_HEADER: &str =
-    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s";
 
 impl RunHistory {
     /// A finished run read back from a run folder's `metrics.csv`: one netloom wrote, or one

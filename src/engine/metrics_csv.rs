@@ -11,14 +11,24 @@ pub(super) struct Csv {
     pub(super) len: u64,
 }
 
-/// The columns; `precision` (fp32, bf16, fp16) is filled on epoch rows.
-const CSV_HEADER: &str =
-    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s,precision\n";
+/// The columns (netloom's runs and exported train.py's alike); `precision` (fp32, bf16, fp16)
+/// is filled on epoch rows.
+pub(super) const HEADER: &str =
+    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s,precision";
 
-/// The columns before `precision` was recorded: a run folder from then still resumes, its new
-/// rows carrying the extra cell (the history reader takes both).
-const OLD_CSV_HEADER: &str =
-    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s\n";
+/// The columns before `precision` was recorded: a run folder from then still reads and
+/// resumes, its new rows carrying the extra cell.
+pub(super) const OLD_HEADER: &str =
+    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s";
+
+/// The length of the header line (with its newline) that `text` starts with, if it is one of
+/// netloom's.
+fn header_len(text: &[u8]) -> Option<usize> {
+    [HEADER, OLD_HEADER]
+        .iter()
+        .find(|h| text.starts_with(h.as_bytes()) && text.get(h.len()) == Some(&b'\n'))
+        .map(|h| h.len() + 1)
+}
 
 impl Csv {
     /// Opens DIR/metrics.csv: a new one with its header, or for a resume the one there cut to
@@ -50,9 +60,9 @@ impl Csv {
                 len
             }
             None => {
-                file.write_all(CSV_HEADER.as_bytes())
+                file.write_all(format!("{HEADER}\n").as_bytes())
                     .map_err(|e| EngineError::io("write metrics.csv", &path, e))?;
-                CSV_HEADER.len() as u64
+                HEADER.len() as u64 + 1
             }
         };
         use std::io::Seek;
@@ -79,14 +89,7 @@ impl Csv {
             }
             Err(e) => return Err(EngineError::io("read metrics.csv", path, e)),
         };
-        let header = if bytes.starts_with(OLD_CSV_HEADER.as_bytes()) {
-            OLD_CSV_HEADER.len()
-        } else {
-            CSV_HEADER.len()
-        };
-        if !bytes.starts_with(CSV_HEADER.as_bytes())
-            && !bytes.starts_with(OLD_CSV_HEADER.as_bytes())
-        {
+        let Some(header) = header_len(&bytes) else {
             let aside = path.with_extension("csv.damaged");
             std::fs::rename(path, &aside)
                 .map_err(|e| EngineError::io("set aside metrics.csv", path, e))?;
@@ -97,7 +100,7 @@ impl Csv {
                     aside.display()
                 )),
             ));
-        }
+        };
         let want = usize::try_from(want).unwrap_or(usize::MAX);
         let clean = bytes.len() >= want
             && want >= header

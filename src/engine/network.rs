@@ -205,12 +205,8 @@ impl Network {
             {
                 let relu =
                     matches!(&step.layer, Layer::Activation(a) if a.function == ActivationFn::Relu);
-                // Histograms and dead-unit counts read fp32.
-                let kept = if y.kind() == tch::Kind::Float {
-                    y.shallow_clone()
-                } else {
-                    y.f_to_kind(tch::Kind::Float).ctx("keeping an output")?
-                };
+                // Histograms and dead-unit counts read fp32 (an fp32 output is kept uncopied).
+                let kept = y.f_to_kind(tch::Kind::Float).ctx("keeping an output")?;
                 t.outputs.push((step.name.clone(), relu, kept));
             }
             outs.push(Some(y));

@@ -43,13 +43,9 @@ impl Compute {
         self.kind != Kind::Float
     }
 
-    /// `x` in the compute format (itself when it is already).
+    /// `x` in the compute format (libtorch returns `x` itself, uncopied, when it already is).
     pub(super) fn cast(self, x: &Tensor) -> Result<Tensor, tch::TchError> {
-        if x.kind() == self.kind {
-            Ok(x.shallow_clone())
-        } else {
-            x.f_to_kind(self.kind)
-        }
+        x.f_to_kind(self.kind)
     }
 }
 
@@ -215,6 +211,9 @@ mod tests {
             resolve(Precision::Fp16, Device::Cpu).unwrap().name(),
             "fp16"
         );
+        // fp32 runs cast nothing: the tensor comes back itself, not a copy.
+        let x = Tensor::ones([3], (Kind::Float, Device::Cpu));
+        assert_eq!(Compute::FP32.cast(&x).unwrap().data_ptr(), x.data_ptr());
     }
 
     #[test]

@@ -16,7 +16,6 @@ use super::metrics_csv::Csv;
 use super::network::{Network, check_against_data};
 use super::optim::Optim;
 use super::pending::PendingStep;
-use super::precision::LossScale;
 use super::protocol::{Control, Emitter, EpochMetrics, EventKind, Job, Summary};
 use super::weights::{WeightsReport, apply_weights, load_weights};
 use crate::data::augment::{Augmenter, ColorBasis};
@@ -67,8 +66,6 @@ pub(super) struct Session<'a> {
     pub(super) pending: Vec<PendingStep>,
     /// Read them every this many steps ([`super::pending`]).
     pub(super) sync_every: u64,
-    /// fp16's loss scale (None in other formats).
-    pub(super) loss_scale: Option<LossScale>,
 }
 
 /// Refuses, before anything is allocated, a design whose training needs more memory than this
@@ -247,7 +244,7 @@ impl<'a> Session<'a> {
         let dir = job.options.out_dir.as_deref();
         let mut notices = Vec::new();
         let mut optim = Optim::new(&design.training);
-        let (pre, state, resumed) = match (dir, job.options.resume) {
+        let (pre, mut state, resumed) = match (dir, job.options.resume) {
             (Some(dir), true) => resume_from(dir, &net, &mut optim, &mut notices)?,
             (None, true) => return Err(EngineError::NoRunDir),
             _ => (
@@ -294,7 +291,9 @@ impl<'a> Session<'a> {
             .iter()
             .map(|(n, lo, hi)| (n.clone(), (*lo, *hi)))
             .collect();
-        let loss_scale =
+        // fp16's loss scale lives in the run state, so each checkpoint carries it; other
+        // formats have none.
+        state.loss_scale =
             (net.compute.kind == tch::Kind::Half).then(|| state.loss_scale.unwrap_or_default());
         autotune(design, device);
         Ok(Session {
@@ -323,7 +322,6 @@ impl<'a> Session<'a> {
                 device,
                 job.options.log_every,
             ),
-            loss_scale,
         })
     }
 

@@ -103,7 +103,7 @@ impl Session<'_> {
     /// optimizer should apply this step (false when fp16 gradients overflowed; the scale is
     /// then lowered and the step skipped, as `GradScaler` does).
     fn backward(&mut self, loss: &Tensor) -> Result<bool, EngineError> {
-        let Some(scale) = &mut self.loss_scale else {
+        let Some(scale) = &mut self.state.loss_scale else {
             loss.f_backward().ctx("backward pass")?;
             return Ok(true);
         };
@@ -117,9 +117,7 @@ impl Session<'_> {
             .trainable()
             .map(|p| p.tensor.grad())
             .collect();
-        let apply = scale.unscale(&grads)?;
-        self.state.loss_scale = Some(*scale);
-        Ok(apply)
+        scale.unscale(&grads)
     }
 
     /// The first images of a batch as the network is fed them, for the samples strip.

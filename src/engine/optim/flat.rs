@@ -62,22 +62,14 @@ impl Optim {
         if members.iter().any(|p| !p.tensor.grad().defined()) {
             return Ok(false);
         }
-        let names: Vec<&str> = members.iter().map(|p| p.name.as_str()).collect();
-        let held: Vec<&str> = self
-            .flat
-            .iter()
-            .flat_map(|f| f.members.iter().map(|m| m.0.as_str()))
-            .collect();
-        let mut sorted_names = names.clone();
-        let mut sorted_held = held;
-        sorted_names.sort_unstable();
-        sorted_held.sort_unstable();
-        if sorted_names == sorted_held && !self.flat.is_empty() {
+        let held = members.iter().map(|p| &p.name).eq(&self.flat_names);
+        if held && !self.flat.is_empty() {
             return Ok(true);
         }
         let _guard = tch::no_grad_guard();
         self.state.retain(|(name, _), _| !name.starts_with(FLAT));
         self.flat.clear();
+        self.flat_names = members.iter().map(|p| p.name.clone()).collect();
         // Groups in first-appearance order, so buffer numbering is stable.
         let mut groups: Vec<Vec<&crate::engine::params::Param>> = Vec::new();
         for p in members {
@@ -181,8 +173,7 @@ impl Optim {
         for f in &self.flat {
             let _ = f.grads.shallow_clone().zero_();
         }
-        let held: usize = self.flat.iter().map(|f| f.members.len()).sum();
-        if held == params.trainable().count() {
+        if params.trainable().count() == self.flat_names.len() {
             return;
         }
         for p in params.trainable() {

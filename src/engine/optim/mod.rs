@@ -34,6 +34,9 @@ pub struct Optim {
     state: HashMap<(String, &'static str), Tensor>,
     /// The flat buffers the trainable parameters live in ([`flat`]).
     flat: Vec<flat::Flat>,
+    /// The trainable parameters the buffers were built for, in the store's order: a step
+    /// rebuilds them when that set changes (a thaw).
+    flat_names: Vec<String>,
     /// False to update tensor by tensor, for comparison (`tensor_by_tensor`).
     flat_enabled: bool,
 }
@@ -48,6 +51,7 @@ impl Optim {
             steps: 0,
             state: HashMap::new(),
             flat: Vec::new(),
+            flat_names: Vec::new(),
             flat_enabled: true,
         }
     }
