@@ -3,8 +3,9 @@
 //! with a single `affine_grid` + `grid_sample` (plus lens distortion on the grid), then
 //! cutout, noise and colour as element-wise ops. No per-pixel Rust loops.
 //!
-//! Random parameters come from netloom's own seeded generator, so a seed gives the same
-//! augmentation on every device; Gaussian noise is drawn by libtorch after seeding it.
+//! Every random draw, Gaussian noise included, comes from netloom's own seeded generator, so a
+//! seed gives the same augmentation on every device and on any thread (the trainer makes the
+//! next batch on a helper thread while a step trains: `engine::feed`).
 
 use super::rng::Rng;
 use super::{DataError, Dataset, Samples};

@@ -14,6 +14,7 @@ pub mod curves;
 mod device;
 mod error;
 pub mod export;
+mod feed;
 mod history;
 mod layer;
 mod metrics;
