@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The CUDA check of the engine, as one short script for a GPU machine (see the device notes in
 # docs/performance.md): the release binary, pointed at PyTorch 2.11.0's libraries, trains
-# LeNet-5 and vgg_small on CUDA and on the CPU, prints the epoch times, and checks that a
-# network computes the same on both devices.
+# LeNet-5 and vgg_small on CUDA and on the CPU, prints the epoch times, times vgg_small's and
+# resnet18's training step and peak memory against PyTorch's (benches/gpu_step.py), and checks
+# that a network computes the same on both devices.
 #
 #   cargo build --release && mkdir -p gpu && cp target/release/netloom gpu/
 #   (on the GPU machine) bash scripts/gpu-check.sh gpu/netloom
@@ -51,6 +52,8 @@ for design in lenet5 vgg_small; do
         grep -o "in [bf]p[0-9]*" "$OUT/$design-$run.log" | head -1 || true
     done
 done
+echo "== training step and peak memory against PyTorch default and tuned (benches/gpu_step.py)"
+"$PY" benches/gpu_step.py "$BIN" cuda 3 || true
 echo "== the same weights on both devices"
 "$PY" - "$OUT/x.npy" <<'PYEOF'
 import sys, struct

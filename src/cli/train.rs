@@ -80,11 +80,6 @@ pub struct TrainArgs {
     /// on the CPU, where reading costs nothing; every --log-every steps on a GPU).
     #[arg(long, value_name = "N")]
     pub sync_every: Option<u64>,
-    /// Make each batch in line on the training thread (on the CPU, the next batch is otherwise
-    /// gathered, augmented and preprocessed on a helper thread while a step trains; the result
-    /// is the same either way).
-    #[arg(long)]
-    pub no_prefetch: bool,
 }
 
 fn parse_precision(s: &str) -> Result<Precision, String> {
@@ -136,7 +131,6 @@ fn request(args: &TrainArgs) -> Result<RunRequest, String> {
         log_every: args.log_every.max(1),
         max_steps: args.max_steps,
         sync_every: args.sync_every,
-        prefetch: !args.no_prefetch,
         ..RunOptions::default()
     };
     Ok(RunRequest {

@@ -4,8 +4,8 @@
 //! cutout, noise and colour as element-wise ops. No per-pixel Rust loops.
 //!
 //! Every random draw, Gaussian noise included, comes from netloom's own seeded generator, so a
-//! seed gives the same augmentation on every device and on any thread (the trainer makes the
-//! next batch on a helper thread while a step trains: `engine::feed`).
+//! seed gives the same augmentation on every device and whatever else uses libtorch's
+//! process-wide generator meanwhile.
 
 use super::rng::Rng;
 use super::{DataError, Dataset, Samples};

@@ -143,11 +143,6 @@ pub enum EngineError {
         /// The file.
         path: PathBuf,
     },
-    /// The helper thread that makes the next batch failed (a bug, not the data's fault).
-    #[error(
-        "the thread making the next batch failed: {0}. Train again; this is a bug in netloom, please report it"
-    )]
-    Feed(String),
     /// A data error (loading, preprocessing, augmentation).
     #[error(transparent)]
     Data(#[from] crate::data::DataError),

@@ -14,7 +14,6 @@ pub mod curves;
 mod device;
 mod error;
 pub mod export;
-mod feed;
 mod history;
 mod layer;
 mod metrics;

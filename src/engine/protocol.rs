@@ -40,9 +40,6 @@ pub struct RunOptions {
     /// Read the losses off the device every this many steps (None: one on the CPU, where a
     /// read costs nothing, `log_every` on a GPU; see `engine::pending`).
     pub sync_every: Option<u64>,
-    /// On the CPU, make the next step's batch on a helper thread while a step trains
-    /// (`engine::feed`); false makes every batch in line.
-    pub prefetch: bool,
 }
 
 impl Default for RunOptions {
@@ -56,7 +53,6 @@ impl Default for RunOptions {
             leave_core_for_ui: false,
             max_steps: None,
             sync_every: None,
-            prefetch: true,
         }
     }
 }

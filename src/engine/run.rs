@@ -11,7 +11,6 @@ use super::checkpoint::{
 };
 use super::device::ResolvedDevice;
 use super::error::EngineError;
-use super::feed::{Ahead, Feed};
 use super::metrics::Throughput;
 use super::metrics_csv::Csv;
 use super::network::{Network, check_against_data};
@@ -37,13 +36,11 @@ pub(super) struct Session<'a> {
     pub(super) net: Network,
     pub(super) optim: Optim,
     pub(super) pre: Preprocessor,
+    pub(super) aug: Option<Augmenter>,
     pub(super) state: RunState,
     pub(super) csv: Csv,
     pub(super) edges: HashMap<String, (f32, f32)>,
-    /// Makes each step's batch from the training split.
-    pub(super) feed: Feed,
-    /// Makes the next step's batch on a helper thread while a step trains (the CPU only).
-    pub(super) ahead: Option<Ahead>,
+    pub(super) train: (Tensor, Tensor),
     pub(super) val: (Tensor, Tensor),
     pub(super) steps_per_epoch: u64,
     /// How the pretrained weights mapped, when the run started from some.
@@ -187,14 +184,6 @@ fn set_threads(leave_core: bool) {
     });
 }
 
-/// Whether batches are made ahead on a helper thread ([`super::feed`]): on the CPU, with a
-/// core to spare for it. (On a GPU the step's kernels already run while the host moves on,
-/// and the data is gathered on the device.) Measured in docs/performance.md.
-fn feeds_ahead(job: &Job, device: Device) -> bool {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    job.options.prefetch && device == Device::Cpu && cores >= 2
-}
-
 fn augmenter(design: &Design, data: &Dataset) -> Result<Option<Augmenter>, EngineError> {
     let ops = &design.data.augmentation;
     if ops.is_empty() || data.shape.as_image().is_none() {
@@ -216,9 +205,6 @@ pub(crate) fn run(job: &Job, control: &Control, emit: &Emitter) -> Result<Summar
     set_threads(job.options.leave_core_for_ui);
     let ResolvedDevice { device, name } = job.options.device.resolve()?;
     let mut session = Session::new(job, device)?;
-    if feeds_ahead(job, device) {
-        session.ahead = Some(Ahead::start(&session.feed)?);
-    }
     for notice in std::mem::take(&mut session.notices) {
         emit.send(EventKind::Notice(notice));
     }
@@ -312,14 +298,9 @@ impl<'a> Session<'a> {
         autotune(design, device);
         Ok(Session {
             job,
-            feed: Feed::new(
-                &prepare_inputs(&data.train, data, device)?,
-                augmenter(design, data)?,
-                pre.clone(),
-                device,
-            ),
+            aug: augmenter(design, data)?,
+            train: prepare_inputs(&data.train, data, device)?,
             val: prepare_inputs(&data.val, data, device)?,
-            ahead: None,
             net,
             optim,
             pre,
@@ -364,7 +345,7 @@ impl<'a> Session<'a> {
             let epoch_started = Instant::now();
             let order = self.epoch_order();
             // The epoch's rows go once to where the data is; each step takes its slice there.
-            let order_on_device = Tensor::from_slice(&order).to_device(self.feed.data_device());
+            let order_on_device = Tensor::from_slice(&order).to_device(self.train.0.device());
             while self.state.step_in_epoch < self.steps_per_epoch {
                 if control.is_paused() {
                     // What was done before the pause is shown during it.

@@ -3,7 +3,6 @@
 use super::batch::{batch_of, evaluate, loss_of, mix};
 use super::checkpoint::write_text;
 use super::error::{EngineError, TorchContext};
-use super::feed::Batch;
 use super::metrics::{Histogram, NodeStats, Throughput, dead_fraction};
 use super::network::Trace;
 use super::optim::clip_grad_norm;
@@ -16,6 +15,9 @@ use crate::data::rng::libtorch_lock;
 use std::collections::HashMap;
 use std::time::Instant;
 use tch::{Kind, Tensor};
+
+/// Images shown per Samples event.
+const SHOWN: i64 = 16;
 
 impl Session<'_> {
     /// One optimizer step on the next batch of the epoch's `order` (its rows on the device in
@@ -32,34 +34,20 @@ impl Session<'_> {
         let start = self.state.step_in_epoch as usize * batch;
         let end = (start + batch).min(order.len());
         let rows = order.get(start..end).unwrap_or_default();
+        let idx = order_on_device
+            .f_narrow(0, start as i64, rows.len() as i64)
+            .ctx("taking a batch")?;
         let step = self.state.step;
         let seed = self.state.seed;
-        let stats_every = self.job.options.stats_every.max(1);
-        let stats = step.is_multiple_of(stats_every);
-        let made = self.ahead.as_mut().and_then(|ahead| ahead.take(step));
-        let Batch { x, y, shown } = match made {
-            Some(batch) => batch?,
-            None => {
-                let idx = order_on_device
-                    .f_narrow(0, start as i64, rows.len() as i64)
-                    .ctx("taking a batch")?;
-                self.feed.make(&idx, mix(seed, 2, step), stats)?
-            }
-        };
-        // The next step's batch is made while this one trains.
-        if let Some(ahead) = &mut self.ahead
-            && self.state.step_in_epoch + 1 < self.steps_per_epoch
-        {
-            let next = (end + batch).min(order.len()) - end;
-            let idx = order_on_device
-                .f_narrow(0, end as i64, next as i64)
-                .ctx("taking a batch")?;
-            let show = (step + 1).is_multiple_of(stats_every);
-            ahead.ask(step + 1, idx, mix(seed, 2, step + 1), show);
+        let stats = step.is_multiple_of(self.job.options.stats_every.max(1));
+        let (mut x, y) = batch_of((&self.train.0, &self.train.1), &idx, self.net.device)?;
+        if let Some(aug) = &self.aug {
+            x = aug.apply(&x, mix(seed, 2, step))?;
         }
-        if let Some(shown) = shown {
-            self.offer_samples(&shown, rows, emit);
+        if stats && x.dim() == 4 {
+            self.offer_samples(&x, rows, emit);
         }
+        let x = self.pre.apply(&x)?;
         // Dropout draws from libtorch's generator: seed it from the step so a resumed run
         // drops the same units.
         let rng = libtorch_lock();
@@ -133,8 +121,10 @@ impl Session<'_> {
     }
 
     /// The first images of a batch as the network is fed them, for the samples strip.
-    fn offer_samples(&self, shown: &Tensor, rows: &[i64], emit: &Emitter) {
-        let shown = shown.to_device(tch::Device::Cpu);
+    fn offer_samples(&self, x: &Tensor, rows: &[i64], emit: &Emitter) {
+        let shown = x
+            .narrow(0, 0, SHOWN.min(x.size()[0]))
+            .to_device(tch::Device::Cpu);
         if let Ok(images) = to_rgba(&shown) {
             let labels = rows
                 .iter()
