@@ -45,11 +45,18 @@ for design in lenet5 vgg_small; do
         --precision fp32 --sync-every 1 --deterministic \
         --out "$OUT/$design-cuda-old" 2>&1 | grep -v "^epoch .* step " | tee "$OUT/$design-cuda-old.log" || true
 done
+# Channels-last on CUDA in bf16 is a rule from NVIDIA's guidance (engine/network.rs): the
+# same default run in NCHW, to check it.
+echo "== vgg_small on cuda, NCHW (NETLOOM_CHANNELS_LAST=off)"
+NETLOOM_CHANNELS_LAST=off "$BIN" train examples/vgg_small.json --data "cifar10:$OUT/cifar" \
+    --device cuda --epochs 2 --out "$OUT/vgg_small-cuda-nchw" 2>&1 | grep -v "^epoch .* step " \
+    | tee "$OUT/vgg_small-cuda-nchw.log" || true
 echo "== epoch seconds (the second epoch is warm)"
 for design in lenet5 vgg_small; do
-    for run in cuda cuda-old cpu; do
+    for run in cuda cuda-old cuda-nchw cpu; do
+        [ -f "$OUT/$design-$run.log" ] || continue
         echo "$design $run: $(grep -o "epoch 2/2:.*" "$OUT/$design-$run.log" || echo missing)"
-        grep -o "in [bf]p[0-9]*" "$OUT/$design-$run.log" | head -1 || true
+        grep -oE "in (fp|bf)[0-9]+" "$OUT/$design-$run.log" | head -1 || true
     done
 done
 echo "== training step and peak memory against PyTorch default and tuned (benches/gpu_step.py)"

@@ -39,15 +39,14 @@ pub struct Network {
     pub loss: Loss,
     /// Where the tensors live.
     pub device: Device,
-    /// Run the convolutions in channels-last (NHWC) memory format: on the CPU, oneDNN's
-    /// channels-last kernels train a conv net 1.2× to 1.3× faster than NCHW (vgg_small,
-    /// docs/performance.md) for the same result. Only the activations change layout; the
-    /// parameters, their gradients, the optimizer state and every file stay in PyTorch's
-    /// ordinary NCHW layout. Off where it doesn't pay (no convolution, vector input, GPUs until
-    /// measured there) and while tracing for export, so exported graphs stay plain.
+    /// Run the convolutions in channels-last (NHWC) memory format ([`channels_last_pays`]).
+    /// Only the activations change layout; the parameters, their gradients, the optimizer
+    /// state and every file stay in PyTorch's ordinary NCHW layout. Off while tracing for
+    /// export, so exported graphs stay plain.
     pub channels_last: bool,
     /// The format the convolutions and linear layers compute in ([`super::precision`]): fp32
-    /// from `compile`; a training run sets the design's precision.
+    /// from `compile`; a training run sets the design's precision with
+    /// [`Network::set_compute`].
     pub compute: Compute,
 }
 
@@ -57,7 +56,41 @@ pub struct Trace {
     pub outputs: Vec<(String, bool, Tensor)>,
 }
 
+/// Whether a conv net on image input runs faster in channels-last than in NCHW, by a rule
+/// (docs/training.md):
+/// - on the CPU, yes: oneDNN's channels-last kernels train vgg_small and resnet_mini 1.2× to
+///   1.4× faster than NCHW for the same result (docs/performance.md);
+/// - on a CUDA GPU, when computing in bf16 or fp16: cuDNN's tensor-core convolutions work in
+///   NHWC, so NCHW activations are transposed around each of them (NVIDIA's and PyTorch's
+///   channels-last guidance: AMP with channels-last is the combination they tune for). In fp32
+///   a GPU stays in NCHW, as before issue 17;
+/// - elsewhere (Apple's MPS), no, until measured.
+///
+/// `NETLOOM_CHANNELS_LAST=off` keeps NCHW everywhere, for comparing the two
+/// (docs/performance.md, scripts/gpu-check.sh).
+fn channels_last_pays(device: Device, compute: Compute) -> bool {
+    let allowed = std::env::var("NETLOOM_CHANNELS_LAST").map_or(true, |v| v != "off");
+    allowed
+        && match device {
+            Device::Cpu => true,
+            Device::Cuda(_) => compute.kind != tch::Kind::Float,
+            _ => false,
+        }
+}
+
 impl Network {
+    /// Sets the format the layers compute in, and with it the activations' layout
+    /// ([`channels_last_pays`]).
+    pub(crate) fn set_compute(&mut self, compute: Compute) {
+        let convolves = self.input_shape.as_image().is_some()
+            && self
+                .steps
+                .iter()
+                .any(|s| matches!(s.layer, Layer::Conv2d { .. }));
+        self.compute = compute;
+        self.channels_last = convolves && channels_last_pays(self.device, compute);
+    }
+
     /// Thaws a frozen node mid-run (gradual unfreezing): its parameters become trainable and a
     /// BatchNorm goes back to batch statistics in training. Returns the values thawed.
     pub fn thaw(&mut self, node: &str) -> u64 {
@@ -138,24 +171,18 @@ impl Network {
         let (Some(input_shape), Some(output_shape)) = (input_shape, output_shape) else {
             return Err(EngineError::NoInputOrOutput);
         };
-        // NETLOOM_CHANNELS_LAST=off keeps NCHW, for comparing the two (docs/performance.md).
-        let allowed = std::env::var("NETLOOM_CHANNELS_LAST").map_or(true, |v| v != "off");
-        let channels_last = allowed
-            && device == Device::Cpu
-            && input_shape.as_image().is_some()
-            && steps
-                .iter()
-                .any(|s| matches!(s.layer, Layer::Conv2d { .. }));
-        Ok(Network {
+        let mut net = Network {
             steps,
             params,
             input_shape,
             output_shape,
             loss,
             device,
-            channels_last,
+            channels_last: false,
             compute: Compute::FP32,
-        })
+        };
+        net.set_compute(Compute::FP32);
+        Ok(net)
     }
 
     /// Runs the network on a batch; `train` selects BatchNorm/Dropout behaviour. When `trace`
@@ -289,5 +316,24 @@ pub fn check_against_data(
             shape: net.output_shape.to_string(),
             classes,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::design::Precision;
+
+    #[test]
+    fn channels_last_runs_on_the_cpu_and_on_cuda_in_16_bit_only() {
+        let bf16 = Compute {
+            kind: tch::Kind::BFloat16,
+            asked: Precision::Auto,
+        };
+        assert!(channels_last_pays(Device::Cpu, Compute::FP32));
+        assert!(channels_last_pays(Device::Cpu, bf16));
+        assert!(!channels_last_pays(Device::Cuda(0), Compute::FP32));
+        assert!(channels_last_pays(Device::Cuda(0), bf16));
+        assert!(!channels_last_pays(Device::Mps, bf16));
     }
 }

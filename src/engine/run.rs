@@ -230,7 +230,10 @@ impl<'a> Session<'a> {
         refuse_unrunnable(design, data)?;
         fits_this_machine(design, device)?;
         let mut net = Network::compile(design, device)?;
-        net.compute = super::precision::resolve(design.training.precision, device)?;
+        net.set_compute(super::precision::resolve(
+            design.training.precision,
+            device,
+        )?);
         check_against_data(design, &net, data)?;
         let thaw = thaw_blocks(design);
         let others_train = net.params.trainable_count() > 0;
