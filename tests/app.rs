@@ -919,10 +919,7 @@ fn old_runs_are_measured_and_deleted_from_the_train_view() {
     }
     std::fs::write(runs.join("notes.txt"), b"mine").unwrap();
     let data = dir.join("data");
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |_cc| NetloomApp::new(None).with_storage(None, Some(data.clone())));
-    harness.run_steps(4);
+    let mut harness = app_with_data_dir(None, &data, egui::vec2(1280.0, 800.0));
     harness.get_by_label("Train").click();
     harness.run_steps(3);
     harness.get_by_label("saved runs: 3, 3.0 MB");
@@ -955,13 +952,7 @@ fn the_next_start_says_where_the_last_crash_report_is() {
     let _ = std::fs::remove_dir_all(&data_dir);
     std::fs::create_dir_all(&data_dir).unwrap();
     std::fs::write(data_dir.join("crash-report.txt"), "panic: test\n").unwrap();
-    let start = |dir: std::path::PathBuf| {
-        let mut harness = Harness::builder()
-            .with_size(egui::vec2(1280.0, 720.0))
-            .build_eframe(move |_cc| NetloomApp::new(None).with_storage(None, Some(dir.clone())));
-        harness.run_steps(3);
-        harness
-    };
+    let start = |dir: std::path::PathBuf| app_with_data_dir(None, &dir, egui::vec2(1280.0, 720.0));
     let harness = start(data_dir.clone());
     assert!(
         harness
@@ -994,13 +985,7 @@ fn a_corrupt_autosave_is_said_and_kept_aside() {
         "{\"format\": \"netloom-design\", \"nod",
     )
     .unwrap();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_eframe({
-            let dir = data_dir.clone();
-            move |_cc| NetloomApp::new(None).with_storage(None, Some(dir.clone()))
-        });
-    harness.run_steps(3);
+    let harness = app_with_data_dir(None, &data_dir, egui::vec2(1280.0, 720.0));
     assert!(
         harness
             .query_by_label_contains("the work autosaved last time can't be read back")

@@ -233,13 +233,7 @@ fn a_two_feature_run_draws_its_decision_boundary_in_the_train_view() {
         "{}/examples/two_layer_mlp.json",
         env!("CARGO_MANIFEST_DIR")
     ));
-    let data_dir = dir.clone();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_eframe(move |_cc| {
-            NetloomApp::new(Some(design.clone())).with_storage(None, Some(data_dir.clone()))
-        });
-    harness.run_steps(4);
+    let mut harness = app_with_data_dir(Some(design), &dir, egui::vec2(1280.0, 720.0));
     harness.get_by_label("Train").click();
     harness.run_steps(2);
     wait_for_label(
@@ -280,13 +274,7 @@ fn gradual_unfreezing_is_set_in_the_train_view_and_said_as_it_thaws() {
     v["training"]["epochs"] = 3.into();
     let design = dir.join("frozen.json");
     std::fs::write(&design, v.to_string()).unwrap();
-    let data_dir = dir.clone();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |_cc| {
-            NetloomApp::new(Some(design.clone())).with_storage(None, Some(data_dir.clone()))
-        });
-    harness.run_steps(4);
+    let mut harness = app_with_data_dir(Some(design), &dir, egui::vec2(1280.0, 800.0));
     harness.get_by_label("Train").click();
     harness.run_steps(2);
     wait_for_label(

@@ -125,13 +125,7 @@ fn a_run_that_never_starts_leaves_no_run_number_or_folder_behind() {
     for class in ["a", "b"] {
         std::fs::create_dir_all(images.join(class)).unwrap();
     }
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe({
-            let data_dir = data_dir.clone();
-            move |_cc| NetloomApp::new(None).with_storage(None, Some(data_dir.clone()))
-        });
-    harness.run_steps(4);
+    let mut harness = app_with_data_dir(None, &data_dir, egui::vec2(1280.0, 800.0));
     harness.get_by_label("Train").click();
     harness.run_steps(2);
     let ctx = harness.ctx.clone();

@@ -22,21 +22,9 @@ impl Session<'_> {
         let epoch = self.state.epochs_done;
         let due = thawed_at(epoch, every, self.thaw.len(), self.others_train);
         if due > self.thawed {
-            let now: Vec<String> = self
-                .thaw
-                .get(self.thawed..due)
-                .unwrap_or_default()
-                .iter()
-                .map(|(block, _)| block.clone())
-                .collect();
-            let nodes: Vec<String> = self
-                .thaw
-                .get(self.thawed..due)
-                .unwrap_or_default()
-                .iter()
-                .flat_map(|(_, nodes)| nodes.iter().cloned())
-                .collect();
-            for node in &nodes {
+            let blocks = self.thaw.get(self.thawed..due).unwrap_or_default();
+            let now: Vec<String> = blocks.iter().map(|(block, _)| block.clone()).collect();
+            for node in blocks.iter().flat_map(|(_, nodes)| nodes) {
                 self.net.thaw(node);
             }
             self.thawed = due;

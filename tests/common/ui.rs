@@ -167,12 +167,20 @@ pub fn app_on_endless_mlp(dir: &std::path::Path) -> Harness<'static, NetloomApp>
     .unwrap()
     .replace("\"epochs\": 30", "\"epochs\": 5000");
     std::fs::write(&design, text).unwrap();
-    let data_dir = dir.to_owned();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |_cc| {
-            NetloomApp::new(Some(design.clone())).with_storage(None, Some(data_dir.clone()))
-        });
+    app_with_data_dir(Some(design), dir, egui::vec2(1280.0, 800.0))
+}
+
+/// The app at `size` on `design` (None: the default one), with its data folder (settings,
+/// runs, crash reports) in `data_dir` rather than the user's.
+pub fn app_with_data_dir(
+    design: Option<std::path::PathBuf>,
+    data_dir: &std::path::Path,
+    size: egui::Vec2,
+) -> Harness<'static, NetloomApp> {
+    let data_dir = data_dir.to_owned();
+    let mut harness = Harness::builder().with_size(size).build_eframe(move |_cc| {
+        NetloomApp::new(design.clone()).with_storage(None, Some(data_dir.clone()))
+    });
     harness.run_steps(4);
     harness
 }
