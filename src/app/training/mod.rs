@@ -5,10 +5,12 @@
 //! frame drains its event stream within a small time budget and hands each event to the job
 //! it belongs to (by its run id). Plots only read the histories.
 
+mod events;
 mod pretrained;
 mod preview;
 mod run_dir;
 pub mod run_store;
+mod runs_folder;
 mod textures;
 
 pub use pretrained::{Pretrained, WeightsChoice};
@@ -20,12 +22,10 @@ use crate::data::DataSpec;
 use crate::design::{DataSettings, Design, TrainingSettings};
 use crate::engine::export::{ExportRequest, ExportSummary};
 use crate::engine::{
-    Command, DataSource, DeviceChoice, EventKind, Notify, RunHistory, RunId, RunOptions,
-    RunRequest, Trainer,
+    Command, DataSource, DeviceChoice, Notify, RunHistory, RunId, RunOptions, RunRequest, Trainer,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// What the Train view asks for. `Run` actions change only the training side and go to
 /// [`Training::apply`]; the rest need the app (a file dialog, or an undoable design edit).
@@ -153,43 +153,6 @@ impl Default for Training {
 }
 
 impl Training {
-    /// Where runs keep their folders (the app's data dir); None keeps nothing on disk.
-    pub fn set_runs_dir(&mut self, dir: Option<PathBuf>) {
-        self.runs_dir = dir;
-        self.refresh_usage();
-    }
-
-    /// Measures the runs folder again (a walk of a few files per run: cheap, but not for
-    /// every frame, so only when it may have changed).
-    fn refresh_usage(&mut self) {
-        self.usage = self.runs_dir.as_deref().map(run_store::usage);
-    }
-
-    /// What the runs folder holds, when the app keeps one.
-    pub fn runs_usage(&self) -> Option<&run_store::Usage> {
-        self.usage.as_ref()
-    }
-
-    /// The folders of this session's runs (never deleted as "old").
-    pub fn session_dirs(&self) -> Vec<PathBuf> {
-        self.runs.iter().filter_map(|r| r.dir.clone()).collect()
-    }
-
-    /// Deletes the saved runs older than the newest `keep`, except this session's; returns
-    /// (folders deleted, bytes freed).
-    pub fn delete_old_runs(&mut self, keep: usize) -> Result<(usize, u64), String> {
-        if self.busy() {
-            return Err("a run is training: delete old runs when it has finished".to_owned());
-        }
-        let Some(usage) = &self.usage else {
-            return Ok((0, 0));
-        };
-        let (doomed, bytes) = usage.older_than_newest(keep, &self.session_dirs());
-        let result = run_store::delete(&doomed).map(|n| (n, bytes));
-        self.refresh_usage();
-        result
-    }
-
     /// The data runs train on.
     pub fn data(&self) -> &DataSpec {
         &self.data
@@ -454,33 +417,6 @@ impl Training {
         self.exported.take()
     }
 
-    /// Adds the finished run in `dir` (netloom's, or an exported train.py's from a cluster),
-    /// read from its metrics.csv, so its curves show beside this session's runs. Returns its
-    /// name.
-    pub fn open_run_folder(&mut self, dir: &std::path::Path) -> Result<String, String> {
-        if self.busy() {
-            return Err("a run is training: open the run folder when it has finished".to_owned());
-        }
-        let folder = dir.file_name().map_or_else(
-            || dir.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let name = format!("#{} {folder} (opened)", self.runs.len() + 1);
-        let run = RunHistory::from_metrics_csv(name.clone(), dir)?;
-        self.runs.push(run);
-        Ok(name)
-    }
-
-    /// The newest run that kept its best weights on disk: (its name, its folder).
-    pub fn last_run_with_weights(&self) -> Option<(&str, &std::path::Path)> {
-        self.runs.iter().rev().find_map(|r| {
-            r.dir
-                .as_deref()
-                .filter(|d| d.join("best.safetensors").is_file())
-                .map(|d| (r.name.as_str(), d))
-        })
-    }
-
     /// Reads `path` and maps it onto `design` on a helper thread; the review follows.
     pub fn check_weights(&mut self, path: PathBuf, design: &Design, ctx: &egui::Context) {
         self.connect(ctx);
@@ -512,82 +448,5 @@ impl Training {
         }
         let choice = self.data.clone();
         self.preview.redraw(ctx, &choice, design);
-    }
-
-    /// Takes in what happened since the last frame, spending at most `budget`; each event
-    /// goes to the job it belongs to, and events of jobs no longer waited for are dropped.
-    pub fn drain(&mut self, budget: Duration) {
-        let Some(trainer) = &self.trainer else { return };
-        let started = Instant::now();
-        let mut ended = false;
-        while started.elapsed() < budget {
-            let Some(event) = trainer.try_recv() else {
-                break;
-            };
-            if Some(event.run) == self.current {
-                // A run that failed before it trained a step never was one: no number, no
-                // folder link, no empty plots; its reason stays by the Train button.
-                if let EventKind::Failed {
-                    stage: crate::engine::Stage::Loading,
-                    message,
-                } = &event.kind
-                    && self.runs.last().is_some_and(|r| r.losses.is_empty())
-                {
-                    if let Some(run) = self.runs.pop()
-                        && let Some(dir) = run.dir.filter(|d| d.is_dir())
-                    {
-                        // Only a folder the failed start left empty.
-                        let _ = std::fs::remove_dir(dir);
-                    }
-                    self.start_error = Some(message.clone());
-                    self.current = None;
-                    continue;
-                }
-                if let Some(run) = self.runs.last_mut() {
-                    run.apply(&event.kind);
-                    if !run.is_active() {
-                        self.current = None;
-                        ended = true;
-                    }
-                }
-            } else if self.exporting == Some(event.run) {
-                if let EventKind::Exported(result) = event.kind {
-                    self.exported = Some(result);
-                    self.exporting = None;
-                } else if let EventKind::Failed { message, .. } = event.kind {
-                    self.exported = Some(Err(message));
-                    self.exporting = None;
-                }
-            } else if self.preview.waits_for(event.run) {
-                match event.kind {
-                    EventKind::DataLoaded(d) => self.preview.arrived(Ok(d.0)),
-                    EventKind::Failed { message, .. } => self.preview.arrived(Err(message)),
-                    _ => {}
-                }
-            } else if let Pretrained::Checking(path, id) = &self.pretrained
-                && *id == event.run
-                && let Some(result) = match event.kind {
-                    EventKind::WeightsChecked(result) => Some(result),
-                    // The check's thread failed (an internal error): said, not waited on forever.
-                    EventKind::Failed { message, .. } => Some(Err(message)),
-                    _ => None,
-                }
-            {
-                self.pretrained = match result {
-                    Ok(report) => Pretrained::Review(WeightsChoice {
-                        path: path.clone(),
-                        report,
-                        skip: Vec::new(),
-                    }),
-                    Err(e) => {
-                        self.pretrained_error = Some(e);
-                        Pretrained::None
-                    }
-                };
-            }
-        }
-        if ended {
-            self.refresh_usage();
-        }
     }
 }
