@@ -21,14 +21,13 @@ mod analysis;
 mod augment;
 mod format;
 mod infer;
+mod memory;
 
-pub use analysis::{
-    Analysis, MAX_NAME_CHARS, MEMORY_LIMIT, NodeReport, Problem, Totals, analyse, is_valid_name,
-    training_memory,
-};
+pub use analysis::{Analysis, MAX_NAME_CHARS, NodeReport, Problem, Totals, analyse, is_valid_name};
 pub use augment::Augment;
 pub use format::{FORMAT_NAME, FORMAT_VERSION, FormatError, from_json, to_json};
 pub use infer::{Incoming, NodeCost, ShapeError, infer};
+pub use memory::{MEMORY_LIMIT, training_memory};
 pub mod catalogue;
 pub mod edit;
 pub mod generate;
