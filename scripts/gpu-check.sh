@@ -60,7 +60,7 @@ for design in lenet5 vgg_small; do
     done
 done
 echo "== training step and peak memory against PyTorch default and tuned (benches/gpu_step.py)"
-"$PY" benches/gpu_step.py "$BIN" cuda 3 || true
+"$PY" benches/gpu_step.py "$BIN" cuda 2 || true
 echo "== the same weights on both devices"
 "$PY" - "$OUT/x.npy" <<'PYEOF'
 import sys, struct
