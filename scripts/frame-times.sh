@@ -4,6 +4,7 @@
 #   scripts/frame-times.sh grouped|expanded|detail            idle on the canvas
 #   scripts/frame-times.sh train-grouped|train-detail|train-plots  while training
 #   scripts/frame-times.sh learn|learn-conv    the Learn view animating (optimizer paths; a conv window)
+#   scripts/frame-times.sh learn-big           the optimizer paths with ResNet-34 open
 # Prints the app's --frame-stats report; screenshots go to /tmp/frame-times-*.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,7 @@ bin=target/release/netloom
 design=/tmp/frame-times.json
 case $phase in
 train-*) "$bin" template resnet34 --input 1,28,28 --classes 10 -o "$design" >/dev/null ;;
+learn-big) "$bin" template resnet34 -o "$design" >/dev/null ;;
 learn*) "$bin" template lenet -o "$design" >/dev/null ;;
 *) "$bin" template resnet34 -o "$design" >/dev/null ;;
 esac
@@ -50,7 +52,7 @@ train-*)
         [ "$phase" = train-detail ] && zoom_in
     fi
     ;;
-learn)
+learn | learn-big)
     xdotool mousemove 238 11 click 1 # the Learn view (optimizer paths)
     sleep 1
     xdotool mousemove 690 103 click 1 # Play: 600 steps at 30 steps/s, 20 s
