@@ -87,7 +87,7 @@ impl Session<'_> {
             clip_grad_norm(&self.net.params, max)?;
         }
         if stats {
-            let nodes = self.node_stats(&trace)?;
+            let nodes = self.node_stats(&trace, apply)?;
             emit.offer(EventKind::Histograms { step, nodes });
         }
         drop(trace);
@@ -139,10 +139,13 @@ impl Session<'_> {
         }
     }
 
-    fn node_stats(&mut self, trace: &Trace) -> Result<Vec<NodeStats>, EngineError> {
+    /// Each traced node's activation histogram, dead fraction and gradient norm. A step fp16
+    /// skipped (its gradients overflowed) has no gradient norms to show: they are the scaled,
+    /// infinite ones.
+    fn node_stats(&mut self, trace: &Trace, applied: bool) -> Result<Vec<NodeStats>, EngineError> {
         let _guard = tch::no_grad_guard();
         let mut grad_sq: HashMap<&str, f64> = HashMap::new();
-        for p in self.net.params.trainable() {
+        for p in self.net.params.trainable().filter(|_| applied) {
             let g = p.tensor.grad();
             if g.defined() {
                 let n = g.norm().double_value(&[]);
