@@ -4,7 +4,7 @@
 use super::metrics::{Histogram, NodeStats};
 use super::metrics_csv::{HEADER as RUN_CSV_HEADER, OLD_HEADER as OLD_RUN_CSV_HEADER};
 use super::protocol::{EpochMetrics, EpochViews, EventKind, Summary};
-use super::weights::WeightsReport;
+use super::weights_map::WeightsReport;
 use crate::data::augment::Rgba;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

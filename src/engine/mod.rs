@@ -34,6 +34,7 @@ pub mod surface;
 mod thaw;
 mod trainer;
 mod weights;
+mod weights_map;
 
 pub use batch::{EvalReport, evaluate, prepare_inputs};
 pub use checkpoint::RunState;
@@ -51,7 +52,7 @@ pub use protocol::{
 pub use schedule::learning_rate;
 pub use trainer::{Notify, Trainer, panic_text};
 pub use weights::{
-    WeightsReport, apply_weights, check_weights_file, is_skipped, load_weights, node_of,
-    read_shapes, read_weights, read_weights_wanted, report_for, save_weights, shapes_of,
-    write_named,
+    check_weights_file, load_weights, read_shapes, read_weights, read_weights_wanted, save_weights,
+    shapes_of, write_named,
 };
+pub use weights_map::{WeightsReport, apply_weights, is_skipped, node_of, report_for};

@@ -7,7 +7,7 @@
 
 use super::device::DeviceChoice;
 use super::metrics::{Confusion, NodeStats};
-use super::weights::WeightsReport;
+use super::weights_map::WeightsReport;
 use crate::data::augment::Rgba;
 use crate::data::{DataSpec, Dataset};
 use crate::design::Design;
