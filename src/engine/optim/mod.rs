@@ -199,15 +199,7 @@ impl Optim {
             .ctx("adagrad")?
             .f_add_scalar(ADAGRAD_EPS)
             .ctx("adagrad")?;
-        let _ = w
-            .f_sub_(
-                &g.f_div(&std)
-                    .ctx("adagrad")?
-                    .f_mul_scalar(lr)
-                    .ctx("adagrad")?,
-            )
-            .ctx("adagrad")?;
-        Ok(())
+        step_by_ratio(w, g, &std, lr, "adagrad")
     }
 
     /// torch.optim.RMSprop, with or without momentum.
@@ -219,15 +211,7 @@ impl Optim {
         lr: f64,
     ) -> Result<(), EngineError> {
         let mut sq = self.slot(name, "square_avg", w);
-        let _ = sq.f_mul_scalar_(RMS_ALPHA).ctx("rmsprop")?;
-        let _ = sq
-            .f_add_(
-                &g.f_mul(g)
-                    .ctx("rmsprop")?
-                    .f_mul_scalar(1.0 - RMS_ALPHA)
-                    .ctx("rmsprop")?,
-            )
-            .ctx("rmsprop")?;
+        average_square(&mut sq, g, RMS_ALPHA, "rmsprop")?;
         let avg = sq
             .f_sqrt()
             .ctx("rmsprop")?
@@ -240,17 +224,10 @@ impl Optim {
             let _ = w
                 .f_sub_(&buf.f_mul_scalar(lr).ctx("rmsprop")?)
                 .ctx("rmsprop")?;
+            Ok(())
         } else {
-            let _ = w
-                .f_sub_(
-                    &g.f_div(&avg)
-                        .ctx("rmsprop")?
-                        .f_mul_scalar(lr)
-                        .ctx("rmsprop")?,
-                )
-                .ctx("rmsprop")?;
+            step_by_ratio(w, g, &avg, lr, "rmsprop")
         }
-        Ok(())
     }
 
     /// torch.optim.Adam, and AdamW's decoupled weight decay.
@@ -269,15 +246,7 @@ impl Optim {
         let mut m = self.slot(name, "exp_avg", w);
         let mut v = self.slot(name, "exp_avg_sq", w);
         let _ = m.f_lerp_(g, 1.0 - BETA1).ctx("adam")?;
-        let _ = v.f_mul_scalar_(BETA2).ctx("adam")?;
-        let _ = v
-            .f_add_(
-                &g.f_mul(g)
-                    .ctx("adam")?
-                    .f_mul_scalar(1.0 - BETA2)
-                    .ctx("adam")?,
-            )
-            .ctx("adam")?;
+        average_square(&mut v, g, BETA2, "adam")?;
         let bc1 = 1.0 - BETA1.powf(t);
         let bc2_sqrt = (1.0 - BETA2.powf(t)).sqrt();
         let denom = v
@@ -287,15 +256,7 @@ impl Optim {
             .ctx("adam")?
             .f_add_scalar(ADAM_EPS)
             .ctx("adam")?;
-        let _ = w
-            .f_sub_(
-                &m.f_div(&denom)
-                    .ctx("adam")?
-                    .f_mul_scalar(lr / bc1)
-                    .ctx("adam")?,
-            )
-            .ctx("adam")?;
-        Ok(())
+        step_by_ratio(w, &m, &denom, lr / bc1, "adam")
     }
 
     /// The state as named CPU tensors (`fc1.weight.exp_avg`), sorted by name, for saving.
@@ -343,6 +304,30 @@ impl Optim {
         }
         foreign
     }
+}
+
+/// `avg = decay·avg + (1 − decay)·g²`: RMSProp's and Adam's running mean of squared
+/// gradients, in torch.optim's order of operations (so the results match it bit for bit).
+fn average_square(avg: &mut Tensor, g: &Tensor, decay: f64, what: &str) -> Result<(), EngineError> {
+    let _ = avg.f_mul_scalar_(decay).ctx(what)?;
+    let _ = avg
+        .f_add_(&g.f_mul(g).ctx(what)?.f_mul_scalar(1.0 - decay).ctx(what)?)
+        .ctx(what)?;
+    Ok(())
+}
+
+/// `w −= num / denom · scale`: the step of AdaGrad, RMSProp (without momentum) and Adam, in
+/// torch.optim's order of operations.
+fn step_by_ratio(
+    w: &mut Tensor,
+    num: &Tensor,
+    denom: &Tensor,
+    scale: f64,
+    what: &str,
+) -> Result<(), EngineError> {
+    let step = num.f_div(denom).ctx(what)?.f_mul_scalar(scale).ctx(what)?;
+    let _ = w.f_sub_(&step).ctx(what)?;
+    Ok(())
 }
 
 /// Scales all gradients so their global L2 norm is at most `max_norm`, as
