@@ -6,9 +6,9 @@
 //! parameters of one learning-rate multiplier, element type and device in one flat buffer, with
 //! every parameter a view into it (libtorch's `set_` points its storage there), and the same
 //! for their gradients and each optimizer state slot, up to 4 MB per buffer. An update is then
-//! the same element-wise arithmetic on the flat buffers: a handful of kernels in all. The parameters' names, shapes,
-//! NCHW layout and files are unchanged; `state_tensors` still saves one tensor per parameter
-//! and slot (views into the flat slots).
+//! the same element-wise arithmetic on the flat buffers: a handful of kernels in all. The
+//! parameters' names, shapes, NCHW layout and files are unchanged; `state_tensors` still saves
+//! one tensor per parameter and slot (views into the flat slots).
 //!
 //! A buffer set is built at the first step in which every trainable parameter has a gradient
 //! (the gradients exist only after a backward pass), and rebuilt when the trainable set changes
