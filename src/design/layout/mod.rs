@@ -11,6 +11,9 @@ use super::graph::{Design, Node, NodeId};
 use super::group::Group;
 use std::collections::{BTreeSet, HashMap};
 
+mod measure;
+pub use measure::{LayoutStats, measure};
+
 /// The gap between one layer's widest block and the next layer, canvas units: room for the
 /// wire's shape label.
 pub const LAYER_GAP: f32 = 70.0;
@@ -214,20 +217,6 @@ fn place(sizes: &[[f32; 2]], edges: &[(u32, u32)], direction: Direction) -> Vec<
     out
 }
 
-/// How readable a layout is, in the two figures layout papers use.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LayoutStats {
-    /// Wires drawn (several edges into one collapsed group from one block are one wire).
-    pub wires: usize,
-    /// Pairs of wires that cross, each wire taken as the straight line from its source block to
-    /// its target block (the canvas draws gentle curves along about the same line).
-    pub crossings: usize,
-    /// The summed length of the wires, canvas units (block positions, top-left corners).
-    pub wire_length: f64,
-    /// Pairs of blocks drawn over each other, each block taken as [`block_size`].
-    pub overlaps: usize,
-}
-
 /// About how much room a block takes on the canvas, canvas units: its title row holds the
 /// name and the type side by side, its body row the parameter count and the output shape
 /// (about 7.5 units a character at zoom 1), plus the pins.
@@ -283,74 +272,6 @@ pub fn shown(design: &Design) -> Shown {
         }
     }
     Shown { seen_as, boxes }
-}
-
-/// Measures `design` as it is laid out now, as the canvas shows it: a collapsed group is one
-/// block, its wires drawn to and from it.
-pub fn measure(design: &Design) -> LayoutStats {
-    let Shown {
-        seen_as: shown,
-        boxes,
-    } = shown(design);
-    let boxes: Vec<(NodeId, [f64; 2], [f32; 2])> = boxes
-        .into_iter()
-        .map(|(k, p, size)| (k, [f64::from(p[0]), f64::from(p[1])], size))
-        .collect();
-    let pos: HashMap<NodeId, [f64; 2]> = boxes.iter().map(|(k, p, _)| (*k, *p)).collect();
-    // Each wire once: a group fed twice from one block shows one wire.
-    let pairs: BTreeSet<(NodeId, NodeId)> = design
-        .edges
-        .iter()
-        .filter_map(|e| Some((*shown.get(&e.from)?, *shown.get(&e.to)?)))
-        .filter(|(a, b)| a != b)
-        .collect();
-    let wires: Vec<(NodeId, NodeId, [f64; 2], [f64; 2])> = pairs
-        .into_iter()
-        .filter_map(|(a, b)| Some((a, b, *pos.get(&a)?, *pos.get(&b)?)))
-        .collect();
-    let wire_length = wires
-        .iter()
-        .map(|(_, _, a, b)| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt())
-        .sum();
-    let mut crossings = 0;
-    for (i, w) in wires.iter().enumerate() {
-        for v in &wires[i + 1..] {
-            // Wires that share a block meet there; that is not a crossing.
-            let shared = [w.0, w.1].iter().any(|n| *n == v.0 || *n == v.1);
-            if !shared && segments_cross(w.2, w.3, v.2, v.3) {
-                crossings += 1;
-            }
-        }
-    }
-    let mut overlaps = 0;
-    for (i, a) in boxes.iter().enumerate() {
-        for b in &boxes[i + 1..] {
-            // Top-left corners: the one further left must be wide enough to reach the other.
-            let (left, right) = if a.1[0] <= b.1[0] { (a, b) } else { (b, a) };
-            let (upper, lower) = if a.1[1] <= b.1[1] { (a, b) } else { (b, a) };
-            if right.1[0] - left.1[0] < f64::from(left.2[0])
-                && lower.1[1] - upper.1[1] < f64::from(upper.2[1])
-            {
-                overlaps += 1;
-            }
-        }
-    }
-    LayoutStats {
-        wires: wires.len(),
-        crossings,
-        wire_length,
-        overlaps,
-    }
-}
-
-/// True when the open segments a–b and c–d properly cross.
-fn segments_cross(a: [f64; 2], b: [f64; 2], c: [f64; 2], d: [f64; 2]) -> bool {
-    let side = |p: [f64; 2], q: [f64; 2], r: [f64; 2]| {
-        (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
-    };
-    let (d1, d2) = (side(c, d, a), side(c, d, b));
-    let (d3, d4) = (side(a, b, c), side(a, b, d));
-    d1 * d2 < 0.0 && d3 * d4 < 0.0
 }
 
 #[cfg(test)]
@@ -478,31 +399,5 @@ mod tests {
         d.connect(c, a, 0);
         auto_layout(&mut d);
         assert_eq!(measure(&d).overlaps, 0);
-    }
-
-    #[test]
-    fn measure_counts_crossings_and_overlaps() {
-        let mut d = residual_tower(1);
-        for n in &mut d.nodes {
-            n.pos = [0.0, 0.0];
-        }
-        assert!(measure(&d).overlaps > 0);
-        let mut x = Design::default();
-        let ids: Vec<NodeId> = (0..4)
-            .map(|i| {
-                x.add(
-                    format!("n{i}"),
-                    crate::design::Op::Flatten(crate::design::Flatten {}),
-                    [0.0, 0.0],
-                )
-            })
-            .collect();
-        x.nodes[0].pos = [0.0, 0.0];
-        x.nodes[1].pos = [500.0, 500.0];
-        x.nodes[2].pos = [0.0, 500.0];
-        x.nodes[3].pos = [500.0, 0.0];
-        x.connect(ids[0], ids[1], 0);
-        x.connect(ids[2], ids[3], 0);
-        assert_eq!(measure(&x).crossings, 1);
     }
 }
