@@ -26,7 +26,7 @@ pub enum DocumentError {
 
 /// Reads and parses a design file.
 pub fn load_design(path: &Path) -> Result<Design, DocumentError> {
-    let text = std::fs::read_to_string(path).map_err(|source| DocumentError::Read {
+    let text = crate::fsio::read_regular_to_string(path).map_err(|source| DocumentError::Read {
         path: path.to_owned(),
         source,
     })?;

@@ -14,6 +14,25 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// The environment variable that arms [`fault_point`].
 pub const FAULT_KILL_AT: &str = "NETLOOM_FAULT_KILL_AT";
 
+/// The environment variable that fakes a full disk for the tests: `FROM:COUNT` makes the
+/// FROM-th to the (FROM+COUNT−1)-th appends to metrics.csv fail part-way, as a disk that
+/// fills for a moment does.
+pub const FAULT_FULL_DISK: &str = "NETLOOM_FAULT_FULL_DISK";
+
+/// Whether this append should fail as on a full disk ([`FAULT_FULL_DISK`]); without the
+/// variable, one atomic increment.
+pub fn full_disk_fault() -> bool {
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    static ARMED: OnceLock<Option<(u64, u64)>> = OnceLock::new();
+    let n = CALLS.fetch_add(1, Ordering::Relaxed) + 1;
+    let armed = ARMED.get_or_init(|| {
+        let v = std::env::var(FAULT_FULL_DISK).ok()?;
+        let (from, count) = v.trim().split_once(':')?;
+        Some((from.parse().ok()?, count.parse().ok()?))
+    });
+    armed.is_some_and(|(from, count)| n >= from && n < from + count)
+}
+
 /// Points passed so far in this process.
 static POINTS: AtomicU64 = AtomicU64::new(0);
 
@@ -82,6 +101,140 @@ where
         remove_stale_temporaries(parent_dir(path), Some(&name.to_string_lossy()));
     }
     fault_point();
+    Ok(())
+}
+
+/// What a path that is not a regular file is, for the refusal's message; None for a regular
+/// file (symbolic links followed).
+pub fn not_a_regular_file(path: &Path) -> Option<String> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            // A link to nothing, or a loop of links, is named as such rather than "not found".
+            if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Some(format!(
+                    "it is a symbolic link that leads nowhere ({e}): point it at a file, or remove it"
+                ));
+            }
+            return None;
+        }
+    };
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return None;
+    }
+    let what = if kind.is_dir() {
+        "a folder"
+    } else {
+        special_kind(&kind)
+    };
+    Some(format!(
+        "it is {what}, not a regular file: netloom reads designs, weights and data only from files"
+    ))
+}
+
+#[cfg(unix)]
+fn special_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if kind.is_char_device() {
+        "a character device (such as /dev/zero)"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &std::fs::FileType) -> &'static str {
+    "not a file"
+}
+
+/// Opens `path` for reading after checking that it is a regular file: a FIFO with no writer
+/// would block for ever, `/dev/zero` would never end, a dangling link would read as missing.
+/// The refusal is an `InvalidInput` error whose text says what the path is.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    if let Some(why) = not_a_regular_file(path) {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, why));
+    }
+    std::fs::File::open(path)
+}
+
+/// Reads a whole regular file ([`open_regular`]).
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f = open_regular(path)?;
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Reads a whole regular file as UTF-8 text ([`open_regular`]).
+pub fn read_regular_to_string(path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read_regular(path)?)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
+}
+
+/// `path` absolute with its links resolved, also when it doesn't exist yet (its folder's
+/// resolved, its name kept).
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return p;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => resolved(if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        })
+        .join(name),
+        _ => std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
+    }
+}
+
+/// Whether two existing paths are one file (the same device and inode: hard links too).
+#[cfg(unix)]
+fn same_inode(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_inode(_: &Path, _: &Path) -> bool {
+    false
+}
+
+/// Refuses an output path that would write over one of the command's own inputs: the same
+/// file (by resolved path, or by inode for a hard link), or a folder that holds an input. The
+/// message names both and says what to change.
+pub fn refuse_overwriting_inputs(out: &Path, inputs: &[PathBuf]) -> Result<(), String> {
+    let target = resolved(out);
+    for input in inputs {
+        if !input.exists() {
+            continue;
+        }
+        let source = resolved(input);
+        let hit = source == target || same_inode(out, input) || source.starts_with(&target);
+        if hit {
+            let how = if source == target || same_inode(out, input) {
+                "is"
+            } else {
+                "holds"
+            };
+            return Err(format!(
+                "the output {} {how} one of this command's inputs ({}): writing there would replace it; choose another output path",
+                out.display(),
+                input.display()
+            ));
+        }
+    }
     Ok(())
 }
 

@@ -92,6 +92,7 @@ fn pooling_matches_libtorch() {
                             stride: s.map(Pair::Same),
                             padding: Pair::Same(p),
                             ceil_mode: ceil,
+                            count_include_pad: true,
                         };
                         let x = [Shape::image(2, hw, hw + 2)];
                         compare(&Op::MaxPool2d(pool.clone()), &x, true);
@@ -225,14 +226,16 @@ fn op_strategy() -> impl Strategy<Value = Op> {
             proptest::option::of(pair_strategy(1, 3)),
             0u64..2,
             any::<bool>(),
+            any::<bool>(),
             any::<bool>()
         )
-            .prop_map(|(k, s, p, ceil, max)| {
+            .prop_map(|(k, s, p, ceil, max, count_pad)| {
                 let pool = Pool2d {
                     kernel_size: k,
                     stride: s,
                     padding: Pair::Same(p),
                     ceil_mode: ceil,
+                    count_include_pad: count_pad,
                 };
                 if max {
                     Op::MaxPool2d(pool)

@@ -136,7 +136,7 @@ fn spiral_job(design: Design, out: &Path, resume: bool) -> RunRequest {
         .unwrap();
     RunRequest {
         design,
-        data: DataSource::Loaded(Arc::new(data)),
+        data: DataSource::Loaded(Arc::new(data), None),
         options: RunOptions {
             device: DeviceChoice::Cpu,
             out_dir: Some(out.to_owned()),
@@ -301,7 +301,7 @@ fn the_trainer_streams_histograms_samples_and_epochs() {
     let data = netloom::data::fashion_mnist_builtin().unwrap();
     let job = RunRequest {
         design,
-        data: DataSource::Loaded(Arc::new(data)),
+        data: DataSource::Loaded(Arc::new(data), None),
         options: RunOptions {
             device: DeviceChoice::Cpu,
             out_dir: Some(dir.clone()),

@@ -175,6 +175,17 @@ impl NetloomApp {
                 }
             },
         };
+        // The files the export reads, which it must never write over.
+        let mut inputs = Vec::new();
+        if let Source::File(p) = &self.source {
+            inputs.push(p.clone());
+        }
+        if let WeightsPick::LastRun = &self.export.weights
+            && let Some((_, dir)) = self.training.last_run_with_weights()
+        {
+            inputs.push(dir.to_path_buf());
+        }
+        let classes = self.training.preview_data().map(|d| d.classes.clone());
         let request = ExportRequest {
             design: self.design.clone(),
             title: self.export_base().0,
@@ -183,6 +194,9 @@ impl NetloomApp {
             preprocessor,
             data: Some(self.training.data().clone()),
             out: PathBuf::from(out),
+            inputs,
+            opset: crate::engine::export::OPSET,
+            classes,
         };
         self.error = None;
         self.training.export(request, ctx);

@@ -1,5 +1,5 @@
-//! `netloom eval DESIGN.json --weights W`: loss, accuracy and the confusion matrix on the
-//! validation split.
+//! `netloom eval DESIGN.json --weights W` or `netloom eval RUN`: loss, accuracy and the
+//! confusion matrix on the validation split (a run's own data unless --data names other).
 
 use super::common;
 use crate::data::Preprocessor;
@@ -13,13 +13,15 @@ use std::process::ExitCode;
 /// Arguments of `netloom eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// The design file.
-    #[arg(value_name = "DESIGN.json")]
+    /// A design file, or a run folder (its design, best weights, preprocessing and data).
+    #[arg(value_name = "DESIGN.json|RUN")]
     pub design: PathBuf,
-    /// The weights (.safetensors or .pt/.pth), e.g. a run's weights.safetensors or best.safetensors.
+    /// The weights (.safetensors or .pt/.pth), e.g. a run's weights.safetensors or
+    /// best.safetensors; needed unless the first argument is a run folder.
     #[arg(long, value_name = "W")]
-    pub weights: PathBuf,
-    /// The data (as for train; default: built-in for images, toy:spiral for 2 features).
+    pub weights: Option<PathBuf>,
+    /// The data (as for train; default: a run folder's own data, else built-in for images,
+    /// toy:spiral for 2 features).
     #[arg(long, value_name = "SPEC")]
     pub data: Option<String>,
     /// Where to run.
@@ -45,15 +47,31 @@ pub fn run(args: &EvalArgs) -> ExitCode {
 }
 
 fn eval(args: &EvalArgs) -> Result<String, String> {
-    let design = common::design(&args.design)?;
-    let data = common::data(args.data.as_deref(), &design)?;
+    let src = common::source(&args.design, args.weights.as_deref())?;
+    let Some(weights) = src.weights.clone() else {
+        return Err(format!(
+            "eval needs trained weights: pass --weights W, or give a run folder instead of {}",
+            args.design.display()
+        ));
+    };
+    let design = &src.design;
+    let (spec, said) = common::data_spec_for(args.data.as_deref(), &src)?;
+    if let Some(said) = said {
+        eprintln!("netloom: evaluating on {said}");
+    }
+    let data = spec
+        .load_for(design.input_shape())
+        .map_err(|e| e.to_string())?;
     let device = args.device.resolve().map_err(|e| e.to_string())?.device;
-    let net = Network::compile(&design, device).map_err(|e| e.to_string())?;
-    check_against_data(&design, &net, &data).map_err(|e| e.to_string())?;
-    load_weights(&net.params, &args.weights).map_err(|e| e.to_string())?;
+    let net = Network::compile(design, device).map_err(|e| e.to_string())?;
+    check_against_data(design, &net, &data).map_err(|e| e.to_string())?;
+    load_weights(&net.params, &weights).map_err(|e| e.to_string())?;
     // A run directory keeps the transform fitted during training; otherwise fit it again on
     // this data's training split (deterministic, so the same data gives the same transform).
-    let beside = args.weights.with_file_name("preprocessor.json");
+    let beside = match &src.run {
+        Some(dir) => dir.join(crate::engine::run_dir::PREPROCESSOR),
+        None => weights.with_file_name(crate::engine::run_dir::PREPROCESSOR),
+    };
     let pre = if beside.exists() {
         Preprocessor::load(&beside).map_err(|e| e.to_string())?
     } else {

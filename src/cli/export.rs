@@ -2,7 +2,8 @@
 //! weights) as PyTorch code, ONNX or TorchScript.
 
 use super::{EXIT_UNREADABLE, common};
-use crate::engine::export::{ExportFormat, ExportRequest, export};
+use crate::engine::export::{ExportFormat, ExportRequest, OPSET, OPSETS, export};
+use crate::engine::run_dir;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,8 +12,8 @@ use std::time::Instant;
 /// Arguments of `netloom export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// A design file, or a run folder (its design.json, best.safetensors and preprocessor.json
-    /// are used).
+    /// A design file, or a run folder (its design.json, best.safetensors, preprocessor.json
+    /// and the data it trained on are used).
     #[arg(value_name = "SOURCE")]
     pub source: PathBuf,
     /// What to write.
@@ -25,9 +26,27 @@ pub struct ExportArgs {
     /// a run folder.
     #[arg(long, value_name = "W")]
     pub weights: Option<PathBuf>,
-    /// The training data train.py reads (as for train; default: the design's default).
+    /// The training data train.py reads (as for train; default: a run folder's own data,
+    /// else the design's default).
     #[arg(long, value_name = "SPEC")]
     pub data: Option<String>,
+    /// The ONNX operator set, 17 to 21 (GELU is an op of its own from 20).
+    #[arg(long, value_name = "N", default_value_t = OPSET, value_parser = parse_opset)]
+    pub opset: i64,
+}
+
+fn parse_opset(s: &str) -> Result<i64, String> {
+    s.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|v| OPSETS.contains(v))
+        .ok_or_else(|| {
+            format!(
+                "netloom writes ONNX opsets {} to {}, not {s}",
+                OPSETS.start(),
+                OPSETS.end()
+            )
+        })
 }
 
 /// Runs the command: 0 when written, 1 when the design or weights can't be exported, 2 when
@@ -77,51 +96,55 @@ fn title_of(path: &Path) -> String {
 
 fn request(args: &ExportArgs) -> Result<ExportRequest, String> {
     let src = &args.source;
-    let (design_path, weights, preprocessor) = if src.is_dir() {
-        let design = src.join("design.json");
-        if !design.is_file() {
-            return Err(format!(
-                "{} is a folder without design.json: give a design file or a run folder",
-                src.display()
-            ));
-        }
-        let best = src.join("best.safetensors");
-        let weights = args
-            .weights
-            .clone()
-            .or_else(|| best.is_file().then_some(best));
-        let pre = src.join("preprocessor.json");
-        (design, weights, pre.is_file().then_some(pre))
-    } else {
-        (src.clone(), args.weights.clone(), None)
-    };
-    if let Some(w) = &weights
-        && !w.is_file()
+    let source = common::source(src, args.weights.as_deref())?;
+    if let Some(w) = &source.weights
+        && !w.exists()
     {
         return Err(format!("the weights file does not exist: {}", w.display()));
     }
-    let design = common::design(&design_path)?;
-    let title = if src.is_dir() {
-        src.file_name().map_or_else(
-            || title_of(&design_path),
+    let title = match &source.run {
+        Some(dir) => dir.file_name().map_or_else(
+            || title_of(&source.design_path),
             |n| n.to_string_lossy().into_owned(),
-        )
-    } else {
-        title_of(&design_path)
+        ),
+        None => title_of(&source.design_path),
     };
-    let data = args
-        .data
-        .as_deref()
-        .map(crate::data::DataSpec::parse)
-        .transpose()
-        .map_err(|e| e.to_string())?;
+    // A run's own data unless --data names other: train.py trains on what the run did.
+    let (data, classes) = match (&args.data, &source.run) {
+        (None, Some(dir)) => {
+            let record = run_dir::DataRecord::read(dir).map_err(|e| e.to_string())?;
+            let (spec, said) = run_dir::data_of_run(dir, source.design.input_shape())
+                .map_err(|e| e.to_string())?;
+            if args.format == ExportFormat::Pytorch {
+                eprintln!("netloom: train.py trains on {said}");
+            }
+            (Some(spec), record.map(|r| r.fingerprint.classes))
+        }
+        (spec, _) => (
+            spec.as_deref()
+                .map(crate::data::DataSpec::parse)
+                .transpose()
+                .map_err(|e| e.to_string())?,
+            None,
+        ),
+    };
+    let preprocessor = source
+        .run
+        .as_ref()
+        .map(|d| d.join(run_dir::PREPROCESSOR))
+        .filter(|p| p.is_file());
+    let mut inputs = vec![source.design_path.clone()];
+    inputs.extend(source.run.clone());
     Ok(ExportRequest {
-        design,
+        design: source.design,
         title,
         format: args.format,
-        weights,
+        weights: source.weights,
         preprocessor,
         data,
         out: args.out.clone(),
+        inputs,
+        opset: args.opset,
+        classes,
     })
 }

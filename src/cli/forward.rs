@@ -1,5 +1,6 @@
-//! `netloom forward DESIGN.json --weights W --input X.npy --output Y.npy`: the network alone in
-//! eval mode (no preprocessing), float32 NCHW in and out. The hook for comparing with PyTorch.
+//! `netloom forward DESIGN.json --weights W --input X.npy --output Y.npy` (or a run folder in
+//! place of the design and weights): the network alone in eval mode (no preprocessing),
+//! float32 NCHW in and out. The hook for comparing with PyTorch.
 
 use super::common;
 use crate::engine::npy::{self, NpyArray};
@@ -12,12 +13,13 @@ use tch::{Device, Tensor};
 /// Arguments of `netloom forward`.
 #[derive(Debug, Args)]
 pub struct ForwardArgs {
-    /// The design file.
-    #[arg(value_name = "DESIGN.json")]
+    /// A design file, or a run folder (its design and best weights).
+    #[arg(value_name = "DESIGN.json|RUN")]
     pub design: PathBuf,
-    /// The weights (.safetensors, or a .pt/.pth state dict).
+    /// The weights (.safetensors, or a .pt/.pth state dict); needed unless the first argument
+    /// is a run folder.
     #[arg(long, value_name = "W")]
-    pub weights: PathBuf,
+    pub weights: Option<PathBuf>,
     /// Input batch, float32, shape [n, …the Input's shape].
     #[arg(long, value_name = "X.npy")]
     pub input: PathBuf,
@@ -58,10 +60,20 @@ impl From<String> for Failure {
 }
 
 fn forward(args: &ForwardArgs) -> Result<(), Failure> {
-    let design = common::design(&args.design).map_err(Failure::Unreadable)?;
+    let src = common::source(&args.design, args.weights.as_deref()).map_err(Failure::Unreadable)?;
+    let Some(weights) = src.weights.clone() else {
+        return Err(Failure::Unreadable(format!(
+            "forward needs trained weights: pass --weights W, or give a run folder instead of {}",
+            args.design.display()
+        )));
+    };
+    let mut inputs = vec![src.design_path.clone(), weights.clone(), args.input.clone()];
+    inputs.extend(src.run.clone());
+    crate::fsio::refuse_overwriting_inputs(&args.output, &inputs).map_err(Failure::Unreadable)?;
+    let design = src.design;
     let device = args.device.resolve().map_err(|e| e.to_string())?.device;
     let net = Network::compile(&design, device).map_err(|e| e.to_string())?;
-    load_weights(&net.params, &args.weights).map_err(|e| {
+    load_weights(&net.params, &weights).map_err(|e| {
         if e.is_unreadable_input() {
             Failure::Unreadable(e.to_string())
         } else {

@@ -5,7 +5,7 @@ use super::common;
 use crate::design::{Design, Optimizer, Precision, analyse};
 use crate::engine::{
     Command, DataSource, DeviceChoice, EventKind, InitWeights, RunHistory, RunOptions, RunRequest,
-    Stage, Trainer,
+    Stage, Trainer, run_dir,
 };
 use clap::Args;
 use std::io::{IsTerminal, Write};
@@ -46,9 +46,16 @@ pub struct TrainArgs {
     /// The run directory (default: runs/<design name>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Continue the run saved in DIR (its design.json and settings; --epochs may extend it).
+    /// Continue the run saved in DIR (its design.json, settings and data; --epochs may
+    /// extend it).
     #[arg(long, value_name = "DIR", conflicts_with = "out")]
     pub resume: Option<PathBuf>,
+    /// Replace the run that --out holds (its files only: anything else in the folder stays).
+    #[arg(long, conflicts_with = "resume")]
+    pub overwrite: bool,
+    /// With --resume and --data: carry the run on on data other than the data it trained on.
+    #[arg(long, requires = "resume", requires = "data")]
+    pub new_data: bool,
     /// Stop after this many steps in all, with a checkpoint to resume from.
     #[arg(long, value_name = "N")]
     pub max_steps: Option<u64>,
@@ -114,7 +121,11 @@ fn request(args: &TrainArgs) -> Result<RunRequest, String> {
             analysis.problems.len()
         ));
     }
-    let data = common::data_spec(args.data.as_deref(), &design)?;
+    let data = match (&args.data, &args.resume) {
+        // A resume carries on on the data its folder records.
+        (None, Some(_)) => DataSource::OfRun,
+        (spec, _) => DataSource::Spec(common::data_spec(spec.as_deref(), &design)?),
+    };
     let stem = args
         .design
         .file_stem()
@@ -131,11 +142,13 @@ fn request(args: &TrainArgs) -> Result<RunRequest, String> {
         log_every: args.log_every.max(1),
         max_steps: args.max_steps,
         sync_every: args.sync_every,
+        overwrite: args.overwrite,
+        new_data: args.new_data,
         ..RunOptions::default()
     };
     Ok(RunRequest {
         design,
-        data: DataSource::Spec(data),
+        data,
         options,
         init: args.init_weights.clone().map(|path| InitWeights {
             path,
@@ -150,23 +163,28 @@ fn design(args: &TrainArgs) -> Result<Design, String> {
     let given = common::design(&args.design)?;
     let mut design = match &args.resume {
         Some(dir) => {
-            let saved_path = dir.join("design.json");
-            if !saved_path.is_file() {
+            let saved_path = dir.join(run_dir::DESIGN);
+            if !dir.is_dir() {
                 return Err(format!(
-                    "nothing to resume in {}: it has no design.json, so no run got as far as its first checkpoint there (or it isn't a run folder). Start the run again with --out {}",
+                    "nothing to resume: {} is not a run folder (it doesn't exist). Start a run there with --out {}",
                     dir.display(),
                     dir.display()
                 ));
             }
-            let saved = common::design(&saved_path)?;
-            if saved.nodes != given.nodes || saved.edges != given.edges {
-                return Err(format!(
-                    "{} is not the design trained in {}: resume with the same design, or start a new run with --out",
-                    args.design.display(),
-                    dir.display()
-                ));
+            if !saved_path.exists() {
+                // Stopped before it wrote anything: the engine starts it over, and says so.
+                given
+            } else {
+                let saved = common::design(&saved_path)?;
+                if saved.nodes != given.nodes || saved.edges != given.edges {
+                    return Err(format!(
+                        "{} is not the design trained in {}: resume with the same design, or start a new run with --out",
+                        args.design.display(),
+                        dir.display()
+                    ));
+                }
+                saved
             }
-            saved
         }
         None => given,
     };

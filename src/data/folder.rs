@@ -72,7 +72,9 @@ impl Default for FolderOptions {
 }
 
 fn is_image(path: &Path) -> bool {
-    path.is_file() && image::ImageFormat::from_path(path).is_ok_and(|f| f.reading_enabled())
+    // Anything but a folder that is named as an image: a link to nothing or a pipe named
+    // cat.png is listed, and then skipped with its reason, never passed over in silence.
+    !path.is_dir() && image::ImageFormat::from_path(path).is_ok_and(|f| f.reading_enabled())
 }
 
 fn subdirs(dir: &Path) -> Vec<PathBuf> {
@@ -165,6 +167,9 @@ const MAX_IMAGE_BYTES: u64 = 8192 * 8192 * 4;
 
 /// One decoded image, channel-major, or why it can't be used.
 fn decode(path: &Path, target: Option<Chw>, fit: Fit) -> Result<(Vec<u8>, Chw), String> {
+    if let Some(why) = crate::fsio::not_a_regular_file(path) {
+        return Err(why);
+    }
     decode_from(
         image::ImageReader::open(path).map_err(|e| e.to_string())?,
         target,

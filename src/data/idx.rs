@@ -140,7 +140,8 @@ pub fn parse_idx(bytes: Vec<u8>, ndims: usize, path: &Path) -> Result<IdxArray, 
 }
 
 fn read_idx(path: &Path, ndims: usize) -> Result<IdxArray, DataError> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io("the IDX file", path, e))?;
+    let bytes =
+        crate::fsio::read_regular(path).map_err(|e| DataError::io("the IDX file", path, e))?;
     decode_idx(bytes, ndims, path)
 }
 

@@ -123,7 +123,7 @@ impl Preprocessor {
 
     /// Loads a transform saved by [`Preprocessor::save`], checking that its numbers fit its shape.
     pub fn load(path: &std::path::Path) -> Result<Preprocessor, DataError> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::fsio::read_regular_to_string(path)
             .map_err(|e| DataError::io("the preprocessor file", path, e))?;
         let p: Preprocessor = serde_json::from_str(&text).map_err(|e| {
             DataError::invalid(

@@ -86,6 +86,68 @@ impl DataSpec {
         }
     }
 
+    /// The spec as text that [`DataSpec::parse`] reads back to this spec: what a run folder
+    /// records, and what the resume command and train.py are given.
+    pub fn to_spec(&self) -> String {
+        match self {
+            DataSpec::BuiltinFashionMnist => "builtin:fashion-mnist".to_owned(),
+            DataSpec::Toy(t, o) => {
+                let d = ToyOptions::default();
+                let mut opts = Vec::new();
+                if o.noise != d.noise {
+                    opts.push(format!("noise={}", o.noise));
+                }
+                if o.samples != d.samples {
+                    opts.push(format!("samples={}", o.samples));
+                }
+                if o.seed != d.seed {
+                    opts.push(format!("seed={}", o.seed));
+                }
+                if opts.is_empty() {
+                    format!("toy:{}", t.name())
+                } else {
+                    format!("toy:{}?{}", t.name(), opts.join("&"))
+                }
+            }
+            DataSpec::Idx(p) => format!("idx:{}", p.display()),
+            DataSpec::Cifar10(p) => format!("cifar10:{}", p.display()),
+            DataSpec::Folder(p) => format!("folder:{}", p.display()),
+            DataSpec::Classes(inner, keep) => {
+                let inner = inner.to_spec();
+                let list: Vec<String> = keep.iter().map(u32::to_string).collect();
+                let sep = if inner.contains('?') { '&' } else { '?' };
+                format!("{inner}{sep}classes={}", list.join(","))
+            }
+        }
+    }
+
+    /// The spec with its path made absolute (and its links resolved, where the path exists),
+    /// so that it names the same data from any working folder.
+    pub fn resolved(&self) -> DataSpec {
+        let abs = |p: &PathBuf| {
+            std::fs::canonicalize(p)
+                .unwrap_or_else(|_| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+        };
+        match self {
+            DataSpec::Idx(p) => DataSpec::Idx(abs(p)),
+            DataSpec::Cifar10(p) => DataSpec::Cifar10(abs(p)),
+            DataSpec::Folder(p) => DataSpec::Folder(abs(p)),
+            DataSpec::Classes(inner, keep) => {
+                DataSpec::Classes(Box::new(inner.resolved()), keep.clone())
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// The folder the data is read from, if it comes from disk.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            DataSpec::Idx(p) | DataSpec::Cifar10(p) | DataSpec::Folder(p) => Some(p),
+            DataSpec::Classes(inner, _) => inner.path(),
+            DataSpec::BuiltinFashionMnist | DataSpec::Toy(..) => None,
+        }
+    }
+
     /// Loads the data for a design whose Input is `input`: image folders are resized to it.
     pub fn load_for(&self, input: Option<Shape>) -> Result<Dataset, DataError> {
         let folder = input.map_or_else(FolderOptions::default, |s| {

@@ -234,7 +234,9 @@ fn kernel_too_big(k: Pair, dilation: Pair, pad: Pair, h: u64, w: u64) -> String 
 }
 
 /// PyTorch's `pooling_output_shape` for one dimension (dilation 1), or None when too small.
-fn pool_out(input: u64, kernel: u64, stride: u64, pad: u64, ceil: bool) -> Option<u64> {
+/// PyTorch's pooling output length along one axis (dilation 1): with `ceil`, rounded up, but
+/// a last window that would start in the right padding is dropped. None when no window fits.
+pub fn pool_out(input: u64, kernel: u64, stride: u64, pad: u64, ceil: bool) -> Option<u64> {
     let (input, kernel, stride, pad) = (
         i128::from(input),
         i128::from(kernel),

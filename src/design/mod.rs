@@ -26,7 +26,7 @@ mod memory;
 pub use analysis::{Analysis, MAX_NAME_CHARS, NodeReport, Problem, Totals, analyse, is_valid_name};
 pub use augment::Augment;
 pub use format::{FORMAT_NAME, FORMAT_VERSION, FormatError, from_json, to_json};
-pub use infer::{Incoming, NodeCost, ShapeError, infer};
+pub use infer::{Incoming, NodeCost, ShapeError, infer, pool_out};
 pub use memory::{MEMORY_LIMIT, training_memory};
 pub mod catalogue;
 pub mod edit;

@@ -133,6 +133,11 @@ fn one_u64() -> u64 {
 fn yes() -> bool {
     true
 }
+// serde's skip_serializing_if passes a reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_true(v: &bool) -> bool {
+    *v
+}
 
 /// `torch.nn.Conv2d`; `in_channels` comes from the wire.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -189,6 +194,10 @@ pub struct Pool2d {
     /// Round the output size up instead of down.
     #[serde(default)]
     pub ceil_mode: bool,
+    /// Average pooling only: whether the padding's zeros count in each window's average
+    /// (PyTorch's default) or only the input's values do.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub count_include_pad: bool,
 }
 
 impl Pool2d {
@@ -199,6 +208,7 @@ impl Pool2d {
             stride: None,
             padding: zero(),
             ceil_mode: false,
+            count_include_pad: true,
         }
     }
 

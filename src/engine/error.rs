@@ -135,6 +135,15 @@ pub enum EngineError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A run folder can't take this run: it holds another run or the user's files, another
+    /// run is training there, or it recorded other data.
+    #[error("{problem}: {}", path.display())]
+    RunFolder {
+        /// What is wrong and what to do.
+        problem: String,
+        /// The folder.
+        path: PathBuf,
+    },
     /// A file was read but is not what it should be.
     #[error("{problem}: {}", path.display())]
     BadFile {
@@ -165,7 +174,7 @@ impl EngineError {
     /// any unreadable input): a weights file or a run's state, not a failure while training.
     pub fn is_unreadable_input(&self) -> bool {
         match self {
-            EngineError::BadFile { .. } => true,
+            EngineError::BadFile { .. } | EngineError::RunFolder { .. } => true,
             EngineError::Io { what, .. } => what.starts_with("read"),
             _ => false,
         }

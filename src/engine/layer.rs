@@ -38,6 +38,7 @@ pub(super) enum Layer {
         stride: [i64; 2],
         padding: [i64; 2],
         ceil: bool,
+        count_include_pad: bool,
     },
     AdaptiveAvgPool2d([i64; 2]),
     BatchNorm {
@@ -138,6 +139,7 @@ impl Layer {
                 stride: pair(p.effective_stride()),
                 padding: pair(p.padding),
                 ceil: p.ceil_mode,
+                count_include_pad: p.count_include_pad,
             },
             Op::AdaptiveAvgPool2d(p) => Layer::AdaptiveAvgPool2d(pair(p.output_size)),
             Op::BatchNorm(b) => Layer::batch_norm(b, channels(in_shape), to),
@@ -263,8 +265,9 @@ impl Layer {
                 stride,
                 padding,
                 ceil,
+                count_include_pad,
             } => first()?
-                .f_avg_pool2d(*kernel, *stride, *padding, *ceil, true, None)
+                .f_avg_pool2d(*kernel, *stride, *padding, *ceil, *count_include_pad, None)
                 .ctx(&ctx)?,
             Layer::AdaptiveAvgPool2d(size) => first()?.f_adaptive_avg_pool2d(*size).ctx(&ctx)?,
             Layer::BatchNorm {

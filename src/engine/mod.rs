@@ -28,6 +28,7 @@ pub mod probe;
 mod protocol;
 pub mod pth;
 mod run;
+pub mod run_dir;
 mod schedule;
 mod step;
 pub mod surface;

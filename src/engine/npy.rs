@@ -144,7 +144,7 @@ fn field<'a>(header: &'a str, key: &str) -> Option<&'a str> {
 
 /// Reads a `.npy` file.
 pub fn read(path: &Path) -> Result<NpyArray, NpyError> {
-    let bytes = std::fs::read(path).map_err(|source| NpyError::Io {
+    let bytes = crate::fsio::read_regular(path).map_err(|source| NpyError::Io {
         what: "read",
         path: path.to_owned(),
         source,

@@ -137,6 +137,14 @@ impl ParamStore {
         self.trainable().map(|p| p.tensor.numel() as u64).sum()
     }
 
+    /// The bytes every tensor takes as float32, as an export writes them.
+    pub fn total_bytes(&self) -> u64 {
+        self.params
+            .iter()
+            .map(|p| p.tensor.numel() as u64 * 4)
+            .sum()
+    }
+
     /// Copies every tensor to the CPU, named, for saving.
     pub fn to_named_cpu(&self) -> Vec<(String, Tensor)> {
         self.params

@@ -40,6 +40,10 @@ pub struct RunOptions {
     /// Read the losses off the device every this many steps (None: one on the CPU, where a
     /// read costs nothing, `log_every` on a GPU; see `engine::pending`).
     pub sync_every: Option<u64>,
+    /// A new run in a folder that holds one replaces that run's files (never the user's).
+    pub overwrite: bool,
+    /// A resumed run may carry on on data other than what its folder records.
+    pub new_data: bool,
 }
 
 impl Default for RunOptions {
@@ -53,6 +57,8 @@ impl Default for RunOptions {
             leave_core_for_ui: false,
             max_steps: None,
             sync_every: None,
+            overwrite: false,
+            new_data: false,
         }
     }
 }
@@ -62,8 +68,12 @@ impl Default for RunOptions {
 pub enum DataSource {
     /// Loaded on the trainer thread, sized for the design's input (folders are resized to it).
     Spec(DataSpec),
-    /// Already in memory (the app's preview holds it; tests make their own).
-    Loaded(Arc<Dataset>),
+    /// Already in memory (the app's preview holds it; tests make their own), with the spec it
+    /// was loaded from when there is one (the run folder records it).
+    Loaded(Arc<Dataset>, Option<DataSpec>),
+    /// The data the resumed run's folder records (its data.json); for a folder from before
+    /// runs recorded their data, the design's default, said.
+    OfRun,
 }
 
 /// Pretrained weights to start from (not when resuming): every tensor that matches a node by
@@ -96,6 +106,8 @@ pub struct Job {
     pub design: Design,
     /// The data, shared read-only.
     pub data: Arc<Dataset>,
+    /// Where the data came from, when known: recorded in the run folder.
+    pub data_spec: Option<DataSpec>,
     /// How to run.
     pub options: RunOptions,
     /// Pretrained weights to start from.

@@ -17,6 +17,7 @@ use super::network::{Network, check_against_data};
 use super::optim::Optim;
 use super::pending::PendingStep;
 use super::protocol::{Control, Emitter, EpochMetrics, EventKind, Job, Summary};
+use super::run_dir::DataRecord;
 use super::weights::load_weights;
 use super::weights_map::{WeightsReport, apply_weights};
 use crate::data::augment::{Augmenter, ColorBasis};
@@ -146,6 +147,51 @@ fn thaw_blocks(design: &Design) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+/// The record of its data the run folder should hold from now on (None: leave it as it is),
+/// checked before anything is built: a new run records what it trains on; a resumed run must
+/// carry on on the data its record names, and other data is refused, saying what differs,
+/// unless the user said it is meant (`--new-data`).
+fn data_record(
+    job: &Job,
+    dir: &Path,
+    notices: &mut Vec<String>,
+) -> Result<Option<DataRecord>, EngineError> {
+    let data = job.data.as_ref();
+    let fresh = || job.data_spec.as_ref().map(|s| DataRecord::new(s, data));
+    if !job.options.resume {
+        return Ok(fresh());
+    }
+    let Some(record) = DataRecord::read(dir)? else {
+        // A run from before runs recorded their data: recorded from now on.
+        return Ok(fresh());
+    };
+    let differs = record.differences(data);
+    if differs.is_empty() {
+        // The same data, perhaps from another place (a folder moved): recorded anew.
+        return Ok(fresh().filter(|r| r.resolved != record.resolved));
+    }
+    let given = job
+        .data_spec
+        .as_ref()
+        .map_or_else(|| data.name.clone(), |s| s.to_spec());
+    if !job.options.new_data {
+        return Err(EngineError::RunFolder {
+            problem: format!(
+                "{given} is not the data this run trained on ({}): it has {}. Leave out --data to resume on the run's own data, or add --new-data to carry on on this data",
+                record.spec,
+                differs.join(", ")
+            ),
+            path: dir.to_owned(),
+        });
+    }
+    notices.push(format!(
+        "carrying on on new data, {given} ({}); the run trained on {} until now",
+        differs.join(", "),
+        record.spec
+    ));
+    Ok(fresh())
+}
+
 /// Refuses inconsistent or empty data and invalid training settings, before anything is built.
 fn refuse_unrunnable(design: &Design, data: &Dataset) -> Result<(), EngineError> {
     if let Err(problem) = data.check() {
@@ -228,6 +274,12 @@ pub(crate) fn run(job: &Job, control: &Control, emit: &Emitter) -> Result<Summar
 impl<'a> Session<'a> {
     fn new(job: &'a Job, device: Device) -> Result<Session<'a>, EngineError> {
         let (design, data) = (&job.design, job.data.as_ref());
+        let dir = job.options.out_dir.as_deref();
+        let mut notices = Vec::new();
+        let record = match dir {
+            Some(dir) => data_record(job, dir, &mut notices)?,
+            None => None,
+        };
         refuse_unrunnable(design, data)?;
         fits_this_machine(design, device)?;
         let mut net = Network::compile(design, device)?;
@@ -245,8 +297,6 @@ impl<'a> Session<'a> {
                 frozen: net.params.frozen_count(),
             });
         }
-        let dir = job.options.out_dir.as_deref();
-        let mut notices = Vec::new();
         let mut optim = Optim::new(&design.training);
         let (pre, mut state, resumed) = match (dir, job.options.resume) {
             (Some(dir), true) => resume_from(dir, &net, &mut optim, &mut notices)?,
@@ -263,6 +313,9 @@ impl<'a> Session<'a> {
         if let Some(dir) = dir {
             std::fs::create_dir_all(dir)
                 .map_err(|e| EngineError::io("create the run directory", dir, e))?;
+            if let Some(record) = &record {
+                record.write(dir)?;
+            }
             if !job.options.resume {
                 write_text(
                     &dir.join("design.json"),

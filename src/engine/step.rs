@@ -203,7 +203,7 @@ impl Session<'_> {
             self.steps_per_epoch,
         );
         let sps = self.state.epoch_seen as f64 / m.seconds.max(1e-9);
-        self.csv.row(format!(
+        if let Some(notice) = self.csv.row(format!(
             "epoch,{},{},{lr},,{},{},{},{},{sps:.1},{}\n",
             m.epoch,
             m.step,
@@ -212,7 +212,9 @@ impl Session<'_> {
             m.val_loss,
             m.val_acc,
             self.net.compute.name()
-        ));
+        )) {
+            emit.send(EventKind::Notice(notice));
+        }
         self.state.step_in_epoch = 0;
         self.state.epoch_loss_sum = 0.0;
         self.state.epoch_correct = 0;
@@ -296,7 +298,7 @@ impl Session<'_> {
             self.design_pending = false;
         }
         self.state.optimizer_steps = self.optim.steps;
-        self.csv.sync();
+        self.csv.sync()?;
         self.state.metrics_len = self.csv.len;
         let mut edges: Vec<(String, f32, f32)> = self
             .edges

@@ -187,9 +187,30 @@ impl Trainer {
     }
 }
 
-/// Builds the job (loading its data when it comes as a spec), then trains, and reports how
-/// it ended. A panic in the run is reported as a failure, not lost with the thread.
-fn carry_out(request: RunRequest, control: &Control, emit: &Emitter) {
+/// Claims the run folder (its lock, and the checks that keep a new run off an old one), builds
+/// the job (loading its data when it comes as a spec), then trains, and reports how it ended.
+/// A panic in the run is reported as a failure, not lost with the thread. The folder's lock is
+/// held until the run has ended.
+fn carry_out(mut request: RunRequest, control: &Control, emit: &Emitter) {
+    let _claim = match super::run_dir::claim(&request.options) {
+        Ok(claim) => {
+            if let Some(c) = &claim {
+                for notice in &c.notices {
+                    emit.send(EventKind::Notice(notice.clone()));
+                }
+                if c.start_over {
+                    request.options.resume = false;
+                }
+            }
+            claim
+        }
+        Err(e) => {
+            return emit.send(EventKind::Failed {
+                stage: Stage::Loading,
+                message: e.to_string(),
+            });
+        }
+    };
     let job = match build(request, emit) {
         Ok(job) => job,
         Err(e) => {
@@ -224,14 +245,29 @@ fn carry_out(request: RunRequest, control: &Control, emit: &Emitter) {
 
 /// The job builder: the request's data in memory (loaded for the design's input), reported.
 fn build(request: RunRequest, emit: &Emitter) -> Result<Job, EngineError> {
-    let data: Arc<Dataset> = match request.data {
-        DataSource::Loaded(data) => data,
-        DataSource::Spec(spec) => Arc::new(spec.load_for(request.design.input_shape())?),
+    let input = request.design.input_shape();
+    let (data, data_spec): (Arc<Dataset>, Option<DataSpec>) = match request.data {
+        DataSource::Loaded(data, spec) => (data, spec),
+        DataSource::Spec(spec) => (Arc::new(spec.load_for(input)?), Some(spec)),
+        DataSource::OfRun => {
+            let dir = request
+                .options
+                .out_dir
+                .as_deref()
+                .ok_or(EngineError::NoRunDir)?;
+            let (spec, notice) = super::run_dir::data_of_run(dir, input)?;
+            emit.send(EventKind::Notice(format!("resuming on {notice}")));
+            let data = spec
+                .load_for(input)
+                .map_err(|e| super::run_dir::unloadable(dir, &spec, &e))?;
+            (Arc::new(data), Some(spec))
+        }
     };
     emit.send(EventKind::DataLoaded(Loaded(Arc::clone(&data))));
     Ok(Job {
         design: request.design,
         data,
+        data_spec,
         options: request.options,
         init: request.init,
     })

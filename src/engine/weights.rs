@@ -30,11 +30,7 @@ pub fn read_shapes(path: &Path) -> Result<Shapes, EngineError> {
 /// large (or however compressed) the tensors are.
 pub fn check_weights_file(path: &Path) -> Result<Shapes, EngineError> {
     let shapes = read_shapes(path)?;
-    let mut head = [0u8; 4];
-    let is_zip = std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok_and(|()| head == *b"PK\x03\x04");
-    if is_zip {
+    if identify(path)? == WeightsFormat::TorchZip {
         let bad = |problem: String| EngineError::BadFile {
             problem,
             path: path.to_owned(),
@@ -70,25 +66,122 @@ pub fn read_weights_wanted(
         problem,
         path: path.to_owned(),
     };
-    let mut head = [0u8; 4];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
+    match identify(path)? {
+        WeightsFormat::TorchZip => read_pth(path, want),
+        WeightsFormat::TorchLegacy => Err(bad(
+            "this is a PyTorch file in the legacy format (before PyTorch 1.6), which netloom doesn't read. Convert it with PyTorch: torch.save(torch.load(\"OLD.pth\"), \"NEW.pth\") writes the zip format, or save it with safetensors.torch.save_file".to_owned(),
+        )),
+        WeightsFormat::Safetensors => {
+            let all = read_tensors(path)?;
+            let shapes = shapes_of(&all);
+            let wanted = all.into_iter().filter(|(n, _)| want(n)).collect();
+            Ok((wanted, shapes))
+        }
+    }
+}
+
+/// The formats of weights file netloom tells apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WeightsFormat {
+    /// safetensors: an 8-byte little-endian header length, that many bytes of JSON, the data.
+    Safetensors,
+    /// `torch.save` since PyTorch 1.6: a zip archive (a local-file header first).
+    TorchZip,
+    /// `torch.save` before 1.6 (or `_use_new_zipfile_serialization=False`): a pickle that
+    /// starts with the protocol opcode and then torch's magic number.
+    TorchLegacy,
+}
+
+/// The largest safetensors header netloom reads: the format's own limit (100 MB).
+const MAX_SAFETENSORS_HEADER: u64 = 100_000_000;
+
+/// The bytes that start a legacy `torch.save` file after the protocol opcode and version:
+/// `LONG1` of 10 bytes holding torch's magic number 0x1950a86a20f9469cfc6c, little-endian.
+const TORCH_LEGACY_MAGIC: [u8; 12] = [
+    0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19,
+];
+
+/// Tells a weights file's format by its structure, never by one byte: a safetensors file
+/// starts with its header length, so its first byte is anything (0x80, a pickle's opcode, in
+/// one file of 256; "PK" in others). Checked in an order where no format can pass for another:
+/// a zip's local-file signature, a legacy pickle's opcode with torch's magic number, and a
+/// safetensors header length that fits the file followed by a header that parses as JSON.
+pub(crate) fn identify(path: &Path) -> Result<WeightsFormat, EngineError> {
+    let bad = |problem: String| EngineError::BadFile {
+        problem,
+        path: path.to_owned(),
+    };
+    let mut file = crate::fsio::open_regular(path)
         .map_err(|e| EngineError::io("read the weights", path, e))?;
-    if n == 0 {
+    let len = file
+        .metadata()
+        .map_err(|e| EngineError::io("read the weights", path, e))?
+        .len();
+    if len == 0 {
         return Err(bad("the weights file is empty".to_owned()));
     }
+    let mut head = [0u8; 14];
+    let n = read_up_to(&mut file, &mut head)
+        .map_err(|e| EngineError::io("read the weights", path, e))?;
+    let head = &head[..n];
     if head.starts_with(b"PK\x03\x04") {
-        return read_pth(path, want);
+        return Ok(WeightsFormat::TorchZip);
     }
-    if head[0] == 0x80 && n >= 2 {
-        return Err(bad(
-            "this is a PyTorch file in the legacy format (before PyTorch 1.6), which netloom doesn't read. Convert it with PyTorch: torch.save(torch.load(\"OLD.pth\"), \"NEW.pth\") writes the zip format, or save it with safetensors.torch.save_file".to_owned(),
-        ));
+    if let [0x80, 2..=5, rest @ ..] = head
+        && rest.starts_with(&TORCH_LEGACY_MAGIC)
+    {
+        return Ok(WeightsFormat::TorchLegacy);
     }
-    let all = read_tensors(path)?;
-    let shapes = shapes_of(&all);
-    let wanted = all.into_iter().filter(|(n, _)| want(n)).collect();
-    Ok((wanted, shapes))
+    let Some(header_len) = head
+        .get(..8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_le_bytes)
+    else {
+        return Err(bad(format!(
+            "this is not a weights file netloom reads: it is {len} bytes, too short for a .safetensors file or a PyTorch file"
+        )));
+    };
+    let not_weights = |why: String| {
+        bad(format!(
+            "this is not a weights file netloom reads (.safetensors, or a .pt/.pth written by torch.save): {why}"
+        ))
+    };
+    if header_len == 0 || header_len > MAX_SAFETENSORS_HEADER || 8 + header_len > len {
+        return Err(not_weights(format!(
+            "read as .safetensors, its first 8 bytes give a header of {header_len} bytes, which doesn't fit the file's {len} (truncated, or another kind of file)"
+        )));
+    }
+    use std::io::Seek;
+    file.seek(std::io::SeekFrom::Start(8))
+        .map_err(|e| EngineError::io("read the weights", path, e))?;
+    let mut header = Vec::with_capacity(header_len as usize);
+    (&mut file)
+        .take(header_len)
+        .read_to_end(&mut header)
+        .map_err(|e| EngineError::io("read the weights", path, e))?;
+    match serde_json::from_slice::<serde_json::Value>(&header) {
+        Ok(serde_json::Value::Object(_)) => Ok(WeightsFormat::Safetensors),
+        Ok(_) => Err(not_weights(
+            "read as .safetensors, its header is JSON but not an object of tensors".to_owned(),
+        )),
+        Err(e) => Err(not_weights(format!(
+            "read as .safetensors, its {header_len}-byte header is not JSON ({e})"
+        ))),
+    }
+}
+
+/// Reads until `buf` is full or the file ends; how many bytes were read.
+fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// The most a pickle (data.pkl) may take: a state dict's pickle is kilobytes (ResNet-152's is
@@ -120,8 +213,8 @@ pub fn load_weights(params: &ParamStore, path: &Path) -> Result<(), EngineError>
 
 /// A zip-format PyTorch file's archive, or why it isn't one.
 fn open_zip(path: &Path) -> Result<zip::ZipArchive<std::fs::File>, EngineError> {
-    let file =
-        std::fs::File::open(path).map_err(|e| EngineError::io("read the weights", path, e))?;
+    let file = crate::fsio::open_regular(path)
+        .map_err(|e| EngineError::io("read the weights", path, e))?;
     zip::ZipArchive::new(file).map_err(|e| EngineError::BadFile {
         problem: format!(
             "this PyTorch file is not a readable zip archive (truncated or corrupt?): {e}"

@@ -24,6 +24,9 @@ pub struct Inspector {
 }
 
 fn optional_fields(op: &Value) -> Vec<(&'static str, Value)> {
+    if op.get("type").and_then(Value::as_str) == Some("avg_pool2d") {
+        return vec![("count_include_pad", true.into())];
+    }
     match op.get("function").and_then(Value::as_str) {
         Some("leaky_relu") => vec![("negative_slope", 0.01.into())],
         Some("elu") => vec![("alpha", 1.0.into())],

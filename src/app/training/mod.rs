@@ -287,6 +287,11 @@ impl Training {
             .ok_or_else(|| "could not start the trainer".to_owned())
     }
 
+    /// The chosen data, once the preview has loaded it.
+    pub fn preview_data(&self) -> Option<&crate::data::Dataset> {
+        self.preview.current(&self.data)
+    }
+
     /// Why the last Train press did not become a run, if it didn't.
     pub fn start_error(&self) -> Option<&str> {
         self.start_error.as_deref()
@@ -346,7 +351,7 @@ impl Training {
             .map(|d| d.join(run_dir_name(std::time::SystemTime::now(), number)));
         self.runs.push(RunHistory::new(name, t.epochs, dir.clone()));
         let data = match self.preview.loaded(&self.data, design.input_shape()) {
-            Some(loaded) => DataSource::Loaded(loaded),
+            Some(loaded) => DataSource::Loaded(loaded, Some(self.data.clone())),
             None => DataSource::Spec(self.data.clone()),
         };
         let request = RunRequest {

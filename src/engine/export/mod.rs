@@ -2,17 +2,20 @@
 //! torchrun, as ONNX, or as TorchScript.
 //!
 //! Everything is written next to the destination under a temporary name and moved into place
-//! at the end, so a failed export leaves nothing half-written at the path the user chose.
+//! at the end, so a failed export leaves nothing half-written at the path the user chose; and
+//! it only ever replaces what netloom wrote there before ([`place`]).
 
 mod model_py;
 mod onnx;
 mod onnx_proto;
+mod place;
 mod plan;
 mod python;
 mod torchscript;
 mod train_py;
 
-pub use onnx::OPSET;
+pub use onnx::{OPSET, OPSETS};
+pub use place::MANIFEST;
 pub use plan::Plan;
 
 use crate::data::{DataSpec, Preprocessor};
@@ -93,6 +96,10 @@ pub enum ExportError {
     /// An input could not be read: the design, the weights, the run folder, the data.
     #[error("{0}")]
     Unreadable(String),
+    /// The destination may not take the export: it is one of the inputs, or holds what
+    /// netloom didn't write. Nothing was written.
+    #[error("{0}")]
+    Destination(String),
     /// The destination could not be written.
     #[error("can't write {what} ({source}): {path}")]
     Write {
@@ -108,7 +115,10 @@ pub enum ExportError {
 impl ExportError {
     /// True when the input or the destination is at fault (the CLI exits 2), not the design.
     pub fn is_input_problem(&self) -> bool {
-        matches!(self, ExportError::Unreadable(_) | ExportError::Write { .. })
+        matches!(
+            self,
+            ExportError::Unreadable(_) | ExportError::Write { .. } | ExportError::Destination(_)
+        )
     }
 }
 
@@ -130,6 +140,13 @@ pub struct ExportRequest {
     pub data: Option<DataSpec>,
     /// Where to write: a folder for PyTorch, a file otherwise.
     pub out: PathBuf,
+    /// Other files the export reads (the design file, a run folder), which it must never
+    /// write over; the weights, preprocessor and data are added to them.
+    pub inputs: Vec<PathBuf>,
+    /// The ONNX operator set ([`OPSETS`]).
+    pub opset: i64,
+    /// The class names, by label, when known (a run's record of its data): ONNX metadata.
+    pub classes: Option<Vec<String>>,
 }
 
 /// What an export wrote.
@@ -156,61 +173,9 @@ fn network_with(design: &Design, weights: &Path) -> Result<Network, ExportError>
     Ok(net)
 }
 
-/// A sibling of `out` to write into first: hidden, unique to this process.
-fn staging(out: &Path) -> PathBuf {
-    let name = out
-        .file_name()
-        .map_or_else(|| "export".into(), |n| n.to_string_lossy().into_owned());
-    out.with_file_name(format!(".{name}.partial-{}", std::process::id()))
-}
-
-/// Moves a finished `staged` file or folder to `out`. An existing folder is replaced only when
-/// it is empty or an earlier export (it has model.py): anything else is the user's and stays.
-fn commit(staged: &Path, out: &Path) -> Result<(), ExportError> {
-    let write = |path: &Path, source| ExportError::Write {
-        what: "the export",
-        path: path.to_owned(),
-        source,
-    };
-    if staged.is_dir() && out.is_dir() {
-        let empty = std::fs::read_dir(out)
-            .map_err(|e| write(out, e))?
-            .next()
-            .is_none();
-        if !empty && !out.join("model.py").is_file() {
-            return Err(ExportError::Write {
-                what: "the export",
-                path: out.to_owned(),
-                source: std::io::Error::other(
-                    "the folder exists and holds files that are not a netloom export; choose a new or empty folder",
-                ),
-            });
-        }
-        let old = out.with_file_name(format!(
-            ".{}.old-{}",
-            out.file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-            std::process::id()
-        ));
-        std::fs::rename(out, &old).map_err(|e| write(out, e))?;
-        if let Err(e) = std::fs::rename(staged, out) {
-            let _ = std::fs::rename(&old, out);
-            return Err(write(out, e));
-        }
-        let _ = std::fs::remove_dir_all(&old);
-        return Ok(());
-    }
-    if out.is_dir() {
-        return Err(ExportError::Write {
-            what: "the export",
-            path: out.to_owned(),
-            source: std::io::Error::other("a folder is in the way; give a file name"),
-        });
-    }
-    std::fs::rename(staged, out).map_err(|e| write(out, e))
-}
-
-/// Writes the export `req` asks for.
+/// Writes the export `req` asks for. Nothing is written until every check has passed: the
+/// design is valid, the weights and data fit it, and the destination may take the export
+/// without harming anything ([`place::check_destination`]).
 pub fn export(req: &ExportRequest) -> Result<ExportSummary, ExportError> {
     let plan = Plan::of(&req.design)?;
     if req.format.needs_weights() && req.weights.is_none() {
@@ -219,23 +184,39 @@ pub fn export(req: &ExportRequest) -> Result<ExportSummary, ExportError> {
             req.format.label()
         )));
     }
-    if let Some(parent) = req.out.parent().filter(|p| !p.as_os_str().is_empty())
-        && !parent.is_dir()
-    {
-        return Err(ExportError::Write {
-            what: "the export",
-            path: req.out.clone(),
-            source: std::io::Error::other("its folder does not exist"),
-        });
-    }
-    let staged = staging(&req.out);
-    let result = write_staged(req, &plan, &staged).and_then(|files| {
-        commit(&staged, &req.out)?;
+    let mut inputs = req.inputs.clone();
+    inputs.extend(req.weights.iter().cloned());
+    inputs.extend(req.preprocessor.iter().cloned());
+    inputs.extend(
+        req.data
+            .as_ref()
+            .and_then(DataSpec::path)
+            .map(Path::to_path_buf),
+    );
+    let external = (req.format == ExportFormat::Onnx)
+        .then(|| onnx::external_data_path(&req.out))
+        .flatten();
+    place::check_destination(&req.out, external.as_slice(), req.format, &inputs)?;
+    let staged = place::staging(&req.out);
+    let result = write_staged(req, &plan, &staged, external.as_deref());
+    let result = result.and_then(|(files, side)| {
+        if req.format == ExportFormat::Pytorch {
+            place::commit_folder(&staged, &req.out)?;
+            return Ok(files);
+        }
+        let mut pairs = vec![(staged.clone(), req.out.clone())];
+        if let (Some(side), Some(target)) = (side, &external) {
+            pairs.insert(0, (side, target.clone()));
+        }
+        place::commit_files(&pairs)?;
         Ok(files)
     });
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&staged);
         let _ = std::fs::remove_file(&staged);
+        if let Some(side) = external.as_deref().map(place::staging) {
+            let _ = std::fs::remove_file(side);
+        }
     }
     Ok(ExportSummary {
         out: req.out.clone(),
@@ -243,33 +224,117 @@ pub fn export(req: &ExportRequest) -> Result<ExportSummary, ExportError> {
     })
 }
 
+/// Writes the export into `staged` (and for ONNX with large weights, its side file beside
+/// `external`'s staging): the files written with their sizes, and the side file if any.
 fn write_staged(
     req: &ExportRequest,
     plan: &Plan<'_>,
     staged: &Path,
-) -> Result<Vec<(String, u64)>, ExportError> {
+    external: Option<&Path>,
+) -> Result<(Vec<(String, u64)>, Option<PathBuf>), ExportError> {
     let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
     let name = |p: &Path| {
-        req.out
-            .file_name()
-            .or(p.file_name())
+        p.file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     };
     match req.format {
         ExportFormat::Onnx => {
             let net = network_with(&req.design, required(&req.weights)?)?;
-            let bytes = onnx::onnx_bytes(plan, &net.params, &req.title)?;
+            let bytes = net.params.total_bytes();
+            let side = external
+                .filter(|_| onnx::needs_external_data(bytes))
+                .map(|target| (place::staging(target), name(target)));
+            let options = onnx::OnnxOptions {
+                opset: req.opset,
+                metadata: onnx_metadata(req)?,
+                external: side.clone(),
+            };
+            let bytes = onnx::onnx_bytes(plan, &net.params, &req.title, &options)?;
             write_file(staged, &bytes, "the ONNX file")?;
-            Ok(vec![(name(staged), size(staged))])
+            let mut files = vec![(name(&req.out), size(staged))];
+            if let Some((path, location)) = &side {
+                files.push((location.clone(), size(path)));
+            }
+            Ok((files, side.map(|(p, _)| p)))
         }
         ExportFormat::Torchscript => {
             let mut net = network_with(&req.design, required(&req.weights)?)?;
             // A traced graph records every op: leave the layout change out of it.
             net.channels_last = false;
-            torchscript::write_torchscript(&net, staged)?;
-            Ok(vec![(name(staged), size(staged))])
+            let bytes = torchscript::torchscript_bytes(&net)?;
+            write_file(staged, &bytes, "the TorchScript file")?;
+            Ok((vec![(name(&req.out), size(staged))], None))
         }
-        ExportFormat::Pytorch => pytorch_folder(req, plan, staged),
+        ExportFormat::Pytorch => Ok((pytorch_folder(req, plan, staged)?, None)),
+    }
+}
+
+/// The ONNX file's metadata: netloom's version, the class names when known, and the fitted
+/// preprocessing (from the run, or nothing to fit), as JSON a deployment reads.
+fn onnx_metadata(req: &ExportRequest) -> Result<Vec<(String, String)>, ExportError> {
+    let mut out = vec![(
+        "netloom_version".to_owned(),
+        env!("CARGO_PKG_VERSION").to_owned(),
+    )];
+    if let Some(classes) = &req.classes {
+        out.push((
+            "class_names".to_owned(),
+            serde_json::to_string(classes).unwrap_or_default(),
+        ));
+    }
+    let pre = match &req.preprocessor {
+        Some(p) => Some(Preprocessor::load(p).map_err(|e| ExportError::Unreadable(e.to_string()))?),
+        None if req.design.data.preprocessing == Preprocessing::None => Some(unfitted(&req.design)),
+        None => None,
+    };
+    if let Some(pre) = pre {
+        out.push(("preprocessing".to_owned(), preprocessing_json(&pre)));
+    }
+    Ok(out)
+}
+
+/// What a deployment applies before the network, in plain terms: pixel bytes divided by 255
+/// (images), then the fitted method's numbers (a whitening matrix is only named: it is in
+/// preprocessor.json, too large for metadata).
+fn preprocessing_json(pre: &Preprocessor) -> String {
+    let method = serde_json::to_value(pre.method).unwrap_or_default();
+    let mut v = serde_json::json!({
+        "method": method,
+        "shape": pre.shape,
+        "input_scale": "image bytes are divided by 255 first; features are used as they are",
+    });
+    match pre.method {
+        Preprocessing::None => {}
+        Preprocessing::Standardize => {
+            v["mean"] = serde_json::json!(pre.mean);
+            v["std"] = serde_json::json!(pre.scale);
+        }
+        Preprocessing::MinMax => {
+            v["min"] = serde_json::json!(pre.mean);
+            v["range"] = serde_json::json!(pre.scale);
+        }
+        Preprocessing::ZeroCenter => v["mean"] = serde_json::json!(pre.mean),
+        Preprocessing::PcaWhiten { .. } | Preprocessing::ZcaWhiten { .. } => {
+            v["mean"] = serde_json::json!(pre.mean);
+            v["components"] = serde_json::json!(
+                "a whitening matrix of the run's preprocessor.json: too large for metadata"
+            );
+        }
+    }
+    v.to_string()
+}
+
+/// The transform of a design that fits nothing: bytes divided by 255.
+fn unfitted(design: &Design) -> Preprocessor {
+    Preprocessor {
+        method: Preprocessing::None,
+        shape: design
+            .input_shape()
+            .map(|s| s.dims().to_vec())
+            .unwrap_or_default(),
+        mean: Vec::new(),
+        scale: Vec::new(),
+        components: Vec::new(),
     }
 }
 
@@ -288,7 +353,9 @@ fn write_file(path: &Path, bytes: &[u8], what: &'static str) -> Result<(), Expor
 }
 
 /// The PyTorch folder: model.py, train.py, design.json, preprocessor.json, the weights, and
-/// the data netloom generated or ships (built-in set, toy sets).
+/// the data netloom generated or ships (built-in set, toy sets). The data is loaded first and
+/// checked against the design as `train` checks it, so train.py never stops on data that
+/// can't train the design.
 fn pytorch_folder(
     req: &ExportRequest,
     plan: &Plan<'_>,
@@ -299,6 +366,20 @@ fn pytorch_folder(
         None => DataSpec::default_for(req.design.input_shape())
             .map_err(|e| ExportError::Unreadable(e.to_string()))?,
     };
+    let data = spec
+        .load_for(req.design.input_shape())
+        .map_err(|e| ExportError::Unreadable(e.to_string()))?;
+    let net = Network::compile(&req.design, Device::Cpu).map_err(|e| match e {
+        EngineError::InvalidDesign { count, first } => ExportError::InvalidDesign { count, first },
+        e => ExportError::Torch(e.to_string()),
+    })?;
+    crate::engine::check_against_data(&req.design, &net, &data).map_err(|e| {
+        ExportError::Unreadable(format!(
+            "train.py couldn't train on {}: {e}. Name data that fits with --data (or choose it in the Train view)",
+            spec.to_spec()
+        ))
+    })?;
+    drop(net);
     std::fs::create_dir_all(dir).map_err(|source| ExportError::Write {
         what: "the export folder",
         path: dir.to_owned(),
@@ -313,35 +394,9 @@ fn pytorch_folder(
     let pre = match &req.preprocessor {
         Some(p) => Preprocessor::load(p).map_err(|e| ExportError::Unreadable(e.to_string()))?,
         // Nothing to fit: bytes divided by 255, whatever the data.
-        None if req.design.data.preprocessing == Preprocessing::None => Preprocessor {
-            method: Preprocessing::None,
-            shape: req
-                .design
-                .input_shape()
-                .map(|s| s.dims().to_vec())
-                .unwrap_or_default(),
-            mean: Vec::new(),
-            scale: Vec::new(),
-            components: Vec::new(),
-        },
-        None => {
-            let data = spec
-                .load_for(req.design.input_shape())
-                .map_err(|e| ExportError::Unreadable(e.to_string()))?;
-            if Some(data.shape) != req.design.input_shape() {
-                return Err(ExportError::Unreadable(format!(
-                    "{} has samples of shape {:?} but the design takes {:?}: name data that fits with --data",
-                    data.name,
-                    data.shape.dims(),
-                    req.design
-                        .input_shape()
-                        .map(|s| s.dims().to_vec())
-                        .unwrap_or_default()
-                )));
-            }
-            Preprocessor::fit(req.design.data.preprocessing, &data)
-                .map_err(|e| ExportError::Unreadable(e.to_string()))?
-        }
+        None if req.design.data.preprocessing == Preprocessing::None => unfitted(&req.design),
+        None => Preprocessor::fit(req.design.data.preprocessing, &data)
+            .map_err(|e| ExportError::Unreadable(e.to_string()))?,
     };
     pre.save(&dir.join("preprocessor.json"))
         .map_err(|e| ExportError::Unreadable(e.to_string()))?;
@@ -361,23 +416,12 @@ fn pytorch_folder(
         train_py::train_py(&req.design, plan, &data, &req.title).as_bytes(),
         "train.py",
     )?;
-    let mut files = Vec::new();
-    list_files(dir, dir, &mut files);
-    files.sort();
-    Ok(files)
-}
-
-fn list_files(root: &Path, dir: &Path, out: &mut Vec<(String, u64)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            list_files(root, &p, out);
-        } else if let Ok(rel) = p.strip_prefix(root) {
-            let len = e.metadata().map_or(0, |m| m.len());
-            out.push((rel.to_string_lossy().into_owned(), len));
-        }
-    }
+    let size = |rel: &str| std::fs::metadata(dir.join(rel)).map_or(0, |m| m.len());
+    Ok(place::files_under(dir)
+        .into_iter()
+        .map(|rel| {
+            let n = size(&rel);
+            (rel, n)
+        })
+        .collect())
 }

@@ -68,6 +68,9 @@ fn constructor(step: &Step<'_>) -> Option<String> {
             if p.ceil_mode {
                 args.push("ceil_mode=True".to_owned());
             }
+            if kind == "AvgPool2d" && !p.count_include_pad {
+                args.push("count_include_pad=False".to_owned());
+            }
             format!("nn.{kind}({})", args.join(", "))
         }
         Op::AdaptiveAvgPool2d(p) => format!("nn.AdaptiveAvgPool2d({})", pair(p.output_size)),

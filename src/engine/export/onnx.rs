@@ -1,23 +1,72 @@
 //! ONNX, written in Rust: the inference graph (BatchNorm in eval mode, Dropout gone) at
-//! opset 17, with a named input `input` and output `output`, a dynamic batch dimension, the
-//! weights as initializers under their state-dict names, and netloom's node names.
+//! opset 17 (or 18–21 on request), with the graph's input and output named after the design's
+//! Input and Output nodes, a dynamic batch dimension, the weights as initializers under their
+//! state-dict names (in a side file beside the model above protobuf's 2 GiB limit, as
+//! torch.onnx does), netloom's node names, and metadata for deployment (class names, the
+//! fitted preprocessing, netloom's version).
 
 use super::ExportError;
 use super::onnx_proto::{
     AttributeProto, Dimension, DimensionValue, GraphProto, ModelProto, NodeProto,
-    OperatorSetIdProto, TensorProto, TensorShapeProto, TensorType, TypeProto, ValueInfoProto,
-    attribute_type, data_type,
+    OperatorSetIdProto, StringStringEntryProto, TensorProto, TensorShapeProto, TensorType,
+    TypeProto, ValueInfoProto, attribute_type, data_location, data_type,
 };
 use super::plan::{Plan, Step};
-use crate::design::{ActivationFn, BatchNorm, Conv2d, Op, Pair, Shape};
+use crate::design::{ActivationFn, BatchNorm, Conv2d, Op, Pair, Pool2d, Shape};
 use crate::engine::ParamStore;
 use prost::Message;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use tch::{Device, Kind, Tensor};
 
-/// The operator set written: 17 (ONNX 1.12, 2022) is read by every current runtime.
+/// The operator set written by default: 17 (ONNX 1.12, 2022) is read by every current
+/// runtime.
 pub const OPSET: i64 = 17;
-/// The IR version that goes with opset 17.
-const IR_VERSION: i64 = 8;
+
+/// The operator sets netloom writes: every op it uses has the same definition from 17 to 21,
+/// but for GELU, which is an op of its own from 20.
+pub const OPSETS: std::ops::RangeInclusive<i64> = 17..=21;
+
+/// The IR version that goes with an opset (ONNX's versioning table).
+fn ir_version(opset: i64) -> i64 {
+    match opset {
+        ..=18 => 8,
+        19 | 20 => 9,
+        _ => 10,
+    }
+}
+
+/// Weights above this many bytes go to a side file: a protobuf message can't pass 2 GiB, and
+/// the graph needs room beside the weights. `NETLOOM_ONNX_EXTERNAL_BYTES` lowers it (tests).
+const EXTERNAL_ABOVE: u64 = 1_800_000_000;
+
+/// The side file an export to `out` writes its weights to when they are too big for one
+/// protobuf: `model.onnx` → `model.onnx.data`, as torch.onnx names it.
+pub fn external_data_path(out: &Path) -> Option<PathBuf> {
+    let name = out.file_name()?.to_string_lossy().into_owned();
+    Some(out.with_file_name(format!("{name}.data")))
+}
+
+/// Whether weights of `bytes` go to a side file.
+pub fn needs_external_data(bytes: u64) -> bool {
+    let limit = std::env::var("NETLOOM_ONNX_EXTERNAL_BYTES")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(EXTERNAL_ABOVE);
+    bytes > limit
+}
+
+/// How to write the ONNX file.
+#[derive(Clone, Debug)]
+pub struct OnnxOptions {
+    /// The operator set ([`OPSETS`]).
+    pub opset: i64,
+    /// `metadata_props`: key and value.
+    pub metadata: Vec<(String, String)>,
+    /// Where the weights go when they are in a side file: (the file being written, its name
+    /// as the model refers to it, relative to the model).
+    pub external: Option<(PathBuf, String)>,
+}
 
 fn ints(name: &str, v: Vec<i64>) -> AttributeProto {
     AttributeProto {
@@ -77,6 +126,20 @@ fn value_info(name: &str, shape: Shape) -> ValueInfoProto {
 struct Writer<'a> {
     params: &'a ParamStore,
     graph: GraphProto,
+    opset: i64,
+    /// The graph's input and output value names.
+    input: String,
+    output: String,
+    /// The side file weights go to, with its name in the model and the bytes written so far.
+    external: Option<External>,
+}
+
+/// A side file of weights being written.
+struct External {
+    file: std::io::BufWriter<std::fs::File>,
+    path: PathBuf,
+    location: String,
+    offset: u64,
 }
 
 impl Writer<'_> {
@@ -104,7 +167,58 @@ impl Writer<'_> {
             data_type: data_type::FLOAT,
             name: name.to_owned(),
             raw_data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ..Default::default()
         });
+    }
+
+    /// Adds an int64 initializer (the pads of an explicit Pad).
+    fn constant_i64(&mut self, name: &str, values: &[i64]) {
+        self.graph.initializer.push(TensorProto {
+            dims: vec![values.len() as i64],
+            data_type: data_type::INT64,
+            name: name.to_owned(),
+            raw_data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ..Default::default()
+        });
+    }
+
+    /// Adds a weight's values: in the model, or appended to the side file with their place.
+    fn weight_tensor(
+        &mut self,
+        name: &str,
+        dims: Vec<i64>,
+        values: &[f32],
+    ) -> Result<(), ExportError> {
+        let Some(ext) = &mut self.external else {
+            self.constant(name, dims, values);
+            return Ok(());
+        };
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        ext.file
+            .write_all(&bytes)
+            .map_err(|source| ExportError::Write {
+                what: "the ONNX weights file",
+                path: ext.path.clone(),
+                source,
+            })?;
+        let entry = |k: &str, v: String| StringStringEntryProto {
+            key: k.to_owned(),
+            value: v,
+        };
+        self.graph.initializer.push(TensorProto {
+            dims,
+            data_type: data_type::FLOAT,
+            name: name.to_owned(),
+            external_data: vec![
+                entry("location", ext.location.clone()),
+                entry("offset", ext.offset.to_string()),
+                entry("length", bytes.len().to_string()),
+            ],
+            data_location: data_location::EXTERNAL,
+            ..Default::default()
+        });
+        ext.offset += bytes.len() as u64;
+        Ok(())
     }
 
     /// Adds the network's tensor `name` as an initializer; its name in the graph is `name`.
@@ -128,40 +242,27 @@ impl Writer<'_> {
                 node: name.to_owned(),
                 why: format!("its values can't be read: {e}"),
             })?;
-        self.constant(name, dims, &values);
+        self.weight_tensor(name, dims, &values)?;
         Ok(name.to_owned())
     }
 
     /// Writes one step; returns the name of the value it produces.
     fn step(&mut self, step: &Step<'_>, ins: &[String]) -> Result<String, ExportError> {
         let name = step.node.name.as_str();
-        let x = ins.first().cloned().unwrap_or_else(|| "input".to_owned());
+        let x = ins.first().cloned().unwrap_or_else(|| self.input.clone());
         let out = format!("{name}.out");
         match &step.node.op {
-            Op::Input(_) => return Ok("input".to_owned()),
+            Op::Input(_) => return Ok(self.input.clone()),
             Op::Output(_) => {
-                self.node("Identity", name, &[&x], "output", vec![]);
-                return Ok("output".to_owned());
+                let y = self.output.clone();
+                self.node("Identity", name, &[&x], &y, vec![]);
+                return Ok(y);
             }
             // Inference graph: dropout is the identity.
             Op::Dropout(_) | Op::Dropout2d(_) => return Ok(x),
             Op::Conv2d(c) => self.conv(name, c, x, &out)?,
-            Op::MaxPool2d(p) | Op::AvgPool2d(p) => {
-                let mut attrs = vec![
-                    ints("kernel_shape", hw(p.kernel_size)),
-                    ints("strides", hw(p.effective_stride())),
-                    ints("pads", pads(p.padding)),
-                    int("ceil_mode", i64::from(p.ceil_mode)),
-                ];
-                let op = if matches!(step.node.op, Op::MaxPool2d(_)) {
-                    "MaxPool"
-                } else {
-                    // netloom (like torch) counts padded zeros in the average.
-                    attrs.push(int("count_include_pad", 1));
-                    "AveragePool"
-                };
-                self.node(op, name, &[&x], &out, attrs);
-            }
+            Op::MaxPool2d(p) => self.pool(step, p, true, x, &out)?,
+            Op::AvgPool2d(p) => self.pool(step, p, false, x, &out)?,
             Op::AdaptiveAvgPool2d(p) => self.adaptive_pool(step, p.output_size, &x, &out)?,
             Op::BatchNorm(b) => self.batch_norm(step, b, &x, &out)?,
             Op::Activation(a) => self.activation(name, a, &x, &out),
@@ -182,6 +283,75 @@ impl Writer<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// A pooling layer with PyTorch's output size. PyTorch's `ceil_mode` drops a last window
+    /// that would start in the right padding, which ONNX's `ceil_mode` doesn't (onnxruntime
+    /// then computes one more output than PyTorch): so the file never uses `ceil_mode`, and
+    /// writes the windows PyTorch takes as explicit end padding instead. For an average that
+    /// counts padding, the padding PyTorch counts becomes an explicit zero Pad and the pool
+    /// counts only what it covers, so a window reaching past it is divided as PyTorch does.
+    fn pool(
+        &mut self,
+        step: &Step<'_>,
+        p: &Pool2d,
+        max: bool,
+        x: String,
+        out: &str,
+    ) -> Result<(), ExportError> {
+        let name = step.node.name.as_str();
+        let (_, h, w) =
+            step.in_shape
+                .and_then(|s| s.as_image())
+                .ok_or_else(|| ExportError::Unsupported {
+                    node: name.to_owned(),
+                    why: "its input is not an image".to_owned(),
+                })?;
+        let (k, s, pad) = (p.kernel_size, p.effective_stride(), p.padding);
+        let axes = [
+            PoolAxis::new(h, k.h(), s.h(), pad.h(), p.ceil_mode),
+            PoolAxis::new(w, k.w(), s.w(), pad.w(), p.ceil_mode),
+        ];
+        let extends = axes.iter().any(|a| a.extra_end() > 0);
+        let counts_padding = !max && p.count_include_pad;
+        let mut attrs = vec![ints("kernel_shape", hw(k)), ints("strides", hw(s))];
+        let mut input = x;
+        if counts_padding && extends {
+            // Zero padding made explicit; the pool then counts only what lies inside it.
+            let pads_name = format!("{name}.pads");
+            let (ph, pw) = (pad.h() as i64, pad.w() as i64);
+            self.constant_i64(&pads_name, &[0, 0, ph, pw, 0, 0, ph, pw]);
+            let padded = format!("{name}.padded");
+            self.node(
+                "Pad",
+                &format!("{name}#pad"),
+                &[&input, &pads_name],
+                &padded,
+                vec![],
+            );
+            input = padded;
+            attrs.push(ints(
+                "pads",
+                vec![0, 0, axes[0].extra_end(), axes[1].extra_end()],
+            ));
+            attrs.push(int("count_include_pad", 0));
+        } else {
+            attrs.push(ints(
+                "pads",
+                vec![
+                    pad.h() as i64,
+                    pad.w() as i64,
+                    axes[0].end_pad(),
+                    axes[1].end_pad(),
+                ],
+            ));
+            if !max {
+                attrs.push(int("count_include_pad", i64::from(p.count_include_pad)));
+            }
+        }
+        let op = if max { "MaxPool" } else { "AveragePool" };
+        self.node(op, name, &[&input], out, attrs);
+        Ok(())
     }
 
     fn conv(&mut self, name: &str, c: &Conv2d, x: String, out: &str) -> Result<(), ExportError> {
@@ -325,8 +495,12 @@ impl Writer<'_> {
                 self.node("Sigmoid", &format!("{name}#sigmoid"), &[x], &s, vec![]);
                 self.node("Mul", name, &[x, &s], out, vec![]);
             }
+            ActivationFn::Gelu if self.opset >= 20 => {
+                // Exact (erf) GELU, PyTorch's default: the op's own default `approximate`.
+                self.node("Gelu", name, &[x], out, vec![]);
+            }
             ActivationFn::Gelu => {
-                // Opset 17 has no Gelu: x · ½ · (1 + erf(x / √2)), PyTorch's exact form.
+                // Before opset 20 there is no Gelu: x · ½ · (1 + erf(x / √2)), PyTorch's exact form.
                 let (c_sqrt, c_half, c_one) = (
                     format!("{name}.inv_sqrt2"),
                     format!("{name}.half"),
@@ -370,6 +544,40 @@ impl Writer<'_> {
     }
 }
 
+/// One axis of a pooling layer, with the number of windows PyTorch takes along it.
+struct PoolAxis {
+    len: i64,
+    k: i64,
+    s: i64,
+    p: i64,
+    out: i64,
+}
+
+impl PoolAxis {
+    fn new(len: u64, k: u64, s: u64, p: u64, ceil: bool) -> PoolAxis {
+        let out = crate::design::pool_out(len, k, s, p, ceil).unwrap_or(1);
+        let i = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        PoolAxis {
+            len: i(len),
+            k: i(k),
+            s: i(s),
+            p: i(p),
+            out: i(out),
+        }
+    }
+
+    /// How far PyTorch's last window reaches past the right padding (its ceil mode's extra
+    /// window): 0 when every window lies inside the padded input.
+    fn extra_end(&self) -> i64 {
+        ((self.out - 1) * self.s + self.k - (self.len + 2 * self.p)).max(0)
+    }
+
+    /// The right padding with which rounding down gives PyTorch's windows.
+    fn end_pad(&self) -> i64 {
+        self.p + self.extra_end()
+    }
+}
+
 /// The `[out, len]` matrix (or its transpose) whose row `i` averages PyTorch's adaptive
 /// pooling window `floor(i·len/out) .. ceil((i+1)·len/out)`.
 fn pooling_matrix(len: u64, out: u64, transposed: bool) -> Vec<f32> {
@@ -387,11 +595,42 @@ fn pooling_matrix(len: u64, out: u64, transposed: bool) -> Vec<f32> {
     m
 }
 
-/// The ONNX file's bytes for `plan`, with the weights in `params` (loaded and checked).
+/// The graph's input and output value names: the design's Input and Output nodes' names,
+/// unless one of them is also a weight's name (or they are the same), where `input` and
+/// `output` are used.
+fn io_names(plan: &Plan<'_>, params: &ParamStore) -> (String, String) {
+    let name_of = |want_input: bool| {
+        plan.steps
+            .iter()
+            .find(|s| {
+                if want_input {
+                    matches!(s.node.op, Op::Input(_))
+                } else {
+                    matches!(s.node.op, Op::Output(_))
+                }
+            })
+            .map(|s| s.node.name.clone())
+    };
+    let taken = |n: &str| params.by_name(n).is_some() || n.ends_with(".out") || n.is_empty();
+    let input = name_of(true)
+        .filter(|n| !taken(n))
+        .unwrap_or_else(|| "input".to_owned());
+    let output = name_of(false)
+        .filter(|n| !taken(n) && *n != input)
+        .unwrap_or_else(|| "output".to_owned());
+    if output == input {
+        return ("input".to_owned(), "output".to_owned());
+    }
+    (input, output)
+}
+
+/// The ONNX file's bytes for `plan`, with the weights in `params` (loaded and checked); with
+/// `options.external`, the weights go to that side file and the model refers to them there.
 pub fn onnx_bytes(
     plan: &Plan<'_>,
     params: &ParamStore,
     title: &str,
+    options: &OnnxOptions,
 ) -> Result<Vec<u8>, ExportError> {
     let (Some(input), Some(output)) = (plan.input_shape(), plan.output_shape()) else {
         return Err(ExportError::InvalidDesign {
@@ -399,31 +638,80 @@ pub fn onnx_bytes(
             first: "the design needs one Input and one Output".to_owned(),
         });
     };
+    if !OPSETS.contains(&options.opset) {
+        return Err(ExportError::Unreadable(format!(
+            "netloom writes ONNX opsets {} to {}, not {}",
+            OPSETS.start(),
+            OPSETS.end(),
+            options.opset
+        )));
+    }
+    let external = match &options.external {
+        Some((path, location)) => {
+            let file = std::fs::File::create(path).map_err(|source| ExportError::Write {
+                what: "the ONNX weights file",
+                path: path.clone(),
+                source,
+            })?;
+            Some(External {
+                file: std::io::BufWriter::with_capacity(1 << 20, file),
+                path: path.clone(),
+                location: location.clone(),
+                offset: 0,
+            })
+        }
+        None => None,
+    };
+    let (input_name, output_name) = io_names(plan, params);
     let mut w = Writer {
         params,
         graph: GraphProto {
             name: title.to_owned(),
-            input: vec![value_info("input", input)],
-            output: vec![value_info("output", output)],
+            input: vec![value_info(&input_name, input)],
+            output: vec![value_info(&output_name, output)],
             doc_string: "written by netloom".to_owned(),
             ..Default::default()
         },
+        opset: options.opset,
+        input: input_name,
+        output: output_name,
+        external,
     };
     let mut values: Vec<String> = Vec::with_capacity(plan.steps.len());
     for step in &plan.steps {
         let ins: Vec<String> = step.inputs.iter().map(|&i| values[i].clone()).collect();
         values.push(w.step(step, &ins)?);
     }
+    if let Some(ext) = w.external.take() {
+        let path = ext.path.clone();
+        ext.file
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .map_err(|source| ExportError::Write {
+                what: "the ONNX weights file",
+                path,
+                source,
+            })?;
+    }
     let model = ModelProto {
-        ir_version: IR_VERSION,
+        ir_version: ir_version(options.opset),
         opset_import: vec![OperatorSetIdProto {
             domain: String::new(),
-            version: OPSET,
+            version: options.opset,
         }],
         producer_name: "netloom".to_owned(),
         producer_version: env!("CARGO_PKG_VERSION").to_owned(),
         doc_string: title.to_owned(),
         graph: Some(w.graph),
+        metadata_props: options
+            .metadata
+            .iter()
+            .map(|(k, v)| StringStringEntryProto {
+                key: k.clone(),
+                value: v.clone(),
+            })
+            .collect(),
     };
     Ok(model.encode_to_vec())
 }

@@ -27,6 +27,27 @@ pub struct ModelProto {
     /// The computation.
     #[prost(message, optional, tag = "7")]
     pub graph: Option<GraphProto>,
+    /// Named strings for whoever deploys the model: netloom writes the class names, the
+    /// fitted preprocessing and its own version.
+    #[prost(message, repeated, tag = "14")]
+    pub metadata_props: Vec<StringStringEntryProto>,
+}
+
+/// `StringStringEntryProto`: a key and its value.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StringStringEntryProto {
+    /// The key.
+    #[prost(string, tag = "1")]
+    pub key: String,
+    /// The value.
+    #[prost(string, tag = "2")]
+    pub value: String,
+}
+
+/// `TensorProto.DataLocation`: where a tensor's bytes are.
+pub mod data_location {
+    /// In a side file named by `external_data` (`location`, `offset`, `length`).
+    pub const EXTERNAL: i32 = 1;
 }
 
 /// `OperatorSetIdProto`.
@@ -115,8 +136,10 @@ pub struct AttributeProto {
 
 /// `TensorProto.DataType` values netloom uses.
 pub mod data_type {
-    /// 32-bit float (the only type netloom writes: its weights and activations are f32).
+    /// 32-bit float (netloom's weights and activations are f32).
     pub const FLOAT: i32 = 1;
+    /// 64-bit integer (the pads of an explicit Pad).
+    pub const INT64: i32 = 7;
 }
 
 /// `TensorProto`: a constant, stored little-endian in `raw_data`.
@@ -134,6 +157,13 @@ pub struct TensorProto {
     /// The values, little-endian, row-major.
     #[prost(bytes = "vec", tag = "9")]
     pub raw_data: Vec<u8>,
+    /// Where the values are when they are in a side file: `location` (relative to the
+    /// model file), `offset` and `length` in bytes.
+    #[prost(message, repeated, tag = "13")]
+    pub external_data: Vec<StringStringEntryProto>,
+    /// [`data_location`].
+    #[prost(int32, tag = "14")]
+    pub data_location: i32,
 }
 
 /// `ValueInfoProto`: a graph input or output with its type.

@@ -5,14 +5,19 @@
 //! Tracing records the operators the engine runs, so the file computes exactly what
 //! `netloom forward` does. None of them depends on the batch size (flatten keeps dimension 0,
 //! concatenation is along channels), so the one trace serves every batch size.
+//!
+//! libtorch's archive writer aborts the whole process when a write fails part-way (its
+//! destructor throws while the first error unwinds: SIGABRT on a full disk, with a `.partial`
+//! file left behind). So libtorch writes to memory, and netloom writes the bytes to disk
+//! through the same checked, atomic path as every other export: a full disk or a read-only
+//! folder is then a plain error.
 
 use super::ExportError;
 use crate::engine::Network;
-use std::path::Path;
 use tch::{CModule, Kind, Tensor};
 
-/// Traces `net` (weights loaded) and writes it to `path`.
-pub fn write_torchscript(net: &Network, path: &Path) -> Result<(), ExportError> {
+/// Traces `net` (weights loaded) and returns the archive's bytes.
+pub fn torchscript_bytes(net: &Network) -> Result<Vec<u8>, ExportError> {
     let _guard = tch::no_grad_guard();
     net.params.stop_gradients();
     let mut dims = vec![2i64];
@@ -30,13 +35,55 @@ pub fn write_torchscript(net: &Network, path: &Path) -> Result<(), ExportError> 
         }
         None => Vec::new(),
     })
-    .map_err(|e| ExportError::Torch(format!("tracing the network failed: {e}")))?;
+    .map_err(|e| ExportError::Torch(format!("tracing the network failed: {}", first_line(&e))))?;
     if let Some(why) = failure {
         return Err(ExportError::Torch(format!(
             "tracing the network failed: {why}"
         )));
     }
-    module
-        .save(path)
-        .map_err(|e| ExportError::Torch(format!("writing TorchScript failed: {e}")))
+    save_in_memory(&module)
+}
+
+/// libtorch's message without its C++ backtrace.
+fn first_line(e: &tch::TchError) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_owned()
+}
+
+/// The archive `module.save` writes, written into an anonymous in-memory file (Linux's
+/// memfd, reached by its /proc path) so that no disk is involved.
+#[cfg(target_os = "linux")]
+fn save_in_memory(module: &CModule) -> Result<Vec<u8>, ExportError> {
+    use std::io::{Read, Seek};
+    let memory = |e: std::io::Error| {
+        ExportError::Torch(format!(
+            "could not make an in-memory file for TorchScript: {e}"
+        ))
+    };
+    let fd = rustix::fs::memfd_create("netloom-torchscript", rustix::fs::MemfdFlags::CLOEXEC)
+        .map_err(|e| memory(e.into()))?;
+    let mut file = std::fs::File::from(fd);
+    let path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
+    module.save(&path).map_err(|e| {
+        ExportError::Torch(format!("writing TorchScript failed: {}", first_line(&e)))
+    })?;
+    file.rewind().map_err(memory)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(memory)?;
+    Ok(bytes)
+}
+
+/// Elsewhere libtorch writes a temporary file in the system's temporary folder, read back and
+/// removed: a failure there can't touch the user's folder.
+#[cfg(not(target_os = "linux"))]
+fn save_in_memory(module: &CModule) -> Result<Vec<u8>, ExportError> {
+    let path = std::env::temp_dir().join(format!("netloom-torchscript-{}.pt", std::process::id()));
+    let saved = module
+        .save(&path)
+        .map_err(|e| ExportError::Torch(format!("writing TorchScript failed: {}", first_line(&e))));
+    let bytes = saved.and_then(|()| {
+        std::fs::read(&path)
+            .map_err(|e| ExportError::Torch(format!("reading TorchScript back failed: {e}")))
+    });
+    let _ = std::fs::remove_file(&path);
+    bytes
 }

@@ -1,0 +1,478 @@
+//! A run folder as one thing: the names of the files netloom keeps in it, the lock that keeps
+//! two runs out of one folder, the record of the data it trained on, and the rules that keep
+//! a new run from writing over an old one (or over a folder of the user's).
+//!
+//! ```text
+//! DIR/design.json              the design as trained
+//! DIR/data.json                the data it trains on: the spec as given and resolved, and
+//!                              the data's fingerprint (counts, shape, classes, checksum)
+//! DIR/preprocessor.json        the fitted input transform
+//! DIR/metrics.csv              a row per logged step and per epoch
+//! DIR/checkpoint/N/            checkpoints (engine/checkpoint.rs)
+//! DIR/weights.safetensors      the latest checkpoint's weights
+//! DIR/best.safetensors         the best epoch's weights
+//! DIR/state.json               the latest checkpoint's state
+//! DIR/skipped.txt              files the data left out, with why
+//! DIR/.netloom.lock            held while a run trains here (the pid inside)
+//! ```
+
+use super::error::EngineError;
+use crate::data::{DataSpec, Dataset, Fingerprint};
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// The design as trained.
+pub const DESIGN: &str = "design.json";
+/// The data the run trains on.
+pub const DATA: &str = "data.json";
+/// The fitted input transform.
+pub const PREPROCESSOR: &str = "preprocessor.json";
+/// The curves.
+pub const METRICS: &str = "metrics.csv";
+/// The latest checkpoint's weights.
+pub const WEIGHTS: &str = "weights.safetensors";
+/// The best epoch's weights.
+pub const BEST: &str = "best.safetensors";
+/// The latest checkpoint's state.
+pub const STATE: &str = "state.json";
+/// The files the data left out.
+pub const SKIPPED: &str = "skipped.txt";
+/// The folder of checkpoint folders.
+pub const CHECKPOINTS: &str = "checkpoint";
+/// The lock file a training run holds.
+pub const LOCK: &str = ".netloom.lock";
+
+/// Every name netloom writes at the top of a run folder: what `--overwrite` removes, and what
+/// tells a run folder from a folder of the user's.
+pub const RUN_FILES: [&str; 9] = [
+    DESIGN,
+    DATA,
+    PREPROCESSOR,
+    METRICS,
+    WEIGHTS,
+    BEST,
+    STATE,
+    SKIPPED,
+    CHECKPOINTS,
+];
+
+/// The names of the things in `dir` (none when it doesn't exist), sorted, netloom's stray
+/// temporary files and its lock left out.
+fn entries(dir: &Path) -> Vec<String> {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = read
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != LOCK && !(n.starts_with('.') && n.ends_with(".tmp")))
+        .collect();
+    names.sort();
+    names
+}
+
+/// A few names for a message: "a.txt, b/, and 3 more".
+fn some_names(dir: &Path, names: &[String]) -> String {
+    const SHOWN: usize = 4;
+    let mut shown: Vec<String> = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| {
+            if dir.join(n).is_dir() {
+                format!("{n}/")
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
+    if names.len() > SHOWN {
+        shown.push(format!("and {} more", names.len() - SHOWN));
+    }
+    shown.join(", ")
+}
+
+/// Whether `dir` holds a run of netloom's (any of the files a run writes).
+pub fn holds_a_run(dir: &Path) -> bool {
+    RUN_FILES.iter().any(|f| dir.join(f).exists())
+}
+
+/// Whether `dir` holds a checkpoint a resume can start from (complete or not: a damaged one is
+/// the checkpoint code's to report). A run stopped before its first checkpoint has none, and
+/// nothing to lose by starting over.
+pub fn has_checkpoint(dir: &Path) -> bool {
+    dir.join(STATE).exists()
+        || std::fs::read_dir(dir.join(CHECKPOINTS))
+            .is_ok_and(|rd| rd.flatten().any(|e| e.path().join(STATE).exists()))
+}
+
+/// Makes `dir` ready for a new run: refuses a folder that holds a run (unless `overwrite`,
+/// which removes that run's files and nothing else) or files of the user's; never deletes
+/// what netloom did not write.
+pub fn prepare_new(dir: &Path, overwrite: bool) -> Result<(), EngineError> {
+    let names = entries(dir);
+    if names.is_empty() {
+        return Ok(());
+    }
+    let ours: Vec<&String> = names
+        .iter()
+        .filter(|n| RUN_FILES.contains(&n.as_str()))
+        .collect();
+    if ours.is_empty() {
+        return Err(EngineError::RunFolder {
+            problem: format!(
+                "the folder holds files that are not a netloom run ({}): netloom won't write a run among them; choose a new or empty folder for --out",
+                some_names(dir, &names)
+            ),
+            path: dir.to_owned(),
+        });
+    }
+    if !overwrite {
+        return Err(EngineError::RunFolder {
+            problem: "the folder holds a run: use --resume to continue it, another --out for a new run, or --overwrite to replace it".to_owned(),
+            path: dir.to_owned(),
+        });
+    }
+    for name in ours {
+        let path = dir.join(name);
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.map_err(|e| EngineError::io("remove the old run's files", &path, e))?;
+    }
+    Ok(())
+}
+
+/// The lock a training run holds on its folder while it writes there: a second run or resume
+/// is refused with the holder's pid instead of both writing the same files. It is an OS lock
+/// on `.netloom.lock` (released by the OS when the process dies, however it dies), and the
+/// file holds the pid to name. A lock file left by a dead process is taken over, and said.
+#[derive(Debug)]
+pub struct RunLock {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl RunLock {
+    /// Takes the lock of the run folder `dir` (which must exist). The second value says
+    /// when a lock file left by a process that has gone was taken over.
+    pub fn take(dir: &Path) -> Result<(RunLock, Option<String>), EngineError> {
+        let path = dir.join(LOCK);
+        let io = |e| EngineError::io("lock the run folder", &path, e);
+        // The holder removes the file as it ends: a lock taken on a file just unlinked would be
+        // a second lock beside the next one's, so it is taken again on the file now there.
+        for _ in 0..8 {
+            let mut file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(io)?;
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            let holder = text
+                .trim()
+                .strip_prefix("pid ")
+                .unwrap_or(text.trim())
+                .to_owned();
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(EngineError::RunFolder {
+                        problem: format!(
+                            "the folder is in use by netloom (pid {}): wait for that run to end, or choose another folder",
+                            if holder.is_empty() {
+                                "unknown"
+                            } else {
+                                &holder
+                            }
+                        ),
+                        path: dir.to_owned(),
+                    });
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+            }
+            if !same_file(&file, &path) {
+                continue;
+            }
+            file.set_len(0).map_err(io)?;
+            use std::io::Seek;
+            file.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
+            file.write_all(format!("pid {}\n", std::process::id()).as_bytes())
+                .map_err(io)?;
+            let _ = file.sync_data();
+            let taken_over = (!holder.is_empty()).then(|| {
+                format!(
+                    "took over the run folder's lock, left by netloom pid {holder}, which is no longer running"
+                )
+            });
+            return Ok((RunLock { file, path }, taken_over));
+        }
+        Err(EngineError::RunFolder {
+            problem:
+                "its lock file keeps changing under netloom: another program is using the folder"
+                    .to_owned(),
+            path: dir.to_owned(),
+        })
+    }
+}
+
+#[cfg(unix)]
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::File, path: &Path) -> bool {
+    // Windows doesn't unlink an open file, so the file is the one at the path.
+    path.exists()
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        // Removed while still locked: whoever opened it meanwhile sees the change and retries.
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
+    }
+}
+
+/// A run folder claimed for a run: its lock (held until the claim is dropped), what claiming
+/// had to say, and whether a resume found nothing to resume and starts the run over.
+#[derive(Debug)]
+pub(crate) struct Claim {
+    lock: Option<RunLock>,
+    dir: PathBuf,
+    /// Whether claiming made the folder: a run that fails before writing anything leaves no
+    /// empty folder behind.
+    created: bool,
+    /// Said when the run starts.
+    pub notices: Vec<String>,
+    /// A resume whose folder has no checkpoint yet (the run was stopped before its first):
+    /// nothing is lost by starting it again from its design and data.
+    pub start_over: bool,
+}
+
+/// Claims the run folder of `options` before anything is loaded or written: makes it, takes
+/// its lock, and for a new run checks that it holds no other run and no files of the user's.
+pub(crate) fn claim(options: &super::RunOptions) -> Result<Option<Claim>, EngineError> {
+    let Some(dir) = options.out_dir.as_deref() else {
+        return Ok(None);
+    };
+    if options.resume && !dir.is_dir() {
+        return Err(EngineError::RunFolder {
+            problem: "there is no run folder here to resume: start a new run with --out".to_owned(),
+            path: dir.to_owned(),
+        });
+    }
+    let created = !dir.exists();
+    std::fs::create_dir_all(dir)
+        .map_err(|e| EngineError::io("create the run directory", dir, e))?;
+    let (lock, took_over) = match RunLock::take(dir) {
+        Ok(taken) => taken,
+        Err(e) => {
+            if created {
+                let _ = std::fs::remove_dir(dir);
+            }
+            return Err(e);
+        }
+    };
+    let mut notices: Vec<String> = took_over.into_iter().collect();
+    let mut start_over = false;
+    if !options.resume {
+        prepare_new(dir, options.overwrite)?;
+    } else if !has_checkpoint(dir) {
+        let names = entries(dir);
+        if !names.is_empty() && !holds_a_run(dir) {
+            return Err(EngineError::RunFolder {
+                problem: format!(
+                    "there is no run here to resume, only files that are not netloom's ({})",
+                    some_names(dir, &names)
+                ),
+                path: dir.to_owned(),
+            });
+        }
+        start_over = true;
+        notices.push(format!(
+            "nothing to resume in {}: the run was stopped before its first checkpoint, so it starts over from its design and data (nothing is lost)",
+            dir.display()
+        ));
+    }
+    Ok(Some(Claim {
+        lock: Some(lock),
+        dir: dir.to_owned(),
+        created,
+        notices,
+        start_over,
+    }))
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        drop(self.lock.take());
+        if self.created {
+            // Only succeeds when nothing was written.
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
+}
+
+/// The data a resumed run trains on when none is named: what its folder records, or, for a
+/// folder from before runs recorded their data, the design's default. The second value says
+/// which, as a phrase for the user ("resuming on …", "evaluating on …").
+pub fn data_of_run(
+    dir: &Path,
+    input: Option<crate::design::Shape>,
+) -> Result<(DataSpec, String), EngineError> {
+    if let Some(record) = DataRecord::read(dir)? {
+        let spec = record.data_spec(dir)?;
+        return Ok((
+            spec,
+            format!(
+                "the run's own data, {} (recorded in {})",
+                record.spec,
+                dir.join(DATA).display()
+            ),
+        ));
+    }
+    let spec = DataSpec::default_for(input)?;
+    Ok((
+        spec.clone(),
+        format!(
+            "{}, the design's default: {} doesn't record its data (a run from before netloom kept that record); if the run trained on other data, name it with --data",
+            spec.to_spec(),
+            dir.display()
+        ),
+    ))
+}
+
+/// The error for a run's recorded data that can't be loaded any more.
+pub fn unloadable(dir: &Path, spec: &DataSpec, e: &crate::data::DataError) -> EngineError {
+    EngineError::RunFolder {
+        problem: format!(
+            "the data this run trained on ({}) can't be loaded: {e}. Pass --data to say where it is now (and --new-data if it is other data)",
+            spec.to_spec()
+        ),
+        path: dir.join(DATA),
+    }
+}
+
+/// What a run folder records about its data (`data.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataRecord {
+    /// The spec as the user gave it (a relative path stays relative).
+    pub spec: String,
+    /// The same with its path absolute: what a resume from another folder reads.
+    pub resolved: String,
+    /// The data's name, as netloom shows it.
+    pub name: String,
+    /// What identifies the data as loaded.
+    pub fingerprint: Fingerprint,
+}
+
+impl DataRecord {
+    /// The record of `data`, loaded from `spec`.
+    pub fn new(spec: &DataSpec, data: &Dataset) -> DataRecord {
+        DataRecord {
+            spec: spec.to_spec(),
+            resolved: spec.resolved().to_spec(),
+            name: data.name.clone(),
+            fingerprint: Fingerprint::of(data),
+        }
+    }
+
+    /// The spec to load the run's data from again.
+    pub fn data_spec(&self, dir: &Path) -> Result<DataSpec, EngineError> {
+        DataSpec::parse(&self.resolved).map_err(|e| EngineError::BadFile {
+            problem: format!(
+                "the run's record of its data names a source netloom can't read ({e})"
+            ),
+            path: dir.join(DATA),
+        })
+    }
+
+    /// Reads `DIR/data.json`; None when the run folder has none (a run from before netloom
+    /// recorded its data).
+    pub fn read(dir: &Path) -> Result<Option<DataRecord>, EngineError> {
+        let path = dir.join(DATA);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = crate::fsio::read_regular_to_string(&path)
+            .map_err(|e| EngineError::io("read the run's data record", &path, e))?;
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| EngineError::BadFile {
+                problem: format!(
+                    "the run's record of its data is damaged ({e}); pass --data to say what it trained on"
+                ),
+                path,
+            })
+    }
+
+    /// Writes `DIR/data.json` atomically.
+    pub fn write(&self, dir: &Path) -> Result<(), EngineError> {
+        let text = serde_json::to_string_pretty(self).unwrap_or_default();
+        super::checkpoint::write_text(&dir.join(DATA), "write the run's data record", &text)
+    }
+
+    /// Why `data` (from `spec`) is not this record's data, a phrase per difference; empty
+    /// when it is the same data.
+    pub fn differences(&self, data: &Dataset) -> Vec<String> {
+        self.fingerprint.differences(&Fingerprint::of(data))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("netloom-rundir-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_second_lock_is_refused_with_the_holders_pid_and_a_dead_holders_is_taken_over() {
+        let dir = scratch("lock");
+        let (held, note) = RunLock::take(&dir).unwrap();
+        assert!(note.is_none());
+        let e = RunLock::take(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("in use by netloom (pid {})", std::process::id())),
+            "{e}"
+        );
+        drop(held);
+        assert!(!dir.join(LOCK).exists(), "the lock file goes with the lock");
+        // A lock file left by a process that died (nobody holds its OS lock).
+        std::fs::write(dir.join(LOCK), "pid 4000000\n").unwrap();
+        let (_held, note) = RunLock::take(&dir).unwrap();
+        assert!(note.unwrap().contains("pid 4000000"));
+    }
+
+    #[test]
+    fn a_new_run_is_refused_in_a_run_folder_or_a_users_folder_and_overwrite_keeps_the_users_files()
+    {
+        let dir = scratch("prepare");
+        prepare_new(&dir, false).unwrap();
+        std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+        let e = prepare_new(&dir, true).unwrap_err().to_string();
+        assert!(e.contains("not a netloom run (notes.txt)"), "{e}");
+        std::fs::write(dir.join(METRICS), "x").unwrap();
+        std::fs::create_dir_all(dir.join(CHECKPOINTS).join("000001")).unwrap();
+        let e = prepare_new(&dir, false).unwrap_err().to_string();
+        assert!(e.contains("holds a run: use --resume"), "{e}");
+        prepare_new(&dir, true).unwrap();
+        assert_eq!(entries(&dir), ["notes.txt"]);
+    }
+}
