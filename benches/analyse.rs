@@ -62,4 +62,30 @@ fn main() {
             black_box(from_json(black_box(&text)).ok());
         });
     }
+    // Groups: reading a file checks every group against the nodes and the other groups. That
+    // was quadratic (100,000 empty groups: 104 s); it must grow linearly.
+    for groups in [20_000usize, 200_000] {
+        let mut design = generate::residual_tower(14);
+        design.groups = (0..groups)
+            .map(|i| netloom::design::Group {
+                id: netloom::design::GroupId(i as u64 + 1),
+                name: format!("g{i}"),
+                kind: "Group".to_owned(),
+                members: Vec::new(),
+                collapsed: false,
+                pos: [0.0; 2],
+            })
+            .collect();
+        let text = to_json(&design);
+        measure(
+            &format!("from_json, {groups} groups ({} MB)", text.len() / 1_000_000),
+            5,
+            || {
+                black_box(from_json(black_box(&text)).ok());
+            },
+        );
+        measure(&format!("analyse, {groups} groups"), 5, || {
+            black_box(analyse(black_box(&design)));
+        });
+    }
 }

@@ -13,6 +13,16 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `1, "problem"` → `1 problem`, `3, "class"` → `3 classes`: a count with its noun in the
+/// right number (English plurals of the nouns netloom counts: -s, or -es after s, x, ch, sh).
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        return format!("1 {noun}");
+    }
+    let es = ["s", "x", "ch", "sh"].iter().any(|end| noun.ends_with(end));
+    format!("{} {noun}{}", thousands(n), if es { "es" } else { "s" })
+}
+
 /// `1234567` → `1.2 MB` (decimal units).
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
@@ -39,6 +49,10 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(61706), "61,706");
         assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(count(1, "problem"), "1 problem");
+        assert_eq!(count(2, "problem"), "2 problems");
+        assert_eq!(count(1, "class"), "1 class");
+        assert_eq!(count(10, "class"), "10 classes");
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(1_234_567), "1.2 MB");
     }

@@ -245,3 +245,141 @@ fn groups_that_contradict_the_nodes_are_refused_by_name() {
     ));
     assert!(e.contains("unknown field `open`"), "{e}");
 }
+
+/// The names a strict reader expects where `probe` is, read off the error it gives for an
+/// unknown field (or variant) there: "unknown field `__probe__`, expected one of `a`, `b`".
+/// serde lists every field of the type itself, so nothing here is a hand-kept list.
+fn expected_at(text: &str) -> Vec<String> {
+    let err = from_json(text)
+        .expect_err(&format!("the probe is refused in {text}"))
+        .to_string();
+    let Some((_, expected)) = err.split_once("expected") else {
+        // "there are no fields": a type without fields.
+        return Vec::new();
+    };
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .filter(|n| n != "__probe__")
+        .collect()
+}
+
+/// A design file with `node_op` as its one node's op, `extra` merged into the top level.
+fn probe_file(top: &str, node: &str, op: &str) -> String {
+    format!(
+        r#"{{"format": "netloom-design", "version": 3 {top},
+            "nodes": [{{"id": 1, "name": "a", "op": {{{op}}} {node}}}]}}"#
+    )
+}
+
+#[test]
+fn every_field_and_kind_of_the_design_format_is_documented() {
+    let doc = std::fs::read_to_string(format!(
+        "{}/docs/design-format.md",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let documented = |name: &str| doc.contains(&format!("`{name}`"));
+    let mut found: Vec<(String, String)> = Vec::new();
+    let mut add = |place: &str, names: Vec<String>| {
+        assert!(!names.is_empty(), "nothing read at {place}");
+        found.extend(names.into_iter().map(|n| (place.to_owned(), n)));
+    };
+    let flatten = r#""type": "flatten""#;
+    add("top level", expected_at(&probe_file(r#", "__probe__": 1"#, "", flatten)));
+    add("node", expected_at(&probe_file("", r#", "__probe__": 1"#, flatten)));
+    let types = expected_at(&probe_file("", "", r#""type": "__probe__""#));
+    add("node types", types.clone());
+    for t in &types {
+        let names = expected_at(&probe_file(
+            "",
+            "",
+            &format!(r#""type": "{t}", "__probe__": 1"#),
+        ));
+        if !names.is_empty() {
+            add(&format!("{t} op"), names);
+        }
+    }
+    for (place, section) in [
+        ("training", r#""training": {"__probe__": 1}"#),
+        ("data", r#""data": {"__probe__": 1}"#),
+        ("schedule kinds", r#""training": {"schedule": {"kind": "__probe__"}}"#),
+        ("preprocessing methods", r#""data": {"preprocessing": {"method": "__probe__"}}"#),
+        ("augmentation ops", r#""data": {"augmentation": [{"op": "__probe__"}]}"#),
+        ("optimizers", r#""training": {"optimizer": "__probe__"}"#),
+        ("precisions", r#""training": {"precision": "__probe__"}"#),
+        ("inits", r#""training": {"init": "__probe__"}"#),
+        ("group", r#""groups": [{"__probe__": 1}]"#),
+        ("edge", r#""edges": [{"__probe__": 1}]"#),
+    ] {
+        add(place, expected_at(&probe_file(&format!(", {section}"), "", flatten)));
+    }
+    // Each kind's own fields: schedules, preprocessing methods, augmentation operations.
+    for (kinds_at, fields_at) in [
+        (
+            r#""training": {"schedule": {"kind": "__probe__"}}"#,
+            r#""training": {"schedule": {"kind": "KIND", "__probe__": 1}}"#,
+        ),
+        (
+            r#""data": {"preprocessing": {"method": "__probe__"}}"#,
+            r#""data": {"preprocessing": {"method": "KIND", "__probe__": 1}}"#,
+        ),
+        (
+            r#""data": {"augmentation": [{"op": "__probe__"}]}"#,
+            r#""data": {"augmentation": [{"op": "KIND", "__probe__": 1}]}"#,
+        ),
+    ] {
+        for kind in expected_at(&probe_file(&format!(", {kinds_at}"), "", flatten)) {
+            let section = fields_at.replace("KIND", &kind);
+            let names = expected_at(&probe_file(&format!(", {section}"), "", flatten));
+            if !names.is_empty() {
+                add(&format!("{kind}'s fields"), names);
+            }
+        }
+    }
+    let functions = expected_at(&probe_file(
+        "",
+        "",
+        r#""type": "activation", "function": "__probe__""#,
+    ));
+    add("activation functions", functions);
+    let undocumented: Vec<String> = found
+        .iter()
+        .filter(|(_, n)| !documented(n))
+        .map(|(place, n)| format!("{place}: `{n}`"))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "docs/design-format.md doesn't mention these (write each in backticks): {undocumented:#?}"
+    );
+}
+
+#[test]
+fn a_setting_on_a_kind_without_settings_is_refused_not_dropped() {
+    // {"kind": "constant", "gamma": 0.1}: a step schedule half-edited read as constant.
+    let text = probe_file(
+        r#", "training": {"schedule": {"kind": "constant", "gamma": 0.1}}"#,
+        "",
+        r#""type": "flatten""#,
+    );
+    let e = from_json(&text).unwrap_err().to_string();
+    assert!(
+        e.contains("training.schedule: unknown field `gamma`, expected `kind`"),
+        "{e}"
+    );
+    let text = probe_file(
+        r#", "data": {"preprocessing": {"method": "standardize", "epsilon": 0.1}}"#,
+        "",
+        r#""type": "flatten""#,
+    );
+    let e = from_json(&text).unwrap_err().to_string();
+    assert!(e.contains("data.preprocessing: unknown field `epsilon`"), "{e}");
+    let ok = probe_file(
+        r#", "data": {"preprocessing": {"method": "zca_whiten", "epsilon": 0.1}}"#,
+        "",
+        r#""type": "flatten""#,
+    );
+    from_json(&ok).unwrap();
+}

@@ -84,6 +84,61 @@ pub enum Subcommand {
     Template(weights::TemplateArgs),
 }
 
+/// The refusal of a first word that is neither a command nor a file: `netloom trian` would
+/// otherwise open the window on a design called "trian" (or say "DISPLAY is not set" on a
+/// server), and `netloom trian x.json` would say "unexpected argument". None lets clap (or the
+/// app) take the arguments.
+pub fn unknown_command(args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::CommandFactory;
+    let word = args.get(1)?.to_str()?;
+    if word.starts_with('-') || std::path::Path::new(word).exists() {
+        return None;
+    }
+    let cli = Cli::command();
+    let commands: Vec<String> = cli
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .chain(["help".to_owned()])
+        .collect();
+    if commands.iter().any(|c| c == word) {
+        return None;
+    }
+    // A single word without a folder or an extension is meant as a command; anything followed
+    // by more arguments is too (the app takes one design).
+    let looks_like_a_file = word.contains(['/', '\\', '.']);
+    if looks_like_a_file && args.len() <= 2 {
+        return None;
+    }
+    let closest = commands
+        .iter()
+        .map(|c| (edit_distance(word, c), c))
+        .min()
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3));
+    Some(match closest {
+        Some((_, c)) => format!("unknown command '{word}' (did you mean '{c}'?)"),
+        None => format!(
+            "unknown command '{word}': the commands are {}; to open a design in the app, give its file",
+            commands.join(", ")
+        ),
+    })
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 /// Exit status for a usage error or an unreadable file (clap uses 2 for usage errors too).
 pub const EXIT_UNREADABLE: u8 = 2;
 

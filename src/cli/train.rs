@@ -117,8 +117,8 @@ fn request(args: &TrainArgs) -> Result<RunRequest, String> {
     let analysis = analyse(&design);
     if let Some(first) = analysis.problems.first() {
         return Err(format!(
-            "the design has {} problem(s); `netloom check` lists them. First: {first}",
-            analysis.problems.len()
+            "the design has {}; `netloom check` lists them. First: {first}",
+            crate::units::count(analysis.problems.len() as u64, "problem")
         ));
     }
     let data = match (&args.data, &args.resume) {

@@ -88,8 +88,8 @@ impl Fingerprint {
                 )
             } else {
                 format!(
-                    "{} classes, not {}",
-                    other.classes.len(),
+                    "{}, not {}",
+                    crate::units::count(other.classes.len() as u64, "class"),
                     self.classes.len()
                 )
             });

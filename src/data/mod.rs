@@ -254,8 +254,8 @@ impl Dataset {
                 .find(|&&l| l as usize >= self.classes.len())
             {
                 return Err(format!(
-                    "the {name} split has label {bad}, but there are only {} classes",
-                    self.classes.len()
+                    "the {name} split has label {bad}, but there are only {}",
+                    crate::units::count(self.classes.len() as u64, "class")
                 ));
             }
         }

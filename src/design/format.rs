@@ -42,6 +42,10 @@ pub enum FormatError {
         /// The format the file claims.
         found: String,
     },
+    /// A field where the kind it sits in takes none (found after reading, so without its
+    /// line).
+    #[error("{0}")]
+    Field(String),
     /// The groups contradict the nodes (a member missing or in two groups, a clashing name).
     #[error("{0}")]
     Groups(String),
@@ -123,6 +127,7 @@ pub fn from_json(text: &str) -> Result<Design, FormatError> {
         return Err(FormatError::NewerVersion { found });
     }
     let file: DesignFile = serde_json::from_str(text).map_err(|e| FormatError::from_json(&e))?;
+    refuse_fields_of_settingless_kinds(text, &file)?;
     let design = Design {
         nodes: file.nodes,
         edges: file.edges,
@@ -132,6 +137,43 @@ pub fn from_json(text: &str) -> Result<Design, FormatError> {
     };
     design.check_groups().map_err(FormatError::Groups)?;
     Ok(design)
+}
+
+/// serde lets a kind without settings (`{"kind": "constant"}`, `{"method": "none"}`) carry any
+/// field, even with `deny_unknown_fields`: `{"kind": "constant", "gamma": 0.1}` (a step
+/// schedule half-edited) would read as constant without a word. A field the kind read doesn't
+/// write back is refused, as an unknown field anywhere else is.
+fn refuse_fields_of_settingless_kinds(text: &str, file: &DesignFile) -> Result<(), FormatError> {
+    let Ok(raw) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Ok(());
+    };
+    let read = [
+        (
+            "training.schedule",
+            raw.pointer("/training/schedule"),
+            serde_json::to_value(file.training.schedule).ok(),
+        ),
+        (
+            "data.preprocessing",
+            raw.pointer("/data/preprocessing"),
+            serde_json::to_value(file.data.preprocessing).ok(),
+        ),
+    ];
+    for (place, given, kept) in read {
+        let (Some(serde_json::Value::Object(given)), Some(serde_json::Value::Object(kept))) =
+            (given, kept)
+        else {
+            continue;
+        };
+        if let Some(extra) = given.keys().find(|k| !kept.contains_key(*k)) {
+            let expected: Vec<String> = kept.keys().map(|k| format!("`{k}`")).collect();
+            return Err(FormatError::Field(format!(
+                "{place}: unknown field `{extra}`, expected {}",
+                expected.join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Writes a design as canonical, pretty-printed JSON ending in a newline.

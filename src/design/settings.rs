@@ -208,9 +208,14 @@ impl TrainingSettings {
     /// Problems with the settings, worded for the person who set them.
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+        // Rates and decays are applied in float32 (netloom's and PyTorch's optimizers alike):
+        // one past float32's range would overflow there (train.py refuses it in these words).
+        if !(self.learning_rate.is_finite()
+            && self.learning_rate > 0.0
+            && self.learning_rate <= F32_MAX)
+        {
             out.push(format!(
-                "training: learning_rate is {}; it must be a positive number such as 0.01",
+                "training: learning_rate is {:e}; it must be a positive number no larger than 3.4e38 (float32's largest), such as 0.01",
                 self.learning_rate
             ));
         }
@@ -220,9 +225,12 @@ impl TrainingSettings {
                 self.momentum
             ));
         }
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+        if !(self.weight_decay.is_finite()
+            && self.weight_decay >= 0.0
+            && self.weight_decay <= F32_MAX)
+        {
             out.push(format!(
-                "training: weight_decay is {}; use 0 (none) or a small positive value such as 5e-4",
+                "training: weight_decay is {:e}; use 0 (none) or a positive value no larger than 3.4e38 (float32's largest), such as 5e-4",
                 self.weight_decay
             ));
         }
@@ -256,9 +264,9 @@ impl TrainingSettings {
                     "training: the exponential schedule's gamma is {gamma}; use a factor such as 0.95"
                 ));
             }
-            Schedule::Cosine { min_lr } if !(min_lr.is_finite() && min_lr >= 0.0) => {
+            Schedule::Cosine { min_lr } if !(min_lr.is_finite() && (0.0..=F32_MAX).contains(&min_lr)) => {
                 out.push(format!(
-                    "training: the cosine schedule's min_lr is {min_lr}; use 0 or a small positive rate"
+                    "training: the cosine schedule's min_lr is {min_lr:e}; use 0 or a small positive rate"
                 ));
             }
             _ => {}
@@ -279,6 +287,9 @@ impl TrainingSettings {
         out
     }
 }
+
+/// float32's largest finite value, the bound of every rate: optimizers apply them in float32.
+const F32_MAX: f64 = f32::MAX as f64;
 
 fn whitening_epsilon() -> f64 {
     1e-2

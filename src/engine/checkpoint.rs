@@ -61,6 +61,76 @@ pub struct RunState {
     /// fp16's loss scale, so a resumed fp16 run scales as the uninterrupted one would.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss_scale: Option<super::precision::LossScale>,
+    /// CRC-32 of the state's other fields (compact JSON), as the checkpoint's files have one:
+    /// an edited or damaged state.json is told, not trusted. None in run folders from before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crc32: Option<u32>,
+}
+
+impl RunState {
+    /// The state's checksum: the CRC-32 of its fields but this one, as compact JSON.
+    fn checksum(&self) -> u32 {
+        let bare = RunState {
+            crc32: None,
+            ..self.clone()
+        };
+        crc32fast::hash(serde_json::to_string(&bare).unwrap_or_default().as_bytes())
+    }
+
+    /// The state as state.json holds it, with its checksum.
+    pub(crate) fn to_text(&self) -> String {
+        let sealed = RunState {
+            crc32: Some(self.checksum()),
+            ..self.clone()
+        };
+        serde_json::to_string_pretty(&sealed).unwrap_or_default()
+    }
+
+    /// Reads state.json's text: its checksum must match (when it has one) and its numbers
+    /// must agree with each other; or what is wrong.
+    pub(crate) fn from_text(text: &str) -> Result<RunState, String> {
+        let state: RunState =
+            serde_json::from_str(text).map_err(|e| format!("its state.json is damaged: {e}"))?;
+        if let Some(sum) = state.crc32
+            && sum != state.checksum()
+        {
+            return Err(
+                "its state.json doesn't match its checksum (it was edited or damaged)".to_owned(),
+            );
+        }
+        if let Some(why) = state.inconsistency() {
+            return Err(format!("its state.json can't be right: {why}"));
+        }
+        Ok(RunState {
+            crc32: None,
+            ..state
+        })
+    }
+
+    /// Numbers that can't belong together (a file edited by hand, or from elsewhere).
+    fn inconsistency(&self) -> Option<String> {
+        if self.epochs_done > self.step {
+            return Some(format!(
+                "{} epochs done in {} steps (each epoch takes a step at least)",
+                self.epochs_done, self.step
+            ));
+        }
+        if self.step_in_epoch > self.step || self.optimizer_steps > self.step {
+            return Some(format!(
+                "step {} within the epoch, {} optimizer steps, but {} steps in all",
+                self.step_in_epoch, self.optimizer_steps, self.step
+            ));
+        }
+        if let Some((acc, epoch)) = self.best_val_acc
+            && (!(0.0..=1.0).contains(&acc) || epoch > self.epochs_done)
+        {
+            return Some(format!(
+                "a best accuracy of {acc} at epoch {epoch}, after {} epochs",
+                self.epochs_done
+            ));
+        }
+        None
+    }
 }
 
 /// A file of a checkpoint: its name, length and CRC-32.
@@ -165,10 +235,10 @@ pub(crate) fn read_tensors(path: &Path) -> Result<Vec<(String, Tensor)>, EngineE
 /// Reads `DIR/state.json`.
 pub(crate) fn read_state(dir: &Path) -> Result<RunState, EngineError> {
     let path = dir.join("state.json");
-    let text = std::fs::read_to_string(&path)
+    let text = crate::fsio::read_regular_to_string(&path)
         .map_err(|e| EngineError::io("read the run state (is this a run directory?)", &path, e))?;
-    serde_json::from_str(&text).map_err(|e| EngineError::BadFile {
-        problem: format!("the run state is damaged ({e}); start a new run"),
+    RunState::from_text(&text).map_err(|why| EngineError::BadFile {
+        problem: format!("{why}; start a new run"),
         path,
     })
 }
@@ -252,7 +322,7 @@ impl Checkpoints {
             return committed;
         }
         // For readers (eval, export, the app): the newest state and weights at the top.
-        let text = serde_json::to_string_pretty(state).unwrap_or_default();
+        let text = state.to_text();
         write_text(&self.dir.join(STATE), "write the run state", &text)?;
         link(&folder.join(WEIGHTS), &self.dir.join(WEIGHTS))?;
         if best {
@@ -292,7 +362,7 @@ impl Checkpoints {
             state.best = files.first().cloned();
         }
         state.files = files;
-        let text = serde_json::to_string_pretty(state).unwrap_or_default();
+        let text = state.to_text();
         write_text(&folder.join(STATE), "write the run state", &text)
     }
 }
@@ -363,8 +433,7 @@ fn complete_state(folder: &Path) -> Result<RunState, String> {
     let text = std::fs::read_to_string(folder.join(STATE)).map_err(|_| {
         "it has no state.json: netloom was stopped or the disk filled while writing it".to_owned()
     })?;
-    let state: RunState =
-        serde_json::from_str(&text).map_err(|e| format!("its state.json is damaged: {e}"))?;
+    let state = RunState::from_text(&text)?;
     if state.files.is_empty() {
         return Err("its state.json names no files".to_owned());
     }
@@ -383,7 +452,7 @@ fn finish_copies(
     state: &RunState,
     notices: &mut Vec<String>,
 ) -> Result<(), EngineError> {
-    let text = serde_json::to_string_pretty(state).unwrap_or_default();
+    let text = state.to_text();
     if std::fs::read_to_string(dir.join(STATE)).ok().as_deref() != Some(text.as_str()) {
         write_text(&dir.join(STATE), "write the run state", &text)?;
     }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The design has problems; training needs a valid design.
-    #[error("the design has {count} problem(s); fix them first: {first}")]
+    #[error("the design has {}; fix them first: {first}", crate::units::count(*count as u64, "problem"))]
     InvalidDesign {
         /// How many problems.
         count: usize,
@@ -71,8 +71,11 @@ pub enum EngineError {
     },
     /// The last layer's width is not the number of classes.
     #[error(
-        "node \"{node}\" gives {width} outputs but {data} has {classes} classes: {}",
-        if *linear { format!("set \"{node}\" to {classes} outputs (out_features)") } else { format!("add a Linear with {classes} outputs after \"{node}\", before the Output") }
+        "node \"{node}\" gives {} but {data} has {}: {}",
+        crate::units::count(*width, "output"),
+        crate::units::count(*classes, "class"),
+        if *classes < 2 { "classifying needs at least 2 classes: pick data with two or more (a one-class set has nothing to tell apart)".to_owned() }
+        else if *linear { format!("set \"{node}\" to {classes} outputs (out_features)") } else { format!("add a Linear with {classes} outputs after \"{node}\", before the Output") }
     )]
     OutputWidth {
         /// The last layer before the Output.

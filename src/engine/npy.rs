@@ -124,8 +124,13 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, NpyError> {
         })?;
     let body = &bytes[start + header_len..];
     if body.len() != count * 4 {
+        let verdict = if body.len() < count * 4 {
+            "it is truncated"
+        } else {
+            "it holds more than its header describes (a damaged header, or data appended)"
+        };
         return Err(invalid(format!(
-            "the array should hold {count} float32 values ({} bytes) but the file has {} bytes of data: it is truncated",
+            "the array should hold {count} float32 values ({} bytes) but the file has {} bytes of data: {verdict}",
             count * 4,
             body.len()
         )));

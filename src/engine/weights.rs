@@ -14,14 +14,14 @@ use tch::{Kind, Tensor};
 /// by `torch.save` (a dict or OrderedDict of tensors, or a checkpoint dict with a
 /// `state_dict`). The format is told by the file's first bytes, not its name.
 pub fn read_weights(path: &Path) -> Result<Vec<(String, Tensor)>, EngineError> {
-    Ok(read_weights_wanted(path, &|_| true)?.0)
+    Ok(read_weights_wanted(path, &|_, _| true)?.0)
 }
 
 /// The name and shape of every tensor in a weights file, reading no tensor data from a
 /// PyTorch file (its pickle describes them): listing a file, or checking it against a design,
 /// costs kilobytes however large (or however compressed a "bomb") its tensors are.
 pub fn read_shapes(path: &Path) -> Result<Shapes, EngineError> {
-    Ok(read_weights_wanted(path, &|_| false)?.1)
+    Ok(read_weights_wanted(path, &|_, _| false)?.1)
 }
 
 /// [`read_shapes`], after reading every byte of the file once to check that it is whole (a
@@ -54,13 +54,14 @@ pub type NamedTensors = Vec<(String, Tensor)>;
 /// Tensor names with their shapes.
 pub type Shapes = Vec<(String, Vec<i64>)>;
 
-/// The tensors of a weights file whose names `want` accepts, and the name and shape of every
-/// tensor in it. For a PyTorch file only the storages of wanted tensors are read, and each
-/// only as far as its tensors reach: reading pretrained weights for a design costs about the
-/// bytes the design needs, whatever else (or however large a compressed "bomb") the file holds.
+/// The tensors of a weights file whose name and shape `want` accepts, and the name and shape
+/// of every tensor in it. For a PyTorch file only the storages of wanted tensors are read,
+/// and each only as far as its tensors reach: reading pretrained weights for a design costs
+/// about the bytes the design needs, whatever else (or however large a compressed "bomb") the
+/// file holds, when `want` takes only the design's names and shapes.
 pub fn read_weights_wanted(
     path: &Path,
-    want: &dyn Fn(&str) -> bool,
+    want: &dyn Fn(&str, &[i64]) -> bool,
 ) -> Result<(NamedTensors, Shapes), EngineError> {
     let bad = |problem: String| EngineError::BadFile {
         problem,
@@ -74,7 +75,10 @@ pub fn read_weights_wanted(
         WeightsFormat::Safetensors => {
             let all = read_tensors(path)?;
             let shapes = shapes_of(&all);
-            let wanted = all.into_iter().filter(|(n, _)| want(n)).collect();
+            let wanted = all
+                .into_iter()
+                .filter(|(n, t)| want(n, &t.size()))
+                .collect();
             Ok((wanted, shapes))
         }
     }
@@ -206,9 +210,31 @@ pub fn write_named(path: &Path, tensors: &[(String, Tensor)]) -> Result<(), Engi
 /// loading costs about the bytes of the network's weights; a tensor the network doesn't have
 /// is still an error, told from the file's list of names and shapes.
 pub fn load_weights(params: &ParamStore, path: &Path) -> Result<(), EngineError> {
-    let (named, shapes) = read_weights_wanted(path, &|name| params.has(name))?;
-    params.refuse_unexpected(shapes.iter().map(|(n, _)| n.as_str()), path)?;
+    let named = read_fitting(params, path)?;
     params.load_named(&named, path)
+}
+
+/// The tensors of `path` that fit `params` by name and shape, after refusing a file with
+/// other names or shapes: decided from the file's list of names and shapes, so that a tensor
+/// of the wrong shape (a "bomb" of a billion values under a design's name) is never read.
+pub fn read_fitting(params: &ParamStore, path: &Path) -> Result<NamedTensors, EngineError> {
+    let fits = |name: &str, shape: &[i64]| {
+        params
+            .by_name(name)
+            .is_some_and(|p| p.tensor.size() == shape)
+    };
+    let (named, shapes) = read_weights_wanted(path, &fits)?;
+    params.refuse_unexpected(shapes.iter().map(|(n, _)| n.as_str()), path)?;
+    if let Some((name, shape)) = shapes.iter().find(|(n, s)| !fits(n, s)) {
+        let design = params.by_name(name).map(|p| p.tensor.size()).unwrap_or_default();
+        return Err(EngineError::BadFile {
+            problem: format!(
+                "\"{name}\" has shape {shape:?} in the weights file but {design:?} in the design; the file is from a different design"
+            ),
+            path: path.to_owned(),
+        });
+    }
+    Ok(named)
 }
 
 /// A zip-format PyTorch file's archive, or why it isn't one.
@@ -227,7 +253,7 @@ fn open_zip(path: &Path) -> Result<zip::ZipArchive<std::fs::File>, EngineError> 
 /// unpickler, and every tensor's name and shape.
 fn read_pth(
     path: &Path,
-    want: &dyn Fn(&str) -> bool,
+    want: &dyn Fn(&str, &[i64]) -> bool,
 ) -> Result<(NamedTensors, Shapes), EngineError> {
     let bad = |problem: String| EngineError::BadFile {
         problem,
@@ -277,14 +303,14 @@ fn read_pth(
         .collect();
     // How far into each storage the wanted tensors reach: only that much is read.
     let mut reach: HashMap<String, u64> = HashMap::new();
-    for (_, r) in refs.iter().filter(|(n, _)| want(n)) {
+    for (_, r) in refs.iter().filter(|(n, r)| want(n, &r.size)) {
         let bytes = r.numel.saturating_mul(r.dtype.size() as u64);
         let e = reach.entry(r.key.clone()).or_default();
         *e = (*e).max(bytes);
     }
     let mut storages: HashMap<String, Vec<u8>> = HashMap::new();
     let mut out = Vec::new();
-    for (name, r) in refs.into_iter().filter(|(n, _)| want(n)) {
+    for (name, r) in refs.into_iter().filter(|(n, r)| want(n, &r.size)) {
         if !storages.contains_key(&r.key) {
             let limit = reach.get(&r.key).copied().unwrap_or(0);
             let bytes = read(&format!("{prefix}data/{}", r.key), limit)?;

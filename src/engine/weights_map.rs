@@ -137,9 +137,12 @@ pub fn apply_weights(
     path: &Path,
     skip: &[String],
 ) -> Result<WeightsReport, EngineError> {
-    let ours: HashSet<String> = params.shapes().into_iter().map(|(n, _)| n).collect();
-    let (named, file_shapes) =
-        read_weights_wanted(path, &|name| ours.contains(name) && !is_skipped(name, skip))?;
+    let ours: HashMap<String, Vec<i64>> = params.shapes().into_iter().collect();
+    // Only tensors of the design's names and shapes are read: a mismatch is reported from the
+    // file's list, its data never loaded.
+    let (named, file_shapes) = read_weights_wanted(path, &|name, shape| {
+        ours.get(name).is_some_and(|s| s == shape) && !is_skipped(name, skip)
+    })?;
     let report = WeightsReport::compare(&file_shapes, &params.shapes(), skip);
     if report.matched.is_empty() && report.skipped.is_empty() {
         let hint = match (report.mismatched.first(), report.unexpected.first()) {

@@ -6,6 +6,43 @@ use super::{Ctx, MAX_NAME_CHARS, is_valid_name};
 use crate::design::op::{Arity, Op};
 use std::collections::HashMap;
 
+/// Names every PyTorch module sets on itself after it is made: a submodule by that name would
+/// be overwritten by a flag (`net.eval()` sets `training` on every module), so the exported
+/// model couldn't hold it.
+const MODULE_STATE: &[&str] = &["training"];
+
+/// Names that PyTorch's module tree can't hold: a part named after a module's own state, and
+/// a node named as a part of another node (`fc2.weight` beside `fc2`), which PyTorch would
+/// make a submodule of fc2's layer, where it clashes with the layer's own tensors and
+/// settings. Both pass netloom's training but break the exported model.py.
+fn check_module_paths(ctx: &mut Ctx<'_>, names: &HashMap<&str, usize>) {
+    for (i, node) in ctx.design.nodes.iter().enumerate() {
+        let name = node.name.as_str();
+        if let Some(part) = name.split('.').find(|p| MODULE_STATE.contains(p)) {
+            ctx.problem(
+                i,
+                format!(
+                    "{name}: \"{part}\" can't name a block or group: every PyTorch module has a {part} attribute of its own (its train or eval mode), so the exported model couldn't hold it; rename it (e.g. {part}_)"
+                ),
+            );
+            continue;
+        }
+        let owner = name
+            .match_indices('.')
+            .map(|(at, _)| &name[..at])
+            .find(|prefix| names.contains_key(prefix));
+        if let Some(owner) = owner {
+            ctx.problem(
+                i,
+                format!(
+                    "{name}: its name puts it inside the block {owner}, which PyTorch would make a part of {owner}'s layer (where its name clashes with the layer's own weights and settings); rename it, e.g. {}",
+                    name.replace('.', "_")
+                ),
+            );
+        }
+    }
+}
+
 /// Names, ids, and exactly one Input and one Output.
 pub(super) fn check_nodes(ctx: &mut Ctx<'_>) {
     let design = ctx.design;
@@ -72,6 +109,7 @@ pub(super) fn check_nodes(ctx: &mut Ctx<'_>) {
             _ => {}
         }
     }
+    check_module_paths(ctx, &names);
     for (list, what, hint) in [
         (
             &inputs,

@@ -20,7 +20,7 @@ pub use plan::Plan;
 
 use crate::data::{DataSpec, Preprocessor};
 use crate::design::{Design, Preprocessing, to_json};
-use crate::engine::{EngineError, Network, read_weights};
+use crate::engine::{EngineError, Network, read_shapes};
 use std::path::{Path, PathBuf};
 use tch::Device;
 
@@ -72,7 +72,7 @@ impl ExportFormat {
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// The design has problems.
-    #[error("the design has {count} problem(s); fix them first: {first}")]
+    #[error("the design has {}; fix them first: {first}", crate::units::count(*count as u64, "problem"))]
     InvalidDesign {
         /// How many.
         count: usize,
@@ -165,8 +165,11 @@ fn network_with(design: &Design, weights: &Path) -> Result<Network, ExportError>
         e => ExportError::Torch(e.to_string()),
     })?;
     // A file that can't be read is bad input; one that doesn't fit the design is a weights
-    // problem (the message names the tensor).
-    let named = read_weights(weights).map_err(|e| ExportError::Unreadable(e.to_string()))?;
+    // problem (the message names the tensor). Only tensors that fit are read.
+    let shapes = read_shapes(weights).map_err(|e| ExportError::Unreadable(e.to_string()))?;
+    drop(shapes);
+    let named = crate::engine::weights::read_fitting(&net.params, weights)
+        .map_err(|e| ExportError::Weights(e.to_string()))?;
     net.params
         .load_named(&named, weights)
         .map_err(|e| ExportError::Weights(e.to_string()))?;

@@ -297,7 +297,7 @@ pub fn model_py(plan: &Plan<'_>, title: &str) -> String {
     let mut out = String::new();
     out += &format!(
         "\"\"\"{} as a PyTorch module, written by netloom {}.\n\nLoad netloom's weights with `build(\"weights.safetensors\")`; train with train.py.\n\"\"\"\n\n",
-        title.replace(['"', '\\'], "'"),
+        python::docstring_text(title),
         env!("CARGO_PKG_VERSION")
     );
     out += "import torch\nfrom torch import nn\n\n";

@@ -67,6 +67,7 @@ const MODULE_ATTRIBUTES: &[&str] = &[
     "to_empty",
     "train",
     "training",
+    "type",
     "update",
     "values",
     "xpu",
@@ -125,6 +126,21 @@ pub fn string(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Text for inside a docstring (a design's title, from a file name): quotes and backslashes
+/// become `'`, and everything but printable ASCII is written as a `\u` escape, so that no
+/// name can end the docstring, and no right-to-left or invisible character reorders what a
+/// reader sees of the code.
+pub fn docstring_text(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '"' | '\\' => "'".to_owned(),
+            ' '..='~' => c.to_string(),
+            c if (c as u32) <= 0xffff => format!("\\u{:04x}", c as u32),
+            c => format!("\\U{:08x}", c as u32),
+        })
+        .collect()
 }
 
 /// A float as Python reads it back exactly (`1e-05`, `0.1`, `inf` never occurs: settings are

@@ -122,7 +122,7 @@ pub fn train_py(design: &Design, plan: &Plan<'_>, data: &Value, title: &str) -> 
          Rank 0 writes run/metrics.csv (netloom's columns) and run/weights.safetensors (netloom's\n\
          names): `netloom eval run/design.json --weights run/weights.safetensors` reads them.\n\
          \"\"\"\n",
-        title.replace(['"', '\\'], "'"),
+        python::docstring_text(title),
         env!("CARGO_PKG_VERSION"),
     );
     out += BODY

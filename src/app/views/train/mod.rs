@@ -59,8 +59,8 @@ impl NetloomApp {
     fn train_blocked(&self) -> Option<String> {
         if let Some(p) = self.analysis.problems.first() {
             return Some(format!(
-                "the design has {} problem(s), e.g. {}",
-                self.analysis.problems.len(),
+                "the design has {}, e.g. {}",
+                crate::units::count(self.analysis.problems.len() as u64, "problem"),
                 p.message
             ));
         }
