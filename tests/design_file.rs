@@ -288,8 +288,14 @@ fn every_field_and_kind_of_the_design_format_is_documented() {
         found.extend(names.into_iter().map(|n| (place.to_owned(), n)));
     };
     let flatten = r#""type": "flatten""#;
-    add("top level", expected_at(&probe_file(r#", "__probe__": 1"#, "", flatten)));
-    add("node", expected_at(&probe_file("", r#", "__probe__": 1"#, flatten)));
+    add(
+        "top level",
+        expected_at(&probe_file(r#", "__probe__": 1"#, "", flatten)),
+    );
+    add(
+        "node",
+        expected_at(&probe_file("", r#", "__probe__": 1"#, flatten)),
+    );
     let types = expected_at(&probe_file("", "", r#""type": "__probe__""#));
     add("node types", types.clone());
     for t in &types {
@@ -305,16 +311,28 @@ fn every_field_and_kind_of_the_design_format_is_documented() {
     for (place, section) in [
         ("training", r#""training": {"__probe__": 1}"#),
         ("data", r#""data": {"__probe__": 1}"#),
-        ("schedule kinds", r#""training": {"schedule": {"kind": "__probe__"}}"#),
-        ("preprocessing methods", r#""data": {"preprocessing": {"method": "__probe__"}}"#),
-        ("augmentation ops", r#""data": {"augmentation": [{"op": "__probe__"}]}"#),
+        (
+            "schedule kinds",
+            r#""training": {"schedule": {"kind": "__probe__"}}"#,
+        ),
+        (
+            "preprocessing methods",
+            r#""data": {"preprocessing": {"method": "__probe__"}}"#,
+        ),
+        (
+            "augmentation ops",
+            r#""data": {"augmentation": [{"op": "__probe__"}]}"#,
+        ),
         ("optimizers", r#""training": {"optimizer": "__probe__"}"#),
         ("precisions", r#""training": {"precision": "__probe__"}"#),
         ("inits", r#""training": {"init": "__probe__"}"#),
         ("group", r#""groups": [{"__probe__": 1}]"#),
         ("edge", r#""edges": [{"__probe__": 1}]"#),
     ] {
-        add(place, expected_at(&probe_file(&format!(", {section}"), "", flatten)));
+        add(
+            place,
+            expected_at(&probe_file(&format!(", {section}"), "", flatten)),
+        );
     }
     // Each kind's own fields: schedules, preprocessing methods, augmentation operations.
     for (kinds_at, fields_at) in [
@@ -375,7 +393,10 @@ fn a_setting_on_a_kind_without_settings_is_refused_not_dropped() {
         r#""type": "flatten""#,
     );
     let e = from_json(&text).unwrap_err().to_string();
-    assert!(e.contains("data.preprocessing: unknown field `epsilon`"), "{e}");
+    assert!(
+        e.contains("data.preprocessing: unknown field `epsilon`"),
+        "{e}"
+    );
     let ok = probe_file(
         r#", "data": {"preprocessing": {"method": "zca_whiten", "epsilon": 0.1}}"#,
         "",

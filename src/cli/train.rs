@@ -135,6 +135,19 @@ fn request(args: &TrainArgs) -> Result<RunRequest, String> {
         .clone()
         .or_else(|| args.out.clone())
         .unwrap_or_else(|| PathBuf::from("runs").join(stem));
+    if args.overwrite {
+        // --overwrite removes the run's files: never one the run is made from.
+        let mut inputs = vec![args.design.clone()];
+        inputs.extend(args.init_weights.clone());
+        inputs.extend(
+            args.data
+                .as_deref()
+                .and_then(|s| crate::data::DataSpec::parse(s).ok())
+                .and_then(|s| s.path().map(Path::to_path_buf)),
+        );
+        crate::fsio::refuse_overwriting_inputs(&out_dir, &inputs)
+            .map_err(|e| format!("{e} (--overwrite would replace the run there)"))?;
+    }
     let options = RunOptions {
         device: args.device,
         out_dir: Some(out_dir),

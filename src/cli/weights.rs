@@ -33,7 +33,11 @@ pub fn run(args: &WeightsArgs) -> ExitCode {
         }
     };
     let Some(design_path) = &args.design else {
-        println!("{} tensors in {}", file.len(), args.file.display());
+        println!(
+            "{} in {}",
+            crate::units::count(file.len() as u64, "tensor"),
+            args.file.display()
+        );
         for (n, s) in &file {
             println!("  {n} {s:?}");
         }

@@ -264,7 +264,9 @@ impl TrainingSettings {
                     "training: the exponential schedule's gamma is {gamma}; use a factor such as 0.95"
                 ));
             }
-            Schedule::Cosine { min_lr } if !(min_lr.is_finite() && (0.0..=F32_MAX).contains(&min_lr)) => {
+            Schedule::Cosine { min_lr }
+                if !(min_lr.is_finite() && (0.0..=F32_MAX).contains(&min_lr)) =>
+            {
                 out.push(format!(
                     "training: the cosine schedule's min_lr is {min_lr:e}; use 0 or a small positive rate"
                 ));

@@ -80,13 +80,13 @@ impl Session<'_> {
             self.state.epoch_loss_sum += f64::from(loss) * s.samples as f64;
             self.state.epoch_correct += correct as u64;
             self.state.epoch_seen += s.samples;
-            if s.step.is_multiple_of(self.job.options.log_every.max(1)) {
-                if let Some(notice) = self.csv.row(format!(
+            if s.step.is_multiple_of(self.job.options.log_every.max(1))
+                && let Some(notice) = self.csv.row(format!(
                     "step,{},{},{},{loss},,,,,,\n",
                     s.epoch, s.step, s.lr
-                )) {
-                    emit.send(EventKind::Notice(notice));
-                }
+                ))
+            {
+                emit.send(EventKind::Notice(notice));
             }
             emit.send(EventKind::Batch {
                 epoch: s.epoch,

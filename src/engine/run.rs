@@ -192,6 +192,36 @@ fn data_record(
     Ok(fresh())
 }
 
+/// What a run keeps in its folder before its first step: the record of its data (first: a
+/// folder with a design has its data's record), and for a new run its design and fitted
+/// preprocessing; the files the data left out, when some were.
+fn write_run_files(
+    job: &Job,
+    dir: &Path,
+    record: Option<&DataRecord>,
+    pre: &Preprocessor,
+) -> Result<(), EngineError> {
+    use super::run_dir::{DESIGN, PREPROCESSOR, SKIPPED};
+    std::fs::create_dir_all(dir)
+        .map_err(|e| EngineError::io("create the run directory", dir, e))?;
+    if let Some(record) = record {
+        record.write(dir)?;
+    }
+    if !job.options.resume {
+        write_text(&dir.join(DESIGN), "write the design", &to_json(&job.design))?;
+        pre.save(&dir.join(PREPROCESSOR))?;
+    }
+    if !job.data.skipped.is_empty() {
+        // What the data left out stays with the run (the CLI and the app say it too).
+        write_text(
+            &dir.join(SKIPPED),
+            "write the list of skipped files",
+            &job.data.skipped_list(),
+        )?;
+    }
+    Ok(())
+}
+
 /// Refuses inconsistent or empty data and invalid training settings, before anything is built.
 fn refuse_unrunnable(design: &Design, data: &Dataset) -> Result<(), EngineError> {
     if let Err(problem) = data.check() {
@@ -311,27 +341,7 @@ impl<'a> Session<'a> {
             ),
         };
         if let Some(dir) = dir {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| EngineError::io("create the run directory", dir, e))?;
-            if let Some(record) = &record {
-                record.write(dir)?;
-            }
-            if !job.options.resume {
-                write_text(
-                    &dir.join("design.json"),
-                    "write the design",
-                    &to_json(design),
-                )?;
-                pre.save(&dir.join("preprocessor.json"))?;
-            }
-            if !data.skipped.is_empty() {
-                // What the data left out stays with the run (the CLI and the app say it too).
-                write_text(
-                    &dir.join("skipped.txt"),
-                    "write the list of skipped files",
-                    &data.skipped_list(),
-                )?;
-            }
+            write_run_files(job, dir, record.as_ref(), &pre)?;
         }
         let init_report = match (&job.init, job.options.resume) {
             (Some(init), false) => Some(apply_weights(&net.params, &init.path, &init.skip)?),

@@ -92,9 +92,27 @@ fn some_names(dir: &Path, names: &[String]) -> String {
     shown.join(", ")
 }
 
-/// Whether `dir` holds a run of netloom's (any of the files a run writes).
+/// Whether `dir` holds a run of netloom's, told by what only a run writes: a metrics.csv with
+/// netloom's header, a run state or data record netloom can read, or a checkpoint folder. (A
+/// file merely named design.json is the user's as likely as a run's.)
 pub fn holds_a_run(dir: &Path) -> bool {
-    RUN_FILES.iter().any(|f| dir.join(f).exists())
+    let starts_like_ours = |name: &str, prefix: &[u8]| {
+        crate::fsio::open_regular(&dir.join(name)).is_ok_and(|mut f| {
+            let mut head = vec![0u8; prefix.len()];
+            f.read_exact(&mut head).is_ok() && head == prefix
+        })
+    };
+    starts_like_ours(METRICS, b"kind,epoch,step,")
+        || crate::fsio::read_regular_to_string(&dir.join(STATE))
+            .is_ok_and(|t| super::checkpoint::RunState::from_text(&t).is_ok())
+        || DataRecord::read(dir).is_ok_and(|r| r.is_some())
+        || std::fs::read_dir(dir.join(CHECKPOINTS)).is_ok_and(|rd| {
+            rd.flatten().any(|e| {
+                e.file_name()
+                    .to_str()
+                    .is_some_and(|n| n.parse::<u64>().is_ok())
+            })
+        })
 }
 
 /// Whether `dir` holds a checkpoint a resume can start from (complete or not: a damaged one is
@@ -118,7 +136,7 @@ pub fn prepare_new(dir: &Path, overwrite: bool) -> Result<(), EngineError> {
         .iter()
         .filter(|n| RUN_FILES.contains(&n.as_str()))
         .collect();
-    if ours.is_empty() {
+    if !holds_a_run(dir) {
         return Err(EngineError::RunFolder {
             problem: format!(
                 "the folder holds files that are not a netloom run ({}): netloom won't write a run among them; choose a new or empty folder for --out",
@@ -468,7 +486,14 @@ mod tests {
         std::fs::write(dir.join("notes.txt"), "mine").unwrap();
         let e = prepare_new(&dir, true).unwrap_err().to_string();
         assert!(e.contains("not a netloom run (notes.txt)"), "{e}");
-        std::fs::write(dir.join(METRICS), "x").unwrap();
+        // A file of a run's name alone doesn't make a run.
+        std::fs::write(dir.join(DESIGN), "the user's").unwrap();
+        let e = prepare_new(&dir, true).unwrap_err().to_string();
+        assert!(
+            e.contains("not a netloom run (design.json, notes.txt)"),
+            "{e}"
+        );
+        std::fs::write(dir.join(METRICS), "kind,epoch,step,lr\n").unwrap();
         std::fs::create_dir_all(dir.join(CHECKPOINTS).join("000001")).unwrap();
         let e = prepare_new(&dir, false).unwrap_err().to_string();
         assert!(e.contains("holds a run: use --resume"), "{e}");

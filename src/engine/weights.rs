@@ -226,7 +226,10 @@ pub fn read_fitting(params: &ParamStore, path: &Path) -> Result<NamedTensors, En
     let (named, shapes) = read_weights_wanted(path, &fits)?;
     params.refuse_unexpected(shapes.iter().map(|(n, _)| n.as_str()), path)?;
     if let Some((name, shape)) = shapes.iter().find(|(n, s)| !fits(n, s)) {
-        let design = params.by_name(name).map(|p| p.tensor.size()).unwrap_or_default();
+        let design = params
+            .by_name(name)
+            .map(|p| p.tensor.size())
+            .unwrap_or_default();
         return Err(EngineError::BadFile {
             problem: format!(
                 "\"{name}\" has shape {shape:?} in the weights file but {design:?} in the design; the file is from a different design"
@@ -424,5 +427,75 @@ mod tests {
         assert!(e.contains("reaches past"), "{e}");
         let t = view(&r(16, 4, &[2, 3], &[4, 1]), &bytes).unwrap();
         assert_eq!(t.size(), [2, 3]);
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A safetensors file holding `fc.weight` = [1.5, -2.0], its JSON header padded with
+    /// spaces (as the format allows) to a length whose low byte is `low`: the file's first
+    /// byte is then `low`, whatever it happens to mean in other formats (0x80: a pickle's
+    /// opcode; 0x50: "P" of "PK").
+    fn safetensors_with_first_byte(low: u8) -> Vec<u8> {
+        let json = r#"{"fc.weight":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
+        let pad = (usize::from(low) + 256 - json.len() % 256) % 256;
+        let header = format!("{json}{}", " ".repeat(pad));
+        assert_eq!(header.len() % 256, usize::from(low));
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend(header.as_bytes());
+        for v in [1.5f32, -2.0] {
+            bytes.extend(v.to_le_bytes());
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_safetensors_file_reads_whatever_its_first_byte() {
+        let dir = std::env::temp_dir().join(format!("netloom-st-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for low in 0..=255u8 {
+            let path = dir.join(format!("{low}.safetensors"));
+            let bytes = safetensors_with_first_byte(low);
+            assert_eq!(bytes[0], low);
+            std::fs::write(&path, &bytes).unwrap();
+            assert_eq!(
+                identify(&path).unwrap(),
+                WeightsFormat::Safetensors,
+                "first byte {low:#04x}"
+            );
+            let named =
+                read_weights(&path).unwrap_or_else(|e| panic!("first byte {low:#04x}: {e}"));
+            assert_eq!(named.len(), 1);
+            let v = Vec::<f32>::try_from(&named[0].1).unwrap();
+            assert_eq!(v, [1.5, -2.0], "first byte {low:#04x}");
+            assert_eq!(
+                read_shapes(&path).unwrap(),
+                [("fc.weight".to_owned(), vec![2])]
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_legacy_pickle_is_told_by_its_magic_number_and_anything_else_is_named() {
+        let dir = std::env::temp_dir().join(format!("netloom-legacy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // What torch.save(..., _use_new_zipfile_serialization=False) starts with.
+        let mut legacy = vec![0x80, 0x02];
+        legacy.extend(TORCH_LEGACY_MAGIC);
+        legacy.extend(b".\x80\x02M\xe9\x03.");
+        let path = dir.join("old.pth");
+        std::fs::write(&path, &legacy).unwrap();
+        let e = read_weights(&path).unwrap_err().to_string();
+        assert!(e.contains("legacy format"), "{e}");
+        // A plain pickle (not torch's) is not called a PyTorch file.
+        let path = dir.join("pickle.pkl");
+        std::fs::write(&path, b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01.").unwrap();
+        let e = read_weights(&path).unwrap_err().to_string();
+        assert!(e.contains("not a weights file netloom reads"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -227,6 +227,9 @@ pub fn export(req: &ExportRequest) -> Result<ExportSummary, ExportError> {
     })
 }
 
+/// Files written, with their sizes; and the staged side file of an ONNX export, if any.
+type Staged = (Vec<(String, u64)>, Option<PathBuf>);
+
 /// Writes the export into `staged` (and for ONNX with large weights, its side file beside
 /// `external`'s staging): the files written with their sizes, and the side file if any.
 fn write_staged(
@@ -234,7 +237,7 @@ fn write_staged(
     plan: &Plan<'_>,
     staged: &Path,
     external: Option<&Path>,
-) -> Result<(Vec<(String, u64)>, Option<PathBuf>), ExportError> {
+) -> Result<Staged, ExportError> {
     let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
     let name = |p: &Path| {
         p.file_name()
@@ -300,12 +303,11 @@ fn onnx_metadata(req: &ExportRequest) -> Result<Vec<(String, String)>, ExportErr
 /// (images), then the fitted method's numbers (a whitening matrix is only named: it is in
 /// preprocessor.json, too large for metadata).
 fn preprocessing_json(pre: &Preprocessor) -> String {
-    let method = serde_json::to_value(pre.method).unwrap_or_default();
-    let mut v = serde_json::json!({
-        "method": method,
-        "shape": pre.shape,
-        "input_scale": "image bytes are divided by 255 first; features are used as they are",
-    });
+    // The method's tag and settings at the top: {"method": "zca_whiten", "epsilon": 0.01}.
+    let mut v = serde_json::to_value(pre.method).unwrap_or_else(|_| serde_json::json!({}));
+    v["shape"] = serde_json::json!(pre.shape);
+    v["input_scale"] =
+        serde_json::json!("image bytes are divided by 255 first; features are used as they are");
     match pre.method {
         Preprocessing::None => {}
         Preprocessing::Standardize => {

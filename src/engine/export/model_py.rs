@@ -238,12 +238,17 @@ fn forward_lines(plan: &Plan<'_>, modules: &Modules, vars: &[String]) -> Vec<Str
     lines
 }
 
-/// Variable names for every node's output, unique, the Input's being the forward argument.
+/// Variable names for every node's output, unique, the Input's being the forward argument
+/// `x` (as in PyTorch's own modules; never `input`, which would hide Python's builtin).
 fn variables(plan: &Plan<'_>) -> Vec<String> {
     let mut seen: HashSet<String> = HashSet::new();
+    seen.insert("x".to_owned());
     plan.steps
         .iter()
         .map(|s| {
+            if s.inputs.is_empty() && matches!(s.node.op, Op::Input(_)) {
+                return "x".to_owned();
+            }
             let base = variable(&s.node.name);
             let mut v = base.clone();
             let mut k = 2;

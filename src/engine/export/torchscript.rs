@@ -41,7 +41,32 @@ pub fn torchscript_bytes(net: &Network) -> Result<Vec<u8>, ExportError> {
             "tracing the network failed: {why}"
         )));
     }
+    within_file_size_limit(net)?;
     save_in_memory(&module)
+}
+
+/// A file-size limit (`ulimit -f`) applies to an in-memory file too, and libtorch would abort
+/// on reaching it: an archive that can't fit under it is refused before it is written. The
+/// archive is the weights plus, generously, a megabyte and a kilobyte per tensor of code and
+/// zip records.
+#[cfg(target_os = "linux")]
+fn within_file_size_limit(net: &Network) -> Result<(), ExportError> {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Fsize).current;
+    let tensors = net.params.shapes().len() as u64;
+    let need = net.params.total_bytes() + (1 << 20) + tensors * 1024;
+    match limit {
+        Some(limit) if limit < need => Err(ExportError::Destination(format!(
+            "the TorchScript file can't be written: this process may write files of at most {} (its file-size limit, ulimit -f), and the archive needs about {}; raise the limit",
+            crate::units::bytes(limit),
+            crate::units::bytes(need)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn within_file_size_limit(_: &Network) -> Result<(), ExportError> {
+    Ok(())
 }
 
 /// libtorch's message without its C++ backtrace.
