@@ -727,7 +727,7 @@ fn file_export_writes_pytorch_code_and_refuses_a_folder_it_must_not_replace() {
     harness.get_by_label("Export").click_accesskit();
     step_until(&mut harness, 20, "the refusal", |app| app.error().is_some());
     let said = harness.state().error().unwrap().to_owned();
-    assert!(said.contains("not a netloom export"), "{said}");
+    assert!(said.contains("holds files netloom didn't write"), "{said}");
     harness.get_by_label("Write to"); // still open, to choose again
     assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"mine");
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
@@ -826,7 +826,7 @@ fn the_export_window_says_when_the_train_view_s_data_does_not_fit() {
     harness.get_by_label("Export…").click();
     harness.run_steps(3);
     harness.get_by_label("Write to");
-    harness.get_by_label("train.py will stop on this data:");
+    harness.get_by_label("train.py can't train on this data:");
 }
 
 /// Help → About names the version, the libtorch it runs on, the devices found, the CUDA

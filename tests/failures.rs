@@ -766,3 +766,85 @@ fn the_dataset_folder_deleted_mid_training_neither_stops_the_run_nor_loses_its_c
     assert_eq!(std::fs::read(run.join("state.json")).unwrap(), state);
     assert!(run.join("weights.safetensors").is_file());
 }
+
+/// The peak memory (RSS, in MB) of `netloom ARGS` and its exit code, measured by Python's
+/// `getrusage` of the child.
+#[cfg(target_os = "linux")]
+fn peak_mb(args: &[&str]) -> (u64, i32) {
+    let script = "import resource, subprocess, sys\n\
+                  r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n\
+                  print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, r.returncode)";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, env!("CARGO_BIN_EXE_netloom")])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text.split_whitespace();
+    (
+        it.next().unwrap().parse().unwrap(),
+        it.next().unwrap().parse().unwrap(),
+    )
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_bomb_under_a_name_the_design_has_is_never_inflated_by_any_command() {
+    let dir = tempdir("failures-named-bomb");
+    let bomb = dir.join("bomb.pth");
+    // 1 GB of zeros under LeNet-5's fc1.weight (whose shape is [120, 400]): about 1 MB deflated.
+    pth_bomb(&bomb, "fc1.weight", 256 << 20);
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 8 << 20);
+    let lenet = example_path("lenet5.json");
+    let x = dir.join("x.npy");
+    netloom::engine::npy::write(
+        &x,
+        &netloom::engine::npy::NpyArray {
+            shape: vec![1, 1, 28, 28],
+            data: vec![0.0; 784],
+        },
+    )
+    .unwrap();
+    let b = bomb.to_str().unwrap();
+    let (run, y, onnx) = (dir.join("run"), dir.join("y.npy"), dir.join("m.onnx"));
+    let (baseline, code) = peak_mb(&["check", &lenet]);
+    assert_eq!(code, 0);
+    for args in [
+        vec![
+            "train",
+            &lenet,
+            "--init-weights",
+            b,
+            "--out",
+            run.to_str().unwrap(),
+        ],
+        vec!["eval", &lenet, "--weights", b],
+        vec![
+            "forward",
+            &lenet,
+            "--weights",
+            b,
+            "--input",
+            x.to_str().unwrap(),
+            "--output",
+            y.to_str().unwrap(),
+        ],
+        vec![
+            "export",
+            &lenet,
+            "--weights",
+            b,
+            "--format",
+            "onnx",
+            "--out",
+            onnx.to_str().unwrap(),
+        ],
+    ] {
+        let (peak, code) = peak_mb(&args);
+        assert_ne!(code, 0, "{args:?} accepted a tensor of the wrong shape");
+        assert!(
+            peak < baseline + 300,
+            "{args:?} peaked at {peak} MB (check: {baseline} MB): the bomb was inflated"
+        );
+    }
+}

@@ -11,7 +11,7 @@ fn allowed(layer: &str) -> Option<&'static [&'static str]> {
     Some(match layer {
         // The pure core and the leaf helpers depend on nothing of ours.
         "design" | "units" | "examples" | "fsio" => &[],
-        "data" => &["design", "units"],
+        "data" => &["design", "units", "fsio"],
         "document" => &["design", "fsio"],
         "engine" => &["data", "design", "units", "fsio"],
         // Widgets read the design, data and run histories; they never reach up into the app.

@@ -211,14 +211,18 @@ impl NetloomApp {
         match result {
             Ok(summary) => {
                 let bytes: u64 = summary.files.iter().map(|(_, n)| n).sum();
-                self.notice = Some(format!(
+                let mut notice = format!(
                     "Exported {} to {} ({} file{}, {:.1} MB)",
                     self.export.format.label(),
                     summary.out.display(),
                     summary.files.len(),
                     if summary.files.len() == 1 { "" } else { "s" },
                     bytes as f64 / 1e6
-                ));
+                );
+                for note in &summary.notes {
+                    notice += &format!(". Note: {note}");
+                }
+                self.notice = Some(notice);
                 self.export.open = false;
             }
             Err(e) => self.error = Some(format!("export failed: {e}")),
@@ -297,17 +301,17 @@ impl NetloomApp {
                     ui.vertical(|ui| {
                         ui.label(data)
                             .on_hover_text("The data chosen in the Train view");
-                        // The code and weights still export; train.py would stop on this data.
+                        // The PyTorch export checks the data as training does, and refuses it.
                         if let Some(why) = misfit {
                             let red = |t: String| {
                                 egui::RichText::new(t)
                                     .color(crate::ui::theme::ERROR)
                                     .small()
                             };
-                            ui.label(red("train.py will stop on this data:".to_owned()));
+                            ui.label(red("train.py can't train on this data:".to_owned()));
                             ui.add(
                                 egui::Label::new(red(format!(
-                                    "{why}. Choose data that fits in the Train view first."
+                                    "{why}. Choose data that fits in the Train view first: the export refuses this data."
                                 )))
                                 .wrap(),
                             );

@@ -76,6 +76,9 @@ pub fn run(args: &ExportArgs) -> ExitCode {
                     println!("  {name:<40} {size:>12} bytes");
                 }
             }
+            for note in &summary.notes {
+                eprintln!("netloom: note: {note}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

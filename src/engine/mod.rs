@@ -35,6 +35,7 @@ pub mod surface;
 mod thaw;
 mod trainer;
 mod weights;
+mod weights_format;
 mod weights_map;
 
 pub use batch::{EvalReport, evaluate, prepare_inputs};

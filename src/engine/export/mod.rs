@@ -5,6 +5,8 @@
 //! at the end, so a failed export leaves nothing half-written at the path the user chose; and
 //! it only ever replaces what netloom wrote there before ([`place`]).
 
+mod folder;
+mod metadata;
 mod model_py;
 mod onnx;
 mod onnx_proto;
@@ -18,8 +20,8 @@ pub use onnx::{OPSET, OPSETS};
 pub use place::MANIFEST;
 pub use plan::Plan;
 
-use crate::data::{DataSpec, Preprocessor};
-use crate::design::{Design, Preprocessing, to_json};
+use crate::data::DataSpec;
+use crate::design::Design;
 use crate::engine::{EngineError, Network, read_shapes};
 use std::path::{Path, PathBuf};
 use tch::Device;
@@ -156,6 +158,8 @@ pub struct ExportSummary {
     pub out: PathBuf,
     /// Files written, relative to `out` for a folder, with their sizes in bytes.
     pub files: Vec<(String, u64)>,
+    /// What the user should know about what was written (train.py written without data).
+    pub notes: Vec<String>,
 }
 
 /// The network compiled on the CPU with `weights` loaded strictly.
@@ -202,17 +206,17 @@ pub fn export(req: &ExportRequest) -> Result<ExportSummary, ExportError> {
     place::check_destination(&req.out, external.as_slice(), req.format, &inputs)?;
     let staged = place::staging(&req.out);
     let result = write_staged(req, &plan, &staged, external.as_deref());
-    let result = result.and_then(|(files, side)| {
+    let result = result.and_then(|written| {
         if req.format == ExportFormat::Pytorch {
             place::commit_folder(&staged, &req.out)?;
-            return Ok(files);
+            return Ok(written);
         }
         let mut pairs = vec![(staged.clone(), req.out.clone())];
-        if let (Some(side), Some(target)) = (side, &external) {
-            pairs.insert(0, (side, target.clone()));
+        if let (Some(side), Some(target)) = (&written.side, &external) {
+            pairs.insert(0, (side.clone(), target.clone()));
         }
         place::commit_files(&pairs)?;
-        Ok(files)
+        Ok(written)
     });
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&staged);
@@ -221,14 +225,23 @@ pub fn export(req: &ExportRequest) -> Result<ExportSummary, ExportError> {
             let _ = std::fs::remove_file(side);
         }
     }
+    let written = result?;
     Ok(ExportSummary {
         out: req.out.clone(),
-        files: result?,
+        files: written.files,
+        notes: written.notes,
     })
 }
 
-/// Files written, with their sizes; and the staged side file of an ONNX export, if any.
-type Staged = (Vec<(String, u64)>, Option<PathBuf>);
+/// What [`write_staged`] wrote.
+struct Staged {
+    /// Files written, with their sizes.
+    files: Vec<(String, u64)>,
+    /// The staged side file of an ONNX export, if any.
+    side: Option<PathBuf>,
+    /// What the user should know.
+    notes: Vec<String>,
+}
 
 /// Writes the export into `staged` (and for ONNX with large weights, its side file beside
 /// `external`'s staging): the files written with their sizes, and the side file if any.
@@ -252,7 +265,7 @@ fn write_staged(
                 .map(|target| (place::staging(target), name(target)));
             let options = onnx::OnnxOptions {
                 opset: req.opset,
-                metadata: onnx_metadata(req)?,
+                metadata: metadata::onnx_metadata(req)?,
                 external: side.clone(),
             };
             let bytes = onnx::onnx_bytes(plan, &net.params, &req.title, &options)?;
@@ -261,7 +274,11 @@ fn write_staged(
             if let Some((path, location)) = &side {
                 files.push((location.clone(), size(path)));
             }
-            Ok((files, side.map(|(p, _)| p)))
+            Ok(Staged {
+                files,
+                side: side.map(|(p, _)| p),
+                notes: Vec::new(),
+            })
         }
         ExportFormat::Torchscript => {
             let mut net = network_with(&req.design, required(&req.weights)?)?;
@@ -269,77 +286,13 @@ fn write_staged(
             net.channels_last = false;
             let bytes = torchscript::torchscript_bytes(&net)?;
             write_file(staged, &bytes, "the TorchScript file")?;
-            Ok((vec![(name(&req.out), size(staged))], None))
+            Ok(Staged {
+                files: vec![(name(&req.out), size(staged))],
+                side: None,
+                notes: Vec::new(),
+            })
         }
-        ExportFormat::Pytorch => Ok((pytorch_folder(req, plan, staged)?, None)),
-    }
-}
-
-/// The ONNX file's metadata: netloom's version, the class names when known, and the fitted
-/// preprocessing (from the run, or nothing to fit), as JSON a deployment reads.
-fn onnx_metadata(req: &ExportRequest) -> Result<Vec<(String, String)>, ExportError> {
-    let mut out = vec![(
-        "netloom_version".to_owned(),
-        env!("CARGO_PKG_VERSION").to_owned(),
-    )];
-    if let Some(classes) = &req.classes {
-        out.push((
-            "class_names".to_owned(),
-            serde_json::to_string(classes).unwrap_or_default(),
-        ));
-    }
-    let pre = match &req.preprocessor {
-        Some(p) => Some(Preprocessor::load(p).map_err(|e| ExportError::Unreadable(e.to_string()))?),
-        None if req.design.data.preprocessing == Preprocessing::None => Some(unfitted(&req.design)),
-        None => None,
-    };
-    if let Some(pre) = pre {
-        out.push(("preprocessing".to_owned(), preprocessing_json(&pre)));
-    }
-    Ok(out)
-}
-
-/// What a deployment applies before the network, in plain terms: pixel bytes divided by 255
-/// (images), then the fitted method's numbers (a whitening matrix is only named: it is in
-/// preprocessor.json, too large for metadata).
-fn preprocessing_json(pre: &Preprocessor) -> String {
-    // The method's tag and settings at the top: {"method": "zca_whiten", "epsilon": 0.01}.
-    let mut v = serde_json::to_value(pre.method).unwrap_or_else(|_| serde_json::json!({}));
-    v["shape"] = serde_json::json!(pre.shape);
-    v["input_scale"] =
-        serde_json::json!("image bytes are divided by 255 first; features are used as they are");
-    match pre.method {
-        Preprocessing::None => {}
-        Preprocessing::Standardize => {
-            v["mean"] = serde_json::json!(pre.mean);
-            v["std"] = serde_json::json!(pre.scale);
-        }
-        Preprocessing::MinMax => {
-            v["min"] = serde_json::json!(pre.mean);
-            v["range"] = serde_json::json!(pre.scale);
-        }
-        Preprocessing::ZeroCenter => v["mean"] = serde_json::json!(pre.mean),
-        Preprocessing::PcaWhiten { .. } | Preprocessing::ZcaWhiten { .. } => {
-            v["mean"] = serde_json::json!(pre.mean);
-            v["components"] = serde_json::json!(
-                "a whitening matrix of the run's preprocessor.json: too large for metadata"
-            );
-        }
-    }
-    v.to_string()
-}
-
-/// The transform of a design that fits nothing: bytes divided by 255.
-fn unfitted(design: &Design) -> Preprocessor {
-    Preprocessor {
-        method: Preprocessing::None,
-        shape: design
-            .input_shape()
-            .map(|s| s.dims().to_vec())
-            .unwrap_or_default(),
-        mean: Vec::new(),
-        scale: Vec::new(),
-        components: Vec::new(),
+        ExportFormat::Pytorch => folder::pytorch_folder(req, plan, staged),
     }
 }
 
@@ -355,78 +308,4 @@ fn write_file(path: &Path, bytes: &[u8], what: &'static str) -> Result<(), Expor
         path: path.to_owned(),
         source,
     })
-}
-
-/// The PyTorch folder: model.py, train.py, design.json, preprocessor.json, the weights, and
-/// the data netloom generated or ships (built-in set, toy sets). The data is loaded first and
-/// checked against the design as `train` checks it, so train.py never stops on data that
-/// can't train the design.
-fn pytorch_folder(
-    req: &ExportRequest,
-    plan: &Plan<'_>,
-    dir: &Path,
-) -> Result<Vec<(String, u64)>, ExportError> {
-    let spec = match &req.data {
-        Some(s) => s.clone(),
-        None => DataSpec::default_for(req.design.input_shape())
-            .map_err(|e| ExportError::Unreadable(e.to_string()))?,
-    };
-    let data = spec
-        .load_for(req.design.input_shape())
-        .map_err(|e| ExportError::Unreadable(e.to_string()))?;
-    let net = Network::compile(&req.design, Device::Cpu).map_err(|e| match e {
-        EngineError::InvalidDesign { count, first } => ExportError::InvalidDesign { count, first },
-        e => ExportError::Torch(e.to_string()),
-    })?;
-    crate::engine::check_against_data(&req.design, &net, &data).map_err(|e| {
-        ExportError::Unreadable(format!(
-            "train.py couldn't train on {}: {e}. Name data that fits with --data (or choose it in the Train view)",
-            spec.to_spec()
-        ))
-    })?;
-    drop(net);
-    std::fs::create_dir_all(dir).map_err(|source| ExportError::Write {
-        what: "the export folder",
-        path: dir.to_owned(),
-        source,
-    })?;
-    if let Some(w) = &req.weights {
-        // Checked against the design before anything is copied.
-        let net = network_with(&req.design, w)?;
-        crate::engine::save_weights(&net.params, &dir.join("weights.safetensors"))
-            .map_err(|e| ExportError::Torch(e.to_string()))?;
-    }
-    let pre = match &req.preprocessor {
-        Some(p) => Preprocessor::load(p).map_err(|e| ExportError::Unreadable(e.to_string()))?,
-        // Nothing to fit: bytes divided by 255, whatever the data.
-        None if req.design.data.preprocessing == Preprocessing::None => unfitted(&req.design),
-        None => Preprocessor::fit(req.design.data.preprocessing, &data)
-            .map_err(|e| ExportError::Unreadable(e.to_string()))?,
-    };
-    pre.save(&dir.join("preprocessor.json"))
-        .map_err(|e| ExportError::Unreadable(e.to_string()))?;
-    write_file(
-        &dir.join("design.json"),
-        to_json(&req.design).as_bytes(),
-        "design.json",
-    )?;
-    write_file(
-        &dir.join("model.py"),
-        model_py::model_py(plan, &req.title).as_bytes(),
-        "model.py",
-    )?;
-    let data = train_py::write_data(&spec, req.design.input_shape(), dir)?;
-    write_file(
-        &dir.join("train.py"),
-        train_py::train_py(&req.design, plan, &data, &req.title).as_bytes(),
-        "train.py",
-    )?;
-    let size = |rel: &str| std::fs::metadata(dir.join(rel)).map_or(0, |m| m.len());
-    Ok(place::files_under(dir)
-        .into_iter()
-        .map(|rel| {
-            let n = size(&rel);
-            (rel, n)
-        })
-        .collect())
 }

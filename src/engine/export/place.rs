@@ -136,12 +136,14 @@ pub(super) fn check_destination(
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty())
         && !parent.is_dir()
     {
+        let why = if parent.exists() {
+            "is not a folder (a file is there)"
+        } else {
+            "does not exist: make it first, or choose another place"
+        };
         return Err(refused(
             out,
-            format!(
-                "its folder {} does not exist: make it first, or choose another place",
-                parent.display()
-            ),
+            format!("its folder {} {why}", parent.display()),
         ));
     }
     for target in std::iter::once(out).chain(extra.iter().map(PathBuf::as_path)) {

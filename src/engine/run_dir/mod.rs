@@ -16,10 +16,15 @@
 //! DIR/.netloom.lock            held while a run trains here (the pid inside)
 //! ```
 
+mod data_record;
+mod lock;
+
+pub use data_record::DataRecord;
+pub use lock::RunLock;
+
 use super::error::EngineError;
-use crate::data::{DataSpec, Dataset, Fingerprint};
-use serde::{Deserialize, Serialize};
-use std::io::{Read, Write};
+use crate::data::DataSpec;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The design as trained.
@@ -163,104 +168,6 @@ pub fn prepare_new(dir: &Path, overwrite: bool) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// The lock a training run holds on its folder while it writes there: a second run or resume
-/// is refused with the holder's pid instead of both writing the same files. It is an OS lock
-/// on `.netloom.lock` (released by the OS when the process dies, however it dies), and the
-/// file holds the pid to name. A lock file left by a dead process is taken over, and said.
-#[derive(Debug)]
-pub struct RunLock {
-    file: std::fs::File,
-    path: PathBuf,
-}
-
-impl RunLock {
-    /// Takes the lock of the run folder `dir` (which must exist). The second value says
-    /// when a lock file left by a process that has gone was taken over.
-    pub fn take(dir: &Path) -> Result<(RunLock, Option<String>), EngineError> {
-        let path = dir.join(LOCK);
-        let io = |e| EngineError::io("lock the run folder", &path, e);
-        // The holder removes the file as it ends: a lock taken on a file just unlinked would be
-        // a second lock beside the next one's, so it is taken again on the file now there.
-        for _ in 0..8 {
-            let mut file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .map_err(io)?;
-            let mut text = String::new();
-            let _ = file.read_to_string(&mut text);
-            let holder = text
-                .trim()
-                .strip_prefix("pid ")
-                .unwrap_or(text.trim())
-                .to_owned();
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(EngineError::RunFolder {
-                        problem: format!(
-                            "the folder is in use by netloom (pid {}): wait for that run to end, or choose another folder",
-                            if holder.is_empty() {
-                                "unknown"
-                            } else {
-                                &holder
-                            }
-                        ),
-                        path: dir.to_owned(),
-                    });
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
-            }
-            if !same_file(&file, &path) {
-                continue;
-            }
-            file.set_len(0).map_err(io)?;
-            use std::io::Seek;
-            file.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
-            file.write_all(format!("pid {}\n", std::process::id()).as_bytes())
-                .map_err(io)?;
-            let _ = file.sync_data();
-            let taken_over = (!holder.is_empty()).then(|| {
-                format!(
-                    "took over the run folder's lock, left by netloom pid {holder}, which is no longer running"
-                )
-            });
-            return Ok((RunLock { file, path }, taken_over));
-        }
-        Err(EngineError::RunFolder {
-            problem:
-                "its lock file keeps changing under netloom: another program is using the folder"
-                    .to_owned(),
-            path: dir.to_owned(),
-        })
-    }
-}
-
-#[cfg(unix)]
-fn same_file(file: &std::fs::File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), std::fs::metadata(path)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
-}
-
-#[cfg(not(unix))]
-fn same_file(_: &std::fs::File, path: &Path) -> bool {
-    // Windows doesn't unlink an open file, so the file is the one at the path.
-    path.exists()
-}
-
-impl Drop for RunLock {
-    fn drop(&mut self) {
-        // Removed while still locked: whoever opened it meanwhile sees the change and retries.
-        let _ = std::fs::remove_file(&self.path);
-        let _ = self.file.unlock();
-    }
-}
-
 /// A run folder claimed for a run: its lock (held until the claim is dropped), what claiming
 /// had to say, and whether a resume found nothing to resume and starts the run over.
 #[derive(Debug)]
@@ -381,72 +288,6 @@ pub fn unloadable(dir: &Path, spec: &DataSpec, e: &crate::data::DataError) -> En
     }
 }
 
-/// What a run folder records about its data (`data.json`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DataRecord {
-    /// The spec as the user gave it (a relative path stays relative).
-    pub spec: String,
-    /// The same with its path absolute: what a resume from another folder reads.
-    pub resolved: String,
-    /// The data's name, as netloom shows it.
-    pub name: String,
-    /// What identifies the data as loaded.
-    pub fingerprint: Fingerprint,
-}
-
-impl DataRecord {
-    /// The record of `data`, loaded from `spec`.
-    pub fn new(spec: &DataSpec, data: &Dataset) -> DataRecord {
-        DataRecord {
-            spec: spec.to_spec(),
-            resolved: spec.resolved().to_spec(),
-            name: data.name.clone(),
-            fingerprint: Fingerprint::of(data),
-        }
-    }
-
-    /// The spec to load the run's data from again.
-    pub fn data_spec(&self, dir: &Path) -> Result<DataSpec, EngineError> {
-        DataSpec::parse(&self.resolved).map_err(|e| EngineError::BadFile {
-            problem: format!(
-                "the run's record of its data names a source netloom can't read ({e})"
-            ),
-            path: dir.join(DATA),
-        })
-    }
-
-    /// Reads `DIR/data.json`; None when the run folder has none (a run from before netloom
-    /// recorded its data).
-    pub fn read(dir: &Path) -> Result<Option<DataRecord>, EngineError> {
-        let path = dir.join(DATA);
-        if !path.exists() {
-            return Ok(None);
-        }
-        let text = crate::fsio::read_regular_to_string(&path)
-            .map_err(|e| EngineError::io("read the run's data record", &path, e))?;
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| EngineError::BadFile {
-                problem: format!(
-                    "the run's record of its data is damaged ({e}); pass --data to say what it trained on"
-                ),
-                path,
-            })
-    }
-
-    /// Writes `DIR/data.json` atomically.
-    pub fn write(&self, dir: &Path) -> Result<(), EngineError> {
-        let text = serde_json::to_string_pretty(self).unwrap_or_default();
-        super::checkpoint::write_text(&dir.join(DATA), "write the run's data record", &text)
-    }
-
-    /// Why `data` (from `spec`) is not this record's data, a phrase per difference; empty
-    /// when it is the same data.
-    pub fn differences(&self, data: &Dataset) -> Vec<String> {
-        self.fingerprint.differences(&Fingerprint::of(data))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -458,24 +299,6 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
-    }
-
-    #[test]
-    fn a_second_lock_is_refused_with_the_holders_pid_and_a_dead_holders_is_taken_over() {
-        let dir = scratch("lock");
-        let (held, note) = RunLock::take(&dir).unwrap();
-        assert!(note.is_none());
-        let e = RunLock::take(&dir).unwrap_err().to_string();
-        assert!(
-            e.contains(&format!("in use by netloom (pid {})", std::process::id())),
-            "{e}"
-        );
-        drop(held);
-        assert!(!dir.join(LOCK).exists(), "the lock file goes with the lock");
-        // A lock file left by a process that died (nobody holds its OS lock).
-        std::fs::write(dir.join(LOCK), "pid 4000000\n").unwrap();
-        let (_held, note) = RunLock::take(&dir).unwrap();
-        assert!(note.unwrap().contains("pid 4000000"));
     }
 
     #[test]
