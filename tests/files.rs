@@ -778,3 +778,47 @@ fn torchscript_on_a_full_disk_or_a_read_only_folder_is_a_plain_error() {
         assert!(!err.contains("Exception raised from"), "{err}");
     }
 }
+
+#[test]
+fn data_that_changed_in_its_place_is_said_and_named() {
+    let dir = tempdir("files-data-changed");
+    let a = dir.join("A");
+    idx_set(&a, 300, 100, 1);
+    let run = dir.join("run");
+    let lenet = example_path("lenet5.json");
+    let spec = format!("idx:{}", a.display());
+    netloom_ok(&[
+        "train",
+        &lenet,
+        "--data",
+        &spec,
+        "--epochs",
+        "1",
+        "--out",
+        s(&run),
+    ]);
+    // The same folder, other images and labels.
+    idx_set(&a, 300, 100, 9);
+    let (code, _, err) = netloom(&["train", &lenet, "--resume", s(&run), "--epochs", "2"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!(
+            "the data at {spec} has changed since this run trained on it"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("other samples or labels"), "{err}");
+    let (code, _, err) = netloom(&[
+        "train",
+        &lenet,
+        "--resume",
+        s(&run),
+        "--epochs",
+        "2",
+        "--data",
+        &spec,
+        "--new-data",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("carrying on on new data"), "{err}");
+}

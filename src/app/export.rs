@@ -160,9 +160,9 @@ impl NetloomApp {
             WeightsPick::File(p) => (Some(p.clone()), None),
             WeightsPick::LastRun => match self.training.last_run_with_weights() {
                 Some((_, dir)) => {
-                    let pre = dir.join("preprocessor.json");
+                    let pre = dir.join(crate::engine::run_dir::PREPROCESSOR);
                     (
-                        Some(dir.join("best.safetensors")),
+                        Some(dir.join(crate::engine::run_dir::BEST)),
                         pre.is_file().then_some(pre),
                     )
                 }

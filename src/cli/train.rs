@@ -483,7 +483,7 @@ impl Printer {
             run.dir
                 .clone()
                 .unwrap_or_default()
-                .join("weights.safetensors")
+                .join(run_dir::WEIGHTS)
                 .display()
         );
         ExitCode::SUCCESS

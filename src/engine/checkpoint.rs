@@ -234,7 +234,7 @@ pub(crate) fn read_tensors(path: &Path) -> Result<Vec<(String, Tensor)>, EngineE
 
 /// Reads `DIR/state.json`.
 pub(crate) fn read_state(dir: &Path) -> Result<RunState, EngineError> {
-    let path = dir.join("state.json");
+    let path = dir.join(STATE);
     let text = crate::fsio::read_regular_to_string(&path)
         .map_err(|e| EngineError::io("read the run state (is this a run directory?)", &path, e))?;
     RunState::from_text(&text).map_err(|why| EngineError::BadFile {
@@ -243,16 +243,12 @@ pub(crate) fn read_state(dir: &Path) -> Result<RunState, EngineError> {
     })
 }
 
-/// The folder of checkpoint folders in a run folder.
-const CHECKPOINTS: &str = "checkpoint";
-/// A checkpoint's weights (also their copy at the top of the run folder).
-pub(crate) const WEIGHTS: &str = "weights.safetensors";
+// The run folder's names are engine::run_dir's; a checkpoint folder holds the same weights
+// and state names, and its optimizer state.
+pub(crate) use super::run_dir::WEIGHTS;
+use super::run_dir::{BEST, CHECKPOINTS, STATE};
 /// A checkpoint's optimizer state.
 const OPTIMIZER: &str = "optimizer.safetensors";
-/// The best epoch's weights, at the top of the run folder.
-const BEST: &str = "best.safetensors";
-/// A checkpoint's state (also its copy at the top of the run folder).
-const STATE: &str = "state.json";
 
 /// A run's checkpoint folders by number, newest first.
 fn checkpoint_folders(dir: &Path) -> Vec<(u64, PathBuf)> {

@@ -261,4 +261,25 @@ mod tests {
         );
         assert!(!text.contains("Exception raised"), "{text}");
     }
+
+    #[test]
+    fn one_class_is_said_to_be_unclassifiable_not_a_width_to_set() {
+        let e = EngineError::OutputWidth {
+            node: "fc2".to_owned(),
+            linear: true,
+            width: 2,
+            data: "toy".to_owned(),
+            classes: 1,
+        }
+        .to_string();
+        assert!(e.contains("gives 2 outputs but toy has 1 class:"), "{e}");
+        assert!(e.contains("classifying needs at least 2 classes"), "{e}");
+        assert!(!e.contains("set \"fc2\" to 1 outputs"), "{e}");
+        let problems = EngineError::InvalidDesign {
+            count: 1,
+            first: "x".to_owned(),
+        }
+        .to_string();
+        assert!(problems.starts_with("the design has 1 problem;"), "{problems}");
+    }
 }

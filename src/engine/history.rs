@@ -211,8 +211,8 @@ impl RunHistory {
     /// an exported train.py wrote on a cluster. Its curves join the Train view's as a run of
     /// their own. A row that doesn't parse is an error naming its line.
     pub fn from_metrics_csv(name: String, dir: &std::path::Path) -> Result<RunHistory, String> {
-        let path = dir.join("metrics.csv");
-        let text = std::fs::read_to_string(&path)
+        let path = dir.join(super::run_dir::METRICS);
+        let text = crate::fsio::read_regular_to_string(&path)
             .map_err(|e| format!("can't read {} ({e}): is this a run folder?", path.display()))?;
         let mut lines = text.lines();
         let header = lines.next().map(str::trim);

@@ -67,7 +67,7 @@ impl Csv {
                 None,
             ));
         };
-        let path = dir.join("metrics.csv");
+        let path = dir.join(super::run_dir::METRICS);
         let (keep, notice) = match resume_len {
             None => (None, None),
             Some(len) => Self::usable(&path, len)?,

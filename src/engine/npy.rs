@@ -255,4 +255,17 @@ mod tests {
         let ok = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
         assert_eq!(parse(&npy(ok, &[0; 8])).unwrap().shape, [2]);
     }
+
+    #[test]
+    fn more_data_than_the_header_describes_is_not_called_truncated() {
+        let a = NpyArray {
+            shape: vec![2],
+            data: vec![1.0, 2.0],
+        };
+        let mut bytes = encode(&a);
+        bytes.extend(3.0f32.to_le_bytes());
+        let e = parse(&bytes).unwrap_err().to_string();
+        assert!(e.contains("holds more than its header describes"), "{e}");
+        assert!(!e.contains("truncated"), "{e}");
+    }
 }

@@ -79,7 +79,10 @@ pub fn probe(req: &ProbeRequest) -> Result<NodeProbe, EngineError> {
         })?;
     let net = Network::compile(design, Device::Cpu)?;
     let (mut trained, mut note) = (false, None);
-    let weights = req.run_dir.as_ref().map(|d| d.join("weights.safetensors"));
+    let weights = req
+        .run_dir
+        .as_ref()
+        .map(|d| d.join(super::run_dir::WEIGHTS));
     if let Some(w) = weights.filter(|w| w.is_file()) {
         match load_weights(&net.params, &w) {
             Ok(()) => trained = true,
@@ -92,7 +95,11 @@ pub fn probe(req: &ProbeRequest) -> Result<NodeProbe, EngineError> {
     }
     let data = &req.data;
     let n = req.samples.clamp(1, data.train.len().max(1));
-    let pre = match req.run_dir.as_ref().map(|d| d.join("preprocessor.json")) {
+    let pre = match req
+        .run_dir
+        .as_ref()
+        .map(|d| d.join(super::run_dir::PREPROCESSOR))
+    {
         Some(p) if trained && p.is_file() => Preprocessor::load(&p)?,
         _ => Preprocessor::fit(design.data.preprocessing, data)?,
     };

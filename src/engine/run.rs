@@ -123,7 +123,7 @@ fn resume_from(
             foreign.len()
         ));
     }
-    let pre = Preprocessor::load(&dir.join("preprocessor.json"))?;
+    let pre = Preprocessor::load(&dir.join(super::run_dir::PREPROCESSOR))?;
     Ok((pre, state, found.number))
 }
 
@@ -174,13 +174,27 @@ fn data_record(
         .data_spec
         .as_ref()
         .map_or_else(|| data.name.clone(), |s| s.to_spec());
+    let same_place = job
+        .data_spec
+        .as_ref()
+        .is_some_and(|s| s.resolved().to_spec() == record.resolved);
     if !job.options.new_data {
-        return Err(EngineError::RunFolder {
-            problem: format!(
+        let problem = if same_place {
+            format!(
+                "the data at {} has changed since this run trained on it: it now has {}. Add --data {} --new-data to carry on on it as it is now",
+                record.spec,
+                differs.join(", "),
+                record.spec
+            )
+        } else {
+            format!(
                 "{given} is not the data this run trained on ({}): it has {}. Leave out --data to resume on the run's own data, or add --new-data to carry on on this data",
                 record.spec,
                 differs.join(", ")
-            ),
+            )
+        };
+        return Err(EngineError::RunFolder {
+            problem,
             path: dir.to_owned(),
         });
     }

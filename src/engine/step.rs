@@ -294,7 +294,7 @@ impl Session<'_> {
         };
         if self.design_pending {
             let text = crate::design::to_json(&self.job.design);
-            write_text(&dir.join("design.json"), "write the design", &text)?;
+            write_text(&dir.join(super::run_dir::DESIGN), "write the design", &text)?;
             self.design_pending = false;
         }
         self.state.optimizer_steps = self.optim.steps;

@@ -58,9 +58,11 @@ fn size_once(path: &Path, seen: &mut std::collections::HashSet<(u64, u64)>) -> u
     })
 }
 
-/// A folder netloom's trainer wrote: it has the run state or the metrics.
+/// A folder netloom's trainer wrote, told by what only a run writes (engine::run_dir): the
+/// Train view offers to delete these, so a folder that merely has a file called metrics.csv
+/// must never count as one.
 fn is_run_folder(path: &Path) -> bool {
-    path.is_dir() && (path.join("state.json").is_file() || path.join("metrics.csv").is_file())
+    path.is_dir() && crate::engine::run_dir::holds_a_run(path)
 }
 
 /// Measures `dir`'s run folders; an absent folder has none.
@@ -107,9 +109,14 @@ mod tests {
             ("2026-03-01_000000-1", 300),
         ] {
             std::fs::create_dir_all(dir.join(name)).unwrap();
-            std::fs::write(dir.join(name).join("metrics.csv"), vec![b'x'; bytes]).unwrap();
+            let mut csv = b"kind,epoch,step,".to_vec();
+            csv.resize(bytes, b'x');
+            std::fs::write(dir.join(name).join("metrics.csv"), csv).unwrap();
         }
         std::fs::create_dir_all(dir.join("not-a-run")).unwrap();
+        // A folder of the user's with a file of that name is no run, and is never offered.
+        std::fs::create_dir_all(dir.join("users")).unwrap();
+        std::fs::write(dir.join("users/metrics.csv"), "my own table").unwrap();
         let u = usage(&dir);
         assert_eq!(u.runs.len(), 3);
         assert_eq!(u.total(), 600);
@@ -122,6 +129,7 @@ mod tests {
         assert_eq!(delete(&doomed), Ok(1));
         assert_eq!(usage(&dir).runs.len(), 2);
         assert!(dir.join("not-a-run").is_dir());
+        assert!(dir.join("users/metrics.csv").is_file());
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -66,7 +66,7 @@ impl Training {
         self.runs.iter().rev().find_map(|r| {
             r.dir
                 .as_deref()
-                .filter(|d| d.join("best.safetensors").is_file())
+                .filter(|d| d.join(crate::engine::run_dir::BEST).is_file())
                 .map(|d| (r.name.as_str(), d))
         })
     }

@@ -225,4 +225,14 @@ mod tests {
         assert_eq!(float(1e-5), "1e-5");
         assert_eq!(float(0.1), "0.1");
     }
+
+    #[test]
+    fn a_title_cannot_end_a_docstring_or_reorder_what_a_reader_sees() {
+        // A right-to-left override (U+202E) in a file name, quotes and a backslash.
+        assert_eq!(
+            docstring_text("net\u{202e}gpj.\"\"\"\\x"),
+            "net\\u202egpj.''''x"
+        );
+        assert_eq!(docstring_text("émoji 😀"), "\\u00e9moji \\U0001f600");
+    }
 }
