@@ -17,10 +17,10 @@ phase=$1
 bin=target/release/netloom
 design=/tmp/frame-times.json
 case $phase in
-train-*) "$bin" template resnet34 --input 1,28,28 --classes 10 -o "$design" >/dev/null ;;
-learn-big) "$bin" template resnet34 -o "$design" >/dev/null ;;
-learn*) "$bin" template lenet -o "$design" >/dev/null ;;
-*) "$bin" template resnet34 -o "$design" >/dev/null ;;
+train-*) "$bin" template resnet34 --input 1,28,28 --classes 10 -o "$design" --overwrite >/dev/null ;;
+learn-big) "$bin" template resnet34 -o "$design" --overwrite >/dev/null ;;
+learn*) "$bin" template lenet -o "$design" --overwrite >/dev/null ;;
+*) "$bin" template resnet34 -o "$design" --overwrite >/dev/null ;;
 esac
 "$bin" --frame-stats "$design" 2>/tmp/frame-times-"$phase".log &
 sleep 6

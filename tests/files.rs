@@ -822,3 +822,45 @@ fn data_that_changed_in_its_place_is_said_and_named() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("carrying on on new data"), "{err}");
 }
+
+#[test]
+fn a_single_output_file_replaces_only_its_own_kind() {
+    let dir = tempdir("files-single-outputs");
+    // template -o over an existing design: it may be one someone edited.
+    let mine = dir.join("mine.json");
+    std::fs::write(&mine, "my edited design").unwrap();
+    let (code, _, err) = netloom(&["template", "lenet", "-o", s(&mine)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("add --overwrite"), "{err}");
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my edited design");
+    netloom_ok(&["template", "lenet", "-o", s(&mine), "--overwrite"]);
+    // forward --output over a file that is not an .npy.
+    let run = dir.join("run");
+    netloom_ok(&[
+        "train",
+        &example_path("two_layer_mlp.json"),
+        "--epochs",
+        "1",
+        "--out",
+        s(&run),
+    ]);
+    let x = dir.join("x.npy");
+    netloom::engine::npy::write(
+        &x,
+        &netloom::engine::npy::NpyArray {
+            shape: vec![1, 2],
+            data: vec![0.5, -0.5],
+        },
+    )
+    .unwrap();
+    let notes = dir.join("notes.txt");
+    std::fs::write(&notes, "mine").unwrap();
+    let (code, _, err) = netloom(&["forward", s(&run), "--input", s(&x), "--output", s(&notes)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not a .npy file"), "{err}");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "mine");
+    let y = dir.join("y.npy");
+    for _ in 0..2 {
+        netloom_ok(&["forward", s(&run), "--input", s(&x), "--output", s(&y)]);
+    }
+}

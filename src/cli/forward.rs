@@ -70,6 +70,7 @@ fn forward(args: &ForwardArgs) -> Result<(), Failure> {
     let mut inputs = vec![src.design_path.clone(), weights.clone(), args.input.clone()];
     inputs.extend(src.run.clone());
     crate::fsio::refuse_overwriting_inputs(&args.output, &inputs).map_err(Failure::Unreadable)?;
+    npy::replaceable(&args.output).map_err(|e| Failure::Unreadable(e.to_string()))?;
     let design = src.design;
     let device = args.device.resolve().map_err(|e| e.to_string())?.device;
     let net = Network::compile(&design, device).map_err(|e| e.to_string())?;

@@ -76,6 +76,10 @@ pub struct TemplateArgs {
     /// Where to write the design (default: print it).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace FILE when it exists (it may be a design someone edited: without this, it is
+    /// refused).
+    #[arg(long, requires = "output")]
+    pub overwrite: bool,
 }
 
 fn parse_chw(s: &str) -> Result<[u64; 3], String> {
@@ -118,6 +122,17 @@ pub fn run_template(args: &TemplateArgs) -> ExitCode {
         return ExitCode::from(1);
     }
     let json = crate::design::to_json(&design);
+    if let Some(path) = args
+        .output
+        .as_ref()
+        .filter(|p| p.exists() && !args.overwrite)
+    {
+        eprintln!(
+            "netloom: {} exists, and netloom won't replace a file it may not have written (a design someone edited): choose another name, or add --overwrite",
+            path.display()
+        );
+        return ExitCode::from(super::EXIT_UNREADABLE);
+    }
     match &args.output {
         Some(path) => match crate::document::save_design(&design, path) {
             Ok(()) => {

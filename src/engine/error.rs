@@ -280,6 +280,9 @@ mod tests {
             first: "x".to_owned(),
         }
         .to_string();
-        assert!(problems.starts_with("the design has 1 problem;"), "{problems}");
+        assert!(
+            problems.starts_with("the design has 1 problem;"),
+            "{problems}"
+        );
     }
 }

@@ -183,8 +183,30 @@ pub fn encode(array: &NpyArray) -> Vec<u8> {
 }
 
 /// Writes a `.npy` file.
+/// Whether [`write`] may write `path`: nothing is there, or a `.npy` file (told by its
+/// magic string) that it replaces; anything else is refused.
+pub fn replaceable(path: &Path) -> Result<(), NpyError> {
+    let is_npy = |p: &Path| {
+        crate::fsio::open_regular(p).is_ok_and(|mut f| {
+            use std::io::Read;
+            let mut magic = [0u8; 6];
+            f.read_exact(&mut magic).is_ok() && &magic == b"\x93NUMPY"
+        })
+    };
+    if path.exists() && !is_npy(path) {
+        return Err(NpyError::InFile {
+            path: path.to_owned(),
+            problem: "the file exists and is not a .npy file, so netloom won't replace it: choose another name".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Writes a `.npy` file, atomically ([`crate::fsio::atomic_write_bytes`]). An existing file
+/// is replaced only when it is a `.npy` itself ([`replaceable`]).
 pub fn write(path: &Path, array: &NpyArray) -> Result<(), NpyError> {
-    std::fs::write(path, encode(array)).map_err(|source| NpyError::Io {
+    replaceable(path)?;
+    crate::fsio::atomic_write_bytes(path, &encode(array)).map_err(|source| NpyError::Io {
         what: "write",
         path: path.to_owned(),
         source,

@@ -210,7 +210,13 @@ fn a_kill_during_a_design_save_leaves_the_old_design_or_the_new_one_whole() {
     let old = std::fs::read(example_path("two_layer_mlp.json")).unwrap();
     let save = |kill_at| {
         netloom_killed_at(
-            &["template", "resnet18", "--output", path.to_str().unwrap()],
+            &[
+                "template",
+                "resnet18",
+                "--output",
+                path.to_str().unwrap(),
+                "--overwrite",
+            ],
             kill_at,
         )
     };
