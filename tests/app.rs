@@ -911,13 +911,15 @@ fn old_runs_are_measured_and_deleted_from_the_train_view() {
     .enumerate()
     {
         std::fs::create_dir_all(runs.join(name)).unwrap();
-        std::fs::write(
-            runs.join(name).join("metrics.csv"),
-            vec![b'x'; 500_000 * (i + 1)],
-        )
-        .unwrap();
+        // A run's metrics.csv (told by netloom's header), padded to its size.
+        let mut csv = b"kind,epoch,step,".to_vec();
+        csv.resize(500_000 * (i + 1), b'x');
+        std::fs::write(runs.join(name).join("metrics.csv"), csv).unwrap();
     }
     std::fs::write(runs.join("notes.txt"), b"mine").unwrap();
+    // A folder of the user's with a file of a run's name is no run: never counted nor deleted.
+    std::fs::create_dir_all(runs.join("mine")).unwrap();
+    std::fs::write(runs.join("mine/metrics.csv"), b"my own table").unwrap();
     let data = dir.join("data");
     let mut harness = app_with_data_dir(None, &data, egui::vec2(1280.0, 800.0));
     harness.get_by_label("Train").click();
@@ -942,6 +944,7 @@ fn old_runs_are_measured_and_deleted_from_the_train_view() {
         !runs.join("2026-01-01_000000-1").exists() && !runs.join("2026-02-01_000000-1").exists()
     );
     assert_eq!(std::fs::read(runs.join("notes.txt")).unwrap(), b"mine");
+    assert!(runs.join("mine/metrics.csv").is_file());
     harness.get_by_label("saved runs: 1, 1.5 MB");
 }
 
