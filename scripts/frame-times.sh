@@ -3,6 +3,8 @@
 # xdotool. Needs: xvfb, xdotool, imagemagick; target/release/netloom built.
 #   scripts/frame-times.sh grouped|expanded|detail            idle on the canvas
 #   scripts/frame-times.sh train-grouped|train-detail|train-plots  while training
+#   scripts/frame-times.sh train-busy|train-lenet  LeNet-5 training, its plots shown, beside a
+#                                                  busy loop, or not
 #   scripts/frame-times.sh learn|learn-conv    the Learn view animating (optimizer paths; a conv window)
 #   scripts/frame-times.sh learn-big           the optimizer paths with ResNet-34 open
 # Prints the app's --frame-stats report; screenshots go to /tmp/frame-times-*.png.
@@ -12,16 +14,26 @@ eval "$(scripts/provision-torch.sh)"
 export LD_LIBRARY_PATH="$LIBTORCH/lib" DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent
 export LP_NUM_THREADS=1 # llvmpipe on the UI thread, so its drawing is counted in the frame
 export DISPLAY="${DISPLAY_FOR_FRAMES:-:7}"
+# A fresh app state every time (no saved runs, the Design view first): the clicks below land
+# where they should whatever the last session left.
+XDG_DATA_HOME=$(mktemp -d)
+export XDG_DATA_HOME
 pgrep -f "Xvfb $DISPLAY" >/dev/null || { Xvfb "$DISPLAY" -screen 0 1280x720x24 & sleep 2; }
 phase=$1
 bin=target/release/netloom
 design=/tmp/frame-times.json
 case $phase in
+train-busy | train-lenet) "$bin" template lenet -o "$design" --overwrite >/dev/null ;;
 train-*) "$bin" template resnet34 --input 1,28,28 --classes 10 -o "$design" --overwrite >/dev/null ;;
 learn-big) "$bin" template resnet34 -o "$design" --overwrite >/dev/null ;;
 learn*) "$bin" template lenet -o "$design" --overwrite >/dev/null ;;
 *) "$bin" template resnet34 -o "$design" --overwrite >/dev/null ;;
 esac
+busy=""
+if [ "$phase" = train-busy ]; then
+    python3 -c "while True: pass" &
+    busy=$!
+fi
 "$bin" --frame-stats "$design" 2>/tmp/frame-times-"$phase".log &
 sleep 6
 w=$(xdotool search --name netloom | head -1)
@@ -42,12 +54,12 @@ expanded | detail)
     [ "$phase" = detail ] && zoom_in
     ;;
 train-*)
-    xdotool mousemove 157 11 click 1 # the Train view
+    xdotool mousemove 196 11 click 1 # the Train view
     sleep 8
     xdotool mousemove 33 677 click 1 # Train
     sleep 4
-    if [ "$phase" != train-plots ]; then
-        xdotool mousemove 110 11 click 1 # back to the Design view
+    if [ "$phase" = train-grouped ] || [ "$phase" = train-detail ]; then
+        xdotool mousemove 149 11 click 1 # back to the Design view
         sleep 1
         [ "$phase" = train-detail ] && zoom_in
     fi
@@ -80,3 +92,4 @@ sleep 0.7
 xdotool mousemove 30 243 click 1
 sleep 4
 cat /tmp/frame-times-"$phase".log
+if [ -n "$busy" ]; then kill "$busy"; fi

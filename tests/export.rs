@@ -1025,3 +1025,36 @@ fn train_py_and_netloom_take_and_refuse_the_same_settings() {
     assert!(!run.status.success());
     assert!(err.contains(said), "{err}");
 }
+
+#[test]
+#[cfg(target_os = "linux")]
+fn the_exported_script_sets_the_wait_policy_before_torch_and_counts_usable_cpus() {
+    let dir = tempdir("export-threads");
+    let py = lenet_export(&dir);
+    let probe = "import os, sys\n\
+                 sys.path.insert(0, sys.argv[1])\n\
+                 import train\n\
+                 print(os.environ.get('GOMP_SPINCOUNT'), train.usable_cpus())";
+    let run = |prefix: &[&str], env: &[(&str, &str)]| {
+        let mut all: Vec<&str> = prefix.to_vec();
+        all.extend(["python3", "-c", probe, s(&py)]);
+        let mut cmd = std::process::Command::new(all[0]);
+        cmd.args(&all[1..])
+            .env_remove("GOMP_SPINCOUNT")
+            .env_remove("OMP_WAIT_POLICY");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(run(&["taskset", "-c", "0"], &[]), "10000 1");
+    // A value the user set is kept.
+    let kept = run(&[], &[("GOMP_SPINCOUNT", "5")]);
+    assert!(kept.starts_with("5 "), "{kept}");
+}

@@ -375,6 +375,8 @@ fn a_full_disk_for_a_moment_loses_no_row_and_tears_none() {
         cmd.args([
             "train",
             &example_path("two_layer_mlp.json"),
+            // Compared bit for bit: the thread count fixed.
+            "--deterministic",
             "--epochs",
             "2",
             "--log-every",

@@ -7,8 +7,9 @@ mod common;
 use common::run::*;
 use std::path::Path;
 
+/// A run compared bit for bit with another: its thread count fixed (--deterministic).
 fn train(args: &[&str], out: &Path) {
-    let mut all = vec!["train", "--out", out.to_str().unwrap()];
+    let mut all = vec!["train", "--deterministic", "--out", out.to_str().unwrap()];
     all.extend_from_slice(args);
     netloom_ok(&all);
 }

@@ -96,6 +96,8 @@ fn the_same_seed_gives_the_same_metrics_and_another_seed_does_not() {
         netloom_ok(&[
             "train",
             &example_path("lenet5.json"),
+            // Compared bit for bit: the thread count fixed.
+            "--deterministic",
             "--epochs",
             "1",
             "--max-steps",
@@ -117,6 +119,7 @@ fn the_same_seed_gives_the_same_metrics_and_another_seed_does_not() {
         netloom_ok(&[
             "train",
             &example_path("two_layer_mlp.json"),
+            "--deterministic",
             "--epochs",
             "4",
             "--out",
@@ -129,11 +132,14 @@ fn the_same_seed_gives_the_same_metrics_and_another_seed_does_not() {
     );
 }
 
-fn spiral_job(design: Design, out: &Path, resume: bool) -> RunRequest {
+fn spiral_job(mut design: Design, out: &Path, resume: bool) -> RunRequest {
     let data = DataSpec::parse("toy:spiral")
         .unwrap()
         .load(&FolderOptions::default())
         .unwrap();
+    // Runs compared bit for bit fix their thread count (it otherwise drops while a busy
+    // machine, here the other tests, makes the steps slow).
+    design.training.deterministic = true;
     RunRequest {
         design,
         data: DataSource::Loaded(Arc::new(data), None),
@@ -185,7 +191,7 @@ fn drive(
 fn a_run_stopped_midway_and_resumed_matches_an_uninterrupted_run() {
     let dir = tempdir("resume");
     let design = load_design(Path::new(&example_path("two_layer_mlp.json"))).unwrap();
-    let trainer = Trainer::spawn(None).unwrap();
+    let trainer = Trainer::spawn(None, false).unwrap();
     let (whole, interrupted) = (dir.join("whole"), dir.join("interrupted"));
     let (_, full) = drive(
         &trainer,
@@ -231,7 +237,7 @@ fn pause_holds_training_and_resume_continues() {
     let dir = tempdir("pause");
     let mut design = load_design(Path::new(&example_path("two_layer_mlp.json"))).unwrap();
     design.training.epochs = 200;
-    let trainer = Trainer::spawn(None).unwrap();
+    let trainer = Trainer::spawn(None, false).unwrap();
     let id = trainer.start(spiral_job(design, &dir, false));
     let mut paused_at = None;
     let mut events_while_paused = 0;
@@ -272,7 +278,7 @@ fn dropping_the_trainer_stops_a_run_promptly() {
     let dir = tempdir("drop");
     let mut design = load_design(Path::new(&example_path("two_layer_mlp.json"))).unwrap();
     design.training.epochs = 100_000;
-    let trainer = Trainer::spawn(None).unwrap();
+    let trainer = Trainer::spawn(None, false).unwrap();
     let id = trainer.start(spiral_job(design, &dir, false));
     while !matches!(
         next_event(&trainer, id, Duration::from_secs(60)),
@@ -311,7 +317,7 @@ fn the_trainer_streams_histograms_samples_and_epochs() {
         },
         init: None,
     };
-    let trainer = Trainer::spawn(None).unwrap();
+    let trainer = Trainer::spawn(None, false).unwrap();
     let (events, _) = drive(&trainer, job, |_, _| {});
     let Some(Event::Compiled { params, device, .. }) = events.first() else {
         panic!("no Compiled first")
@@ -565,7 +571,7 @@ fn initialisation_follows_pytorch_defaults_and_the_chosen_scheme() {
 fn the_decision_map_of_the_trained_spiral_mlp_classifies_the_training_points() {
     let dir = tempdir("boundary");
     let design = load_design(Path::new(&example_path("two_layer_mlp.json"))).unwrap();
-    let trainer = Trainer::spawn(None).unwrap();
+    let trainer = Trainer::spawn(None, false).unwrap();
     let (events, summary) = drive(&trainer, spiral_job(design, &dir, false), |_, _| {});
     assert!(!summary.stopped);
     let maps: Vec<&netloom::engine::Boundary> = events

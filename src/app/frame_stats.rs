@@ -3,7 +3,9 @@
 //! Two figures per frame: eframe's `cpu_usage` (netloom's `ui` plus egui's tessellation and
 //! the GL calls, which under a software rasteriser such as Xvfb's llvmpipe include drawing
 //! every pixel), and the time in netloom's `ui` alone (what netloom's own code costs,
-//! whatever the graphics driver).
+//! whatever the graphics driver). And the wall time from one frame's start to the next's:
+//! what the user sees, including any wait for a core the UI thread didn't get (training
+//! beside a busy program must not starve the window).
 
 /// Frame times in seconds, split by whether a run was training.
 #[derive(Default)]
@@ -12,6 +14,9 @@ pub struct FrameStats {
     training: Vec<f32>,
     ui_idle: Vec<f32>,
     ui_training: Vec<f32>,
+    gap_idle: Vec<f32>,
+    gap_training: Vec<f32>,
+    last_start: Option<std::time::Instant>,
 }
 
 impl FrameStats {
@@ -21,6 +26,18 @@ impl FrameStats {
             self.training.push(seconds);
         } else {
             self.idle.push(seconds);
+        }
+    }
+
+    /// Marks a frame's start: the time since the previous frame's start is recorded.
+    pub fn start(&mut self, now: std::time::Instant, training: bool) {
+        if let Some(last) = self.last_start.replace(now) {
+            let gap = now.duration_since(last).as_secs_f32();
+            if training {
+                self.gap_training.push(gap);
+            } else {
+                self.gap_idle.push(gap);
+            }
         }
     }
 
@@ -54,6 +71,8 @@ impl FrameStats {
             Self::summary("training", &mut self.training),
             Self::summary("idle, ui alone", &mut self.ui_idle),
             Self::summary("training, ui alone", &mut self.ui_training),
+            Self::summary("idle, start to start", &mut self.gap_idle),
+            Self::summary("training, start to start", &mut self.gap_training),
         ]
         .join("\n")
     }

@@ -397,6 +397,7 @@ impl eframe::App for NetloomApp {
             if let Some(t) = frame.info().cpu_usage {
                 stats.push(t, self.training.busy());
             }
+            stats.start(started, self.training.busy());
             ctx.request_repaint();
         }
         let mut cmds = self.input_commands(&ctx);

@@ -79,14 +79,19 @@ pub struct TrainArgs {
     /// Overrides the design's training.precision.
     #[arg(long, value_name = "P", value_parser = parse_precision)]
     pub precision: Option<Precision>,
-    /// Same results from the same seed on a GPU too: cuDNN's autotuner off (the CPU is
-    /// deterministic either way).
+    /// The same results from the same seed, bit for bit: cuDNN's autotuner off on a GPU, and on
+    /// the CPU the thread count fixed (netloom otherwise trains with fewer threads while the
+    /// machine is busy, and results differ in their last digits between thread counts).
     #[arg(long)]
     pub deterministic: bool,
     /// Read the loss off the device every N steps instead of after each (default: every step
     /// on the CPU, where reading costs nothing; every --log-every steps on a GPU).
     #[arg(long, value_name = "N")]
     pub sync_every: Option<u64>,
+    /// CPU threads to train with (default: the cores this process may run on, capped by its
+    /// cgroup's CPU quota, e.g. a container's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub threads: Option<u64>,
 }
 
 fn parse_precision(s: &str) -> Result<Precision, String> {
@@ -155,6 +160,7 @@ fn request(args: &TrainArgs) -> Result<RunRequest, String> {
         log_every: args.log_every.max(1),
         max_steps: args.max_steps,
         sync_every: args.sync_every,
+        threads: args.threads.map(|n| n as usize),
         overwrite: args.overwrite,
         new_data: args.new_data,
         ..RunOptions::default()
@@ -270,7 +276,7 @@ impl Signals {
 /// Starts the run and renders its events until it ends: the CLI is a second renderer of the
 /// stream the app draws from.
 fn train(request: RunRequest, design_path: &Path) -> ExitCode {
-    let trainer = match Trainer::spawn(None) {
+    let trainer = match Trainer::spawn(None, false) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("netloom: could not start the trainer thread: {e}");
@@ -407,8 +413,13 @@ impl Printer {
         } else {
             String::new()
         };
+        let threads = if run.threads.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", run.threads)
+        };
         eprintln!(
-            "netloom: {} trainable parameters{frozen} on {}, in {}",
+            "netloom: {} trainable parameters{frozen} on {}{threads}, in {}",
             crate::units::thousands(params),
             run.device,
             run.precision

@@ -81,9 +81,10 @@ pub struct TrainingSettings {
     /// optimizer state and every file stay fp32 whichever is chosen.
     #[serde(default, skip_serializing_if = "is_default")]
     pub precision: Precision,
-    /// Same results from the same seed on a GPU too: cuDNN picks fixed algorithms instead of
-    /// timing the fastest for each layer's shapes (its autotuner). Slower on a GPU; the CPU is
-    /// deterministic either way.
+    /// The same results from the same seed, bit for bit: on a GPU cuDNN picks fixed algorithms
+    /// instead of timing the fastest for each layer's shapes (its autotuner; slower), and on the
+    /// CPU the thread count stays fixed (it otherwise drops while the machine is busy, and
+    /// results differ in their last digits between thread counts).
     #[serde(default, skip_serializing_if = "is_default")]
     pub deterministic: bool,
 }

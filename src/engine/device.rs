@@ -28,7 +28,10 @@ pub struct ResolvedDevice {
 }
 
 fn cpu_name() -> String {
-    format!("CPU ({} threads)", tch::get_num_threads())
+    format!(
+        "CPU ({})",
+        crate::units::count(u64::try_from(tch::get_num_threads()).unwrap_or(1), "thread")
+    )
 }
 
 /// The GPU's marketing name. libtorch's C API has no device-properties call, so ask the

@@ -2,7 +2,7 @@
 //! (burn's `EventProcessor`). The app draws its plots from it; the CLI prints from it. No egui.
 
 use super::metrics::{Histogram, NodeStats};
-use super::metrics_csv::{HEADER as RUN_CSV_HEADER, OLD_HEADER as OLD_RUN_CSV_HEADER};
+use super::metrics_csv::{HEADER as RUN_CSV_HEADER, is_header};
 use super::protocol::{EpochMetrics, EpochViews, EventKind, Summary};
 use super::weights_map::WeightsReport;
 use crate::data::augment::Rgba;
@@ -69,6 +69,8 @@ pub struct RunHistory {
     pub params: (u64, u64),
     /// The device it runs on.
     pub device: String,
+    /// On the CPU, why it uses the threads it does and how they wait (empty on a GPU).
+    pub threads: String,
     /// The number format it computes in ("fp32", "bf16", "fp16"; empty until known).
     pub precision: String,
     /// Where it is.
@@ -108,6 +110,7 @@ impl RunHistory {
             total_epochs,
             params: (0, 0),
             device: String::new(),
+            threads: String::new(),
             precision: String::new(),
             status: RunStatus::Starting,
             dir,
@@ -136,11 +139,13 @@ impl RunHistory {
                 params,
                 frozen,
                 device,
+                threads,
                 precision,
                 resumed_at,
             } => {
                 self.params = (*params, *frozen);
                 self.device = device.clone();
+                self.threads = threads.clone();
                 self.precision = precision.clone();
                 self.resumed_at = *resumed_at;
                 self.status = RunStatus::Running;
@@ -216,7 +221,7 @@ impl RunHistory {
             .map_err(|e| format!("can't read {} ({e}): is this a run folder?", path.display()))?;
         let mut lines = text.lines();
         let header = lines.next().map(str::trim);
-        if header != Some(RUN_CSV_HEADER) && header != Some(OLD_RUN_CSV_HEADER) {
+        if !header.is_some_and(is_header) {
             return Err(format!(
                 "{} doesn't start with netloom's columns ({RUN_CSV_HEADER})",
                 path.display()
@@ -226,9 +231,9 @@ impl RunHistory {
         for (i, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let bad = |what: &str| format!("{} line {}: {what}", path.display(), i + 2);
             let cells: Vec<&str> = line.split(',').collect();
-            // 10 cells in older folders; a resumed older run adds rows of 11.
-            if !matches!(cells.len(), 10 | 11) {
-                return Err(bad(&format!("{} cells, not 11", cells.len())));
+            // 10 or 11 cells in older folders; a resumed older run adds rows of 12.
+            if !matches!(cells.len(), 10..=12) {
+                return Err(bad(&format!("{} cells, not 12", cells.len())));
             }
             let num = |k: usize| -> Result<f64, String> {
                 cells[k]
@@ -297,6 +302,7 @@ mod tests {
             params: 10,
             frozen: 2,
             device: "CPU".to_owned(),
+            threads: String::new(),
             precision: "fp32".to_owned(),
             resumed_at: None,
         });
@@ -327,7 +333,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("netloom-history-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let csv = format!(
-            "{RUN_CSV_HEADER}\nstep,1,10,0.01,1.5,,,,,,\nepoch,1,20,0.01,,1.2,0.6,1.1,0.65,900.0,bf16\n"
+            "{RUN_CSV_HEADER}\nstep,1,10,0.01,1.5,,,,,,,2\nepoch,1,20,0.01,,1.2,0.6,1.1,0.65,900.0,bf16,1\n"
         );
         std::fs::write(dir.join("metrics.csv"), csv).unwrap();
         let run = RunHistory::from_metrics_csv("#1 cluster".to_owned(), &dir).unwrap();
@@ -346,14 +352,23 @@ mod tests {
         .unwrap();
         let err = RunHistory::from_metrics_csv("#2".to_owned(), &dir).unwrap_err();
         assert!(err.contains("line 2") && err.contains("\"x\""), "{err}");
-        // A folder from before the precision column still reads, and says no precision.
+        // A folder from before the precision column still reads, and says no precision; one
+        // from before the threads column, resumed since, has rows of both widths.
+        let [before_threads, before_precision] = super::super::metrics_csv::OLDER_HEADERS;
         std::fs::write(
             dir.join("metrics.csv"),
-            format!("{OLD_RUN_CSV_HEADER}\nepoch,1,20,0.01,,1.2,0.6,1.1,0.65,900.0\n"),
+            format!("{before_precision}\nepoch,1,20,0.01,,1.2,0.6,1.1,0.65,900.0\n"),
         )
         .unwrap();
         let old = RunHistory::from_metrics_csv("#3".to_owned(), &dir).unwrap();
         assert_eq!((old.epochs.len(), old.precision.as_str()), (1, ""));
+        std::fs::write(
+            dir.join("metrics.csv"),
+            format!("{before_threads}\nepoch,1,20,0.01,,1.2,0.6,1.1,0.65,900.0,fp32\nepoch,2,40,0.01,,1.1,0.7,1.0,0.7,950.0,fp32,2\n"),
+        )
+        .unwrap();
+        let old = RunHistory::from_metrics_csv("#4".to_owned(), &dir).unwrap();
+        assert_eq!((old.epochs.len(), old.precision.as_str()), (2, "fp32"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -28,20 +28,28 @@ const CHECKPOINT_RETRIES: u32 = 20;
 const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The columns (netloom's runs and exported train.py's alike); `precision` (fp32, bf16, fp16)
-/// is filled on epoch rows.
+/// is filled on epoch rows, `threads` (the CPU threads training used; empty on a GPU) on
+/// every row: the count can change while a run trains (docs/training.md).
 pub(super) const HEADER: &str =
-    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s,precision";
+    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s,precision,threads";
 
-/// The columns before `precision` was recorded: a run folder from then still reads and
-/// resumes, its new rows carrying the extra cell.
-pub(super) const OLD_HEADER: &str =
-    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s";
+/// The columns of older run folders: before `threads`, and before `precision` too. Such a
+/// folder still reads and resumes, its new rows carrying the extra cells.
+pub(super) const OLDER_HEADERS: [&str; 2] = [
+    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s,precision",
+    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s",
+];
+
+/// Whether `line` (without its newline) is one of the headers netloom has written.
+pub(super) fn is_header(line: &str) -> bool {
+    line == HEADER || OLDER_HEADERS.contains(&line)
+}
 
 /// The length of the header line (with its newline) that `text` starts with, if it is one of
 /// netloom's.
 fn header_len(text: &[u8]) -> Option<usize> {
-    [HEADER, OLD_HEADER]
-        .iter()
+    std::iter::once(&HEADER)
+        .chain(OLDER_HEADERS.iter())
         .find(|h| text.starts_with(h.as_bytes()) && text.get(h.len()) == Some(&b'\n'))
         .map(|h| h.len() + 1)
 }
@@ -253,9 +261,10 @@ fn first_torn_row(rows: &[u8], cells: usize) -> Option<usize> {
         if line.last() != Some(&b'\n') {
             return None;
         }
-        // A run folder from before `precision` has rows of both widths once resumed.
+        // A run folder from before `threads` has rows of its header's width and today's once
+        // resumed; one from before `precision` too, rows of 11 cells (resumed in between).
         let n = line.iter().filter(|&&b| b == b',').count() + 1;
-        let whole = (n == cells || n == HEADER.split(',').count())
+        let whole = (n == cells || n == HEADER.split(',').count() || cells == 10 && n == 11)
             && (line.starts_with(b"step,") || line.starts_with(b"epoch,"));
         if !whole {
             return Some(at);
@@ -272,15 +281,20 @@ mod tests {
 
     #[test]
     fn two_rows_run_together_by_a_short_write_are_found_and_cut_on_resume() {
-        let rows = "step,1,10,0.1,2.3,,,,,,\nstep,1,20,0.1,2.1,,,,,,\n";
-        assert_eq!(first_torn_row(rows.as_bytes(), 11), None);
-        let torn = "step,1,10,0.1,2.3,,,,,,\nstep,2,1961,0.00step,2,2251,0.1,1.2,,,,,,\nstep,2,2261,0.1,1.1,,,,,,\n";
-        assert_eq!(first_torn_row(torn.as_bytes(), 11), Some(24));
+        let rows = "step,1,10,0.1,2.3,,,,,,,2\nstep,1,20,0.1,2.1,,,,,,,1\n";
+        assert_eq!(first_torn_row(rows.as_bytes(), 12), None);
+        let torn = "step,1,10,0.1,2.3,,,,,,,2\nstep,2,1961,0.00step,2,2251,0.1,1.2,,,,,,,2\nstep,2,2261,0.1,1.1,,,,,,,2\n";
+        assert_eq!(first_torn_row(torn.as_bytes(), 12), Some(26));
         // A last line without its newline is the caller's (a file cut short).
         assert_eq!(
-            first_torn_row(b"step,1,10,0.1,2.3,,,,,,\nstep,1,2", 11),
+            first_torn_row(b"step,1,10,0.1,2.3,,,,,,,2\nstep,1,2", 12),
             None
         );
+        // An older run resumed now: its header's rows and today's are whole, a torn one isn't.
+        let old = "step,1,10,0.1,2.3,,,,,,\nstep,1,20,0.1,2.1,,,,,,,2\n";
+        assert_eq!(first_torn_row(old.as_bytes(), 11), None);
+        let old_torn = "step,1,10,0.1,2.3,,,,,,\nstep,1,1step,1,20,0.1,2.1,,,,,,,2\n";
+        assert_eq!(first_torn_row(old_torn.as_bytes(), 11), Some(24));
 
         let dir = std::env::temp_dir().join(format!("netloom-csv-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -288,7 +302,7 @@ mod tests {
         let text = format!("{HEADER}\n{torn}");
         std::fs::write(&path, &text).unwrap();
         let (keep, notice) = Csv::usable(&path, text.len() as u64).unwrap();
-        assert_eq!(keep, Some((HEADER.len() + 1 + 24) as u64));
+        assert_eq!(keep, Some((HEADER.len() + 1 + 26) as u64));
         assert!(notice.unwrap().contains("damaged row"));
         let _ = std::fs::remove_dir_all(&dir);
     }

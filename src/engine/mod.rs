@@ -9,6 +9,7 @@
 mod batch;
 mod boundary;
 mod checkpoint;
+pub mod cpus;
 pub mod cuda;
 pub mod curves;
 mod device;
@@ -34,6 +35,7 @@ mod step;
 pub mod surface;
 mod thaw;
 mod trainer;
+pub mod tuner;
 mod weights;
 mod weights_format;
 mod weights_map;

@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub stats_every: u64,
     /// Leave one CPU core to the UI (libtorch's intra-op threads = cores − 1).
     pub leave_core_for_ui: bool,
+    /// CPU threads to train with; None: what the process may really use (engine::cpus).
+    pub threads: Option<usize>,
     /// Stop (with a checkpoint) after this many global steps.
     pub max_steps: Option<u64>,
     /// Read the losses off the device every this many steps (None: one on the CPU, where a
@@ -55,6 +57,7 @@ impl Default for RunOptions {
             log_every: 10,
             stats_every: 50,
             leave_core_for_ui: false,
+            threads: None,
             max_steps: None,
             sync_every: None,
             overwrite: false,
@@ -280,6 +283,9 @@ pub enum EventKind {
         frozen: u64,
         /// The device, named for people.
         device: String,
+        /// On the CPU, why it uses the threads it does and how they wait ("2 cores;
+        /// OMP_WAIT_POLICY=PASSIVE"); empty on a GPU.
+        threads: String,
         /// The number format the layers compute in ("fp32", "bf16", "fp16").
         precision: String,
         /// `(epochs, steps)` already done when resuming.

@@ -68,6 +68,11 @@ pub(super) struct Session<'a> {
     pub(super) pending: Vec<PendingStep>,
     /// Read them every this many steps ([`super::pending`]).
     pub(super) sync_every: u64,
+    /// Fewer threads while the machine stays busy (CPU runs whose count isn't fixed), with the
+    /// machine's load at the start of its window.
+    pub(super) tuner: Option<(super::tuner::ThreadTuner, Option<super::cpus::Load>)>,
+    /// Whether the run trains on the CPU: its metrics.csv rows then say the thread count.
+    pub(super) on_cpu: bool,
 }
 
 /// Refuses, before anything is allocated, a design whose training needs more memory than this
@@ -265,14 +270,12 @@ fn autotune(design: &Design, device: Device) {
     }
 }
 
-/// Sets libtorch's intra-op threads: all cores for the CLI, all but one beside the UI.
-fn set_threads(leave_core: bool) {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as i32;
-    tch::set_num_threads(if leave_core {
-        (cores - 1).max(1)
-    } else {
-        cores
-    });
+/// Sets libtorch's intra-op threads to what the process may really use (its cores, its
+/// cgroup's quota), all but one beside the UI, or the number asked for; says why.
+fn set_threads(options: &super::RunOptions) -> super::cpus::CpuBudget {
+    let budget = super::cpus::budget(options.threads, options.leave_core_for_ui);
+    tch::set_num_threads(i32::try_from(budget.threads).unwrap_or(i32::MAX));
+    budget
 }
 
 fn augmenter(design: &Design, data: &Dataset) -> Result<Option<Augmenter>, EngineError> {
@@ -293,9 +296,26 @@ fn augmenter(design: &Design, data: &Dataset) -> Result<Option<Augmenter>, Engin
 /// checkpointed stays on disk.
 pub(crate) fn run(job: &Job, control: &Control, emit: &Emitter) -> Result<Summary, EngineError> {
     let started = Instant::now();
-    set_threads(job.options.leave_core_for_ui);
+    let budget = set_threads(&job.options);
     let ResolvedDevice { device, name } = job.options.device.resolve()?;
+    let threads = if device == Device::Cpu {
+        format!("{}; {}", budget.why, super::cpus::wait_policy())
+    } else {
+        String::new()
+    };
     let mut session = Session::new(job, device)?;
+    // On the CPU, unless the count is fixed (--threads, or --deterministic: results differ in
+    // their last digits between thread counts).
+    let tunable = device == Device::Cpu
+        && job.options.threads.is_none()
+        && !job.design.training.deterministic
+        && budget.threads > 1;
+    session.tuner = tunable.then(|| {
+        (
+            super::tuner::ThreadTuner::new(budget.threads),
+            super::cpus::load_now(),
+        )
+    });
     for notice in std::mem::take(&mut session.notices) {
         emit.send(EventKind::Notice(notice));
     }
@@ -306,6 +326,7 @@ pub(crate) fn run(job: &Job, control: &Control, emit: &Emitter) -> Result<Summar
         params: session.net.params.trainable_count(),
         frozen: session.net.params.frozen_count(),
         device: name,
+        threads,
         precision: session.net.compute.name().to_owned(),
         resumed_at: job
             .options
@@ -403,6 +424,8 @@ impl<'a> Session<'a> {
                 device,
                 job.options.log_every,
             ),
+            tuner: None,
+            on_cpu: device == Device::Cpu,
         })
     }
 
@@ -442,7 +465,9 @@ impl<'a> Session<'a> {
                     self.checkpoint(emit, false)?;
                     return Ok(self.summary(true, last, started));
                 }
+                let step_started = Instant::now();
                 self.train_step(&order, &order_on_device, &mut rate, emit)?;
+                self.tune_threads(step_started.elapsed().as_secs_f64(), emit);
                 if self.state.step.is_multiple_of(BOUNDARY_EVERY)
                     && let Some(b) = self.boundary()?
                 {
@@ -475,6 +500,38 @@ impl<'a> Session<'a> {
             last,
             best_val_acc: self.state.best_val_acc,
             seconds: started.elapsed().as_secs_f64(),
+        }
+    }
+
+    /// metrics.csv's `threads` cell: the CPU threads training uses now (empty on a GPU).
+    pub(super) fn threads_cell(&self) -> String {
+        if self.on_cpu {
+            tch::get_num_threads().to_string()
+        } else {
+            String::new()
+        }
+    }
+
+    /// Gives the step's time to the thread tuner and applies what it decides.
+    fn tune_threads(&mut self, seconds: f64, emit: &Emitter) {
+        let Some((tuner, last)) = self.tuner.as_mut() else {
+            return;
+        };
+        let cpus = super::cpus::machine_cpus();
+        let mut others = || {
+            let now = super::cpus::load_now();
+            let cores = last
+                .zip(now)
+                .and_then(|(a, b)| super::cpus::others_cores(a, b, cpus));
+            *last = now;
+            cores
+        };
+        let Some(change) = tuner.observe(seconds, &mut others) else {
+            return;
+        };
+        tch::set_num_threads(i32::try_from(change.threads).unwrap_or(1));
+        if let Some(said) = change.said {
+            emit.send(EventKind::Notice(said));
         }
     }
 

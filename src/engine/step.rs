@@ -204,14 +204,15 @@ impl Session<'_> {
         );
         let sps = self.state.epoch_seen as f64 / m.seconds.max(1e-9);
         if let Some(notice) = self.csv.row(format!(
-            "epoch,{},{},{lr},,{},{},{},{},{sps:.1},{}\n",
+            "epoch,{},{},{lr},,{},{},{},{},{sps:.1},{},{}\n",
             m.epoch,
             m.step,
             m.train_loss,
             m.train_acc,
             m.val_loss,
             m.val_acc,
-            self.net.compute.name()
+            self.net.compute.name(),
+            self.threads_cell()
         )) {
             emit.send(EventKind::Notice(notice));
         }

@@ -34,8 +34,10 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    /// Starts the thread. `notify` is called after each event.
-    pub fn spawn(notify: Option<Notify>) -> std::io::Result<Trainer> {
+    /// Starts the thread. `notify` is called after each event. `beside_ui`: the app's trainer,
+    /// which runs a little below the window's priority ([`super::cpus::below_ui`]) so that
+    /// training beside a busy program doesn't take the cores the window draws with.
+    pub fn spawn(notify: Option<Notify>, beside_ui: bool) -> std::io::Result<Trainer> {
         let (cmd_tx, cmd_rx) = sync_channel::<Command>(16);
         let (tx, events) = sync_channel::<Event>(1024);
         let control = Arc::new(Control::default());
@@ -44,6 +46,9 @@ impl Trainer {
         let thread = std::thread::Builder::new()
             .name("trainer".to_owned())
             .spawn(move || {
+                if beside_ui {
+                    super::cpus::below_ui();
+                }
                 for command in cmd_rx {
                     if let Command::Start(id, request) = command {
                         let emit = Emitter {
@@ -304,7 +309,7 @@ mod tests {
 
     #[test]
     fn a_helper_that_panics_is_reported_not_waited_on_forever() {
-        let trainer = Trainer::spawn(None).unwrap();
+        let trainer = Trainer::spawn(None, false).unwrap();
         let id = trainer.new_id();
         let emit = trainer.emitter(id);
         trainer.helper(&emit, "test-helper", |_| panic!("boom"));

@@ -29,6 +29,8 @@ fn train(run: &Path, resume: bool, kill_at: Option<u64>) -> Output {
     let mut args = vec![
         "train",
         &example_path("two_layer_mlp.json"),
+        // Compared bit for bit: the thread count fixed.
+        "--deterministic",
         "--optimizer",
         "adam",
         "--lr",

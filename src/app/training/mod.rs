@@ -74,6 +74,9 @@ pub enum RunAction {
     Data(DataSpec),
     /// Train on another device.
     Device(DeviceChoice),
+    /// Train with this many CPU threads (None: what the machine offers, fewer while it is
+    /// busy).
+    Threads(Option<usize>),
     /// Show this block's activations.
     Watch(String),
     /// Show this conv block's feature maps.
@@ -100,6 +103,8 @@ impl From<RunAction> for TrainAction {
 pub struct Training {
     data: DataSpec,
     device: DeviceChoice,
+    /// CPU threads; None: engine::cpus's budget, tuned while the machine is busy.
+    threads: Option<usize>,
     runs: Vec<RunHistory>,
     trainer: Option<Trainer>,
     repaint: Option<Notify>,
@@ -131,6 +136,7 @@ impl Default for Training {
         Training {
             data: DataSpec::BuiltinFashionMnist,
             device: DeviceChoice::Auto,
+            threads: None,
             runs: Vec::new(),
             trainer: None,
             repaint: None,
@@ -167,6 +173,11 @@ impl Training {
     /// The device runs train on.
     pub fn device(&self) -> DeviceChoice {
         self.device
+    }
+
+    /// The CPU threads asked for (None: chosen by netloom).
+    pub fn threads(&self) -> Option<usize> {
+        self.threads
     }
 
     /// All runs of this session, oldest first.
@@ -250,6 +261,7 @@ impl Training {
             RunAction::Continue => self.continue_last(),
             RunAction::Data(d) => self.data = d,
             RunAction::Device(d) => self.device = d,
+            RunAction::Threads(n) => self.threads = n,
             RunAction::Watch(name) => self.watched = Some(name),
             RunAction::WatchConv(name) => self.watched_conv = Some(name),
             RunAction::Reroll => self.preview.seed = self.preview.seed.wrapping_add(1),
@@ -267,18 +279,23 @@ impl Training {
         }
     }
 
-    /// Remembers how to wake the UI, for the trainer handle made on first use.
+    /// Remembers how to wake the UI, for the trainer handle made on first use. An event asks
+    /// for a frame within 33 ms, not at once: a run sends one per step, hundreds a second, and
+    /// a window redrawn for each took, where it is drawn on the CPU (a VM, a remote desktop,
+    /// Xvfb), the cores the training needed; 30 frames a second keep the plots live.
     fn connect(&mut self, ctx: &egui::Context) {
         if self.repaint.is_none() {
             let ctx = ctx.clone();
-            self.repaint = Some(Arc::new(move || ctx.request_repaint()));
+            self.repaint = Some(Arc::new(move || {
+                ctx.request_repaint_after(std::time::Duration::from_millis(33));
+            }));
         }
     }
 
     /// The trainer handle, started on first use.
     fn trainer(&mut self) -> Result<&Trainer, String> {
         if self.trainer.is_none() {
-            let t = Trainer::spawn(self.repaint.clone())
+            let t = Trainer::spawn(self.repaint.clone(), true)
                 .map_err(|e| format!("could not start the trainer: {e}"))?;
             self.trainer = Some(t);
         }
@@ -359,6 +376,7 @@ impl Training {
             data,
             options: RunOptions {
                 device: self.device,
+                threads: self.threads,
                 out_dir: dir,
                 leave_core_for_ui: true,
                 stats_every: 20,

@@ -179,6 +179,7 @@ impl Cloud {
         let spawned = std::thread::Builder::new()
             .name("learn-pca".to_owned())
             .spawn(move || {
+                crate::engine::cpus::leave_core_to_ui();
                 let result = image_lesson(&data, 2000, 16, 8, 0.1).map_err(|e| e.to_string());
                 let _ = tx.send(result);
             });

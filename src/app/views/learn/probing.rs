@@ -85,6 +85,7 @@ impl Probing {
             let spawned = std::thread::Builder::new()
                 .name("learn-probe".to_owned())
                 .spawn(move || {
+                    crate::engine::cpus::leave_core_to_ui();
                     let result: Result<Vec<NodeProbe>, String> = requests
                         .iter()
                         .map(|r| probe(r).map_err(|e| e.to_string()))

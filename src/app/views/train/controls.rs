@@ -215,7 +215,31 @@ pub fn controls(
         out.push(TrainAction::Settings(s));
     }
     device(ui, training.device(), &mut out);
+    threads(ui, training.threads(), &mut out);
     out
+}
+
+/// The CPU thread count: auto (the cores this process may use, capped by a container's quota,
+/// one left to the window, and fewer while the machine stays busy), or a fixed number.
+fn threads(ui: &mut egui::Ui, current: Option<usize>, out: &mut Vec<TrainAction>) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    ui.horizontal(|ui| {
+        ui.label("CPU threads")
+            .on_hover_text("auto: what this machine offers, one left to the window, and fewer while other programs keep it busy. A fixed count makes runs repeat bit for bit (a run at another count differs in the weights' last digits).");
+        let shown = current.map_or_else(|| "auto".to_owned(), |n| n.to_string());
+        egui::ComboBox::from_id_salt("threads")
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                if ui.selectable_label(current.is_none(), "auto").clicked() {
+                    out.push(RunAction::Threads(None).into());
+                }
+                for n in 1..=cores.max(1) {
+                    if ui.selectable_label(current == Some(n), n.to_string()).clicked() {
+                        out.push(RunAction::Threads(Some(n)).into());
+                    }
+                }
+            });
+    });
 }
 
 /// The run bar, pinned under the settings so it stays in view at any window height: Train,
