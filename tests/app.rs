@@ -36,7 +36,7 @@ fn examples_open_from_the_file_menu() {
     harness.get_by_label("layer2_add");
     // Templates of known architectures, with torchvision's names.
     open_template(&mut harness, "resnet18");
-    assert_eq!(harness.state().title(), "untitled — netloom");
+    assert_eq!(harness.state().title(), "resnet18 (template) — netloom");
     assert!(
         harness
             .state()
@@ -308,6 +308,13 @@ fn lenet_in_tempdir(tag: &str) -> (std::path::PathBuf, std::path::PathBuf) {
     (dir, path)
 }
 
+/// Whether the open file dialog's name field holds `name`.
+fn proposes(harness: &Harness<'static, NetloomApp>, name: &str) -> bool {
+    harness
+        .query_all_by_value(name)
+        .any(|n| n.accesskit_node().role() == egui::accesskit::Role::TextInput)
+}
+
 /// The tests run with no desktop portal (scripts/test.sh points D-Bus at nothing, and CI has
 /// no zenity), as on a Linux desktop without xdg-desktop-portal: the native dialog can't open.
 /// Save As must not do nothing: netloom's own dialog opens, in the design's folder, and saves;
@@ -328,12 +335,16 @@ fn without_a_portal_save_as_opens_netloom_s_own_dialog_and_saves() {
     );
     let said = harness.state().error().unwrap_or_default().to_owned();
     assert!(said.contains("could not open"), "{said}");
+    // It proposes the design's own file, and asks before saving over it.
+    assert!(proposes(&harness, "lenet.json"));
     harness.get_by_label("📥  Save").click();
     harness.run_steps(4);
+    harness.get_by_label("Overwrite").click();
+    harness.run_steps(4);
     assert!(!harness.state().in_app_file_dialog_open());
-    let saved = netloom::document::load_design(&dir.join("design.json")).unwrap();
+    let saved = netloom::document::load_design(&dir.join("lenet.json")).unwrap();
     assert!(saved.node_by_name("drop1").is_some(), "the edit was saved");
-    assert_eq!(harness.state().title(), "design.json — netloom");
+    assert_eq!(harness.state().title(), "lenet.json — netloom");
     assert_eq!(harness.state().error(), None);
     // From now on the in-app dialog opens straight away, without saying it again.
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
@@ -538,6 +549,28 @@ fn a_short_training_run_from_the_train_view_updates_the_loss_plot() {
     step_until(&mut harness, 60, "Stop was not honoured", |app| {
         app.runs()[0].status == RunStatus::Finished
     });
+    harness.run_steps(2);
+    // A stopped run has no time left to estimate; its throughput stays.
+    assert!(harness.query_by_label_contains("ETA").is_none());
+    harness.get_by_label_contains("samples/s");
+    // Continue is offered for the design that trained; not once the network is another one
+    // (a block renamed: its weights no longer map), and again after Undo. Moving a block
+    // changes nothing.
+    harness.get_by_label("Continue");
+    let fc1 = harness.state().design().node_by_name("fc1").unwrap().id;
+    harness
+        .state_mut()
+        .edit(netloom::design::edit::Edit::Moved(vec![(fc1, [5.0, 5.0])]));
+    harness.run_steps(2);
+    harness.get_by_label("Continue");
+    harness
+        .state_mut()
+        .edit(netloom::design::edit::Edit::Rename(fc1, "dense".to_owned()));
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Continue").is_none());
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.run_steps(2);
+    harness.get_by_label("Continue");
     // "Save plots (PNG)" once the file is chosen: the window as the next frame draws it.
     let png = data_dir.join("plots.png");
     let ctx = harness.ctx.clone();
@@ -631,7 +664,7 @@ fn pretrained_weights_are_reviewed_before_use_and_blocks_freeze_up_to_here() {
     );
     // 156 + 2,416 + 48,120 frozen; the status bar splits the count.
     harness.get_by_label("50,692 frozen)");
-    harness.get_by_label("❄ 156 frozen");
+    harness.get_by_label("156 frozen");
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     harness.run_steps(3);
     assert!(
@@ -681,7 +714,9 @@ fn pretrained_weights_are_reviewed_before_use_and_blocks_freeze_up_to_here() {
         panic!("the weights are not in use");
     };
     assert_eq!(choice.skip, ["conv1"]);
-    harness.get_by_label_contains("from four-classes.safetensors: 6 tensors load");
+    harness.get_by_label_contains(
+        "from four-classes.safetensors: 6 tensors to load, 4 re-initialised",
+    );
     // A run reports the same mapping when it starts.
     let train = harness.get_all_by_label("Train").nth(1).unwrap();
     train.click_accesskit();
@@ -999,4 +1034,20 @@ fn a_corrupt_autosave_is_said_and_kept_aside() {
     assert!(kept.contains("\"nod"), "kept as it was");
     drop(harness);
     std::fs::remove_dir_all(&data_dir).ok();
+}
+
+/// The first Save of a template proposes the template's name (not "design.json" in the folder
+/// the app happened to start from).
+#[test]
+fn the_first_save_of_a_template_proposes_its_name() {
+    let mut harness = app(None);
+    open_template(&mut harness, "resnet18");
+    assert_eq!(harness.state().title(), "resnet18 (template) — netloom");
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
+    harness.run_steps(4);
+    assert!(harness.state().in_app_file_dialog_open());
+    assert!(proposes(&harness, "resnet18.json"));
+    harness.get_by_label("🚫 Cancel").click();
+    harness.run_steps(3);
+    assert!(!harness.state().in_app_file_dialog_open());
 }

@@ -158,7 +158,7 @@ fn blocks_grouped_with_ctrl_g_rename_freeze_expand_and_collapse_as_one() {
     harness.run_steps(3);
     let conv1 = harness.state().design().node_by_name("stem.conv1").unwrap();
     assert!(conv1.frozen);
-    harness.get_by_label("❄ 156 frozen");
+    harness.get_by_label("156 frozen");
 
     // A double click expands it in place; its frame's title collapses it again.
     let at = harness.state().group_screen_rect(g.id).unwrap().center();
@@ -361,9 +361,21 @@ fn a_right_clicked_wire_gets_a_menu_that_deletes_it_or_inserts_a_block() {
     click_with(&mut harness, at, egui::PointerButton::Secondary);
     // Nothing is deleted yet: the menu names the wire and what it carries.
     assert_eq!(harness.state().design().edges.len(), wires);
-    harness.get_by_label_contains("fc1 → relu3");
+    harness.get_by_label_contains("fc1 ⏵ relu3");
+    let ends = |h: &Harness<'static, NetloomApp>| {
+        ["Input", "Output", "Dropout"].map(|l| h.get_all_by_label(l).count())
+    };
+    let before = ends(&harness);
     harness.get_by_label_contains("Insert a block here").click();
     harness.run_steps(2);
+    // Input and Output can't sit on a wire: the menu adds no button for them (the palette and
+    // the blocks' kind lines name them already), as it does for Dropout.
+    let [input, output, dropout] = ends(&harness);
+    assert_eq!(
+        [input, output, dropout],
+        [before[0], before[1], before[2] + 1],
+        "Input, Output and Dropout labels before the menu opened: {before:?}"
+    );
     // The menu's Dropout, not the palette's (left of x = 150).
     harness
         .get_all_by_label("Dropout")
@@ -463,4 +475,60 @@ fn a_setting_changed_in_one_instance_changes_every_instance_of_its_kind() {
     let d = harness.state().design();
     assert!(matches!(&d.node_by_name("layer4.1.conv1").unwrap().op,
         netloom::design::Op::Conv2d(c) if !c.bias));
+}
+
+/// The string literals of a line of Rust, roughly: what lies between its quotes (comment lines
+/// are skipped by the caller; a trailing comment after a literal falls outside the quotes).
+fn literals(line: &str) -> impl Iterator<Item = &str> {
+    line.split('"').skip(1).step_by(2)
+}
+
+/// Every character the app's and canvas's strings can show has a glyph in the fonts the app
+/// draws with: a missing one is drawn as a box (the wire menu's header read "pool1 □ fc1").
+#[test]
+fn every_character_the_ui_writes_has_a_glyph() {
+    let ctx = egui::Context::default();
+    let mut out = ctx.run_ui(egui::RawInput::default(), |_| {});
+    out.textures_delta.clear(); // no renderer here
+    let mut files = Vec::new();
+    // The engine's, the design's and the data's messages are shown in the app too.
+    let mut dirs = vec![
+        std::path::PathBuf::from("src/ui"),
+        "src/app".into(),
+        "src/design".into(),
+        "src/engine".into(),
+        "src/data".into(),
+    ];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 20, "the UI's sources: {files:?}");
+    let mut missing = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        // Unit tests (at a file's end) show nothing.
+        let shown = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (i, line) in shown.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            for c in literals(line)
+                .flat_map(str::chars)
+                .filter(|c| !c.is_ascii())
+            {
+                let font = egui::FontId::proportional(14.0);
+                if !ctx.fonts_mut(|f| f.has_glyph(&font, c)) {
+                    missing.push(format!("{}:{}: {c:?} in {line:?}", file.display(), i + 1));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no glyph for:\n{}", missing.join("\n"));
 }

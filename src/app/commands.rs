@@ -309,8 +309,15 @@ impl NetloomApp {
                 .and_then(|p| p.parent())
                 .map(std::path::Path::to_path_buf)
         })
-        .filter(|d| d.is_dir());
-        match self.file_dialogs.ask(purpose, start.as_deref()) {
+        .filter(|d| d.is_dir())
+        // A first save or export of an example or template: the user's documents folder (the
+        // process's working folder is wherever the app was started from).
+        .or_else(documents_dir);
+        let name = (purpose == FilePurpose::SaveDesign).then(|| self.save_name());
+        match self
+            .file_dialogs
+            .ask(purpose, start.as_deref(), name.as_deref())
+        {
             Asked::Picked(path) => self.chosen(ctx, purpose, path),
             Asked::InApp {
                 fell_back: Some(why),
@@ -424,4 +431,20 @@ impl NetloomApp {
     pub fn pretrained(&self) -> &Pretrained {
         self.training.pretrained()
     }
+}
+
+/// The user's documents folder (the desktop's, else ~/Documents where it exists), else their
+/// home folder; None where neither is known.
+fn documents_dir() -> Option<PathBuf> {
+    let dirs = directories::UserDirs::new()?;
+    let home = dirs.home_dir();
+    let documents = dirs
+        .document_dir()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| home.join("Documents"));
+    Some(if documents.is_dir() {
+        documents
+    } else {
+        home.to_path_buf()
+    })
 }

@@ -165,11 +165,11 @@ impl Default for FileDialogs {
 
 impl FileDialogs {
     /// Asks for a path for `purpose`, starting in `start` when given.
-    pub fn ask(&mut self, purpose: FilePurpose, start: Option<&Path>) -> Asked {
+    pub fn ask(&mut self, purpose: FilePurpose, start: Option<&Path>, name: Option<&str>) -> Asked {
         let mut fell_back = None;
         if self.native {
             let before = NATIVE_FAILURES.load(Ordering::SeqCst);
-            let picked = native(purpose, start);
+            let picked = native(purpose, start, name);
             if let Some(path) = picked {
                 return Asked::Picked(path);
             }
@@ -189,7 +189,7 @@ impl FileDialogs {
                  brings the system one back."
             ));
         }
-        self.open_in_app(purpose, start);
+        self.open_in_app(purpose, start, name);
         Asked::InApp { fell_back }
     }
 
@@ -203,7 +203,7 @@ impl FileDialogs {
         self.in_app.is_some()
     }
 
-    fn open_in_app(&mut self, purpose: FilePurpose, start: Option<&Path>) {
+    fn open_in_app(&mut self, purpose: FilePurpose, start: Option<&Path>, name: Option<&str>) {
         let mut dialog = egui_file_dialog::FileDialog::new()
             .title(purpose.title())
             .id(egui::Id::new("netloom_file_dialog"))
@@ -227,8 +227,8 @@ impl FileDialogs {
         }
         match purpose.kind() {
             Kind::Open => dialog.pick_file(),
-            Kind::Save(name) => {
-                dialog = dialog.default_file_name(name);
+            Kind::Save(default) => {
+                dialog = dialog.default_file_name(name.unwrap_or(default));
                 dialog.save_file();
             }
             Kind::Folder => dialog.pick_directory(),
@@ -251,7 +251,7 @@ impl FileDialogs {
 }
 
 /// The system dialog for `purpose` (blocks until it closes).
-fn native(purpose: FilePurpose, start: Option<&Path>) -> Option<PathBuf> {
+fn native(purpose: FilePurpose, start: Option<&Path>, name: Option<&str>) -> Option<PathBuf> {
     let mut dialog = rfd::FileDialog::new().set_title(purpose.title());
     if let Some(dir) = start {
         dialog = dialog.set_directory(dir);
@@ -261,7 +261,7 @@ fn native(purpose: FilePurpose, start: Option<&Path>) -> Option<PathBuf> {
     }
     match purpose.kind() {
         Kind::Open => dialog.pick_file(),
-        Kind::Save(name) => dialog.set_file_name(name).save_file(),
+        Kind::Save(default) => dialog.set_file_name(name.unwrap_or(default)).save_file(),
         Kind::Folder => dialog.pick_folder(),
     }
 }

@@ -14,6 +14,8 @@ pub enum Source {
     File(PathBuf),
     /// A bundled example, by file name.
     Example(&'static str),
+    /// A template (`netloom template`'s), by name: `resnet18`.
+    Template(String),
     /// A new design not saved yet.
     Untitled,
 }
@@ -32,7 +34,22 @@ impl NetloomApp {
                 |n| n.to_string_lossy().into_owned(),
             ),
             Source::Example(n) => format!("{n} (example)"),
+            Source::Template(n) => format!("{n} (template)"),
             Source::Untitled => "untitled".to_owned(),
+        }
+    }
+
+    /// The name a first Save proposes: the file's own, the example's, the template's
+    /// (`resnet18.json`), else `design.json`.
+    pub(super) fn save_name(&self) -> String {
+        match &self.source {
+            Source::File(p) => p.file_name().map_or_else(
+                || "design.json".to_owned(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+            Source::Example(n) => (*n).to_owned(),
+            Source::Template(n) => format!("{n}.json"),
+            Source::Untitled => "design.json".to_owned(),
         }
     }
 
@@ -89,7 +106,7 @@ impl NetloomApp {
             ([3, 224, 224], 1000)
         };
         match design::templates::template(name, input, classes) {
-            Some(d) => self.set_design(d, Source::Untitled),
+            Some(d) => self.set_design(d, Source::Template(name.to_owned())),
             None => self.error = Some(format!("there is no template \"{name}\"")),
         }
     }

@@ -92,6 +92,7 @@ impl NetloomApp {
     fn design_title(&self) -> String {
         let name: String = match &self.source {
             Source::Example(n) => n.trim_end_matches(".json").to_owned(),
+            Source::Template(n) => n.clone(),
             _ => "untitled".to_owned(),
         }
         .chars()

@@ -32,6 +32,14 @@ fn act(f: ActivationFn) -> Op {
 }
 
 /// Every block, in palette order.
+impl Block {
+    /// Whether the block can sit on a wire (take an input and give an output): everything but
+    /// Input and Output, which the wire menu's "Insert a block here" therefore doesn't offer.
+    pub fn goes_between(&self) -> bool {
+        !matches!((self.make)(), Op::Input(_) | Op::Output(_))
+    }
+}
+
 pub static BLOCKS: &[Block] = &[
     Block {
         group: "Input / output",
@@ -118,7 +126,7 @@ pub static BLOCKS: &[Block] = &[
         group: "Activations",
         label: "ELU",
         prefix: "elu",
-        help: "Smooth for negative inputs (α·(eˣ−1)), which pushes mean activations towards zero.",
+        help: "Smooth for negative inputs (α·(e^x − 1)), which pushes mean activations towards zero.",
         make: || act(ActivationFn::Elu),
     },
     Block {

@@ -73,6 +73,27 @@ pub struct Design {
 }
 
 impl Design {
+    /// Whether `other` computes the same network: the same blocks (names, settings, frozen or
+    /// not) wired the same way. Where blocks sit, groups and the training settings don't count:
+    /// a run of one can carry on as a run of the other.
+    pub fn same_network(&self, other: &Design) -> bool {
+        let blocks = |d: &Design| {
+            let mut v: Vec<_> = d
+                .nodes
+                .iter()
+                .map(|n| (n.id, n.name.clone(), n.op.clone(), n.frozen))
+                .collect();
+            v.sort_by_key(|b| b.0);
+            v
+        };
+        let wires = |d: &Design| {
+            let mut v = d.edges.clone();
+            v.sort();
+            v
+        };
+        blocks(self) == blocks(other) && wires(self) == wires(other)
+    }
+
     /// The node with this id.
     pub fn node(&self, id: NodeId) -> Option<&Node> {
         self.nodes.iter().find(|n| n.id == id)

@@ -236,12 +236,19 @@ impl Training {
     }
 
     /// True when the latest run was stopped early and kept a checkpoint to continue from.
-    pub fn can_continue(&self) -> bool {
+    /// Whether the last run can carry on from its checkpoint as a run of `design`, the one
+    /// open now: it was stopped, has a folder, and trained the same network (a run of another
+    /// design, opened since, is not offered).
+    pub fn can_continue(&self, design: &Design) -> bool {
         !self.busy()
             && self
                 .runs
                 .last()
                 .is_some_and(|r| r.stopped && r.dir.is_some())
+            && self
+                .last_request
+                .as_ref()
+                .is_some_and(|r| r.design.same_network(design))
     }
 
     /// Every run's metrics as CSV (what "Save metrics (CSV)" writes).
@@ -258,7 +265,7 @@ impl Training {
             RunAction::Pause => self.control(Command::Pause),
             RunAction::Resume => self.control(Command::Resume),
             RunAction::Stop => self.control(Command::Stop),
-            RunAction::Continue => self.continue_last(),
+            RunAction::Continue => self.continue_last(design),
             RunAction::Data(d) => self.data = d,
             RunAction::Device(d) => self.device = d,
             RunAction::Threads(n) => self.threads = n,
@@ -389,8 +396,8 @@ impl Training {
 
     /// Continues the latest run from its checkpoint, on the data and design it started with;
     /// the plots carry on where they stopped.
-    fn continue_last(&mut self) {
-        if !self.can_continue() {
+    fn continue_last(&mut self, design: &Design) {
+        if !self.can_continue(design) {
             return;
         }
         let (Some(run), Some(mut request)) = (self.runs.last_mut(), self.last_request.clone())

@@ -301,7 +301,7 @@ impl SnarlViewer<Block> for Viewer<'_> {
         let (params, frozen) = self.params(block);
         if frozen {
             ui.label(
-                egui::RichText::new(format!("❄ {} frozen", crate::units::thousands(params)))
+                egui::RichText::new(format!("{} frozen", crate::units::thousands(params)))
                     .color(theme::FROZEN),
             )
             .on_hover_text("Frozen: not trained (a frozen BatchNorm keeps its statistics)");

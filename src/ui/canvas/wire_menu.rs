@@ -61,7 +61,7 @@ impl Canvas {
             .show(ctx, |ui| {
                 egui::Frame::menu(ui.style()).show(ui, |ui| {
                     ui.label(format!(
-                        "{} → {}  ({shape})",
+                        "{} ⏵ {}  ({shape})",
                         name(menu.from.0).unwrap_or_default(),
                         name(menu.to.0).unwrap_or_default()
                     ));
@@ -71,7 +71,7 @@ impl Canvas {
                         close = true;
                     }
                     ui.menu_button("Insert a block here", |ui| {
-                        for block in BLOCKS {
+                        for block in BLOCKS.iter().filter(|b| b.goes_between()) {
                             if ui.button(block.label).on_hover_text(block.help).clicked() {
                                 let new = design.next_id();
                                 let add = block.add_at([mid.x - 60.0, mid.y + 50.0]);

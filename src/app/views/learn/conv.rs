@@ -101,7 +101,7 @@ impl Conv {
     pub fn show(&mut self, ui: &mut egui::Ui, scene: &Scene<'_>) {
         let names = blocks(scene, |op| geometry(op).is_some());
         if names.is_empty() {
-            ui.label("This design has no Conv2d or pooling block: open LeNet-5 (File → Open example) or add one from the palette.");
+            ui.label("This design has no Conv2d or pooling block: open LeNet-5 (File › Open example) or add one from the palette.");
             return;
         }
         if let Some(sel) = scene.selected.as_ref().filter(|s| names.contains(s))

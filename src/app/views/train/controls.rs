@@ -247,11 +247,12 @@ fn threads(ui: &mut egui::Ui, current: Option<usize>, out: &mut Vec<TrainAction>
 pub fn run_bar(
     ui: &mut egui::Ui,
     training: &Training,
+    design: &crate::design::Design,
     blocked: Option<String>,
 ) -> Vec<TrainAction> {
     let mut out = Vec::new();
     ui.add_space(4.0);
-    run_buttons(ui, training, blocked.as_deref(), &mut out);
+    run_buttons(ui, training, design, blocked.as_deref(), &mut out);
     if let Some(why) = &blocked {
         ui.colored_label(theme::ERROR, format!("Can't train yet: {why}"));
     }
@@ -362,6 +363,7 @@ fn device(ui: &mut egui::Ui, current: DeviceChoice, out: &mut Vec<TrainAction>) 
 fn run_buttons(
     ui: &mut egui::Ui,
     training: &Training,
+    design: &crate::design::Design,
     blocked: Option<&str>,
     out: &mut Vec<TrainAction>,
 ) {
@@ -389,7 +391,7 @@ fn run_buttons(
             if ui.add_enabled(busy, egui::Button::new("Stop")).clicked() {
                 out.push(RunAction::Stop.into());
             }
-            if training.can_continue()
+            if training.can_continue(design)
                 && ui
                     .button("Continue")
                     .on_hover_text("Carry on the stopped run from its checkpoint")
@@ -459,10 +461,13 @@ fn progress(ui: &mut egui::Ui, run: &RunHistory) {
             {
                 let done =
                     ((epoch - 1) * steps + step) as f32 / (run.total_epochs * steps).max(1) as f32;
-                let eta = if eta.is_finite() {
-                    format!("{}:{:02}", eta as u64 / 60, eta as u64 % 60)
+                // Only a run in progress has time left (a stopped one kept showing its last).
+                let eta = if run.status != RunStatus::Running {
+                    String::new()
+                } else if eta.is_finite() {
+                    format!(" · ETA {}:{:02}", eta as u64 / 60, eta as u64 % 60)
                 } else {
-                    "–".to_owned()
+                    " · ETA –".to_owned()
                 };
                 ui.add(egui::ProgressBar::new(done).text(format!(
                     "epoch {epoch}/{} · step {step}/{steps}",
@@ -470,7 +475,7 @@ fn progress(ui: &mut egui::Ui, run: &RunHistory) {
                 )));
                 // Two short lines rather than one that wraps or not with the number's width,
                 // so the run bar doesn't jump as the throughput changes.
-                ui.label(format!("{sps:.0} samples/s · ETA {eta}"));
+                ui.label(format!("{sps:.0} samples/s{eta}"));
                 if run.precision.is_empty() {
                     ui.label(&run.device);
                 } else {

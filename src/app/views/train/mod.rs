@@ -24,7 +24,7 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
             // The run bar first, at the bottom, so the settings scroll above it and Train,
             // Pause and Stop stay in view however tall the settings grow.
             egui::Panel::bottom("run_bar").show(ui, |ui| {
-                let actions = controls::run_bar(ui, &app.training, blocked);
+                let actions = controls::run_bar(ui, &app.training, &app.design, blocked);
                 cmds.extend(actions.into_iter().map(AppCommand::Train));
             });
             egui::CentralPanel::default().show(ui, |ui| {

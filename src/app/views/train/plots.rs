@@ -221,7 +221,7 @@ fn gradients(ui: &mut egui::Ui, run: &RunHistory, height: f32, out: &mut Vec<Tra
                         dead * 100.0
                     ),
                 );
-                if ui.link("Why? (Learn → Activations)").clicked() {
+                if ui.link("Why? (Learn › Activations)").clicked() {
                     out.push(TrainAction::ExplainActivations);
                 }
             });

@@ -12,7 +12,7 @@ pub fn pretrained(
     out: &mut Vec<TrainAction>,
 ) {
     ui.heading("Pretrained weights").on_hover_text(
-        "Transfer learning: start from weights trained on another task (.safetensors, or a PyTorch .pt/.pth state dict). Tensors map onto blocks by name: conv1.weight → conv1.",
+        "Transfer learning: start from weights trained on another task (.safetensors, or a PyTorch .pt/.pth state dict). Tensors map onto blocks by name: conv1.weight goes to conv1.",
     );
     match training.pretrained() {
         Pretrained::None => {
@@ -33,8 +33,9 @@ pub fn pretrained(
             let r = &w.report;
             let loaded = w.loaded();
             ui.label(format!(
-                "from {}: {loaded} tensors load, {} re-initialised",
+                "from {}: {} to load, {} re-initialised",
                 file_name(&w.path),
+                crate::units::count(loaded as u64, "tensor"),
                 r.missing.len() + r.mismatched.len() + r.matched.len() - loaded
             ));
             ui.horizontal(|ui| {
