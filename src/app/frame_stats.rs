@@ -7,47 +7,49 @@
 //! what the user sees, including any wait for a core the UI thread didn't get (training
 //! beside a busy program must not starve the window).
 
-/// Frame times in seconds, split by whether a run was training.
+/// One measure's frame times in seconds, split by whether a run was training.
 #[derive(Default)]
-pub struct FrameStats {
+struct Split {
     idle: Vec<f32>,
     training: Vec<f32>,
-    ui_idle: Vec<f32>,
-    ui_training: Vec<f32>,
-    gap_idle: Vec<f32>,
-    gap_training: Vec<f32>,
-    last_start: Option<std::time::Instant>,
 }
 
-impl FrameStats {
-    /// Records one frame's CPU time (`ui` and rendering).
-    pub fn push(&mut self, seconds: f32, training: bool) {
+impl Split {
+    fn push(&mut self, seconds: f32, training: bool) {
         if training {
             self.training.push(seconds);
         } else {
             self.idle.push(seconds);
         }
     }
+}
+
+/// Frame times in seconds: three measures, each split by whether a run was training.
+#[derive(Default)]
+pub struct FrameStats {
+    frame: Split,
+    ui: Split,
+    start_to_start: Split,
+    last_start: Option<std::time::Instant>,
+}
+
+impl FrameStats {
+    /// Records one frame's CPU time (`ui` and rendering).
+    pub fn push(&mut self, seconds: f32, training: bool) {
+        self.frame.push(seconds, training);
+    }
 
     /// Marks a frame's start: the time since the previous frame's start is recorded.
     pub fn start(&mut self, now: std::time::Instant, training: bool) {
         if let Some(last) = self.last_start.replace(now) {
             let gap = now.duration_since(last).as_secs_f32();
-            if training {
-                self.gap_training.push(gap);
-            } else {
-                self.gap_idle.push(gap);
-            }
+            self.start_to_start.push(gap, training);
         }
     }
 
     /// Records the time one frame spent in netloom's `ui`.
     pub fn push_ui(&mut self, seconds: f32, training: bool) {
-        if training {
-            self.ui_training.push(seconds);
-        } else {
-            self.ui_idle.push(seconds);
-        }
+        self.ui.push(seconds, training);
     }
 
     fn summary(name: &str, v: &mut [f32]) -> String {
@@ -66,14 +68,20 @@ impl FrameStats {
 
     /// One line per state and measure, for stderr.
     pub fn report(&mut self) -> String {
-        [
-            Self::summary("idle", &mut self.idle),
-            Self::summary("training", &mut self.training),
-            Self::summary("idle, ui alone", &mut self.ui_idle),
-            Self::summary("training, ui alone", &mut self.ui_training),
-            Self::summary("idle, start to start", &mut self.gap_idle),
-            Self::summary("training, start to start", &mut self.gap_training),
-        ]
-        .join("\n")
+        let measures = [
+            (&mut self.frame, ""),
+            (&mut self.ui, ", ui alone"),
+            (&mut self.start_to_start, ", start to start"),
+        ];
+        measures
+            .into_iter()
+            .flat_map(|(m, what)| {
+                [
+                    Self::summary(&format!("idle{what}"), &mut m.idle),
+                    Self::summary(&format!("training{what}"), &mut m.training),
+                ]
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }

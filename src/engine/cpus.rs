@@ -140,8 +140,7 @@ pub fn budget(asked: Option<usize>, leave_core: bool) -> CpuBudget {
             why: "as asked".to_owned(),
         };
     }
-    let host = online_cpus()
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let host = machine_cpus();
     let cores = affinity().unwrap_or(host).min(host);
     let quota = std::fs::read_to_string("/proc/self/cgroup")
         .ok()
@@ -196,8 +195,12 @@ pub fn below_ui() {
 /// with what the app's training gets, one core left to the window, rather than spin against
 /// the UI thread.
 pub fn leave_core_to_ui() {
-    let threads = budget(None, true).threads;
-    tch::set_num_threads(i32::try_from(threads).unwrap_or(1));
+    use_threads(budget(None, true).threads);
+}
+
+/// Sets libtorch's intra-op thread count for the calling thread.
+pub fn use_threads(n: usize) {
+    tch::set_num_threads(i32::try_from(n).unwrap_or(i32::MAX));
 }
 
 /// Cumulative CPU time in clock ticks: the whole machine's busy and total time (all CPUs), and

@@ -274,7 +274,7 @@ fn autotune(design: &Design, device: Device) {
 /// cgroup's quota), all but one beside the UI, or the number asked for; says why.
 fn set_threads(options: &super::RunOptions) -> super::cpus::CpuBudget {
     let budget = super::cpus::budget(options.threads, options.leave_core_for_ui);
-    tch::set_num_threads(i32::try_from(budget.threads).unwrap_or(i32::MAX));
+    super::cpus::use_threads(budget.threads);
     budget
 }
 
@@ -517,19 +517,19 @@ impl<'a> Session<'a> {
         let Some((tuner, last)) = self.tuner.as_mut() else {
             return;
         };
-        let cpus = super::cpus::machine_cpus();
+        // Asked only when a window ends, not every step.
         let mut others = || {
             let now = super::cpus::load_now();
             let cores = last
                 .zip(now)
-                .and_then(|(a, b)| super::cpus::others_cores(a, b, cpus));
+                .and_then(|(a, b)| super::cpus::others_cores(a, b, super::cpus::machine_cpus()));
             *last = now;
             cores
         };
         let Some(change) = tuner.observe(seconds, &mut others) else {
             return;
         };
-        tch::set_num_threads(i32::try_from(change.threads).unwrap_or(1));
+        super::cpus::use_threads(change.threads);
         if let Some(said) = change.said {
             emit.send(EventKind::Notice(said));
         }

@@ -192,6 +192,14 @@ mod tests {
             .collect()
     }
 
+    /// A try at `threads`, not yet said.
+    fn tried(threads: usize) -> [Change; 1] {
+        [Change {
+            threads,
+            said: None,
+        }]
+    }
+
     /// Steps of `ms` that make up one window after the settling steps.
     fn window(ms: f64) -> usize {
         SETTLE_STEPS + WINDOW_STEPS.max((WINDOW_SECONDS / (ms / 1e3)).ceil() as usize)
@@ -208,32 +216,14 @@ mod tests {
     fn where_the_others_are_unknown_a_try_comes_first_then_ever_more_rarely() {
         let mut t = ThreadTuner::new(2);
         let c = feed(&mut t, window(2.0), 2.0, None);
-        assert_eq!(
-            c,
-            [Change {
-                threads: 1,
-                said: None
-            }]
-        );
+        assert_eq!(c, tried(1));
         // One thread is slower: back to two.
         let c = feed(&mut t, window(3.2), 3.2, None);
-        assert_eq!(
-            c,
-            [Change {
-                threads: 2,
-                said: None
-            }]
-        );
+        assert_eq!(c, tried(2));
         // The next try comes after twice the usual wait.
         let n = (window(2.0) - SETTLE_STEPS) * (2 * PROBE_EVERY as usize) + SETTLE_STEPS;
         let c = feed(&mut t, n, 2.0, None);
-        assert_eq!(
-            c,
-            [Change {
-                threads: 1,
-                said: None
-            }]
-        );
+        assert_eq!(c, tried(1));
     }
 
     #[test]
@@ -242,13 +232,7 @@ mod tests {
         feed(&mut t, window(2.0), 2.0, Some(0.0));
         // Another program takes a core: the steps slow to 6 ms, and one thread fewer is tried.
         let c = feed(&mut t, window(6.0), 6.0, Some(1.0));
-        assert_eq!(
-            c,
-            [Change {
-                threads: 1,
-                said: None
-            }]
-        );
+        assert_eq!(c, tried(1));
         // At one thread they take 3 ms: kept, and said.
         let c = feed(&mut t, window(3.0), 3.0, Some(1.0));
         assert_eq!(c[0].threads, 1);
@@ -263,13 +247,7 @@ mod tests {
         assert!(feed(&mut t, window(3.0) * 10, 3.0, Some(1.0)).is_empty());
         // The other program ends: two threads are tried, faster, and kept.
         let c = feed(&mut t, window(3.0), 3.0, Some(0.0));
-        assert_eq!(
-            c,
-            [Change {
-                threads: 2,
-                said: None
-            }]
-        );
+        assert_eq!(c, tried(2));
         let c = feed(&mut t, window(2.0), 2.0, Some(0.0));
         assert_eq!(c[0].threads, 2);
         assert!(

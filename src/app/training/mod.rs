@@ -235,7 +235,6 @@ impl Training {
         self.busy() && self.trainer.as_ref().is_some_and(Trainer::is_paused)
     }
 
-    /// True when the latest run was stopped early and kept a checkpoint to continue from.
     /// Whether the last run can carry on from its checkpoint as a run of `design`, the one
     /// open now: it was stopped, has a folder, and trained the same network (a run of another
     /// design, opened since, is not offered).
