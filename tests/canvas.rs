@@ -51,12 +51,20 @@ fn resnet18_opens_grouped_and_whole_and_expands_to_the_full_graph() {
     let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
     open_template(&mut harness, "resnet18");
     assert_eq!(harness.state().design().groups.len(), 8);
+    // Too long to read whole at 1280×720: it opens at its start, readable, the map beside.
+    let input = node_id(&harness, "input");
+    let view = harness.state().canvas_rect();
+    assert!(view.contains_rect(harness.state().node_screen_rect(input).unwrap()));
+    let (_, px) = harness.state().title_on_screen(input).unwrap();
+    assert!(px >= 11.0, "titles {px} px");
+    harness.get_by_label("minimap");
+    harness.snapshot("resnet18_grouped");
+    whole_design(&mut harness);
     assert_eq!(
         all_in_view(&harness),
         17,
         "8 BasicBlocks and 9 other blocks"
     );
-    harness.snapshot("resnet18_grouped");
     // Edit → Expand all groups, then Auto layout: every one of its 71 blocks, fitted.
     harness.get_by_label("Edit").click_accesskit();
     harness.run_steps(2);
@@ -67,6 +75,7 @@ fn resnet18_opens_grouped_and_whole_and_expands_to_the_full_graph() {
     harness.run_steps(2);
     harness.get_by_label("Auto layout").click();
     harness.run_steps(6);
+    whole_design(&mut harness);
     let every = harness.state().design().nodes.len();
     assert_eq!(all_in_view(&harness), every);
     harness.snapshot("resnet18_fitted");
@@ -75,6 +84,7 @@ fn resnet18_opens_grouped_and_whole_and_expands_to_the_full_graph() {
     harness.run_steps(2);
     harness.get_by_label("Auto layout, top to bottom").click();
     harness.run_steps(6);
+    whole_design(&mut harness);
     assert_eq!(all_in_view(&harness), every);
     let d = harness.state().design();
     let (input, output) = (
@@ -212,7 +222,8 @@ fn node_id(h: &Harness<'static, NetloomApp>, name: &str) -> netloom::design::Nod
 #[test]
 fn pins_clear_the_shapes_and_parameter_counts_read_at_full_size() {
     use netloom::ui::canvas::PinSide;
-    let harness = app(None);
+    let mut harness = app(None);
+    whole_design(&mut harness);
     let d = harness.state().design().clone();
     let analysis = netloom::design::analyse(&d);
     let mut checked = 0;
@@ -291,6 +302,7 @@ fn a_block_added_pasted_or_duplicated_is_the_selection() {
 #[test]
 fn inspector_rows_stay_put_and_fields_follow_pytorch_s_order() {
     let mut harness = app(None);
+    whole_design(&mut harness);
     let conv2 = node_id(&harness, "conv2");
     let at = harness.state().node_screen_rect(conv2).unwrap().center();
     click_at(&mut harness, at);
@@ -350,6 +362,7 @@ fn dragging_a_block_by_its_title_moves_it() {
 fn a_right_clicked_wire_gets_a_menu_that_deletes_it_or_inserts_a_block() {
     use netloom::ui::canvas::PinSide;
     let mut harness = app(None);
+    whole_design(&mut harness);
     let (fc1, relu3) = (node_id(&harness, "fc1"), node_id(&harness, "relu3"));
     let mid = |h: &Harness<'static, NetloomApp>, a, b| {
         let p = h.state().pin_screen_pos(a, PinSide::Out).unwrap();
@@ -408,6 +421,7 @@ fn a_right_clicked_wire_gets_a_menu_that_deletes_it_or_inserts_a_block() {
 fn a_minimap_shows_the_whole_design_and_a_click_there_moves_the_view() {
     let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
     open_template(&mut harness, "resnet34");
+    whole_design(&mut harness);
     assert!(
         harness.query_by_label("minimap").is_none(),
         "all of it is in view"
@@ -440,6 +454,7 @@ fn a_setting_changed_in_one_instance_changes_every_instance_of_its_kind() {
     harness.run_steps(2);
     harness.get_by_label_contains("Expand all groups").click();
     harness.run_steps(4);
+    whole_design(&mut harness);
     let conv = node_id(&harness, "layer1.0.conv1");
     let at = harness.state().node_screen_rect(conv).unwrap().center();
     click_at(&mut harness, at);
@@ -531,4 +546,91 @@ fn every_character_the_ui_writes_has_a_glyph() {
         }
     }
     assert!(missing.is_empty(), "no glyph for:\n{}", missing.join("\n"));
+}
+
+/// Opens File → Examples → `name`.
+fn open_example(harness: &mut Harness<'static, NetloomApp>, name: &str) {
+    harness.get_by_label("File").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Examples").hover();
+    harness.run_steps(2);
+    harness.get_by_label(name).click();
+    harness.run_steps(6);
+}
+
+#[test]
+fn examples_and_a_grouped_template_open_with_titles_a_person_can_read() {
+    let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
+    for what in ["lenet5.json", "vgg_small.json", "resnet18"] {
+        if what.ends_with(".json") {
+            open_example(&mut harness, what);
+        } else {
+            open_template(&mut harness, what);
+        }
+        let view = harness.state().canvas_rect();
+        let d = harness.state().design().clone();
+        let mut seen = 0;
+        for n in &d.nodes {
+            let Some((at, px)) = harness.state().title_on_screen(n.id) else {
+                continue;
+            };
+            if !view.contains_rect(at) {
+                continue;
+            }
+            assert!(px >= 11.0, "{what}: {} drawn at {px} px", n.name);
+            seen += 1;
+        }
+        // The design's start is what the user sees first.
+        let input = d.node_by_name("input").unwrap().id;
+        let r = harness.state().node_screen_rect(input).unwrap();
+        assert!(view.contains_rect(r), "{what}: input at {r:?}");
+        assert!(seen >= 4, "{what}: {seen} titles in view");
+    }
+}
+
+/// The brightest channel of the screenshot's pixels in `rect`: how strong the ink is there.
+fn ink_in(image: &image::RgbaImage, rect: egui::Rect) -> u8 {
+    let (x0, x1) = (rect.left().round() as u32, rect.right().round() as u32);
+    let (y0, y1) = (rect.top().floor() as u32, rect.bottom().ceil() as u32);
+    let mut most = 0;
+    for y in y0..y1.min(image.height()) {
+        for x in x0..x1.min(image.width()) {
+            let p = image.get_pixel(x, y).0;
+            most = most.max(p[0].max(p[1]).max(p[2]));
+        }
+    }
+    most
+}
+
+#[test]
+fn the_first_glyph_of_every_title_is_drawn_at_any_zoom() {
+    let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
+    whole_design(&mut harness);
+    for zoom in [0.88, 0.75, 0.65, 0.5, 1.3] {
+        harness.state_mut().zoom_canvas(zoom);
+        harness.run_steps(3);
+        let image = harness.render().unwrap();
+        let view = harness.state().canvas_rect();
+        let d = harness.state().design().clone();
+        let mut checked = 0;
+        for n in &d.nodes {
+            let Some((at, px)) = harness.state().title_on_screen(n.id) else {
+                continue;
+            };
+            if !view.contains_rect(at) {
+                continue;
+            }
+            // The first glyph's stem (the i of input, the r of relu1, the f of fc1) lies in
+            // the title's first quarter em: scaled-down bitmaps used to lose it.
+            let first = egui::Rect::from_min_size(at.min, egui::vec2(px * 0.25, at.height()));
+            let (stem, title) = (ink_in(&image, first), ink_in(&image, at));
+            assert!(
+                f32::from(stem) >= 0.75 * f32::from(title),
+                "zoom {zoom}: {}'s first letter is faint or missing at {first:?} ({stem} of {title})",
+                n.name
+            );
+            checked += 1;
+        }
+        assert!(checked >= 3, "zoom {zoom}: {checked} titles checked");
+    }
 }

@@ -42,6 +42,10 @@ pub(super) enum AppCommand {
     Redo,
     /// Auto layout, wires running this way.
     Layout(design::layout::Direction),
+    /// Zoom the canvas (menu, keys).
+    Zoom(super::help::Zoom),
+    /// Open a Help window.
+    Help(super::help::HelpWindow),
     Edit(Edit),
     Quit,
 }
@@ -62,32 +66,6 @@ impl AppCommand {
     }
 }
 
-/// The keyboard shortcuts, checked when no text field has the keyboard.
-fn shortcuts(ctx: &egui::Context, cmds: &mut Vec<AppCommand>) {
-    use egui::{Key, KeyboardShortcut, Modifiers};
-    let redo = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
-    let table: [(KeyboardShortcut, fn() -> AppCommand); 5] = [
-        (redo, || AppCommand::Redo),
-        (KeyboardShortcut::new(Modifiers::COMMAND, Key::Y), || {
-            AppCommand::Redo
-        }),
-        (KeyboardShortcut::new(Modifiers::COMMAND, Key::Z), || {
-            AppCommand::Undo
-        }),
-        (KeyboardShortcut::new(Modifiers::COMMAND, Key::S), || {
-            AppCommand::Save
-        }),
-        (KeyboardShortcut::new(Modifiers::COMMAND, Key::O), || {
-            AppCommand::OpenDialog
-        }),
-    ];
-    for (shortcut, cmd) in table {
-        if ctx.input_mut(|i| i.consume_shortcut(&shortcut)) {
-            cmds.push(cmd());
-        }
-    }
-}
-
 impl NetloomApp {
     /// Commands from the window itself: dropped files, shortcuts, copy and paste.
     pub(super) fn input_commands(&mut self, ctx: &egui::Context) -> Vec<AppCommand> {
@@ -105,7 +83,7 @@ impl NetloomApp {
         }
         // netloom's own file dialog takes the keyboard while it is open.
         if !ctx.egui_wants_keyboard_input() && !self.file_dialogs.is_open() {
-            shortcuts(ctx, &mut cmds);
+            super::help::shortcut_commands(ctx, &mut cmds);
             // Copy and paste blocks (the clipboard holds text, so this works between files).
             ctx.input(|i| {
                 for e in &i.events {
@@ -177,6 +155,17 @@ impl NetloomApp {
                 self.canvas.fit();
             }
             AppCommand::Edit(e) => self.edit(e),
+            AppCommand::Zoom(zoom) => {
+                use super::help::Zoom;
+                match zoom {
+                    Zoom::In => self.canvas.zoom_by(crate::ui::canvas::ZOOM_STEP),
+                    Zoom::Out => self.canvas.zoom_by(1.0 / crate::ui::canvas::ZOOM_STEP),
+                    Zoom::Fit(fit) => self.canvas.fit_as(fit),
+                }
+                // Zooming shows the canvas it zooms.
+                self.view = View::Design;
+            }
+            AppCommand::Help(window) => self.help = window,
             AppCommand::Quit => {
                 self.allow_close = true;
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);

@@ -1,6 +1,7 @@
 //! The menu bar: File, Edit, and the switch between the Design and Train views.
 
 use super::commands::AppCommand;
+use super::help::{Zoom, shortcut_of};
 use super::{NetloomApp, View};
 use crate::design;
 use crate::design::edit::Edit;
@@ -12,11 +13,8 @@ impl NetloomApp {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| self.file_menu(ui, cmds));
             ui.menu_button("Edit", |ui| self.edit_menu(ui, cmds));
-            ui.menu_button("Help", |ui| {
-                if ui.button("About netloom").clicked() {
-                    cmds.push(AppCommand::About);
-                }
-            });
+            ui.menu_button("View", |ui| view_menu(ui, cmds));
+            ui.menu_button("Help", |ui| help_menu(ui, cmds));
             ui.separator();
             for (view, label) in [
                 (View::Design, "Design"),
@@ -154,7 +152,10 @@ impl NetloomApp {
         {
             cmds.push(AppCommand::Save);
         }
-        if ui.button("Save As…").clicked() {
+        if ui
+            .add(egui::Button::new("Save As…").shortcut_text(shortcut_of(&ctx, "Save As…")))
+            .clicked()
+        {
             cmds.push(AppCommand::SaveAs);
         }
         if ui
@@ -174,8 +175,54 @@ impl NetloomApp {
             cmds.push(AppCommand::Export(super::export::ExportAction::Open));
         }
         ui.separator();
-        if ui.button("Quit").clicked() {
+        if ui
+            .add(egui::Button::new("Quit").shortcut_text(shortcut_of(&ctx, "Quit")))
+            .clicked()
+        {
             cmds.push(AppCommand::Quit);
         }
+    }
+}
+
+/// View: the canvas's zoom, each with its shortcut.
+fn view_menu(ui: &mut egui::Ui, cmds: &mut Vec<AppCommand>) {
+    use crate::ui::canvas::Fit;
+    let ctx = ui.ctx().clone();
+    for (label, zoom, help) in [
+        ("Zoom in", Zoom::In, "Or Ctrl+wheel over the canvas"),
+        ("Zoom out", Zoom::Out, "Or Ctrl+wheel over the canvas"),
+        (
+            "Fit, readable",
+            Zoom::Fit(Fit::Readable),
+            "The whole design if its text can be read, else its start (the minimap shows the rest); also a double click on the canvas",
+        ),
+        (
+            "Whole design",
+            Zoom::Fit(Fit::Whole),
+            "All of it however small: far out, blocks are named boxes",
+        ),
+    ] {
+        if ui
+            .add(egui::Button::new(label).shortcut_text(shortcut_of(&ctx, label)))
+            .on_hover_text(help)
+            .clicked()
+        {
+            cmds.push(AppCommand::Zoom(zoom));
+        }
+    }
+}
+
+/// Help: the shortcut sheet, the documentation, About.
+fn help_menu(ui: &mut egui::Ui, cmds: &mut Vec<AppCommand>) {
+    use super::help::HelpWindow;
+    if ui.button("Keyboard shortcuts").clicked() {
+        cmds.push(AppCommand::Help(HelpWindow::Shortcuts));
+    }
+    if ui.button("Documentation").clicked() {
+        cmds.push(AppCommand::Help(HelpWindow::Docs));
+    }
+    ui.separator();
+    if ui.button("About netloom").clicked() {
+        cmds.push(AppCommand::About);
     }
 }

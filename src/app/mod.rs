@@ -7,6 +7,7 @@
 //! `training` the runs.
 
 mod about;
+mod help;
 mod commands;
 mod crash;
 mod dialogs;
@@ -93,6 +94,8 @@ pub struct NetloomApp {
     export: export::ExportDialog,
     /// Help → About's window, with what it shows, while open.
     about: Option<about::About>,
+    /// Help's other window (shortcuts, documentation), while open.
+    help: help::HelpWindow,
 }
 
 impl NetloomApp {
@@ -129,6 +132,7 @@ impl NetloomApp {
             png_to: None,
             export: export::ExportDialog::default(),
             about: None,
+            help: help::HelpWindow::None,
         };
         app.training.choose_data_for(&app.design);
         if let Some(path) = path {
@@ -208,6 +212,11 @@ impl NetloomApp {
     /// Zooms the canvas to `scale` about the middle of its view (as Ctrl+wheel would).
     pub fn zoom_canvas(&mut self, scale: f32) {
         self.canvas.zoom_to(scale);
+    }
+
+    /// Where a block's title was drawn on the screen, and its font size there.
+    pub fn title_on_screen(&self, id: design::NodeId) -> Option<(egui::Rect, f32)> {
+        self.canvas.title_on_screen(id)
     }
 
     /// The design point in the middle of the canvas, and its zoom.
@@ -392,6 +401,10 @@ impl eframe::App for NetloomApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let started = std::time::Instant::now();
         let ctx = ui.ctx().clone();
+        // Ctrl+= / Ctrl+− / Ctrl+0 zoom the canvas (see `help::SHORTCUTS`), not the whole UI.
+        if ctx.options(|o| o.zoom_with_keyboard) {
+            ctx.options_mut(|o| o.zoom_with_keyboard = false);
+        }
         if let Some(stats) = &mut self.frame_stats {
             // cpu_usage is the previous frame's time in `ui`; redraw continuously to measure.
             if let Some(t) = frame.info().cpu_usage {
@@ -419,6 +432,7 @@ impl eframe::App for NetloomApp {
             self.export_window(&ctx, &mut cmds);
         }
         self.about_window(&ctx);
+        self.help_windows(&ctx);
         self.end_frame(&ctx, cmds);
         let busy = self.training.busy();
         if let Some(stats) = &mut self.frame_stats {

@@ -184,3 +184,11 @@ pub fn app_with_data_dir(
     harness.run_steps(4);
     harness
 }
+
+/// View → Whole design: the canvas zoomed out until all of the design is in view.
+pub fn whole_design(harness: &mut Harness<'static, NetloomApp>) {
+    harness.get_by_label("View").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Whole design").click();
+    harness.run_steps(4);
+}

@@ -43,8 +43,14 @@ pub(super) fn title_rect(frame: Rect) -> Rect {
     Rect::from_min_size(frame.min, egui::vec2(frame.width(), FRAME_TITLE))
 }
 
-/// Paints a frame and its title with `painter` (graph space, behind the blocks).
-pub(super) fn draw(painter: &egui::Painter, frame: Rect, title: &str) {
+/// Paints a frame and its title with `painter` (graph space, behind the blocks), the title
+/// crisp under `transform`.
+pub(super) fn draw(
+    painter: &egui::Painter,
+    transform: egui::emath::TSTransform,
+    frame: Rect,
+    title: &str,
+) {
     painter.rect(
         frame,
         6.0,
@@ -54,11 +60,14 @@ pub(super) fn draw(painter: &egui::Painter, frame: Rect, title: &str) {
     );
     let strip = title_rect(frame);
     painter.rect_filled(strip, 6.0, theme::GROUP);
-    painter.text(
+    let (shape, _, _) = super::crisp::text(
+        painter,
+        transform,
         strip.left_center() + egui::vec2(8.0, 0.0),
         egui::Align2::LEFT_CENTER,
-        title,
+        title.to_owned(),
         egui::FontId::proportional(14.0),
         theme::GROUP_EDGE,
     );
+    painter.add(shape);
 }

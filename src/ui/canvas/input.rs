@@ -134,13 +134,22 @@ impl Canvas {
                 .find(|(_, r)| (self.transform * **r).contains(pos))
                 .map(|(b, _)| *b)
         };
-        if let Some(pos) = double.filter(on_canvas)
-            && let Some(Block::Group(g)) = hit(pos)
-        {
-            return vec![Edit::Collapse {
-                group: g,
-                collapsed: false,
-            }];
+        if let Some(pos) = double.filter(on_canvas) {
+            match hit(pos) {
+                Some(Block::Group(g)) => {
+                    return vec![Edit::Collapse {
+                        group: g,
+                        collapsed: false,
+                    }];
+                }
+                // On empty canvas: fit, readably (snarl's own centering is off).
+                None if self.on_frame_title(pos, frames).is_none() => {
+                    self.fit_as(super::Fit::Readable);
+                    ui.ctx().request_repaint();
+                    return Vec::new();
+                }
+                _ => {}
+            }
         }
         let Some(pos) = click.filter(on_canvas) else {
             return Vec::new();
@@ -151,12 +160,10 @@ impl Canvas {
             ui.ctx().request_repaint();
         }
         if block.is_none()
-            && let Some((g, _, _)) = frames
-                .iter()
-                .find(|(_, r, _)| (self.transform * frames::title_rect(*r)).contains(pos))
+            && let Some(g) = self.on_frame_title(pos, frames)
         {
             return vec![Edit::Collapse {
-                group: *g,
+                group: g,
                 collapsed: true,
             }];
         }
@@ -165,5 +172,19 @@ impl Canvas {
             ui.ctx().request_repaint();
         }
         Vec::new()
+    }
+
+    /// The expanded group whose title is at `pos` (screen): its strip, or the title the
+    /// overview writes above the strip far out, which is the one a user sees and clicks.
+    fn on_frame_title(
+        &self,
+        pos: Pos2,
+        frames: &[(GroupId, egui::Rect, String)],
+    ) -> Option<GroupId> {
+        frames.iter().find_map(|(g, r, _)| {
+            let strip = self.transform * frames::title_rect(*r);
+            let label = self.overview_titles.get(g);
+            (strip.contains(pos) || label.is_some_and(|l| l.contains(pos))).then_some(*g)
+        })
     }
 }

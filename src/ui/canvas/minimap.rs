@@ -56,7 +56,9 @@ impl Canvas {
             egui::StrokeKind::Inside,
         );
         for (block, r) in &self.rects {
+            // Frozen blocks in the frozen colour, as they are marked on the canvas.
             let colour = match *block {
+                _ if super::overlay::frozen(design, *block) => Some(theme::FROZEN),
                 Block::Node(id) => design.node(id).map(|n| theme::kind_colour(&n.op)),
                 Block::Group(_) => Some(theme::GROUP_EDGE),
             };

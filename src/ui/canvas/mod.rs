@@ -5,6 +5,7 @@
 //! A collapsed group is one snarl node ([`Block::Group`]) standing for its members; an
 //! expanded group's members are drawn as themselves inside a titled frame.
 
+mod crisp;
 mod frames;
 mod input;
 mod menus;
@@ -13,6 +14,7 @@ mod overlay;
 mod scene;
 mod viewer;
 mod wire_menu;
+mod zoom;
 
 use crate::design::edit::Edit;
 use crate::design::{Analysis, Design, GroupId, NodeId};
@@ -21,6 +23,7 @@ use egui::{Pos2, Ui};
 use egui_snarl::ui::{SnarlStyle, SnarlWidget};
 use egui_snarl::{InPinId, OutPinId, Snarl};
 pub use scene::Block;
+pub use zoom::STEP as ZOOM_STEP;
 use scene::Scene;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -61,8 +64,8 @@ pub struct Canvas {
     /// The block last clicked: what the inspector shows. (snarl selects only on shift-click
     /// or with a rectangle; a plain click is what people expect.)
     focus: Option<Block>,
-    /// Fit the whole design into view on the next frame.
-    fit_pending: bool,
+    /// Frame the design this way on the next frame.
+    fit_pending: Option<Fit>,
     /// Blocks the app selected (what was just added, pasted or duplicated): selected with
     /// snarl's own selection until the next click on the canvas.
     picked: Vec<NodeId>,
@@ -72,6 +75,11 @@ pub struct Canvas {
     keep_view: Option<TSTransform>,
     /// The wire whose right-click menu is open, and where.
     wire_menu: Option<WireMenu>,
+    /// Each block's title in the last frame: screen rectangle and font size.
+    titles: HashMap<Block, (egui::Rect, f32)>,
+    /// Far out, where the overview wrote each expanded group's title (screen): a click
+    /// there collapses the group, as one on the frame's strip does.
+    overview_titles: HashMap<GroupId, egui::Rect>,
 }
 
 /// A wire's right-click menu: the pins it joins, and where the click was (screen).
@@ -82,9 +90,23 @@ pub(crate) struct WireMenu {
     at: Pos2,
 }
 
-/// The graph → screen transform that shows all of `design` in `view`, centred, at most at
-/// zoom 1 (a small design is not blown up).
-fn fitting(design: &Design, view: egui::Rect) -> TSTransform {
+/// How the canvas frames the design when it opens or is fitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fit {
+    /// The whole design if it can be read whole (titles at least 11 px), else the design's
+    /// start at the zoom where it can, the minimap showing the rest (as Netron and code
+    /// editors open a big file): what the app opens with, and a double click on the canvas.
+    Readable,
+    /// The whole design however small (the overview names the blocks far out).
+    Whole,
+}
+
+/// The lowest zoom at which blocks' titles (12.5 pt) are 11 px on the screen.
+pub const READABLE: f32 = 0.88;
+
+/// The graph → screen transform that shows `design` in `view` as `fit` asks, at most at zoom
+/// 1 (a small design is not blown up).
+fn fitting(design: &Design, view: egui::Rect, fit: Fit) -> TSTransform {
     let bb = crate::design::layout::shown(design).boxes.into_iter().fold(
         egui::Rect::NOTHING,
         |bb, (_, [x, y], [w, h])| {
@@ -95,17 +117,39 @@ fn fitting(design: &Design, view: egui::Rect) -> TSTransform {
         return TSTransform::from_translation(view.min.to_vec2());
     }
     let bb = bb.expand(40.0);
-    let scale = (view.width() / bb.width())
+    let whole = (view.width() / bb.width())
         .min(view.height() / bb.height())
         .clamp(0.02, 1.0);
-    TSTransform::from_translation(view.center().to_vec2())
-        * TSTransform::from_scaling(scale)
-        * TSTransform::from_translation(-bb.center().to_vec2())
+    if fit == Fit::Whole || whole >= READABLE {
+        return TSTransform::from_translation(view.center().to_vec2())
+            * TSTransform::from_scaling(whole)
+            * TSTransform::from_translation(-bb.center().to_vec2());
+    }
+    // The start: the left edge (wires run left to right), and the top where the design is
+    // taller than the view (top to bottom); centred across where it fits.
+    let scale = READABLE;
+    let place = |lo: f32, hi: f32, view_lo: f32, view_len: f32| {
+        if (hi - lo) * scale <= view_len {
+            view_lo + (view_len - (hi - lo) * scale) / 2.0 - lo * scale
+        } else {
+            view_lo - lo * scale
+        }
+    };
+    TSTransform {
+        scaling: scale,
+        translation: egui::vec2(
+            place(bb.min.x, bb.max.x, view.min.x, view.width()),
+            place(bb.min.y, bb.max.y, view.min.y, view.height()),
+        ),
+    }
 }
 
 /// Below this zoom the canvas is an overview: blocks are coloured boxes named in type large
 /// enough to read, and the wire labels hide (they would be smaller than 5 px).
 pub const OVERVIEW_BELOW: f32 = 0.45;
+/// How far out and in the canvas zooms.
+const MIN_ZOOM: f32 = 0.02;
+const MAX_ZOOM: f32 = 2.0;
 
 impl Default for Canvas {
     fn default() -> Self {
@@ -119,11 +163,13 @@ impl Default for Canvas {
             transform: TSTransform::IDENTITY,
             view: egui::Rect::ZERO,
             focus: None,
-            fit_pending: true,
+            fit_pending: Some(Fit::Readable),
             picked: Vec::new(),
             epoch: 0,
             keep_view: None,
             wire_menu: None,
+            titles: HashMap::new(),
+            overview_titles: HashMap::new(),
         }
     }
 }
@@ -167,9 +213,19 @@ impl Canvas {
         self.shown = Some(revision);
     }
 
-    /// Fits the whole design into view on the next frame (on open and after Auto layout).
+    /// Frames the design readably on the next frame (on open and after Auto layout).
     pub fn fit(&mut self) {
-        self.fit_pending = true;
+        self.fit_pending = Some(Fit::Readable);
+    }
+
+    /// Frames the design as `fit` asks on the next frame.
+    pub fn fit_as(&mut self, fit: Fit) {
+        self.fit_pending = Some(fit);
+    }
+
+    /// Zooms by `factor` about the middle of the view (Ctrl+=, Ctrl+−, the corner buttons).
+    pub fn zoom_by(&mut self, factor: f32) {
+        self.zoom_to((self.transform.scaling * factor).clamp(MIN_ZOOM, MAX_ZOOM));
     }
 
     /// Selects `nodes` (what was just added, pasted or duplicated) and nothing else; the first
@@ -219,18 +275,21 @@ impl Canvas {
             wire_clicked: None,
             prev: &self.rects,
             clip: ui.max_rect(),
+            titles: HashMap::new(),
         };
         let clip = ui.max_rect();
         viewer.fit = self.keep_view.take();
-        if std::mem::take(&mut self.fit_pending) {
-            viewer.fit = Some(fitting(design, clip));
+        if let Some(fit) = self.fit_pending.take() {
+            viewer.fit = Some(fitting(design, clip, fit));
         }
         // Far enough out to see a ResNet-50 whole; below OVERVIEW_BELOW the overview takes
         // over from the blocks' own (then unreadable) text.
         let style = SnarlStyle {
             collapsible: Some(false),
-            min_scale: Some(0.02),
-            max_scale: Some(2.0),
+            min_scale: Some(MIN_ZOOM),
+            max_scale: Some(MAX_ZOOM),
+            // A double click fits readably (see `Fit`), not snarl's whole-at-any-size.
+            centering: Some(false),
             ..SnarlStyle::new()
         };
         let id = ui.id().with("canvas").with(self.epoch);
@@ -242,6 +301,7 @@ impl Canvas {
         let mut edits = std::mem::take(&mut viewer.edits);
         let rects = std::mem::take(&mut viewer.rects);
         let pins = viewer.pins.take();
+        self.titles = std::mem::take(&mut viewer.titles);
         self.transform = viewer.transform;
         let wire_clicked = viewer.wire_clicked;
         self.rects = rects;
@@ -265,10 +325,12 @@ impl Canvas {
             let painter = egui::Painter::new(ui.ctx().clone(), layer, clip);
             self.overview(&painter, design);
         } else {
+            self.overview_titles.clear();
             self.wire_labels(ui, clip, design, analysis);
         }
         let snarl_layer = egui::LayerId::new(ui.layer_id().order, id);
         self.minimap(ui, design, clip, snarl_layer);
+        self.zoom_buttons(ui, clip, snarl_layer);
         edits.extend(self.wire_menu(ui, design, analysis, opened_now));
         edits
     }
@@ -339,6 +401,12 @@ impl Canvas {
             .into_iter()
             .find(|(g, _, _)| *g == id)
             .map(|(_, r, _)| self.transform * frames::title_rect(r))
+    }
+
+    /// Where a node's title was drawn on the screen in the last frame, and its font size
+    /// there (none far out or off screen, where titles are not drawn).
+    pub fn title_on_screen(&self, id: NodeId) -> Option<(egui::Rect, f32)> {
+        self.titles.get(&Block::Node(id)).copied()
     }
 
     /// Where a pin was drawn on the screen in the last frame.

@@ -7,10 +7,32 @@ use crate::ui::theme;
 use egui::{Pos2, Ui};
 use std::collections::HashSet;
 
+/// Whether a block is frozen, as the overview and the minimap mark it: a node the user froze,
+/// or a group whose every block with weights is frozen.
+pub(super) fn frozen(design: &Design, block: Block) -> bool {
+    let learns = |op: &crate::design::Op| {
+        use crate::design::Op;
+        matches!(op, Op::Conv2d(_) | Op::Linear(_) | Op::BatchNorm(_))
+    };
+    match block {
+        Block::Node(id) => design.node(id).is_some_and(|n| n.frozen && learns(&n.op)),
+        Block::Group(g) => design.group(g).is_some_and(|g| {
+            let learning: Vec<_> = g
+                .members
+                .iter()
+                .filter_map(|m| design.node(*m))
+                .filter(|n| learns(&n.op))
+                .collect();
+            !learning.is_empty() && learning.iter().all(|n| n.frozen)
+        }),
+    }
+}
+
 impl Canvas {
     /// Far out: each block as a box in its kind's colour with its name in readable type, where
     /// the name fits (the full view shows the rest).
-    pub(super) fn overview(&self, painter: &egui::Painter, design: &Design) {
+    pub(super) fn overview(&mut self, painter: &egui::Painter, design: &Design) {
+        self.overview_titles.clear();
         let clip = painter.clip_rect();
         let font = egui::FontId::proportional(11.0);
         // A name may run into the gap beside its box.
@@ -23,6 +45,8 @@ impl Canvas {
                 let galley = painter.layout_no_wrap(text, font.clone(), theme::GROUP_EDGE);
                 if galley.size().x <= strip.width() {
                     let at = strip.left_top() + egui::vec2(2.0, -2.0 - galley.size().y);
+                    self.overview_titles
+                        .insert(g, egui::Rect::from_min_size(at, galley.size()));
                     painter.galley(at, galley, theme::GROUP_EDGE);
                     break;
                 }
@@ -66,6 +90,14 @@ impl Canvas {
                     2.0,
                     egui::Stroke::new(2.0, theme::FOCUS),
                     egui::StrokeKind::Outside,
+                );
+            } else if frozen(design, *block) {
+                // Frozen blocks keep their mark far out: an icy edge, as on the full block.
+                painter.rect_stroke(
+                    rect,
+                    2.0,
+                    egui::Stroke::new(2.0, theme::FROZEN),
+                    egui::StrokeKind::Inside,
                 );
             }
             // Dark type on light boxes, white on dark ones.

@@ -68,6 +68,8 @@ pub(super) struct Viewer<'a> {
     pub(super) prev: &'a HashMap<Block, egui::Rect>,
     /// The canvas on screen.
     pub(super) clip: egui::Rect,
+    /// Each block's title as drawn this frame: its screen rectangle and font size.
+    pub(super) titles: HashMap<Block, (egui::Rect, f32)>,
 }
 
 impl Viewer<'_> {
@@ -103,6 +105,33 @@ impl Viewer<'_> {
         }
         .map_or(60.0, |s| s[0] - 40.0);
         ui.allocate_exact_size(egui::vec2(width, 16.0), egui::Sense::hover());
+    }
+
+    /// A label on a block in the body font, drawn crisp at the zoom (see [`super::crisp`]) in
+    /// room sized at zoom 1, so a block keeps its size at every zoom. Returns its response and
+    /// where it is on the screen, with its font size there.
+    fn label(
+        &self,
+        ui: &mut Ui,
+        text: String,
+        color: egui::Color32,
+        align: egui::Align2,
+    ) -> (egui::Response, egui::Rect, f32) {
+        let font = egui::TextStyle::Body.resolve(ui.style());
+        let size = ui
+            .painter()
+            .layout_no_wrap(text.clone(), font.clone(), color)
+            .size();
+        let (rect, response) = ui.allocate_exact_size(size, egui::Sense::hover());
+        // Read out as the label it is (screen readers, and tests that find blocks by name).
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::WidgetType::Label, ui.is_enabled(), &text)
+        });
+        let anchor = align.pos_in_rect(&rect);
+        let (shape, at, px) =
+            super::crisp::text(ui.painter(), self.transform, anchor, align, text, font, color);
+        ui.painter().add(shape);
+        (response, at, px)
     }
 
     /// A pin of snarl node `node` that notes where it is drawn.
@@ -231,9 +260,10 @@ impl SnarlViewer<Block> for Viewer<'_> {
                 None => return,
             },
         };
-        // Not selectable: a drag on the title moves the block instead of selecting its text.
-        ui.add(egui::Label::new(egui::RichText::new(name).color(color).strong()).selectable(false));
-        ui.add(egui::Label::new(egui::RichText::new(kind).color(theme::KIND)).selectable(false));
+        // Hover only: a drag on the title moves the block instead of selecting its text.
+        let (_, at, px) = self.label(ui, name, color, egui::Align2::LEFT_CENTER);
+        self.titles.insert(block, (at, px));
+        self.label(ui, kind, theme::KIND, egui::Align2::LEFT_CENTER);
     }
 
     fn inputs(&mut self, block: &Block) -> usize {
@@ -274,7 +304,7 @@ impl SnarlViewer<Block> for Viewer<'_> {
             let shape = r.output.map_or_else(|| "?".to_owned(), |s| s.to_string());
             // Right to left: a gap first, so the pin (drawn over the row's end) clears the text.
             ui.add_space(theme::PIN_GAP);
-            ui.label(shape);
+            self.label(ui, shape, ui.visuals().text_color(), egui::Align2::RIGHT_CENTER);
         }
         let side = match block {
             Some(Block::Group(_)) => PinSide::GroupOut(pin.id.output as u32),
@@ -299,17 +329,13 @@ impl SnarlViewer<Block> for Viewer<'_> {
             return;
         };
         let (params, frozen) = self.params(block);
+        let count = crate::units::thousands(params);
         if frozen {
-            ui.label(
-                egui::RichText::new(format!("{} frozen", crate::units::thousands(params)))
-                    .color(theme::FROZEN),
-            )
-            .on_hover_text("Frozen: not trained (a frozen BatchNorm keeps its statistics)");
+            self.label(ui, format!("{count} frozen"), theme::FROZEN, egui::Align2::LEFT_CENTER)
+                .0
+                .on_hover_text("Frozen: not trained (a frozen BatchNorm keeps its statistics)");
         } else {
-            ui.label(
-                egui::RichText::new(format!("{} params", crate::units::thousands(params)))
-                    .color(theme::MUTED),
-            );
+            self.label(ui, format!("{count} params"), theme::MUTED, egui::Align2::LEFT_CENTER);
         }
     }
 
@@ -328,7 +354,7 @@ impl SnarlViewer<Block> for Viewer<'_> {
         }
         // Behind the blocks: each expanded group's frame and title (graph space).
         for (rect, title) in &self.frames {
-            super::frames::draw(painter, *rect, title);
+            super::frames::draw(painter, self.transform, *rect, title);
         }
     }
 
