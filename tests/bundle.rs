@@ -312,6 +312,7 @@ fn the_tarball_and_the_deb_run_from_a_bare_scratch_root() {
         "share/icons/hicolor/scalable/apps/netloom.svg",
         "share/netloom/examples/lenet5.json",
         "share/doc/netloom/licences/netloom-LICENSE.txt",
+        "share/doc/netloom/docs/training.md",
         "share/doc/netloom/licences/pytorch-LICENSE.txt",
         "share/doc/netloom/licences/fashion-mnist-LICENSE.txt",
         "share/doc/netloom/licences/nvidia-cuda-runtime-License.txt",

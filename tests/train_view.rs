@@ -169,3 +169,74 @@ fn the_data_panel_says_which_images_were_skipped() {
     wait_for_label_containing(&mut harness, "1 file was skipped: broken.png", 60);
     std::fs::remove_dir_all(&data_dir).ok();
 }
+
+/// Train, Pause and Stop where they are now.
+fn run_buttons(harness: &Harness<'static, NetloomApp>) -> [egui::Rect; 3] {
+    [
+        train_button(harness),
+        harness.get_by_label("Pause").rect(),
+        harness.get_by_label("Stop").rect(),
+    ]
+}
+
+#[test]
+fn train_pause_and_stop_stay_put_through_a_run_and_a_message() {
+    use netloom::engine::RunStatus;
+    let data_dir =
+        std::env::temp_dir().join(format!("netloom-buttons-stay-{}", std::process::id()));
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let design = data_dir.join("mlp.json");
+    let text = std::fs::read_to_string(format!(
+        "{}/examples/two_layer_mlp.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .replace("\"epochs\": 30", "\"epochs\": 5000");
+    std::fs::write(&design, text).unwrap();
+    let mut harness = app_with_data_dir(Some(design), &data_dir, egui::vec2(1280.0, 720.0));
+    harness.get_by_label("Train").click();
+    harness.run_steps(4);
+    let before = run_buttons(&harness);
+    // A message: data that doesn't fit. It shows above the buttons, which stay, and the
+    // settings keep their room.
+    pick_data(&mut harness, "toy: spiral", "Fashion-MNIST (built-in)");
+    wait_for_label_containing(&mut harness, "Can't train yet", 60);
+    harness.run_steps(3);
+    assert_eq!(run_buttons(&harness), before, "with the message");
+    // The run bar (message included) takes at most a third of the column; the settings
+    // scroll in the rest.
+    let message = harness.get_by_label_contains("Can't train yet").rect();
+    assert!(
+        message.top() >= 360.0,
+        "the settings keep their room: the message starts at {message:?}"
+    );
+    pick_data(&mut harness, "Fashion-MNIST (built-in)", "toy: spiral");
+    harness.run_steps(4);
+    assert!(harness.query_by_label_contains("Can't train yet").is_none());
+    assert_eq!(run_buttons(&harness), before, "after the message");
+    // A run: the buttons stay from its start, past its first epoch, to its end.
+    harness
+        .get_all_by_label("Train")
+        .nth(1)
+        .unwrap()
+        .click_accesskit();
+    step_until(&mut harness, 60, "the run didn't start", |app| {
+        app.runs().first().is_some_and(|r| !r.losses.is_empty())
+    });
+    harness.run_steps(2);
+    assert_eq!(run_buttons(&harness), before, "during epoch 1");
+    step_until(&mut harness, 120, "no epoch ended", |app| {
+        app.runs().first().is_some_and(|r| r.epochs.len() >= 2)
+    });
+    harness.run_steps(2);
+    assert_eq!(run_buttons(&harness), before, "after epoch 1");
+    harness.get_by_label("Stop").click();
+    step_until(&mut harness, 60, "the run didn't stop", |app| {
+        app.runs()
+            .first()
+            .is_some_and(|r| r.status == RunStatus::Finished)
+    });
+    harness.run_steps(3);
+    assert_eq!(run_buttons(&harness), before, "after Stop");
+    let _ = std::fs::remove_dir_all(&data_dir);
+}

@@ -243,16 +243,10 @@ fn threads(ui: &mut egui::Ui, current: Option<usize>, out: &mut Vec<TrainAction>
 }
 
 /// The run bar, pinned under the settings so it stays in view at any window height: Train,
-/// Pause, Stop, why training can't start, the run's progress, its folder and exports.
-pub fn run_bar(
-    ui: &mut egui::Ui,
-    training: &Training,
-    design: &crate::design::Design,
-    blocked: Option<String>,
-) -> Vec<TrainAction> {
+/// Why training can't start, the run's progress, its folder and exports.
+pub fn run_bar(ui: &mut egui::Ui, training: &Training, blocked: Option<String>) -> Vec<TrainAction> {
     let mut out = Vec::new();
     ui.add_space(4.0);
-    run_buttons(ui, training, design, blocked.as_deref(), &mut out);
     if let Some(why) = &blocked {
         ui.colored_label(theme::ERROR, format!("Can't train yet: {why}"));
     }
@@ -360,20 +354,23 @@ fn device(ui: &mut egui::Ui, current: DeviceChoice, out: &mut Vec<TrainAction>) 
 }
 
 /// Train, Pause/Resume, Stop and Continue.
-fn run_buttons(
+pub fn run_buttons(
     ui: &mut egui::Ui,
     training: &Training,
     design: &crate::design::Design,
     blocked: Option<&str>,
-    out: &mut Vec<TrainAction>,
-) {
+) -> Vec<TrainAction> {
+    let mut out = Vec::new();
+    ui.add_space(4.0);
     // A fixed, global id scope: the preview above appears when its data has loaded, and would
     // otherwise shift these buttons' ids (and so accessibility actions aimed at them).
     let controls = egui::UiBuilder::new().id(egui::Id::new("netloom_run_controls"));
     ui.scope_builder(controls, |ui| {
         ui.horizontal(|ui| {
+            // One width for all, so Pause turning into Resume doesn't move Stop.
+            let button = |text: &str| egui::Button::new(text).min_size(egui::vec2(64.0, 0.0));
             let busy = training.busy();
-            let train = ui.add_enabled(!busy && blocked.is_none(), egui::Button::new("Train"));
+            let train = ui.add_enabled(!busy && blocked.is_none(), button("Train"));
             let train = match blocked {
                 Some(why) => train.on_disabled_hover_text(why),
                 None => train,
@@ -382,13 +379,13 @@ fn run_buttons(
                 out.push(RunAction::Start.into());
             }
             if training.paused() {
-                if ui.add_enabled(busy, egui::Button::new("Resume")).clicked() {
+                if ui.add_enabled(busy, button("Resume")).clicked() {
                     out.push(RunAction::Resume.into());
                 }
-            } else if ui.add_enabled(busy, egui::Button::new("Pause")).clicked() {
+            } else if ui.add_enabled(busy, button("Pause")).clicked() {
                 out.push(RunAction::Pause.into());
             }
-            if ui.add_enabled(busy, egui::Button::new("Stop")).clicked() {
+            if ui.add_enabled(busy, button("Stop")).clicked() {
                 out.push(RunAction::Stop.into());
             }
             if training.can_continue(design)
@@ -401,6 +398,8 @@ fn run_buttons(
             }
         });
     });
+    ui.add_space(4.0);
+    out
 }
 
 /// The run's folder: click to show it in the file manager.

@@ -21,11 +21,25 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
     egui::Panel::left("train_controls")
         .default_size(280.0)
         .show(ui, |ui| {
-            // The run bar first, at the bottom, so the settings scroll above it and Train,
-            // Pause and Stop stay in view however tall the settings grow.
-            egui::Panel::bottom("run_bar").show(ui, |ui| {
-                let actions = controls::run_bar(ui, &app.training, &app.design, blocked);
+            // Train, Pause and Stop first, at the very bottom: nothing below them grows, so
+            // they keep their place from a run's start to its end (the progress, the epoch's
+            // accuracy and any message appear above them).
+            egui::Panel::bottom("run_buttons").show(ui, |ui| {
+                let actions =
+                    controls::run_buttons(ui, &app.training, &app.design, blocked.as_deref());
                 cmds.extend(actions.into_iter().map(AppCommand::Train));
+            });
+            // Then the run's state above them, at most a third of the column (scrolling past
+            // that), so a long message never squeezes the settings to a row.
+            let most = (ui.available_height() / 3.0).max(120.0);
+            egui::Panel::bottom("run_bar").show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("run_bar_scroll")
+                    .max_height(most)
+                    .show(ui, |ui| {
+                        let actions = controls::run_bar(ui, &app.training, blocked);
+                        cmds.extend(actions.into_iter().map(AppCommand::Train));
+                    });
             });
             egui::CentralPanel::default().show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
