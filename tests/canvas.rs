@@ -634,3 +634,47 @@ fn the_first_glyph_of_every_title_is_drawn_at_any_zoom() {
         assert!(checked >= 3, "zoom {zoom}: {checked} titles checked");
     }
 }
+
+#[test]
+fn a_palette_click_adds_the_block_after_the_selection_wired_and_in_view() {
+    let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
+    let conv1 = node_id(&harness, "conv1");
+    let relu1 = node_id(&harness, "relu1");
+    let at = harness.state().node_screen_rect(conv1).unwrap().center();
+    click_at(&mut harness, at);
+    harness.get_by_label("BatchNorm").click();
+    harness.run_steps(4);
+    let d = harness.state().design().clone();
+    let bn = d.node_by_name("bn1").unwrap().id;
+    assert!(d.edges.iter().any(|e| e.from == conv1 && e.to == bn));
+    assert!(d.edges.iter().any(|e| e.from == bn && e.to == relu1));
+    assert!(!d.edges.iter().any(|e| e.from == conv1 && e.to == relu1));
+    harness.get_by_label("valid");
+    assert_eq!(harness.state().focused(), Some(bn), "the new block is selected");
+    let view = harness.state().canvas_rect();
+    let r = harness.state().node_screen_rect(bn).unwrap();
+    assert!(view.contains_rect(r), "{r:?} in {view:?}");
+    // A block selected at the edge of the view, the view then moved away from it: the new
+    // block after it is brought into view.
+    let fc3 = node_id(&harness, "fc3");
+    whole_design(&mut harness);
+    let at = harness.state().node_screen_rect(fc3).unwrap().center();
+    click_at(&mut harness, at);
+    assert_eq!(harness.state().focused(), Some(fc3));
+    harness.state_mut().zoom_canvas(1.5);
+    harness.run_steps(3);
+    // The palette's ReLU (left of x = 150), not a block's kind line.
+    harness
+        .get_all_by_label("ReLU")
+        .find(|b| b.rect().left() < 150.0)
+        .unwrap()
+        .click();
+    harness.run_steps(4);
+    let d = harness.state().design().clone();
+    let relu = d.node_by_name("relu5").unwrap().id;
+    let output = d.node_by_name("output").unwrap().id;
+    assert!(d.edges.iter().any(|e| e.from == fc3 && e.to == relu));
+    assert!(d.edges.iter().any(|e| e.from == relu && e.to == output));
+    let r = harness.state().node_screen_rect(relu).unwrap();
+    assert!(view.contains_rect(r), "{r:?} in {view:?}");
+}

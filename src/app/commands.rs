@@ -237,8 +237,10 @@ impl NetloomApp {
             .map(|n| n.id)
             .filter(|id| before.node(*id).is_none())
             .collect();
-        if !new.is_empty() {
+        if let Some(first) = new.first().and_then(|id| self.design.node(*id)) {
+            let (pos, size) = (first.pos, design::layout::block_size(first));
             self.canvas.select(new);
+            self.canvas.reveal(pos, size);
         }
     }
 

@@ -28,6 +28,7 @@ pub use augment::Augment;
 pub use format::{FORMAT_NAME, FORMAT_VERSION, FormatError, from_json, to_json};
 pub use infer::{Incoming, NodeCost, ShapeError, infer, pool_out};
 pub use memory::{MEMORY_LIMIT, training_memory};
+pub mod append;
 pub mod catalogue;
 pub mod edit;
 pub mod generate;

@@ -11,9 +11,15 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
         .default_size(150.0)
         .show(ui, |ui| {
             if let Some(block) = ui::palette::show(ui, &mut app.palette_query) {
-                // New blocks appear in view, clear of the blocks already there.
-                let pos = app.canvas.free_spot(&app.design);
-                cmds.push(AppCommand::Edit(block.add_at(pos)));
+                // After the one selected block, wired to it where the shapes allow; else in
+                // view, clear of the blocks already there. Either way it is then shown.
+                let after = match app.canvas.selection.as_slice() {
+                    [one] => crate::design::append::add_after(&app.design, block, *one),
+                    _ => None,
+                };
+                let edit =
+                    after.unwrap_or_else(|| block.add_at(app.canvas.free_spot(&app.design)));
+                cmds.push(AppCommand::Edit(edit));
             }
         });
     let selected = app.canvas.selection.first().copied();

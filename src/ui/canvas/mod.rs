@@ -368,6 +368,22 @@ impl Canvas {
         );
     }
 
+    /// Pans (keeping the zoom) so that a block at `pos` of about `size` (graph space) is in
+    /// view, if it isn't: what was just added is where the user looks.
+    pub fn reveal(&mut self, pos: [f32; 2], size: [f32; 2]) {
+        let block = egui::Rect::from_min_size(Pos2::new(pos[0], pos[1]), egui::vec2(size[0], size[1]));
+        let now = self.keep_view.unwrap_or(self.transform);
+        let seen = now.inverse() * self.view;
+        if self.view.width() <= 0.0 || seen.contains_rect(block.expand(10.0)) {
+            return;
+        }
+        self.keep_view = Some(
+            TSTransform::from_translation(self.view.center().to_vec2())
+                * TSTransform::from_scaling(now.scaling)
+                * TSTransform::from_translation(-block.center().to_vec2()),
+        );
+    }
+
     /// The design point in the middle of the view, and the zoom.
     pub fn view_centre(&self) -> (Pos2, f32) {
         (
