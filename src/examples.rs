@@ -17,3 +17,31 @@ pub const EXAMPLES: &[(&str, &str)] = &[
 
 /// The design the app opens with: LeNet-5, the classic first CNN.
 pub const DEFAULT_DESIGN: (&str, &str) = EXAMPLES[0];
+
+#[cfg(test)]
+mod tests {
+    use super::EXAMPLES;
+    use crate::design::{from_json, layout::auto_layout, to_json};
+
+    /// The shipped examples are where Auto layout puts them: wires one way, no long diagonals
+    /// between hand-made rows. `NETLOOM_LAY_OUT_EXAMPLES=1 cargo test --lib examples` rewrites
+    /// them after a change to the layout or to an example.
+    #[test]
+    fn shipped_examples_are_laid_out_as_auto_layout_lays_them_out() {
+        let write = std::env::var_os("NETLOOM_LAY_OUT_EXAMPLES").is_some();
+        for (name, text) in EXAMPLES {
+            let d = from_json(text).unwrap();
+            let mut laid = d.clone();
+            auto_layout(&mut laid);
+            if write {
+                let path = format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"));
+                std::fs::write(path, to_json(&laid)).unwrap();
+                continue;
+            }
+            for (a, b) in d.nodes.iter().zip(&laid.nodes) {
+                let moved = (a.pos[0] - b.pos[0]).abs() > 0.5 || (a.pos[1] - b.pos[1]).abs() > 0.5;
+                assert!(!moved, "{name}: {} at {:?}, Auto layout puts it at {:?}", a.name, a.pos, b.pos);
+            }
+        }
+    }
+}

@@ -33,7 +33,13 @@ fn examples_open_from_the_file_menu() {
         harness.state().title(),
         "resnet_mini.json (example) — netloom"
     );
-    assert!(harness.state().design().node_by_name("layer2_add").is_some());
+    assert!(
+        harness
+            .state()
+            .design()
+            .node_by_name("layer2_add")
+            .is_some()
+    );
     // Templates of known architectures, with torchvision's names.
     open_template(&mut harness, "resnet18");
     assert_eq!(harness.state().title(), "resnet18 (template) — netloom");

@@ -650,7 +650,11 @@ fn a_palette_click_adds_the_block_after_the_selection_wired_and_in_view() {
     assert!(d.edges.iter().any(|e| e.from == bn && e.to == relu1));
     assert!(!d.edges.iter().any(|e| e.from == conv1 && e.to == relu1));
     harness.get_by_label("valid");
-    assert_eq!(harness.state().focused(), Some(bn), "the new block is selected");
+    assert_eq!(
+        harness.state().focused(),
+        Some(bn),
+        "the new block is selected"
+    );
     let view = harness.state().canvas_rect();
     let r = harness.state().node_screen_rect(bn).unwrap();
     assert!(view.contains_rect(r), "{r:?} in {view:?}");

@@ -282,28 +282,58 @@ impl NetloomApp {
                     .record_coalesced(before, Burst::TrainingSettings);
                 self.changed(false);
             }
-            TrainAction::Run(action) => self.training.apply(action, &self.design, ctx),
+            TrainAction::Run(action) => {
+                let (data, weights) = (
+                    matches!(action, RunAction::Data(_)),
+                    matches!(
+                        action,
+                        RunAction::UseWeights | RunAction::ClearWeights | RunAction::LoadNode(..)
+                    ),
+                );
+                self.training.apply(action, &self.design, ctx);
+                if data {
+                    self.record_data();
+                }
+                if weights {
+                    self.record_weights();
+                }
+            }
         }
     }
 
     /// Asks for a path for `purpose`; the answer comes back through [`Self::chosen`], now
     /// (native dialog) or in a later frame (in-app dialog).
     pub(super) fn ask_file(&mut self, ctx: &egui::Context, purpose: FilePurpose) {
-        // Start where the user works: the design's folder, else the last file's.
-        let start = match &self.source {
-            super::Source::File(p) => p.parent().map(std::path::Path::to_path_buf),
-            _ => None,
-        }
-        .or_else(|| {
-            self.recent
-                .first()
-                .and_then(|p| p.parent())
-                .map(std::path::Path::to_path_buf)
-        })
-        .filter(|d| d.is_dir())
-        // A first save or export of an example or template: the user's documents folder (the
-        // process's working folder is wherever the app was started from).
-        .or_else(documents_dir);
+        // Start where the user works: for data, beside the last data used; else the design's
+        // folder, else the last file's.
+        let last_data = (purpose == FilePurpose::DataFolder)
+            .then(|| {
+                self.training
+                    .recent_data()
+                    .iter()
+                    .filter_map(|s| crate::data::DataSpec::parse(s).ok())
+                    .find_map(|s| {
+                        s.path()
+                            .and_then(|p| p.parent())
+                            .map(std::path::Path::to_path_buf)
+                    })
+            })
+            .flatten();
+        let start = last_data
+            .or_else(|| match &self.source {
+                super::Source::File(p) => p.parent().map(std::path::Path::to_path_buf),
+                _ => None,
+            })
+            .or_else(|| {
+                self.recent
+                    .first()
+                    .and_then(|p| p.parent())
+                    .map(std::path::Path::to_path_buf)
+            })
+            .filter(|d| d.is_dir())
+            // A first save or export of an example or template: the user's documents folder (the
+            // process's working folder is wherever the app was started from).
+            .or_else(documents_dir);
         let name = (purpose == FilePurpose::SaveDesign).then(|| self.save_name());
         match self
             .file_dialogs
@@ -389,6 +419,7 @@ impl NetloomApp {
         let spec = crate::data::DataSpec::Folder(folder);
         self.training
             .apply(RunAction::Data(spec), &self.design, ctx);
+        self.record_data();
     }
 
     /// Gives the last Linear `classes` outputs, as one undoable edit; it is left out of the
@@ -409,13 +440,14 @@ impl NetloomApp {
             && !w.skip.contains(&name)
         {
             w.skip.push(name);
+            self.record_weights();
         }
     }
 
     /// Reads a weights file and maps it onto the design (on a helper thread); the review
     /// window follows. What "Start from pretrained weights…" does once a file is chosen.
     pub fn load_weights(&mut self, ctx: &egui::Context, path: PathBuf) {
-        self.training.check_weights(path, &self.design, ctx);
+        self.training.check_weights(path, &self.design, ctx, None);
     }
 
     /// The pretrained weights' state in the Train view.

@@ -54,7 +54,6 @@ impl NetloomApp {
     }
 
     pub(super) fn set_design(&mut self, design: Design, source: Source) {
-        self.training.choose_data_for(&design);
         self.analysis = design::analyse(&design);
         self.design = design;
         self.source = source;
@@ -63,7 +62,9 @@ impl NetloomApp {
         super::crash::remember_unsaved(None);
         self.revision += 1;
         self.history.clear();
-        // A design opens fitted to the view, however big.
+        self.notice = None;
+        self.restore_setup();
+        // A design opens fitted to the view, readably.
         self.canvas.fit();
     }
 

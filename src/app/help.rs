@@ -24,22 +24,48 @@ type Shortcut = (KeyboardShortcut, &'static str, fn() -> AppCommand);
 /// The shortcuts that are commands: what the keys do wherever no text field has the keyboard.
 pub(super) const SHORTCUTS: &[Shortcut] = &[
     // Each Ctrl+Shift shortcut before its Ctrl one: egui matches Ctrl+Shift+Z against Ctrl+Z.
-    (KeyboardShortcut::new(CMD_SHIFT, Key::Z), "Redo", || AppCommand::Redo),
-    (KeyboardShortcut::new(CMD, Key::Y), "Redo", || AppCommand::Redo),
-    (KeyboardShortcut::new(CMD, Key::Z), "Undo", || AppCommand::Undo),
-    (KeyboardShortcut::new(CMD_SHIFT, Key::S), "Save As…", || AppCommand::SaveAs),
-    (KeyboardShortcut::new(CMD, Key::S), "Save", || AppCommand::Save),
-    (KeyboardShortcut::new(CMD, Key::O), "Open…", || AppCommand::OpenDialog),
-    (KeyboardShortcut::new(CMD, Key::Q), "Quit", || AppCommand::Quit),
-    (KeyboardShortcut::new(CMD, Key::Equals), "Zoom in", || AppCommand::Zoom(Zoom::In)),
-    (KeyboardShortcut::new(CMD, Key::Plus), "Zoom in", || AppCommand::Zoom(Zoom::In)),
-    (KeyboardShortcut::new(CMD, Key::Minus), "Zoom out", || AppCommand::Zoom(Zoom::Out)),
-    (KeyboardShortcut::new(CMD_SHIFT, Key::Num0), "Whole design", || {
-        AppCommand::Zoom(Zoom::Fit(Fit::Whole))
+    (KeyboardShortcut::new(CMD_SHIFT, Key::Z), "Redo", || {
+        AppCommand::Redo
     }),
-    (KeyboardShortcut::new(CMD, Key::Num0), "Fit, readable", || {
-        AppCommand::Zoom(Zoom::Fit(Fit::Readable))
+    (KeyboardShortcut::new(CMD, Key::Y), "Redo", || {
+        AppCommand::Redo
     }),
+    (KeyboardShortcut::new(CMD, Key::Z), "Undo", || {
+        AppCommand::Undo
+    }),
+    (
+        KeyboardShortcut::new(CMD_SHIFT, Key::S),
+        "Save As…",
+        || AppCommand::SaveAs,
+    ),
+    (KeyboardShortcut::new(CMD, Key::S), "Save", || {
+        AppCommand::Save
+    }),
+    (KeyboardShortcut::new(CMD, Key::O), "Open…", || {
+        AppCommand::OpenDialog
+    }),
+    (KeyboardShortcut::new(CMD, Key::Q), "Quit", || {
+        AppCommand::Quit
+    }),
+    (KeyboardShortcut::new(CMD, Key::Equals), "Zoom in", || {
+        AppCommand::Zoom(Zoom::In)
+    }),
+    (KeyboardShortcut::new(CMD, Key::Plus), "Zoom in", || {
+        AppCommand::Zoom(Zoom::In)
+    }),
+    (KeyboardShortcut::new(CMD, Key::Minus), "Zoom out", || {
+        AppCommand::Zoom(Zoom::Out)
+    }),
+    (
+        KeyboardShortcut::new(CMD_SHIFT, Key::Num0),
+        "Whole design",
+        || AppCommand::Zoom(Zoom::Fit(Fit::Whole)),
+    ),
+    (
+        KeyboardShortcut::new(CMD, Key::Num0),
+        "Fit, readable",
+        || AppCommand::Zoom(Zoom::Fit(Fit::Readable)),
+    ),
 ];
 
 /// The shortcut of the command labelled `label`, as the platform writes it ("Ctrl+S").
@@ -66,7 +92,10 @@ pub(super) fn shortcut_commands(ctx: &egui::Context, cmds: &mut Vec<AppCommand>)
 const CANVAS_KEYS: &[(&str, &str)] = &[
     ("Wheel, or drag the background", "Pan the canvas"),
     ("Ctrl+wheel, or pinch", "Zoom the canvas about the pointer"),
-    ("Double-click the background", "Fit the design at a size you can read"),
+    (
+        "Double-click the background",
+        "Fit the design at a size you can read",
+    ),
     ("Click a block", "Show it in the inspector"),
     ("Shift+click, or drag a rectangle", "Select several blocks"),
     ("Drag a block's title", "Move it"),
@@ -74,11 +103,20 @@ const CANVAS_KEYS: &[(&str, &str)] = &[
     ("Right-click a wire", "Delete it, or insert a block into it"),
     ("Right-click the background", "Add a block there"),
     ("Del or Backspace", "Delete the selection"),
-    ("Ctrl+C, Ctrl+V", "Copy and paste blocks (also between files)"),
+    (
+        "Ctrl+C, Ctrl+V",
+        "Copy and paste blocks (also between files)",
+    ),
     ("Ctrl+D", "Duplicate the selection"),
     ("Ctrl+G", "Group the selection"),
-    ("Click a group's title", "Collapse the group (double-click a collapsed one to open it)"),
-    ("Click a palette block", "Add it after the selected block, wired to it"),
+    (
+        "Click a group's title",
+        "Collapse the group (double-click a collapsed one to open it)",
+    ),
+    (
+        "Click a palette block",
+        "Add it after the selected block, wired to it",
+    ),
 ];
 
 /// Where the documentation is: beside the installed binary (the .deb and the tarball put it in
@@ -95,8 +133,14 @@ pub fn docs_dir() -> Option<PathBuf> {
 /// The documents a user reads, with what each is for.
 const DOCS: &[(&str, &str)] = &[
     ("README.md", "Start here: install, the views, the CLI"),
-    ("docs/training.md", "Training: settings, data, what the plots show"),
-    ("docs/transfer-learning.md", "Pretrained weights, freezing, fine-tuning"),
+    (
+        "docs/training.md",
+        "Training: settings, data, what the plots show",
+    ),
+    (
+        "docs/transfer-learning.md",
+        "Pretrained weights, freezing, fine-tuning",
+    ),
     ("docs/design-format.md", "The design file, block by block"),
     ("docs/scale-out.md", "Exported PyTorch code on many GPUs"),
     ("docs/performance.md", "Speed and memory, measured"),

@@ -7,7 +7,6 @@
 //! `training` the runs.
 
 mod about;
-mod help;
 mod commands;
 mod crash;
 mod dialogs;
@@ -15,8 +14,10 @@ mod document;
 mod export;
 pub mod files;
 mod frame_stats;
+mod help;
 pub mod history;
 mod menu;
+mod setup;
 pub mod training;
 mod views;
 
@@ -96,6 +97,9 @@ pub struct NetloomApp {
     about: Option<about::About>,
     /// Help's other window (shortcuts, documentation), while open.
     help: help::HelpWindow,
+    /// The weights a reopened design names, to read on the next frame (and the blocks it
+    /// left out of them).
+    restore_weights: Option<(PathBuf, Vec<String>)>,
 }
 
 impl NetloomApp {
@@ -133,6 +137,7 @@ impl NetloomApp {
             export: export::ExportDialog::default(),
             about: None,
             help: help::HelpWindow::None,
+            restore_weights: None,
         };
         app.training.choose_data_for(&app.design);
         if let Some(path) = path {
@@ -152,6 +157,11 @@ impl NetloomApp {
             storage.and_then(|s| eframe::get_value::<Vec<PathBuf>>(s, "recent_files"))
         {
             self.recent = recent;
+        }
+        if let Some(recent) =
+            storage.and_then(|s| eframe::get_value::<Vec<String>>(s, "recent_data"))
+        {
+            self.training.set_recent_data(recent);
         }
         if let Some(view) = storage.and_then(|s| eframe::get_value::<View>(s, "view")) {
             self.view = view;
@@ -340,7 +350,10 @@ impl NetloomApp {
                 .map(|r| r.params)
                 .sum();
             ui.horizontal(|ui| {
-                ui::summary::status_bar(ui, &self.analysis, frozen);
+                let misfit = self
+                    .training
+                    .data_mismatch_short(&self.design, &self.analysis);
+                ui::summary::status_bar(ui, &self.analysis, frozen, misfit);
                 if let Some(text) = self.running_run() {
                     ui.separator();
                     // From either view: a run is training, and a click shows it.
@@ -413,6 +426,7 @@ impl eframe::App for NetloomApp {
             stats.start(started, self.training.busy());
             ctx.request_repaint();
         }
+        self.restore_weights_now(&ctx);
         let mut cmds = self.input_commands(&ctx);
         self.autosave.tick(&self.design, self.dirty);
         self.dialogs(&ctx, &mut cmds);
@@ -451,6 +465,7 @@ impl eframe::App for NetloomApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, "recent_files", &self.recent);
+        eframe::set_value(storage, "recent_data", &self.training.recent_data());
         eframe::set_value(storage, "view", &self.view);
     }
 

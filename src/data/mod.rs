@@ -8,6 +8,7 @@ pub mod augment;
 mod builtin;
 mod cifar;
 pub mod cloud;
+mod convert;
 mod error;
 mod fingerprint;
 mod folder;
@@ -19,6 +20,7 @@ mod toy;
 
 pub use builtin::{builtin_idx_files, fashion_mnist_builtin};
 pub use cifar::{CIFAR10_CLASSES, load_cifar10};
+pub use convert::{Convert, convert};
 pub use error::DataError;
 pub use fingerprint::Fingerprint;
 pub use folder::{Fit, FolderOptions, decode_image, load_folder};

@@ -26,11 +26,17 @@ pub enum DataSpec {
     /// Some classes of another source, relabelled 0, 1, … in the order given
     /// (`?classes=5,7,9` after any spec).
     Classes(Box<DataSpec>, Vec<u32>),
+    /// Another source's images converted (`?channels=3&size=32x32` after any spec): always the
+    /// outermost, so a spec reads back to the same value.
+    Converted(Box<DataSpec>, super::Convert),
 }
 
 impl DataSpec {
     /// Parses a spec. Toy sets take options after `?`: `toy:moons?noise=0.2&samples=2000&seed=3`.
     pub fn parse(spec: &str) -> Result<DataSpec, DataError> {
+        if let Some((base, convert)) = take_convert(spec)? {
+            return Ok(DataSpec::parse(&base)?.converted(convert));
+        }
         if let Some((base, classes)) = take_classes(spec)? {
             return Ok(DataSpec::Classes(
                 Box::new(DataSpec::parse(&base)?),
@@ -74,6 +80,33 @@ impl DataSpec {
         }
     }
 
+    /// The spec with its images converted as `convert` says (none: as they are), the
+    /// conversion outermost.
+    pub fn converted(self, convert: super::Convert) -> DataSpec {
+        let base = self.unconverted().clone();
+        if convert.is_none() {
+            base
+        } else {
+            DataSpec::Converted(Box::new(base), convert)
+        }
+    }
+
+    /// The source before any conversion.
+    pub fn unconverted(&self) -> &DataSpec {
+        match self {
+            DataSpec::Converted(inner, _) => inner,
+            other => other,
+        }
+    }
+
+    /// The conversion asked for (none: the images as they are).
+    pub fn conversion(&self) -> super::Convert {
+        match self {
+            DataSpec::Converted(_, c) => *c,
+            _ => super::Convert::default(),
+        }
+    }
+
     /// A short label for people, e.g. "toy: spiral".
     pub fn label(&self) -> String {
         match self {
@@ -83,6 +116,7 @@ impl DataSpec {
             DataSpec::Cifar10(p) => format!("CIFAR-10: {}", p.display()),
             DataSpec::Folder(p) => format!("folder: {}", p.display()),
             DataSpec::Classes(inner, keep) => format!("{} (classes {keep:?})", inner.label()),
+            DataSpec::Converted(inner, _) => inner.label(),
         }
     }
 
@@ -118,6 +152,11 @@ impl DataSpec {
                 let sep = if inner.contains('?') { '&' } else { '?' };
                 format!("{inner}{sep}classes={}", list.join(","))
             }
+            DataSpec::Converted(inner, convert) => {
+                let inner = inner.to_spec();
+                let sep = if inner.contains('?') { '&' } else { '?' };
+                format!("{inner}{sep}{}", convert.to_query())
+            }
         }
     }
 
@@ -135,6 +174,22 @@ impl DataSpec {
             DataSpec::Classes(inner, keep) => {
                 DataSpec::Classes(Box::new(inner.resolved()), keep.clone())
             }
+            DataSpec::Converted(inner, c) => DataSpec::Converted(Box::new(inner.resolved()), *c),
+            other => other.clone(),
+        }
+    }
+
+    /// The spec with each path it names replaced by `f(path)` (made absolute against a design's
+    /// folder when read, relative to it when written).
+    pub fn map_paths(&self, f: &dyn Fn(&Path) -> PathBuf) -> DataSpec {
+        match self {
+            DataSpec::Idx(p) => DataSpec::Idx(f(p)),
+            DataSpec::Cifar10(p) => DataSpec::Cifar10(f(p)),
+            DataSpec::Folder(p) => DataSpec::Folder(f(p)),
+            DataSpec::Classes(inner, keep) => {
+                DataSpec::Classes(Box::new(inner.map_paths(f)), keep.clone())
+            }
+            DataSpec::Converted(inner, c) => DataSpec::Converted(Box::new(inner.map_paths(f)), *c),
             other => other.clone(),
         }
     }
@@ -143,7 +198,7 @@ impl DataSpec {
     pub fn path(&self) -> Option<&Path> {
         match self {
             DataSpec::Idx(p) | DataSpec::Cifar10(p) | DataSpec::Folder(p) => Some(p),
-            DataSpec::Classes(inner, _) => inner.path(),
+            DataSpec::Classes(inner, _) | DataSpec::Converted(inner, _) => inner.path(),
             DataSpec::BuiltinFashionMnist | DataSpec::Toy(..) => None,
         }
     }
@@ -165,8 +220,34 @@ impl DataSpec {
             DataSpec::Cifar10(dir) => cifar::load_cifar10(dir),
             DataSpec::Folder(dir) => load_folder(dir, folder, &|_, _| {}),
             DataSpec::Classes(inner, keep) => inner.load(folder)?.only_classes(keep),
+            DataSpec::Converted(inner, c) => super::convert(inner.load(folder)?, *c),
         }
     }
+}
+
+/// Splits `channels=…` and `size=…` off a spec's query: (the spec without them, the
+/// conversion), or None when it has neither.
+fn take_convert(spec: &str) -> Result<Option<(String, super::Convert)>, DataError> {
+    let Some((base, query)) = spec.rsplit_once('?') else {
+        return Ok(None);
+    };
+    let mut convert = super::Convert::default();
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if !convert.read(key, value)? {
+            rest.push(pair);
+        }
+    }
+    if convert.is_none() {
+        return Ok(None);
+    }
+    let base = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok(Some((base, convert)))
 }
 
 /// Splits `classes=…` off a spec's query: (the spec without it, the class numbers).

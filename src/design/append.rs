@@ -17,7 +17,10 @@ pub fn add_after(design: &Design, block: &Block, after: NodeId) -> Option<Edit> 
         return None;
     }
     let size = block_size(a);
-    let pos = free_near(design, [a.pos[0] + size[0] * 0.5, a.pos[1] + size[1] + 40.0]);
+    let pos = free_near(
+        design,
+        [a.pos[0] + size[0] * 0.5, a.pos[1] + size[1] + 40.0],
+    );
     let new = design.next_id();
     let add = block.add_at(pos);
     let feed = Edit::Connect {
@@ -60,7 +63,9 @@ fn free_near(design: &Design, at: [f32; 2]) -> [f32; 2] {
     for _ in 0..40 {
         let taken = design.nodes.iter().any(|n| {
             let s = block_size(n);
-            p[0] < n.pos[0] + s[0] && n.pos[0] < p[0] + 160.0 && p[1] < n.pos[1] + s[1] + 20.0
+            p[0] < n.pos[0] + s[0]
+                && n.pos[0] < p[0] + 160.0
+                && p[1] < n.pos[1] + s[1] + 20.0
                 && n.pos[1] < p[1] + 80.0
         });
         if !taken {
@@ -110,7 +115,11 @@ mod tests {
                 || n.pos[0] >= p[0] + 160.0
                 || p[1] >= n.pos[1] + s[1]
                 || n.pos[1] >= p[1] + 60.0;
-            assert!(apart, "{} at {:?} under the new block at {p:?}", n.name, n.pos);
+            assert!(
+                apart,
+                "{} at {:?} under the new block at {p:?}",
+                n.name, n.pos
+            );
         }
     }
 
@@ -125,7 +134,10 @@ mod tests {
         assert!(!after.edges.iter().any(|e| e.to == conv || e.from == conv));
         // Its own "not wired" is the only problem: nothing else broke.
         let a = analyse(&after);
-        assert_eq!(a.problems.iter().filter(|p| p.node != Some(conv)).count(), 0);
+        assert_eq!(
+            a.problems.iter().filter(|p| p.node != Some(conv)).count(),
+            0
+        );
         // A Linear after fc2: wired after it, through the chain where the widths carry on;
         // never a new problem.
         let fc2 = d.node_by_name("fc2").unwrap().id;

@@ -16,10 +16,12 @@ use thiserror::Error;
 /// The value of the `format` field.
 pub const FORMAT_NAME: &str = "netloom-design";
 /// The newest file version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
-// Versions: 1, nodes, edges and training; 2 added `data`; 3 added `groups`. Each addition
-// has a default, so every older file reads as it always did.
+// Versions: 1, nodes, edges and training; 2 added `data`; 3 added `groups`; 4 added the
+// training set-up (`data.source`, `training.pretrained`). Each addition has a default, so
+// every older file reads as it always did; and a design is written at the oldest version
+// that holds it, so a file without a set-up still opens in a netloom that reads only 3.
 
 /// Why a design file could not be read.
 #[derive(Debug, Error)]
@@ -180,9 +182,10 @@ fn refuse_fields_of_settingless_kinds(text: &str, file: &DesignFile) -> Result<(
 pub fn to_json(design: &Design) -> String {
     let mut d = design.clone();
     d.canonicalize();
+    let set_up = d.data.source.is_some() || d.training.pretrained.is_some();
     let file = DesignFile {
         format: FORMAT_NAME.to_owned(),
-        version: FORMAT_VERSION,
+        version: if set_up { FORMAT_VERSION } else { 3 },
         nodes: d.nodes,
         edges: d.edges,
         training: d.training,

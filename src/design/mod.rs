@@ -14,7 +14,8 @@ pub use group::{Boundary, Group, GroupId, GroupInput, repath};
 pub use op::*;
 pub use pair::Pair;
 pub use settings::{
-    DataSettings, Init, Optimizer, Precision, Preprocessing, Schedule, TrainingSettings,
+    DataSettings, Init, Optimizer, Precision, Preprocessing, PretrainedSource, Schedule,
+    TrainingSettings,
 };
 pub use shape::Shape;
 mod analysis;

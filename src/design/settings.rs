@@ -87,6 +87,23 @@ pub struct TrainingSettings {
     /// results differ in their last digits between thread counts).
     #[serde(default, skip_serializing_if = "is_default")]
     pub deterministic: bool,
+    /// The pretrained weights runs start from (in the app: the file reviewed and accepted in
+    /// the Train view), so that reopening the design starts where it was left. Added in file
+    /// version 4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pretrained: Option<PretrainedSource>,
+}
+
+/// Where pretrained weights come from: the file (relative to the design's folder when it is
+/// near it), and the blocks deliberately left out of it (a head to re-initialise).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PretrainedSource {
+    /// The weights file (safetensors, or PyTorch's .pt/.pth).
+    pub path: String,
+    /// Blocks whose matching tensors are not loaded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip: Vec<String>,
 }
 
 /// The arithmetic a training run computes in (the `precision` setting).
@@ -201,6 +218,7 @@ impl Default for TrainingSettings {
             unfreeze_every: None,
             precision: Precision::Auto,
             deterministic: false,
+            pretrained: None,
         }
     }
 }
@@ -352,4 +370,9 @@ pub struct DataSettings {
     /// Augmentation operations, applied in order to each training batch.
     #[serde(default)]
     pub augmentation: Vec<super::augment::Augment>,
+    /// The data it trains on, as a data spec (`builtin:fashion-mnist?channels=3&size=32x32`,
+    /// `folder:photos`): a path relative to the design's folder when the data is near it.
+    /// None: the default for its Input. Added in file version 4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }

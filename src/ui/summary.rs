@@ -54,7 +54,10 @@ pub fn problem_list(ui: &mut egui::Ui, analysis: &Analysis) {
         return;
     }
     ui.separator();
-    ui.strong(format!("{} problems", analysis.problems.len()));
+    ui.strong(crate::units::count(
+        analysis.problems.len() as u64,
+        "problem",
+    ));
     egui::ScrollArea::vertical()
         .id_salt("problems")
         .show(ui, |ui| {
@@ -64,9 +67,15 @@ pub fn problem_list(ui: &mut egui::Ui, analysis: &Analysis) {
         });
 }
 
-/// Totals of the design and whether it is valid. With frozen blocks, the parameters are
-/// split into trainable and frozen.
-pub fn status_bar(ui: &mut egui::Ui, analysis: &Analysis, frozen: u64) {
+/// Totals of the design and whether it is valid, and whether the chosen data fits it (a few
+/// words, and the whole sentence on hover). With frozen blocks, the parameters are split into
+/// trainable and frozen.
+pub fn status_bar(
+    ui: &mut egui::Ui,
+    analysis: &Analysis,
+    frozen: u64,
+    data_misfit: Option<(String, String)>,
+) {
     ui.horizontal(|ui| {
         let t = analysis.totals;
         ui.label(format!("{} parameters", thousands(t.params)));
@@ -85,13 +94,21 @@ pub fn status_bar(ui: &mut egui::Ui, analysis: &Analysis, frozen: u64) {
             bytes(t.activation_bytes)
         ));
         ui.separator();
-        if analysis.is_valid() {
-            ui.colored_label(theme::OK, "valid");
-        } else {
-            ui.colored_label(
-                theme::ERROR,
-                format!("{} problems", analysis.problems.len()),
-            );
+        match (analysis.is_valid(), data_misfit) {
+            (true, None) => {
+                ui.colored_label(theme::OK, "valid");
+            }
+            (true, Some((short, full))) => {
+                ui.colored_label(theme::OK, "design valid");
+                ui.label("·");
+                ui.colored_label(theme::ERROR, short).on_hover_text(full);
+            }
+            (false, _) => {
+                ui.colored_label(
+                    theme::ERROR,
+                    crate::units::count(analysis.problems.len() as u64, "problem"),
+                );
+            }
         }
     });
 }

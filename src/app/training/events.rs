@@ -56,7 +56,7 @@ impl Training {
                     EventKind::Failed { message, .. } => self.preview.arrived(Err(message)),
                     _ => {}
                 }
-            } else if let Pretrained::Checking(path, id) = &self.pretrained
+            } else if let Pretrained::Checking(path, id, restore) = &self.pretrained
                 && *id == event.run
                 && let Some(result) = match event.kind {
                     EventKind::WeightsChecked(result) => Some(result),
@@ -65,13 +65,18 @@ impl Training {
                     _ => None,
                 }
             {
-                self.pretrained = match result {
-                    Ok(report) => Pretrained::Review(WeightsChoice {
+                self.pretrained = match (result, restore) {
+                    (Ok(report), Some(skip)) => Pretrained::Using(WeightsChoice {
+                        path: path.clone(),
+                        report,
+                        skip: skip.clone(),
+                    }),
+                    (Ok(report), None) => Pretrained::Review(WeightsChoice {
                         path: path.clone(),
                         report,
                         skip: Vec::new(),
                     }),
-                    Err(e) => {
+                    (Err(e), _) => {
                         self.pretrained_error = Some(e);
                         Pretrained::None
                     }

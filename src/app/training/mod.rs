@@ -125,6 +125,8 @@ pub struct Training {
     usage: Option<run_store::Usage>,
     /// How many of the newest saved runs "delete old runs" keeps.
     pub keep_runs: usize,
+    /// Data sources from disk used before (spec text), newest first: offered again.
+    recent_data: Vec<String>,
     /// The export being written on a helper thread, if any.
     exporting: Option<RunId>,
     /// How the last export ended, until the app has shown it.
@@ -148,6 +150,7 @@ impl Default for Training {
             preview: Preview::default(),
             runs_dir: None,
             pretrained: Pretrained::None,
+            recent_data: Vec::new(),
             pretrained_error: None,
             start_error: None,
             exporting: None,
@@ -168,6 +171,42 @@ impl Training {
     pub fn choose_data_for(&mut self, design: &Design) {
         self.data =
             DataSpec::default_for(design.input_shape()).unwrap_or(DataSpec::BuiltinFashionMnist);
+    }
+
+    /// The shape of the data the preview holds for the chosen data, once it has loaded.
+    pub fn preview_shape(&self) -> Option<crate::design::Shape> {
+        self.preview.current(&self.data).map(|d| d.shape)
+    }
+
+    /// Data sources used before that come from disk, newest first (as spec text).
+    pub fn recent_data(&self) -> &[String] {
+        &self.recent_data
+    }
+
+    /// Puts the chosen data first among the recent sources, when it comes from disk.
+    pub fn remember_data(&mut self) {
+        if self.data.path().is_some() {
+            let spec = self.data.unconverted().to_spec();
+            self.recent_data.retain(|s| *s != spec);
+            self.recent_data.insert(0, spec);
+            self.recent_data.truncate(8);
+        }
+    }
+
+    /// Restores the recent data sources a session saved.
+    pub fn set_recent_data(&mut self, recent: Vec<String>) {
+        self.recent_data = recent;
+    }
+
+    /// Trains on `spec` from now (a design reopened names its data).
+    pub fn set_data(&mut self, spec: DataSpec) {
+        self.data = spec;
+    }
+
+    /// Forgets the pretrained weights (a design opened without any).
+    pub fn clear_weights(&mut self) {
+        self.pretrained = Pretrained::None;
+        self.pretrained_error = None;
     }
 
     /// The device runs train on.
@@ -328,6 +367,25 @@ impl Training {
         design: &Design,
         analysis: &crate::design::Analysis,
     ) -> Option<String> {
+        self.mismatch(design, analysis).map(|(_, full)| full)
+    }
+
+    /// The same, in a few words for the status bar ("data 1×28×28 doesn't fit the 3×32×32
+    /// input"), so it never says "valid" alone while the Train view says the data won't do.
+    pub fn data_mismatch_short(
+        &self,
+        design: &Design,
+        analysis: &crate::design::Analysis,
+    ) -> Option<(String, String)> {
+        self.mismatch(design, analysis)
+    }
+
+    /// What doesn't fit: a few words, and the whole sentence with what to change.
+    fn mismatch(
+        &self,
+        design: &Design,
+        analysis: &crate::design::Analysis,
+    ) -> Option<(String, String)> {
         use crate::design::Op;
         use crate::engine::EngineError;
         let data = self.preview.current(&self.data)?;
@@ -340,20 +398,27 @@ impl Training {
                 data: data.name.clone(),
                 shape: data.shape.to_string(),
             };
-            return Some(e.to_string());
+            let short = format!("data {} doesn't fit the {shape} input", data.shape);
+            return Some((short, e.to_string()));
         }
         let last = design.output_source()?;
         let width = analysis.report(last.id)?.output?.as_vector()?;
         let classes = data.classes.len() as u64;
         (width != classes).then(|| {
-            EngineError::OutputWidth {
+            let full = EngineError::OutputWidth {
                 node: last.name.clone(),
                 linear: matches!(last.op, crate::design::Op::Linear(_)),
                 width,
                 data: data.name.clone(),
                 classes,
             }
-            .to_string()
+            .to_string();
+            let short = format!(
+                "data has {} but the design {}",
+                crate::units::count(classes, "class"),
+                crate::units::count(width, "output")
+            );
+            (short, full)
         })
     }
 
@@ -447,13 +512,19 @@ impl Training {
     }
 
     /// Reads `path` and maps it onto `design` on a helper thread; the review follows.
-    pub fn check_weights(&mut self, path: PathBuf, design: &Design, ctx: &egui::Context) {
+    pub fn check_weights(
+        &mut self,
+        path: PathBuf,
+        design: &Design,
+        ctx: &egui::Context,
+        restore: Option<Vec<String>>,
+    ) {
         self.connect(ctx);
         self.pretrained_error = None;
         match self.trainer() {
             Ok(t) => {
                 let id = t.check_weights(path.clone(), design.clone());
-                self.pretrained = Pretrained::Checking(path, id);
+                self.pretrained = Pretrained::Checking(path, id, restore);
             }
             Err(e) => self.pretrained_error = Some(e),
         }

@@ -8,8 +8,10 @@ use std::path::PathBuf;
 pub enum Pretrained {
     /// Runs start from a fresh initialisation.
     None,
-    /// The file is being read and mapped (the job's id, for its answer).
-    Checking(PathBuf, RunId),
+    /// The file is being read and mapped (the job's id, for its answer). With the blocks to
+    /// leave out: a design reopened, whose weights were reviewed when it was saved, so they
+    /// are used at once rather than reviewed again.
+    Checking(PathBuf, RunId, Option<Vec<String>>),
     /// The mapping is shown for review; nothing is applied yet.
     Review(WeightsChoice),
     /// Runs start from the matched weights.

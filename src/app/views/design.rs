@@ -17,8 +17,7 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
                     [one] => crate::design::append::add_after(&app.design, block, *one),
                     _ => None,
                 };
-                let edit =
-                    after.unwrap_or_else(|| block.add_at(app.canvas.free_spot(&app.design)));
+                let edit = after.unwrap_or_else(|| block.add_at(app.canvas.free_spot(&app.design)));
                 cmds.push(AppCommand::Edit(edit));
             }
         });

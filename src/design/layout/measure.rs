@@ -18,6 +18,10 @@ pub struct LayoutStats {
     pub wire_length: f64,
     /// Pairs of blocks drawn over each other, each block taken as [`super::block_size`].
     pub overlaps: usize,
+    /// Wires that pass under a block they don't join, each wire taken as the straight line
+    /// from its source's output pin (right edge) to its target's input pin (left edge), where
+    /// the canvas draws them ([`super::PIN_DOWN`]).
+    pub under: usize,
 }
 
 /// Measures `design` as it is laid out now, as the canvas shows it: a collapsed group is one
@@ -70,12 +74,52 @@ pub fn measure(design: &Design) -> LayoutStats {
             }
         }
     }
+    let size_of: HashMap<NodeId, [f32; 2]> = boxes.iter().map(|(k, _, s)| (*k, *s)).collect();
+    let mut under = 0;
+    for (a, b, pa, pb) in &wires {
+        let (sa, sb) = (size_of[a], size_of[b]);
+        let down = f64::from(super::PIN_DOWN);
+        let from = [pa[0] + f64::from(sa[0]), pa[1] + f64::from(sa[1]) * down];
+        let to = [pb[0], pb[1] + f64::from(sb[1]) * down];
+        let tall = f64::from(super::DRAWN_HEIGHT);
+        let hit = boxes.iter().any(|(k, p, s)| {
+            k != a
+                && k != b
+                && segment_meets_box(from, to, *p, [f64::from(s[0]), f64::from(s[1]) * tall])
+        });
+        under += usize::from(hit);
+    }
     LayoutStats {
         wires: wires.len(),
         crossings,
         wire_length,
         overlaps,
+        under,
     }
+}
+
+/// True when the segment a–b passes through the inside of the box at `p` of `size` (a wire
+/// along its edge does not count).
+fn segment_meets_box(a: [f64; 2], b: [f64; 2], p: [f64; 2], size: [f64; 2]) -> bool {
+    // Clip the segment to the box, shrunk by a unit so that touching is not meeting.
+    let (lo, hi) = ([p[0] + 1.0, p[1] + 1.0], [p[0] + size[0] - 1.0, p[1] + size[1] - 1.0]);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for k in 0..2 {
+        let d = b[k] - a[k];
+        if d.abs() < 1e-9 {
+            if a[k] < lo[k] || a[k] > hi[k] {
+                return false;
+            }
+            continue;
+        }
+        let (mut u, mut v) = ((lo[k] - a[k]) / d, (hi[k] - a[k]) / d);
+        if u > v {
+            std::mem::swap(&mut u, &mut v);
+        }
+        t0 = t0.max(u);
+        t1 = t1.min(v);
+    }
+    t0 < t1
 }
 
 /// True when the open segments a–b and c–d properly cross.

@@ -133,6 +133,50 @@ pub fn layout(design: &mut Design, direction: Direction) {
             n.pos = places[unit_of[i]];
         }
     }
+    if direction == Direction::LeftToRight {
+        clear_shown_wires(design);
+    }
+}
+
+/// [`clear_wires`] over what the canvas draws: every wire, also those into an expanded group
+/// from outside it, against every block. A collapsed group moves with its members.
+fn clear_shown_wires(design: &mut Design) {
+    let Shown { seen_as, boxes } = shown(design);
+    let index: HashMap<NodeId, usize> = boxes.iter().enumerate().map(|(i, b)| (b.0, i)).collect();
+    let mut out: Vec<[f32; 2]> = boxes.iter().map(|b| b.1).collect();
+    let sizes: Vec<[f32; 2]> = boxes.iter().map(|b| b.2).collect();
+    let edges: Vec<(u32, u32)> = design
+        .edges
+        .iter()
+        .filter_map(|e| {
+            let a = index[seen_as.get(&e.from)?];
+            let b = index[seen_as.get(&e.to)?];
+            (a != b).then_some((a as u32, b as u32))
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    clear_wires(&mut out, &sizes, &edges);
+    for (i, (key, old, _)) in boxes.iter().enumerate() {
+        let dy = out[i][1] - old[1];
+        if dy == 0.0 {
+            continue;
+        }
+        let collapsed = design
+            .groups
+            .iter_mut()
+            .find(|g| g.collapsed && g.members.first() == Some(key));
+        let members = match collapsed {
+            Some(g) => {
+                g.pos[1] += dy;
+                g.members.clone()
+            }
+            None => vec![*key],
+        };
+        for n in design.nodes.iter_mut().filter(|n| members.contains(&n.id)) {
+            n.pos[1] += dy;
+        }
+    }
 }
 
 /// Nodes (by index) and their top-left corners within a group.
@@ -215,6 +259,64 @@ fn place(sizes: &[[f32; 2]], edges: &[(u32, u32)], direction: Direction) -> Vec<
         }
     }
     out
+}
+
+/// Room kept between a wire and a block it passes, canvas units.
+const WIRE_CLEARANCE: f32 = 24.0;
+/// Where the canvas draws a block's pins, down from its top, and how tall it draws the block,
+/// as fractions of [`block_size`]'s height (a title row, then the pins' row).
+pub const PIN_DOWN: f32 = 0.62;
+/// See [`PIN_DOWN`].
+pub const DRAWN_HEIGHT: f32 = 0.87;
+
+/// Moves blocks off the wires that pass them. The canvas draws a wire from its source's output
+/// pin (right edge) to its target's input pin (left edge); a shortcut that skips layers (a
+/// residual connection) runs straight there, while Sugiyama's layering routes it beside the
+/// blocks it skips only through its bend points, which the canvas doesn't draw. Each block a
+/// wire would pass under moves across the wire's way (away from it) until it clears it by
+/// [`WIRE_CLEARANCE`]; a few rounds settle what one move disturbs. (Top to bottom, layers
+/// stack down the canvas and a shortcut already runs beside the blocks it skips.)
+fn clear_wires(out: &mut [[f32; 2]], sizes: &[[f32; 2]], edges: &[(u32, u32)]) {
+    let pin = |v: usize, out: &[[f32; 2]], right: bool| -> [f32; 2] {
+        let (p, s) = (out[v], sizes[v]);
+        [if right { p[0] + s[0] } else { p[0] }, p[1] + s[1] * PIN_DOWN]
+    };
+    for _ in 0..6 {
+        let mut moved = false;
+        for &(a, b) in edges {
+            let (a, b) = (a as usize, b as usize);
+            for c in 0..out.len() {
+                if c == a || c == b {
+                    continue;
+                }
+                let (from, to) = (pin(a, out, true), pin(b, out, false));
+                let (p, s) = (out[c], [sizes[c][0], sizes[c][1] * DRAWN_HEIGHT]);
+                // The wire's x where the block is (it runs left to right between the pins).
+                let (x0, x1) = (from[0].min(to[0]), from[0].max(to[0]));
+                if p[0] + s[0] <= x0 || p[0] >= x1 || (to[0] - from[0]).abs() < 1.0 {
+                    continue;
+                }
+                let at = |x: f32| from[1] + (to[1] - from[1]) * (x - from[0]) / (to[0] - from[0]);
+                let (ya, yb) = (at(p[0].max(x0)), at((p[0] + s[0]).min(x1)));
+                let (lo, hi) = (ya.min(yb), ya.max(yb));
+                let m = WIRE_CLEARANCE;
+                if p[1] + s[1] <= lo - m || p[1] >= hi + m {
+                    continue;
+                }
+                // Away from the wire, on the side the block's middle is already on.
+                let shift = if p[1] + s[1] / 2.0 >= (lo + hi) / 2.0 {
+                    hi + m - p[1]
+                } else {
+                    lo - m - (p[1] + s[1])
+                };
+                out[c][1] += shift;
+                moved = true;
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
 }
 
 /// About how much room a block takes on the canvas, canvas units: its title row holds the
@@ -399,5 +501,27 @@ mod tests {
         d.connect(c, a, 0);
         auto_layout(&mut d);
         assert_eq!(measure(&d).overlaps, 0);
+    }
+
+    #[test]
+    fn no_wire_runs_under_a_block_in_the_examples_or_the_templates() {
+        let mut designs: Vec<(String, Design)> = crate::examples::EXAMPLES
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), crate::design::from_json(t).unwrap()))
+            .collect();
+        for (name, _) in crate::design::templates::TEMPLATES {
+            let mut d = template(name, [3, 224, 224], 10).unwrap();
+            // Expanded, as a user reads a block's inside.
+            for g in &mut d.groups {
+                g.collapsed = false;
+            }
+            designs.push((format!("{name}, expanded"), d));
+        }
+        for (name, mut d) in designs {
+            auto_layout(&mut d);
+            let stats = measure(&d);
+            assert_eq!(stats.under, 0, "{name}: {stats:?}");
+            assert_eq!(stats.overlaps, 0, "{name}: {stats:?}");
+        }
     }
 }

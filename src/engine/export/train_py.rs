@@ -61,6 +61,14 @@ pub fn write_data(spec: &DataSpec, input: Option<Shape>, dir: &Path) -> Result<V
             v["classes"] = json!(keep);
             v
         }
+        DataSpec::Converted(inner, c) => {
+            let mut v = write_data(inner, input, dir)?;
+            v["convert"] = json!({
+                "channels": c.channels,
+                "size": c.size.map(|(h, w)| [h, w]),
+            });
+            v
+        }
     })
 }
 

@@ -13,9 +13,9 @@
 //! exactly the bitmaps' size. The text keeps its place in the layer: a block on top still
 //! covers the one under it, label included.
 
+use egui::emath::GuiRounding as _;
 use egui::emath::TSTransform;
 use egui::epaint::TextShape;
-use egui::emath::GuiRounding as _;
 use egui::{Align2, Color32, FontId, Pos2, Rect};
 
 /// The font size a label of `size` points is drawn at under zoom `scale`: half-pixel steps,

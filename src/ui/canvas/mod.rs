@@ -23,12 +23,12 @@ use egui::{Pos2, Ui};
 use egui_snarl::ui::{SnarlStyle, SnarlWidget};
 use egui_snarl::{InPinId, OutPinId, Snarl};
 pub use scene::Block;
-pub use zoom::STEP as ZOOM_STEP;
 use scene::Scene;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use viewer::Viewer;
+pub use zoom::STEP as ZOOM_STEP;
 
 /// Which side of a block a pin is on, and its index there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -371,7 +371,8 @@ impl Canvas {
     /// Pans (keeping the zoom) so that a block at `pos` of about `size` (graph space) is in
     /// view, if it isn't: what was just added is where the user looks.
     pub fn reveal(&mut self, pos: [f32; 2], size: [f32; 2]) {
-        let block = egui::Rect::from_min_size(Pos2::new(pos[0], pos[1]), egui::vec2(size[0], size[1]));
+        let block =
+            egui::Rect::from_min_size(Pos2::new(pos[0], pos[1]), egui::vec2(size[0], size[1]));
         let now = self.keep_view.unwrap_or(self.transform);
         let seen = now.inverse() * self.view;
         if self.view.width() <= 0.0 || seen.contains_rect(block.expand(10.0)) {

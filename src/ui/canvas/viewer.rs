@@ -128,8 +128,15 @@ impl Viewer<'_> {
             egui::WidgetInfo::labeled(egui::WidgetType::Label, ui.is_enabled(), &text)
         });
         let anchor = align.pos_in_rect(&rect);
-        let (shape, at, px) =
-            super::crisp::text(ui.painter(), self.transform, anchor, align, text, font, color);
+        let (shape, at, px) = super::crisp::text(
+            ui.painter(),
+            self.transform,
+            anchor,
+            align,
+            text,
+            font,
+            color,
+        );
         ui.painter().add(shape);
         (response, at, px)
     }
@@ -304,7 +311,12 @@ impl SnarlViewer<Block> for Viewer<'_> {
             let shape = r.output.map_or_else(|| "?".to_owned(), |s| s.to_string());
             // Right to left: a gap first, so the pin (drawn over the row's end) clears the text.
             ui.add_space(theme::PIN_GAP);
-            self.label(ui, shape, ui.visuals().text_color(), egui::Align2::RIGHT_CENTER);
+            self.label(
+                ui,
+                shape,
+                ui.visuals().text_color(),
+                egui::Align2::RIGHT_CENTER,
+            );
         }
         let side = match block {
             Some(Block::Group(_)) => PinSide::GroupOut(pin.id.output as u32),
@@ -331,11 +343,21 @@ impl SnarlViewer<Block> for Viewer<'_> {
         let (params, frozen) = self.params(block);
         let count = crate::units::thousands(params);
         if frozen {
-            self.label(ui, format!("{count} frozen"), theme::FROZEN, egui::Align2::LEFT_CENTER)
-                .0
-                .on_hover_text("Frozen: not trained (a frozen BatchNorm keeps its statistics)");
+            self.label(
+                ui,
+                format!("{count} frozen"),
+                theme::FROZEN,
+                egui::Align2::LEFT_CENTER,
+            )
+            .0
+            .on_hover_text("Frozen: not trained (a frozen BatchNorm keeps its statistics)");
         } else {
-            self.label(ui, format!("{count} params"), theme::MUTED, egui::Align2::LEFT_CENTER);
+            self.label(
+                ui,
+                format!("{count} params"),
+                theme::MUTED,
+                egui::Align2::LEFT_CENTER,
+            );
         }
     }
 

@@ -27,10 +27,8 @@ impl Canvas {
                 .layout(egui::Layout::right_to_left(egui::Align::Center)),
         );
         let key = |k: egui::Key| {
-            ui.ctx().format_shortcut(&egui::KeyboardShortcut::new(
-                egui::Modifiers::COMMAND,
-                k,
-            ))
+            ui.ctx()
+                .format_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, k))
         };
         let percent = (self.transform.scaling * 100.0).round();
         let whole = bar
@@ -40,13 +38,15 @@ impl Canvas {
             "Fit the design at a size you can read ({}, or double-click the canvas)",
             key(egui::Key::Num0)
         ));
-        let zoom_in = bar
-            .button("+")
-            .on_hover_text(format!("Zoom in ({}, or Ctrl+wheel)", key(egui::Key::Equals)));
+        let zoom_in = bar.button("+").on_hover_text(format!(
+            "Zoom in ({}, or Ctrl+wheel)",
+            key(egui::Key::Equals)
+        ));
         bar.label(format!("{percent}%"));
-        let zoom_out = bar
-            .button("−")
-            .on_hover_text(format!("Zoom out ({}, or Ctrl+wheel)", key(egui::Key::Minus)));
+        let zoom_out = bar.button("−").on_hover_text(format!(
+            "Zoom out ({}, or Ctrl+wheel)",
+            key(egui::Key::Minus)
+        ));
         if whole.clicked() {
             self.fit_as(Fit::Whole);
         }

@@ -2,7 +2,6 @@
 //! pretrained weights, the training settings and device, the run buttons and progress.
 
 use crate::app::training::{RunAction, TrainAction, Training};
-use crate::data::{DataSpec, Toy, ToyOptions};
 use crate::design::{DataSettings, Optimizer, Schedule, TrainingSettings};
 use crate::engine::{DeviceChoice, Progress, RunHistory, RunStatus, available_devices};
 use crate::ui::{self, theme};
@@ -183,29 +182,11 @@ pub fn controls(
     settings: &TrainingSettings,
     data: &DataSettings,
     head: Option<(String, u64)>,
+    input: Option<crate::design::Shape>,
 ) -> Vec<TrainAction> {
     let mut out = Vec::new();
     ui.heading("Data");
-    egui::ComboBox::from_id_salt("data")
-        .selected_text(training.data().label())
-        .show_ui(ui, |ui| {
-            let offered = std::iter::once(DataSpec::BuiltinFashionMnist).chain(
-                Toy::ALL
-                    .into_iter()
-                    .map(|t| DataSpec::Toy(t, ToyOptions::default())),
-            );
-            for c in offered {
-                if ui
-                    .selectable_label(*training.data() == c, c.label())
-                    .clicked()
-                {
-                    out.push(RunAction::Data(c).into());
-                }
-            }
-            if ui.button("Folder of images…").clicked() {
-                out.push(TrainAction::PickFolder);
-            }
-        });
+    super::data::source(ui, training, input, &mut out);
     inputs(ui, training, data, &mut out);
     ui.separator();
     super::weights::pretrained(ui, training, head, &mut out);
@@ -244,7 +225,11 @@ fn threads(ui: &mut egui::Ui, current: Option<usize>, out: &mut Vec<TrainAction>
 
 /// The run bar, pinned under the settings so it stays in view at any window height: Train,
 /// Why training can't start, the run's progress, its folder and exports.
-pub fn run_bar(ui: &mut egui::Ui, training: &Training, blocked: Option<String>) -> Vec<TrainAction> {
+pub fn run_bar(
+    ui: &mut egui::Ui,
+    training: &Training,
+    blocked: Option<String>,
+) -> Vec<TrainAction> {
     let mut out = Vec::new();
     ui.add_space(4.0);
     if let Some(why) = &blocked {

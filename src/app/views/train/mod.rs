@@ -5,6 +5,7 @@
 mod boundary;
 mod confusion;
 mod controls;
+mod data;
 mod network;
 mod plots;
 mod settings;
@@ -50,6 +51,7 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
                         &app.design.training,
                         &app.design.data,
                         head,
+                        app.design.input_shape(),
                     );
                     cmds.extend(actions.into_iter().map(AppCommand::Train));
                 });

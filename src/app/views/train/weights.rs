@@ -20,7 +20,7 @@ pub fn pretrained(
                 out.push(TrainAction::PickWeights);
             }
         }
-        Pretrained::Checking(path, _) => {
+        Pretrained::Checking(path, _, _) => {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label(format!("reading {}", file_name(path)));

@@ -1,0 +1,93 @@
+//! The design's training set-up, kept in its file: the data it trains on and the pretrained
+//! weights it starts from (preprocessing, augmentation and the run settings were already
+//! there). Choosing data or accepting weights records them in the design, as an undoable
+//! change; opening a design restores them, and what is missing is said at once, not found out
+//! at Train. (The paths are absolute in memory and written relative to the design's folder
+//! where the data is near it: `crate::document`.)
+
+use super::NetloomApp;
+use super::training::Pretrained;
+use crate::data::DataSpec;
+use crate::design::PretrainedSource;
+use std::path::PathBuf;
+
+impl NetloomApp {
+    /// After a design opened: its data chosen (or the default for its Input), and its weights
+    /// queued to be read (the next frame has the context a helper thread needs).
+    pub(super) fn restore_setup(&mut self) {
+        let mut missing = Vec::new();
+        match self.design.data.source.as_deref().map(DataSpec::parse) {
+            Some(Ok(spec)) => match spec.path().filter(|p| !p.exists()) {
+                Some(p) => {
+                    missing.push(format!(
+                        "its data ({}) is not there: choose the data again in the Train view",
+                        p.display()
+                    ));
+                    self.training.choose_data_for(&self.design);
+                }
+                None => self.training.set_data(spec),
+            },
+            Some(Err(e)) => {
+                missing.push(format!("its data source can't be read ({e})"));
+                self.training.choose_data_for(&self.design);
+            }
+            None => self.training.choose_data_for(&self.design),
+        }
+        self.training.clear_weights();
+        self.restore_weights = None;
+        if let Some(p) = self.design.training.pretrained.clone() {
+            let path = PathBuf::from(&p.path);
+            if path.is_file() {
+                self.restore_weights = Some((path, p.skip));
+            } else {
+                missing.push(format!(
+                    "its pretrained weights ({}) are not there: runs start from scratch until you pick them again (Train view, \"Start from pretrained weights…\")",
+                    path.display()
+                ));
+            }
+        }
+        if !missing.is_empty() {
+            self.notice = Some(format!(
+                "This design opened, but {}.",
+                missing.join("; and ")
+            ));
+        }
+    }
+
+    /// Starts reading the weights a reopened design names, where it had any.
+    pub(super) fn restore_weights_now(&mut self, ctx: &egui::Context) {
+        if let Some((path, skip)) = self.restore_weights.take() {
+            self.training
+                .check_weights(path, &self.design, ctx, Some(skip));
+        }
+    }
+
+    /// Records the data now chosen in the design (one undoable change, when it is one).
+    pub(super) fn record_data(&mut self) {
+        self.training.remember_data();
+        let source = Some(self.training.data().to_spec());
+        if self.design.data.source != source {
+            self.history.record(self.design.clone());
+            self.design.data.source = source;
+            self.changed(false);
+        }
+    }
+
+    /// Records the weights in use (or none) in the design, once they are reviewed and
+    /// accepted or cleared; a review in progress changes nothing yet.
+    pub(super) fn record_weights(&mut self) {
+        let now = match self.training.pretrained() {
+            Pretrained::Using(w) => Some(PretrainedSource {
+                path: w.path.display().to_string(),
+                skip: w.skip.clone(),
+            }),
+            Pretrained::None => None,
+            Pretrained::Checking(..) | Pretrained::Review(_) => return,
+        };
+        if self.design.training.pretrained != now {
+            self.history.record(self.design.clone());
+            self.design.training.pretrained = now;
+            self.changed(false);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The data a run trains on: the built-in set, the toy sets, data used before, a folder of
+//! images; and, for images that don't fit the design's Input, the conversions that make them
+//! fit (grey ↔ RGB, a resize), which a 3-channel example on the built-in set needs.
+
+use crate::app::training::{RunAction, TrainAction, Training};
+use crate::data::{Convert, DataSpec, Toy, ToyOptions};
+use crate::design::Shape;
+
+/// The data picker and the conversions.
+pub fn source(
+    ui: &mut egui::Ui,
+    training: &Training,
+    input: Option<Shape>,
+    out: &mut Vec<TrainAction>,
+) {
+    let current = training.data();
+    let base = current.unconverted();
+    egui::ComboBox::from_id_salt("data")
+        .selected_text(base.label())
+        .width(230.0)
+        .show_ui(ui, |ui| {
+            let offered = std::iter::once(DataSpec::BuiltinFashionMnist).chain(
+                Toy::ALL
+                    .into_iter()
+                    .map(|t| DataSpec::Toy(t, ToyOptions::default())),
+            );
+            for c in offered {
+                if ui.selectable_label(*base == c, c.label()).clicked() {
+                    out.push(RunAction::Data(c).into());
+                }
+            }
+            // Data used before, from disk (newest first), while it is still there.
+            let recent: Vec<DataSpec> = training
+                .recent_data()
+                .iter()
+                .filter_map(|s| DataSpec::parse(s).ok())
+                .filter(|s| s.path().is_some_and(std::path::Path::exists))
+                .collect();
+            if !recent.is_empty() {
+                ui.separator();
+                ui.label(egui::RichText::new("used before").small().weak());
+                for c in recent {
+                    let same = base == c.unconverted();
+                    if ui.selectable_label(same, c.label()).clicked() {
+                        out.push(RunAction::Data(c).into());
+                    }
+                }
+            }
+            ui.separator();
+            if ui.button("Folder of images…").clicked() {
+                out.push(TrainAction::PickFolder);
+            }
+        });
+    conversions(ui, training, input, out);
+}
+
+/// Grey ↔ RGB and "resize to H×W", offered where the images don't fit the Input (and kept
+/// on screen while they are in use, so they can be turned off).
+fn conversions(
+    ui: &mut egui::Ui,
+    training: &Training,
+    input: Option<Shape>,
+    out: &mut Vec<TrainAction>,
+) {
+    let Some((ic, ih, iw)) = input.and_then(|s| s.as_image()) else {
+        return;
+    };
+    let current = training.data();
+    let convert = current.conversion();
+    // The data's own shape, as the preview loaded it (converted, when it is).
+    let Some((dc, dh, dw)) = training.preview_shape().and_then(|s| s.as_image()) else {
+        return;
+    };
+    let mut set = |new: Convert| {
+        out.push(RunAction::Data(current.unconverted().clone().converted(new)).into());
+    };
+    let channels_differ = dc != ic && matches!((dc, ic), (1, 3) | (3, 1));
+    if convert.channels.is_some() || channels_differ {
+        let (label, help) = if ic == 3 {
+            (
+                "grey → RGB",
+                "Copy each grey image into R, G and B: what a 3-channel design needs to train on grey images",
+            )
+        } else {
+            (
+                "RGB → grey",
+                "Reduce each colour image to its brightness (ITU-R 601 luma)",
+            )
+        };
+        let mut on = convert.channels.is_some();
+        if ui.checkbox(&mut on, label).on_hover_text(help).changed() {
+            set(Convert {
+                channels: on.then_some(ic as u32),
+                ..convert
+            });
+        }
+    }
+    if convert.size.is_some() || (dh, dw) != (ih, iw) {
+        let mut on = convert.size.is_some();
+        if ui
+            .checkbox(&mut on, format!("resize to {ih}×{iw}"))
+            .on_hover_text(
+                "Resize every image to the Input's height and width (a triangle filter, as for folders of images)",
+            )
+            .changed()
+        {
+            set(Convert {
+                size: on.then_some((ih as u32, iw as u32)),
+                ..convert
+            });
+        }
+    }
+}
