@@ -40,7 +40,11 @@ mod tests {
             }
             for (a, b) in d.nodes.iter().zip(&laid.nodes) {
                 let moved = (a.pos[0] - b.pos[0]).abs() > 0.5 || (a.pos[1] - b.pos[1]).abs() > 0.5;
-                assert!(!moved, "{name}: {} at {:?}, Auto layout puts it at {:?}", a.name, a.pos, b.pos);
+                assert!(
+                    !moved,
+                    "{name}: {} at {:?}, Auto layout puts it at {:?}",
+                    a.name, a.pos, b.pos
+                );
             }
         }
     }

@@ -140,9 +140,16 @@ fn wiring_shows_shapes_breaking_shows_errors_and_undo_repairs() {
     harness.get_by_label("New").click();
     harness.run_steps(3);
     for block in ["Input", "Flatten", "Linear", "Output"] {
+        // Nothing selected, so the palette adds the block alone (with a block selected it
+        // would go after it, wired: tests/canvas.rs).
+        click_at(&mut harness, egui::pos2(900.0, 700.0));
         harness.get_by_label(block).click();
         harness.run_steps(3);
     }
+    assert!(
+        harness.state().design().edges.is_empty(),
+        "nothing was selected, nothing wired"
+    );
     assert!(
         harness.query_by_label("784").is_none(),
         "an unwired Flatten has no shape yet"
@@ -649,6 +656,7 @@ fn pretrained_weights_are_reviewed_before_use_and_blocks_freeze_up_to_here() {
     netloom::engine::save_weights(&net.params, &weights).unwrap();
 
     let mut harness = app(None);
+    whole_design(&mut harness);
     // Freeze the features: right-click fc1 → "Freeze everything up to here".
     let fc1 = harness.state().design().node_by_name("fc1").unwrap().id;
     let at = harness.state().node_screen_rect(fc1).unwrap().center();
@@ -670,6 +678,9 @@ fn pretrained_weights_are_reviewed_before_use_and_blocks_freeze_up_to_here() {
     );
     // 156 + 2,416 + 48,120 frozen; the status bar splits the count.
     harness.get_by_label("50,692 frozen)");
+    // Back to the readable view (Ctrl+0), where conv1 says so on its block.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num0);
+    harness.run_steps(4);
     harness.get_by_label("156 frozen");
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     harness.run_steps(3);
@@ -1057,4 +1068,95 @@ fn the_first_save_of_a_template_proposes_its_name() {
     harness.get_by_label("🚫 Cancel").click();
     harness.run_steps(3);
     assert!(!harness.state().in_app_file_dialog_open());
+}
+
+/// A fine-tuning set-up survives save and reopen: the image folder it trains on, the
+/// pretrained weights (with the blocks left out of them) and the frozen blocks; a folder that
+/// has gone is said on open.
+#[test]
+fn the_design_keeps_its_data_and_weights_through_save_and_reopen() {
+    use netloom::app::training::Pretrained;
+    let dir = std::env::temp_dir().join(format!("netloom-setup-app-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let images = dir.join("photos");
+    for (class, shade) in [("cat", 40u8), ("dog", 200u8)] {
+        std::fs::create_dir_all(images.join(class)).unwrap();
+        for i in 0..6u8 {
+            image::GrayImage::from_pixel(28, 28, image::Luma([shade + i]))
+                .save(images.join(class).join(format!("{i}.png")))
+                .unwrap();
+        }
+    }
+    // LeNet with two outputs for the two classes, and weights for it.
+    let mut design = netloom::design::from_json(netloom::examples::EXAMPLES[0].1).unwrap();
+    for n in &mut design.nodes {
+        if let netloom::design::Op::Linear(l) = &mut n.op
+            && n.name == "fc3"
+        {
+            l.out_features = 2;
+        }
+    }
+    let project = dir.join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let path = project.join("pets.json");
+    netloom::document::save_design(&design, &path).unwrap();
+    let net = netloom::engine::Network::compile(&design, tch::Device::Cpu).unwrap();
+    let weights = project.join("pets.safetensors");
+    netloom::engine::save_weights(&net.params, &weights).unwrap();
+
+    let mut harness = app(Some(path.clone()));
+    harness.get_by_label("Train").click();
+    harness.run_steps(2);
+    let ctx = harness.ctx.clone();
+    harness.state_mut().use_data_folder(&ctx, images.clone());
+    harness.state_mut().load_weights(&ctx, weights.clone());
+    step_until(&mut harness, 60, "no review appeared", |app| {
+        matches!(app.pretrained(), Pretrained::Review(_))
+    });
+    harness.run_steps(2);
+    harness.get_by_label("conv1 (2)").click();
+    harness.run_steps(2);
+    harness.get_by_label("Use the matched weights").click();
+    harness.run_steps(2);
+    harness.state_mut().freeze_by_name("conv2");
+    harness.run_steps(2);
+    assert!(
+        harness.state().is_dirty(),
+        "the set-up is part of the design"
+    );
+    harness.state_mut().save_to(path.clone());
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(r#""source": "folder:../photos""#), "{text}");
+    assert!(text.contains(r#""path": "pets.safetensors""#), "{text}");
+
+    // Reopened in a new window: the same data, the same weights in use, nothing to review.
+    let mut again = app(Some(path.clone()));
+    step_until(&mut again, 60, "the weights were not restored", |app| {
+        matches!(app.pretrained(), Pretrained::Using(_))
+    });
+    let Pretrained::Using(choice) = again.state().pretrained() else {
+        unreachable!()
+    };
+    assert_eq!(choice.skip, ["conv1"]);
+    assert_eq!(
+        again.state().data_spec(),
+        netloom::data::DataSpec::Folder(images.clone())
+    );
+    assert!(again.state().design().node_by_name("conv2").unwrap().frozen);
+    assert!(!again.state().is_dirty());
+    assert_eq!(again.state().notice(), None);
+
+    // The folder moved away: said on open, and the default data is used meanwhile.
+    std::fs::rename(&images, dir.join("elsewhere")).unwrap();
+    let moved = app(Some(path.clone()));
+    let said = moved.state().notice().unwrap_or_default().to_owned();
+    assert!(
+        said.contains("photos") && said.contains("is not there"),
+        "{said}"
+    );
+    assert_eq!(
+        moved.state().data_spec(),
+        netloom::data::DataSpec::BuiltinFashionMnist
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

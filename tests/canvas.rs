@@ -222,10 +222,10 @@ fn node_id(h: &Harness<'static, NetloomApp>, name: &str) -> netloom::design::Nod
 #[test]
 fn pins_clear_the_shapes_and_parameter_counts_read_at_full_size() {
     use netloom::ui::canvas::PinSide;
-    let mut harness = app(None);
-    whole_design(&mut harness);
+    let harness = app(None);
     let d = harness.state().design().clone();
     let analysis = netloom::design::analyse(&d);
+    let view = harness.state().canvas_rect();
     let mut checked = 0;
     for n in &d.nodes {
         let (Some(pin), Some(shape)) = (
@@ -234,6 +234,10 @@ fn pins_clear_the_shapes_and_parameter_counts_read_at_full_size() {
         ) else {
             continue;
         };
+        // The blocks in view at the readable zoom the app opens with.
+        if !view.contains(pin) {
+            continue;
+        }
         // The shape label on the pin's row: the one whose right end is nearest the pin.
         let label = harness
             .get_all_by_label(&shape.to_string())
@@ -252,7 +256,7 @@ fn pins_clear_the_shapes_and_parameter_counts_read_at_full_size() {
         );
         checked += 1;
     }
-    assert!(checked >= 12, "{checked}");
+    assert!(checked >= 4, "{checked}");
     let name = harness.get_by_label("conv1").rect();
     let params = harness.get_by_label("156 params").rect();
     // (Both on the canvas, so both scaled alike: the ratio is what matters.)
@@ -346,9 +350,9 @@ fn inspector_rows_stay_put_and_fields_follow_pytorch_s_order() {
 #[test]
 fn dragging_a_block_by_its_title_moves_it() {
     let mut harness = app(None);
-    let fc1 = node_id(&harness, "fc1");
+    let fc1 = node_id(&harness, "conv1");
     let before = harness.state().design().node(fc1).unwrap().pos;
-    let title = harness.get_by_label("fc1").rect();
+    let title = harness.get_by_label("conv1").rect();
     let title = harness.state().canvas_to_screen(title).center();
     drag(&mut harness, title, title + egui::vec2(90.0, 60.0));
     let after = harness.state().design().node(fc1).unwrap().pos;

@@ -440,7 +440,10 @@ impl NetloomApp {
             && !w.skip.contains(&name)
         {
             w.skip.push(name);
-            self.record_weights();
+            // In the same undo step as the new head (its `before` was recorded above).
+            if let Some(now) = self.weights_source() {
+                self.design.training.pretrained = now;
+            }
         }
     }
 

@@ -249,6 +249,21 @@ impl NetloomApp {
     }
 
     /// True when there are unsaved changes.
+    /// The data runs train on now.
+    pub fn data_spec(&self) -> crate::data::DataSpec {
+        self.training.data().clone()
+    }
+
+    /// Freezes the block named `name`, as its inspector's "frozen" box does (tests, scripts).
+    pub fn freeze_by_name(&mut self, name: &str) {
+        if let Some(id) = self.design.node_by_name(name).map(|n| n.id) {
+            self.edit(crate::design::edit::Edit::Freeze {
+                nodes: vec![id],
+                frozen: true,
+            });
+        }
+    }
+
     pub fn is_dirty(&self) -> bool {
         self.dirty
     }

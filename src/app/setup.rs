@@ -76,18 +76,26 @@ impl NetloomApp {
     /// Records the weights in use (or none) in the design, once they are reviewed and
     /// accepted or cleared; a review in progress changes nothing yet.
     pub(super) fn record_weights(&mut self) {
-        let now = match self.training.pretrained() {
-            Pretrained::Using(w) => Some(PretrainedSource {
-                path: w.path.display().to_string(),
-                skip: w.skip.clone(),
-            }),
-            Pretrained::None => None,
-            Pretrained::Checking(..) | Pretrained::Review(_) => return,
+        let Some(now) = self.weights_source() else {
+            return;
         };
         if self.design.training.pretrained != now {
             self.history.record(self.design.clone());
             self.design.training.pretrained = now;
             self.changed(false);
+        }
+    }
+
+    /// What the design should say about its weights now: none, the file in use with the
+    /// blocks left out of it, or (while a file is read or reviewed) nothing new yet.
+    pub(super) fn weights_source(&self) -> Option<Option<PretrainedSource>> {
+        match self.training.pretrained() {
+            Pretrained::Using(w) => Some(Some(PretrainedSource {
+                path: w.path.display().to_string(),
+                skip: w.skip.clone(),
+            })),
+            Pretrained::None => Some(None),
+            Pretrained::Checking(..) | Pretrained::Review(_) => None,
         }
     }
 }

@@ -102,7 +102,10 @@ pub fn measure(design: &Design) -> LayoutStats {
 /// along its edge does not count).
 fn segment_meets_box(a: [f64; 2], b: [f64; 2], p: [f64; 2], size: [f64; 2]) -> bool {
     // Clip the segment to the box, shrunk by a unit so that touching is not meeting.
-    let (lo, hi) = ([p[0] + 1.0, p[1] + 1.0], [p[0] + size[0] - 1.0, p[1] + size[1] - 1.0]);
+    let (lo, hi) = (
+        [p[0] + 1.0, p[1] + 1.0],
+        [p[0] + size[0] - 1.0, p[1] + size[1] - 1.0],
+    );
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
     for k in 0..2 {
         let d = b[k] - a[k];

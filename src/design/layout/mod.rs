@@ -279,7 +279,10 @@ pub const DRAWN_HEIGHT: f32 = 0.87;
 fn clear_wires(out: &mut [[f32; 2]], sizes: &[[f32; 2]], edges: &[(u32, u32)]) {
     let pin = |v: usize, out: &[[f32; 2]], right: bool| -> [f32; 2] {
         let (p, s) = (out[v], sizes[v]);
-        [if right { p[0] + s[0] } else { p[0] }, p[1] + s[1] * PIN_DOWN]
+        [
+            if right { p[0] + s[0] } else { p[0] },
+            p[1] + s[1] * PIN_DOWN,
+        ]
     };
     for _ in 0..6 {
         let mut moved = false;

@@ -78,12 +78,12 @@ fn conversions(
     if convert.channels.is_some() || channels_differ {
         let (label, help) = if ic == 3 {
             (
-                "grey → RGB",
+                "grey to RGB",
                 "Copy each grey image into R, G and B: what a 3-channel design needs to train on grey images",
             )
         } else {
             (
-                "RGB → grey",
+                "RGB to grey",
                 "Reduce each colour image to its brightness (ITU-R 601 luma)",
             )
         };

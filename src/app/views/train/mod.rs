@@ -34,9 +34,13 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
             // that), so a long message never squeezes the settings to a row.
             let most = (ui.available_height() / 3.0).max(120.0);
             egui::Panel::bottom("run_bar").show(ui, |ui| {
+                // The scroll area's least height is its greatest too: it grows with what it
+                // shows up to a third of the column (egui would otherwise keep it at the height
+                // of the panel's last frame, and a new line would scroll out of sight).
                 egui::ScrollArea::vertical()
                     .id_salt("run_bar_scroll")
                     .max_height(most)
+                    .min_scrolled_height(most)
                     .show(ui, |ui| {
                         let actions = controls::run_bar(ui, &app.training, blocked);
                         cmds.extend(actions.into_iter().map(AppCommand::Train));
