@@ -203,6 +203,11 @@ impl NetloomApp {
         self.canvas.group_screen_rect(id)
     }
 
+    /// Far out, where the overview wrote an expanded group's title (the one a user sees).
+    pub fn overview_title_screen_rect(&self, id: design::GroupId) -> Option<egui::Rect> {
+        self.canvas.overview_title_screen_rect(id)
+    }
+
     /// Where an expanded group's frame title is on the screen (a click there collapses it).
     pub fn frame_title_screen_rect(&self, id: design::GroupId) -> Option<egui::Rect> {
         self.canvas.frame_title_screen_rect(&self.design, id)

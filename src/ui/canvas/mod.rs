@@ -426,6 +426,11 @@ impl Canvas {
         self.titles.get(&Block::Node(id)).copied()
     }
 
+    /// Far out, where the overview wrote an expanded group's title in the last frame.
+    pub fn overview_title_screen_rect(&self, id: GroupId) -> Option<egui::Rect> {
+        self.overview_titles.get(&id).copied()
+    }
+
     /// Where a pin was drawn on the screen in the last frame.
     pub fn pin_screen_pos(&self, id: NodeId, side: PinSide) -> Option<Pos2> {
         self.pins
