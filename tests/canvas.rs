@@ -691,19 +691,30 @@ fn a_palette_click_adds_the_block_after_the_selection_wired_and_in_view() {
 fn far_out_a_click_on_the_group_title_a_user_sees_collapses_the_group() {
     let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
     open_template(&mut harness, "resnet18");
-    let g = harness.state().design().group_by_name("layer1.0").unwrap().id;
+    let g = harness
+        .state()
+        .design()
+        .group_by_name("layer1.0")
+        .unwrap()
+        .id;
     whole_design(&mut harness);
     let at = harness.state().group_screen_rect(g).unwrap().center();
     double_click(&mut harness, at);
     assert!(!harness.state().design().group(g).unwrap().collapsed);
     whole_design(&mut harness);
     let (_, zoom) = harness.state().canvas_view();
-    assert!(zoom < netloom::ui::canvas::OVERVIEW_BELOW, "far out: {zoom}");
+    assert!(
+        zoom < netloom::ui::canvas::OVERVIEW_BELOW,
+        "far out: {zoom}"
+    );
     // The title the overview writes above the frame ("⏷ layer1.0 · BasicBlock"), not the
     // strip inside the frame.
     let label = harness.state().overview_title_screen_rect(g).unwrap();
     let strip = harness.state().frame_title_screen_rect(g).unwrap();
-    assert!(label.bottom() <= strip.top() + 1.0, "{label:?} above {strip:?}");
+    assert!(
+        label.bottom() <= strip.top() + 1.0,
+        "{label:?} above {strip:?}"
+    );
     // Its first letters, where the ▾ is: the place a person aims at.
     click_at(&mut harness, label.left_center() + egui::vec2(4.0, 0.0));
     assert!(harness.state().design().group(g).unwrap().collapsed);

@@ -144,3 +144,24 @@ fn a_fitted_transform_is_saved_and_loaded_with_its_mean_and_components() {
     assert!(e.contains("don't match its shape"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The preprocessing lesson's image half on the built-in set, reporting each stage (the Learn
+/// view shows them as progress) and answering a cancel between stages.
+#[test]
+fn the_image_lesson_reports_its_stages_and_stops_when_cancelled() {
+    use netloom::data::cloud::{LessonProgress, image_lesson};
+    let data = netloom::data::fashion_mnist_builtin().unwrap();
+    let progress = LessonProgress::default();
+    let lesson = image_lesson(&data, 2000, 16, 8, 0.1, &progress).unwrap();
+    assert_eq!(lesson.fitted_on, 2000.min(data.train.len()));
+    assert_eq!(progress.done(), progress.stages());
+    assert_eq!(lesson.components.len(), 16);
+    assert_eq!(lesson.originals.len(), 8);
+    // Cancelled before it starts: it stops at the first stage, with a reason.
+    let cancelled = LessonProgress::default();
+    cancelled.cancel();
+    let e = image_lesson(&data, 2000, 16, 8, 0.1, &cancelled)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("cancelled"), "{e}");
+}

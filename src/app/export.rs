@@ -159,7 +159,7 @@ impl NetloomApp {
         let (weights, preprocessor) = match &self.export.weights {
             WeightsPick::None => (None, None),
             WeightsPick::File(p) => (Some(p.clone()), None),
-            WeightsPick::LastRun => match self.training.last_run_with_weights() {
+            WeightsPick::LastRun => match self.training.last_run_with_weights(&self.design) {
                 Some((_, dir)) => {
                     let pre = dir.join(crate::engine::run_dir::PREPROCESSOR);
                     (
@@ -182,7 +182,7 @@ impl NetloomApp {
             inputs.push(p.clone());
         }
         if let WeightsPick::LastRun = &self.export.weights
-            && let Some((_, dir)) = self.training.last_run_with_weights()
+            && let Some((_, dir)) = self.training.last_run_with_weights(&self.design)
         {
             inputs.push(dir.to_path_buf());
         }
@@ -236,7 +236,7 @@ impl NetloomApp {
         let busy = self.training.exporting();
         let last_run = self
             .training
-            .last_run_with_weights()
+            .last_run_with_weights(&self.design)
             .map(|(name, _)| name.to_owned());
         let data = self.training.data().label();
         let misfit = self.training.data_mismatch(&self.design, &self.analysis);

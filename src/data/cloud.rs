@@ -244,6 +244,47 @@ pub struct ImageLesson {
     pub originals: Vec<super::augment::Rgba>,
     /// The same samples ZCA-whitened (each stretched to the full grey range to be seen).
     pub whitened: Vec<super::augment::Rgba>,
+    /// How many images the transforms were fitted on.
+    pub fitted_on: usize,
+}
+
+/// Where [`image_lesson`] is, for a progress bar, and a way to ask it to stop: shared between
+/// the helper thread that fits and the UI that shows it. A cancel is answered between stages
+/// (an eigen-decomposition under way runs to its end, and its result is dropped).
+#[derive(Debug, Default)]
+pub struct LessonProgress {
+    done: std::sync::atomic::AtomicUsize,
+    cancelled: std::sync::atomic::AtomicBool,
+}
+
+impl LessonProgress {
+    /// The stages: PCA's fit, ZCA's fit, the images.
+    pub const STAGES: usize = 3;
+
+    /// How many stages there are.
+    pub fn stages(&self) -> usize {
+        Self::STAGES
+    }
+
+    /// How many are done.
+    pub fn done(&self) -> usize {
+        self.done.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Asks the fit to stop.
+    pub fn cancel(&self) {
+        self.cancelled
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// One more stage done; an error when a cancel was asked for.
+    fn step(&self, done: usize) -> Result<(), DataError> {
+        self.done.store(done, std::sync::atomic::Ordering::Relaxed);
+        if self.cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(DataError::Spec("cancelled".to_owned()));
+        }
+        Ok(())
+    }
 }
 
 /// Fits PCA and ZCA whitening (as [`Preprocessor`] does for training) on the first `fit_on`
@@ -254,7 +295,9 @@ pub fn image_lesson(
     components: usize,
     shown: usize,
     epsilon: f64,
+    progress: &LessonProgress,
 ) -> Result<ImageLesson, DataError> {
+    progress.step(0)?;
     let Some((c, h, w)) = data.shape.as_image() else {
         return Err(DataError::Spec(
             "the image part of the lesson needs image data".to_owned(),
@@ -279,7 +322,9 @@ pub fn image_lesson(
         skipped: Vec::new(),
     };
     let pca = Preprocessor::fit(Preprocessing::PcaWhiten { epsilon }, &subset)?;
+    progress.step(1)?;
     let zca = Preprocessor::fit(Preprocessing::ZcaWhiten { epsilon }, &subset)?;
+    progress.step(2)?;
     let di = d as i64;
     let wmat = Tensor::from_slice(&pca.components).view([di, di]);
     // Column j of PCA whitening is eigenvector j / √(λⱼ + ε): normalise to get the vector
@@ -299,12 +344,15 @@ pub fn image_lesson(
     let images = |t: Tensor| -> Result<Vec<super::augment::Rgba>, DataError> {
         super::augment::to_rgba(&stretch(&t).view([-1, c, h, w]))
     };
-    Ok(ImageLesson {
+    let lesson = ImageLesson {
         components: images(vectors.narrow(0, 0, k))?,
         explained,
         originals: images(samples.shallow_clone())?,
         whitened: images(zca.apply(&samples)?)?,
-    })
+        fitted_on: n,
+    };
+    progress.step(LessonProgress::STAGES)?;
+    Ok(lesson)
 }
 
 /// Each row stretched to [0, 1].

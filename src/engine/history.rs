@@ -83,6 +83,12 @@ pub struct RunHistory {
     pub summary: Option<Summary>,
     /// Stopped before its last epoch, with a checkpoint to continue from.
     pub stopped: bool,
+    /// What the run was of, as (what, value) pairs in a fixed order: the network, the data,
+    /// the optimizer and its main settings. The legend names a run by those that differ
+    /// between the runs shown.
+    pub about: Vec<(String, String)>,
+    /// The network it trained, to tell whether its weights fit a design.
+    pub network: Option<crate::design::Design>,
     /// How the pretrained weights it started from mapped, if it started from some.
     pub weights: Option<WeightsReport>,
     /// What the run said along the way that the user should know ([`EventKind::Notice`]).
@@ -117,6 +123,8 @@ impl RunHistory {
             resumed_at: None,
             summary: None,
             stopped: false,
+            about: Vec::new(),
+            network: None,
             weights: None,
             notices: Vec::new(),
             thawing: Vec::new(),

@@ -437,7 +437,10 @@ impl Training {
             .runs_dir
             .as_ref()
             .map(|d| d.join(run_dir_name(std::time::SystemTime::now(), number)));
-        self.runs.push(RunHistory::new(name, t.epochs, dir.clone()));
+        let mut run = RunHistory::new(name, t.epochs, dir.clone());
+        run.about = self.about(design);
+        run.network = Some(design.clone());
+        self.runs.push(run);
         let data = match self.preview.loaded(&self.data, design.input_shape()) {
             Some(loaded) => DataSource::Loaded(loaded, Some(self.data.clone())),
             None => DataSource::Spec(self.data.clone()),
@@ -456,6 +459,46 @@ impl Training {
             init: self.pretrained.init(),
         };
         self.launch(request);
+    }
+
+    /// What a run of `design` on the chosen data is of, for telling runs apart (see
+    /// `RunHistory::about`): the network (numbered in the order this session met it), the
+    /// data, and the settings people compare.
+    fn about(&self, design: &Design) -> Vec<(String, String)> {
+        let mut networks: Vec<&Design> = Vec::new();
+        for r in &self.runs {
+            if let Some(n) = &r.network
+                && !networks.iter().any(|m| m.same_network(n))
+            {
+                networks.push(n);
+            }
+        }
+        let number = networks
+            .iter()
+            .position(|m| m.same_network(design))
+            .unwrap_or(networks.len())
+            + 1;
+        let params = crate::design::analyse(design).totals.params;
+        let t = &design.training;
+        vec![
+            (
+                "network".to_owned(),
+                format!(
+                    "design {number} ({} params)",
+                    crate::units::thousands(params)
+                ),
+            ),
+            ("data".to_owned(), self.data.label()),
+            (
+                "optimizer".to_owned(),
+                format!("{:?}", t.optimizer).to_lowercase(),
+            ),
+            ("lr".to_owned(), t.learning_rate.to_string()),
+            ("batch".to_owned(), t.batch_size.to_string()),
+            ("weight decay".to_owned(), t.weight_decay.to_string()),
+            ("epochs".to_owned(), t.epochs.to_string()),
+            ("seed".to_owned(), t.seed.to_string()),
+        ]
     }
 
     /// Continues the latest run from its checkpoint, on the data and design it started with;

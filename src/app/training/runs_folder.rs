@@ -3,6 +3,7 @@
 //! exported train.py's from a cluster) beside this session's runs.
 
 use super::{Training, run_store};
+use crate::design::Design;
 use crate::engine::RunHistory;
 use std::path::{Path, PathBuf};
 
@@ -56,18 +57,51 @@ impl Training {
             |n| n.to_string_lossy().into_owned(),
         );
         let name = format!("#{} {folder} (opened)", self.runs.len() + 1);
-        let run = RunHistory::from_metrics_csv(name.clone(), dir)?;
+        let mut run = RunHistory::from_metrics_csv(name.clone(), dir)?;
+        // The network it trained, where the folder kept it (netloom's runs do).
+        run.network = crate::document::load_design(&dir.join(crate::engine::run_dir::DESIGN)).ok();
         self.runs.push(run);
         Ok(name)
     }
 
     /// The newest run that kept its best weights on disk: (its name, its folder).
-    pub fn last_run_with_weights(&self) -> Option<(&str, &Path)> {
-        self.runs.iter().rev().find_map(|r| {
-            r.dir
-                .as_deref()
-                .filter(|d| d.join(crate::engine::run_dir::BEST).is_file())
-                .map(|d| (r.name.as_str(), d))
-        })
+    pub fn last_run_with_weights(&self, design: &Design) -> Option<(&str, &Path)> {
+        self.runs
+            .iter()
+            .rev()
+            // A run of another network has weights that don't fit this one: not a "last
+            // run" of this design at all (the lessons say nothing about it).
+            .filter(|r| r.network.as_ref().is_none_or(|n| n.same_network(design)))
+            .find_map(|r| {
+                r.dir
+                    .as_deref()
+                    .filter(|d| d.join(crate::engine::run_dir::BEST).is_file())
+                    .map(|d| (r.name.as_str(), d))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Training;
+    use crate::engine::RunHistory;
+
+    #[test]
+    fn the_last_run_s_weights_are_only_those_of_a_run_of_this_network() {
+        let dir = std::env::temp_dir().join(format!("netloom-last-run-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(crate::engine::run_dir::BEST), b"x").unwrap();
+        let lenet = crate::design::from_json(crate::examples::EXAMPLES[0].1).unwrap();
+        let resnet = crate::design::from_json(crate::examples::EXAMPLES[3].1).unwrap();
+        let mut t = Training::default();
+        let mut run = RunHistory::new("#1".to_owned(), 1, Some(dir.clone()));
+        run.network = Some(lenet.clone());
+        t.runs.push(run);
+        assert!(t.last_run_with_weights(&lenet).is_some());
+        assert!(
+            t.last_run_with_weights(&resnet).is_none(),
+            "LeNet's weights are not resnet_mini's last run"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -6,7 +6,7 @@
 use crate::data::Dataset;
 use crate::data::augment::Rgba;
 use crate::data::cloud::{
-    CloudStage, ImageLesson, Stage, image_lesson, pixel_pair, stages, tilted_cloud,
+    CloudStage, ImageLesson, LessonProgress, Stage, image_lesson, pixel_pair, stages, tilted_cloud,
 };
 use crate::ui::still_plot::still_plot;
 use crate::ui::theme;
@@ -34,6 +34,9 @@ pub struct Cloud {
     images: Images,
 }
 
+/// How many images the image half fits on (at most: a smaller set is fitted whole).
+const FIT_ON: usize = 2000;
+
 /// Whole-image PCA fits a D×D covariance: past 64×64 grey (or 36×36 colour) pixels that is
 /// too slow and too big for a lesson.
 const MAX_PIXELS: usize = 4096;
@@ -42,7 +45,12 @@ const MAX_PIXELS: usize = 4096;
 /// covariance take about a second), for one dataset (by identity).
 enum Images {
     NotAsked,
-    Working(usize, Receiver<Result<ImageLesson, String>>),
+    /// Under way: its answer to come, and where it is (also how to cancel it).
+    Working(
+        usize,
+        Receiver<Result<ImageLesson, String>>,
+        Arc<LessonProgress>,
+    ),
     Ready(usize, Box<ImageTextures>),
     Failed(usize, String),
 }
@@ -169,28 +177,31 @@ impl Cloud {
         let id = identity(Some(data));
         let current = match &self.images {
             Images::NotAsked => None,
-            Images::Working(k, _) | Images::Ready(k, _) | Images::Failed(k, _) => Some(*k),
+            Images::Working(k, ..) | Images::Ready(k, _) | Images::Failed(k, _) => Some(*k),
         };
         if current == Some(id) {
             return;
         }
         let data = Arc::clone(data);
         let (tx, rx) = sync_channel(1);
+        let progress = Arc::new(LessonProgress::default());
+        let shared = Arc::clone(&progress);
         let spawned = std::thread::Builder::new()
             .name("learn-pca".to_owned())
             .spawn(move || {
                 crate::engine::cpus::leave_core_to_ui();
-                let result = image_lesson(&data, 2000, 16, 8, 0.1).map_err(|e| e.to_string());
+                let result =
+                    image_lesson(&data, FIT_ON, 16, 8, 0.1, &shared).map_err(|e| e.to_string());
                 let _ = tx.send(result);
             });
         self.images = match spawned {
-            Ok(_) => Images::Working(id, rx),
+            Ok(_) => Images::Working(id, rx, progress),
             Err(e) => Images::Failed(id, format!("could not start the helper thread: {e}")),
         };
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
-        let Images::Working(id, rx) = &self.images else {
+        let Images::Working(id, rx, _) = &self.images else {
             return;
         };
         let id = *id;
@@ -240,28 +251,53 @@ impl Cloud {
             return;
         }
         let id = identity(Some(data));
-        let ready = matches!(&self.images, Images::Ready(k, _) | Images::Working(k, _) | Images::Failed(k, _) if *k == id);
+        let ready = matches!(&self.images, Images::Ready(k, _) | Images::Working(k, ..) | Images::Failed(k, _) if *k == id);
+        let fit_on = FIT_ON.min(data.train.len());
         if !ready {
             if ui
-                .button(format!("Fit PCA and ZCA on {}", data.name))
+                .button(format!(
+                    "Fit PCA and ZCA on {} of {}",
+                    crate::units::count(fit_on as u64, "image"),
+                    data.name
+                ))
                 .clicked()
             {
                 self.ask_for_images(data);
             }
             return;
         }
+        let mut cancel = false;
         match &self.images {
-            Images::Working(..) => {
+            Images::Working(_, _, progress) => {
+                let (done, of) = (progress.done(), progress.stages());
+                let stage = ["fitting PCA", "fitting ZCA", "drawing the images"]
+                    .get(done)
+                    .copied()
+                    .unwrap_or("finishing");
                 ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label("fitting on 2,000 images…");
+                    ui.add(
+                        egui::ProgressBar::new(done as f32 / of as f32)
+                            .desired_width(220.0)
+                            .text(format!(
+                                "{stage} on {}…",
+                                crate::units::count(fit_on as u64, "image")
+                            )),
+                    );
+                    if ui
+                        .button("Cancel")
+                        .on_hover_text("Stop fitting (a step under way finishes in the background, its result dropped)")
+                        .clicked()
+                    {
+                        progress.cancel();
+                        cancel = true;
+                    }
                 });
             }
             Images::Failed(_, e) => {
                 ui.colored_label(theme::ERROR, format!("could not fit on {}: {e}", data.name));
             }
             Images::Ready(_, t) => {
-                ui.label("The leading principal components: the directions in which 2,000 images vary most, each with the share of the variance it explains. The first few are blurry outlines; later ones carry finer detail.");
+                ui.label(format!("The leading principal components: the directions in which {} vary most, each with the share of the variance it explains. The first few are blurry outlines; later ones carry finer detail.", crate::units::count(fit_on as u64, "image")));
                 row(ui, &t.components, Some(&t.explained));
                 ui.label("ZCA whitening (ε = 0.1) divides out those shared variations: what is left is edges, the parts of each image its neighbours' pixels don't predict.");
                 for (label, images) in [("original", &t.originals), ("whitened", &t.whitened)] {
@@ -272,6 +308,10 @@ impl Cloud {
                 }
             }
             Images::NotAsked => {}
+        }
+        if cancel {
+            // Back to the button; the helper's answer, when it comes, goes nowhere.
+            self.images = Images::NotAsked;
         }
     }
 }

@@ -125,7 +125,7 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, _cmds: &mut 
         picked: app.training.preview().current_shared(app.training.data()),
         run_dir: app
             .training
-            .last_run_with_weights()
+            .last_run_with_weights(&app.design)
             .map(|(_, d)| d.to_path_buf()),
         selected: app
             .canvas

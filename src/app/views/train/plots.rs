@@ -27,19 +27,20 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
     super::boundary::show(ui, training);
     let h = (ui.available_height() / 4.0).clamp(110.0, 220.0);
     ui.label("loss per step (faint: every step, bold: smoothed)");
+    let names = legend_names(training.runs());
     show(ui, "loss_plot", Plot::new("loss_plot").height(h), |p| {
         for (i, run) in training.runs().iter().enumerate() {
             let c = theme::run_colour(i);
             p.line(
                 Line::new(
-                    format!("{} raw", run.name),
+                    format!("{} raw", names[i]),
                     PlotPoints::from(run.losses.clone()),
                 )
                 .color(c.gamma_multiply(0.35)),
             );
             p.line(
                 Line::new(
-                    run.name.clone(),
+                    names[i].clone(),
                     PlotPoints::from(smoothed(&run.losses, 0.05)),
                 )
                 .color(c)
@@ -48,12 +49,23 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
         }
     });
     ui.columns(2, |cols| {
-        epoch_plot(&mut cols[0], "acc_plot", "accuracy", h, training, |m| {
+        // Accuracy always on 0–1, so runs on different data share one readable axis.
+        let acc = Plot::new("acc_plot")
+            .height(h)
+            .include_y(0.0)
+            .include_y(1.0);
+        epoch_plot(&mut cols[0], acc, "acc_plot", "accuracy", training, |m| {
             (m.val_acc, m.train_acc)
         });
-        epoch_plot(&mut cols[1], "epoch_loss_plot", "loss", h, training, |m| {
-            (m.val_loss, m.train_loss)
-        });
+        let loss = Plot::new("epoch_loss_plot").height(h);
+        epoch_plot(
+            &mut cols[1],
+            loss,
+            "epoch_loss_plot",
+            "loss",
+            training,
+            |m| (m.val_loss, m.train_loss),
+        );
     });
     if let Some(run) = training.runs().last() {
         ui.columns(2, |cols| {
@@ -82,17 +94,62 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
     out
 }
 
-/// Each run's colour and name, once for all the plots.
+/// Each run's colour and name, once for all the plots; the whole of what it ran on hover.
 fn legend(ui: &mut egui::Ui, runs: &[RunHistory]) {
+    let names = legend_names(runs);
     ui.horizontal_wrapped(|ui| {
         for (i, run) in runs.iter().enumerate() {
             let (r, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
             ui.painter()
                 .rect_filled(r.shrink(2.0), 2.0, theme::run_colour(i));
-            ui.label(&run.name);
+            let all: Vec<String> = run.about.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            let label = ui.label(&names[i]);
+            if !all.is_empty() {
+                label.on_hover_text(all.join("\n"));
+            }
             ui.add_space(10.0);
         }
     });
+}
+
+/// What names each run in the legend and the plots: its number and what differs between the
+/// runs shown (the network, the data, the optimizer, a setting), so "#1" and "#4" never read
+/// alike for runs of different designs; with one run, or runs that differ in nothing
+/// recorded, its optimizer and rate.
+pub(super) fn legend_names(runs: &[RunHistory]) -> Vec<String> {
+    let keys: Vec<&str> = runs
+        .first()
+        .map(|r| r.about.iter().map(|(k, _)| k.as_str()).collect())
+        .unwrap_or_default();
+    let value = |r: &RunHistory, k: &str| {
+        r.about
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let differ: Vec<&str> = keys
+        .into_iter()
+        .filter(|k| runs.iter().any(|r| value(r, k) != value(&runs[0], k)))
+        .collect();
+    runs.iter()
+        .map(|r| {
+            let number = r.name.split(' ').next().unwrap_or(&r.name);
+            if runs.len() < 2 || differ.is_empty() {
+                return r.name.clone();
+            }
+            let parts: Vec<String> = differ
+                .iter()
+                .map(|k| {
+                    let v = value(r, k).unwrap_or_else(|| "?".to_owned());
+                    match *k {
+                        "network" | "data" => v,
+                        _ => format!("{k} {v}"),
+                    }
+                })
+                .collect();
+            format!("{number} {}", parts.join(" · "))
+        })
+        .collect()
 }
 
 /// Shows `plot` with `add`, leaving the mouse wheel to the page until the plot is pressed on
@@ -115,41 +172,43 @@ pub(super) fn show(ui: &mut egui::Ui, id: &str, plot: Plot<'_>, add: impl FnOnce
 /// marker at each epoch (one epoch is one point, which a line alone would not show).
 fn epoch_plot(
     ui: &mut egui::Ui,
+    plot: Plot<'_>,
     id: &str,
     what: &str,
-    height: f32,
     training: &Training,
     value: impl Fn(&EpochMetrics) -> (f64, f64),
 ) {
     ui.label(format!(
         "{what} per epoch (validation solid, training dashed)"
     ));
-    show(ui, id, Plot::new(id).height(height), |p| {
+    let names = legend_names(training.runs());
+    show(ui, id, plot, |p| {
         for (i, run) in training.runs().iter().enumerate() {
             let c = theme::run_colour(i);
+            let name = &names[i];
+            // A value a run didn't record (a run read back from a metrics.csv without it) is
+            // left out: one NaN would take the plot's bounds, and its axis labels, with it.
             let at = |pick: fn((f64, f64)) -> f64| -> Vec<[f64; 2]> {
                 run.epochs
                     .iter()
                     .map(|m| [m.epoch as f64, pick(value(m))])
+                    .filter(|p| p[1].is_finite())
                     .collect()
             };
             let (val, train) = (at(|v| v.0), at(|v| v.1));
-            p.line(Line::new(format!("{} val", run.name), PlotPoints::from(val.clone())).color(c));
+            p.line(Line::new(format!("{name} val"), PlotPoints::from(val.clone())).color(c));
             p.points(
-                Points::new(format!("{} val", run.name), PlotPoints::from(val))
+                Points::new(format!("{name} val"), PlotPoints::from(val))
                     .color(c)
                     .radius(3.5),
             );
             p.line(
-                Line::new(
-                    format!("{} train", run.name),
-                    PlotPoints::from(train.clone()),
-                )
-                .color(c)
-                .style(egui_plot::LineStyle::dashed_loose()),
+                Line::new(format!("{name} train"), PlotPoints::from(train.clone()))
+                    .color(c)
+                    .style(egui_plot::LineStyle::dashed_loose()),
             );
             p.points(
-                Points::new(format!("{} train", run.name), PlotPoints::from(train))
+                Points::new(format!("{name} train"), PlotPoints::from(train))
                     .color(c)
                     .filled(false)
                     .radius(3.5),
@@ -240,4 +299,57 @@ fn smoothed(points: &[[f64; 2]], alpha: f64) -> Vec<[f64; 2]> {
             [x, v]
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::legend_names;
+    use crate::engine::RunHistory;
+
+    fn run(name: &str, about: &[(&str, &str)]) -> RunHistory {
+        let mut r = RunHistory::new(name.to_owned(), 1, None);
+        r.about = about
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        r
+    }
+
+    #[test]
+    fn runs_are_named_by_what_differs_between_them() {
+        let a = run(
+            "#1 sgd lr 0.01",
+            &[
+                ("network", "design 1 (61,706 params)"),
+                ("data", "Fashion-MNIST (built-in)"),
+                ("lr", "0.01"),
+            ],
+        );
+        let b = run(
+            "#2 sgd lr 0.01",
+            &[
+                ("network", "design 2 (19,994 params)"),
+                ("data", "toy: spiral"),
+                ("lr", "0.01"),
+            ],
+        );
+        assert_eq!(
+            legend_names(&[a.clone(), b]),
+            [
+                "#1 design 1 (61,706 params) · Fashion-MNIST (built-in)",
+                "#2 design 2 (19,994 params) · toy: spiral"
+            ]
+        );
+        let c = run(
+            "#3 sgd lr 0.1",
+            &[
+                ("network", "design 1 (61,706 params)"),
+                ("data", "Fashion-MNIST (built-in)"),
+                ("lr", "0.1"),
+            ],
+        );
+        assert_eq!(legend_names(&[a.clone(), c]), ["#1 lr 0.01", "#3 lr 0.1"]);
+        // One run, or runs alike in all that is recorded: the optimizer and rate.
+        assert_eq!(legend_names(std::slice::from_ref(&a)), ["#1 sgd lr 0.01"]);
+    }
 }
