@@ -806,9 +806,15 @@ fn file_export_writes_pytorch_code_and_refuses_a_folder_it_must_not_replace() {
     harness.run_steps(2);
     harness.get_by_label("Export…").click();
     harness.run_steps(3);
+    let corner = harness.get_by_label("Export the design").rect().left_top();
     harness.get_by_label("ONNX (.onnx)").click_accesskit();
     harness.run_steps(3);
     harness.get_by_label_contains("carry trained weights");
+    // The window keeps its place as the format's options change its size.
+    assert_eq!(
+        harness.get_by_label("Export the design").rect().left_top(),
+        corner
+    );
     assert!(
         harness
             .query_all_by_value(dir.join("lenet.onnx").to_str().unwrap())

@@ -244,8 +244,13 @@ impl NetloomApp {
             .open(&mut open)
             .collapsible(false)
             .resizable(false)
-            .default_width(560.0)
-            .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+            // Its top left corner fixed: the format's own options change its size, and a
+            // centred window would jump under the pointer each time the format changes.
+            .min_width(560.0)
+            .fixed_pos(egui::pos2(
+                ((ctx.content_rect().width() - 560.0) / 2.0).max(8.0),
+                60.0,
+            ))
             .show(ctx, |ui| {
                 ui.add_enabled_ui(!busy, |ui| {
                     self.export_form(ui, cmds, last_run.as_deref(), &data, misfit.as_deref());
