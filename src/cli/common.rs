@@ -11,11 +11,11 @@ pub fn design(path: &Path) -> Result<Design, String> {
     load_design(path).map_err(|e| e.to_string())
 }
 
-/// The data named by `spec`, or the default for the design (see [`DataSpec::default_for`]).
+/// The data named by `spec`, or the design's own (see [`DataSpec::for_design`]).
 pub fn data_spec(spec: Option<&str>, design: &Design) -> Result<DataSpec, String> {
     match spec {
         Some(s) => DataSpec::parse(s),
-        None => DataSpec::default_for(design.input_shape()),
+        None => DataSpec::for_design(design),
     }
     .map_err(|e| e.to_string())
 }

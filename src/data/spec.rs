@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 /// Where datasets installed by the system live (e.g. Debian's `dataset-fashion-mnist`).
 pub const SYSTEM_DATASETS: &str = "/usr/share/datasets";
 
+/// The largest Input (height × width) the built-in set is converted to by default: 64×64,
+/// about 150 MB for its 12,000 images in colour.
+const SMALL_INPUT: u64 = 64 * 64;
+
 /// A named source of data.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DataSpec {
@@ -66,13 +70,27 @@ impl DataSpec {
     }
 
     /// The data a design trains on when none is named: the built-in Fashion-MNIST for image
-    /// inputs, the spiral for 2-feature inputs. Anything else has no sensible default.
+    /// inputs (converted to a small Input's channels and size: a 3×32×32 network trains on it
+    /// as shipped), the spiral for 2-feature inputs. Anything else has no sensible default.
+    /// A large Input (a 224×224 template) gets the set as it is: converting all of it would
+    /// take gigabytes, so the Train view offers the conversion rather than doing it unasked.
     pub fn default_for(input: Option<Shape>) -> Result<DataSpec, DataError> {
         match (
             input.and_then(|s| s.as_image()),
             input.and_then(|s| s.as_vector()),
         ) {
-            (Some(_), _) => Ok(DataSpec::BuiltinFashionMnist),
+            (Some((c, h, w)), _) => {
+                let fits = (c == 1 || c == 3) && h * w <= SMALL_INPUT;
+                let convert = super::Convert {
+                    channels: (c != 1).then_some(c as u32),
+                    size: ((h, w) != (28, 28)).then_some((h as u32, w as u32)),
+                };
+                Ok(if fits {
+                    DataSpec::BuiltinFashionMnist.converted(convert)
+                } else {
+                    DataSpec::BuiltinFashionMnist
+                })
+            }
             (None, Some(2)) => Ok(DataSpec::Toy(Toy::Spiral, ToyOptions::default())),
             _ => Err(DataError::Spec(
                 "this design's input is neither an image nor 2 features, so there is no default data: pass --data (e.g. folder:PATH or cifar10:PATH)".to_owned(),
@@ -104,6 +122,15 @@ impl DataSpec {
         match self {
             DataSpec::Converted(_, c) => *c,
             _ => super::Convert::default(),
+        }
+    }
+
+    /// The data `design` trains on when none is named: the one its file records
+    /// (`data.source`), else the default for its Input. The app and the CLI both ask this.
+    pub fn for_design(design: &crate::design::Design) -> Result<DataSpec, DataError> {
+        match &design.data.source {
+            Some(text) => DataSpec::parse(text),
+            None => DataSpec::default_for(design.input_shape()),
         }
     }
 
