@@ -108,7 +108,7 @@ fn newer_versions_and_other_formats_are_named() {
     let e = err(r#"{"format": "netloom-design", "version": 7, "nodes": [], "future": {"x": 1}}"#);
     assert_eq!(
         e,
-        "this design was made by a newer netloom (file version 7, this netloom reads up to 3): update netloom to open it"
+        "this design was made by a newer netloom (file version 7, this netloom reads up to 4): update netloom to open it"
     );
     let e = err(r#"{"format": "keras", "version": 1}"#);
     assert!(e.starts_with("this is not a netloom design"), "{e}");
