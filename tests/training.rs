@@ -636,7 +636,10 @@ fn every_example_and_template_trains_a_step_on_data_netloom_ships() {
         }
     }
     let mut files = Vec::new();
-    json_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"), &mut files);
+    json_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
+        &mut files,
+    );
     files.sort();
     let mut designs: Vec<(String, Design)> = files
         .iter()
