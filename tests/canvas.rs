@@ -719,3 +719,47 @@ fn far_out_a_click_on_the_group_title_a_user_sees_collapses_the_group() {
     click_at(&mut harness, label.left_center() + egui::vec2(4.0, 0.0));
     assert!(harness.state().design().group(g).unwrap().collapsed);
 }
+
+/// Whether the screenshot has a pixel of about `colour` in `rect`.
+fn has_colour(image: &image::RgbaImage, rect: egui::Rect, colour: egui::Color32) -> bool {
+    let (x0, x1) = (rect.left().max(0.0) as u32, rect.right().ceil() as u32);
+    let (y0, y1) = (rect.top().max(0.0) as u32, rect.bottom().ceil() as u32);
+    (y0..y1.min(image.height())).any(|y| {
+        (x0..x1.min(image.width())).any(|x| {
+            let p = image.get_pixel(x, y).0;
+            (0..3).all(|k| (i32::from(p[k]) - i32::from(colour.to_array()[k])).abs() <= 12)
+        })
+    })
+}
+
+#[test]
+fn frozen_blocks_are_marked_far_out_and_on_the_minimap() {
+    let frozen = netloom::ui::theme::FROZEN;
+    let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
+    whole_design(&mut harness);
+    let conv1 = node_id(&harness, "conv1");
+    let before = harness.render().unwrap();
+    let r = harness.state().node_screen_rect(conv1).unwrap();
+    assert!(
+        !has_colour(&before, r.expand(3.0), frozen),
+        "not frozen yet"
+    );
+    harness.state_mut().freeze_by_name("conv1");
+    harness.run_steps(3);
+    let (_, zoom) = harness.state().canvas_view();
+    assert!(
+        zoom < netloom::ui::canvas::OVERVIEW_BELOW,
+        "far out: {zoom}"
+    );
+    let image = harness.render().unwrap();
+    assert!(
+        has_colour(&image, r.expand(3.0), frozen),
+        "the overview's box at {r:?}"
+    );
+    // At a readable zoom the map shows the frozen block in the frozen colour too.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num0);
+    harness.run_steps(4);
+    let map = harness.get_by_label("minimap").rect();
+    let image = harness.render().unwrap();
+    assert!(has_colour(&image, map, frozen), "the minimap at {map:?}");
+}

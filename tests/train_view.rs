@@ -6,7 +6,7 @@
 mod ui;
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use netloom::app::NetloomApp;
 use netloom::design::Optimizer;
 use ui::*;
@@ -239,4 +239,37 @@ fn train_pause_and_stop_stay_put_through_a_run_and_a_message() {
     harness.run_steps(3);
     assert_eq!(run_buttons(&harness), before, "after Stop");
     let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// resnet_mini takes 3×32×32 images and netloom ships grey 28×28 ones: it opens converted to
+/// fit (grey to RGB, resized), says so in the data panel, and can train; turning the
+/// conversion off says, in the Train view and the status bar alike, that the data doesn't fit.
+#[test]
+fn a_three_channel_example_opens_with_data_that_fits() {
+    let path = std::path::PathBuf::from(format!(
+        "{}/examples/resnet_mini.json",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    let mut harness = app_sized(Some(path), egui::vec2(1280.0, 720.0));
+    harness.get_by_label("Train").click();
+    harness.run_steps(2);
+    wait_for_label(&mut harness, "Re-roll", 120);
+    assert!(harness.query_by_label_contains("Can't train yet").is_none());
+    harness.get_by_label("valid");
+    let grey = harness.get_by_label("grey to RGB");
+    assert_eq!(
+        grey.accesskit_node().toggled(),
+        Some(egui::accesskit::Toggled::True)
+    );
+    harness.get_by_label("resize to 32×32");
+    // Off: the data is grey again, and both places say it doesn't fit.
+    harness.get_by_label("grey to RGB").click();
+    harness.run_steps(2);
+    wait_for_label_containing(&mut harness, "Can't train yet", 120);
+    harness.get_by_label("design valid");
+    harness.get_by_label_contains("data 1×32×32 doesn't fit the 3×32×32 input");
+    assert!(
+        harness.query_by_label("valid").is_none(),
+        "never \"valid\" alone"
+    );
 }
