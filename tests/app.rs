@@ -1166,3 +1166,72 @@ fn the_design_keeps_its_data_and_weights_through_save_and_reopen() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Help has the keyboard shortcuts and the documentation, and the menus show the shortcuts
+/// that work: Ctrl+Shift+S is Save As, Ctrl+= and Ctrl+− zoom the canvas, Ctrl+0 fits it.
+#[test]
+fn help_lists_the_shortcuts_and_the_documentation_and_the_shortcuts_work() {
+    let mut harness = app(None);
+    harness.get_by_label("Help").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("Keyboard shortcuts").click();
+    harness.run_steps(3);
+    for keys in [
+        "Ctrl+Shift+S",
+        "Ctrl+Q",
+        "Ctrl+=",
+        "Ctrl+−",
+        "Ctrl+0",
+        "Ctrl+wheel, or pinch",
+    ] {
+        harness.get_by_label(keys);
+    }
+    harness.get_by_label("Save As…");
+    harness.key_press(egui::Key::Escape);
+    harness.get_by_label("Help").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("Documentation").click();
+    harness.run_steps(3);
+    harness.get_by_label("README.md");
+    harness.get_by_label("docs/design-format.md");
+    // The menus carry the shortcuts.
+    harness.get_by_label("File").click_accesskit();
+    harness.run_steps(2);
+    for (item, keys) in [("Save As…", "Ctrl+Shift+S"), ("Quit", "Ctrl+Q")] {
+        let label = harness
+            .get_by_label_contains(item)
+            .accesskit_node()
+            .label()
+            .unwrap_or_default();
+        assert!(label.contains(keys), "{item}: {label:?}");
+    }
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+    // And the keys do what they say.
+    let (_, zoom) = harness.state().canvas_view();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Equals);
+    harness.run_steps(3);
+    let (_, bigger) = harness.state().canvas_view();
+    assert!((bigger / zoom - 1.25).abs() < 0.01, "{zoom} → {bigger}");
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Minus);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Minus);
+    harness.run_steps(3);
+    let (_, smaller) = harness.state().canvas_view();
+    assert!(smaller < zoom, "{zoom} → {smaller}");
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num0);
+    harness.run_steps(3);
+    let (_, fit) = harness.state().canvas_view();
+    assert!(
+        (fit - zoom).abs() < 1e-3,
+        "Ctrl+0 fits as the app opened: {fit} vs {zoom}"
+    );
+    harness.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::S,
+    );
+    harness.run_steps(4);
+    assert!(
+        harness.state().in_app_file_dialog_open(),
+        "Ctrl+Shift+S asks where to save (no portal here: netloom's own dialog)"
+    );
+}

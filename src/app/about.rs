@@ -22,10 +22,21 @@ pub struct About {
 impl About {
     /// Looks the devices up.
     pub fn gather() -> About {
+        // The CPU as a run from this window uses it, which is what the Train view reports
+        // ("CPU (1 thread)"): the threads the process may use, one left to the window.
+        let app = crate::engine::cpus::budget(None, true);
+        let cpu = format!(
+            "CPU: runs from this window use {} ({})",
+            crate::units::count(app.threads as u64, "thread"),
+            app.why,
+        );
         About {
             devices: available_devices()
                 .into_iter()
-                .map(|(_, d)| d.name)
+                .map(|(choice, d)| match choice {
+                    crate::engine::DeviceChoice::Cpu => cpu.clone(),
+                    _ => d.name,
+                })
                 .collect(),
             cuda: cuda::init().describe(),
         }

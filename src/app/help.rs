@@ -73,8 +73,20 @@ pub(super) fn shortcut_of(ctx: &egui::Context, label: &str) -> String {
     SHORTCUTS
         .iter()
         .find(|(_, l, _)| *l == label)
-        .map(|(k, _, _)| ctx.format_shortcut(k))
+        .map(|(k, _, _)| written(ctx, k))
         .unwrap_or_default()
+}
+
+/// A shortcut as the platform writes it, with the keys egui names in words ("Equals") as
+/// they are printed on the keyboard.
+fn written(ctx: &egui::Context, shortcut: &KeyboardShortcut) -> String {
+    let text = ctx.format_shortcut(shortcut);
+    match shortcut.logical_key {
+        Key::Equals => text.replace("Equals", "="),
+        Key::Minus => text.replace("Minus", "−"),
+        Key::Plus => text.replace("Plus", "+"),
+        _ => text,
+    }
 }
 
 /// Pushes the commands whose shortcuts were pressed this frame.
@@ -198,7 +210,7 @@ fn shortcut_sheet(ui: &mut egui::Ui) {
                     continue;
                 }
                 seen.push(label);
-                ui.label(egui::RichText::new(ctx.format_shortcut(key)).monospace());
+                ui.label(egui::RichText::new(written(&ctx, key)).monospace());
                 ui.label(*label);
                 ui.end_row();
             }

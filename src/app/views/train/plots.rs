@@ -95,6 +95,7 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
 }
 
 /// Each run's colour and name, once for all the plots; the whole of what it ran on hover.
+/// (The plots' own legends are off: this one row names every run.)
 fn legend(ui: &mut egui::Ui, runs: &[RunHistory]) {
     let names = legend_names(runs);
     ui.horizontal_wrapped(|ui| {
