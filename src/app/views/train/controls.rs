@@ -224,6 +224,25 @@ fn threads(ui: &mut egui::Ui, current: Option<usize>, out: &mut Vec<TrainAction>
 }
 
 /// The run bar, pinned under the settings so it stays in view at any window height: Train,
+/// A message in the run bar: wrapped, at most four lines (the whole of it on hover), so that
+/// however long it is it never squeezes the settings above it.
+fn message(ui: &mut egui::Ui, colour: egui::Color32, text: &str) {
+    let mut job = egui::text::LayoutJob::simple(
+        text.to_owned(),
+        egui::TextStyle::Body.resolve(ui.style()),
+        colour,
+        ui.available_width(),
+    );
+    job.wrap.max_rows = 4;
+    job.wrap.overflow_character = Some('…');
+    let galley = ui.fonts_mut(|f| f.layout_job(job));
+    let cut = galley.elided;
+    let response = ui.add(egui::Label::new(galley));
+    if cut {
+        response.on_hover_text(text);
+    }
+}
+
 /// Why training can't start, the run's progress, its folder and exports.
 pub fn run_bar(
     ui: &mut egui::Ui,
@@ -233,10 +252,10 @@ pub fn run_bar(
     let mut out = Vec::new();
     ui.add_space(4.0);
     if let Some(why) = &blocked {
-        ui.colored_label(theme::ERROR, format!("Can't train yet: {why}"));
+        message(ui, theme::ERROR, &format!("Can't train yet: {why}"));
     }
     if let Some(why) = training.start_error() {
-        ui.colored_label(theme::ERROR, format!("The run did not start: {why}"));
+        message(ui, theme::ERROR, &format!("The run did not start: {why}"));
     }
     if let Some(run) = training.runs().last() {
         progress(ui, run);
@@ -415,7 +434,7 @@ fn run_folder(ui: &mut egui::Ui, run: &RunHistory, out: &mut Vec<TrainAction>) {
 /// Where the run is: a progress bar, throughput, how it ended, the latest accuracy.
 fn progress(ui: &mut egui::Ui, run: &RunHistory) {
     for notice in &run.notices {
-        ui.add(egui::Label::new(egui::RichText::new(notice).color(theme::WARNING)).wrap());
+        message(ui, theme::WARNING, notice);
     }
     if let Some(t) = run.thawing.last() {
         let all = t.thawed.join(", ");
@@ -432,7 +451,7 @@ fn progress(ui: &mut egui::Ui, run: &RunHistory) {
             ui.label("loading data and compiling…");
         }
         RunStatus::Failed(msg) => {
-            ui.colored_label(theme::ERROR, format!("Training failed: {msg}"));
+            message(ui, theme::ERROR, &format!("Training failed: {msg}"));
         }
         RunStatus::Running | RunStatus::Finished => {
             if let Some(Progress {

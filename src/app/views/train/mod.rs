@@ -25,27 +25,31 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
             // Train, Pause and Stop first, at the very bottom: nothing below them grows, so
             // they keep their place from a run's start to its end (the progress, the epoch's
             // accuracy and any message appear above them).
-            egui::Panel::bottom("run_buttons").show(ui, |ui| {
-                let actions =
-                    controls::run_buttons(ui, &app.training, &app.design, blocked.as_deref());
-                cmds.extend(actions.into_iter().map(AppCommand::Train));
-            });
-            // Then the run's state above them, at most a third of the column (scrolling past
-            // that), so a long message never squeezes the settings to a row.
-            let most = (ui.available_height() / 3.0).max(120.0);
-            egui::Panel::bottom("run_bar").show(ui, |ui| {
-                // The scroll area's least height is its greatest too: it grows with what it
-                // shows up to a third of the column (egui would otherwise keep it at the height
-                // of the panel's last frame, and a new line would scroll out of sight).
-                egui::ScrollArea::vertical()
-                    .id_salt("run_bar_scroll")
-                    .max_height(most)
-                    .min_scrolled_height(most)
-                    .show(ui, |ui| {
-                        let actions = controls::run_bar(ui, &app.training, blocked);
-                        cmds.extend(actions.into_iter().map(AppCommand::Train));
-                    });
-            });
+            egui::Panel::bottom("run_buttons")
+                .resizable(false)
+                .show(ui, |ui| {
+                    let actions =
+                        controls::run_buttons(ui, &app.training, &app.design, blocked.as_deref());
+                    cmds.extend(actions.into_iter().map(AppCommand::Train));
+                });
+            // Then the run's state above them: its messages are at most four lines each, so
+            // it never squeezes the settings to a row.
+            // Not resizable: a resizable panel keeps the height it had (egui stores it), and
+            // a message that came later would be cut to its first line.
+            let bar = egui::Panel::bottom("run_bar")
+                .resizable(false)
+                .show(ui, |ui| {
+                    let actions = controls::run_bar(ui, &app.training, blocked);
+                    cmds.extend(actions.into_iter().map(AppCommand::Train));
+                });
+            // A panel takes its new height in the next frame: ask for it, or a message that
+            // just appeared stays cut to its first line until something else repaints.
+            let height = bar.response.rect.height();
+            let key = egui::Id::new("netloom_run_bar_height");
+            if ctx.data(|d| d.get_temp::<f32>(key)) != Some(height) {
+                ctx.data_mut(|d| d.insert_temp(key, height));
+                ctx.request_repaint();
+            }
             egui::CentralPanel::default().show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     let head = app.design.head(&app.analysis).map(|(_, n, w)| (n, w));
