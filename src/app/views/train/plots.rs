@@ -49,11 +49,7 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
         }
     });
     ui.columns(2, |cols| {
-        // Accuracy always on 0–1, so runs on different data share one readable axis.
-        let acc = Plot::new("acc_plot")
-            .height(h)
-            .include_y(0.0)
-            .include_y(1.0);
+        let acc = Plot::new("acc_plot").height(h);
         epoch_plot(&mut cols[0], acc, "acc_plot", "accuracy", training, |m| {
             (m.val_acc, m.train_acc)
         });
