@@ -48,4 +48,26 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn no_wire_runs_under_a_block_in_the_examples_or_the_templates() {
+        let mut designs: Vec<(String, crate::design::Design)> = EXAMPLES
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), crate::design::from_json(t).unwrap()))
+            .collect();
+        for (name, _) in crate::design::templates::TEMPLATES {
+            let mut d = crate::design::templates::template(name, [3, 224, 224], 10).unwrap();
+            // Expanded, as a user reads a block's inside.
+            for g in &mut d.groups {
+                g.collapsed = false;
+            }
+            designs.push((format!("{name}, expanded"), d));
+        }
+        for (name, mut d) in designs {
+            auto_layout(&mut d);
+            let stats = crate::design::layout::measure(&d);
+            assert_eq!(stats.under, 0, "{name}: {stats:?}");
+            assert_eq!(stats.overlaps, 0, "{name}: {stats:?}");
+        }
+    }
 }

@@ -82,7 +82,7 @@ mod tests {
     use crate::design::catalogue::BLOCKS;
 
     fn lenet() -> Design {
-        crate::design::from_json(crate::examples::EXAMPLES[0].1).unwrap()
+        crate::design::from_json(include_str!("../../examples/lenet5.json")).unwrap()
     }
 
     fn block(label: &str) -> &'static Block {
