@@ -182,17 +182,33 @@ impl NetloomApp {
                     .show(ctx, shortcut_sheet);
             }
             HelpWindow::Docs => {
-                egui::Window::new("Documentation")
+                let chosen = egui::Window::new("Documentation")
                     .open(&mut open)
                     .collapsible(false)
                     .resizable(false)
                     .default_width(560.0)
                     .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
-                    .show(ctx, docs_list);
+                    .show(ctx, docs_list)
+                    .and_then(|r| r.inner.flatten());
+                if let Some(path) = chosen {
+                    self.open_document(ctx, &path);
+                }
             }
         }
         if !open {
             self.help = HelpWindow::None;
+        }
+    }
+
+    /// Opens a document with the desktop's viewer; where there is none (a bare X server, a
+    /// container), copies its path and says so, rather than doing nothing.
+    fn open_document(&mut self, ctx: &egui::Context, path: &std::path::Path) {
+        if let Err(e) = open::that_detached(path) {
+            ctx.copy_text(path.display().to_string());
+            self.notice = Some(format!(
+                "No program to show documents could be started ({e}); the file's path is copied: {}",
+                path.display()
+            ));
         }
     }
 }
@@ -222,14 +238,16 @@ fn shortcut_sheet(ui: &mut egui::Ui) {
         });
 }
 
-fn docs_list(ui: &mut egui::Ui) {
+/// The documents, each with a button that opens it; returns the one clicked.
+fn docs_list(ui: &mut egui::Ui) -> Option<PathBuf> {
     let Some(dir) = docs_dir() else {
         ui.label(
             "The documentation isn't installed beside this netloom. It is in the README.md and \
              docs/ folder of netloom's source.",
         );
-        return;
+        return None;
     };
+    let mut chosen = None;
     ui.label("netloom's documentation is in Markdown files, readable in any text editor:");
     ui.add_space(4.0);
     egui::Grid::new("docs_list").num_columns(3).show(ui, |ui| {
@@ -243,8 +261,7 @@ fn docs_list(ui: &mut egui::Ui) {
                 .on_hover_text("Open it with the system's viewer for Markdown")
                 .clicked()
             {
-                ui.ctx()
-                    .open_url(egui::OpenUrl::new_tab(format!("file://{}", path.display())));
+                chosen = Some(path.clone());
             }
             ui.label(*what);
             ui.add(egui::Label::new(
@@ -255,4 +272,5 @@ fn docs_list(ui: &mut egui::Ui) {
             ui.end_row();
         }
     });
+    chosen
 }
