@@ -621,8 +621,9 @@ fn the_decision_map_of_the_trained_spiral_mlp_classifies_the_training_points() {
 /// Every design netloom ships trains from its defaults on the data netloom ships: each file in
 /// examples/ on the data it records (or the default for its Input), and each template at the
 /// smallest size its blocks take (3×32×32, 10 classes) on the built-in set converted to it.
-/// (The app opens a template at torchvision's 3×224×224, where the Train view offers the
-/// conversion instead: the whole built-in set at that size is 1.8 GB.)
+/// (The app opens a template at torchvision's 3×224×224, where converting the whole built-in
+/// set would take 1.8 GB: it says how to train it, and with the Input at 3×32×32 the data
+/// follows by itself, tests/train_view.rs.)
 #[test]
 fn every_example_and_template_trains_a_step_on_data_netloom_ships() {
     fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -72,6 +72,7 @@ impl NetloomApp {
     /// rebuilt canvas when the structure changed.
     pub(super) fn changed(&mut self, structural: bool) {
         self.analysis = design::analyse(&self.design);
+        self.follow_input();
         self.dirty = true;
         // What the panic hook saves if the UI thread ever panics (app/crash.rs).
         super::crash::remember_unsaved(self.autosave.path.clone().map(|path| (path, &self.design)));
@@ -107,7 +108,16 @@ impl NetloomApp {
             ([3, 224, 224], 1000)
         };
         match design::templates::template(name, input, classes) {
-            Some(d) => self.set_design(d, Source::Template(name.to_owned())),
+            Some(d) => {
+                self.set_design(d, Source::Template(name.to_owned()));
+                if name != "lenet" {
+                    // What stands between it and a first run on the data netloom ships, said
+                    // once rather than found out in the Train view.
+                    self.notice = Some(format!(
+                        "{name} opens at torchvision's 3×224×224 with 1000 classes, so its pretrained weights load as they are. To train it on the built-in Fashion-MNIST, press \"Replace head (10 classes)\" in the Train view, then either tick \"grey to RGB\" and \"resize to 224×224\" there, or (much quicker on a CPU) set the Input to 3×32×32: the built-in set is converted to that by itself."
+                    ));
+                }
+            }
             None => self.error = Some(format!("there is no template \"{name}\"")),
         }
     }

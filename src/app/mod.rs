@@ -100,6 +100,8 @@ pub struct NetloomApp {
     /// The weights a reopened design names, to read on the next frame (and the blocks it
     /// left out of them).
     restore_weights: Option<(PathBuf, Vec<String>)>,
+    /// The Input shape the default data was chosen for (see `setup::follow_input`).
+    defaults_for: Option<design::Shape>,
 }
 
 impl NetloomApp {
@@ -138,6 +140,7 @@ impl NetloomApp {
             about: None,
             help: help::HelpWindow::None,
             restore_weights: None,
+            defaults_for: None,
         };
         app.training.choose_data_for(&app.design);
         if let Some(path) = path {

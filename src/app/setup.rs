@@ -33,6 +33,7 @@ impl NetloomApp {
             }
             None => self.training.choose_data_for(&self.design),
         }
+        self.defaults_for = self.design.input_shape();
         self.training.clear_weights();
         self.restore_weights = None;
         if let Some(p) = self.design.training.pretrained.clone() {
@@ -51,6 +52,17 @@ impl NetloomApp {
                 "This design opened, but {}.",
                 missing.join("; and ")
             ));
+        }
+    }
+
+    /// After an edit: a design that names no data of its own follows its Input, so that
+    /// setting a template's Input to 3×32×32 brings the built-in set converted to it (data the
+    /// user chose, recorded in the design, stays).
+    pub(super) fn follow_input(&mut self) {
+        let input = self.design.input_shape();
+        if self.design.data.source.is_none() && input != self.defaults_for {
+            self.training.choose_data_for(&self.design);
+            self.defaults_for = input;
         }
     }
 
