@@ -50,7 +50,7 @@ fn examples_open_from_the_file_menu() {
             .node_by_name("layer4.1.conv2")
             .is_some()
     );
-    harness.get_by_label("11,689,512 parameters");
+    harness.get_by_label("11,181,642 parameters");
 }
 
 #[test]
@@ -870,16 +870,20 @@ fn a_run_folder_from_a_cluster_opens_in_the_train_view() {
     assert_eq!(harness.state().runs().len(), 1);
 }
 
-/// Exporting a design with data that doesn't fit it (resnet18's 3×224×224 input, the built-in
-/// 28×28 grayscale set) says so in the Export window, in the engine's words, before the user
-/// finds out from a failing train.py.
+/// Exporting a design with data that doesn't fit it (resnet18's 3×224×224 input, the spiral's
+/// 2 features) says so in the Export window, in the engine's words, before the user finds out
+/// from a failing train.py.
 #[test]
 fn the_export_window_says_when_the_train_view_s_data_does_not_fit() {
     let mut harness = app(None);
     open_template(&mut harness, "resnet18");
     harness.get_by_label("Train").click();
     harness.run_steps(3);
-    wait_for_label_containing(&mut harness, "takes samples of shape", 30);
+    harness.get_by_value("Fashion-MNIST (built-in)").click();
+    harness.run_steps(2);
+    harness.get_by_label("toy: spiral").click();
+    harness.run_steps(2);
+    wait_for_label_containing(&mut harness, "takes samples of shape", 60);
     harness.get_by_label("File").click_accesskit();
     harness.run_steps(2);
     harness.get_by_label("Export…").click();
@@ -900,7 +904,7 @@ fn help_about_shows_the_version_libtorch_devices_and_licences() {
     harness.get_by_label(&format!("netloom {}", env!("CARGO_PKG_VERSION")));
     harness.get_by_label(netloom::engine::cuda::LIBTORCH_VERSION);
     assert!(netloom::engine::cuda::LIBTORCH_VERSION.starts_with("2.11.0"));
-    harness.get_by_label_contains("CPU (");
+    harness.get_by_label_contains("CPU: runs from this window use");
     // What became of libtorch's CUDA libraries at start, in engine/cuda.rs's words.
     harness.get_by_label(&netloom::engine::cuda::init().describe());
     for title in [

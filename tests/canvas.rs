@@ -98,7 +98,7 @@ fn resnet18_opens_grouped_and_whole_and_expands_to_the_full_graph() {
         output.pos
     );
     // The parameter count is the same whichever way it is drawn.
-    harness.get_by_label("11,689,512 parameters");
+    harness.get_by_label("11,181,642 parameters");
 }
 
 #[test]

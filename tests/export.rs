@@ -718,18 +718,27 @@ fn the_exported_script_runs_every_augmentation_and_setting() {
 #[test]
 fn the_exported_script_says_when_the_data_does_not_fit() {
     let dir = tempdir("export-misfit");
-    let design = example_path("transfer/finetune.json");
+    let shipped = example_path("transfer/finetune.json");
+    // The example records the classes it was made for; without that record the default (all
+    // ten) doesn't fit its four outputs.
+    let bare = dir.join("finetune-no-data.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&shipped).unwrap()).unwrap();
+    v["data"].as_object_mut().unwrap().remove("source");
+    std::fs::write(&bare, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let design = s(&bare).to_owned();
+    let design = design.as_str();
     let ft = dir.join("all-classes");
     // No data named, and the default doesn't fit. This design standardises its input, which
     // needs data to fit on: refused, saying why.
-    let (code, _, said) = netloom(&["export", &design, "--format", "pytorch", "--out", s(&ft)]);
+    let (code, _, said) = netloom(&["export", design, "--format", "pytorch", "--out", s(&ft)]);
     assert_eq!(code, 2, "{said}");
     assert!(said.contains("there is none here to fit it on"), "{said}");
     assert!(said.contains("has 10 classes"), "{said}");
     // Without standardising, the code is written, train.py without data, and both the export
     // and train.py say why.
     let plain = dir.join("plain.json");
-    let text = std::fs::read_to_string(&design).unwrap();
+    let text = std::fs::read_to_string(design).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["data"]["preprocessing"] = serde_json::json!({"method": "none"});
     std::fs::write(&plain, serde_json::to_string_pretty(&v).unwrap()).unwrap();
@@ -754,7 +763,7 @@ fn the_exported_script_says_when_the_data_does_not_fit() {
     let named = dir.join("named");
     let (code, _, err) = netloom(&[
         "export",
-        &design,
+        design,
         "--format",
         "pytorch",
         "--data",
@@ -772,7 +781,7 @@ fn the_exported_script_says_when_the_data_does_not_fit() {
     let spec = "builtin:fashion-mnist?classes=5,7,8,9";
     netloom_ok(&[
         "export",
-        &design,
+        design,
         "--format",
         "pytorch",
         "--data",
@@ -782,6 +791,21 @@ fn the_exported_script_says_when_the_data_does_not_fit() {
     ]);
     let out = train_py(&fits, &[], &["--epochs", "1"]);
     assert!(printed_accuracy(&out) > 50.0, "{out}");
+    // The shipped file records those classes: with no --data it exports that data.
+    let recorded = dir.join("recorded");
+    netloom_ok(&[
+        "export",
+        &shipped,
+        "--format",
+        "pytorch",
+        "--out",
+        s(&recorded),
+    ]);
+    let py = std::fs::read_to_string(recorded.join("train.py")).unwrap();
+    assert!(
+        py.contains("[5, 7, 8, 9]") || py.contains("5, 7, 8, 9"),
+        "the classes"
+    );
 }
 
 /// Puts a BatchNorm named `name` right after node `after` (by id), rewiring what `after` fed.

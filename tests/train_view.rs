@@ -274,21 +274,29 @@ fn a_three_channel_example_opens_with_data_that_fits() {
     );
 }
 
-/// A template opens at torchvision's size and says what it takes to train it on the data
-/// netloom ships; following the quick way (a new head, the Input at 3×32×32), the built-in set
-/// follows the Input by itself and Train is free.
+/// A template opens at torchvision's 3×224×224 with a 10-class head, on data that fits (the
+/// first 1,000 built-in images converted to it), and says so; set its Input to 3×32×32 and
+/// the built-in set follows (all of it, at that size).
 #[test]
-fn a_template_says_how_to_train_it_and_the_data_follows_its_input() {
+fn a_template_opens_with_data_that_fits_and_the_data_follows_its_input() {
     use netloom::design::edit::Edit;
     use netloom::design::{InputOp, Op};
     let mut harness = app_sized(None, egui::vec2(1280.0, 800.0));
     open_template(&mut harness, "resnet18");
     let said = harness.state().notice().unwrap_or_default().to_owned();
     assert!(
-        said.contains("Replace head") && said.contains("3×32×32"),
+        said.contains("10-class head") && said.contains("3×32×32"),
         "{said}"
     );
-    harness.state_mut().replace_head(10);
+    assert_eq!(
+        harness.state().data_spec().to_spec(),
+        "builtin:fashion-mnist?channels=3&size=224x224&limit=1000"
+    );
+    harness.get_by_label("Train").click();
+    harness.run_steps(2);
+    wait_for_label(&mut harness, "Re-roll", 300);
+    assert!(harness.query_by_label_contains("Can't train yet").is_none());
+    harness.get_by_label("valid");
     let input = harness.state().design().node_by_name("input").unwrap().id;
     harness
         .state_mut()
@@ -298,9 +306,4 @@ fn a_template_says_how_to_train_it_and_the_data_follows_its_input() {
         harness.state().data_spec().to_spec(),
         "builtin:fashion-mnist?channels=3&size=32x32"
     );
-    harness.get_by_label("Train").click();
-    harness.run_steps(2);
-    wait_for_label(&mut harness, "Re-roll", 120);
-    assert!(harness.query_by_label_contains("Can't train yet").is_none());
-    harness.get_by_label("valid");
 }

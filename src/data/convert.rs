@@ -17,12 +17,15 @@ pub struct Convert {
     pub channels: Option<u32>,
     /// Height and width.
     pub size: Option<(u32, u32)>,
+    /// Only the first this many training samples (and a fifth as many validation ones):
+    /// what keeps the built-in set converted to a 224×224 template to a size a laptop holds.
+    pub limit: Option<u32>,
 }
 
 impl Convert {
     /// True when it changes nothing.
     pub fn is_none(&self) -> bool {
-        self.channels.is_none() && self.size.is_none()
+        self.channels.is_none() && self.size.is_none() && self.limit.is_none()
     }
 
     /// The query options that name it, e.g. `channels=3&size=32x32`.
@@ -33,6 +36,9 @@ impl Convert {
         }
         if let Some((h, w)) = self.size {
             parts.push(format!("size={h}x{w}"));
+        }
+        if let Some(n) = self.limit {
+            parts.push(format!("limit={n}"));
         }
         parts.join("&")
     }
@@ -61,6 +67,15 @@ impl Convert {
                 })?);
                 Ok(true)
             }
+            "limit" => {
+                let n = value.parse::<u32>().ok().filter(|n| *n >= 1);
+                self.limit = Some(n.ok_or_else(|| {
+                    DataError::Spec(format!(
+                        "limit={value}: give how many training samples to keep, e.g. limit=1000"
+                    ))
+                })?);
+                Ok(true)
+            }
             _ => Ok(false),
         }
     }
@@ -76,8 +91,16 @@ impl Convert {
     }
 }
 
-/// `data` with its images converted; an error for data that isn't images.
+/// `data` with its images converted (and cut to `limit`); an error for a conversion of data
+/// that isn't images.
 pub fn convert(data: Dataset, to: Convert) -> Result<Dataset, DataError> {
+    let data = match to.limit {
+        Some(n) => limited(data, n as usize),
+        None => data,
+    };
+    if to.channels.is_none() && to.size.is_none() {
+        return Ok(data);
+    }
     let Some((c, h, w)) = data.shape.as_image() else {
         return Err(DataError::Spec(format!(
             "{} holds vectors of {}, not images: channels= and size= convert images only",
@@ -118,6 +141,39 @@ pub fn convert(data: Dataset, to: Convert) -> Result<Dataset, DataError> {
         val: split(data.val)?,
         ..data
     })
+}
+
+/// The first `n` training samples and the first `n` / 5 validation ones (at least one).
+fn limited(data: Dataset, n: usize) -> Dataset {
+    let per = data.sample_len();
+    let cut = |s: Split, k: usize| -> Split {
+        let k = k.min(s.labels.len());
+        Split {
+            samples: match s.samples {
+                Samples::U8(mut v) => {
+                    v.truncate(k * per);
+                    Samples::U8(v)
+                }
+                Samples::F32(mut v) => {
+                    v.truncate(k * per);
+                    Samples::F32(v)
+                }
+            },
+            labels: s.labels[..k].to_vec(),
+        }
+    };
+    let name = format!(
+        "{} (first {})",
+        data.name,
+        crate::units::thousands(n as u64)
+    );
+    let val = (n / 5).max(1);
+    Dataset {
+        name,
+        train: cut(data.train, n),
+        val: cut(data.val, val),
+        ..data
+    }
 }
 
 /// One C×H×W image converted: resized first (in its own channels, the Triangle filter as for
@@ -164,6 +220,7 @@ mod tests {
         let to = Convert {
             channels: Some(3),
             size: Some((32, 32)),
+            limit: None,
         };
         let out = convert(data, to).unwrap();
         assert_eq!(out.shape, Shape::image(3, 32, 32));
@@ -194,10 +251,30 @@ mod tests {
         assert!(c.read("size", "32x24").unwrap());
         assert_eq!(c.to_query(), "channels=3&size=32x24");
         assert!(!c.read("classes", "1").unwrap());
+        assert!(c.read("limit", "1000").unwrap());
+        assert_eq!(c.to_query(), "channels=3&size=32x24&limit=1000");
+        assert!(c.read("limit", "0").is_err());
         let e = c.read("channels", "2").unwrap_err().to_string();
         assert!(e.contains("1 (grey) or 3 (RGB)"), "{e}");
         let e = c.read("size", "32").unwrap_err().to_string();
         assert!(e.contains("size=32x32"), "{e}");
+    }
+
+    #[test]
+    fn a_limit_keeps_the_first_samples_and_a_fifth_for_validation() {
+        let data = crate::data::fashion_mnist_builtin().unwrap();
+        let first = data.train.labels[..100].to_vec();
+        let out = convert(
+            data,
+            Convert {
+                limit: Some(100),
+                ..Convert::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(out.train.labels, first);
+        assert_eq!(out.val.len(), 20);
+        assert_eq!(out.train.samples.len(), 100 * 784);
     }
 
     #[test]
@@ -208,6 +285,7 @@ mod tests {
             Convert {
                 channels: Some(3),
                 size: None,
+                limit: None,
             },
         )
         .unwrap_err()

@@ -30,7 +30,8 @@ fn train_data(req: &ExportRequest) -> Result<TrainData, ExportError> {
     };
     let (spec, named) = match &req.data {
         Some(s) => (s.clone(), true),
-        None => match DataSpec::default_for(input) {
+        // The data the design records, else the default for its Input (as train's).
+        None => match DataSpec::for_design(&req.design) {
             Ok(s) => (s, false),
             Err(e) => return Ok((None, None, vec![no_data(e.to_string())])),
         },
