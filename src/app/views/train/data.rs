@@ -95,6 +95,15 @@ fn conversions(
             });
         }
     }
+    if let Some(n) = convert.limit {
+        ui.label(
+            egui::RichText::new(format!(
+                "the first {} training images (all of them converted would not fit in memory)",
+                crate::units::thousands(u64::from(n))
+            ))
+            .color(crate::ui::theme::MUTED),
+        );
+    }
     if convert.size.is_some() || (dh, dw) != (ih, iw) {
         let mut on = convert.size.is_some();
         if ui
