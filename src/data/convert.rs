@@ -278,6 +278,29 @@ mod tests {
     }
 
     #[test]
+    fn the_default_data_converts_to_sizes_people_mean_and_no_further() {
+        use crate::data::DataSpec;
+        let spec = |c, h, w| {
+            DataSpec::default_for(Some(Shape::image(c, h, w)))
+                .unwrap()
+                .to_spec()
+        };
+        assert_eq!(spec(1, 28, 28), "builtin:fashion-mnist");
+        assert_eq!(
+            spec(3, 32, 32),
+            "builtin:fashion-mnist?channels=3&size=32x32"
+        );
+        assert_eq!(
+            spec(3, 224, 224),
+            "builtin:fashion-mnist?channels=3&size=224x224&limit=1000"
+        );
+        // Not to 65,536 rows (gigabytes), nor to 2 channels: the data as it is, the mismatch
+        // said where it is used.
+        assert_eq!(spec(1, 65536, 28), "builtin:fashion-mnist");
+        assert_eq!(spec(2, 28, 28), "builtin:fashion-mnist");
+    }
+
+    #[test]
     fn vectors_are_refused_with_a_reason() {
         let toy = crate::data::toy_dataset(crate::data::Toy::Spiral, Default::default()).unwrap();
         let e = convert(

@@ -15,6 +15,9 @@ pub const SYSTEM_DATASETS: &str = "/usr/share/datasets";
 const SMALL_INPUT: u64 = 64 * 64;
 /// How many of its training images the built-in set keeps by default for a larger Input.
 const LARGE_INPUT_LIMIT: u32 = 1000;
+/// The largest height or width the built-in set is converted to by default: 256, so the
+/// first 1,000 images in colour take at most 230 MB.
+const MAX_SIDE: u64 = 256;
 
 /// A named source of data.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,7 +85,9 @@ impl DataSpec {
             input.and_then(|s| s.as_vector()),
         ) {
             (Some((c, h, w)), _) => {
-                let convertible = c == 1 || c == 3;
+                // Only to sizes a person means (a mutated or mistyped Input of 65,536 rows
+                // gets the data as it is, and the mismatch said, not gigabytes of pixels).
+                let convertible = (c == 1 || c == 3) && h <= MAX_SIDE && w <= MAX_SIDE;
                 let convert = super::Convert {
                     channels: (c != 1).then_some(c as u32),
                     size: ((h, w) != (28, 28)).then_some((h as u32, w as u32)),
