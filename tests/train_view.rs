@@ -185,15 +185,7 @@ fn train_pause_and_stop_stay_put_through_a_run_and_a_message() {
     let data_dir =
         std::env::temp_dir().join(format!("netloom-buttons-stay-{}", std::process::id()));
     std::fs::create_dir_all(&data_dir).unwrap();
-    let design = data_dir.join("mlp.json");
-    let text = std::fs::read_to_string(format!(
-        "{}/examples/two_layer_mlp.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-    .replace("\"epochs\": 30", "\"epochs\": 5000");
-    std::fs::write(&design, text).unwrap();
-    let mut harness = app_with_data_dir(Some(design), &data_dir, egui::vec2(1280.0, 720.0));
+    let mut harness = app_on_endless_mlp_sized(&data_dir, egui::vec2(1280.0, 720.0));
     harness.get_by_label("Train").click();
     harness.run_steps(4);
     let before = run_buttons(&harness);

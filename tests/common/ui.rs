@@ -159,6 +159,14 @@ pub fn step_until(
 /// The app at 1280×800 with its data folder in `dir`, on `dir/mlp.json`: the two-layer MLP with
 /// so many epochs that a run never ends by itself (Stop, or the test, always comes first).
 pub fn app_on_endless_mlp(dir: &std::path::Path) -> Harness<'static, NetloomApp> {
+    app_on_endless_mlp_sized(dir, egui::vec2(1280.0, 800.0))
+}
+
+/// The same in a window of `size`.
+pub fn app_on_endless_mlp_sized(
+    dir: &std::path::Path,
+    size: egui::Vec2,
+) -> Harness<'static, NetloomApp> {
     let design = dir.join("mlp.json");
     let text = std::fs::read_to_string(format!(
         "{}/examples/two_layer_mlp.json",
@@ -167,7 +175,20 @@ pub fn app_on_endless_mlp(dir: &std::path::Path) -> Harness<'static, NetloomApp>
     .unwrap()
     .replace("\"epochs\": 30", "\"epochs\": 5000");
     std::fs::write(&design, text).unwrap();
-    app_with_data_dir(Some(design), dir, egui::vec2(1280.0, 800.0))
+    app_with_data_dir(Some(design), dir, size)
+}
+
+/// Asserts that the open menu's items `item` show their shortcut `keys` (e.g. "Ctrl+Z").
+pub fn assert_menu_shortcuts(harness: &Harness<'static, NetloomApp>, items: &[(&str, &str)]) {
+    use egui_kittest::kittest::NodeT as _;
+    for (item, keys) in items {
+        let label = harness
+            .get_by_label_contains(item)
+            .accesskit_node()
+            .label()
+            .unwrap_or_default();
+        assert!(label.contains(keys), "{item}: {label:?}");
+    }
 }
 
 /// The app at `size` on `design` (None: the default one), with its data folder (settings,
