@@ -108,7 +108,11 @@ fn preprocessing_shows_the_cloud_at_every_stage_and_whitened_images() {
         .get_by_label("two pixels of the chosen images")
         .click();
     harness.run_steps(3);
-    wait_for_label_containing(&mut harness, "Fit PCA and ZCA on Fashion-MNIST", 120);
+    wait_for_label_containing(
+        &mut harness,
+        "Fit PCA and ZCA on 2,000 images of Fashion-MNIST",
+        120,
+    );
     harness.run_steps(3);
     assert_eq!(
         harness
@@ -117,7 +121,7 @@ fn preprocessing_shows_the_cloud_at_every_stage_and_whitened_images() {
         3
     );
     harness
-        .get_by_label_contains("Fit PCA and ZCA on Fashion-MNIST")
+        .get_by_label_contains("Fit PCA and ZCA on 2,000 images of Fashion-MNIST")
         .click();
     wait_for_label(&mut harness, "whitened", 120);
     harness.run_steps(3);
@@ -210,7 +214,10 @@ fn batch_norm_and_dropout_show_what_they_do_to_real_activations() {
 #[test]
 fn the_inspector_links_a_block_to_its_lesson() {
     let mut harness = app_sized(None, egui::vec2(1280.0, 800.0));
-    // Click pool2 on the canvas, then follow the inspector's link.
+    // LeNet opens readable, pool2 beyond the right edge: show it all, click pool2 on the
+    // canvas, then follow the inspector's link.
+    harness.get_by_label("All").click();
+    harness.run_steps(3);
     let pool2 = harness.state().design().node_by_name("pool2").unwrap().id;
     let at = harness.state().node_screen_rect(pool2).unwrap().center();
     click_at(&mut harness, at);

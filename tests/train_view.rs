@@ -2,6 +2,8 @@
 //! 1280×720, data that can't train the design refused as soon as it is picked, and each
 //! optimizer with its own settings.
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
+#[path = "common/run.rs"]
+mod run;
 #[path = "common/ui.rs"]
 mod ui;
 
@@ -298,4 +300,57 @@ fn a_template_opens_with_data_that_fits_and_the_data_follows_its_input() {
         harness.state().data_spec().to_spec(),
         "builtin:fashion-mnist?channels=3&size=32x32"
     );
+}
+
+/// An example records the built-in set converted for its Input (vgg_small: 3×32×32). Set the
+/// Input back to 1×28×28 and the conversion goes, in the design's file too; a file whose Input
+/// was edited by hand, and its conversion not, opens with the conversion that fits.
+#[test]
+fn the_built_in_set_s_recorded_conversion_follows_the_input() {
+    use netloom::design::edit::Edit;
+    use netloom::design::{InputOp, Op};
+    let example = format!("{}/examples/vgg_small.json", env!("CARGO_MANIFEST_DIR"));
+    let mut harness = app_sized(
+        Some(std::path::PathBuf::from(&example)),
+        egui::vec2(1280.0, 720.0),
+    );
+    let converted = "builtin:fashion-mnist?channels=3&size=32x32";
+    assert_eq!(harness.state().data_spec().to_spec(), converted);
+    let input = harness.state().design().node_by_name("input").unwrap().id;
+    harness
+        .state_mut()
+        .edit(Edit::SetOp(input, Op::Input(InputOp::image(1, 28, 28))));
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().data_spec().to_spec(),
+        "builtin:fashion-mnist"
+    );
+    assert_eq!(
+        harness.state().design().data.source.as_deref(),
+        Some("builtin:fashion-mnist")
+    );
+    // Undo takes the Input back, and the conversion with it.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.run_steps(2);
+    assert_eq!(harness.state().data_spec().to_spec(), converted);
+
+    // The same file with its Input edited by hand.
+    let dir = run::tempdir("follow-input");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&example).unwrap()).unwrap();
+    v["nodes"][0]["op"]["channels"] = 1.into();
+    v["nodes"][0]["op"]["height"] = 28.into();
+    v["nodes"][0]["op"]["width"] = 28.into();
+    let path = dir.join("vgg28.json");
+    std::fs::write(&path, v.to_string()).unwrap();
+    let mut harness = app_sized(Some(path), egui::vec2(1280.0, 720.0));
+    assert_eq!(
+        harness.state().data_spec().to_spec(),
+        "builtin:fashion-mnist"
+    );
+    harness.get_by_label("Train").click();
+    harness.run_steps(2);
+    wait_for_label(&mut harness, "Re-roll", 120);
+    harness.get_by_label("valid");
+    assert!(harness.query_by_label_contains("Can't train yet").is_none());
 }

@@ -25,6 +25,12 @@ impl NetloomApp {
                     ));
                     self.training.choose_data_for(&self.design);
                 }
+                // The built-in set's conversion serves the Input: a file whose Input was
+                // edited by hand gets the conversion that fits it.
+                None if *spec.unconverted() == DataSpec::BuiltinFashionMnist => {
+                    self.training.choose_data_for(&self.design);
+                    self.design.data.source = Some(self.training.data().to_spec());
+                }
                 None => self.training.set_data(spec),
             },
             Some(Err(e)) => {
@@ -55,14 +61,27 @@ impl NetloomApp {
         }
     }
 
-    /// After an edit: a design that names no data of its own follows its Input, so that
-    /// setting a template's Input to 3×32×32 brings the built-in set converted to it (data the
-    /// user chose, recorded in the design, stays).
+    /// After an edit: a design on the built-in set (or naming no data) follows its Input, so
+    /// that setting a template's Input to 3×32×32 brings the built-in set converted to it, and
+    /// setting an example's back to 1×28×28 drops the conversion. The built-in set's
+    /// conversion only ever serves the Input; data the user chose from disk stays as chosen.
     pub(super) fn follow_input(&mut self) {
         let input = self.design.input_shape();
-        if self.design.data.source.is_none() && input != self.defaults_for {
+        if input == self.defaults_for {
+            return;
+        }
+        let builtin = match self.design.data.source.as_deref() {
+            None => true,
+            Some(s) => DataSpec::parse(s)
+                .is_ok_and(|spec| *spec.unconverted() == DataSpec::BuiltinFashionMnist),
+        };
+        if builtin {
             self.training.choose_data_for(&self.design);
             self.defaults_for = input;
+            if self.design.data.source.is_some() {
+                // Part of the same edit: the file says what the data now is.
+                self.design.data.source = Some(self.training.data().to_spec());
+            }
         }
     }
 

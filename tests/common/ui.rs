@@ -2,7 +2,7 @@
 #![allow(dead_code)] // each test binary uses some of these
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use netloom::app::NetloomApp;
 
 /// The app at 1280×800 on `path` (None: the default design).
@@ -123,10 +123,15 @@ fn wait_until(
 ) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     while !done(harness) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "\"{what}\" never appeared"
-        );
+        if std::time::Instant::now() >= deadline {
+            // Say what did show: in CI that is all there is to go on.
+            let shown: Vec<String> = harness
+                .query_all_by_label_contains("")
+                .filter_map(|n| n.accesskit_node().label())
+                .filter(|l| !l.is_empty())
+                .collect();
+            panic!("\"{what}\" never appeared; shown: {}", shown.join(" | "));
+        }
         harness.step();
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
@@ -180,7 +185,6 @@ pub fn app_on_endless_mlp_sized(
 
 /// Asserts that the open menu's items `item` show their shortcut `keys` (e.g. "Ctrl+Z").
 pub fn assert_menu_shortcuts(harness: &Harness<'static, NetloomApp>, items: &[(&str, &str)]) {
-    use egui_kittest::kittest::NodeT as _;
     for (item, keys) in items {
         let label = harness
             .get_by_label_contains(item)

@@ -76,7 +76,9 @@ fn conversions(
     };
     let channels_differ = dc != ic && matches!((dc, ic), (1, 3) | (3, 1));
     if convert.channels.is_some() || channels_differ {
-        let (label, help) = if ic == 3 {
+        // Named by what it does now when on (a design's file may convert for another Input),
+        // else by what the Input needs.
+        let (label, help) = if convert.channels.map_or(ic == 3, |c| c == 3) {
             (
                 "grey to RGB",
                 "Copy each grey image into R, G and B: what a 3-channel design needs to train on grey images",
@@ -107,7 +109,10 @@ fn conversions(
     if convert.size.is_some() || (dh, dw) != (ih, iw) {
         let mut on = convert.size.is_some();
         if ui
-            .checkbox(&mut on, format!("resize to {ih}×{iw}"))
+            .checkbox(&mut on, {
+                let (h, w) = convert.size.unwrap_or((ih as u32, iw as u32));
+                format!("resize to {h}×{w}")
+            })
             .on_hover_text(
                 "Resize every image to the Input's height and width (a triangle filter, as for folders of images)",
             )
