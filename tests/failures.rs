@@ -287,6 +287,27 @@ fn a_failed_resume_with_new_settings_leaves_the_runs_settings_as_they_were() {
         before, after,
         "the failed attempt changed the run's design.json"
     );
+    // Another network is refused before anything is touched (the engine checks it, so the
+    // app's resume and a sweep's are checked alike).
+    let metrics = std::fs::read(run.join("metrics.csv")).unwrap();
+    let other = dir.join("wider.json");
+    std::fs::write(
+        &other,
+        std::fs::read_to_string(&design).unwrap().replacen(
+            "\"out_features\": 100",
+            "\"out_features\": 101",
+            1,
+        ),
+    )
+    .unwrap();
+    let (code, err) = resume_with(other.to_str().unwrap(), &run, &["--epochs", "2"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("not the design trained in this run folder")
+            && err.contains("resume with the same design"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(run.join("metrics.csv")).unwrap(), metrics);
     // So a plain resume carries on with the run's own settings, and succeeds.
     let (code, _, err) = netloom(&["train", &design, "--resume", run_s, "--epochs", "2"]);
     assert_eq!(code, 0, "{err}");

@@ -2,7 +2,7 @@
 //! or plain lines (a pipe or log), writing the run directory.
 
 use super::common;
-use crate::design::{Design, Optimizer, Precision, analyse};
+use crate::design::{Design, Optimizer, Precision};
 use crate::engine::{
     Command, DataSource, DeviceChoice, EventKind, InitWeights, RunHistory, RunOptions, RunRequest,
     Stage, Trainer, run_dir,
@@ -119,12 +119,9 @@ pub fn run(args: &TrainArgs) -> ExitCode {
 /// The run the arguments ask for: the same [`RunRequest`] the app builds.
 fn request(args: &TrainArgs) -> Result<RunRequest, String> {
     let design = design(args)?;
-    let analysis = analyse(&design);
-    if let Some(first) = analysis.problems.first() {
-        return Err(format!(
-            "the design has {}; `netloom check` lists them. First: {first}",
-            crate::units::count(analysis.problems.len() as u64, "problem")
-        ));
+    // The gate every run passes (the app's and the engine's too), plus where to see them all.
+    if let Err(e) = crate::design::Plan::of(&design) {
+        return Err(format!("{e} (`netloom check` lists them)"));
     }
     let data = match (&args.data, &args.resume) {
         // A resume carries on on the data its folder records.
@@ -194,15 +191,15 @@ fn design(args: &TrainArgs) -> Result<Design, String> {
                 // Stopped before it wrote anything: the engine starts it over, and says so.
                 given
             } else {
+                // The run's own settings carry on (the flags below change them for this
+                // attempt); the given network goes to the engine, which refuses one that
+                // isn't the network the folder trained.
                 let saved = common::design(&saved_path)?;
-                if saved.nodes != given.nodes || saved.edges != given.edges {
-                    return Err(format!(
-                        "{} is not the design trained in {}: resume with the same design, or start a new run with --out",
-                        args.design.display(),
-                        dir.display()
-                    ));
+                Design {
+                    training: saved.training,
+                    data: saved.data,
+                    ..given
                 }
-                saved
             }
         }
         None => given,

@@ -35,6 +35,8 @@ pub mod edit;
 pub mod generate;
 pub mod grouping;
 pub mod layout;
+pub mod plan;
+pub use plan::{Plan, PlanError};
 pub mod templates;
 pub mod unfreeze;
 

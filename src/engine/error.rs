@@ -55,53 +55,10 @@ pub enum EngineError {
         /// The node's name.
         node: String,
     },
-    /// The Input's shape is not the data's.
-    #[error(
-        "node \"{node}\" takes samples of shape {design} but {data} has samples of shape {shape}: set \"{node}\" to {shape} (or pick data that fits)"
-    )]
-    InputShape {
-        /// The Input node.
-        node: String,
-        /// The shape it takes.
-        design: String,
-        /// The dataset's name.
-        data: String,
-        /// The dataset's sample shape.
-        shape: String,
-    },
-    /// The last layer's width is not the number of classes.
-    #[error(
-        "node \"{node}\" gives {} but {data} has {}: {}",
-        crate::units::count(*width, "output"),
-        crate::units::count(*classes, "class"),
-        if *classes < 2 { "classifying needs at least 2 classes: pick data with two or more (a one-class set has nothing to tell apart)".to_owned() }
-        else if *linear { format!("set \"{node}\" to {classes} outputs (out_features)") } else { format!("add a Linear with {classes} outputs after \"{node}\", before the Output") }
-    )]
-    OutputWidth {
-        /// The last layer before the Output.
-        node: String,
-        /// Whether that layer is a Linear (whose out_features is the fix); a Concat, pooling or
-        /// activation has no width to set, so the fix is a Linear after it.
-        linear: bool,
-        /// Its outputs.
-        width: u64,
-        /// The dataset's name.
-        data: String,
-        /// Its classes.
-        classes: u64,
-    },
-    /// The network does not end in one score per class.
-    #[error(
-        "node \"{node}\" gives a {shape} tensor but classification needs one score per class: add Flatten and a Linear with {classes} outputs before the Output"
-    )]
-    NotScores {
-        /// The last layer before the Output.
-        node: String,
-        /// What it gives.
-        shape: String,
-        /// The dataset's classes.
-        classes: u64,
-    },
+    /// The data can't train the design (its shape or its classes): the one rule in
+    /// [`crate::data::fit`], used by the app, the CLI and export alike.
+    #[error(transparent)]
+    Misfit(#[from] crate::data::Misfit),
     /// The dataset contradicts itself (labels, sizes).
     #[error("the dataset is inconsistent: {problem}")]
     BadData {
@@ -170,6 +127,17 @@ pub enum EngineError {
         /// Global step.
         step: u64,
     },
+}
+
+impl From<crate::design::PlanError> for EngineError {
+    fn from(e: crate::design::PlanError) -> Self {
+        match e {
+            crate::design::PlanError::Invalid { count, first } => {
+                EngineError::InvalidDesign { count, first }
+            }
+            crate::design::PlanError::NoInputOrOutput => EngineError::NoInputOrOutput,
+        }
+    }
 }
 
 impl EngineError {
@@ -263,18 +231,7 @@ mod tests {
     }
 
     #[test]
-    fn one_class_is_said_to_be_unclassifiable_not_a_width_to_set() {
-        let e = EngineError::OutputWidth {
-            node: "fc2".to_owned(),
-            linear: true,
-            width: 2,
-            data: "toy".to_owned(),
-            classes: 1,
-        }
-        .to_string();
-        assert!(e.contains("gives 2 outputs but toy has 1 class:"), "{e}");
-        assert!(e.contains("classifying needs at least 2 classes"), "{e}");
-        assert!(!e.contains("set \"fc2\" to 1 outputs"), "{e}");
+    fn the_design_has_n_problems() {
         let problems = EngineError::InvalidDesign {
             count: 1,
             first: "x".to_owned(),

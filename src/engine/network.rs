@@ -11,8 +11,7 @@ use super::layer::{Layer, Lowering};
 use super::params::ParamStore;
 use super::precision::Compute;
 use crate::data::Dataset;
-use crate::design::{ActivationFn, Design, Loss, NodeId, Op, Shape, analyse};
-use std::collections::HashMap;
+use crate::design::{ActivationFn, Design, Loss, NodeId, Op, Plan, Shape};
 use tch::{Device, Tensor};
 
 /// One node in execution order.
@@ -103,14 +102,9 @@ impl Network {
     }
 
     /// Compiles `design` on `device`, initialising with the design's seed and init scheme.
+    /// The design's [`Plan`] says what to build; this only lowers each step to a layer.
     pub fn compile(design: &Design, device: Device) -> Result<Network, EngineError> {
-        let analysis = analyse(design);
-        if let Some(first) = analysis.problems.first() {
-            return Err(EngineError::InvalidDesign {
-                count: analysis.problems.len(),
-                first: first.message.clone(),
-            });
-        }
+        let plan = Plan::of(design)?;
         // Seeding and drawing the initial weights as one, so another thread's draws can't
         // slip in between (a Learn lesson's probe while a run compiles).
         let _rng = crate::data::rng::libtorch_lock();
@@ -118,31 +112,13 @@ impl Network {
         let _guard = tch::no_grad_guard();
         let init = design.training.init;
         let mut params = ParamStore::default();
-        let mut steps: Vec<Step> = Vec::with_capacity(analysis.order.len());
-        let mut pos: HashMap<NodeId, usize> = HashMap::new();
-        let mut shapes: HashMap<NodeId, Shape> = HashMap::new();
-        let (mut input_shape, mut output_shape, mut loss) = (None, None, Loss::CrossEntropy);
-        for &id in &analysis.order {
-            let (Some(node), Some(report)) = (design.node(id), analysis.report(id)) else {
-                continue;
-            };
-            let incoming = design.incoming(id);
-            let inputs: Vec<usize> = incoming
-                .iter()
-                .filter_map(|e| pos.get(&e.from).copied())
-                .collect();
-            let in_shape = incoming.first().and_then(|e| shapes.get(&e.from)).copied();
+        let mut steps: Vec<Step> = Vec::with_capacity(plan.steps.len());
+        for step in &plan.steps {
+            let node = step.node;
             let name = node.name.as_str();
             let layer = match &node.op {
-                Op::Input(_) => {
-                    input_shape = report.output;
-                    Layer::Input
-                }
-                Op::Output(o) => {
-                    output_shape = in_shape;
-                    loss = o.loss;
-                    Layer::Output
-                }
+                Op::Input(_) => Layer::Input,
+                Op::Output(_) => Layer::Output,
                 op => {
                     let mut to = Lowering {
                         params: &mut params,
@@ -151,26 +127,20 @@ impl Network {
                         init,
                         device,
                     };
-                    Layer::lower(op, in_shape, &mut to)
+                    Layer::lower(op, step.in_shape, &mut to)
                 }
             };
             if let Some(m) = node.lr_mult {
                 params.set_lr_mult(name, m);
             }
-            if let Some(s) = report.output {
-                shapes.insert(id, s);
-            }
-            pos.insert(id, steps.len());
             steps.push(Step {
-                id,
+                id: node.id,
                 name: name.to_owned(),
                 layer,
-                inputs,
+                inputs: step.inputs.clone(),
             });
         }
-        let (Some(input_shape), Some(output_shape)) = (input_shape, output_shape) else {
-            return Err(EngineError::NoInputOrOutput);
-        };
+        let (input_shape, output_shape, loss) = (plan.input, plan.output, plan.loss);
         let mut net = Network {
             steps,
             params,
@@ -279,44 +249,10 @@ impl Network {
     }
 }
 
-/// Checks that `data` can train `net`: the Input's shape and the Output's width. The message
-/// names the node to change.
-pub fn check_against_data(
-    design: &Design,
-    net: &Network,
-    data: &Dataset,
-) -> Result<(), EngineError> {
-    let input_name = design
-        .nodes
-        .iter()
-        .find(|n| matches!(n.op, Op::Input(_)))
-        .map_or("input", |n| n.name.as_str());
-    if net.input_shape != data.shape {
-        return Err(EngineError::InputShape {
-            node: input_name.to_owned(),
-            design: net.input_shape.to_string(),
-            data: data.name.clone(),
-            shape: data.shape.to_string(),
-        });
-    }
-    let classes = data.classes.len() as u64;
-    let source = design.output_source();
-    let last = source.map_or("the last layer", |n| n.name.as_str());
-    match net.output_shape.as_vector() {
-        Some(width) if width == classes => Ok(()),
-        Some(width) => Err(EngineError::OutputWidth {
-            node: last.to_owned(),
-            linear: source.is_some_and(|n| matches!(n.op, Op::Linear(_))),
-            width,
-            data: data.name.clone(),
-            classes,
-        }),
-        None => Err(EngineError::NotScores {
-            node: last.to_owned(),
-            shape: net.output_shape.to_string(),
-            classes,
-        }),
-    }
+/// Checks that `data` can train `design` ([`crate::data::fit`], the one rule).
+pub fn check_against_data(design: &Design, data: &Dataset) -> Result<(), EngineError> {
+    let analysis = crate::design::analyse(design);
+    crate::data::fit::check(design, &analysis, data).map_err(EngineError::from)
 }
 
 #[cfg(test)]

@@ -152,6 +152,29 @@ fn thaw_blocks(design: &Design) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+/// A resumed run must be the network its folder trained (its settings may change for this
+/// attempt): checked here, where every resume passes (the CLI's, the app's, a sweep's), before
+/// anything is built. A folder stopped before it wrote its design starts over.
+fn same_design(job: &Job, dir: &Path) -> Result<(), EngineError> {
+    let path = dir.join(super::run_dir::DESIGN);
+    if !job.options.resume || !path.exists() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| EngineError::io("read the run's design", &path, e))?;
+    let saved = crate::design::from_json(&text).map_err(|e| EngineError::BadFile {
+        problem: format!("the run's design can't be read ({e})"),
+        path: path.clone(),
+    })?;
+    if saved.nodes != job.design.nodes || saved.edges != job.design.edges {
+        return Err(EngineError::RunFolder {
+            problem: "this is not the design trained in this run folder (its blocks or wires differ): resume with the same design, or start a new run with --out".to_owned(),
+            path: dir.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 /// The record of its data the run folder should hold from now on (None: leave it as it is),
 /// checked before anything is built: a new run records what it trains on; a resumed run must
 /// carry on on the data its record names, and other data is refused, saying what differs,
@@ -342,7 +365,10 @@ impl<'a> Session<'a> {
         let dir = job.options.out_dir.as_deref();
         let mut notices = Vec::new();
         let record = match dir {
-            Some(dir) => data_record(job, dir, &mut notices)?,
+            Some(dir) => {
+                same_design(job, dir)?;
+                data_record(job, dir, &mut notices)?
+            }
             None => None,
         };
         refuse_unrunnable(design, data)?;
@@ -352,7 +378,7 @@ impl<'a> Session<'a> {
             design.training.precision,
             device,
         )?);
-        check_against_data(design, &net, data)?;
+        check_against_data(design, data)?;
         let thaw = thaw_blocks(design);
         let others_train = net.params.trainable_count() > 0;
         if !others_train && thaw.is_empty() {

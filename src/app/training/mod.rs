@@ -380,46 +380,17 @@ impl Training {
         self.mismatch(design, analysis)
     }
 
-    /// What doesn't fit: a few words, and the whole sentence with what to change.
+    /// What doesn't fit: a few words, and the whole sentence with what to change
+    /// ([`crate::data::fit`], the rule a run checks too).
     fn mismatch(
         &self,
         design: &Design,
         analysis: &crate::design::Analysis,
     ) -> Option<(String, String)> {
-        use crate::design::Op;
-        use crate::engine::EngineError;
         let data = self.preview.current(&self.data)?;
-        let input = design.nodes.iter().find(|n| matches!(n.op, Op::Input(_)))?;
-        let shape = analysis.report(input.id)?.output?;
-        if shape != data.shape {
-            let e = EngineError::InputShape {
-                node: input.name.clone(),
-                design: shape.to_string(),
-                data: data.name.clone(),
-                shape: data.shape.to_string(),
-            };
-            let short = format!("data {} doesn't fit the {shape} input", data.shape);
-            return Some((short, e.to_string()));
-        }
-        let last = design.output_source()?;
-        let width = analysis.report(last.id)?.output?.as_vector()?;
-        let classes = data.classes.len() as u64;
-        (width != classes).then(|| {
-            let full = EngineError::OutputWidth {
-                node: last.name.clone(),
-                linear: matches!(last.op, crate::design::Op::Linear(_)),
-                width,
-                data: data.name.clone(),
-                classes,
-            }
-            .to_string();
-            let short = format!(
-                "data has {} but the design {}",
-                crate::units::count(classes, "class"),
-                crate::units::count(width, "output")
-            );
-            (short, full)
-        })
+        crate::data::fit::check(design, analysis, data)
+            .err()
+            .map(|m| (m.short(), m.to_string()))
     }
 
     /// Starts a run of a copy of `design`. The data comes from the preview when it holds the

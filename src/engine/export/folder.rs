@@ -2,15 +2,13 @@
 //! weights, and the data train.py trains on, checked against the design first.
 
 use super::metadata::unfitted;
-use super::plan::Plan;
 use super::{
     ExportError, ExportRequest, Staged, model_py, network_with, place, train_py, write_file,
 };
 use crate::data::{DataSpec, Preprocessor};
+use crate::design::Plan;
 use crate::design::{Preprocessing, to_json};
-use crate::engine::{EngineError, Network};
 use std::path::Path;
-use tch::Device;
 
 /// The data train.py trains on, checked against the design as `train` checks it: data the
 /// user named that can't train the design is refused; named data that can't be read here (it
@@ -47,11 +45,8 @@ fn train_data(req: &ExportRequest) -> Result<TrainData, ExportError> {
         }
         Err(e) => return Ok((None, None, vec![no_data(e.to_string())])),
     };
-    let net = Network::compile(&req.design, Device::Cpu).map_err(|e| match e {
-        EngineError::InvalidDesign { count, first } => ExportError::InvalidDesign { count, first },
-        e => ExportError::Torch(e.to_string()),
-    })?;
-    match crate::engine::check_against_data(&req.design, &net, &data) {
+    let analysis = crate::design::analyse(&req.design);
+    match crate::data::fit::check(&req.design, &analysis, &data) {
         Ok(()) => Ok((Some(spec), Some(data), notes)),
         Err(e) if named => Err(ExportError::Unreadable(format!(
             "train.py couldn't train on {}: {e}. Name data that fits with --data (or choose it in the Train view)",

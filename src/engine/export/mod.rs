@@ -11,17 +11,15 @@ mod model_py;
 mod onnx;
 mod onnx_proto;
 mod place;
-mod plan;
 mod python;
 mod torchscript;
 mod train_py;
 
 pub use onnx::{OPSET, OPSETS};
 pub use place::MANIFEST;
-pub use plan::Plan;
 
 use crate::data::DataSpec;
-use crate::design::Design;
+use crate::design::{Design, Plan};
 use crate::engine::{EngineError, Network, read_shapes};
 use std::path::{Path, PathBuf};
 use tch::Device;
@@ -160,6 +158,20 @@ pub struct ExportSummary {
     pub files: Vec<(String, u64)>,
     /// What the user should know about what was written (train.py written without data).
     pub notes: Vec<String>,
+}
+
+impl From<crate::design::PlanError> for ExportError {
+    fn from(e: crate::design::PlanError) -> Self {
+        match e {
+            crate::design::PlanError::Invalid { count, first } => {
+                ExportError::InvalidDesign { count, first }
+            }
+            e @ crate::design::PlanError::NoInputOrOutput => ExportError::InvalidDesign {
+                count: 1,
+                first: e.to_string(),
+            },
+        }
+    }
 }
 
 /// The network compiled on the CPU with `weights` loaded strictly.

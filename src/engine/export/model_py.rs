@@ -5,8 +5,8 @@
 //! dicts load with `load_state_dict(strict=True)`. `forward` has one line per node, in the
 //! design's execution order.
 
-use super::plan::{Plan, Step};
 use super::python::{self, float, is_module_attribute, is_plain_attribute, variable};
+use crate::design::plan::{Plan, Step};
 use crate::design::{ActivationFn, Op, Pair};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -288,16 +288,13 @@ pub fn model_py(plan: &Plan<'_>, title: &str) -> String {
         .iter()
         .position(|s| s.inputs.is_empty())
         .map_or("x".to_owned(), |i| vars[i].clone());
-    let shape = |s: Option<crate::design::Shape>| {
-        s.map(|s| {
-            let dims: Vec<String> = s.dims().iter().map(u64::to_string).collect();
-            if dims.len() == 1 {
-                format!("({},)", dims[0])
-            } else {
-                format!("({})", dims.join(", "))
-            }
-        })
-        .unwrap_or_else(|| "()".to_owned())
+    let shape = |s: crate::design::Shape| {
+        let dims: Vec<String> = s.dims().iter().map(u64::to_string).collect();
+        if dims.len() == 1 {
+            format!("({},)", dims[0])
+        } else {
+            format!("({})", dims.join(", "))
+        }
     };
     let mut out = String::new();
     out += &format!(
@@ -306,8 +303,8 @@ pub fn model_py(plan: &Plan<'_>, title: &str) -> String {
         env!("CARGO_PKG_VERSION")
     );
     out += "import torch\nfrom torch import nn\n\n";
-    out += &format!("INPUT_SHAPE = {}\n", shape(plan.input_shape()));
-    out += &format!("OUTPUT_SHAPE = {}\n\n\n", shape(plan.output_shape()));
+    out += &format!("INPUT_SHAPE = {}\n", shape(plan.input));
+    out += &format!("OUTPUT_SHAPE = {}\n\n\n", shape(plan.output));
     out += "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n";
     for l in init_lines(plan, &modules, &leaves) {
         out += &format!("        {l}\n");

@@ -6,9 +6,9 @@
 //! [`super::python`]); the rest is `train.py.in`, a plain Python file kept beside this one.
 
 use super::ExportError;
-use super::plan::Plan;
 use super::python::{self, literal};
 use crate::data::{DataSpec, builtin_idx_files};
+use crate::design::Plan;
 use crate::design::{Design, Op, Shape};
 use serde_json::{Value, json};
 use std::path::Path;

@@ -82,11 +82,14 @@ impl NetloomApp {
     /// Why training can't start, if it can't.
     fn train_blocked(&self) -> Option<String> {
         if let Some(p) = self.analysis.problems.first() {
-            return Some(format!(
-                "the design has {}, e.g. {}",
-                crate::units::count(self.analysis.problems.len() as u64, "problem"),
-                p.message
-            ));
+            // Worded as every gate words it (crate::design::PlanError).
+            return Some(
+                crate::design::PlanError::Invalid {
+                    count: self.analysis.problems.len(),
+                    first: p.message.clone(),
+                }
+                .to_string(),
+            );
         }
         if let Some(p) = self.design.training.problems().into_iter().next() {
             return Some(p);

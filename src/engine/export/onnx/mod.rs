@@ -13,7 +13,7 @@ use super::onnx_proto::{
     OperatorSetIdProto, StringStringEntryProto, TensorProto, TensorShapeProto, TensorType,
     TypeProto, ValueInfoProto, attribute_type, data_location, data_type,
 };
-use super::plan::{Plan, Step};
+use crate::design::plan::{Plan, Step};
 use crate::design::{ActivationFn, BatchNorm, Conv2d, Op, Pair, Shape};
 use crate::engine::ParamStore;
 use prost::Message;
@@ -474,12 +474,7 @@ pub fn onnx_bytes(
     title: &str,
     options: &OnnxOptions,
 ) -> Result<Vec<u8>, ExportError> {
-    let (Some(input), Some(output)) = (plan.input_shape(), plan.output_shape()) else {
-        return Err(ExportError::InvalidDesign {
-            count: 1,
-            first: "the design needs one Input and one Output".to_owned(),
-        });
-    };
+    let (input, output) = (plan.input, plan.output);
     if !OPSETS.contains(&options.opset) {
         return Err(ExportError::Unreadable(format!(
             "netloom writes ONNX opsets {} to {}, not {}",

@@ -3,8 +3,8 @@
 //! products for uneven windows).
 
 use super::{ExportError, Writer, hw, int, ints};
+use crate::design::plan::Step;
 use crate::design::{Pair, Pool2d};
-use crate::engine::export::plan::Step;
 
 impl Writer<'_> {
     /// A pooling layer with PyTorch's output size. PyTorch's `ceil_mode` drops a last window
