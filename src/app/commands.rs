@@ -2,6 +2,7 @@
 //! dialogs queue an [`AppCommand`] while drawing; the app applies the queue at the end of the
 //! frame, whichever view is showing.
 
+use super::actions::AppCommand;
 use super::dialogs::{Asked, FilePurpose};
 use super::history::Burst;
 use super::training::{Pretrained, RunAction, TrainAction};
@@ -9,62 +10,6 @@ use super::{NetloomApp, View};
 use crate::design::edit::{self, Edit};
 use crate::design::{self, Design};
 use std::path::PathBuf;
-
-/// Things the UI asks for while drawing; applied after the frame.
-pub(super) enum AppCommand {
-    New,
-    OpenDialog,
-    OpenFile(PathBuf),
-    OpenExample(&'static str, &'static str),
-    /// A new design from a template of a known architecture (torchvision's names).
-    OpenTemplate(&'static str),
-    Save,
-    SaveAs,
-    RestoreAutosave,
-    DiscardAutosave,
-    Copy,
-    Paste(String),
-    Train(TrainAction),
-    /// Open Help → About.
-    About,
-    /// Ask for a run folder to show in the Train view.
-    OpenRunFolder,
-    /// Something the Export window asked for.
-    Export(super::export::ExportAction),
-    /// A file dialog's answer (native or in-app).
-    Chosen(FilePurpose, PathBuf),
-    /// A command the user let replace unsaved changes ("Don't save").
-    Discarding(Box<AppCommand>),
-    Show(View),
-    /// Show a Learn lesson, on a block of the design where it is about one.
-    Lesson(super::views::learn::Lesson, Option<String>),
-    Undo,
-    Redo,
-    /// Auto layout, wires running this way.
-    Layout(design::layout::Direction),
-    /// Zoom the canvas (menu, keys).
-    Zoom(super::help::Zoom),
-    /// Open a Help window.
-    Help(super::help::HelpWindow),
-    Edit(Edit),
-    Quit,
-}
-
-impl AppCommand {
-    /// True for commands that replace the document (so unsaved changes are asked about first).
-    fn replaces_document(&self) -> bool {
-        matches!(
-            self,
-            AppCommand::New
-                | AppCommand::OpenDialog
-                | AppCommand::OpenFile(_)
-                | AppCommand::OpenExample(..)
-                | AppCommand::OpenTemplate(_)
-                | AppCommand::RestoreAutosave
-                | AppCommand::Quit
-        )
-    }
-}
 
 impl NetloomApp {
     /// Commands from the window itself: dropped files, shortcuts, copy and paste.
@@ -156,7 +101,7 @@ impl NetloomApp {
             }
             AppCommand::Edit(e) => self.edit(e),
             AppCommand::Zoom(zoom) => {
-                use super::help::Zoom;
+                use super::actions::Zoom;
                 match zoom {
                     Zoom::In => self.canvas.zoom_by(crate::ui::canvas::ZOOM_STEP),
                     Zoom::Out => self.canvas.zoom_by(1.0 / crate::ui::canvas::ZOOM_STEP),
@@ -254,8 +199,7 @@ impl NetloomApp {
             TrainAction::OpenFolder(dir) => self.open_folder(ctx, &dir),
             TrainAction::KeepRuns(keep) => self.set_runs_to_keep(keep),
             TrainAction::ExplainActivations => {
-                self.learn
-                    .open(super::views::learn::Lesson::Activations, None);
+                self.learn.open(super::actions::Lesson::Activations, None);
                 self.view = View::Learn;
             }
             TrainAction::DeleteOldRuns(keep) => match self.training.delete_old_runs(keep) {

@@ -2,7 +2,7 @@
 //! and the offer of work recovered after a crash. A failed open or save keeps the open design
 //! and says why in the error bar.
 
-use super::commands::AppCommand;
+use super::actions::AppCommand;
 use super::{FilePurpose, NetloomApp, files};
 use crate::design::{self, Design};
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! picks (none, the last run's best, a file) and where to write. The export runs on a helper
 //! thread; its result lands in the notice bar, or the error bar with the dialog left open.
 
-use super::commands::AppCommand;
+use super::actions::{AppCommand, ExportAction};
 use super::{FilePurpose, NetloomApp, Source};
 use crate::engine::export::{ExportFormat, ExportRequest};
 use std::path::{Path, PathBuf};
@@ -43,19 +43,6 @@ impl Default for ExportDialog {
             out_chosen: false,
         }
     }
-}
-
-/// What the Export window asks the app to do.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ExportAction {
-    /// Open the window.
-    Open,
-    /// Write the export as the window describes it.
-    Start,
-    /// Ask for the destination.
-    ChooseDestination,
-    /// Ask for a weights file.
-    ChooseWeights,
 }
 
 fn describe(format: ExportFormat) -> &'static str {

@@ -2,18 +2,10 @@
 //! shortcut sheet all read, so they cannot disagree) and where the documentation is.
 
 use super::NetloomApp;
-use super::commands::AppCommand;
+use super::actions::{AppCommand, HelpWindow, Zoom};
 use crate::ui::canvas::Fit;
 use egui::{Key, KeyboardShortcut, Modifiers};
 use std::path::PathBuf;
-
-/// A zoom the user asked for (menu, key or canvas button).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Zoom {
-    In,
-    Out,
-    Fit(Fit),
-}
 
 const CMD: Modifiers = Modifiers::COMMAND;
 const CMD_SHIFT: Modifiers = Modifiers::COMMAND.plus(Modifiers::SHIFT);
@@ -157,15 +149,6 @@ const DOCS: &[(&str, &str)] = &[
     ("docs/scale-out.md", "Exported PyTorch code on many GPUs"),
     ("docs/performance.md", "Speed and memory, measured"),
 ];
-
-/// Which Help window is open.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum HelpWindow {
-    #[default]
-    None,
-    Shortcuts,
-    Docs,
-}
 
 impl NetloomApp {
     /// The Help menu's windows, while open.

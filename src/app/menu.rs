@@ -1,7 +1,8 @@
 //! The menu bar: File, Edit, and the switch between the Design and Train views.
 
-use super::commands::AppCommand;
-use super::help::{Zoom, shortcut_of};
+use super::actions::AppCommand;
+use super::actions::Zoom;
+use super::help::shortcut_of;
 use super::{NetloomApp, View};
 use crate::design;
 use crate::design::edit::Edit;
@@ -172,7 +173,7 @@ impl NetloomApp {
             .on_hover_text("PyTorch code that trains under torchrun, ONNX, or TorchScript")
             .clicked()
         {
-            cmds.push(AppCommand::Export(super::export::ExportAction::Open));
+            cmds.push(AppCommand::Export(super::actions::ExportAction::Open));
         }
         ui.separator();
         if ui
@@ -214,7 +215,7 @@ fn view_menu(ui: &mut egui::Ui, cmds: &mut Vec<AppCommand>) {
 
 /// Help: the shortcut sheet, the documentation, About.
 fn help_menu(ui: &mut egui::Ui, cmds: &mut Vec<AppCommand>) {
-    use super::help::HelpWindow;
+    use super::actions::HelpWindow;
     if ui.button("Keyboard shortcuts").clicked() {
         cmds.push(AppCommand::Help(HelpWindow::Shortcuts));
     }

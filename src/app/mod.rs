@@ -7,6 +7,7 @@
 //! `training` the runs.
 
 mod about;
+mod actions;
 mod commands;
 mod crash;
 mod dialogs;
@@ -31,7 +32,7 @@ use crate::examples::DEFAULT_DESIGN;
 use crate::ui;
 use crate::ui::canvas::Canvas;
 use crate::ui::inspector::Inspector;
-use commands::AppCommand;
+use actions::AppCommand;
 use history::History;
 use std::path::PathBuf;
 
@@ -96,7 +97,7 @@ pub struct NetloomApp {
     /// Help → About's window, with what it shows, while open.
     about: Option<about::About>,
     /// Help's other window (shortcuts, documentation), while open.
-    help: help::HelpWindow,
+    help: actions::HelpWindow,
     /// The weights a reopened design names, to read on the next frame (and the blocks it
     /// left out of them).
     restore_weights: Option<(PathBuf, Vec<String>)>,
@@ -138,7 +139,7 @@ impl NetloomApp {
             png_to: None,
             export: export::ExportDialog::default(),
             about: None,
-            help: help::HelpWindow::None,
+            help: actions::HelpWindow::None,
             restore_weights: None,
             defaults_for: None,
         };

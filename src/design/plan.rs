@@ -12,7 +12,7 @@ use std::collections::HashMap;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
     /// The analysis found problems.
-    #[error("the design has {}; fix them first: {first}", crate::units::count(*count as u64, "problem"))]
+    #[error("the design has {}; fix them first: {first}", problems(*count))]
     Invalid {
         /// How many problems.
         count: usize,
@@ -22,6 +22,15 @@ pub enum PlanError {
     /// The design lacks an Input or an Output.
     #[error("the design needs one Input and one Output")]
     NoInputOrOutput,
+}
+
+/// "1 problem", "3 problems" (the core names no helper crate of ours).
+fn problems(n: usize) -> String {
+    if n == 1 {
+        "1 problem".to_owned()
+    } else {
+        format!("{n} problems")
+    }
 }
 
 /// One node, ready to be compiled or written out.

@@ -2,12 +2,13 @@
 //! reads and writes what a run leaves behind (weights, optimizer state, metrics).
 //!
 //! Everything here that touches tch stays on the thread that created it; what leaves the
-//! trainer thread is plain data ([`Event`]). Inside, the modules import downwards only:
-//! `protocol` and the file formats at the bottom, then `network` and `batch`, then the run
-//! (`run`, `step`), then the `trainer` thread and its `history` reader at the top.
+//! trainer thread is plain data ([`Event`]). Inside, no two modules import each other
+//! (tests/layers.rs): `error`, `files` and the file formats at the bottom, `checkpoint` and
+//! `weights` on them, then `network` and `batch`, then the run (`run/`, whose children are its
+//! steps, its GPU queue, its decision maps and its unfreezing), then the `trainer` thread and
+//! its `history` reader at the top.
 
 mod batch;
-mod boundary;
 mod checkpoint;
 pub mod cpus;
 pub mod cuda;
@@ -15,6 +16,7 @@ pub mod curves;
 mod device;
 mod error;
 pub mod export;
+mod files;
 mod history;
 mod layer;
 mod metrics;
@@ -23,17 +25,13 @@ mod network;
 pub mod npy;
 mod optim;
 mod params;
-mod pending;
 pub mod precision;
 pub mod probe;
 mod protocol;
-pub mod pth;
 mod run;
 pub mod run_dir;
 mod schedule;
-mod step;
 pub mod surface;
-mod thaw;
 mod trainer;
 pub mod tuner;
 mod weights;
@@ -41,7 +39,6 @@ mod weights_format;
 mod weights_map;
 
 pub use batch::{EvalReport, evaluate, prepare_inputs};
-pub use checkpoint::RunState;
 pub use device::{DeviceChoice, DeviceError, ResolvedDevice, available_devices};
 pub use error::EngineError;
 pub use history::{Progress, RunHistory, RunStatus, metrics_csv};
@@ -53,6 +50,7 @@ pub use protocol::{
     Boundary, Command, Control, DataSource, EpochMetrics, EpochViews, Event, EventKind,
     InitWeights, Job, Loaded, RunId, RunOptions, RunRequest, Stage, Summary, Thawing,
 };
+pub use run_dir::RunState;
 pub use schedule::learning_rate;
 pub use trainer::{Notify, Trainer, panic_text};
 pub use weights::{

@@ -1,11 +1,11 @@
 //! Weights files: reading .safetensors and PyTorch .pt/.pth state dicts (and writing
 //! .safetensors). Mapping their tensors onto a network is `weights_map`.
 
-use super::checkpoint::{read_tensors, write_tensors};
 use super::error::EngineError;
+use super::files::{read_tensors, write_tensors};
 use super::params::ParamStore;
-use super::pth::{Dtype, TensorRef, state_dict};
 use super::weights_format::{WeightsFormat, identify};
+use crate::pth::{Dtype, TensorRef, state_dict};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -49,8 +49,7 @@ pub fn check_weights_file(path: &Path) -> Result<Shapes, EngineError> {
     Ok(shapes)
 }
 
-/// Tensors by their state-dict names.
-pub type NamedTensors = Vec<(String, Tensor)>;
+pub use super::files::NamedTensors;
 
 /// Tensor names with their shapes.
 pub type Shapes = Vec<(String, Vec<i64>)>;

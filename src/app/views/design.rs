@@ -2,7 +2,7 @@
 //! node canvas in the middle.
 
 use crate::app::NetloomApp;
-use crate::app::commands::AppCommand;
+use crate::app::actions::AppCommand;
 use crate::ui;
 
 /// Draws the Design view.
@@ -55,7 +55,7 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
 
 /// A link from the selected block to the Learn lesson that shows it at work.
 fn lesson_link(ui: &mut egui::Ui, node: &crate::design::Node, cmds: &mut Vec<AppCommand>) {
-    use super::learn::Lesson;
+    use crate::app::actions::Lesson;
     use crate::design::Op;
     let (lesson, text) = match node.op {
         Op::Conv2d(_) | Op::MaxPool2d(_) | Op::AvgPool2d(_) => (

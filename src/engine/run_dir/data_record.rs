@@ -62,7 +62,7 @@ impl DataRecord {
     /// Writes `DIR/data.json` atomically.
     pub fn write(&self, dir: &Path) -> Result<(), EngineError> {
         let text = serde_json::to_string_pretty(self).unwrap_or_default();
-        crate::engine::checkpoint::write_text(&dir.join(DATA), "write the run's data record", &text)
+        crate::engine::files::write_text(&dir.join(DATA), "write the run's data record", &text)
     }
 
     /// Why `data` (from `spec`) is not this record's data, a phrase per difference; empty

@@ -18,9 +18,11 @@
 
 mod data_record;
 mod lock;
+mod state;
 
 pub use data_record::DataRecord;
 pub use lock::RunLock;
+pub use state::{FileSum, RunState};
 
 use super::error::EngineError;
 use crate::data::DataSpec;
@@ -109,7 +111,7 @@ pub fn holds_a_run(dir: &Path) -> bool {
     };
     starts_like_ours(METRICS, b"kind,epoch,step,")
         || crate::fsio::read_regular_to_string(&dir.join(STATE))
-            .is_ok_and(|t| super::checkpoint::RunState::from_text(&t).is_ok())
+            .is_ok_and(|t| RunState::from_text(&t).is_ok())
         || DataRecord::read(dir).is_ok_and(|r| r.is_some())
         || std::fs::read_dir(dir.join(CHECKPOINTS)).is_ok_and(|rd| {
             rd.flatten().any(|e| {

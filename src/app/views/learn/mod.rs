@@ -11,22 +11,8 @@ mod paths;
 mod probing;
 
 use crate::app::NetloomApp;
-use crate::app::commands::AppCommand;
-
-/// The lessons, in the order the view lists them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Lesson {
-    /// Optimizers racing over loss surfaces.
-    Optimizers,
-    /// Zero-centring, standardising, PCA and whitening.
-    Preprocessing,
-    /// Activation functions and their derivatives.
-    Activations,
-    /// A convolution or pooling window sliding over a real sample.
-    Convolution,
-    /// Batch norm's effect on activations; dropout's mask.
-    Normalisation,
-}
+use crate::app::actions::AppCommand;
+pub use crate::app::actions::Lesson;
 
 impl Lesson {
     const ALL: [Lesson; 5] = [

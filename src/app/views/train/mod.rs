@@ -12,7 +12,7 @@ mod settings;
 mod weights;
 
 use crate::app::NetloomApp;
-use crate::app::commands::AppCommand;
+use crate::app::actions::AppCommand;
 use crate::app::training::Pretrained;
 
 /// Draws the Train view.

@@ -5,11 +5,11 @@
 //! The grid goes through the same preprocessing and the same forward pass (eval mode) as
 //! validation does, so the map is what the network would answer at each point.
 
-use super::error::{EngineError, TorchContext};
-use super::network::Trace;
-use super::protocol::Boundary;
-use super::run::Session;
+use super::Session;
 use crate::data::Samples;
+use crate::engine::error::{EngineError, TorchContext};
+use crate::engine::network::Trace;
+use crate::engine::protocol::Boundary;
 use tch::{Kind, Tensor};
 
 /// Cells along each side of the map.

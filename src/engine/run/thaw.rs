@@ -2,11 +2,11 @@
 //! (`design::unfreeze`) says are due, tell the renderers, and record in the run folder which
 //! blocks trained in every epoch so far (unfreezing.csv).
 
-use super::checkpoint::write_text;
-use super::error::EngineError;
-use super::protocol::{Emitter, EventKind, Thawing};
-use super::run::Session;
+use super::Session;
 use crate::design::unfreeze::thawed_at;
+use crate::engine::error::EngineError;
+use crate::engine::files::write_text;
+use crate::engine::protocol::{Emitter, EventKind, Thawing};
 
 /// unfreezing.csv's header: the epoch, its trainable parameter values, and the blocks thawed
 /// by then (head first, separated by spaces).

@@ -4,26 +4,35 @@
 //! Every random draw derives from the design's seed and the position in the run (shuffling from
 //! the epoch, augmentation and dropout from the global step), so a run stopped anywhere and
 //! resumed produces exactly what an uninterrupted run does.
+//!
+//! The run's [`Session`] is private to this folder: its steps (`step`), the GPU's queue of
+//! unsynchronised steps (`pending`), decision maps (`boundary`) and gradual unfreezing
+//! (`thaw`) are its children, so nothing else in the engine reaches into a run's state.
+
+mod boundary;
+mod pending;
+mod step;
+mod thaw;
 
 use super::batch::{mix, prepare_inputs};
-use super::checkpoint::{
-    Checkpoints, RunState, WEIGHTS, latest_checkpoint, read_optimizer, write_text,
-};
+use super::checkpoint::{Checkpoints, WEIGHTS, latest_checkpoint, read_optimizer};
 use super::device::ResolvedDevice;
 use super::error::EngineError;
+use super::files::write_text;
 use super::metrics::Throughput;
 use super::metrics_csv::Csv;
 use super::network::{Network, check_against_data};
 use super::optim::Optim;
-use super::pending::PendingStep;
 use super::protocol::{Control, Emitter, EpochMetrics, EventKind, Job, Summary};
 use super::run_dir::DataRecord;
+use super::run_dir::RunState;
 use super::weights::load_weights;
 use super::weights_map::{WeightsReport, apply_weights};
 use crate::data::augment::{Augmenter, ColorBasis};
 use crate::data::rng::Rng;
 use crate::data::{Dataset, Preprocessor};
 use crate::design::{Augment, Design, to_json};
+use pending::PendingStep;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
@@ -33,46 +42,46 @@ use tch::{Device, Tensor};
 const BOUNDARY_EVERY: u64 = 10;
 
 /// The state of a run in progress.
-pub(super) struct Session<'a> {
-    pub(super) job: &'a Job,
-    pub(super) net: Network,
-    pub(super) optim: Optim,
-    pub(super) pre: Preprocessor,
-    pub(super) aug: Option<Augmenter>,
-    pub(super) state: RunState,
-    pub(super) csv: Csv,
-    pub(super) edges: HashMap<String, (f32, f32)>,
-    pub(super) train: (Tensor, Tensor),
-    pub(super) val: (Tensor, Tensor),
-    pub(super) steps_per_epoch: u64,
+struct Session<'a> {
+    job: &'a Job,
+    net: Network,
+    optim: Optim,
+    pre: Preprocessor,
+    aug: Option<Augmenter>,
+    state: RunState,
+    csv: Csv,
+    edges: HashMap<String, (f32, f32)>,
+    train: (Tensor, Tensor),
+    val: (Tensor, Tensor),
+    steps_per_epoch: u64,
     /// How the pretrained weights mapped, when the run started from some.
-    pub(super) init_report: Option<WeightsReport>,
+    init_report: Option<WeightsReport>,
     /// A resumed run's design (its settings, perhaps changed for this attempt), written with
     /// the attempt's first checkpoint: an attempt that fails before one (`--lr 1e6` diverging)
     /// leaves the run's settings as they were.
-    pub(super) design_pending: bool,
+    design_pending: bool,
     /// What resuming had to repair or give up, said when the run starts.
-    pub(super) notices: Vec<String>,
+    notices: Vec<String>,
     /// Where checkpoints go (None without a run folder).
-    pub(super) checkpoints: Option<Checkpoints>,
+    checkpoints: Option<Checkpoints>,
     /// Gradual unfreezing: the frozen blocks, head first, as (block, its nodes' names); empty
     /// when the settings don't ask for it.
-    pub(super) thaw: Vec<(String, Vec<String>)>,
+    thaw: Vec<(String, Vec<String>)>,
     /// How many of `thaw` are trainable now.
-    pub(super) thawed: usize,
+    thawed: usize,
     /// Whether anything trains before any block is thawed.
-    pub(super) others_train: bool,
+    others_train: bool,
     /// The plane a two-feature dataset covers (for the decision map); None for other data.
-    pub(super) plane: Option<[[f64; 2]; 2]>,
+    plane: Option<[[f64; 2]; 2]>,
     /// Steps done whose loss and accuracy haven't been read off the device yet.
-    pub(super) pending: Vec<PendingStep>,
+    pending: Vec<PendingStep>,
     /// Read them every this many steps ([`super::pending`]).
-    pub(super) sync_every: u64,
+    sync_every: u64,
     /// Fewer threads while the machine stays busy (CPU runs whose count isn't fixed), with the
     /// machine's load at the start of its window.
-    pub(super) tuner: Option<(super::tuner::ThreadTuner, Option<super::cpus::Load>)>,
+    tuner: Option<(super::tuner::ThreadTuner, Option<super::cpus::Load>)>,
     /// Whether the run trains on the CPU: its metrics.csv rows then say the thread count.
-    pub(super) on_cpu: bool,
+    on_cpu: bool,
 }
 
 /// Refuses, before anything is allocated, a design whose training needs more memory than this
@@ -443,19 +452,15 @@ impl<'a> Session<'a> {
             thaw,
             thawed: 0,
             others_train,
-            plane: super::boundary::plane_of(data),
+            plane: boundary::plane_of(data),
             pending: Vec::new(),
-            sync_every: super::pending::sync_every(
-                job.options.sync_every,
-                device,
-                job.options.log_every,
-            ),
+            sync_every: pending::sync_every(job.options.sync_every, device, job.options.log_every),
             tuner: None,
             on_cpu: device == Device::Cpu,
         })
     }
 
-    pub(super) fn settings(&self) -> &crate::design::TrainingSettings {
+    fn settings(&self) -> &crate::design::TrainingSettings {
         &self.job.design.training
     }
 
@@ -530,7 +535,7 @@ impl<'a> Session<'a> {
     }
 
     /// metrics.csv's `threads` cell: the CPU threads training uses now (empty on a GPU).
-    pub(super) fn threads_cell(&self) -> String {
+    fn threads_cell(&self) -> String {
         if self.on_cpu {
             tch::get_num_threads().to_string()
         } else {

@@ -1,17 +1,17 @@
 //! One training step and one epoch's end, with the statistics the UI plots.
 
-use super::batch::{batch_of, evaluate, loss_of, mix};
-use super::checkpoint::write_text;
-use super::error::{EngineError, TorchContext};
-use super::metrics::{Histogram, NodeStats, Throughput, dead_fraction};
-use super::network::Trace;
-use super::optim::clip_grad_norm;
+use super::Session;
 use super::pending::PendingStep;
-use super::protocol::{Emitter, EpochMetrics, EpochViews, EventKind};
-use super::run::Session;
-use super::schedule::learning_rate;
 use crate::data::augment::to_rgba;
 use crate::data::rng::libtorch_lock;
+use crate::engine::batch::{batch_of, evaluate, loss_of, mix};
+use crate::engine::error::{EngineError, TorchContext};
+use crate::engine::files::write_text;
+use crate::engine::metrics::{Histogram, NodeStats, Throughput, dead_fraction};
+use crate::engine::network::Trace;
+use crate::engine::optim::clip_grad_norm;
+use crate::engine::protocol::{Emitter, EpochMetrics, EpochViews, EventKind};
+use crate::engine::schedule::learning_rate;
 use std::collections::HashMap;
 use std::time::Instant;
 use tch::{Kind, Tensor};
@@ -287,7 +287,7 @@ impl Session<'_> {
     }
 
     /// Writes a checkpoint: weights, optimizer state and run state as one set, and the best
-    /// weights when `best` ([`super::checkpoint::Checkpoints::write`]).
+    /// weights when `best` ([`crate::engine::checkpoint::Checkpoints::write`]).
     pub(super) fn checkpoint(&mut self, emit: &Emitter, best: bool) -> Result<(), EngineError> {
         self.flush(emit)?;
         let Some(dir) = self.job.options.out_dir.clone() else {
@@ -295,7 +295,11 @@ impl Session<'_> {
         };
         if self.design_pending {
             let text = crate::design::to_json(&self.job.design);
-            write_text(&dir.join(super::run_dir::DESIGN), "write the design", &text)?;
+            write_text(
+                &dir.join(crate::engine::run_dir::DESIGN),
+                "write the design",
+                &text,
+            )?;
             self.design_pending = false;
         }
         self.state.optimizer_steps = self.optim.steps;
@@ -314,7 +318,7 @@ impl Session<'_> {
             checkpoints.write(&mut self.state, &weights, &optimizer, best)?;
         }
         emit.send(EventKind::Checkpoint {
-            path: dir.join(super::checkpoint::WEIGHTS),
+            path: dir.join(crate::engine::checkpoint::WEIGHTS),
             epoch: self.state.epochs_done,
             best,
         });

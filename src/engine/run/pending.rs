@@ -9,9 +9,9 @@
 //! names the step it happened at. On the CPU a read costs nothing, so the window is one step
 //! there unless asked otherwise.
 
-use super::error::{EngineError, TorchContext};
-use super::protocol::{Emitter, EventKind};
-use super::run::Session;
+use super::Session;
+use crate::engine::error::{EngineError, TorchContext};
+use crate::engine::protocol::{Emitter, EventKind};
 use tch::{Device, Kind, Tensor};
 
 /// One step done but not yet read.
