@@ -29,6 +29,9 @@ fn libtorch_version(lib_dir: &Path) -> String {
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    // Set when libtorch has its CUDA half (the PyPI wheel's): tests/cuda_loading.rs runs only
+    // then, and is marked ignored, saying why, with a CPU-only libtorch.
+    println!("cargo::rustc-check-cfg=cfg(netloom_libtorch_cuda)");
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     println!("cargo:rerun-if-env-changed=LIBTORCH");
     let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
@@ -51,6 +54,9 @@ fn main() {
     );
     // Where engine/cuda.rs looks for libtorch_cuda in a source build.
     println!("cargo:rustc-env=NETLOOM_LIBTORCH_LIB={lib}");
+    if lib_dir.join("libtorch_cuda.so").exists() {
+        println!("cargo:rustc-cfg=netloom_libtorch_cuda");
+    }
     match target_os.as_str() {
         // The binary finds libtorch without LD_LIBRARY_PATH; packaging/ rewrites this rpath to
         // the bundle's own lib/ folder.

@@ -1,8 +1,8 @@
 //! The app, driven through its accessible labels as a user would (egui_kittest).
 #![allow(clippy::too_many_lines)] // test scenarios and reference tables read top to bottom
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
-#[path = "common/ui.rs"]
-mod ui;
+mod common;
+use common::ui;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};

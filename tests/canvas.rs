@@ -3,8 +3,8 @@
 //! tool must get right (text clear of pins, new blocks selected, steady inspector rows, title
 //! drags, a wire's menu).
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
-#[path = "common/ui.rs"]
-mod ui;
+mod common;
+use common::ui;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;

@@ -1,7 +1,7 @@
 //! `netloom check` and `netloom --version` as a user runs them.
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
-#[path = "common/run.rs"]
-mod run;
+mod common;
+use common::run;
 
 use run::{example_path, netloom, tempdir};
 

@@ -1,9 +1,8 @@
 //! Datasets load as they should from every source, and bad input gives a clear error naming
 //! the file, never a crash.
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
-
-#[path = "common/run.rs"]
-mod run;
+mod common;
+use common::run;
 
 use netloom::data::*;
 use netloom::design::Shape;

@@ -26,7 +26,7 @@ fn examples_are_canonical_and_round_trip_byte_for_byte() {
 
 #[test]
 fn output_is_sorted_whatever_the_order_in_memory() {
-    let mut d = common::example("resnet_mini.json");
+    let mut d = common::reference::example("resnet_mini.json");
     let canonical = to_json(&d);
     d.nodes.reverse();
     d.edges.reverse();
@@ -130,7 +130,7 @@ fn wrong_types_are_explained() {
 
 #[test]
 fn preprocessing_is_part_of_the_file() {
-    let mut d = common::example("lenet5.json");
+    let mut d = common::reference::example("lenet5.json");
     d.data.preprocessing = Preprocessing::ZcaWhiten { epsilon: 0.1 };
     let text = to_json(&d);
     assert!(text.contains("\"method\": \"zca_whiten\""), "{text}");
@@ -155,7 +155,7 @@ fn preprocessing_is_part_of_the_file() {
 
 #[test]
 fn augmentation_is_part_of_the_file() {
-    let mut d = common::example("vgg_small.json");
+    let mut d = common::reference::example("vgg_small.json");
     d.data.augmentation = vec![
         Augment::HorizontalFlip { p: 0.5 },
         Augment::RandomCrop { p: 1.0, padding: 4 },

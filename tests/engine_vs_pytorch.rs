@@ -16,7 +16,7 @@ fn trained_chain(input: InputOp, body: Vec<(&str, Op)>, head: Vec<(&str, Op)>) -
     let mut ops = body;
     ops.extend(head);
     ops.push(("output", Op::Output(OutputOp::default())));
-    let mut d = common::chain(input, ops);
+    let mut d = common::reference::chain(input, ops);
     d.training.batch_size = 16;
     d.training.learning_rate = 0.01;
     d.training.optimizer = Optimizer::Adam;

@@ -10,12 +10,12 @@ use tch::{Device, nn};
 #[test]
 fn examples_validate_and_their_parameter_counts_match_libtorch() {
     for (name, _) in EXAMPLES {
-        let design = common::example(name);
+        let design = common::reference::example(name);
         let analysis = analyse(&design);
         assert!(analysis.is_valid(), "{name}: {:?}", analysis.problems);
 
         let vs = nn::VarStore::new(Device::Cpu);
-        let results = common::torch_results(&design, Some(&vs.root()));
+        let results = common::reference::torch_results(&design, Some(&vs.root()));
         for r in &analysis.nodes {
             let ours: Vec<i64> = r
                 .output
@@ -52,7 +52,7 @@ fn examples_validate_and_their_parameter_counts_match_libtorch() {
 
 #[test]
 fn lenet5_has_the_textbook_counts() {
-    let a = analyse(&common::example("lenet5.json"));
+    let a = analyse(&common::reference::example("lenet5.json"));
     assert_eq!(a.totals.params, 61_706);
     let shapes: Vec<String> = a
         .order

@@ -1,11 +1,9 @@
-//! Issue 15's reproducers, each as the user met it, run through the real binary: what netloom
+//! Bad input and hard stops, each as a user met it, run through the real binary: what netloom
 //! must say instead of panicking, aborting or failing inside libtorch. (Each exit 101 was a
 //! Rust panic; each test also asserts the exit code the README promises.)
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
-#[path = "common/run.rs"]
-mod run;
-#[path = "common/ui.rs"]
-mod ui;
+mod common;
+use common::{run, ui};
 // The kill sweeps: a checkpoint's and a design save's every file boundary.
 #[path = "failures/kills.rs"]
 mod kills;

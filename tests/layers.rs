@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 fn allowed(layer: &str) -> Option<&'static [&'static str]> {
     Some(match layer {
         // The pure core and the leaf helpers depend on nothing of ours.
-        "design" | "units" | "fsio" => &[],
+        "design" | "units" | "fsio" | "jobs" => &[],
         // PyTorch's pickled state dicts, read without the engine (it has its own fuzz target).
         "pth" => &[],
         // The bundled designs, and the test that they are laid out as Auto layout would.
@@ -18,14 +18,17 @@ fn allowed(layer: &str) -> Option<&'static [&'static str]> {
         "data" => &["design", "units", "fsio"],
         // A design file's set-up names its data by a data spec, whose paths it rebases.
         "document" => &["design", "data", "fsio"],
-        "engine" => &["data", "design", "units", "fsio", "pth"],
+        "engine" => &["data", "design", "units", "fsio", "pth", "jobs"],
+        // PyTorch code, ONNX and TorchScript: a layer above the engine (which never uses it).
+        "export" => &["engine", "data", "design", "units", "fsio"],
         // Widgets read the design, data and run histories; they never reach up into the app.
         "ui" => &["design", "data", "engine", "units"],
         "cli" => &[
-            "design", "data", "engine", "document", "units", "examples", "fsio",
+            "design", "data", "engine", "export", "document", "units", "examples", "fsio", "jobs",
         ],
         "app" => &[
-            "design", "data", "engine", "document", "units", "examples", "ui", "fsio",
+            "design", "data", "engine", "export", "document", "units", "examples", "ui", "fsio",
+            "jobs",
         ],
         _ => return None,
     })

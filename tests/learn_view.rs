@@ -2,10 +2,8 @@
 //! shows and moves, the block lessons run the design's own blocks on real samples, the
 //! inspector links to them, and a two-feature run draws its decision boundary.
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
-#[path = "common/run.rs"]
-mod run;
-#[path = "common/ui.rs"]
-mod ui;
+mod common;
+use common::{run, ui};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};

@@ -8,8 +8,8 @@
 mod common;
 
 use common::run::{RemovedOnPass, example_path, netloom, netloom_ok, python, reference, tempdir};
-use netloom::engine::export::{ExportFormat, ExportRequest, OPSET, export};
 use netloom::engine::npy::{self, NpyArray};
+use netloom::export::{ExportFormat, ExportRequest, OPSET, export};
 use std::path::Path;
 
 fn s(p: &Path) -> &str {

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
 mod common;
 
-use common::{BATCH, torch_op, torch_results};
+use common::reference::{BATCH, torch_op, torch_results};
 use netloom::design::*;
 use proptest::prelude::*;
 use tch::{Device, Kind, Tensor};

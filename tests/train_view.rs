@@ -2,10 +2,8 @@
 //! 1280×720, data that can't train the design refused as soon as it is picked, and each
 //! optimizer with its own settings.
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
-#[path = "common/run.rs"]
-mod run;
-#[path = "common/ui.rs"]
-mod ui;
+mod common;
+use common::{run, ui};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)] // tests and their helpers may unwrap
 mod common;
 
-use common::chain;
+use common::reference::chain;
 use netloom::design::*;
 
 fn messages(d: &Design) -> Vec<String> {

@@ -4,8 +4,8 @@
 
 use super::actions::AppCommand;
 use super::dialogs::{Asked, FilePurpose};
-use super::history::Burst;
 use super::training::{Pretrained, RunAction, TrainAction};
+use super::undo::Burst;
 use super::{NetloomApp, View};
 use crate::design::edit::{self, Edit};
 use crate::design::{self, Design};
@@ -93,12 +93,7 @@ impl NetloomApp {
                     self.changed(true);
                 }
             }
-            AppCommand::Layout(direction) => {
-                self.history.record(self.design.clone());
-                design::layout::layout(&mut self.design, direction);
-                self.changed(true);
-                self.canvas.fit();
-            }
+            AppCommand::Layout(direction) => self.edit(Edit::Layout(direction)),
             AppCommand::Edit(e) => self.edit(e),
             AppCommand::Zoom(zoom) => {
                 use super::actions::Zoom;
@@ -132,33 +127,51 @@ impl NetloomApp {
                     ctx.copy_text(text);
                 }
             }
-            AppCommand::Paste(text) => {
-                let before = self.design.clone();
-                if let Some(ids) = edit::paste(&mut self.design, &text) {
-                    self.history.record(before);
-                    self.changed(true);
-                    // The copies are the selection now, so Delete removes them, not the originals.
-                    self.canvas.select(ids);
-                }
-            }
+            // The copies become the selection (select_new), so Delete removes them, not the
+            // originals.
+            AppCommand::Paste(text) => self.edit(Edit::Paste(text)),
         }
     }
 
     /// Applies an edit of the design as if made on the canvas or in the inspector (with undo:
     /// a burst of typed or dragged values to one block is one step). Tests and scripts use it.
     pub fn edit(&mut self, edit: Edit) {
+        self.apply_edit(edit, true);
+    }
+
+    /// The one door every change of the document goes through: applies `edit`, records the
+    /// design before it for undo (a burst as one step when `coalesce`), and analyses anew.
+    fn apply_edit(&mut self, edit: Edit, coalesce: bool) {
         let before = self.design.clone();
-        if !edit::apply(&mut self.design, &edit) {
+        let structural = edit::apply(&mut self.design, &edit);
+        if edit.is_setup() {
+            // The set-up: recorded when it changed; the canvas stays.
+            if self.design != before {
+                if coalesce && matches!(edit, Edit::Training(_)) {
+                    // Dragging a value is one undo step, as in the inspector.
+                    self.history
+                        .record_coalesced(before, Burst::TrainingSettings);
+                } else {
+                    self.history.record(before);
+                }
+                self.changed(false);
+            }
+            return;
+        }
+        if !structural {
             self.changed(false);
             return;
         }
         self.select_new(&before, &edit);
-        match (edit.burst_node(), edit.burst_group()) {
-            (Some(id), _) => self.history.record_coalesced(before, Burst::Node(id)),
-            (None, Some(id)) => self.history.record_coalesced(before, Burst::Group(id)),
-            (None, None) => self.history.record(before),
+        match (coalesce, edit.burst_node(), edit.burst_group()) {
+            (true, Some(id), _) => self.history.record_coalesced(before, Burst::Node(id)),
+            (true, None, Some(id)) => self.history.record_coalesced(before, Burst::Group(id)),
+            _ => self.history.record(before),
         }
         self.changed(true);
+        if matches!(edit, Edit::Layout(_)) {
+            self.canvas.fit();
+        }
     }
 
     /// After an edit that made blocks (add, duplicate) or a group, those are the selection,
@@ -213,19 +226,8 @@ impl NetloomApp {
                 Err(e) => self.error = Some(e),
             },
             TrainAction::ReplaceHead(classes) => self.replace_head(classes),
-            TrainAction::DataSettings(data) => {
-                self.history.record(self.design.clone());
-                self.design.data = data;
-                self.changed(false);
-            }
-            TrainAction::Settings(settings) => {
-                let before = self.design.clone();
-                self.design.training = settings;
-                // Dragging a value is one undo step, as in the inspector.
-                self.history
-                    .record_coalesced(before, Burst::TrainingSettings);
-                self.changed(false);
-            }
+            TrainAction::DataSettings(data) => self.edit(Edit::Data(Box::new(data))),
+            TrainAction::Settings(settings) => self.edit(Edit::Training(Box::new(settings))),
             TrainAction::Run(action) => {
                 let (data, weights) = (
                     matches!(action, RunAction::Data(_)),
@@ -372,23 +374,21 @@ impl NetloomApp {
         let Some((id, name, _)) = self.design.head(&self.analysis) else {
             return;
         };
-        let before = self.design.clone();
-        if let Some(n) = self.design.nodes.iter_mut().find(|n| n.id == id)
-            && let design::Op::Linear(l) = &mut n.op
-        {
-            l.out_features = classes;
-            self.history.record(before);
-            self.changed(true);
-        }
+        let Some(design::Op::Linear(mut head)) = self.design.node(id).map(|n| n.op.clone()) else {
+            return;
+        };
+        head.out_features = classes;
+        let mut edits = vec![Edit::SetOp(id, design::Op::Linear(head))];
         if let Some(w) = self.training.weights_choice_mut()
             && !w.skip.contains(&name)
         {
+            // The new head is left out of the weights, in the same undo step.
             w.skip.push(name);
-            // In the same undo step as the new head (its `before` was recorded above).
             if let Some(now) = self.weights_source() {
-                self.design.training.pretrained = now;
+                edits.push(Edit::Pretrained(now));
             }
         }
+        self.apply_edit(Edit::Many(edits), false);
     }
 
     /// Reads a weights file and maps it onto the design (on a helper thread); the review

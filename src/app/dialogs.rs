@@ -33,7 +33,7 @@ pub enum FilePurpose {
     /// The window as PNG (the plots).
     PlotsPng,
     /// Where an export goes.
-    ExportTo(crate::engine::export::ExportFormat),
+    ExportTo(crate::export::ExportFormat),
     /// Weights to export with the design.
     ExportWeights,
     /// A run folder to show in the Train view (netloom's, or an exported train.py's).
@@ -85,10 +85,8 @@ impl FilePurpose {
             FilePurpose::Weights | FilePurpose::ExportWeights => {
                 Some(("weights", &["safetensors", "pt", "pth", "bin"]))
             }
-            FilePurpose::ExportTo(crate::engine::export::ExportFormat::Onnx) => {
-                Some(("ONNX", &["onnx"]))
-            }
-            FilePurpose::ExportTo(crate::engine::export::ExportFormat::Torchscript) => {
+            FilePurpose::ExportTo(crate::export::ExportFormat::Onnx) => Some(("ONNX", &["onnx"])),
+            FilePurpose::ExportTo(crate::export::ExportFormat::Torchscript) => {
                 Some(("TorchScript", &["pt"]))
             }
             FilePurpose::ExportTo(_) => None,

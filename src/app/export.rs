@@ -4,7 +4,7 @@
 
 use super::actions::{AppCommand, ExportAction};
 use super::{FilePurpose, NetloomApp, Source};
-use crate::engine::export::{ExportFormat, ExportRequest};
+use crate::export::{ExportFormat, ExportRequest};
 use std::path::{Path, PathBuf};
 
 /// Which weights go with the export.
@@ -183,7 +183,7 @@ impl NetloomApp {
             data: Some(self.training.data().clone()),
             out: PathBuf::from(out),
             inputs,
-            opset: crate::engine::export::OPSET,
+            opset: crate::export::OPSET,
             classes,
         };
         self.error = None;

@@ -98,9 +98,11 @@ impl NetloomApp {
         self.training.remember_data();
         let source = Some(self.training.data().to_spec());
         if self.design.data.source != source {
-            self.history.record(self.design.clone());
-            self.design.data.source = source;
-            self.changed(false);
+            let data = crate::design::DataSettings {
+                source,
+                ..self.design.data.clone()
+            };
+            self.edit(crate::design::edit::Edit::Data(Box::new(data)));
         }
     }
 
@@ -111,9 +113,7 @@ impl NetloomApp {
             return;
         };
         if self.design.training.pretrained != now {
-            self.history.record(self.design.clone());
-            self.design.training.pretrained = now;
-            self.changed(false);
+            self.edit(crate::design::edit::Edit::Pretrained(now));
         }
     }
 

@@ -2,8 +2,8 @@
 //! weights) as PyTorch code, ONNX or TorchScript.
 
 use super::{EXIT_UNREADABLE, common};
-use crate::engine::export::{ExportFormat, ExportRequest, OPSET, OPSETS, export};
 use crate::engine::run_dir;
+use crate::export::{ExportFormat, ExportRequest, OPSET, OPSETS, export};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -393,11 +393,11 @@ impl Printer {
                 );
             }
             EventKind::WeightsChecked(_)
-            | EventKind::Exported(_)
             | EventKind::Histograms { .. }
             | EventKind::Samples { .. }
             | EventKind::Views(_)
             | EventKind::Boundary(_)
+            | EventKind::Paused { .. }
             | EventKind::Checkpoint { .. } => {}
         }
         None

@@ -42,6 +42,16 @@ pub enum DataSpec {
 
 impl DataSpec {
     /// Parses a spec. Toy sets take options after `?`: `toy:moons?noise=0.2&samples=2000&seed=3`.
+    ///
+    /// ```
+    /// use netloom::data::DataSpec;
+    /// let spec = DataSpec::parse("builtin:fashion-mnist?channels=3&size=32x32").unwrap();
+    /// assert_eq!(*spec.unconverted(), DataSpec::BuiltinFashionMnist);
+    /// // A spec reads back to the same text.
+    /// assert_eq!(spec.to_spec(), "builtin:fashion-mnist?channels=3&size=32x32");
+    /// // A bad one says what it expected.
+    /// assert!(DataSpec::parse("nonsense:x").is_err());
+    /// ```
     pub fn parse(spec: &str) -> Result<DataSpec, DataError> {
         if let Some((base, convert)) = take_convert(spec)? {
             return Ok(DataSpec::parse(&base)?.converted(convert));

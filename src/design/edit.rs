@@ -1,8 +1,24 @@
 //! The editing vocabulary: every change the canvas and the inspector can make to a design, as
 //! plain data ([`Edit`]), and the pure mutations that carry them out (add, wire, remove,
-//! duplicate, copy and paste as text). Widgets return edits; the app applies them with undo.
+//! duplicate, copy and paste as text, auto layout, the training set-up). Widgets return
+//! edits; the app applies every change of the document through [`apply`], with undo: there is
+//! no other door.
+//!
+//! ```
+//! use netloom::design::edit::{self, Edit};
+//! use netloom::design::{Op, templates};
+//! let mut lenet = templates::template("lenet", [1, 28, 28], 10).unwrap();
+//! let fc3 = lenet.node_by_name("fc3").unwrap().id;
+//! let Op::Linear(mut head) = lenet.node(fc3).unwrap().op.clone() else { unreachable!() };
+//! head.out_features = 3;
+//! assert!(edit::apply(&mut lenet, &Edit::SetOp(fc3, Op::Linear(head))));
+//! assert_eq!(netloom::design::analyse(&lenet).report(fc3).unwrap().output.unwrap().to_string(), "3");
+//! ```
 
-use super::{Design, Edge, Group, GroupId, Node, NodeId, Op, repath};
+use super::{
+    DataSettings, Design, Edge, Group, GroupId, Node, NodeId, Op, PretrainedSource,
+    TrainingSettings, repath,
+};
 
 /// One edit of the design.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,6 +89,17 @@ pub enum Edit {
     GroupsMoved(Vec<(GroupId, [f32; 2])>),
     /// Several edits as one step (rewiring a collapsed group's input touches several wires).
     Many(Vec<Edit>),
+    /// Auto layout, wires running this way.
+    Layout(super::layout::Direction),
+    /// Blocks copied as text ([`copy_text`]) pasted beside where they were; text that isn't
+    /// such a copy changes nothing.
+    Paste(String),
+    /// New training settings (the Train view's controls).
+    Training(Box<TrainingSettings>),
+    /// New data settings: the data source, preprocessing and augmentation.
+    Data(Box<DataSettings>),
+    /// The pretrained weights the design starts from (None: from scratch).
+    Pretrained(Option<PretrainedSource>),
 }
 
 impl Edit {
@@ -83,6 +110,16 @@ impl Edit {
             // A typed value made to every instance of a group: the edited node's burst.
             Edit::Many(edits) => edits.first().and_then(Edit::burst_node),
             _ => None,
+        }
+    }
+
+    /// True for a change of the training set-up rather than the network: the canvas stays as
+    /// it is, and the change is recorded for undo though nothing structural changed.
+    pub fn is_setup(&self) -> bool {
+        match self {
+            Edit::Training(_) | Edit::Data(_) | Edit::Pretrained(_) => true,
+            Edit::Many(edits) => edits.iter().all(Edit::is_setup),
+            _ => false,
         }
     }
 
@@ -195,6 +232,20 @@ pub fn apply(design: &mut Design, edit: &Edit) -> bool {
                 return false;
             };
             g.kind.clone_from(kind);
+        }
+        Edit::Layout(direction) => super::layout::layout(design, *direction),
+        Edit::Paste(text) => return paste(design, text).is_some(),
+        Edit::Training(t) => {
+            design.training = (**t).clone();
+            return false;
+        }
+        Edit::Data(d) => {
+            design.data = (**d).clone();
+            return false;
+        }
+        Edit::Pretrained(p) => {
+            design.training.pretrained.clone_from(p);
+            return false;
         }
     }
     design.canonicalize();

@@ -62,9 +62,9 @@ pub enum GroupInput {
     },
 }
 
-/// A group's boundary: the pins of its collapsed block.
+/// The pins of a group's collapsed block: what crosses the group's boundary.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Boundary {
+pub struct GroupPins {
     /// Its inputs, in the order of the members they feed.
     pub inputs: Vec<GroupInput>,
     /// The members whose output leaves the group, or that feed nothing at all.
@@ -99,9 +99,9 @@ impl Design {
     }
 
     /// The pins `group` shows when collapsed.
-    pub fn boundary(&self, group: &Group) -> Boundary {
+    pub fn pins(&self, group: &Group) -> GroupPins {
         let inside = |n: NodeId| group.members.contains(&n);
-        let mut b = Boundary::default();
+        let mut b = GroupPins::default();
         for &m in &group.members {
             let Some(node) = self.node(m) else { continue };
             let mut into: Vec<_> = self.edges.iter().filter(|e| e.to == m).collect();
@@ -214,7 +214,7 @@ mod tests {
         let d = template("resnet18", [3, 64, 64], 10).unwrap();
         let g = d.group_by_name("layer2.0").unwrap();
         assert_eq!(g.kind, "BasicBlock");
-        let b = d.boundary(g);
+        let b = d.pins(g);
         let before = d.node_by_name("layer1.1.relu_out").unwrap().id;
         let last = d.node_by_name("layer2.0.relu_out").unwrap().id;
         assert_eq!(b.inputs, vec![GroupInput::From(before)]);
@@ -238,7 +238,7 @@ mod tests {
             collapsed: true,
             pos: [0.0; 2],
         });
-        let b = d.boundary(&d.groups[0]);
+        let b = d.pins(&d.groups[0]);
         assert_eq!(
             b.inputs,
             vec![

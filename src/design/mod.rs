@@ -10,7 +10,7 @@ mod settings;
 mod shape;
 
 pub use graph::{Design, Edge, Node, NodeId};
-pub use group::{Boundary, Group, GroupId, GroupInput, repath};
+pub use group::{Group, GroupId, GroupInput, GroupPins, repath};
 pub use op::*;
 pub use pair::Pair;
 pub use settings::{

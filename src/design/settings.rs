@@ -22,6 +22,64 @@ pub enum Optimizer {
     Adamw,
 }
 
+impl Optimizer {
+    /// Every optimizer, in the order the Train view offers them.
+    pub const ALL: [Optimizer; 6] = [
+        Optimizer::Sgd,
+        Optimizer::Nesterov,
+        Optimizer::Adagrad,
+        Optimizer::Rmsprop,
+        Optimizer::Adam,
+        Optimizer::Adamw,
+    ];
+
+    /// Its name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Optimizer::Sgd => "SGD",
+            Optimizer::Nesterov => "SGD + Nesterov",
+            Optimizer::Adagrad => "AdaGrad",
+            Optimizer::Rmsprop => "RMSProp",
+            Optimizer::Adam => "Adam",
+            Optimizer::Adamw => "AdamW",
+        }
+    }
+
+    /// The learning rate it is usually started at (torch.optim's default where it has one;
+    /// 0.01 for plain SGD, which has none).
+    pub fn default_rate(self) -> f64 {
+        match self {
+            Optimizer::Adam | Optimizer::Adamw => 0.001,
+            Optimizer::Sgd | Optimizer::Nesterov | Optimizer::Adagrad | Optimizer::Rmsprop => 0.01,
+        }
+    }
+
+    /// Whether it reads the momentum setting.
+    pub fn uses_momentum(self) -> bool {
+        matches!(
+            self,
+            Optimizer::Sgd | Optimizer::Nesterov | Optimizer::Rmsprop
+        )
+    }
+}
+
+impl TrainingSettings {
+    /// Switches to `to`, starting from its own usual settings: its default rate, momentum 0.9
+    /// for Nesterov (which needs some), none where it is not read, AdamW's decoupled decay 0.01.
+    pub fn switch_optimizer(&mut self, to: Optimizer) {
+        self.optimizer = to;
+        self.learning_rate = to.default_rate();
+        match to {
+            Optimizer::Nesterov if self.momentum == 0.0 => self.momentum = 0.9,
+            Optimizer::Adagrad | Optimizer::Adam | Optimizer::Adamw => self.momentum = 0.0,
+            _ => {}
+        }
+        if to == Optimizer::Adamw && self.weight_decay == 0.0 {
+            self.weight_decay = 0.01;
+        }
+    }
+}
+
 fn lr() -> f64 {
     0.01
 }
@@ -375,4 +433,27 @@ pub struct DataSettings {
     /// None: the default for its Input. Added in file version 4.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+}
+
+#[cfg(test)]
+mod optimizer_tests {
+    use super::*;
+
+    #[test]
+    fn switching_optimizer_starts_from_its_usual_settings() {
+        let mut s = TrainingSettings {
+            momentum: 0.9,
+            weight_decay: 0.0,
+            ..TrainingSettings::default()
+        };
+        s.switch_optimizer(Optimizer::Adamw);
+        assert_eq!(
+            (s.learning_rate, s.momentum, s.weight_decay),
+            (0.001, 0.0, 0.01)
+        );
+        s.switch_optimizer(Optimizer::Nesterov);
+        assert_eq!((s.learning_rate, s.momentum), (0.01, 0.9));
+        assert!(Optimizer::ALL.iter().all(|o| !o.label().is_empty()));
+        assert!(!Optimizer::Adam.uses_momentum() && Optimizer::Rmsprop.uses_momentum());
+    }
 }

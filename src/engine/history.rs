@@ -141,7 +141,7 @@ impl RunHistory {
     pub fn apply(&mut self, event: &EventKind) {
         match event {
             EventKind::DataLoaded(loaded) => self.classes = loaded.0.classes.clone(),
-            EventKind::WeightsChecked(_) | EventKind::Exported(_) => {}
+            EventKind::WeightsChecked(_) => {}
             EventKind::WeightsLoaded(report) => self.weights = Some(report.clone()),
             EventKind::Compiled {
                 params,
@@ -184,7 +184,7 @@ impl RunHistory {
                 self.samples_step = *step;
             }
             EventKind::Views(v) => self.views = Some(v.clone()),
-            EventKind::Checkpoint { .. } => {}
+            EventKind::Checkpoint { .. } | EventKind::Paused { .. } => {}
             EventKind::Notice(text) => self.notices.push(text.clone()),
             EventKind::Boundary(b) => self.boundary = Some(b.clone()),
             EventKind::Thawed(t) => {

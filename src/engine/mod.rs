@@ -15,7 +15,6 @@ pub mod cuda;
 pub mod curves;
 mod device;
 mod error;
-pub mod export;
 mod files;
 mod history;
 mod layer;
@@ -54,7 +53,7 @@ pub use run_dir::RunState;
 pub use schedule::learning_rate;
 pub use trainer::{Notify, Trainer, panic_text};
 pub use weights::{
-    check_weights_file, load_weights, read_shapes, read_weights, read_weights_wanted, save_weights,
-    shapes_of, write_named,
+    check_weights_file, load_weights, read_fitting, read_shapes, read_weights, read_weights_wanted,
+    save_weights, shapes_of, write_named,
 };
 pub use weights_map::{WeightsReport, apply_weights, is_skipped, node_of, report_for};

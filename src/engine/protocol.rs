@@ -271,8 +271,6 @@ pub enum EventKind {
     /// A weights file was read and mapped onto a design, nothing applied
     /// ([`super::Trainer::check_weights`]); or why it could not be.
     WeightsChecked(Result<WeightsReport, String>),
-    /// An export asked for with [`super::Trainer::export`] finished: what it wrote, or why not.
-    Exported(Result<super::export::ExportSummary, String>),
     /// Pretrained weights were loaded: how the file's tensors mapped onto the network.
     WeightsLoaded(WeightsReport),
     /// The network is built and about to train.
@@ -341,6 +339,12 @@ pub enum EventKind {
     },
     /// Gradual unfreezing thawed blocks at the start of an epoch.
     Thawed(Thawing),
+    /// The run holds before its next batch (Pause took effect), `step` steps done; nothing
+    /// trains until Resume or Stop.
+    Paused {
+        /// Steps done so far.
+        step: u64,
+    },
     /// A two-feature network's decision map, every few steps.
     Boundary(Box<Boundary>),
     /// Something the user should know that doesn't stop the run, e.g. that a resumed run's

@@ -136,18 +136,6 @@ impl Trainer {
         id
     }
 
-    /// Writes an export on a thread of its own (a run may be training, and a large network
-    /// takes seconds); the answer comes as [`EventKind::Exported`].
-    pub fn export(&self, request: super::export::ExportRequest) -> RunId {
-        let id = self.new_id();
-        let emit = self.emitter(id);
-        self.helper(&emit, "exporter", move |emit| {
-            let result = super::export::export(&request).map_err(|e| e.to_string());
-            emit.send(EventKind::Exported(result));
-        });
-        id
-    }
-
     /// Runs `work` on a named thread; a thread that can't start, or that panics (a bug), is
     /// reported as a failure, so that nothing waits for its answer forever.
     fn helper(&self, emit: &Emitter, name: &str, work: impl FnOnce(&Emitter) + Send + 'static) {

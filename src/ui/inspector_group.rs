@@ -103,7 +103,7 @@ fn summary(ui: &mut egui::Ui, design: &Design, analysis: &Analysis, g: &Group) {
         .filter_map(|m| analysis.report(*m))
         .map(|r| r.params)
         .sum();
-    let b = design.boundary(g);
+    let b = design.pins(g);
     let shape_of = |n| {
         analysis
             .report(n)

@@ -42,14 +42,6 @@ impl Training {
                         ended = true;
                     }
                 }
-            } else if self.exporting == Some(event.run) {
-                if let EventKind::Exported(result) = event.kind {
-                    self.exported = Some(result);
-                    self.exporting = None;
-                } else if let EventKind::Failed { message, .. } = event.kind {
-                    self.exported = Some(Err(message));
-                    self.exporting = None;
-                }
             } else if self.preview.waits_for(event.run) {
                 match event.kind {
                     EventKind::DataLoaded(d) => self.preview.arrived(Ok(d.0)),

@@ -20,10 +20,10 @@ pub use textures::{Textures, ViewTextures, texture};
 
 use crate::data::DataSpec;
 use crate::design::{DataSettings, Design, TrainingSettings};
-use crate::engine::export::{ExportRequest, ExportSummary};
 use crate::engine::{
     Command, DataSource, DeviceChoice, Notify, RunHistory, RunId, RunOptions, RunRequest, Trainer,
 };
+use crate::export::{ExportRequest, ExportSummary};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -128,9 +128,7 @@ pub struct Training {
     /// Data sources from disk used before (spec text), newest first: offered again.
     recent_data: Vec<String>,
     /// The export being written on a helper thread, if any.
-    exporting: Option<RunId>,
-    /// How the last export ended, until the app has shown it.
-    exported: Option<Result<ExportSummary, String>>,
+    exporting: Option<crate::jobs::Job<ExportSummary>>,
 }
 
 impl Default for Training {
@@ -154,7 +152,6 @@ impl Default for Training {
             pretrained_error: None,
             start_error: None,
             exporting: None,
-            exported: None,
             usage: None,
             keep_runs: 5,
         }
@@ -509,20 +506,33 @@ impl Training {
     /// Writes `request` on a helper thread; [`Training::take_exported`] gives the result.
     pub fn export(&mut self, request: ExportRequest, ctx: &egui::Context) {
         self.connect(ctx);
-        match self.trainer() {
-            Ok(t) => self.exporting = Some(t.export(request)),
-            Err(e) => self.exported = Some(Err(e)),
-        }
+        self.exporting = Some(crate::jobs::Job::spawn(
+            "exporter",
+            self.repaint.clone(),
+            move |_| crate::export::export(&request).map_err(|e| e.to_string()),
+        ));
     }
 
     /// True while an export is being written.
     pub fn exporting(&self) -> bool {
-        self.exporting.is_some()
+        self.exporting
+            .as_ref()
+            .is_some_and(crate::jobs::Job::is_pending)
     }
 
     /// How the last export ended, once.
     pub fn take_exported(&mut self) -> Option<Result<ExportSummary, String>> {
-        self.exported.take()
+        match self.exporting.as_mut()?.poll() {
+            crate::jobs::Poll::Done(result) => {
+                self.exporting = None;
+                Some(result)
+            }
+            crate::jobs::Poll::Working => None,
+            crate::jobs::Poll::Taken => {
+                self.exporting = None;
+                None
+            }
+        }
     }
 
     /// Reads `path` and maps it onto `design` on a helper thread; the review follows.

@@ -185,6 +185,17 @@ impl<'d> Ctx<'d> {
 }
 
 /// Analyses a design: shapes, parameter and MAC counts, and all problems at once.
+///
+/// ```
+/// use netloom::design::{analyse, templates};
+/// let lenet = templates::template("lenet", [1, 28, 28], 10).unwrap();
+/// let a = analyse(&lenet);
+/// assert!(a.problems.is_empty());
+/// assert_eq!(a.order.len(), lenet.nodes.len());
+/// // Every node's output shape is known; the Output's input is the class scores.
+/// let head = lenet.output_source().unwrap();
+/// assert_eq!(a.report(head.id).unwrap().output.unwrap().to_string(), "10");
+/// ```
 pub fn analyse(design: &Design) -> Analysis {
     let n = design.nodes.len();
     let mut ctx = Ctx {

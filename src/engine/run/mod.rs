@@ -50,7 +50,7 @@ struct Session<'a> {
     aug: Option<Augmenter>,
     state: RunState,
     csv: Csv,
-    edges: HashMap<String, (f32, f32)>,
+    histogram_edges: HashMap<String, (f32, f32)>,
     train: (Tensor, Tensor),
     val: (Tensor, Tensor),
     steps_per_epoch: u64,
@@ -423,7 +423,7 @@ impl<'a> Session<'a> {
         let n = data.train.len() as u64;
         // A last batch of one sample would break BatchNorm's batch statistics; drop it.
         let steps_per_epoch = (n / batch + u64::from(n % batch >= 2)).max(1);
-        let edges = state
+        let histogram_edges = state
             .histogram_edges
             .iter()
             .map(|(n, lo, hi)| (n.clone(), (*lo, *hi)))
@@ -443,7 +443,7 @@ impl<'a> Session<'a> {
             pre,
             state,
             csv,
-            edges,
+            histogram_edges,
             steps_per_epoch,
             init_report,
             design_pending: job.options.resume,
@@ -485,6 +485,9 @@ impl<'a> Session<'a> {
                 if control.is_paused() {
                     // What was done before the pause is shown during it.
                     self.flush(emit)?;
+                    emit.send(EventKind::Paused {
+                        step: self.state.step,
+                    });
                 }
                 if !control.wait_while_paused()
                     || self

@@ -155,7 +155,7 @@ impl Session<'_> {
         let mut out = Vec::with_capacity(trace.outputs.len());
         for (name, relu, y) in &trace.outputs {
             let (lo, hi) = *self
-                .edges
+                .histogram_edges
                 .entry(name.clone())
                 .or_insert_with(|| Histogram::edges_for(y));
             out.push(NodeStats {
@@ -306,7 +306,7 @@ impl Session<'_> {
         self.csv.sync()?;
         self.state.metrics_len = self.csv.len;
         let mut edges: Vec<(String, f32, f32)> = self
-            .edges
+            .histogram_edges
             .iter()
             .map(|(n, (lo, hi))| (n.clone(), *lo, *hi))
             .collect();

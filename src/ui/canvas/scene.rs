@@ -2,7 +2,7 @@
 //! group's block; and how a wire drawn between two pins maps back onto the design's edges.
 
 use crate::design::edit::Edit;
-use crate::design::{Boundary, Design, Edge, GroupId, GroupInput, NodeId};
+use crate::design::{Design, Edge, GroupId, GroupInput, GroupPins, NodeId};
 use std::collections::HashMap;
 
 /// One block on the canvas: a node, or a collapsed group standing for its members.
@@ -20,7 +20,7 @@ pub struct Scene {
     /// The block each node is seen as (absent: a node of no block, which cannot happen).
     seen: HashMap<NodeId, Block>,
     /// The pins of each collapsed group.
-    pub boundaries: HashMap<GroupId, Boundary>,
+    pub boundaries: HashMap<GroupId, GroupPins>,
 }
 
 impl Scene {
@@ -34,7 +34,7 @@ impl Scene {
             for &m in &g.members {
                 scene.seen.insert(m, Block::Group(g.id));
             }
-            scene.boundaries.insert(g.id, design.boundary(g));
+            scene.boundaries.insert(g.id, design.pins(g));
         }
         scene
     }

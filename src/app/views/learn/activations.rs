@@ -91,3 +91,21 @@ impl Activations {
         }
     }
 }
+
+impl super::Page for Activations {
+    fn lesson(&self) -> super::Lesson {
+        super::Lesson::Activations
+    }
+
+    fn title(&self) -> &'static str {
+        "Activations"
+    }
+
+    fn blurb(&self) -> &'static str {
+        "What each activation does to a unit's input, and how much gradient it lets back through. Dead units, vanishing gradients and saturation are all visible in the blue curve."
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, _scene: &super::probing::Scene<'_>) {
+        self.show(ui);
+    }
+}

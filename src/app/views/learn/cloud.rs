@@ -387,3 +387,25 @@ fn stage_plots(ui: &mut egui::Ui, stages: &[CloudStage]) {
 fn explanation(_: Option<Stage>) -> &'static str {
     "Zero-centring moves the cloud's mean to the origin, so a layer's weights don't all have to push the same way. Standardising scales each feature to variance 1 but leaves the tilt: the features are still correlated. PCA whitening rotates onto the principal axes (the arrows) and scales each to variance 1, so the cloud turns round; ZCA whitening does the same and rotates back, keeping the data's orientation, which is why whitened images still look like images. Turn the tilt and watch the whitened clouds stay round."
 }
+
+impl super::Page for Cloud {
+    fn lesson(&self) -> super::Lesson {
+        super::Lesson::Preprocessing
+    }
+
+    fn title(&self) -> &'static str {
+        "Preprocessing"
+    }
+
+    fn blurb(&self) -> &'static str {
+        "A cloud of points through the preprocessing a run can apply, fitted as a run fits it. The orange ellipse is the covariance at two standard deviations; the arrows are its principal axes."
+    }
+
+    fn uses_samples(&self) -> bool {
+        true
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, scene: &super::probing::Scene<'_>) {
+        self.show(ui, scene.picked.as_ref());
+    }
+}

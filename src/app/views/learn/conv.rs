@@ -410,3 +410,29 @@ fn cell_rect(origin: Pos2, size: f32, y: usize, x: usize) -> Rect {
         vec2(size, size),
     )
 }
+
+impl super::Page for Conv {
+    fn lesson(&self) -> super::Lesson {
+        super::Lesson::Convolution
+    }
+
+    fn title(&self) -> &'static str {
+        "Convolution and pooling"
+    }
+
+    fn blurb(&self) -> &'static str {
+        "One real sample going through a block of your design: the orange window slides over the block's input exactly as its kernel size, stride, padding and dilation say, and the output fills in cell by cell. Change the block in the Design view and come back."
+    }
+
+    fn uses_samples(&self) -> bool {
+        true
+    }
+
+    fn focus(&mut self, node: Option<String>) {
+        self.node = node;
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, scene: &super::probing::Scene<'_>) {
+        self.show(ui, scene);
+    }
+}

@@ -14,65 +14,40 @@ use crate::app::NetloomApp;
 use crate::app::actions::AppCommand;
 pub use crate::app::actions::Lesson;
 
-impl Lesson {
-    const ALL: [Lesson; 5] = [
-        Lesson::Optimizers,
-        Lesson::Preprocessing,
-        Lesson::Activations,
-        Lesson::Convolution,
-        Lesson::Normalisation,
-    ];
-
-    fn title(self) -> &'static str {
-        match self {
-            Lesson::Optimizers => "Optimizer paths",
-            Lesson::Preprocessing => "Preprocessing",
-            Lesson::Activations => "Activations",
-            Lesson::Convolution => "Convolution and pooling",
-            Lesson::Normalisation => "Batch norm and dropout",
-        }
+/// One lesson (egui's demo `View`/`Demo`): what the list and the heading say, whether it runs
+/// the design on real samples, and how it draws. A new lesson is a file implementing this, a
+/// `Lesson` name (app/actions.rs) and a line in [`Learn::default`].
+trait Page {
+    /// Which lesson this is.
+    fn lesson(&self) -> Lesson;
+    /// Its name in the list and its heading.
+    fn title(&self) -> &'static str;
+    /// Two or three sentences under the heading.
+    fn blurb(&self) -> &'static str;
+    /// Whether it needs the data chosen in the Train view loaded.
+    fn uses_samples(&self) -> bool {
+        false
     }
-
-    fn blurb(self) -> &'static str {
-        match self {
-            Lesson::Optimizers => {
-                "Each optimizer below steps two weights over a loss surface with exactly the code that trains your networks. Pick a surface, press Play and watch where each one goes; change the rate or the schedule to see why it matters."
-            }
-            Lesson::Preprocessing => {
-                "A cloud of points through the preprocessing a run can apply, fitted as a run fits it. The orange ellipse is the covariance at two standard deviations; the arrows are its principal axes."
-            }
-            Lesson::Activations => {
-                "What each activation does to a unit's input, and how much gradient it lets back through. Dead units, vanishing gradients and saturation are all visible in the blue curve."
-            }
-            Lesson::Convolution => {
-                "One real sample going through a block of your design: the orange window slides over the block's input exactly as its kernel size, stride, padding and dilation say, and the output fills in cell by cell. Change the block in the Design view and come back."
-            }
-            Lesson::Normalisation => {
-                "What a BatchNorm or Dropout block of your design does to real activations: the distributions before and after batch norm, and the mask dropout draws while training (and doesn't at eval)."
-            }
-        }
-    }
+    /// Opened on a block of the design (the inspector's link); most lessons aren't about one.
+    fn focus(&mut self, _node: Option<String>) {}
+    /// Draws it.
+    fn draw(&mut self, ui: &mut egui::Ui, scene: &probing::Scene<'_>);
 }
 
 /// The view's state (not saved: a lesson starts afresh each session).
 pub struct Learn {
     /// The lesson showing.
     pub lesson: Lesson,
-    paths: paths::Paths,
-    cloud: cloud::Cloud,
-    activations: activations::Activations,
-    conv: conv::Conv,
-    norm: norm::Norm,
+    /// Every lesson, in the order the list shows them.
+    pages: Vec<Box<dyn Page>>,
 }
 
 impl Learn {
     /// Shows `lesson`, on `node` where the lesson is about one of the design's blocks.
     pub fn open(&mut self, lesson: Lesson, node: Option<String>) {
         self.lesson = lesson;
-        match lesson {
-            Lesson::Convolution => self.conv.node = node,
-            Lesson::Normalisation => self.norm.node = node,
-            _ => {}
+        if let Some(page) = self.pages.iter_mut().find(|p| p.lesson() == lesson) {
+            page.focus(node);
         }
     }
 }
@@ -81,11 +56,13 @@ impl Default for Learn {
     fn default() -> Self {
         Learn {
             lesson: Lesson::Optimizers,
-            paths: paths::Paths::default(),
-            cloud: cloud::Cloud::default(),
-            activations: activations::Activations::default(),
-            conv: conv::Conv::default(),
-            norm: norm::Norm::default(),
+            pages: vec![
+                Box::new(paths::Paths::default()),
+                Box::new(cloud::Cloud::default()),
+                Box::new(activations::Activations::default()),
+                Box::new(conv::Conv::default()),
+                Box::new(norm::Norm::default()),
+            ],
         }
     }
 }
@@ -93,10 +70,13 @@ impl Default for Learn {
 /// Draws the Learn view.
 pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, _cmds: &mut Vec<AppCommand>) {
     let ctx = ui.ctx().clone();
-    if matches!(
-        app.learn.lesson,
-        Lesson::Convolution | Lesson::Normalisation | Lesson::Preprocessing
-    ) {
+    let lesson = app.learn.lesson;
+    if app
+        .learn
+        .pages
+        .iter()
+        .any(|p| p.lesson() == lesson && p.uses_samples())
+    {
         // These lessons use real samples: keep the chosen data loaded.
         app.training.update_views(&ctx, &app.design);
     }
@@ -126,21 +106,18 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, _cmds: &mut 
         .exact_size(180.0)
         .show(ui, |ui| {
             ui.heading("Lessons");
-            for lesson in Lesson::ALL {
-                ui.selectable_value(&mut learn.lesson, lesson, lesson.title());
+            for page in &learn.pages {
+                ui.selectable_value(&mut learn.lesson, page.lesson(), page.title());
             }
         });
     egui::CentralPanel::default().show(ui, |ui| {
         egui::ScrollArea::vertical().show(ui, |ui| {
-            ui.heading(learn.lesson.title());
-            ui.add(egui::Label::new(learn.lesson.blurb()).wrap());
-            ui.add_space(6.0);
-            match learn.lesson {
-                Lesson::Optimizers => learn.paths.show(ui),
-                Lesson::Preprocessing => learn.cloud.show(ui, scene.picked.as_ref()),
-                Lesson::Activations => learn.activations.show(ui),
-                Lesson::Convolution => learn.conv.show(ui, &scene),
-                Lesson::Normalisation => learn.norm.show(ui, &scene),
+            let lesson = learn.lesson;
+            if let Some(page) = learn.pages.iter_mut().find(|p| p.lesson() == lesson) {
+                ui.heading(page.title());
+                ui.add(egui::Label::new(page.blurb()).wrap());
+                ui.add_space(6.0);
+                page.draw(ui, &scene);
             }
         });
     });

@@ -209,3 +209,29 @@ fn strip(ui: &mut egui::Ui, values: &[f32], input: &[f32], m: f32, mask: bool) {
         }
     }
 }
+
+impl super::Page for Norm {
+    fn lesson(&self) -> super::Lesson {
+        super::Lesson::Normalisation
+    }
+
+    fn title(&self) -> &'static str {
+        "Batch norm and dropout"
+    }
+
+    fn blurb(&self) -> &'static str {
+        "What a BatchNorm or Dropout block of your design does to real activations: the distributions before and after batch norm, and the mask dropout draws while training (and doesn't at eval)."
+    }
+
+    fn uses_samples(&self) -> bool {
+        true
+    }
+
+    fn focus(&mut self, node: Option<String>) {
+        self.node = node;
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, scene: &super::probing::Scene<'_>) {
+        self.show(ui, scene);
+    }
+}

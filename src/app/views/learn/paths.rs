@@ -434,3 +434,21 @@ pub fn explanation(surface: Surface) -> &'static str {
         }
     }
 }
+
+impl super::Page for Paths {
+    fn lesson(&self) -> super::Lesson {
+        super::Lesson::Optimizers
+    }
+
+    fn title(&self) -> &'static str {
+        "Optimizer paths"
+    }
+
+    fn blurb(&self) -> &'static str {
+        "Each optimizer below steps two weights over a loss surface with exactly the code that trains your networks. Pick a surface, press Play and watch where each one goes; change the rate or the schedule to see why it matters."
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, _scene: &super::probing::Scene<'_>) {
+        self.show(ui);
+    }
+}

@@ -6,9 +6,9 @@
 use crate::data::Dataset;
 use crate::design::Design;
 use crate::engine::probe::{NodeProbe, ProbeRequest, probe};
+use crate::jobs::{Job, Poll};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
 /// What the lessons see of the app: the design, which data, which run.
 pub struct Scene<'a> {
@@ -40,7 +40,7 @@ pub enum Probing {
     #[default]
     Idle,
     /// Working on `Key`.
-    Working(Key, Receiver<Result<Vec<NodeProbe>, String>>),
+    Working(Key, Job<Vec<NodeProbe>>),
     /// Done for `Key`.
     Ready(Key, Vec<NodeProbe>),
     /// Failed for `Key`.
@@ -81,34 +81,27 @@ impl Probing {
                     seed: tag,
                 })
                 .collect();
-            let (tx, rx) = sync_channel(1);
-            let spawned = std::thread::Builder::new()
-                .name("learn-probe".to_owned())
-                .spawn(move || {
+            let ctx = ctx.clone();
+            let job = Job::spawn(
+                "learn-probe",
+                Some(Arc::new(move || ctx.request_repaint())),
+                move |_| {
                     crate::engine::cpus::leave_core_to_ui();
-                    let result: Result<Vec<NodeProbe>, String> = requests
+                    requests
                         .iter()
                         .map(|r| probe(r).map_err(|e| e.to_string()))
-                        .collect();
-                    let _ = tx.send(result);
-                });
-            *self = match spawned {
-                Ok(_) => Probing::Working(key, rx),
-                Err(e) => Probing::Failed(key, format!("could not start the helper thread: {e}")),
-            };
+                        .collect()
+                },
+            );
+            *self = Probing::Working(key, job);
         }
-        if let Probing::Working(k, rx) = self {
-            match rx.try_recv() {
-                Ok(Ok(p)) => *self = Probing::Ready(k.clone(), p),
-                Ok(Err(e)) => *self = Probing::Failed(k.clone(), e),
-                Err(TryRecvError::Empty) => {
-                    ctx.request_repaint_after(std::time::Duration::from_millis(50));
-                }
-                Err(TryRecvError::Disconnected) => {
-                    *self = Probing::Failed(
-                        k.clone(),
-                        "the helper thread stopped without an answer".to_owned(),
-                    );
+        if let Probing::Working(k, job) = self {
+            match job.poll() {
+                Poll::Done(Ok(p)) => *self = Probing::Ready(k.clone(), p),
+                Poll::Done(Err(e)) => *self = Probing::Failed(k.clone(), e),
+                Poll::Working => {}
+                Poll::Taken => {
+                    *self = Probing::Failed(k.clone(), "the probe's answer was lost".to_owned());
                 }
             }
         }

@@ -6,63 +6,23 @@ use crate::design::{DataSettings, Optimizer, Schedule, TrainingSettings};
 use crate::engine::{DeviceChoice, Progress, RunHistory, RunStatus, available_devices};
 use crate::ui::{self, theme};
 
-const OPTIMIZERS: [(Optimizer, &str); 6] = [
-    (Optimizer::Sgd, "SGD"),
-    (Optimizer::Nesterov, "SGD + Nesterov"),
-    (Optimizer::Adagrad, "AdaGrad"),
-    (Optimizer::Rmsprop, "RMSProp"),
-    (Optimizer::Adam, "Adam"),
-    (Optimizer::Adamw, "AdamW"),
-];
-
-/// The learning rate each optimizer is usually started at (torch.optim's defaults where it
-/// has one; 0.01 for plain SGD, which has none).
-pub fn default_rate(o: Optimizer) -> f64 {
-    match o {
-        Optimizer::Adam | Optimizer::Adamw => 0.001,
-        Optimizer::Sgd | Optimizer::Nesterov | Optimizer::Adagrad | Optimizer::Rmsprop => 0.01,
-    }
-}
-
-/// Whether the optimizer reads the momentum setting.
-fn uses_momentum(o: Optimizer) -> bool {
-    matches!(o, Optimizer::Sgd | Optimizer::Nesterov | Optimizer::Rmsprop)
-}
-
-/// A new optimizer starts from its own usual settings: its default rate, momentum 0.9 for
-/// Nesterov (which needs some), none where it is not read, AdamW's decoupled decay 0.01.
-fn switch_optimizer(s: &mut TrainingSettings) {
-    s.learning_rate = default_rate(s.optimizer);
-    match s.optimizer {
-        Optimizer::Nesterov if s.momentum == 0.0 => s.momentum = 0.9,
-        Optimizer::Adagrad | Optimizer::Adam | Optimizer::Adamw => s.momentum = 0.0,
-        _ => {}
-    }
-    if s.optimizer == Optimizer::Adamw && s.weight_decay == 0.0 {
-        s.weight_decay = 0.01;
-    }
-}
-
 fn settings_editor(ui: &mut egui::Ui, s: &TrainingSettings) -> Option<TrainingSettings> {
     let mut new = s.clone();
     egui::Grid::new("train_settings")
         .num_columns(2)
         .show(ui, |ui| {
             ui.label("optimizer");
-            let current = OPTIMIZERS
-                .iter()
-                .find(|(o, _)| *o == new.optimizer)
-                .map_or("?", |(_, n)| n);
-            let before = new.optimizer;
+            let current = new.optimizer.label();
+            let mut chosen = new.optimizer;
             egui::ComboBox::from_id_salt("optimizer")
                 .selected_text(current)
                 .show_ui(ui, |ui| {
-                    for (o, name) in OPTIMIZERS {
-                        ui.selectable_value(&mut new.optimizer, o, name);
+                    for o in Optimizer::ALL {
+                        ui.selectable_value(&mut chosen, o, o.label());
                     }
                 });
-            if new.optimizer != before {
-                switch_optimizer(&mut new);
+            if chosen != new.optimizer {
+                new.switch_optimizer(chosen);
             }
             ui.end_row();
             ui.label("learning rate");
@@ -74,7 +34,7 @@ fn settings_editor(ui: &mut egui::Ui, s: &TrainingSettings) -> Option<TrainingSe
             );
             ui.end_row();
             // Only the optimizers that use momentum show it (Adam's β₁ plays that part).
-            if uses_momentum(new.optimizer) {
+            if new.optimizer.uses_momentum() {
                 ui.label("momentum");
                 ui.add(
                     egui::DragValue::new(&mut new.momentum)

@@ -1,4 +1,4 @@
-//! Issue 17's defaults, checked for what they must not change: reading the loss every N steps
+//! The fast defaults, checked for what they must not change: reading the loss every N steps
 //! reports exactly what reading every step does, and the 16-bit precisions train, record
 //! themselves and resume exactly. (How fast they are is a benchmark: docs/performance.md.)
 #![allow(clippy::unwrap_used)]

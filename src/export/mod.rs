@@ -184,7 +184,7 @@ fn network_with(design: &Design, weights: &Path) -> Result<Network, ExportError>
     // problem (the message names the tensor). Only tensors that fit are read.
     let shapes = read_shapes(weights).map_err(|e| ExportError::Unreadable(e.to_string()))?;
     drop(shapes);
-    let named = crate::engine::weights::read_fitting(&net.params, weights)
+    let named = crate::engine::read_fitting(&net.params, weights)
         .map_err(|e| ExportError::Weights(e.to_string()))?;
     net.params
         .load_named(&named, weights)
