@@ -37,7 +37,7 @@ pub fn install(data_dir: Option<PathBuf>) {
             let _ = crate::document::save_design(design, path);
         }
         if let Some(dir) = &data_dir {
-            let message = crate::engine::panic_text(info.payload());
+            let message = crate::jobs::panic_text(info.payload());
             let location = info
                 .location()
                 .map_or_else(String::new, |l| format!("{}:{}", l.file(), l.line()));

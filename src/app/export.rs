@@ -4,6 +4,7 @@
 
 use super::actions::{AppCommand, ExportAction};
 use super::{FilePurpose, NetloomApp, Source};
+use crate::engine::run_dir::RunDir;
 use crate::export::{ExportFormat, ExportRequest};
 use std::path::{Path, PathBuf};
 
@@ -148,11 +149,8 @@ impl NetloomApp {
             WeightsPick::File(p) => (Some(p.clone()), None),
             WeightsPick::LastRun => match self.training.last_run_with_weights(&self.design) {
                 Some((_, dir)) => {
-                    let pre = dir.join(crate::engine::run_dir::PREPROCESSOR);
-                    (
-                        Some(dir.join(crate::engine::run_dir::BEST)),
-                        pre.is_file().then_some(pre),
-                    )
+                    let pre = RunDir::at(dir).preprocessor();
+                    (Some(RunDir::at(dir).best()), pre.is_file().then_some(pre))
                 }
                 None => {
                     self.error = Some(

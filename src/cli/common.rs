@@ -4,6 +4,7 @@ use crate::data::DataSpec;
 use crate::design::Design;
 use crate::document::load_design;
 use crate::engine::run_dir;
+use crate::engine::run_dir::RunDir;
 use std::path::{Path, PathBuf};
 
 /// The design, or a message for stderr.
@@ -45,7 +46,7 @@ pub fn source(path: &Path, weights: Option<&Path>) -> Result<Source, String> {
             run: None,
         });
     }
-    let design_path = path.join(run_dir::DESIGN);
+    let design_path = RunDir::at(path).design();
     if !design_path.is_file() {
         return Err(format!(
             "{} is a folder without {}, so it is not a run folder: give a design file or a run folder",
@@ -67,11 +68,11 @@ pub fn source(path: &Path, weights: Option<&Path>) -> Result<Source, String> {
 
 /// A run folder's best weights, or what the folder lacks and what to pass instead.
 pub fn best_weights(dir: &Path) -> Result<PathBuf, String> {
-    let best = dir.join(run_dir::BEST);
+    let best = RunDir::at(dir).best();
     if best.is_file() {
         return Ok(best);
     }
-    let latest = dir.join(run_dir::WEIGHTS);
+    let latest = RunDir::at(dir).weights();
     Err(if latest.is_file() {
         format!(
             "the run folder {} has no {} yet (no epoch of the run has finished): pass --weights {} for its latest checkpoint's weights, or train on",

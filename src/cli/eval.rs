@@ -3,6 +3,7 @@
 
 use super::common;
 use crate::data::Preprocessor;
+use crate::engine::run_dir::RunDir;
 use crate::engine::{
     DeviceChoice, Network, check_against_data, evaluate, load_weights, prepare_inputs,
 };
@@ -69,7 +70,7 @@ fn eval(args: &EvalArgs) -> Result<String, String> {
     // A run directory keeps the transform fitted during training; otherwise fit it again on
     // this data's training split (deterministic, so the same data gives the same transform).
     let beside = match &src.run {
-        Some(dir) => dir.join(crate::engine::run_dir::PREPROCESSOR),
+        Some(dir) => RunDir::at(dir).preprocessor(),
         None => weights.with_file_name(crate::engine::run_dir::PREPROCESSOR),
     };
     let pre = if beside.exists() {

@@ -3,6 +3,7 @@
 
 use super::{EXIT_UNREADABLE, common};
 use crate::engine::run_dir;
+use crate::engine::run_dir::RunDir;
 use crate::export::{ExportFormat, ExportRequest, OPSET, OPSETS, export};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -134,7 +135,7 @@ fn request(args: &ExportArgs) -> Result<ExportRequest, String> {
     let preprocessor = source
         .run
         .as_ref()
-        .map(|d| d.join(run_dir::PREPROCESSOR))
+        .map(|d| RunDir::at(d).preprocessor())
         .filter(|p| p.is_file());
     let mut inputs = vec![source.design_path.clone()];
     inputs.extend(source.run.clone());

@@ -3,6 +3,7 @@
 
 use super::common;
 use crate::design::{Design, Optimizer, Precision};
+use crate::engine::run_dir::RunDir;
 use crate::engine::{
     Command, DataSource, DeviceChoice, EventKind, InitWeights, RunHistory, RunOptions, RunRequest,
     Stage, Trainer, run_dir,
@@ -179,7 +180,7 @@ fn design(args: &TrainArgs) -> Result<Design, String> {
     let given = common::design(&args.design)?;
     let mut design = match &args.resume {
         Some(dir) => {
-            let saved_path = dir.join(run_dir::DESIGN);
+            let saved_path = RunDir::at(dir).design();
             if !dir.is_dir() {
                 return Err(format!(
                     "nothing to resume: {} is not a run folder (it doesn't exist). Start a run there with --out {}",
@@ -392,8 +393,7 @@ impl Printer {
                     t.still_frozen
                 );
             }
-            EventKind::WeightsChecked(_)
-            | EventKind::Histograms { .. }
+            EventKind::Histograms { .. }
             | EventKind::Samples { .. }
             | EventKind::Views(_)
             | EventKind::Boundary(_)

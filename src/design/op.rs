@@ -73,6 +73,19 @@ impl Op {
         }
     }
 
+    /// The family the kind belongs to (what colours it in the overview).
+    pub fn family(&self) -> Family {
+        match self {
+            Op::Input(_) | Op::Output(_) => Family::InputOutput,
+            Op::Conv2d(_) => Family::Convolution,
+            Op::MaxPool2d(_) | Op::AvgPool2d(_) | Op::AdaptiveAvgPool2d(_) => Family::Pooling,
+            Op::BatchNorm(_) | Op::Dropout(_) | Op::Dropout2d(_) => Family::Normalisation,
+            Op::Activation(_) => Family::Activation,
+            Op::Flatten(_) | Op::Linear(_) => Family::Dense,
+            Op::Add(_) | Op::Concat(_) => Family::Merge,
+        }
+    }
+
     /// How many inputs this node takes.
     pub fn arity(&self) -> Arity {
         match self {
@@ -81,6 +94,26 @@ impl Op {
             _ => Arity::One,
         }
     }
+}
+
+/// What a node kind is for, in broad strokes: the UI colours blocks by it, so a new kind
+/// names its family here, beside its definition, and nowhere else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// Input and Output.
+    InputOutput,
+    /// Convolutions.
+    Convolution,
+    /// Pooling.
+    Pooling,
+    /// Batch norm and dropout.
+    Normalisation,
+    /// Activation functions.
+    Activation,
+    /// Flatten and Linear.
+    Dense,
+    /// Add and Concat.
+    Merge,
 }
 
 /// The input: either `channels, height, width` (an image) or `features` (a vector).

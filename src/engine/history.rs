@@ -6,6 +6,7 @@ use super::metrics_csv::{HEADER as RUN_CSV_HEADER, is_header};
 use super::protocol::{EpochMetrics, EpochViews, EventKind, Summary};
 use super::weights_map::WeightsReport;
 use crate::data::augment::Rgba;
+use crate::engine::run_dir::RunDir;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -141,7 +142,6 @@ impl RunHistory {
     pub fn apply(&mut self, event: &EventKind) {
         match event {
             EventKind::DataLoaded(loaded) => self.classes = loaded.0.classes.clone(),
-            EventKind::WeightsChecked(_) => {}
             EventKind::WeightsLoaded(report) => self.weights = Some(report.clone()),
             EventKind::Compiled {
                 params,
@@ -224,7 +224,7 @@ impl RunHistory {
     /// an exported train.py wrote on a cluster. Its curves join the Train view's as a run of
     /// their own. A row that doesn't parse is an error naming its line.
     pub fn from_metrics_csv(name: String, dir: &std::path::Path) -> Result<RunHistory, String> {
-        let path = dir.join(super::run_dir::METRICS);
+        let path = RunDir::at(dir).metrics();
         let text = crate::fsio::read_regular_to_string(&path)
             .map_err(|e| format!("can't read {} ({e}): is this a run folder?", path.display()))?;
         let mut lines = text.lines();

@@ -2,6 +2,7 @@
 //! cut back to what a checkpoint knows when the run resumes.
 
 use super::error::EngineError;
+use crate::engine::run_dir::RunDir;
 use std::io::Write;
 use std::path::Path;
 
@@ -75,7 +76,7 @@ impl Csv {
                 None,
             ));
         };
-        let path = dir.join(super::run_dir::METRICS);
+        let path = RunDir::at(dir).metrics();
         let (keep, notice) = match resume_len {
             None => (None, None),
             Some(len) => Self::usable(&path, len)?,

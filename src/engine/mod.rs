@@ -51,7 +51,7 @@ pub use protocol::{
 };
 pub use run_dir::RunState;
 pub use schedule::learning_rate;
-pub use trainer::{Notify, Trainer, panic_text};
+pub use trainer::{Notify, Trainer};
 pub use weights::{
     check_weights_file, load_weights, read_fitting, read_shapes, read_weights, read_weights_wanted,
     save_weights, shapes_of, write_named,

@@ -9,6 +9,7 @@ use super::weights::load_weights;
 use crate::data::rng::libtorch_lock;
 use crate::data::{Dataset, Preprocessor, split_tensor};
 use crate::design::{Design, Op};
+use crate::engine::run_dir::RunDir;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tch::{Device, Kind, Tensor};
@@ -79,10 +80,7 @@ pub fn probe(req: &ProbeRequest) -> Result<NodeProbe, EngineError> {
         })?;
     let net = Network::compile(design, Device::Cpu)?;
     let (mut trained, mut note) = (false, None);
-    let weights = req
-        .run_dir
-        .as_ref()
-        .map(|d| d.join(super::run_dir::WEIGHTS));
+    let weights = req.run_dir.as_ref().map(|d| RunDir::at(d).weights());
     if let Some(w) = weights.filter(|w| w.is_file()) {
         match load_weights(&net.params, &w) {
             Ok(()) => trained = true,
@@ -95,11 +93,7 @@ pub fn probe(req: &ProbeRequest) -> Result<NodeProbe, EngineError> {
     }
     let data = &req.data;
     let n = req.samples.clamp(1, data.train.len().max(1));
-    let pre = match req
-        .run_dir
-        .as_ref()
-        .map(|d| d.join(super::run_dir::PREPROCESSOR))
-    {
+    let pre = match req.run_dir.as_ref().map(|d| RunDir::at(d).preprocessor()) {
         Some(p) if trained && p.is_file() => Preprocessor::load(&p)?,
         _ => Preprocessor::fit(design.data.preprocessing, data)?,
     };

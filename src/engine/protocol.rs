@@ -266,11 +266,8 @@ pub struct Event {
 /// What a job reports. Plain data only.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EventKind {
-    /// The data is in memory (a run's, or one asked for with [`super::Trainer::load_data`]).
+    /// The run's data is in memory.
     DataLoaded(Loaded),
-    /// A weights file was read and mapped onto a design, nothing applied
-    /// ([`super::Trainer::check_weights`]); or why it could not be.
-    WeightsChecked(Result<WeightsReport, String>),
     /// Pretrained weights were loaded: how the file's tensors mapped onto the network.
     WeightsLoaded(WeightsReport),
     /// The network is built and about to train.

@@ -11,8 +11,7 @@ use super::protocol::{
 };
 use super::run::run;
 use crate::data::{DataSpec, Dataset};
-use crate::design::{Design, Shape};
-use std::path::PathBuf;
+use crate::jobs::panic_text;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -25,10 +24,8 @@ pub type Notify = Arc<dyn Fn() + Send + Sync>;
 /// A handle to the trainer thread. Dropping it stops any run and joins the thread.
 pub struct Trainer {
     commands: Option<SyncSender<Command>>,
-    tx: SyncSender<Event>,
     events: Receiver<Event>,
     control: Arc<Control>,
-    notify: Option<Notify>,
     next_id: AtomicU64,
     thread: Option<JoinHandle<()>>,
 }
@@ -41,8 +38,7 @@ impl Trainer {
         let (cmd_tx, cmd_rx) = sync_channel::<Command>(16);
         let (tx, events) = sync_channel::<Event>(1024);
         let control = Arc::new(Control::default());
-        let (worker_control, worker_tx, worker_notify) =
-            (Arc::clone(&control), tx.clone(), notify.clone());
+        let (worker_control, worker_tx, worker_notify) = (Arc::clone(&control), tx, notify);
         let thread = std::thread::Builder::new()
             .name("trainer".to_owned())
             .spawn(move || {
@@ -63,10 +59,8 @@ impl Trainer {
             })?;
         Ok(Trainer {
             commands: Some(cmd_tx),
-            tx,
             events,
             control,
-            notify,
             next_id: AtomicU64::new(1),
             thread: Some(thread),
         })
@@ -74,14 +68,6 @@ impl Trainer {
 
     fn new_id(&self) -> RunId {
         self.next_id.fetch_add(1, Ordering::Relaxed)
-    }
-
-    fn emitter(&self, run: RunId) -> Emitter {
-        Emitter {
-            run,
-            tx: self.tx.clone(),
-            notify: self.notify.clone(),
-        }
     }
 
     /// Queues a run (it starts when the one before it has ended) and returns its id.
@@ -102,65 +88,6 @@ impl Trainer {
                     let _ = tx.send(start);
                 }
             }
-        }
-    }
-
-    /// Loads `spec` sized for `input` on a thread of its own (a run may be training); the
-    /// result comes as [`EventKind::DataLoaded`] or a failure at [`Stage::Loading`].
-    pub fn load_data(&self, spec: DataSpec, input: Option<Shape>) -> RunId {
-        let id = self.new_id();
-        let emit = self.emitter(id);
-        self.helper(&emit, "data-loader", move |emit| {
-            match spec.load_for(input) {
-                Ok(data) => emit.send(EventKind::DataLoaded(Loaded(Arc::new(data)))),
-                Err(e) => emit.send(EventKind::Failed {
-                    stage: Stage::Loading,
-                    message: e.to_string(),
-                }),
-            };
-        });
-        id
-    }
-
-    /// Reads a weights file and maps it onto `design` without applying anything, on a thread
-    /// of its own; the answer comes as [`EventKind::WeightsChecked`].
-    pub fn check_weights(&self, path: PathBuf, design: Design) -> RunId {
-        let id = self.new_id();
-        let emit = self.emitter(id);
-        self.helper(&emit, "weights-check", move |emit| {
-            let report = super::check_weights_file(&path)
-                .and_then(|shapes| super::report_for(&design, &shapes, &[]))
-                .map_err(|e| e.to_string());
-            emit.send(EventKind::WeightsChecked(report));
-        });
-        id
-    }
-
-    /// Runs `work` on a named thread; a thread that can't start, or that panics (a bug), is
-    /// reported as a failure, so that nothing waits for its answer forever.
-    fn helper(&self, emit: &Emitter, name: &str, work: impl FnOnce(&Emitter) + Send + 'static) {
-        let worker = emit.clone();
-        let thread = name.to_owned();
-        let spawned = std::thread::Builder::new()
-            .name(name.to_owned())
-            .spawn(move || {
-                let caught =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&worker)));
-                if let Err(panic) = caught {
-                    worker.send(EventKind::Failed {
-                        stage: Stage::Loading,
-                        message: format!(
-                            "netloom's {thread} thread hit an internal error (a bug: please report it): {}",
-                            panic_text(&*panic)
-                        ),
-                    });
-                }
-            });
-        if let Err(e) = spawned {
-            emit.send(EventKind::Failed {
-                stage: Stage::Loading,
-                message: format!("could not start the {name} thread: {e}"),
-            });
         }
     }
 
@@ -266,15 +193,6 @@ fn build(request: RunRequest, emit: &Emitter) -> Result<Job, EngineError> {
     })
 }
 
-/// A panic's message, from its payload (a caught one's, or a panic hook's).
-pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_else(|| "unknown panic".to_owned())
-}
-
 impl Drop for Trainer {
     fn drop(&mut self) {
         self.control.request_stop();
@@ -287,29 +205,5 @@ impl Drop for Trainer {
             }
             let _ = thread.join();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn a_helper_that_panics_is_reported_not_waited_on_forever() {
-        let trainer = Trainer::spawn(None, false).unwrap();
-        let id = trainer.new_id();
-        let emit = trainer.emitter(id);
-        trainer.helper(&emit, "test-helper", |_| panic!("boom"));
-        let event = trainer.recv_timeout(Duration::from_secs(30)).unwrap();
-        assert_eq!(event.run, id);
-        let EventKind::Failed { message, .. } = event.kind else {
-            panic!("expected a failure");
-        };
-        assert!(
-            message.contains("test-helper thread hit an internal error"),
-            "{message}"
-        );
-        assert!(message.contains("boom"), "{message}");
     }
 }

@@ -1,5 +1,5 @@
 //! Colours and spacing in one place, so every panel speaks the same visual language.
-use crate::design::Op;
+use crate::design::{Family, Op};
 use egui::Color32;
 
 /// Errors and invalid nodes.
@@ -29,16 +29,14 @@ pub const FROZEN_FILL: Color32 = Color32::from_rgb(0x1E, 0x2C, 0x3A);
 /// teal, normalisation and dropout violet, activation orange, dense green, merge yellow,
 /// input/output grey.
 pub fn kind_colour(op: &Op) -> Color32 {
-    match op {
-        Op::Conv2d(_) => Color32::from_rgb(0x3D, 0x7E, 0xC8),
-        Op::MaxPool2d(_) | Op::AvgPool2d(_) | Op::AdaptiveAvgPool2d(_) => {
-            Color32::from_rgb(0x2E, 0x9E, 0x96)
-        }
-        Op::BatchNorm(_) | Op::Dropout(_) | Op::Dropout2d(_) => Color32::from_rgb(0x8A, 0x63, 0xC8),
-        Op::Linear(_) | Op::Flatten(_) => Color32::from_rgb(0x4C, 0xA0, 0x50),
-        Op::Add(_) | Op::Concat(_) => Color32::from_rgb(0xC8, 0xA8, 0x30),
-        Op::Input(_) | Op::Output(_) => Color32::from_gray(120),
-        Op::Activation(_) => Color32::from_rgb(0xD0, 0x78, 0x30),
+    match op.family() {
+        Family::Convolution => Color32::from_rgb(0x3D, 0x7E, 0xC8),
+        Family::Pooling => Color32::from_rgb(0x2E, 0x9E, 0x96),
+        Family::Normalisation => Color32::from_rgb(0x8A, 0x63, 0xC8),
+        Family::Dense => Color32::from_rgb(0x4C, 0xA0, 0x50),
+        Family::Merge => Color32::from_rgb(0xC8, 0xA8, 0x30),
+        Family::InputOutput => Color32::from_gray(120),
+        Family::Activation => Color32::from_rgb(0xD0, 0x78, 0x30),
     }
 }
 

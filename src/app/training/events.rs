@@ -1,14 +1,17 @@
-//! Each frame's intake of the trainer's events: every event goes to the job it belongs to
-//! (the run in flight, an export, the preview's data, a weights check) by its run id.
+//! Each frame's intake: the trainer's events for the run in flight (by its run id; others'
+//! are stale and dropped), and the answers of the helper jobs (the preview's data, a weights
+//! check), each polled on its own handle.
 
 use super::{Pretrained, Training, WeightsChoice};
 use crate::engine::EventKind;
 use std::time::{Duration, Instant};
 
 impl Training {
-    /// Takes in what happened since the last frame, spending at most `budget`; each event
-    /// goes to the job it belongs to, and events of jobs no longer waited for are dropped.
+    /// Takes in what happened since the last frame, spending at most `budget` on the run's
+    /// events; events of runs no longer waited for are dropped.
     pub fn drain(&mut self, budget: Duration) {
+        self.preview.poll();
+        self.poll_weights_check();
         let Some(trainer) = &self.trainer else { return };
         let started = Instant::now();
         let mut ended = false;
@@ -42,41 +45,36 @@ impl Training {
                         ended = true;
                     }
                 }
-            } else if self.preview.waits_for(event.run) {
-                match event.kind {
-                    EventKind::DataLoaded(d) => self.preview.arrived(Ok(d.0)),
-                    EventKind::Failed { message, .. } => self.preview.arrived(Err(message)),
-                    _ => {}
-                }
-            } else if let Pretrained::Checking(path, id, restore) = &self.pretrained
-                && *id == event.run
-                && let Some(result) = match event.kind {
-                    EventKind::WeightsChecked(result) => Some(result),
-                    // The check's thread failed (an internal error): said, not waited on forever.
-                    EventKind::Failed { message, .. } => Some(Err(message)),
-                    _ => None,
-                }
-            {
-                self.pretrained = match (result, restore) {
-                    (Ok(report), Some(skip)) => Pretrained::Using(WeightsChoice {
-                        path: path.clone(),
-                        report,
-                        skip: skip.clone(),
-                    }),
-                    (Ok(report), None) => Pretrained::Review(WeightsChoice {
-                        path: path.clone(),
-                        report,
-                        skip: Vec::new(),
-                    }),
-                    (Err(e), _) => {
-                        self.pretrained_error = Some(e);
-                        Pretrained::None
-                    }
-                };
             }
         }
         if ended {
             self.refresh_usage();
         }
+    }
+
+    /// Takes in a weights check's answer: reviewed next, or used at once for a reopened design
+    /// whose weights were reviewed when it was saved.
+    fn poll_weights_check(&mut self) {
+        let Pretrained::Checking(path, job, restore) = &mut self.pretrained else {
+            return;
+        };
+        let result = match job.poll() {
+            crate::jobs::Poll::Working => return,
+            crate::jobs::Poll::Done(result) => result,
+            crate::jobs::Poll::Taken => Err("the weights check's answer was lost".to_owned()),
+        };
+        let (path, restore) = (path.clone(), restore.take());
+        self.pretrained = match (result, restore) {
+            (Ok(report), Some(skip)) => Pretrained::Using(WeightsChoice { path, report, skip }),
+            (Ok(report), None) => Pretrained::Review(WeightsChoice {
+                path,
+                report,
+                skip: Vec::new(),
+            }),
+            (Err(e), _) => {
+                self.pretrained_error = Some(e);
+                Pretrained::None
+            }
+        };
     }
 }

@@ -545,13 +545,13 @@ impl Training {
     ) {
         self.connect(ctx);
         self.pretrained_error = None;
-        match self.trainer() {
-            Ok(t) => {
-                let id = t.check_weights(path.clone(), design.clone());
-                self.pretrained = Pretrained::Checking(path, id, restore);
-            }
-            Err(e) => self.pretrained_error = Some(e),
-        }
+        let (file, design) = (path.clone(), design.clone());
+        let job = crate::jobs::Job::spawn("weights-check", self.repaint.clone(), move |_| {
+            crate::engine::check_weights_file(&file)
+                .and_then(|shapes| crate::engine::report_for(&design, &shapes, &[]))
+                .map_err(|e| e.to_string())
+        });
+        self.pretrained = Pretrained::Checking(path, job, restore);
     }
 
     /// Keeps the preview's data loaded for the chosen data and redraws it when needed.
@@ -561,13 +561,13 @@ impl Training {
         self.textures.update(ctx, &self.runs);
         if self.preview.needs_load(&self.data) {
             let spec = self.data.clone();
-            match self.trainer() {
-                Ok(t) => {
-                    let id = t.load_data(spec.clone(), design.input_shape());
-                    self.preview.loading(spec, id);
-                }
-                Err(e) => self.preview.note = Some(e),
-            }
+            let (load, input) = (spec.clone(), design.input_shape());
+            let job = crate::jobs::Job::spawn("data-loader", self.repaint.clone(), move |_| {
+                load.load_for(input)
+                    .map(std::sync::Arc::new)
+                    .map_err(|e| e.to_string())
+            });
+            self.preview.loading(spec, job);
             return;
         }
         let choice = self.data.clone();

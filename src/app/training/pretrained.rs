@@ -1,17 +1,18 @@
 //! Pretrained weights in the app: checked against the design on a helper thread, reviewed,
 //! then used by the next runs.
 
-use crate::engine::{InitWeights, RunId, WeightsReport, is_skipped, node_of};
+use crate::engine::{InitWeights, WeightsReport, is_skipped, node_of};
+use crate::jobs::Job;
 use std::path::PathBuf;
 
 /// Pretrained weights, from being checked against the design to being used by runs.
 pub enum Pretrained {
     /// Runs start from a fresh initialisation.
     None,
-    /// The file is being read and mapped (the job's id, for its answer). With the blocks to
+    /// The file is being read and mapped (the job gives the mapping). With the blocks to
     /// leave out: a design reopened, whose weights were reviewed when it was saved, so they
     /// are used at once rather than reviewed again.
-    Checking(PathBuf, RunId, Option<Vec<String>>),
+    Checking(PathBuf, Job<WeightsReport>, Option<Vec<String>>),
     /// The mapping is shown for review; nothing is applied yet.
     Review(WeightsChoice),
     /// Runs start from the matched weights.

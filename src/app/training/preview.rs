@@ -5,7 +5,6 @@ use super::textures::texture;
 use crate::data::augment::{Augmenter, ColorBasis, preview};
 use crate::data::{DataSpec, Dataset};
 use crate::design::{Augment, Design, Shape};
-use crate::engine::RunId;
 use std::sync::Arc;
 
 /// Originals next to their augmented versions.
@@ -13,8 +12,8 @@ use std::sync::Arc;
 pub struct Preview {
     /// The data loaded for it, and which.
     data: Option<(DataSpec, Arc<Dataset>)>,
-    /// A load in flight: what, and the job's id.
-    loading: Option<(DataSpec, RunId)>,
+    /// A load in flight: what, and the job loading it.
+    loading: Option<(DataSpec, crate::jobs::Job<Arc<Dataset>>)>,
     key: String,
     /// The seed of the random draw; "Re-roll" changes it.
     pub seed: u64,
@@ -60,18 +59,21 @@ impl Preview {
         !loaded && !in_flight
     }
 
-    /// A load of `choice` was started as job `id`.
-    pub fn loading(&mut self, choice: DataSpec, id: RunId) {
-        self.loading = Some((choice, id));
+    /// A load of `choice` was started as `job`.
+    pub fn loading(&mut self, choice: DataSpec, job: crate::jobs::Job<Arc<Dataset>>) {
+        self.loading = Some((choice, job));
     }
 
-    /// True when `id` is the load in flight.
-    pub fn waits_for(&self, id: RunId) -> bool {
-        self.loading.as_ref().is_some_and(|(_, l)| *l == id)
-    }
-
-    /// Takes in the load's result.
-    pub fn arrived(&mut self, result: Result<Arc<Dataset>, String>) {
+    /// Takes in the load's result, once it has one.
+    pub fn poll(&mut self) {
+        let Some((_, job)) = &mut self.loading else {
+            return;
+        };
+        let result = match job.poll() {
+            crate::jobs::Poll::Working => return,
+            crate::jobs::Poll::Done(result) => result,
+            crate::jobs::Poll::Taken => Err("the data's load was lost".to_owned()),
+        };
         let Some((choice, _)) = self.loading.take() else {
             return;
         };

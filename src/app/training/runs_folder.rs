@@ -5,6 +5,7 @@
 use super::{Training, run_store};
 use crate::design::Design;
 use crate::engine::RunHistory;
+use crate::engine::run_dir::RunDir;
 use std::path::{Path, PathBuf};
 
 impl Training {
@@ -59,7 +60,7 @@ impl Training {
         let name = format!("#{} {folder} (opened)", self.runs.len() + 1);
         let mut run = RunHistory::from_metrics_csv(name.clone(), dir)?;
         // The network it trained, where the folder kept it (netloom's runs do).
-        run.network = crate::document::load_design(&dir.join(crate::engine::run_dir::DESIGN)).ok();
+        run.network = crate::document::load_design(&RunDir::at(dir).design()).ok();
         self.runs.push(run);
         Ok(name)
     }
@@ -75,7 +76,7 @@ impl Training {
             .find_map(|r| {
                 r.dir
                     .as_deref()
-                    .filter(|d| d.join(crate::engine::run_dir::BEST).is_file())
+                    .filter(|d| RunDir::at(d).best().is_file())
                     .map(|d| (r.name.as_str(), d))
             })
     }
@@ -90,7 +91,7 @@ mod tests {
     fn the_last_run_s_weights_are_only_those_of_a_run_of_this_network() {
         let dir = std::env::temp_dir().join(format!("netloom-last-run-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(crate::engine::run_dir::BEST), b"x").unwrap();
+        std::fs::write(crate::engine::run_dir::RunDir::at(&dir).best(), b"x").unwrap();
         let lenet = crate::design::from_json(crate::examples::EXAMPLES[0].1).unwrap();
         let resnet = crate::design::from_json(crate::examples::EXAMPLES[3].1).unwrap();
         let mut t = Training::default();

@@ -25,7 +25,7 @@ use super::network::{Network, check_against_data};
 use super::optim::Optim;
 use super::protocol::{Control, Emitter, EpochMetrics, EventKind, Job, Summary};
 use super::run_dir::DataRecord;
-use super::run_dir::RunState;
+use super::run_dir::{RunDir, RunState};
 use super::weights::load_weights;
 use super::weights_map::{WeightsReport, apply_weights};
 use crate::data::augment::{Augmenter, ColorBasis};
@@ -137,7 +137,7 @@ fn resume_from(
             foreign.len()
         ));
     }
-    let pre = Preprocessor::load(&dir.join(super::run_dir::PREPROCESSOR))?;
+    let pre = Preprocessor::load(&RunDir::at(dir).preprocessor())?;
     Ok((pre, state, found.number))
 }
 
@@ -165,7 +165,7 @@ fn thaw_blocks(design: &Design) -> Vec<(String, Vec<String>)> {
 /// attempt): checked here, where every resume passes (the CLI's, the app's, a sweep's), before
 /// anything is built. A folder stopped before it wrote its design starts over.
 fn same_design(job: &Job, dir: &Path) -> Result<(), EngineError> {
-    let path = dir.join(super::run_dir::DESIGN);
+    let path = RunDir::at(dir).design();
     if !job.options.resume || !path.exists() {
         return Ok(());
     }
@@ -252,20 +252,23 @@ fn write_run_files(
     record: Option<&DataRecord>,
     pre: &Preprocessor,
 ) -> Result<(), EngineError> {
-    use super::run_dir::{DESIGN, PREPROCESSOR, SKIPPED};
     std::fs::create_dir_all(dir)
         .map_err(|e| EngineError::io("create the run directory", dir, e))?;
     if let Some(record) = record {
         record.write(dir)?;
     }
     if !job.options.resume {
-        write_text(&dir.join(DESIGN), "write the design", &to_json(&job.design))?;
-        pre.save(&dir.join(PREPROCESSOR))?;
+        write_text(
+            &RunDir::at(dir).design(),
+            "write the design",
+            &to_json(&job.design),
+        )?;
+        pre.save(&RunDir::at(dir).preprocessor())?;
     }
     if !job.data.skipped.is_empty() {
         // What the data left out stays with the run (the CLI and the app say it too).
         write_text(
-            &dir.join(SKIPPED),
+            &RunDir::at(dir).skipped(),
             "write the list of skipped files",
             &job.data.skipped_list(),
         )?;

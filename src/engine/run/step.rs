@@ -11,6 +11,7 @@ use crate::engine::metrics::{Histogram, NodeStats, Throughput, dead_fraction};
 use crate::engine::network::Trace;
 use crate::engine::optim::clip_grad_norm;
 use crate::engine::protocol::{Emitter, EpochMetrics, EpochViews, EventKind};
+use crate::engine::run_dir::RunDir;
 use crate::engine::schedule::learning_rate;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -295,11 +296,7 @@ impl Session<'_> {
         };
         if self.design_pending {
             let text = crate::design::to_json(&self.job.design);
-            write_text(
-                &dir.join(crate::engine::run_dir::DESIGN),
-                "write the design",
-                &text,
-            )?;
+            write_text(&RunDir::at(&dir).design(), "write the design", &text)?;
             self.design_pending = false;
         }
         self.state.optimizer_steps = self.optim.steps;

@@ -50,6 +50,79 @@ pub const CHECKPOINTS: &str = "checkpoint";
 /// The lock file a training run holds.
 pub const LOCK: &str = ".netloom.lock";
 
+/// A run folder seen through the layout netloom keeps in it: each file by what it is, so no
+/// caller spells a file name (the constants above are this type's, and the checkpoint
+/// folders').
+#[derive(Clone, Copy, Debug)]
+pub struct RunDir<'a>(&'a Path);
+
+impl<'a> RunDir<'a> {
+    /// The run folder at `path`.
+    pub fn at(path: &'a Path) -> Self {
+        RunDir(path)
+    }
+
+    /// The folder itself.
+    pub fn path(self) -> &'a Path {
+        self.0
+    }
+
+    /// The design as trained.
+    pub fn design(self) -> PathBuf {
+        self.0.join(DESIGN)
+    }
+
+    /// The record of the data it trains on ([`RunDir::data_record`] reads it).
+    pub fn data_file(self) -> PathBuf {
+        self.0.join(DATA)
+    }
+
+    /// The fitted input transform.
+    pub fn preprocessor(self) -> PathBuf {
+        self.0.join(PREPROCESSOR)
+    }
+
+    /// The curves.
+    pub fn metrics(self) -> PathBuf {
+        self.0.join(METRICS)
+    }
+
+    /// The latest checkpoint's weights.
+    pub fn weights(self) -> PathBuf {
+        self.0.join(WEIGHTS)
+    }
+
+    /// The best epoch's weights.
+    pub fn best(self) -> PathBuf {
+        self.0.join(BEST)
+    }
+
+    /// The latest checkpoint's state.
+    pub fn state(self) -> PathBuf {
+        self.0.join(STATE)
+    }
+
+    /// The files the data left out.
+    pub fn skipped(self) -> PathBuf {
+        self.0.join(SKIPPED)
+    }
+
+    /// The folder of checkpoint folders.
+    pub fn checkpoints(self) -> PathBuf {
+        self.0.join(CHECKPOINTS)
+    }
+
+    /// What the run recorded about its data, if it did.
+    pub fn data_record(self) -> Result<Option<DataRecord>, EngineError> {
+        DataRecord::read(self.0)
+    }
+
+    /// Whether a run of netloom's is here ([`holds_a_run`]).
+    pub fn holds_a_run(self) -> bool {
+        holds_a_run(self.0)
+    }
+}
+
 /// Every name netloom writes at the top of a run folder: what `--overwrite` removes, and what
 /// tells a run folder from a folder of the user's.
 pub const RUN_FILES: [&str; 9] = [
