@@ -15,7 +15,7 @@ fn allowed(layer: &str) -> Option<&'static [&'static str]> {
         "pth" => &[],
         // The bundled designs, and the test that they are laid out as Auto layout would.
         "examples" => &["design"],
-        "data" => &["design", "units", "fsio"],
+        "data" => &["design", "units", "fsio", "jobs"],
         // A design file's set-up names its data by a data spec, whose paths it rebases.
         "document" => &["design", "data", "fsio"],
         "engine" => &["data", "design", "units", "fsio", "pth", "jobs"],

@@ -149,16 +149,17 @@ fn a_fitted_transform_is_saved_and_loaded_with_its_mean_and_components() {
 /// view shows them as progress) and answering a cancel between stages.
 #[test]
 fn the_image_lesson_reports_its_stages_and_stops_when_cancelled() {
-    use netloom::data::cloud::{LessonProgress, image_lesson};
+    use netloom::data::cloud::{STAGES, image_lesson};
+    use netloom::jobs::Progress;
     let data = netloom::data::fashion_mnist_builtin().unwrap();
-    let progress = LessonProgress::default();
+    let progress = Progress::default();
     let lesson = image_lesson(&data, 2000, 16, 8, 0.1, &progress).unwrap();
     assert_eq!(lesson.fitted_on, 2000.min(data.train.len()));
-    assert_eq!(progress.done(), progress.stages());
+    assert_eq!(progress.fraction(), (STAGES.len(), STAGES.len()));
     assert_eq!(lesson.components.len(), 16);
     assert_eq!(lesson.originals.len(), 8);
     // Cancelled before it starts: it stops at the first stage, with a reason.
-    let cancelled = LessonProgress::default();
+    let cancelled = Progress::default();
     cancelled.cancel();
     let e = image_lesson(&data, 2000, 16, 8, 0.1, &cancelled)
         .unwrap_err()

@@ -22,7 +22,7 @@ impl NetloomApp {
                 cmds.push(AppCommand::OpenFile(path.to_path_buf()));
             }
         }
-        if ctx.input(|i| i.viewport().close_requested()) && self.dirty && !self.allow_close {
+        if ctx.input(|i| i.viewport().close_requested()) && self.doc.dirty && !self.allow_close {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
             self.pending = Some(AppCommand::Quit);
         }
@@ -53,14 +53,14 @@ impl NetloomApp {
         }
         if !self.file_dialogs.is_asking(FilePurpose::SaveDesign)
             && let Some(cmd) = self.after_save.take()
-            && !self.dirty
+            && !self.doc.dirty
         {
             self.apply(ctx, cmd);
         }
     }
 
     pub(super) fn apply(&mut self, ctx: &egui::Context, cmd: AppCommand) {
-        if cmd.replaces_document() && self.dirty && !self.allow_close {
+        if cmd.replaces_document() && self.doc.dirty && !self.allow_close {
             self.pending = Some(cmd);
             return;
         }
@@ -82,14 +82,14 @@ impl NetloomApp {
             AppCommand::Chosen(purpose, path) => self.chosen(ctx, purpose, path),
             AppCommand::Discarding(cmd) => self.apply_now(ctx, *cmd),
             AppCommand::Undo => {
-                if let Some(d) = self.history.undo(&self.design) {
-                    self.design = d;
+                if let Some(d) = self.doc.history.undo(&self.doc.design) {
+                    self.doc.design = d;
                     self.changed(true);
                 }
             }
             AppCommand::Redo => {
-                if let Some(d) = self.history.redo(&self.design) {
-                    self.design = d;
+                if let Some(d) = self.doc.history.redo(&self.doc.design) {
+                    self.doc.design = d;
                     self.changed(true);
                 }
             }
@@ -123,7 +123,7 @@ impl NetloomApp {
                 self.view = View::Learn;
             }
             AppCommand::Copy => {
-                if let Some(text) = edit::copy_text(&self.design, &self.canvas.selection) {
+                if let Some(text) = edit::copy_text(&self.doc.design, &self.canvas.selection) {
                     ctx.copy_text(text);
                 }
             }
@@ -142,17 +142,18 @@ impl NetloomApp {
     /// The one door every change of the document goes through: applies `edit`, records the
     /// design before it for undo (a burst as one step when `coalesce`), and analyses anew.
     fn apply_edit(&mut self, edit: Edit, coalesce: bool) {
-        let before = self.design.clone();
-        let structural = edit::apply(&mut self.design, &edit);
+        let before = self.doc.design.clone();
+        let structural = edit::apply(&mut self.doc.design, &edit);
         if edit.is_setup() {
             // The set-up: recorded when it changed; the canvas stays.
-            if self.design != before {
+            if self.doc.design != before {
                 if coalesce && matches!(edit, Edit::Training(_)) {
                     // Dragging a value is one undo step, as in the inspector.
-                    self.history
+                    self.doc
+                        .history
                         .record_coalesced(before, Burst::TrainingSettings);
                 } else {
-                    self.history.record(before);
+                    self.doc.history.record(before);
                 }
                 self.changed(false);
             }
@@ -164,9 +165,9 @@ impl NetloomApp {
         }
         self.select_new(&before, &edit);
         match (coalesce, edit.burst_node(), edit.burst_group()) {
-            (true, Some(id), _) => self.history.record_coalesced(before, Burst::Node(id)),
-            (true, None, Some(id)) => self.history.record_coalesced(before, Burst::Group(id)),
-            _ => self.history.record(before),
+            (true, Some(id), _) => self.doc.history.record_coalesced(before, Burst::Node(id)),
+            (true, None, Some(id)) => self.doc.history.record_coalesced(before, Burst::Group(id)),
+            _ => self.doc.history.record(before),
         }
         self.changed(true);
         if matches!(edit, Edit::Layout(_)) {
@@ -179,6 +180,7 @@ impl NetloomApp {
     fn select_new(&mut self, before: &design::Design, edit: &Edit) {
         if matches!(edit, Edit::Group(_))
             && let Some(g) = self
+                .doc
                 .design
                 .groups
                 .iter()
@@ -189,13 +191,14 @@ impl NetloomApp {
             return;
         }
         let new: Vec<design::NodeId> = self
+            .doc
             .design
             .nodes
             .iter()
             .map(|n| n.id)
             .filter(|id| before.node(*id).is_none())
             .collect();
-        if let Some(first) = new.first().and_then(|id| self.design.node(*id)) {
+        if let Some(first) = new.first().and_then(|id| self.doc.design.node(*id)) {
             let (pos, size) = (first.pos, design::layout::block_size(first));
             self.canvas.select(new);
             self.canvas.reveal(pos, size);
@@ -236,7 +239,7 @@ impl NetloomApp {
                         RunAction::UseWeights | RunAction::ClearWeights | RunAction::LoadNode(..)
                     ),
                 );
-                self.training.apply(action, &self.design, ctx);
+                self.training.apply(action, &self.doc.design, ctx);
                 if data {
                     self.record_data();
                 }
@@ -266,7 +269,7 @@ impl NetloomApp {
             })
             .flatten();
         let start = last_data
-            .or_else(|| match &self.source {
+            .or_else(|| match &self.doc.source {
                 super::Source::File(p) => p.parent().map(std::path::Path::to_path_buf),
                 _ => None,
             })
@@ -364,17 +367,18 @@ impl NetloomApp {
     pub fn use_data_folder(&mut self, ctx: &egui::Context, folder: PathBuf) {
         let spec = crate::data::DataSpec::Folder(folder);
         self.training
-            .apply(RunAction::Data(spec), &self.design, ctx);
+            .apply(RunAction::Data(spec), &self.doc.design, ctx);
         self.record_data();
     }
 
     /// Gives the last Linear `classes` outputs, as one undoable edit; it is left out of the
     /// pretrained weights, so it starts from a fresh initialisation.
     pub fn replace_head(&mut self, classes: u64) {
-        let Some((id, name, _)) = self.design.head(&self.analysis) else {
+        let Some((id, name, _)) = self.doc.design.head(&self.doc.analysis) else {
             return;
         };
-        let Some(design::Op::Linear(mut head)) = self.design.node(id).map(|n| n.op.clone()) else {
+        let Some(design::Op::Linear(mut head)) = self.doc.design.node(id).map(|n| n.op.clone())
+        else {
             return;
         };
         head.out_features = classes;
@@ -394,7 +398,8 @@ impl NetloomApp {
     /// Reads a weights file and maps it onto the design (on a helper thread); the review
     /// window follows. What "Start from pretrained weights…" does once a file is chosen.
     pub fn load_weights(&mut self, ctx: &egui::Context, path: PathBuf) {
-        self.training.check_weights(path, &self.design, ctx, None);
+        self.training
+            .check_weights(path, &self.doc.design, ctx, None);
     }
 
     /// The pretrained weights' state in the Train view.

@@ -23,12 +23,12 @@ pub enum Source {
 impl NetloomApp {
     /// The window title: the file's name, with a • when there are unsaved changes.
     pub fn title(&self) -> String {
-        let mark = if self.dirty { "• " } else { "" };
+        let mark = if self.doc.dirty { "• " } else { "" };
         format!("{mark}{} — netloom", self.document_name())
     }
 
     fn document_name(&self) -> String {
-        match &self.source {
+        match &self.doc.source {
             Source::File(p) => p.file_name().map_or_else(
                 || p.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
@@ -42,7 +42,7 @@ impl NetloomApp {
     /// The name a first Save proposes: the file's own, the example's, the template's
     /// (`resnet18.json`), else `design.json`.
     pub(super) fn save_name(&self) -> String {
-        match &self.source {
+        match &self.doc.source {
             Source::File(p) => p.file_name().map_or_else(
                 || "design.json".to_owned(),
                 |n| n.to_string_lossy().into_owned(),
@@ -54,14 +54,14 @@ impl NetloomApp {
     }
 
     pub(super) fn set_design(&mut self, design: Design, source: Source) {
-        self.analysis = design::analyse(&design);
-        self.design = design;
-        self.source = source;
+        self.doc.analysis = design::analyse(&design);
+        self.doc.design = design;
+        self.doc.source = source;
         self.error = None;
-        self.dirty = false;
+        self.doc.dirty = false;
         super::crash::remember_unsaved(None);
-        self.revision += 1;
-        self.history.clear();
+        self.doc.revision += 1;
+        self.doc.history.clear();
         self.notice = None;
         self.restore_setup();
         // A design opens fitted to the view, readably.
@@ -71,13 +71,18 @@ impl NetloomApp {
     /// After an edit (undo has recorded the old design): new analysis, unsaved mark, and a
     /// rebuilt canvas when the structure changed.
     pub(super) fn changed(&mut self, structural: bool) {
-        self.analysis = design::analyse(&self.design);
+        self.doc.analysis = design::analyse(&self.doc.design);
         self.follow_input();
-        self.dirty = true;
+        self.doc.dirty = true;
         // What the panic hook saves if the UI thread ever panics (app/crash.rs).
-        super::crash::remember_unsaved(self.autosave.path.clone().map(|path| (path, &self.design)));
+        super::crash::remember_unsaved(
+            self.autosave
+                .path
+                .clone()
+                .map(|path| (path, &self.doc.design)),
+        );
         if structural {
-            self.revision += 1;
+            self.doc.revision += 1;
         }
     }
 
@@ -85,7 +90,7 @@ impl NetloomApp {
         match crate::document::load_design(&path) {
             Ok(d) => {
                 files::remember(&mut self.recent, &path);
-                self.on_disk = file_crc(&path).map(|crc| (path.clone(), crc));
+                self.doc.on_disk = file_crc(&path).map(|crc| (path.clone(), crc));
                 self.set_design(d, Source::File(path));
             }
             Err(e) => self.error = Some(e.to_string()),
@@ -126,7 +131,7 @@ impl NetloomApp {
     /// disk since this window read or wrote it (another netloom window, an editor, a `git
     /// checkout`), it asks before replacing those changes.
     pub(super) fn save(&mut self, ctx: &egui::Context) {
-        match &self.source {
+        match &self.doc.source {
             Source::File(p) if self.changed_on_disk(p) => self.save_conflict = Some(p.clone()),
             Source::File(p) => self.save_to(p.clone()),
             _ => self.ask_file(ctx, FilePurpose::SaveDesign),
@@ -136,7 +141,7 @@ impl NetloomApp {
     /// Whether `path` now holds something other than what this window last read or wrote there
     /// (a file deleted since is not a conflict: saving puts it back).
     fn changed_on_disk(&self, path: &std::path::Path) -> bool {
-        match (&self.on_disk, file_crc(path)) {
+        match (&self.doc.on_disk, file_crc(path)) {
             (Some((known, crc)), Some(now)) => known == path && *crc != now,
             _ => false,
         }
@@ -145,12 +150,12 @@ impl NetloomApp {
     /// Saves to `path` atomically and makes it the document's file.
     pub fn save_to(&mut self, path: PathBuf) {
         self.save_conflict = None;
-        match crate::document::save_design(&self.design, &path) {
+        match crate::document::save_design(&self.doc.design, &path) {
             Ok(()) => {
-                self.on_disk = file_crc(&path).map(|crc| (path.clone(), crc));
+                self.doc.on_disk = file_crc(&path).map(|crc| (path.clone(), crc));
                 files::remember(&mut self.recent, &path);
-                self.source = Source::File(path);
-                self.dirty = false;
+                self.doc.source = Source::File(path);
+                self.doc.dirty = false;
                 super::crash::remember_unsaved(None);
                 self.error = None;
                 self.autosave.clear();
@@ -162,7 +167,7 @@ impl NetloomApp {
     pub(super) fn restore_autosave(&mut self) {
         if let Some(d) = self.recovered.take() {
             self.set_design(d, Source::Untitled);
-            self.dirty = true;
+            self.doc.dirty = true;
         }
     }
 

@@ -63,7 +63,7 @@ fn describe(format: ExportFormat) -> &'static str {
 impl NetloomApp {
     /// The design's name and folder, for titles and default destinations.
     fn export_base(&self) -> (String, PathBuf) {
-        match &self.source {
+        match &self.doc.source {
             Source::File(p) => (
                 p.file_stem()
                     .map_or_else(|| "design".to_owned(), |s| s.to_string_lossy().into_owned()),
@@ -78,7 +78,7 @@ impl NetloomApp {
 
     /// A file-name-safe title for a design that has no file (`lenet5` for the example).
     fn design_title(&self) -> String {
-        let name: String = match &self.source {
+        let name: String = match &self.doc.source {
             Source::Example(n) => n.trim_end_matches(".json").to_owned(),
             Source::Template(n) => n.clone(),
             _ => "untitled".to_owned(),
@@ -147,7 +147,7 @@ impl NetloomApp {
         let (weights, preprocessor) = match &self.export.weights {
             WeightsPick::None => (None, None),
             WeightsPick::File(p) => (Some(p.clone()), None),
-            WeightsPick::LastRun => match self.training.last_run_with_weights(&self.design) {
+            WeightsPick::LastRun => match self.training.last_run_with_weights(&self.doc.design) {
                 Some((_, dir)) => {
                     let pre = RunDir::at(dir).preprocessor();
                     (Some(RunDir::at(dir).best()), pre.is_file().then_some(pre))
@@ -163,17 +163,17 @@ impl NetloomApp {
         };
         // The files the export reads, which it must never write over.
         let mut inputs = Vec::new();
-        if let Source::File(p) = &self.source {
+        if let Source::File(p) = &self.doc.source {
             inputs.push(p.clone());
         }
         if let WeightsPick::LastRun = &self.export.weights
-            && let Some((_, dir)) = self.training.last_run_with_weights(&self.design)
+            && let Some((_, dir)) = self.training.last_run_with_weights(&self.doc.design)
         {
             inputs.push(dir.to_path_buf());
         }
         let classes = self.training.preview_data().map(|d| d.classes.clone());
         let request = ExportRequest {
-            design: self.design.clone(),
+            design: self.doc.design.clone(),
             title: self.export_base().0,
             format: self.export.format,
             weights,
@@ -221,10 +221,12 @@ impl NetloomApp {
         let busy = self.training.exporting();
         let last_run = self
             .training
-            .last_run_with_weights(&self.design)
+            .last_run_with_weights(&self.doc.design)
             .map(|(name, _)| name.to_owned());
         let data = self.training.data().label();
-        let misfit = self.training.data_mismatch(&self.design, &self.analysis);
+        let misfit = self
+            .training
+            .data_mismatch(&self.doc.design, &self.doc.analysis);
         egui::Window::new("Export the design")
             .open(&mut open)
             .collapsible(false)

@@ -40,7 +40,7 @@ impl NetloomApp {
             ui.add_enabled(enabled, egui::Button::new(label).shortcut_text(keys))
                 .clicked()
         };
-        let (undo, redo) = self.history.can();
+        let (undo, redo) = self.doc.history.can();
         if item(ui, undo, "Undo", key(cmd, egui::Key::Z)) {
             cmds.push(AppCommand::Undo);
         }
@@ -65,7 +65,9 @@ impl NetloomApp {
             cmds.push(AppCommand::Edit(Edit::Remove(selection.clone())));
         }
         ui.separator();
-        let free = selection.iter().any(|n| self.design.group_of(*n).is_none());
+        let free = selection
+            .iter()
+            .any(|n| self.doc.design.group_of(*n).is_none());
         if item(ui, free, "Group", key(cmd, egui::Key::G)) {
             cmds.push(AppCommand::Edit(Edit::Group(selection.clone())));
         }
@@ -75,7 +77,7 @@ impl NetloomApp {
         {
             cmds.push(AppCommand::Edit(Edit::Ungroup(g)));
         }
-        let groups = &self.design.groups;
+        let groups = &self.doc.design.groups;
         for (collapsed, label) in [(false, "Expand all groups"), (true, "Collapse all groups")] {
             let to_do: Vec<Edit> = groups
                 .iter()

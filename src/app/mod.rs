@@ -48,12 +48,10 @@ pub enum View {
     Learn,
 }
 
-/// The netloom window.
-pub struct NetloomApp {
-    view: View,
-    training: training::Training,
-    /// The Learn view's lessons.
-    learn: views::learn::Learn,
+/// The document: the design being edited and what belongs to it alone (its file, its
+/// analysis, its undo history, whether it is saved). Every change reaches it through one door,
+/// `NetloomApp::apply_edit`.
+struct Document {
     design: Design,
     analysis: Analysis,
     source: Source,
@@ -62,6 +60,19 @@ pub struct NetloomApp {
     /// True when the design differs from its file.
     dirty: bool,
     history: History,
+    /// The document's file as this window last read or wrote it (its CRC-32), so that a save
+    /// over changes another window or program made since is asked about, not done silently.
+    on_disk: Option<(PathBuf, u32)>,
+}
+
+/// The netloom window.
+pub struct NetloomApp {
+    view: View,
+    training: training::Training,
+    /// The Learn view's lessons.
+    learn: views::learn::Learn,
+    /// The design being edited, with its file, analysis and undo history.
+    doc: Document,
     canvas: Canvas,
     inspector: Inspector,
     palette_query: String,
@@ -82,9 +93,6 @@ pub struct NetloomApp {
     autosave: files::Autosave,
     /// Work recovered from a session that ended without saving, offered back.
     recovered: Option<Design>,
-    /// The document's file as this window last read or wrote it (its CRC-32), so that a save
-    /// over changes another window or program made since is asked about, not done silently.
-    on_disk: Option<(PathBuf, u32)>,
     /// A save waiting for the answer to "the file changed on disk: replace it?".
     save_conflict: Option<PathBuf>,
     /// Frame-time measurement, when asked for with --frame-stats.
@@ -115,12 +123,15 @@ impl NetloomApp {
             view: View::Design,
             training: training::Training::default(),
             learn: views::learn::Learn::default(),
-            analysis: design::analyse(&design),
-            design,
-            source: Source::Example(name),
-            revision: 0,
-            dirty: false,
-            history: History::default(),
+            doc: Document {
+                analysis: design::analyse(&design),
+                design,
+                source: Source::Example(name),
+                revision: 0,
+                dirty: false,
+                history: History::default(),
+                on_disk: None,
+            },
             canvas: Canvas::default(),
             inspector: Inspector::default(),
             palette_query: String::new(),
@@ -133,7 +144,6 @@ impl NetloomApp {
             recent: Vec::new(),
             autosave: files::Autosave::off(),
             recovered: None,
-            on_disk: None,
             save_conflict: None,
             frame_stats: None,
             exit_after_first_frame: None,
@@ -144,7 +154,7 @@ impl NetloomApp {
             restore_weights: None,
             defaults_for: None,
         };
-        app.training.choose_data_for(&app.design);
+        app.training.choose_data_for(&app.doc.design);
         if let Some(path) = path {
             app.open_file(path);
         }
@@ -242,18 +252,19 @@ impl NetloomApp {
         );
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             let frozen = self
+                .doc
                 .design
                 .nodes
                 .iter()
                 .filter(|n| n.frozen)
-                .filter_map(|n| self.analysis.report(n.id))
+                .filter_map(|n| self.doc.analysis.report(n.id))
                 .map(|r| r.params)
                 .sum();
             ui.horizontal(|ui| {
                 let misfit = self
                     .training
-                    .data_mismatch_short(&self.design, &self.analysis);
-                ui::summary::status_bar(ui, &self.analysis, frozen, misfit);
+                    .data_mismatch_short(&self.doc.design, &self.doc.analysis);
+                ui::summary::status_bar(ui, &self.doc.analysis, frozen, misfit);
                 if let Some(text) = self.running_run() {
                     ui.separator();
                     // From either view: a run is training, and a click shows it.
@@ -328,7 +339,7 @@ impl eframe::App for NetloomApp {
         }
         self.restore_weights_now(&ctx);
         let mut cmds = self.input_commands(&ctx);
-        self.autosave.tick(&self.design, self.dirty);
+        self.autosave.tick(&self.doc.design, self.doc.dirty);
         self.dialogs(&ctx, &mut cmds);
         if let Some((purpose, path)) = self.file_dialogs.show(&ctx) {
             cmds.push(AppCommand::Chosen(purpose, path));

@@ -16,33 +16,33 @@ impl NetloomApp {
     /// queued to be read (the next frame has the context a helper thread needs).
     pub(super) fn restore_setup(&mut self) {
         let mut missing = Vec::new();
-        match self.design.data.source.as_deref().map(DataSpec::parse) {
+        match self.doc.design.data.source.as_deref().map(DataSpec::parse) {
             Some(Ok(spec)) => match spec.path().filter(|p| !p.exists()) {
                 Some(p) => {
                     missing.push(format!(
                         "its data ({}) is not there: choose the data again in the Train view",
                         p.display()
                     ));
-                    self.training.choose_data_for(&self.design);
+                    self.training.choose_data_for(&self.doc.design);
                 }
                 // The built-in set's conversion serves the Input: a file whose Input was
                 // edited by hand gets the conversion that fits it.
                 None if *spec.unconverted() == DataSpec::BuiltinFashionMnist => {
-                    self.training.choose_data_for(&self.design);
-                    self.design.data.source = Some(self.training.data().to_spec());
+                    self.training.choose_data_for(&self.doc.design);
+                    self.doc.design.data.source = Some(self.training.data().to_spec());
                 }
                 None => self.training.set_data(spec),
             },
             Some(Err(e)) => {
                 missing.push(format!("its data source can't be read ({e})"));
-                self.training.choose_data_for(&self.design);
+                self.training.choose_data_for(&self.doc.design);
             }
-            None => self.training.choose_data_for(&self.design),
+            None => self.training.choose_data_for(&self.doc.design),
         }
-        self.defaults_for = self.design.input_shape();
+        self.defaults_for = self.doc.design.input_shape();
         self.training.clear_weights();
         self.restore_weights = None;
-        if let Some(p) = self.design.training.pretrained.clone() {
+        if let Some(p) = self.doc.design.training.pretrained.clone() {
             let path = PathBuf::from(&p.path);
             if path.is_file() {
                 self.restore_weights = Some((path, p.skip));
@@ -66,21 +66,21 @@ impl NetloomApp {
     /// setting an example's back to 1×28×28 drops the conversion. The built-in set's
     /// conversion only ever serves the Input; data the user chose from disk stays as chosen.
     pub(super) fn follow_input(&mut self) {
-        let input = self.design.input_shape();
+        let input = self.doc.design.input_shape();
         if input == self.defaults_for {
             return;
         }
-        let builtin = match self.design.data.source.as_deref() {
+        let builtin = match self.doc.design.data.source.as_deref() {
             None => true,
             Some(s) => DataSpec::parse(s)
                 .is_ok_and(|spec| *spec.unconverted() == DataSpec::BuiltinFashionMnist),
         };
         if builtin {
-            self.training.choose_data_for(&self.design);
+            self.training.choose_data_for(&self.doc.design);
             self.defaults_for = input;
-            if self.design.data.source.is_some() {
+            if self.doc.design.data.source.is_some() {
                 // Part of the same edit: the file says what the data now is.
-                self.design.data.source = Some(self.training.data().to_spec());
+                self.doc.design.data.source = Some(self.training.data().to_spec());
             }
         }
     }
@@ -89,7 +89,7 @@ impl NetloomApp {
     pub(super) fn restore_weights_now(&mut self, ctx: &egui::Context) {
         if let Some((path, skip)) = self.restore_weights.take() {
             self.training
-                .check_weights(path, &self.design, ctx, Some(skip));
+                .check_weights(path, &self.doc.design, ctx, Some(skip));
         }
     }
 
@@ -97,10 +97,10 @@ impl NetloomApp {
     pub(super) fn record_data(&mut self) {
         self.training.remember_data();
         let source = Some(self.training.data().to_spec());
-        if self.design.data.source != source {
+        if self.doc.design.data.source != source {
             let data = crate::design::DataSettings {
                 source,
-                ..self.design.data.clone()
+                ..self.doc.design.data.clone()
             };
             self.edit(crate::design::edit::Edit::Data(Box::new(data)));
         }
@@ -112,7 +112,7 @@ impl NetloomApp {
         let Some(now) = self.weights_source() else {
             return;
         };
-        if self.design.training.pretrained != now {
+        if self.doc.design.training.pretrained != now {
             self.edit(crate::design::edit::Edit::Pretrained(now));
         }
     }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 impl NetloomApp {
     /// The design on screen.
     pub fn design(&self) -> &Design {
-        &self.design
+        &self.doc.design
     }
 
     /// The block the inspector shows.
@@ -37,7 +37,7 @@ impl NetloomApp {
 
     /// Where an expanded group's frame title is on the screen (a click there collapses it).
     pub fn frame_title_screen_rect(&self, id: design::GroupId) -> Option<egui::Rect> {
-        self.canvas.frame_title_screen_rect(&self.design, id)
+        self.canvas.frame_title_screen_rect(&self.doc.design, id)
     }
 
     /// The collapsed group the inspector shows, if a group is what was clicked.
@@ -88,7 +88,7 @@ impl NetloomApp {
 
     /// Freezes the block named `name`, as its inspector's "frozen" box does (tests, scripts).
     pub fn freeze_by_name(&mut self, name: &str) {
-        if let Some(id) = self.design.node_by_name(name).map(|n| n.id) {
+        if let Some(id) = self.doc.design.node_by_name(name).map(|n| n.id) {
             self.edit(crate::design::edit::Edit::Freeze {
                 nodes: vec![id],
                 frozen: true,
@@ -97,7 +97,7 @@ impl NetloomApp {
     }
 
     pub fn is_dirty(&self) -> bool {
-        self.dirty
+        self.doc.dirty
     }
 
     /// Recently opened or saved files, newest first.

@@ -10,6 +10,7 @@
 use super::rng::Rng;
 use super::{DataError, Dataset, Preprocessor, Samples, Split};
 use crate::design::{Preprocessing, Shape};
+use crate::jobs::Progress;
 use tch::{Kind, Tensor};
 
 /// One stage of the lesson.
@@ -248,43 +249,24 @@ pub struct ImageLesson {
     pub fitted_on: usize,
 }
 
-/// Where [`image_lesson`] is, for a progress bar, and a way to ask it to stop: shared between
-/// the helper thread that fits and the UI that shows it. A cancel is answered between stages
-/// (an eigen-decomposition under way runs to its end, and its result is dropped).
-#[derive(Debug, Default)]
-pub struct LessonProgress {
-    done: std::sync::atomic::AtomicUsize,
-    cancelled: std::sync::atomic::AtomicBool,
-}
+/// The image lesson's stages, as a progress bar names them.
+pub const STAGES: [&str; 3] = ["fitting PCA", "fitting ZCA", "drawing the images"];
 
-impl LessonProgress {
-    /// The stages: PCA's fit, ZCA's fit, the images.
-    pub const STAGES: usize = 3;
-
-    /// How many stages there are.
-    pub fn stages(&self) -> usize {
-        Self::STAGES
+/// Reports stage `done` to `progress` (shared with the UI that shows it, a [`Job`]'s); an
+/// error when a cancel was asked for. A cancel is answered between stages (an
+/// eigen-decomposition under way runs to its end, and its result is dropped).
+///
+/// [`Job`]: crate::jobs::Job
+fn step(progress: &Progress, done: usize) -> Result<(), DataError> {
+    if done == 0 {
+        progress.stages(STAGES.len());
+    } else {
+        progress.advance(STAGES.get(done).copied().unwrap_or("finishing"));
     }
-
-    /// How many are done.
-    pub fn done(&self) -> usize {
-        self.done.load(std::sync::atomic::Ordering::Relaxed)
+    if progress.is_cancelled() {
+        return Err(DataError::Spec("cancelled".to_owned()));
     }
-
-    /// Asks the fit to stop.
-    pub fn cancel(&self) {
-        self.cancelled
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// One more stage done; an error when a cancel was asked for.
-    fn step(&self, done: usize) -> Result<(), DataError> {
-        self.done.store(done, std::sync::atomic::Ordering::Relaxed);
-        if self.cancelled.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(DataError::Spec("cancelled".to_owned()));
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// Fits PCA and ZCA whitening (as [`Preprocessor`] does for training) on the first `fit_on`
@@ -295,9 +277,9 @@ pub fn image_lesson(
     components: usize,
     shown: usize,
     epsilon: f64,
-    progress: &LessonProgress,
+    progress: &Progress,
 ) -> Result<ImageLesson, DataError> {
-    progress.step(0)?;
+    step(progress, 0)?;
     let Some((c, h, w)) = data.shape.as_image() else {
         return Err(DataError::Spec(
             "the image part of the lesson needs image data".to_owned(),
@@ -322,9 +304,9 @@ pub fn image_lesson(
         skipped: Vec::new(),
     };
     let pca = Preprocessor::fit(Preprocessing::PcaWhiten { epsilon }, &subset)?;
-    progress.step(1)?;
+    step(progress, 1)?;
     let zca = Preprocessor::fit(Preprocessing::ZcaWhiten { epsilon }, &subset)?;
-    progress.step(2)?;
+    step(progress, 2)?;
     let di = d as i64;
     let wmat = Tensor::from_slice(&pca.components).view([di, di]);
     // Column j of PCA whitening is eigenvector j / √(λⱼ + ε): normalise to get the vector
@@ -351,7 +333,7 @@ pub fn image_lesson(
         whitened: images(zca.apply(&samples)?)?,
         fitted_on: n,
     };
-    progress.step(LessonProgress::STAGES)?;
+    step(progress, STAGES.len())?;
     Ok(lesson)
 }
 

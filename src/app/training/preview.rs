@@ -104,6 +104,8 @@ impl Preview {
             return;
         }
         self.key = key;
+        // The data panel was drawn earlier in this frame, without what changes now.
+        ctx.request_repaint();
         self.pairs.clear();
         self.note = None;
         if data.shape.as_image().is_none() {

@@ -14,16 +14,17 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
                 // After the one selected block, wired to it where the shapes allow; else in
                 // view, clear of the blocks already there. Either way it is then shown.
                 let after = match app.canvas.selection.as_slice() {
-                    [one] => crate::design::append::add_after(&app.design, block, *one),
+                    [one] => crate::design::append::add_after(&app.doc.design, block, *one),
                     _ => None,
                 };
-                let edit = after.unwrap_or_else(|| block.add_at(app.canvas.free_spot(&app.design)));
+                let edit =
+                    after.unwrap_or_else(|| block.add_at(app.canvas.free_spot(&app.doc.design)));
                 cmds.push(AppCommand::Edit(edit));
             }
         });
     let selected = app.canvas.selection.first().copied();
     // The block clicked on the canvas is the one whose activations the Train view shows.
-    if let Some(node) = selected.and_then(|id| app.design.node(id)) {
+    if let Some(node) = selected.and_then(|id| app.doc.design.node(id)) {
         let conv = node.op.kind_name() == "Conv2d";
         app.training.watch(&node.name, conv);
     }
@@ -31,23 +32,27 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
         .default_size(240.0)
         .show(ui, |ui| {
             let edit = match app.canvas.focused_group() {
-                Some(g) => app.inspector.show_group(ui, &app.design, &app.analysis, g),
-                None => app.inspector.show(ui, &app.design, &app.analysis, selected),
+                Some(g) => app
+                    .inspector
+                    .show_group(ui, &app.doc.design, &app.doc.analysis, g),
+                None => app
+                    .inspector
+                    .show(ui, &app.doc.design, &app.doc.analysis, selected),
             };
             if let Some(e) = edit {
                 cmds.push(AppCommand::Edit(e));
             }
-            if let Some(node) = selected.and_then(|id| app.design.node(id)) {
+            if let Some(node) = selected.and_then(|id| app.doc.design.node(id)) {
                 lesson_link(ui, node, cmds);
             }
             ui.separator();
-            ui::summary::problem_list(ui, &app.analysis);
+            ui::summary::problem_list(ui, &app.doc.analysis);
         });
     egui::CentralPanel::default().show(ui, |ui| {
-        if app.canvas.shown != Some(app.revision) {
-            app.canvas.rebuild(&app.design, app.revision);
+        if app.canvas.shown != Some(app.doc.revision) {
+            app.canvas.rebuild(&app.doc.design, app.doc.revision);
         }
-        for e in app.canvas.show(ui, &app.design, &app.analysis) {
+        for e in app.canvas.show(ui, &app.doc.design, &app.doc.analysis) {
             cmds.push(AppCommand::Edit(e));
         }
     });

@@ -6,14 +6,14 @@
 use crate::data::Dataset;
 use crate::data::augment::Rgba;
 use crate::data::cloud::{
-    CloudStage, ImageLesson, LessonProgress, Stage, image_lesson, pixel_pair, stages, tilted_cloud,
+    CloudStage, ImageLesson, Stage, image_lesson, pixel_pair, stages, tilted_cloud,
 };
+use crate::jobs::{Job, Poll};
 use crate::ui::still_plot::still_plot;
 use crate::ui::theme;
 use egui::Color32;
 use egui_plot::{Arrows, Line, PlotBounds, Points};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, sync_channel};
 
 /// Where the cloud comes from.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -46,11 +46,7 @@ const MAX_PIXELS: usize = 4096;
 enum Images {
     NotAsked,
     /// Under way: its answer to come, and where it is (also how to cancel it).
-    Working(
-        usize,
-        Receiver<Result<ImageLesson, String>>,
-        Arc<LessonProgress>,
-    ),
+    Working(usize, Job<ImageLesson>),
     Ready(usize, Box<ImageTextures>),
     Failed(usize, String),
 }
@@ -183,30 +179,20 @@ impl Cloud {
             return;
         }
         let data = Arc::clone(data);
-        let (tx, rx) = sync_channel(1);
-        let progress = Arc::new(LessonProgress::default());
-        let shared = Arc::clone(&progress);
-        let spawned = std::thread::Builder::new()
-            .name("learn-pca".to_owned())
-            .spawn(move || {
-                crate::engine::cpus::leave_core_to_ui();
-                let result =
-                    image_lesson(&data, FIT_ON, 16, 8, 0.1, &shared).map_err(|e| e.to_string());
-                let _ = tx.send(result);
-            });
-        self.images = match spawned {
-            Ok(_) => Images::Working(id, rx, progress),
-            Err(e) => Images::Failed(id, format!("could not start the helper thread: {e}")),
-        };
+        let job = Job::spawn("learn-pca", None, move |progress| {
+            crate::engine::cpus::leave_core_to_ui();
+            image_lesson(&data, FIT_ON, 16, 8, 0.1, progress).map_err(|e| e.to_string())
+        });
+        self.images = Images::Working(id, job);
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
-        let Images::Working(id, rx, _) = &self.images else {
+        let Images::Working(id, job) = &mut self.images else {
             return;
         };
         let id = *id;
-        match rx.try_recv() {
-            Ok(Ok(lesson)) => {
+        match job.poll() {
+            Poll::Done(Ok(lesson)) => {
                 let tex = |name: &str, imgs: &[Rgba]| -> Vec<egui::TextureHandle> {
                     imgs.iter()
                         .enumerate()
@@ -225,13 +211,11 @@ impl Cloud {
                     }),
                 );
             }
-            Ok(Err(e)) => self.images = Images::Failed(id, e),
-            Err(std::sync::mpsc::TryRecvError::Empty) => {
-                ctx.request_repaint_after(std::time::Duration::from_millis(100));
-            }
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                self.images =
-                    Images::Failed(id, "the helper thread stopped without an answer".to_owned());
+            Poll::Done(Err(e)) => self.images = Images::Failed(id, e),
+            // The bar moves as the stages go by.
+            Poll::Working => ctx.request_repaint_after(std::time::Duration::from_millis(100)),
+            Poll::Taken => {
+                self.images = Images::Failed(id, "the fit's answer was lost".to_owned());
             }
         }
     }
@@ -268,9 +252,11 @@ impl Cloud {
         }
         let mut cancel = false;
         match &self.images {
-            Images::Working(_, _, progress) => {
-                let (done, of) = (progress.done(), progress.stages());
-                let stage = ["fitting PCA", "fitting ZCA", "drawing the images"]
+            Images::Working(_, job) => {
+                let progress = job.progress();
+                let (done, of) = progress.fraction();
+                let of = of.max(crate::data::cloud::STAGES.len());
+                let stage = crate::data::cloud::STAGES
                     .get(done)
                     .copied()
                     .unwrap_or("finishing");

@@ -78,28 +78,30 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, _cmds: &mut 
         .any(|p| p.lesson() == lesson && p.uses_samples())
     {
         // These lessons use real samples: keep the chosen data loaded.
-        app.training.update_views(&ctx, &app.design);
+        app.training.update_views(&ctx, &app.doc.design);
     }
     let scene = probing::Scene {
-        design: &app.design,
-        analysis: &app.analysis,
-        revision: app.revision,
+        design: &app.doc.design,
+        analysis: &app.doc.analysis,
+        revision: app.doc.revision,
         data: app
             .training
             .preview()
-            .loaded(app.training.data(), app.design.input_shape()),
+            .loaded(app.training.data(), app.doc.design.input_shape()),
         picked: app.training.preview().current_shared(app.training.data()),
         run_dir: app
             .training
-            .last_run_with_weights(&app.design)
+            .last_run_with_weights(&app.doc.design)
             .map(|(_, d)| d.to_path_buf()),
         selected: app
             .canvas
             .selection
             .first()
-            .and_then(|&id| app.design.node(id))
+            .and_then(|&id| app.doc.design.node(id))
             .map(|n| n.name.clone()),
-        data_problem: app.training.data_mismatch(&app.design, &app.analysis),
+        data_problem: app
+            .training
+            .data_mismatch(&app.doc.design, &app.doc.analysis),
     };
     let learn = &mut app.learn;
     egui::Panel::left("learn_lessons")

@@ -28,8 +28,12 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
             egui::Panel::bottom("run_buttons")
                 .resizable(false)
                 .show(ui, |ui| {
-                    let actions =
-                        controls::run_buttons(ui, &app.training, &app.design, blocked.as_deref());
+                    let actions = controls::run_buttons(
+                        ui,
+                        &app.training,
+                        &app.doc.design,
+                        blocked.as_deref(),
+                    );
                     cmds.extend(actions.into_iter().map(AppCommand::Train));
                 });
             // Then the run's state above them: its messages are at most four lines each, so
@@ -52,14 +56,18 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
             }
             egui::CentralPanel::default().show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
-                    let head = app.design.head(&app.analysis).map(|(_, n, w)| (n, w));
+                    let head = app
+                        .doc
+                        .design
+                        .head(&app.doc.analysis)
+                        .map(|(_, n, w)| (n, w));
                     let actions = controls::controls(
                         ui,
                         &app.training,
-                        &app.design.training,
-                        &app.design.data,
+                        &app.doc.design.training,
+                        &app.doc.design.data,
                         head,
-                        app.design.input_shape(),
+                        app.doc.design.input_shape(),
                     );
                     cmds.extend(actions.into_iter().map(AppCommand::Train));
                 });
@@ -69,7 +77,7 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
         let actions = weights::review(&ctx, choice);
         cmds.extend(actions.into_iter().map(AppCommand::Train));
     }
-    app.training.update_views(&ctx, &app.design);
+    app.training.update_views(&ctx, &app.doc.design);
     egui::CentralPanel::default().show(ui, |ui| {
         egui::ScrollArea::vertical().show(ui, |ui| {
             let actions = plots::plots(ui, &app.training);
@@ -81,20 +89,21 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
 impl NetloomApp {
     /// Why training can't start, if it can't.
     fn train_blocked(&self) -> Option<String> {
-        if let Some(p) = self.analysis.problems.first() {
+        if let Some(p) = self.doc.analysis.problems.first() {
             // Worded as every gate words it (crate::design::PlanError).
             return Some(
                 crate::design::PlanError::Invalid {
-                    count: self.analysis.problems.len(),
+                    count: self.doc.analysis.problems.len(),
                     first: p.message.clone(),
                 }
                 .to_string(),
             );
         }
-        if let Some(p) = self.design.training.problems().into_iter().next() {
+        if let Some(p) = self.doc.design.training.problems().into_iter().next() {
             return Some(p);
         }
         // The chosen data, checked as soon as it has loaded, not after pressing Train.
-        self.training.data_mismatch(&self.design, &self.analysis)
+        self.training
+            .data_mismatch(&self.doc.design, &self.doc.analysis)
     }
 }
