@@ -290,6 +290,27 @@ pub fn remove_stale_temporaries(dir: &Path, name: Option<&str>) {
     }
 }
 
+/// A few of the `names` in `dir` for a message, folders marked with a slash: "a.txt, b/,
+/// and 3 more" (what a refused output folder holds).
+pub fn some_names(dir: &Path, names: &[String]) -> String {
+    const SHOWN: usize = 4;
+    let mut shown: Vec<String> = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| {
+            if dir.join(n).is_dir() {
+                format!("{n}/")
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
+    if names.len() > SHOWN {
+        shown.push(format!("and {} more", names.len() - SHOWN));
+    }
+    shown.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

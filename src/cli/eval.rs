@@ -65,7 +65,7 @@ fn eval(args: &EvalArgs) -> Result<String, String> {
         .map_err(|e| e.to_string())?;
     let device = args.device.resolve().map_err(|e| e.to_string())?.device;
     let net = Network::compile(design, device).map_err(|e| e.to_string())?;
-    check_against_data(design, &data).map_err(|e| e.to_string())?;
+    check_against_data(design, &net, &data).map_err(|e| e.to_string())?;
     load_weights(&net.params, &weights).map_err(|e| e.to_string())?;
     // A run directory keeps the transform fitted during training; otherwise fit it again on
     // this data's training split (deterministic, so the same data gives the same transform).

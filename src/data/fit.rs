@@ -5,7 +5,7 @@
 //! wording, each saying what to change.
 
 use super::Dataset;
-use crate::design::{Analysis, Design, Op};
+use crate::design::{Analysis, Design, Op, Shape};
 
 /// Why data can't train a design.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -82,24 +82,39 @@ impl Misfit {
 /// Checks that `data` can train `design` (whose `analysis` gives the shapes). A design whose
 /// own shapes aren't known yet (it has problems) passes here: those problems are said first.
 pub fn check(design: &Design, analysis: &Analysis, data: &Dataset) -> Result<(), Misfit> {
-    let Some(input) = design.nodes.iter().find(|n| matches!(n.op, Op::Input(_))) else {
+    let shape_of = |n: &crate::design::Node| analysis.report(n.id).and_then(|r| r.output);
+    let input = design.nodes.iter().find(|n| matches!(n.op, Op::Input(_)));
+    check_shapes(
+        design,
+        input.and_then(shape_of),
+        design.output_source().and_then(shape_of),
+        data,
+    )
+}
+
+/// The same rule for shapes already known: the Input's per-sample shape and what reaches the
+/// Output (a compiled network knows both, so a run needn't analyse the design again).
+pub fn check_shapes(
+    design: &Design,
+    input: Option<Shape>,
+    scores: Option<Shape>,
+    data: &Dataset,
+) -> Result<(), Misfit> {
+    let Some(node) = design.nodes.iter().find(|n| matches!(n.op, Op::Input(_))) else {
         return Ok(());
     };
-    let Some(shape) = analysis.report(input.id).and_then(|r| r.output) else {
+    let Some(shape) = input else {
         return Ok(());
     };
     if shape != data.shape {
         return Err(Misfit::InputShape {
-            node: input.name.clone(),
+            node: node.name.clone(),
             design: shape.to_string(),
             data: data.name.clone(),
             shape: data.shape.to_string(),
         });
     }
-    let Some(last) = design.output_source() else {
-        return Ok(());
-    };
-    let Some(out) = analysis.report(last.id).and_then(|r| r.output) else {
+    let (Some(last), Some(out)) = (design.output_source(), scores) else {
         return Ok(());
     };
     let classes = data.classes.len() as u64;

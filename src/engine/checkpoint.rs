@@ -28,7 +28,7 @@ use tch::Tensor;
 
 /// Reads `DIR/state.json`.
 pub(crate) fn read_state(dir: &Path) -> Result<RunState, EngineError> {
-    let path = dir.join(STATE);
+    let path = RunDir::at(dir).state();
     let text = crate::fsio::read_regular_to_string(&path)
         .map_err(|e| EngineError::io("read the run state (is this a run directory?)", &path, e))?;
     RunState::from_text(&text).map_err(|why| EngineError::BadFile {
@@ -40,13 +40,13 @@ pub(crate) fn read_state(dir: &Path) -> Result<RunState, EngineError> {
 // The run folder's names are engine::run_dir's; a checkpoint folder holds the same weights
 // and state names, and its optimizer state.
 pub(crate) use super::run_dir::WEIGHTS;
-use super::run_dir::{BEST, CHECKPOINTS, STATE};
+use super::run_dir::{RunDir, STATE};
 /// A checkpoint's optimizer state.
 const OPTIMIZER: &str = "optimizer.safetensors";
 
 /// A run's checkpoint folders by number, newest first.
 fn checkpoint_folders(dir: &Path) -> Vec<(u64, PathBuf)> {
-    let Ok(entries) = std::fs::read_dir(dir.join(CHECKPOINTS)) else {
+    let Ok(entries) = std::fs::read_dir(RunDir::at(dir).checkpoints()) else {
         return Vec::new();
     };
     let mut out: Vec<(u64, PathBuf)> = entries
@@ -105,7 +105,9 @@ impl Checkpoints {
         crate::fsio::fault_point();
         let number = self.next;
         self.next += 1;
-        let folder = self.dir.join(CHECKPOINTS).join(format!("{number:06}"));
+        let folder = RunDir::at(&self.dir)
+            .checkpoints()
+            .join(format!("{number:06}"));
         let committed = self.commit(&folder, state, weights, optimizer, best);
         if committed.is_err() {
             let _ = std::fs::remove_dir_all(&folder);
@@ -113,10 +115,10 @@ impl Checkpoints {
         }
         // For readers (eval, export, the app): the newest state and weights at the top.
         let text = state.to_text();
-        write_text(&self.dir.join(STATE), "write the run state", &text)?;
-        link(&folder.join(WEIGHTS), &self.dir.join(WEIGHTS))?;
+        write_text(&RunDir::at(&self.dir).state(), "write the run state", &text)?;
+        link(&folder.join(WEIGHTS), &RunDir::at(&self.dir).weights())?;
         if best {
-            link(&folder.join(WEIGHTS), &self.dir.join(BEST))?;
+            link(&folder.join(WEIGHTS), &RunDir::at(&self.dir).best())?;
         }
         let keep = [Some(number), self.last];
         self.last = Some(number);
@@ -214,7 +216,7 @@ pub(crate) fn latest_checkpoint(dir: &Path) -> Result<Resumable, EngineError> {
             "no checkpoint here is complete: {}; start a new run",
             passed.join("; ")
         ),
-        path: dir.join(CHECKPOINTS),
+        path: RunDir::at(dir).checkpoints(),
     })
 }
 
@@ -243,20 +245,24 @@ fn finish_copies(
     notices: &mut Vec<String>,
 ) -> Result<(), EngineError> {
     let text = state.to_text();
-    if std::fs::read_to_string(dir.join(STATE)).ok().as_deref() != Some(text.as_str()) {
-        write_text(&dir.join(STATE), "write the run state", &text)?;
+    if std::fs::read_to_string(RunDir::at(dir).state())
+        .ok()
+        .as_deref()
+        != Some(text.as_str())
+    {
+        write_text(&RunDir::at(dir).state(), "write the run state", &text)?;
     }
     let weights = state.files.iter().find(|f| f.name == WEIGHTS);
     if let Some(sum) = weights
-        && sum.check(&dir.join(WEIGHTS)).is_err()
+        && sum.check(&RunDir::at(dir).weights()).is_err()
     {
-        link(&folder.join(WEIGHTS), &dir.join(WEIGHTS))?;
+        link(&folder.join(WEIGHTS), &RunDir::at(dir).weights())?;
     }
     if let Some(best) = &state.best
-        && best.check(&dir.join(BEST)).is_err()
+        && best.check(&RunDir::at(dir).best()).is_err()
     {
         if weights == Some(best) {
-            link(&folder.join(WEIGHTS), &dir.join(BEST))?;
+            link(&folder.join(WEIGHTS), &RunDir::at(dir).best())?;
         } else {
             notices.push(format!(
                 "best.safetensors doesn't hold the weights of epoch {} (the best so far): it is written again at the next best epoch",

@@ -249,10 +249,15 @@ impl Network {
     }
 }
 
-/// Checks that `data` can train `design` ([`crate::data::fit`], the one rule).
-pub fn check_against_data(design: &Design, data: &Dataset) -> Result<(), EngineError> {
-    let analysis = crate::design::analyse(design);
-    crate::data::fit::check(design, &analysis, data).map_err(EngineError::from)
+/// Checks that `data` can train `design`, compiled as `net` ([`crate::data::fit`], the one
+/// rule, on the shapes the network already has).
+pub fn check_against_data(
+    design: &Design,
+    net: &Network,
+    data: &Dataset,
+) -> Result<(), EngineError> {
+    crate::data::fit::check_shapes(design, Some(net.input_shape), Some(net.output_shape), data)
+        .map_err(EngineError::from)
 }
 
 #[cfg(test)]

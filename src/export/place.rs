@@ -54,26 +54,6 @@ fn names(dir: &Path) -> Result<Vec<String>, ExportError> {
     Ok(names)
 }
 
-/// A few of `names` for a message, folders marked with a slash.
-fn some(dir: &Path, names: &[String]) -> String {
-    const SHOWN: usize = 4;
-    let mut list: Vec<String> = names
-        .iter()
-        .take(SHOWN)
-        .map(|n| {
-            if dir.join(n).is_dir() {
-                format!("{n}/")
-            } else {
-                n.clone()
-            }
-        })
-        .collect();
-    if names.len() > SHOWN {
-        list.push(format!("and {} more", names.len() - SHOWN));
-    }
-    list.join(", ")
-}
-
 /// A relative path that stays inside its folder (no `..`, not absolute).
 fn is_inside(rel: &str) -> bool {
     let p = Path::new(rel);
@@ -91,7 +71,7 @@ fn earlier_export(dir: &Path) -> Result<Vec<String>, ExportError> {
             dir,
             format!(
                 "the folder holds files netloom didn't write ({}); netloom only writes into an empty folder or replaces an earlier export of its own (one with {MANIFEST}): choose a new or empty folder",
-                some(dir, &names)
+                crate::fsio::some_names(dir, &names)
             ),
         )
     };

@@ -277,14 +277,7 @@ mod tests {
 
     #[test]
     fn flat_buffers_update_exactly_as_tensor_by_tensor_and_hold_the_parameters() {
-        for optimizer in [
-            Optimizer::Sgd,
-            Optimizer::Nesterov,
-            Optimizer::Adagrad,
-            Optimizer::Rmsprop,
-            Optimizer::Adam,
-            Optimizer::Adamw,
-        ] {
+        for optimizer in Optimizer::ALL {
             let (flat_store, loose_store) = (store(false), store(true));
             let (flat, a) = train(&flat_store, optimizer, 6);
             let (loose, b) = train(&loose_store, optimizer, 6);

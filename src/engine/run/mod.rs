@@ -390,7 +390,7 @@ impl<'a> Session<'a> {
             design.training.precision,
             device,
         )?);
-        check_against_data(design, data)?;
+        check_against_data(design, &net, data)?;
         let thaw = thaw_blocks(design);
         let others_train = net.params.trainable_count() > 0;
         if !others_train && thaw.is_empty() {

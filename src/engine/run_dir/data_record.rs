@@ -1,6 +1,6 @@
 //! A run folder's record of the data it trains on (`data.json`).
 
-use super::DATA;
+use super::RunDir;
 use crate::data::{DataSpec, Dataset, Fingerprint};
 use crate::engine::EngineError;
 use serde::{Deserialize, Serialize};
@@ -36,14 +36,14 @@ impl DataRecord {
             problem: format!(
                 "the run's record of its data names a source netloom can't read ({e})"
             ),
-            path: dir.join(DATA),
+            path: RunDir::at(dir).data_file(),
         })
     }
 
     /// Reads `DIR/data.json`; None when the run folder has none (a run from before netloom
     /// recorded its data).
     pub fn read(dir: &Path) -> Result<Option<DataRecord>, EngineError> {
-        let path = dir.join(DATA);
+        let path = RunDir::at(dir).data_file();
         if !path.exists() {
             return Ok(None);
         }
@@ -62,7 +62,11 @@ impl DataRecord {
     /// Writes `DIR/data.json` atomically.
     pub fn write(&self, dir: &Path) -> Result<(), EngineError> {
         let text = serde_json::to_string_pretty(self).unwrap_or_default();
-        crate::engine::files::write_text(&dir.join(DATA), "write the run's data record", &text)
+        crate::engine::files::write_text(
+            &RunDir::at(dir).data_file(),
+            "write the run's data record",
+            &text,
+        )
     }
 
     /// Why `data` (from `spec`) is not this record's data, a phrase per difference; empty

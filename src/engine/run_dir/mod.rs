@@ -62,17 +62,12 @@ impl<'a> RunDir<'a> {
         RunDir(path)
     }
 
-    /// The folder itself.
-    pub fn path(self) -> &'a Path {
-        self.0
-    }
-
     /// The design as trained.
     pub fn design(self) -> PathBuf {
         self.0.join(DESIGN)
     }
 
-    /// The record of the data it trains on ([`RunDir::data_record`] reads it).
+    /// The record of the data it trains on ([`DataRecord::read`] reads it).
     pub fn data_file(self) -> PathBuf {
         self.0.join(DATA)
     }
@@ -111,16 +106,6 @@ impl<'a> RunDir<'a> {
     pub fn checkpoints(self) -> PathBuf {
         self.0.join(CHECKPOINTS)
     }
-
-    /// What the run recorded about its data, if it did.
-    pub fn data_record(self) -> Result<Option<DataRecord>, EngineError> {
-        DataRecord::read(self.0)
-    }
-
-    /// Whether a run of netloom's is here ([`holds_a_run`]).
-    pub fn holds_a_run(self) -> bool {
-        holds_a_run(self.0)
-    }
 }
 
 /// Every name netloom writes at the top of a run folder: what `--overwrite` removes, and what
@@ -152,26 +137,6 @@ fn entries(dir: &Path) -> Vec<String> {
     names
 }
 
-/// A few names for a message: "a.txt, b/, and 3 more".
-fn some_names(dir: &Path, names: &[String]) -> String {
-    const SHOWN: usize = 4;
-    let mut shown: Vec<String> = names
-        .iter()
-        .take(SHOWN)
-        .map(|n| {
-            if dir.join(n).is_dir() {
-                format!("{n}/")
-            } else {
-                n.clone()
-            }
-        })
-        .collect();
-    if names.len() > SHOWN {
-        shown.push(format!("and {} more", names.len() - SHOWN));
-    }
-    shown.join(", ")
-}
-
 /// Whether `dir` holds a run of netloom's, told by what only a run writes: a metrics.csv with
 /// netloom's header, a run state or data record netloom can read, or a checkpoint folder. (A
 /// file merely named design.json is the user's as likely as a run's.)
@@ -183,10 +148,10 @@ pub fn holds_a_run(dir: &Path) -> bool {
         })
     };
     starts_like_ours(METRICS, b"kind,epoch,step,")
-        || crate::fsio::read_regular_to_string(&dir.join(STATE))
+        || crate::fsio::read_regular_to_string(&RunDir::at(dir).state())
             .is_ok_and(|t| RunState::from_text(&t).is_ok())
         || DataRecord::read(dir).is_ok_and(|r| r.is_some())
-        || std::fs::read_dir(dir.join(CHECKPOINTS)).is_ok_and(|rd| {
+        || std::fs::read_dir(RunDir::at(dir).checkpoints()).is_ok_and(|rd| {
             rd.flatten().any(|e| {
                 e.file_name()
                     .to_str()
@@ -199,8 +164,8 @@ pub fn holds_a_run(dir: &Path) -> bool {
 /// the checkpoint code's to report). A run stopped before its first checkpoint has none, and
 /// nothing to lose by starting over.
 pub fn has_checkpoint(dir: &Path) -> bool {
-    dir.join(STATE).exists()
-        || std::fs::read_dir(dir.join(CHECKPOINTS))
+    RunDir::at(dir).state().exists()
+        || std::fs::read_dir(RunDir::at(dir).checkpoints())
             .is_ok_and(|rd| rd.flatten().any(|e| e.path().join(STATE).exists()))
 }
 
@@ -220,7 +185,7 @@ pub fn prepare_new(dir: &Path, overwrite: bool) -> Result<(), EngineError> {
         return Err(EngineError::RunFolder {
             problem: format!(
                 "the folder holds files that are not a netloom run ({}): netloom won't write a run among them; choose a new or empty folder for --out",
-                some_names(dir, &names)
+                crate::fsio::some_names(dir, &names)
             ),
             path: dir.to_owned(),
         });
@@ -293,7 +258,7 @@ pub(crate) fn claim(options: &super::RunOptions) -> Result<Option<Claim>, Engine
             return Err(EngineError::RunFolder {
                 problem: format!(
                     "there is no run here to resume, only files that are not netloom's ({})",
-                    some_names(dir, &names)
+                    crate::fsio::some_names(dir, &names)
                 ),
                 path: dir.to_owned(),
             });
@@ -337,7 +302,7 @@ pub fn data_of_run(
             format!(
                 "the run's own data, {} (recorded in {})",
                 record.spec,
-                dir.join(DATA).display()
+                RunDir::at(dir).data_file().display()
             ),
         ));
     }
@@ -359,7 +324,7 @@ pub fn unloadable(dir: &Path, spec: &DataSpec, e: &crate::data::DataError) -> En
             "the data this run trained on ({}) can't be loaded: {e}. Pass --data to say where it is now (and --new-data if it is other data)",
             spec.to_spec()
         ),
-        path: dir.join(DATA),
+        path: RunDir::at(dir).data_file(),
     }
 }
 

@@ -22,13 +22,7 @@ impl Writer<'_> {
         out: &str,
     ) -> Result<(), ExportError> {
         let name = step.node.name.as_str();
-        let (_, h, w) =
-            step.in_shape
-                .and_then(|s| s.as_image())
-                .ok_or_else(|| ExportError::Unsupported {
-                    node: name.to_owned(),
-                    why: "its input is not an image".to_owned(),
-                })?;
+        let (h, w) = image_size(step)?;
         let (k, s, pad) = (p.kernel_size, p.effective_stride(), p.padding);
         let axes = [
             PoolAxis::new(h, k.h(), s.h(), pad.h(), p.ceil_mode),
@@ -84,13 +78,7 @@ impl Writer<'_> {
         out: &str,
     ) -> Result<(), ExportError> {
         let name = step.node.name.as_str();
-        let (_, h, w) =
-            step.in_shape
-                .and_then(|s| s.as_image())
-                .ok_or_else(|| ExportError::Unsupported {
-                    node: name.to_owned(),
-                    why: "its input is not an image".to_owned(),
-                })?;
+        let (h, w) = image_size(step)?;
         let (oh, ow) = (size.h(), size.w());
         if (oh, ow) == (1, 1) {
             self.node("GlobalAveragePool", name, &[x], out, vec![]);
@@ -166,4 +154,15 @@ fn pooling_matrix(len: u64, out: u64, transposed: bool) -> Vec<f32> {
         }
     }
     m
+}
+
+/// The height and width of a pooling step's input, which must be an image.
+fn image_size(step: &Step<'_>) -> Result<(u64, u64), ExportError> {
+    step.in_shape
+        .and_then(|s| s.as_image())
+        .map(|(_, h, w)| (h, w))
+        .ok_or_else(|| ExportError::Unsupported {
+            node: step.node.name.clone(),
+            why: "its input is not an image".to_owned(),
+        })
 }
