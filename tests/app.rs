@@ -218,9 +218,9 @@ fn the_inspector_edits_the_clicked_block_and_one_undo_takes_back_a_typed_value()
     let name = harness.get_by_label("name");
     name.click();
     harness.run_steps(2);
-    harness.get_by_label("name").type_text("-x");
+    harness.get_by_label("name").type_text("!x");
     harness.run_steps(3);
-    harness.get_by_label_contains("a name is letters, digits and _");
+    harness.get_by_label_contains("a name is letters, digits, _ and -");
     assert!(
         harness.state().design().node_by_name("conv1").is_some(),
         "a bad name is not applied"

@@ -93,6 +93,26 @@ fn every_kind() -> Vec<(&'static str, Design)> {
             image_case(vec![("pool", Op::AvgPool2d(pool))]),
         ),
         (
+            "avg_pool2d_padding_not_counted",
+            image_case(vec![(
+                "pool",
+                Op::AvgPool2d(Pool2d {
+                    kernel_size: Pair::Same(3),
+                    stride: Some(Pair::Same(2)),
+                    padding: Pair::Same(1),
+                    ceil_mode: true,
+                    count_include_pad: false,
+                }),
+            )]),
+        ),
+        (
+            "hardtanh_-0.5_0.8",
+            image_case(vec![(
+                "act",
+                Op::Activation(Activation::hardtanh(-0.5, 0.8)),
+            )]),
+        ),
+        (
             "adaptive_avg_pool2d",
             image_case(vec![(
                 "pool",
@@ -158,7 +178,10 @@ fn every_kind() -> Vec<(&'static str, Design)> {
     for f in ActivationFn::ALL {
         if !matches!(
             f,
-            ActivationFn::Softmax | ActivationFn::LeakyRelu | ActivationFn::Elu
+            ActivationFn::Softmax
+                | ActivationFn::LeakyRelu
+                | ActivationFn::Elu
+                | ActivationFn::Hardtanh
         ) {
             cases.push((f.name(), image_case(vec![("act", act(f))])));
         }
@@ -211,7 +234,46 @@ fn every_kind() -> Vec<(&'static str, Design)> {
         d.training.learning_rate = 0.01;
         cases.push((merge, d));
     }
+    cases.push(("squeeze_excitation_mul", squeeze_excitation()));
     cases
+}
+
+/// A squeeze-and-excitation gate: conv → (pool → 1×1 conv → hardsigmoid) → Mul with the conv's
+/// map, the gate's C×1×1 broadcast over H×W.
+fn squeeze_excitation() -> Design {
+    let mut d = Design::default();
+    let input = d.add("input", Op::Input(InputOp::image(1, 28, 28)), [0.0; 2]);
+    let a = d.add("a", conv(4, 3, 1), [0.0; 2]);
+    let pool = d.add(
+        "squeeze",
+        Op::AdaptiveAvgPool2d(AdaptivePool2d {
+            output_size: Pair::Same(1),
+        }),
+        [0.0; 2],
+    );
+    let fc = d.add("excite", conv(4, 1, 0), [0.0; 2]);
+    let gate = d.add("gate", act(ActivationFn::Hardsigmoid), [0.0; 2]);
+    let m = d.add("scale", Op::Mul(Merge {}), [0.0; 2]);
+    let f = d.add("flatten", Op::Flatten(Flatten {}), [0.0; 2]);
+    let h = d.add("head", Op::Linear(Linear::new(10)), [0.0; 2]);
+    let o = d.add("output", Op::Output(OutputOp::default()), [0.0; 2]);
+    for (x, y, p) in [
+        (input, a, 0),
+        (a, pool, 0),
+        (pool, fc, 0),
+        (fc, gate, 0),
+        (gate, m, 0),
+        (a, m, 1),
+        (m, f, 0),
+        (f, h, 0),
+        (h, o, 0),
+    ] {
+        d.connect(x, y, p);
+    }
+    d.training.batch_size = 16;
+    d.training.optimizer = Optimizer::Adam;
+    d.training.learning_rate = 0.01;
+    d
 }
 
 /// A deterministic input batch for `shape`, with negative and positive values.

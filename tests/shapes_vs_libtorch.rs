@@ -175,6 +175,17 @@ fn linear_and_merges_match_libtorch() {
         compare(&Op::Add(Merge {}), &[a, b], false);
         compare(&Op::Concat(Merge {}), &[a, b, a], true);
     }
+    // Mul broadcasts sizes of 1: the squeeze-and-excitation gate, both ways round.
+    for (a, b) in [
+        (Shape::image(3, 4, 4), Shape::image(3, 1, 1)),
+        (Shape::image(3, 1, 1), Shape::image(3, 4, 4)),
+        (Shape::image(3, 4, 1), Shape::image(1, 1, 5)),
+        (Shape::image(3, 4, 4), Shape::image(2, 1, 1)),
+        (Shape::image(3, 4, 4), Shape::vector(4)),
+        (Shape::vector(4), Shape::vector(1)),
+    ] {
+        compare(&Op::Mul(Merge {}), &[a, b], false);
+    }
     compare(
         &Op::Concat(Merge {}),
         &[Shape::vector(3), Shape::vector(4)],
@@ -260,8 +271,13 @@ fn op_strategy() -> impl Strategy<Value = Op> {
 fn step_strategy() -> impl Strategy<Value = Step> {
     prop_oneof![
         6 => (op_strategy(), prop_oneof![4 => Just(1usize), 1 => 1usize..4]).prop_map(|(op, b)| Step::Layer(op, b)),
-        1 => (any::<bool>(), 1usize..4, 1usize..4).prop_map(|(add, a, b)| {
-            Step::Merge(if add { Op::Add(Merge {}) } else { Op::Concat(Merge {}) }, a, b)
+        1 => (0..3u8, 1usize..4, 1usize..4).prop_map(|(kind, a, b)| {
+            let op = match kind {
+                0 => Op::Add(Merge {}),
+                1 => Op::Concat(Merge {}),
+                _ => Op::Mul(Merge {}),
+            };
+            Step::Merge(op, a, b)
         }),
     ]
 }

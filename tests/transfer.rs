@@ -105,6 +105,64 @@ fn torchvision_resnet18_loads_into_the_template_with_every_key_matched() {
     assert!(err < 1e-4, "relative error {err}");
 }
 
+/// Every torchvision family with a template: torchvision's own state dict (random init, BN
+/// statistics made non-trivial) maps onto the template by name with nothing missing,
+/// unexpected or mismatched, and netloom's forward equals torchvision's in eval mode.
+#[test]
+fn torchvisions_model_zoo_loads_into_the_templates_and_computes_what_torchvision_computes() {
+    let zoo = [
+        "resnet50",
+        "mobilenet_v2",
+        "mobilenet_v3_small",
+        "mobilenet_v3_large",
+        "efficientnet_b0",
+        "densenet121",
+        "squeezenet1_1",
+        "regnet_y_400mf",
+    ];
+    let dir = tempdir("transfer-zoo");
+    let mut args = vec!["zoo", dir.to_str().unwrap()];
+    args.extend(zoo);
+    python(&reference("transfer_reference.py"), &args);
+    let mut failures = Vec::new();
+    for name in zoo {
+        let d = |n: &str| dir.join(name).join(n).to_str().unwrap().to_owned();
+        netloom_ok(&[
+            "template",
+            name,
+            "--input",
+            "3,64,64",
+            "--classes",
+            "1000",
+            "-o",
+            &d("t.json"),
+        ]);
+        let report = netloom_ok(&["weights", &d("weights.pth"), "--design", &d("t.json")]);
+        let first = report.lines().next().unwrap();
+        if !first.ends_with(
+            " matched, 0 missing in the file, 0 unexpected in the file, 0 shape mismatches",
+        ) {
+            failures.push(format!("{name}: {report}"));
+            continue;
+        }
+        netloom_ok(&[
+            "forward",
+            &d("t.json"),
+            "--weights",
+            &d("weights.pth"),
+            "--input",
+            &d("x.npy"),
+            "--output",
+            &d("ours.npy"),
+        ]);
+        let err = relative_error(Path::new(&d("ours.npy")), Path::new(&d("y.npy")));
+        if err.is_nan() || err > 1e-4 {
+            failures.push(format!("{name}: relative error {err}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// The ResNet template opens grouped (one group per BasicBlock); grouping changes no weight
 /// name, so torchvision's weights load onto it, it trains, and freezing a group as the app
 /// does (every member) keeps the whole block as it was loaded.

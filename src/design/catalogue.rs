@@ -172,6 +172,34 @@ pub static BLOCKS: &[Block] = &[
         make: || act(ActivationFn::Softmax),
     },
     Block {
+        group: "Activations",
+        label: "ReLU6",
+        prefix: "relu6_",
+        help: "ReLU capped at 6: MobileNet's choice, because a bounded output keeps low-precision (int8, fp16) inference accurate.",
+        make: || act(ActivationFn::Relu6),
+    },
+    Block {
+        group: "Activations",
+        label: "Hardtanh",
+        prefix: "hardtanh",
+        help: "Clamps x to [min_val, max_val] (ONNX calls it Clip): a cheap, piecewise-linear tanh. Its gradient is 0 outside the bounds.",
+        make: || Op::Activation(Activation::hardtanh(-1.0, 1.0)),
+    },
+    Block {
+        group: "Activations",
+        label: "Hardsigmoid",
+        prefix: "hsigmoid",
+        help: "A straight-line sigmoid, relu6(x + 3) / 6: the cheap gate of MobileNetV3's squeeze-and-excitation blocks.",
+        make: || act(ActivationFn::Hardsigmoid),
+    },
+    Block {
+        group: "Activations",
+        label: "Hardswish",
+        prefix: "hswish",
+        help: "x · hardsigmoid(x): swish (SiLU) made of straight lines, so phones compute it without an exponential; MobileNetV3's activation.",
+        make: || act(ActivationFn::Hardswish),
+    },
+    Block {
         group: "Dense",
         label: "Flatten",
         prefix: "flatten",
@@ -198,6 +226,13 @@ pub static BLOCKS: &[Block] = &[
         prefix: "concat",
         help: "Stacks inputs along channels (or features): lets later layers see several branches at once, as in Inception or DenseNet.",
         make: || Op::Concat(Merge {}),
+    },
+    Block {
+        group: "Merge",
+        label: "Mul",
+        prefix: "mul",
+        help: "Multiplies inputs element by element; a size of 1 stretches to match (broadcasting). With a C×1×1 gate from pooling, Linear-like 1×1 convolutions and a sigmoid, it is squeeze-and-excitation: the net learns how much each channel matters.",
+        make: || Op::Mul(Merge {}),
     },
 ];
 

@@ -144,7 +144,7 @@ impl Design {
         for g in &self.groups {
             if !super::is_valid_name(&g.name) {
                 return Err(format!(
-                    "group {:?} has an invalid name: use letters, digits, '_' and '.'",
+                    "group {:?} has an invalid name: use letters, digits, '_', '-' and '.'",
                     g.name
                 ));
             }
@@ -215,8 +215,8 @@ mod tests {
         let g = d.group_by_name("layer2.0").unwrap();
         assert_eq!(g.kind, "BasicBlock");
         let b = d.pins(g);
-        let before = d.node_by_name("layer1.1.relu_out").unwrap().id;
-        let last = d.node_by_name("layer2.0.relu_out").unwrap().id;
+        let before = d.node_by_name("layer1.1.relu_1").unwrap().id;
+        let last = d.node_by_name("layer2.0.relu_1").unwrap().id;
         assert_eq!(b.inputs, vec![GroupInput::From(before)]);
         assert_eq!(b.outputs, vec![last]);
         d.check_groups().unwrap();

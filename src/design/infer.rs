@@ -6,7 +6,8 @@
 //!
 //! MACs count the multiply-adds of one forward pass for one sample: Conv2d and Linear fully,
 //! one per element for BatchNorm's scale-and-shift, and one per summed element for average
-//! pooling. Max pooling, activations, dropout, Add and Concat count zero.
+//! pooling, one per element and extra input for Mul. Max pooling, activations, dropout, Add and
+//! Concat count zero.
 
 use super::op::*;
 use super::pair::Pair;
@@ -57,6 +58,7 @@ pub fn infer(op: &Op, inputs: &[Incoming<'_>]) -> Result<NodeCost, ShapeError> {
         Op::Linear(l) => linear(l, single(inputs)?),
         Op::Add(_) => add(inputs),
         Op::Concat(_) => concat(inputs),
+        Op::Mul(_) => mul(inputs),
         Op::Output(o) => output(o, single(inputs)?),
     }
 }
@@ -362,6 +364,8 @@ fn activation(a: &Activation, x: &Shape) -> Result<NodeCost, ShapeError> {
         ),
         ("alpha", a.alpha.is_some(), ActivationFn::Elu),
         ("dim", a.dim.is_some(), ActivationFn::Softmax),
+        ("min_val", a.min_val.is_some(), ActivationFn::Hardtanh),
+        ("max_val", a.max_val.is_some(), ActivationFn::Hardtanh),
     ];
     for (param, set, owner) in stray {
         if set && f != owner {
@@ -372,9 +376,22 @@ fn activation(a: &Activation, x: &Shape) -> Result<NodeCost, ShapeError> {
             ));
         }
     }
-    for (param, v) in [("negative_slope", a.negative_slope), ("alpha", a.alpha)] {
+    for (param, v) in [
+        ("negative_slope", a.negative_slope),
+        ("alpha", a.alpha),
+        ("min_val", a.min_val),
+        ("max_val", a.max_val),
+    ] {
         if v.is_some_and(|v| !v.is_finite()) {
             return fail(format!("{param} must be a finite number"));
+        }
+    }
+    if f == ActivationFn::Hardtanh {
+        let (lo, hi) = a.bounds();
+        if lo >= hi {
+            return fail(format!(
+                "min_val {lo} is not below max_val {hi}: hardtanh clamps to [min_val, max_val], so make min_val the smaller"
+            ));
         }
     }
     if f == ActivationFn::Softmax {
@@ -470,6 +487,46 @@ fn concat(inputs: &[Incoming<'_>]) -> Result<NodeCost, ShapeError> {
         .ok_or_else(|| ShapeError(format!("can't join {}-dimensional inputs", first.rank())))
 }
 
+/// Numpy's broadcasting on shapes of one rank (the batch dimension is shared): each size equal
+/// or 1. The squeeze-and-excitation gate is `[C,1,1] × [C,H,W]`.
+fn mul(inputs: &[Incoming<'_>]) -> Result<NodeCost, ShapeError> {
+    at_least_two(inputs, "multiplies")?;
+    let (first_name, first) = inputs[0];
+    let mut out: Vec<u64> = first.dims().to_vec();
+    for (name, s) in &inputs[1..] {
+        if s.rank() != first.rank() {
+            // The batch dimension leads every tensor, so broadcasting across ranks would align
+            // a sample's channels with another's batch: PyTorch's `a * b` would go wrong too.
+            return fail(format!(
+                "multiplies tensors of the same rank, but {first_name} gives {} and {name} gives {}: keep both images, or both vectors",
+                describe(first),
+                describe(s)
+            ));
+        }
+        let mut next = Vec::with_capacity(out.len());
+        for (&x, &y) in out.iter().zip(s.dims()) {
+            if x != y && x != 1 && y != 1 {
+                return fail(format!(
+                    "multiplies element by element, so each size must match or be 1, but {first_name} gives {first} and {name} gives {s}: for a gate, give one branch size 1 where the other varies (a C×1×1 gate scales a C×H×W map)"
+                ));
+            }
+            next.push(x.max(y));
+        }
+        out = next;
+    }
+    let shape = Shape::new(&out)
+        .ok_or_else(|| ShapeError(format!("can't multiply {}-dimensional inputs", out.len())))?;
+    // One multiply per output element and extra input.
+    let macs = shape
+        .numel()
+        .saturating_mul(inputs.len().saturating_sub(1) as u64);
+    Ok(NodeCost {
+        output: shape,
+        params: 0,
+        macs,
+    })
+}
+
 fn output(o: &OutputOp, x: &Shape) -> Result<NodeCost, ShapeError> {
     if o.loss == Loss::CrossEntropy {
         match x.as_vector() {
@@ -531,6 +588,49 @@ mod tests {
         assert_eq!(pool_out(4, 2, 2, 0, true), Some(2));
         assert_eq!(pool_out(5, 3, 2, 1, true), Some(3));
         assert_eq!(pool_out(1, 2, 2, 0, false), None);
+    }
+
+    #[test]
+    fn mul_broadcasts_a_channel_gate_and_explains_a_mismatch() {
+        let gate = Shape::image(8, 1, 1);
+        let map = Shape::image(8, 5, 5);
+        let c = infer(&Op::Mul(Merge {}), &[("map", &map), ("gate", &gate)]).unwrap();
+        assert_eq!(c.output, map);
+        assert_eq!(c.macs, 8 * 25);
+        let wrong = Shape::image(4, 1, 1);
+        let e = infer(&Op::Mul(Merge {}), &[("map", &map), ("gate", &wrong)]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("map gives 8×5×5 and gate gives 4×1×1"),
+            "{e}"
+        );
+        let flat = Shape::vector(8);
+        let e = infer(&Op::Mul(Merge {}), &[("map", &map), ("v", &flat)]).unwrap_err();
+        assert!(e.to_string().contains("same rank"), "{e}");
+        let one = infer(&Op::Mul(Merge {}), &[("map", &map)]).unwrap_err();
+        assert!(
+            one.to_string().starts_with("multiplies two or more"),
+            "{one}"
+        );
+    }
+
+    #[test]
+    fn hardtanh_needs_ordered_bounds_and_only_hardtanh_takes_them() {
+        let x = Shape::vector(4);
+        let bad = Activation::hardtanh(2.0, 1.0);
+        let e = run(Op::Activation(bad), x).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("min_val 2 is not below max_val 1"),
+            "{e}"
+        );
+        let mut stray = Activation::new(ActivationFn::Relu6);
+        stray.max_val = Some(6.0);
+        let e = run(Op::Activation(stray), x).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "max_val only applies to Hardtanh, not ReLU6: remove it"
+        );
     }
 
     #[test]

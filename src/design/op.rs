@@ -37,6 +37,9 @@ pub enum Op {
     Add(Merge),
     /// Concatenation along channels (or features, for vectors).
     Concat(Merge),
+    /// Element-wise product with broadcasting: the squeeze-and-excitation gate
+    /// (`[C,1,1] × [C,H,W]`).
+    Mul(Merge),
     /// The end of the network; carries the loss.
     Output(OutputOp),
 }
@@ -48,7 +51,7 @@ pub enum Arity {
     Zero,
     /// Exactly one.
     One,
-    /// Two or more, ordered by port (Add, Concat).
+    /// Two or more, ordered by port (Add, Concat, Mul).
     Many,
 }
 
@@ -69,6 +72,7 @@ impl Op {
             Op::Linear(_) => "Linear",
             Op::Add(_) => "Add",
             Op::Concat(_) => "Concat",
+            Op::Mul(_) => "Mul",
             Op::Output(_) => "Output",
         }
     }
@@ -82,7 +86,7 @@ impl Op {
             Op::BatchNorm(_) | Op::Dropout(_) | Op::Dropout2d(_) => Family::Normalisation,
             Op::Activation(_) => Family::Activation,
             Op::Flatten(_) | Op::Linear(_) => Family::Dense,
-            Op::Add(_) | Op::Concat(_) => Family::Merge,
+            Op::Add(_) | Op::Concat(_) | Op::Mul(_) => Family::Merge,
         }
     }
 
@@ -90,7 +94,7 @@ impl Op {
     pub fn arity(&self) -> Arity {
         match self {
             Op::Input(_) => Arity::Zero,
-            Op::Add(_) | Op::Concat(_) => Arity::Many,
+            Op::Add(_) | Op::Concat(_) | Op::Mul(_) => Arity::Many,
             _ => Arity::One,
         }
     }
@@ -112,7 +116,7 @@ pub enum Family {
     Activation,
     /// Flatten and Linear.
     Dense,
-    /// Add and Concat.
+    /// Add, Concat and Mul.
     Merge,
 }
 
@@ -326,11 +330,19 @@ pub enum ActivationFn {
     Silu,
     /// Normalised exponentials along `dim`.
     Softmax,
+    /// min(max(0, x), 6): MobileNet's bounded ReLU (`torch.nn.ReLU6`).
+    Relu6,
+    /// x clamped to [min_val, max_val] (`torch.nn.Hardtanh`, ONNX `Clip`).
+    Hardtanh,
+    /// A piecewise-linear sigmoid, relu6(x + 3) / 6: MobileNetV3's gate.
+    Hardsigmoid,
+    /// x · relu6(x + 3) / 6: MobileNetV3's cheap swish.
+    Hardswish,
 }
 
 impl ActivationFn {
     /// Every function, in palette order.
-    pub const ALL: [ActivationFn; 9] = [
+    pub const ALL: [ActivationFn; 13] = [
         ActivationFn::Relu,
         ActivationFn::LeakyRelu,
         ActivationFn::Elu,
@@ -340,6 +352,10 @@ impl ActivationFn {
         ActivationFn::Tanh,
         ActivationFn::Silu,
         ActivationFn::Softmax,
+        ActivationFn::Relu6,
+        ActivationFn::Hardtanh,
+        ActivationFn::Hardsigmoid,
+        ActivationFn::Hardswish,
     ];
 
     /// The PyTorch module name, e.g. `LeakyReLU`.
@@ -354,12 +370,17 @@ impl ActivationFn {
             ActivationFn::Tanh => "Tanh",
             ActivationFn::Silu => "SiLU",
             ActivationFn::Softmax => "Softmax",
+            ActivationFn::Relu6 => "ReLU6",
+            ActivationFn::Hardtanh => "Hardtanh",
+            ActivationFn::Hardsigmoid => "Hardsigmoid",
+            ActivationFn::Hardswish => "Hardswish",
         }
     }
 }
 
 /// An activation. Only the parameter of the chosen function may be given:
-/// `negative_slope` for leaky_relu, `alpha` for elu, `dim` for softmax.
+/// `negative_slope` for leaky_relu, `alpha` for elu, `dim` for softmax, `min_val` and `max_val`
+/// for hardtanh.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Activation {
@@ -374,6 +395,12 @@ pub struct Activation {
     /// softmax's dimension, counted as in PyTorch on the batched tensor (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dim: Option<i64>,
+    /// hardtanh's lower bound (PyTorch default −1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_val: Option<f64>,
+    /// hardtanh's upper bound (PyTorch default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_val: Option<f64>,
 }
 
 impl Activation {
@@ -384,7 +411,23 @@ impl Activation {
             negative_slope: None,
             alpha: None,
             dim: None,
+            min_val: None,
+            max_val: None,
         }
+    }
+
+    /// A hardtanh clamping to [min, max].
+    pub fn hardtanh(min: f64, max: f64) -> Self {
+        Self {
+            min_val: Some(min),
+            max_val: Some(max),
+            ..Self::new(ActivationFn::Hardtanh)
+        }
+    }
+
+    /// hardtanh's bounds.
+    pub fn bounds(&self) -> (f64, f64) {
+        (self.min_val.unwrap_or(-1.0), self.max_val.unwrap_or(1.0))
     }
 
     /// The slope used by leaky_relu.
@@ -429,7 +472,7 @@ impl Linear {
     }
 }
 
-/// Add and Concat take no parameters; their inputs are ordered by port.
+/// Add, Concat and Mul take no parameters; their inputs are ordered by port.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Merge {}

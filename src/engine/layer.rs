@@ -61,6 +61,7 @@ pub(super) enum Layer {
     },
     Add,
     Concat,
+    Mul,
     Output,
 }
 
@@ -150,6 +151,7 @@ impl Layer {
             Op::Linear(l) => Layer::linear(l, in_shape.map(|s| s.numel()).unwrap_or(1) as i64, to),
             Op::Add(_) => Layer::Add,
             Op::Concat(_) => Layer::Concat,
+            Op::Mul(_) => Layer::Mul,
             Op::Input(_) => Layer::Input,
             Op::Output(_) => Layer::Output,
         }
@@ -318,6 +320,14 @@ impl Layer {
                 acc
             }
             Layer::Concat => Tensor::f_cat(ins, 1).ctx(&ctx)?,
+            Layer::Mul => {
+                // Broadcasting, as `a * b` in PyTorch.
+                let mut acc = first()?.shallow_clone();
+                for t in ins.iter().skip(1) {
+                    acc = acc.f_mul(t).ctx(&ctx)?;
+                }
+                acc
+            }
         };
         Ok(y)
     }
@@ -358,5 +368,17 @@ pub(super) fn activation(x: &Tensor, a: &Activation) -> Result<Tensor, tch::TchE
         ActivationFn::Tanh => x.f_tanh(),
         ActivationFn::Silu => x.f_silu(),
         ActivationFn::Softmax => x.f_softmax(a.dim(), Kind::Float),
+        ActivationFn::Relu6 => x.f_relu6(),
+        ActivationFn::Hardtanh => {
+            // tch's hardtanh takes no bounds. The clamped value is a constant outside the open
+            // interval, so the gradient is 1 strictly inside and 0 elsewhere, as PyTorch's
+            // hardtanh_backward (clamp's gradient would also pass at the bounds themselves).
+            let (lo, hi) = a.bounds();
+            let inside = x.f_gt(lo)?.f_logical_and(&x.f_lt(hi)?)?;
+            let clamped = x.f_clamp(lo, hi)?.f_detach()?;
+            x.f_where_self(&inside, &clamped)
+        }
+        ActivationFn::Hardsigmoid => x.f_hardsigmoid(),
+        ActivationFn::Hardswish => x.f_hardswish(),
     }
 }

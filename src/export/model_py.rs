@@ -20,7 +20,7 @@ fn pair(p: Pair) -> String {
     }
 }
 
-/// The `nn` constructor of a node with parameters or settings; `None` for Add, Concat, Input
+/// The `nn` constructor of a node with parameters or settings; `None` for Add, Concat, Mul, Input
 /// and Output, which are written inline in `forward`.
 fn constructor(step: &Step<'_>) -> Option<String> {
     let cin = step
@@ -100,6 +100,10 @@ fn constructor(step: &Step<'_>) -> Option<String> {
             }
             ActivationFn::Elu => format!("nn.ELU(alpha={})", float(a.alpha())),
             ActivationFn::Softmax => format!("nn.Softmax(dim={})", a.dim()),
+            ActivationFn::Hardtanh => {
+                let (lo, hi) = a.bounds();
+                format!("nn.Hardtanh(min_val={}, max_val={})", float(lo), float(hi))
+            }
             f => format!("nn.{}()", f.name()),
         },
         Op::Flatten(_) => "nn.Flatten()".to_owned(),
@@ -108,7 +112,7 @@ fn constructor(step: &Step<'_>) -> Option<String> {
             let bias = if l.bias { "" } else { ", bias=False" };
             format!("nn.Linear({fin}, {}{bias})", l.out_features)
         }
-        Op::Add(_) | Op::Concat(_) | Op::Input(_) | Op::Output(_) => return None,
+        Op::Add(_) | Op::Concat(_) | Op::Mul(_) | Op::Input(_) | Op::Output(_) => return None,
     };
     Some(s)
 }
@@ -231,6 +235,7 @@ fn forward_lines(plan: &Plan<'_>, modules: &Modules, vars: &[String]) -> Vec<Str
             Op::Output(_) => format!("return {first}"),
             Op::Add(_) => format!("{v} = {}{shape}", ins.join(" + ")),
             Op::Concat(_) => format!("{v} = torch.cat([{}], dim=1){shape}", ins.join(", ")),
+            Op::Mul(_) => format!("{v} = {}{shape}", ins.join(" * ")),
             _ => format!("{v} = {}({first}){shape}", modules.access(&step.node.name)),
         };
         lines.push(line);

@@ -74,5 +74,17 @@ pub fn lesson(a: &Activation) -> &'static str {
         F::Softmax => {
             "Softmax turns a vector of scores into probabilities. With two classes it is the sigmoid of their difference, which is what is drawn here: score x against a score of 0."
         }
+        F::Relu6 => {
+            "ReLU6 is ReLU capped at 6. The cap keeps activations in a range that 8-bit and 16-bit arithmetic represent well, which is why mobile networks use it; above 6 the gradient is 0, as below 0."
+        }
+        F::Hardtanh => {
+            "Hardtanh clamps to [min_val, max_val]: slope 1 inside, flat outside, so inputs beyond the bounds get no gradient. Set min_val 0 and max_val 6 and it is ReLU6."
+        }
+        F::Hardsigmoid => {
+            "Hardsigmoid is three straight lines: 0 below −3, 1 above 3, and a ramp of slope 1/6 between. It gates like a sigmoid at a fraction of the cost; its gradient is exactly 0 in the tails."
+        }
+        F::Hardswish => {
+            "Hardswish is x times hardsigmoid(x): like SiLU, it dips slightly below zero for small negative inputs and grows like x for large ones, but with no exponential to compute."
+        }
     }
 }

@@ -31,6 +31,7 @@ fn optional_fields(op: &Value) -> Vec<(&'static str, Value)> {
         Some("leaky_relu") => vec![("negative_slope", 0.01.into())],
         Some("elu") => vec![("alpha", 1.0.into())],
         Some("softmax") => vec![("dim", 1.into())],
+        Some("hardtanh") => vec![("min_val", (-1.0).into()), ("max_val", 1.0.into())],
         _ => Vec::new(),
     }
 }
@@ -195,7 +196,7 @@ impl Inspector {
         if !is_valid_name(&self.name) {
             ui.colored_label(
                 theme::ERROR,
-                "a name is letters, digits and _, starting with a letter or _; dots separate parts (layer1.0.conv1)",
+                "a name is letters, digits, _ and -, starting with a letter or _; dots separate parts (layer1.0.conv1)",
             );
         } else if design
             .node_by_name(&self.name)

@@ -143,6 +143,13 @@ pub fn torch_op(op: &Op, xs: &[&Tensor], vs: Option<&nn::Path>) -> Result<Tensor
                 ActivationFn::Tanh => x.f_tanh(),
                 ActivationFn::Silu => x.f_silu(),
                 ActivationFn::Softmax => x.f_softmax(a.dim(), Kind::Float),
+                ActivationFn::Relu6 => x.f_relu6(),
+                ActivationFn::Hardtanh => {
+                    let (lo, hi) = a.bounds();
+                    x.f_clamp(lo, hi)
+                }
+                ActivationFn::Hardsigmoid => x.f_hardsigmoid(),
+                ActivationFn::Hardswish => x.f_hardswish(),
             }
             .map_err(err)
         }
@@ -173,6 +180,19 @@ pub fn torch_op(op: &Op, xs: &[&Tensor], vs: Option<&nn::Path>) -> Result<Tensor
             Ok(acc)
         }
         Op::Concat(_) => Tensor::f_cat(xs, 1).map_err(err),
+        Op::Mul(_) => {
+            // Batched tensors broadcast across ranks with the batch out of line; netloom
+            // asks for one rank, and so does the reference.
+            let rank = x()?.dim();
+            if xs.iter().any(|t| t.dim() != rank) {
+                return Err("mul of different ranks".into());
+            }
+            let mut acc = x()?.shallow_clone();
+            for t in &xs[1..] {
+                acc = acc.f_mul(t).map_err(err)?;
+            }
+            Ok(acc)
+        }
         Op::Output(o) => {
             let x = x()?;
             if o.loss == Loss::CrossEntropy {

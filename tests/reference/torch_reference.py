@@ -101,8 +101,9 @@ class Reference(nn.Module):
             elif t in ("max_pool2d", "avg_pool2d"):
                 cls = nn.MaxPool2d if t == "max_pool2d" else nn.AvgPool2d
                 stride = op.get("stride")
+                extra = {"count_include_pad": op.get("count_include_pad", True)} if t == "avg_pool2d" else {}
                 module = cls(pair(op["kernel_size"]), stride=pair(stride) if stride is not None else None,
-                             padding=pair(op.get("padding", 0)), ceil_mode=op.get("ceil_mode", False))
+                             padding=pair(op.get("padding", 0)), ceil_mode=op.get("ceil_mode", False), **extra)
             elif t == "adaptive_avg_pool2d":
                 module = nn.AdaptiveAvgPool2d(pair(op["output_size"]))
             elif t == "batch_norm":
@@ -125,6 +126,10 @@ class Reference(nn.Module):
                     "tanh": lambda: nn.Tanh(),
                     "silu": lambda: nn.SiLU(),
                     "softmax": lambda: nn.Softmax(dim=op.get("dim", 1)),
+                    "relu6": lambda: nn.ReLU6(),
+                    "hardtanh": lambda: nn.Hardtanh(op.get("min_val", -1.0), op.get("max_val", 1.0)),
+                    "hardsigmoid": lambda: nn.Hardsigmoid(),
+                    "hardswish": lambda: nn.Hardswish(),
                 }[f]()
             elif t == "flatten":
                 module = nn.Flatten()
@@ -153,6 +158,10 @@ class Reference(nn.Module):
                     y = y + other
             elif t == "concat":
                 y = torch.cat(ins, dim=1)
+            elif t == "mul":
+                y = ins[0]
+                for other in ins[1:]:
+                    y = y * other
             else:
                 y = getattr(self, node["name"])(ins[0])
             outs[i] = y

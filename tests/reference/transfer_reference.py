@@ -6,6 +6,8 @@
     transfer_reference.py resnet18 OUT torchvision's resnet18 (random init, non-trivial BN
                                        statistics), saved with torch.save; input and output
     transfer_reference.py evil OUT     a .pth whose pickle would run a shell command
+    transfer_reference.py zoo OUT NAME…  for each torchvision model NAME, OUT/NAME/ as resnet18
+                                       writes OUT (random init, non-trivial BN statistics)
 
 Each writes OUT/weights.pth (and more) and OUT/x.npy, OUT/y.npy.
 """
@@ -81,10 +83,14 @@ def lenet(out):
 
 
 def resnet18(out):
+    torchvision_model("resnet18", out)
+
+
+def torchvision_model(name, out):
     import torchvision
 
     torch.manual_seed(0)
-    net = torchvision.models.resnet18(weights=None)
+    net = getattr(torchvision.models, name)(weights=None)
     with torch.no_grad():
         for m in net.modules():
             if isinstance(m, nn.BatchNorm2d):
@@ -99,6 +105,12 @@ def resnet18(out):
     write_npy(os.path.join(out, "x.npy"), x)
     with torch.no_grad():
         write_npy(os.path.join(out, "y.npy"), net(x))
+
+
+def zoo(out, *names):
+    for name in names:
+        os.makedirs(os.path.join(out, name), exist_ok=True)
+        torchvision_model(name, os.path.join(out, name))
 
 
 class Evil:
@@ -117,4 +129,4 @@ def evil(out):
 
 
 if __name__ == "__main__":
-    {"lenet": lenet, "resnet18": resnet18, "evil": evil}[sys.argv[1]](sys.argv[2])
+    {"lenet": lenet, "resnet18": resnet18, "evil": evil, "zoo": zoo}[sys.argv[1]](*sys.argv[2:])

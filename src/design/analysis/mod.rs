@@ -145,10 +145,15 @@ pub fn is_valid_name(name: &str) -> bool {
         return false;
     }
     // Dots separate module paths as in PyTorch's state dicts (`layer1.0.conv1`), so that
-    // torchvision's weights map onto a design by name.
+    // torchvision's weights map onto a design by name. A hyphen may follow, as in RegNet's
+    // `trunk_output.block1.block1-0` (a ModuleDict key in the exported Python).
     matches!(name.chars().next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && name.split('.').all(|part| {
-            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            !part.is_empty()
+                && !part.starts_with('-')
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         })
 }
 

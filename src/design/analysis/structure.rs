@@ -88,7 +88,7 @@ pub(super) fn check_nodes(ctx: &mut Ctx<'_>) {
                 node.name.as_str()
             };
             ctx.problem(i, format!(
-                "{shown}: a name must start with a letter or _ and hold only letters, digits, _ and dots between parts (like conv1 or layer1.0.conv1), because it prefixes the weights' names"
+                "{shown}: a name must start with a letter or _ and hold only letters, digits, _, - and dots between parts (like conv1 or layer1.0.conv1), because it prefixes the weights' names"
             ));
         }
         if let Some(&first) = names.get(node.name.as_str()) {

@@ -278,7 +278,8 @@ impl Writer<'_> {
                 let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
                 self.node("Gemm", name, &refs, &out, vec![int("transB", 1)]);
             }
-            Op::Add(_) => self.add(name, ins, &out),
+            Op::Add(_) => self.chain("Add", name, ins, &out),
+            Op::Mul(_) => self.chain("Mul", name, ins, &out),
             Op::Concat(_) => {
                 let refs: Vec<&str> = ins.iter().map(String::as_str).collect();
                 self.node("Concat", name, &refs, &out, vec![int("axis", 1)]);
@@ -342,8 +343,8 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// A chain of binary Adds, in port order (as the engine sums).
-    fn add(&mut self, name: &str, ins: &[String], out: &str) {
+    /// A chain of binary Adds or Muls, in port order (as the engine sums or multiplies).
+    fn chain(&mut self, op: &str, name: &str, ins: &[String], out: &str) {
         let Some(first) = ins.first() else {
             return;
         };
@@ -358,9 +359,17 @@ impl Writer<'_> {
             } else {
                 format!("{name}.sum{k}")
             };
-            self.node("Add", &format!("{name}#{k}"), &[&acc, other], &o, vec![]);
+            self.node(op, &format!("{name}#{k}"), &[&acc, other], &o, vec![]);
             acc = o;
         }
+    }
+
+    /// ONNX's Clip, whose bounds are inputs from opset 11.
+    fn clip(&mut self, name: &str, x: &str, out: &str, (lo, hi): (f64, f64)) {
+        let (min, max) = (format!("{name}.min"), format!("{name}.max"));
+        self.constant(&min, vec![], &[lo as f32]);
+        self.constant(&max, vec![], &[hi as f32]);
+        self.node("Clip", name, &[x, &min, &max], out, vec![]);
     }
 
     fn activation(&mut self, name: &str, a: &crate::design::Activation, x: &str, out: &str) {
@@ -383,6 +392,17 @@ impl Writer<'_> {
             ActivationFn::Softmax => {
                 self.node("Softmax", name, &[x], out, vec![int("axis", a.dim())]);
             }
+            ActivationFn::Relu6 => self.clip(name, x, out, (0.0, 6.0)),
+            ActivationFn::Hardtanh => self.clip(name, x, out, a.bounds()),
+            // PyTorch's relu6(x + 3) / 6 is ONNX's max(0, min(1, x/6 + 1/2)).
+            ActivationFn::Hardsigmoid => self.node(
+                "HardSigmoid",
+                name,
+                &[x],
+                out,
+                vec![float("alpha", 1.0 / 6.0), float("beta", 0.5)],
+            ),
+            ActivationFn::Hardswish => self.node("HardSwish", name, &[x], out, vec![]),
             ActivationFn::Silu => {
                 let s = format!("{name}.sigmoid");
                 self.node("Sigmoid", &format!("{name}#sigmoid"), &[x], &s, vec![]);
