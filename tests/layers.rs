@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 fn allowed(layer: &str) -> Option<&'static [&'static str]> {
     Some(match layer {
         // The pure core and the leaf helpers depend on nothing of ours.
-        "design" | "units" | "fsio" | "jobs" => &[],
+        "design" | "units" | "fsio" | "jobs" | "onnx_proto" => &[],
         // PyTorch's pickled state dicts, read without the engine (it has its own fuzz target).
         "pth" => &[],
         // The bundled designs, and the test that they are laid out as Auto layout would.
@@ -20,15 +20,18 @@ fn allowed(layer: &str) -> Option<&'static [&'static str]> {
         "document" => &["design", "data", "fsio"],
         "engine" => &["data", "design", "units", "fsio", "pth", "jobs"],
         // PyTorch code, ONNX and TorchScript: a layer above the engine (which never uses it).
-        "export" => &["engine", "data", "design", "units", "fsio"],
+        "export" => &["engine", "data", "design", "units", "fsio", "onnx_proto"],
+        // ONNX in: a design and its weights (written through the engine).
+        "import" => &["engine", "design", "units", "fsio", "onnx_proto"],
         // Widgets read the design, data and run histories; they never reach up into the app.
         "ui" => &["design", "data", "engine", "units"],
         "cli" => &[
-            "design", "data", "engine", "export", "document", "units", "examples", "fsio", "jobs",
+            "design", "data", "engine", "export", "import", "document", "units", "examples",
+            "fsio", "jobs",
         ],
         "app" => &[
-            "design", "data", "engine", "export", "document", "units", "examples", "ui", "fsio",
-            "jobs",
+            "design", "data", "engine", "export", "import", "document", "units", "examples", "ui",
+            "fsio", "jobs",
         ],
         _ => return None,
     })

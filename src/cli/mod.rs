@@ -7,6 +7,7 @@ mod common;
 mod eval;
 mod export;
 mod forward;
+mod import;
 mod train;
 mod weights;
 
@@ -79,9 +80,16 @@ pub enum Subcommand {
     /// List the tensors of a weights file (.safetensors, .pt, .pth), or show how they map onto
     /// a design by name: matched, missing, unexpected and shape mismatches.
     Weights(weights::WeightsArgs),
-    /// Write a design of a known architecture (LeNet, VGG, ResNet) with torchvision's names,
+    /// Write a design of a known architecture (LeNet, VGG, ResNet, MobileNet, EfficientNet,
+    /// DenseNet, SqueezeNet, RegNet) with torchvision's names,
     /// ready for torchvision's weights.
     Template(weights::TemplateArgs),
+    /// Read an ONNX network into a design and its weights (.safetensors): names from the
+    /// exporter's module paths and the state dict's keys, so torchvision's .pth loads too.
+    ///
+    /// Exits 0 when written, 1 when the network has ops netloom can't represent (each listed,
+    /// nothing written), 2 when the file can't be read or a destination exists.
+    Import(import::ImportArgs),
 }
 
 /// The refusal of a first word that is neither a command nor a file: `netloom trian` would
@@ -152,5 +160,6 @@ pub fn run(command: Subcommand) -> ExitCode {
         Subcommand::Forward(args) => forward::run(&args),
         Subcommand::Weights(args) => weights::run(&args),
         Subcommand::Template(args) => weights::run_template(&args),
+        Subcommand::Import(args) => import::run(&args),
     }
 }

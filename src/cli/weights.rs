@@ -64,7 +64,7 @@ pub fn run(args: &WeightsArgs) -> ExitCode {
 /// Arguments of `netloom template`.
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
-    /// lenet, vgg11, vgg11_bn, vgg16, vgg16_bn, resnet18 or resnet34; none lists them.
+    /// A template name (lenet, vgg16_bn, resnet50, mobilenet_v2, …); none lists them.
     #[arg(value_name = "NAME")]
     pub name: Option<String>,
     /// The input: channels, height, width (default 1,28,28 for lenet, else 3,224,224).

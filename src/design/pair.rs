@@ -30,6 +30,16 @@ impl Pair {
         }
     }
 
+    /// The same pair written as one number when height and width agree (`[3, 3]` → `3`),
+    /// as PyTorch's modules print it and netloom's templates write it.
+    pub fn simplified(self) -> Pair {
+        if self.h() == self.w() {
+            Pair::Same(self.h())
+        } else {
+            self
+        }
+    }
+
     /// The smaller of the two components.
     pub fn min(self) -> u64 {
         self.h().min(self.w())

@@ -9,7 +9,7 @@ mod folder;
 mod metadata;
 mod model_py;
 mod onnx;
-mod onnx_proto;
+
 mod place;
 mod python;
 mod torchscript;

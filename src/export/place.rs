@@ -90,7 +90,7 @@ fn is_earlier_file(path: &Path, format: ExportFormat) -> bool {
     match format {
         ExportFormat::Onnx => crate::fsio::read_regular(path).is_ok_and(|bytes| {
             use prost::Message;
-            super::onnx_proto::ModelProto::decode(bytes.as_slice())
+            crate::onnx_proto::ModelProto::decode(bytes.as_slice())
                 .is_ok_and(|m| m.ir_version > 0 && m.graph.is_some())
         }),
         ExportFormat::Torchscript => crate::fsio::open_regular(path)

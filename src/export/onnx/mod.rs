@@ -8,14 +8,14 @@
 mod pool;
 
 use super::ExportError;
-use super::onnx_proto::{
+use crate::design::plan::{Plan, Step};
+use crate::design::{ActivationFn, BatchNorm, Conv2d, Op, Pair, Shape};
+use crate::engine::ParamStore;
+use crate::onnx_proto::{
     AttributeProto, Dimension, DimensionValue, GraphProto, ModelProto, NodeProto,
     OperatorSetIdProto, StringStringEntryProto, TensorProto, TensorShapeProto, TensorType,
     TypeProto, ValueInfoProto, attribute_type, data_location, data_type,
 };
-use crate::design::plan::{Plan, Step};
-use crate::design::{ActivationFn, BatchNorm, Conv2d, Op, Pair, Shape};
-use crate::engine::ParamStore;
 use prost::Message;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -159,6 +159,7 @@ impl Writer<'_> {
             name: name.to_owned(),
             op_type: op.to_owned(),
             attribute: attrs,
+            domain: String::new(),
         });
     }
 

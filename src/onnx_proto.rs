@@ -1,7 +1,7 @@
-//! The ONNX messages netloom writes, as prost structs.
+//! The ONNX messages netloom writes (export) and reads (import), as prost structs.
 //!
 //! Transcribed from the official `onnx/onnx.proto` (ONNX 1.23): same message names, field
-//! names and field numbers, only the fields netloom fills. Why not `prost-build`: it needs
+//! names and field numbers, only the fields netloom fills or reads (prost skips the rest). Why not `prost-build`: it needs
 //! `protoc` on every build machine (absent on most, and on Windows), and `protox` (a Rust
 //! protoc) adds ~40 crates to every build for these nine messages. The tests check the files
 //! against the real thing: `onnx.checker.check_model` and onnxruntime.
@@ -102,6 +102,9 @@ pub struct NodeProto {
     /// The operator's attributes.
     #[prost(message, repeated, tag = "5")]
     pub attribute: Vec<AttributeProto>,
+    /// The operator set the op comes from: empty (or `ai.onnx`) for ONNX's own.
+    #[prost(string, tag = "7")]
+    pub domain: String,
 }
 
 /// `AttributeProto.AttributeType` values netloom uses.
@@ -126,6 +129,15 @@ pub struct AttributeProto {
     /// The value when it is an integer.
     #[prost(int64, tag = "3")]
     pub i: i64,
+    /// The value when it is a string (bytes), e.g. `auto_pad`.
+    #[prost(bytes = "vec", tag = "4")]
+    pub s: Vec<u8>,
+    /// The value when it is a tensor (a `Constant` node's `value`).
+    #[prost(message, optional, tag = "5")]
+    pub t: Option<TensorProto>,
+    /// The value when it is a list of floats.
+    #[prost(float, repeated, tag = "7")]
+    pub floats: Vec<f32>,
     /// The value when it is a list of integers.
     #[prost(int64, repeated, tag = "8")]
     pub ints: Vec<i64>,
@@ -138,8 +150,12 @@ pub struct AttributeProto {
 pub mod data_type {
     /// 32-bit float (netloom's weights and activations are f32).
     pub const FLOAT: i32 = 1;
+    /// 32-bit integer.
+    pub const INT32: i32 = 6;
     /// 64-bit integer (the pads of an explicit Pad).
     pub const INT64: i32 = 7;
+    /// 64-bit float.
+    pub const DOUBLE: i32 = 11;
 }
 
 /// `TensorProto`: a constant, stored little-endian in `raw_data`.
@@ -154,9 +170,21 @@ pub struct TensorProto {
     /// The name the graph refers to it by, e.g. `conv1.weight`.
     #[prost(string, tag = "8")]
     pub name: String,
+    /// Float values, when not in `raw_data` (other writers than netloom use it).
+    #[prost(float, repeated, tag = "4")]
+    pub float_data: Vec<f32>,
+    /// 32-bit (and narrower) integer values, when not in `raw_data`.
+    #[prost(int32, repeated, tag = "5")]
+    pub int32_data: Vec<i32>,
+    /// 64-bit integer values, when not in `raw_data`.
+    #[prost(int64, repeated, tag = "7")]
+    pub int64_data: Vec<i64>,
     /// The values, little-endian, row-major.
     #[prost(bytes = "vec", tag = "9")]
     pub raw_data: Vec<u8>,
+    /// Double values, when not in `raw_data`.
+    #[prost(double, repeated, tag = "10")]
+    pub double_data: Vec<f64>,
     /// Where the values are when they are in a side file: `location` (relative to the
     /// model file), `offset` and `length` in bytes.
     #[prost(message, repeated, tag = "13")]

@@ -1,0 +1,440 @@
+//! ONNX nodes to netloom nodes: each supported op normalised to the block PyTorch would
+//! have (Clip to ReLU6 or Hardtanh, Gemm to Linear, `x·sigmoid(x)` to SiLU), constants and
+//! inference-time no-ops (Identity, Dropout) folded away, every weight renamed to the node it
+//! belongs to.
+
+mod attrs;
+mod gates;
+mod layers;
+
+use super::names::{Namer, module_path};
+use super::tensors::{Array, Values, read};
+use super::{ImportError, Report, Unsupported};
+use crate::design::{
+    ActivationFn, AdaptivePool2d, Design, Flatten, InputOp, Loss, NodeId, Op, OutputOp, Pair,
+};
+use crate::onnx_proto::{GraphProto, NodeProto};
+use attrs::{attr, attr_int, short};
+use gates::find_gates;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// The ONNX op types netloom reads.
+pub const SUPPORTED: &[&str] = &[
+    "Conv",
+    "BatchNormalization",
+    "Relu",
+    "LeakyRelu",
+    "Elu",
+    "Selu",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "HardSigmoid",
+    "HardSwish",
+    "Clip",
+    "Gelu",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "Flatten",
+    "Gemm",
+    "Add",
+    "Mul",
+    "Concat",
+    "Dropout",
+    "Identity",
+    "Constant",
+];
+
+/// What a graph value is while the graph is read.
+#[derive(Clone, Debug)]
+enum Value {
+    /// A netloom node's output, with its rank on the batched tensor.
+    Node(NodeId, usize),
+    /// A constant.
+    Const(Array),
+}
+
+/// The weights and report gathered with the design.
+pub struct Built {
+    pub design: Design,
+    pub weights: Vec<(String, Array)>,
+}
+
+struct Reader<'a> {
+    design: Design,
+    values: HashMap<String, Value>,
+    weights: Vec<(String, Array)>,
+    namer: Namer,
+    report: &'a mut Report,
+    opset: i64,
+    /// Mul nodes that complete `x · gate(x)`: their index → the activation and `x`.
+    fused: HashMap<usize, (ActivationFn, String)>,
+    /// Gate outputs absorbed into a fused activation.
+    absorbed: std::collections::HashSet<String>,
+}
+
+/// Checks that every op is one netloom reads: the unsupported ones, each with how many there
+/// are and the first node, all at once.
+pub fn check_ops(graph: &GraphProto) -> Result<(), ImportError> {
+    let mut missing: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    for n in &graph.node {
+        let known = (n.domain_is_default()) && SUPPORTED.contains(&n.op_type.as_str());
+        if !known {
+            let key = if n.domain_is_default() {
+                n.op_type.clone()
+            } else {
+                format!("{}::{}", n.domain, n.op_type)
+            };
+            let e = missing.entry(key).or_insert((0, n.name.clone()));
+            e.0 += 1;
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(ImportError::Unsupported(
+        missing
+            .into_iter()
+            .map(|(op_type, (count, first))| Unsupported {
+                op_type,
+                count,
+                first_node: first,
+            })
+            .collect(),
+    ))
+}
+
+trait Domain {
+    fn domain_is_default(&self) -> bool;
+}
+
+impl Domain for NodeProto {
+    fn domain_is_default(&self) -> bool {
+        self.domain.is_empty() || self.domain == "ai.onnx"
+    }
+}
+
+impl Reader<'_> {
+    pub(super) fn malformed(node: &NodeProto, problem: impl std::fmt::Display) -> ImportError {
+        ImportError::Node {
+            node: if node.name.is_empty() {
+                node.op_type.clone()
+            } else {
+                node.name.clone()
+            },
+            op_type: node.op_type.clone(),
+            problem: problem.to_string(),
+        }
+    }
+
+    fn input(&self, n: &NodeProto, i: usize) -> Result<&Value, ImportError> {
+        let name = n
+            .input
+            .get(i)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Self::malformed(n, format!("has no input {i}")))?;
+        self.values.get(name).ok_or_else(|| {
+            Self::malformed(
+                n,
+                format!("reads {name:?}, which no earlier node or constant gives"),
+            )
+        })
+    }
+
+    fn constant(&self, n: &NodeProto, i: usize) -> Result<Option<(String, Array)>, ImportError> {
+        match n.input.get(i).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(name) => match self.values.get(name) {
+                Some(Value::Const(a)) => Ok(Some((name.clone(), a.clone()))),
+                Some(Value::Node(..)) => Err(Self::malformed(
+                    n,
+                    format!(
+                        "computes its input {i} ({name:?}) in the graph; netloom reads it only as a constant (a weight)"
+                    ),
+                )),
+                None => Err(Self::malformed(
+                    n,
+                    format!("reads {name:?}, which nothing gives"),
+                )),
+            },
+        }
+    }
+
+    fn node_input(&self, n: &NodeProto, i: usize) -> Result<(NodeId, usize), ImportError> {
+        match self.input(n, i)? {
+            Value::Node(id, rank) => Ok((*id, *rank)),
+            Value::Const(_) => Err(Self::malformed(
+                n,
+                format!("takes a constant as input {i} where netloom needs the output of a layer"),
+            )),
+        }
+    }
+
+    /// Adds a node named for `n` fed by `from`, and records its output.
+    fn add_node(
+        &mut self,
+        n: &NodeProto,
+        op: Op,
+        from: &[NodeId],
+        rank: usize,
+        weight_prefix: Option<&str>,
+    ) -> (NodeId, String) {
+        let path = module_path(&n.name);
+        let name = self.namer.name(&path, short(&n.op_type), weight_prefix);
+        let id = self.design.add(name.clone(), op, [0.0; 2]);
+        for (port, &src) in from.iter().enumerate() {
+            self.design.connect(src, id, port as u32);
+        }
+        if let Some(out) = n.output.first() {
+            self.values.insert(out.clone(), Value::Node(id, rank));
+        }
+        (id, name)
+    }
+
+    /// Takes a constant as a node's weight `suffix`, counting it as matched.
+    fn weight(&mut self, node: &str, suffix: &str, source: &str, a: Array) {
+        let name = format!("{node}.{suffix}");
+        self.report
+            .matched
+            .push((source.to_owned(), name.clone(), a.dims.clone()));
+        self.weights.push((name, a));
+    }
+
+    fn alias(&mut self, n: &NodeProto) -> Result<(), ImportError> {
+        let v = self.input(n, 0)?.clone();
+        for out in n.output.iter().take(1) {
+            self.values.insert(out.clone(), v.clone());
+        }
+        Ok(())
+    }
+
+    fn read_node(&mut self, index: usize, n: &NodeProto, dir: &Path) -> Result<(), ImportError> {
+        if let Some(out) = n.output.first()
+            && self.absorbed.contains(out)
+        {
+            return Ok(());
+        }
+        let op = n.op_type.as_str();
+        match op {
+            "Constant" => {
+                let value = if let Some(t) = attr(n, "value").and_then(|a| a.t.as_ref()) {
+                    read(t, dir)?
+                } else if let Some(a) = attr(n, "value_float") {
+                    Array {
+                        dims: vec![],
+                        values: Values::F32(vec![a.f]),
+                    }
+                } else if let Some(a) = attr(n, "value_floats") {
+                    Array {
+                        dims: vec![a.floats.len() as i64],
+                        values: Values::F32(a.floats.clone()),
+                    }
+                } else if let Some(a) = attr(n, "value_int") {
+                    Array {
+                        dims: vec![],
+                        values: Values::I64(vec![a.i]),
+                    }
+                } else if let Some(a) = attr(n, "value_ints") {
+                    Array {
+                        dims: vec![a.ints.len() as i64],
+                        values: Values::I64(a.ints.clone()),
+                    }
+                } else {
+                    return Err(Self::malformed(
+                        n,
+                        "holds no value netloom reads (a tensor, float or ints)",
+                    ));
+                };
+                if let Some(out) = n.output.first() {
+                    self.values.insert(out.clone(), Value::Const(value));
+                }
+                self.report.note_folded("Constant");
+            }
+            "Identity" => {
+                self.alias(n)?;
+                self.report.note_folded("Identity");
+            }
+            "Dropout" => {
+                // At inference Dropout is the identity; its p isn't in the graph (a ratio
+                // input at most), so the design gets none: add one back to train with it.
+                self.alias(n)?;
+                self.report
+                    .note_dropped("Dropout (the identity at inference)");
+            }
+            "Conv" => self.conv(n)?,
+            "BatchNormalization" => self.batch_norm(n)?,
+            "Gemm" => self.gemm(n)?,
+            "MaxPool" | "AveragePool" => self.pool(n)?,
+            "GlobalAveragePool" => {
+                let (x, rank) = self.node_input(n, 0)?;
+                let op = Op::AdaptiveAvgPool2d(AdaptivePool2d {
+                    output_size: Pair::Same(1),
+                });
+                self.add_node(n, op, &[x], rank, None);
+            }
+            "Flatten" => {
+                let (x, rank) = self.node_input(n, 0)?;
+                let axis = attr_int(n, "axis", 1);
+                if axis != 1 && axis != 1 - rank as i64 {
+                    return Err(Self::malformed(
+                        n,
+                        format!(
+                            "flattens from axis {axis}; netloom's Flatten keeps the batch axis alone (axis 1)"
+                        ),
+                    ));
+                }
+                self.add_node(n, Op::Flatten(Flatten {}), &[x], 2, None);
+            }
+            "Add" | "Mul" | "Concat" => self.merge(index, n)?,
+            _ => self.activation(n)?,
+        }
+        Ok(())
+    }
+}
+
+/// Reads the graph into a design: Input, the nodes, Output.
+pub fn build(
+    graph: &GraphProto,
+    opset: i64,
+    dir: &Path,
+    report: &mut Report,
+) -> Result<Built, ImportError> {
+    let mut values: HashMap<String, Value> = HashMap::new();
+    for t in &graph.initializer {
+        values.insert(t.name.clone(), Value::Const(read(t, dir)?));
+    }
+    let (input_name, input_op, rank) = graph_input(graph, &values)?;
+    let paths: Vec<Vec<String>> = graph.node.iter().map(|n| module_path(&n.name)).collect();
+    let mut namer = Namer::new(paths.iter().map(Vec::as_slice));
+    namer.reserve("input");
+    namer.reserve("output");
+    let mut design = Design::default();
+    let input_id = design.add("input", Op::Input(input_op), [0.0; 2]);
+    values.insert(input_name, Value::Node(input_id, rank));
+    let (fused, absorbed) = find_gates(graph);
+    let mut r = Reader {
+        design,
+        values,
+        weights: Vec::new(),
+        namer,
+        report,
+        opset,
+        fused,
+        absorbed,
+    };
+    for (i, n) in graph.node.iter().enumerate() {
+        r.read_node(i, n, dir)?;
+    }
+    let [output] = graph.output.as_slice() else {
+        return Err(ImportError::Malformed {
+            problem: format!(
+                "the graph has {} outputs; netloom imports networks with one",
+                graph.output.len()
+            ),
+        });
+    };
+    let Some(Value::Node(last, out_rank)) = r.values.get(&output.name).cloned() else {
+        return Err(ImportError::Malformed {
+            problem: format!(
+                "the output {:?} is not computed from the input",
+                output.name
+            ),
+        });
+    };
+    let loss = if out_rank == 2 {
+        Loss::CrossEntropy
+    } else {
+        Loss::Mse
+    };
+    let out = r
+        .design
+        .add("output", Op::Output(OutputOp { loss }), [0.0; 2]);
+    r.design.connect(last, out, 0);
+    // Constants no node took as a weight (a Clip's bounds, a folded shape) are reported.
+    let used: std::collections::HashSet<&str> = r
+        .report
+        .matched
+        .iter()
+        .map(|(s, _, _)| s.as_str())
+        .collect();
+    let unused: Vec<String> = graph
+        .initializer
+        .iter()
+        .filter(|t| !used.contains(t.name.as_str()))
+        .map(|t| t.name.clone())
+        .collect();
+    r.report.unused_constants = unused;
+    Ok(Built {
+        design: r.design,
+        weights: r.weights,
+    })
+}
+
+/// The graph's one input (those that aren't initializers): its name, netloom's Input, and its
+/// rank on the batched tensor.
+fn graph_input(
+    graph: &GraphProto,
+    values: &HashMap<String, Value>,
+) -> Result<(String, InputOp, usize), ImportError> {
+    let inputs: Vec<_> = graph
+        .input
+        .iter()
+        .filter(|i| !values.contains_key(&i.name))
+        .collect();
+    let [input] = inputs.as_slice() else {
+        return Err(ImportError::Malformed {
+            problem: format!(
+                "the graph has {} inputs; netloom imports networks with one input (an image or a vector)",
+                inputs.len()
+            ),
+        });
+    };
+    let dims: Vec<Option<i64>> = input
+        .r#type
+        .as_ref()
+        .and_then(|t| t.tensor_type.as_ref())
+        .and_then(|t| t.shape.as_ref())
+        .map(|s| {
+            s.dim
+                .iter()
+                .map(|d| match d.value {
+                    Some(crate::onnx_proto::DimensionValue::DimValue(v)) if v > 0 => Some(v),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let fixed = |i: usize| dims.get(i).copied().flatten().map(|v| v as u64);
+    let input_op = match dims.len() {
+        4 => match (fixed(1), fixed(2), fixed(3)) {
+            (Some(c), Some(h), Some(w)) => InputOp::image(c, h, w),
+            _ => {
+                return Err(ImportError::Malformed {
+                    problem: format!(
+                        "the input {:?} has no fixed channels, height and width; export with a fixed image size (only the batch may vary)",
+                        input.name
+                    ),
+                });
+            }
+        },
+        2 => match fixed(1) {
+            Some(f) => InputOp::vector(f),
+            None => {
+                return Err(ImportError::Malformed {
+                    problem: format!("the input {:?} has no fixed width", input.name),
+                });
+            }
+        },
+        n => {
+            return Err(ImportError::Malformed {
+                problem: format!(
+                    "the input {:?} has {n} dimensions; netloom imports images (batch, channels, height, width) and vectors (batch, features)",
+                    input.name
+                ),
+            });
+        }
+    };
+    Ok((input.name.clone(), input_op, dims.len()))
+}

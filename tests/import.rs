@@ -1,0 +1,249 @@
+//! ONNX import: torchvision's families, exported by PyTorch, open as designs that compute what
+//! onnxruntime computes, equal the templates node for node, and take torchvision's own state
+//! dicts by name; a model with ops netloom lacks is refused whole, with nothing written.
+#![allow(clippy::unwrap_used)]
+mod common;
+
+use common::run::*;
+use netloom::design::{Design, Op, analyse, from_json};
+use netloom::engine::npy;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The core models of the issue, each exported as torchvision's exporter is usually run for
+/// fine-tuning (batch norm kept), plus one with the exporter's defaults (batch norm folded)
+/// and one at opset 13.
+const CORE: [&str; 8] = [
+    "resnet50",
+    "mobilenet_v2",
+    "mobilenet_v3_small",
+    "mobilenet_v3_large",
+    "efficientnet_b0",
+    "densenet121",
+    "squeezenet1_1",
+    "regnet_y_400mf",
+];
+const FOLDED: &str = "mobilenet_v2:folded";
+const OPSET_13: &str = "efficientnet_b0:preserve:13";
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Largest |a − b| over the largest |b|.
+fn relative_error(a: &Path, b: &Path) -> f32 {
+    let (a, b) = (npy::read(a).unwrap(), npy::read(b).unwrap());
+    assert_eq!(a.shape, b.shape);
+    let scale = b.data.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
+    let diff = a
+        .data
+        .iter()
+        .zip(&b.data)
+        .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+    diff / scale
+}
+
+/// A design's nodes (name → op as JSON, output shape) and wires (by name), with Dropout
+/// nodes bypassed: an exporter in eval mode writes no Dropout, so an import has none.
+type Graph = (
+    BTreeMap<String, (String, String)>,
+    BTreeSet<(String, String, u32)>,
+);
+
+fn graph_of(d: &Design) -> Graph {
+    let a = analyse(d);
+    let name = |id| d.node(id).unwrap().name.clone();
+    let dropout = |id| matches!(d.node(id).unwrap().op, Op::Dropout(_));
+    let source = |mut id| {
+        while dropout(id) {
+            id = d.edges.iter().find(|e| e.to == id).unwrap().from;
+        }
+        id
+    };
+    let nodes = d
+        .nodes
+        .iter()
+        .filter(|n| !dropout(n.id))
+        .map(|n| {
+            let shape = a.report(n.id).and_then(|r| r.output).map(|s| s.to_string());
+            (
+                n.name.clone(),
+                (
+                    serde_json::to_string(&n.op).unwrap(),
+                    shape.unwrap_or_default(),
+                ),
+            )
+        })
+        .collect();
+    let wires = d
+        .edges
+        .iter()
+        .filter(|e| !dropout(e.to))
+        .map(|e| (name(source(e.from)), name(e.to), e.port))
+        .collect();
+    (nodes, wires)
+}
+
+fn import(dir: &Path) -> String {
+    netloom_ok(&[
+        "import",
+        s(&dir.join("model.onnx")),
+        "-o",
+        s(&dir.join("imported.json")),
+    ])
+}
+
+fn exported(specs: &[&str], tag: &str) -> PathBuf {
+    let dir = tempdir(tag);
+    let mut args = vec![s(&dir).to_owned()];
+    args.extend(specs.iter().map(|x| (*x).to_owned()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    python(&reference("onnx_zoo.py"), &refs);
+    dir
+}
+
+fn forward_matches_onnxruntime(dir: &Path, failures: &mut Vec<String>, tag: &str) {
+    for batch in [1, 4] {
+        let out = dir.join(format!("netloom{batch}.npy"));
+        netloom_ok(&[
+            "forward",
+            s(&dir.join("imported.json")),
+            "--weights",
+            s(&dir.join("imported.safetensors")),
+            "--input",
+            s(&dir.join(format!("x{batch}.npy"))),
+            "--output",
+            s(&out),
+        ]);
+        let err = relative_error(&out, &dir.join(format!("y{batch}.npy")));
+        if err.is_nan() || err > 1e-5 {
+            failures.push(format!("{tag} at batch {batch}: relative error {err:e}"));
+        }
+    }
+}
+
+#[test]
+fn torchvision_models_import_compute_what_onnxruntime_computes_and_equal_the_templates() {
+    let mut specs: Vec<&str> = CORE.to_vec();
+    specs.extend([FOLDED, OPSET_13]);
+    let root = exported(&specs, "import-zoo");
+    let _cleanup = RemovedOnPass(root.clone());
+    let mut failures = Vec::new();
+    for spec in &specs {
+        let tag = spec.replace(':', "-");
+        let dir = root.join(&tag);
+        let report = import(&dir);
+        forward_matches_onnxruntime(&dir, &mut failures, &tag);
+        let imported =
+            from_json(&std::fs::read_to_string(dir.join("imported.json")).unwrap()).unwrap();
+        let name = spec.split(':').next().unwrap();
+        if *spec == FOLDED {
+            // Batch norm folded into the convolutions: the report says so, and how to keep it.
+            assert!(
+                report.contains("folded batch norm into the convolutions")
+                    && report.contains("training=torch.onnx.TrainingMode.PRESERVE"),
+                "{report}"
+            );
+            assert!(
+                !imported
+                    .nodes
+                    .iter()
+                    .any(|n| matches!(n.op, Op::BatchNorm(_))),
+                "{tag}"
+            );
+            continue;
+        }
+        assert!(report.starts_with(&format!("{} matched", report.split(' ').next().unwrap())));
+        assert!(report.contains(" 0 unsupported"), "{report}");
+        // The same design as the template: nodes, names, settings, shapes and wires.
+        let template = netloom::design::templates::template(name, [3, 64, 64], 1000).unwrap();
+        let (ours, theirs) = (graph_of(&imported), graph_of(&template));
+        if ours != theirs {
+            let only = |a: &Graph, b: &Graph| -> Vec<String> {
+                a.0.iter()
+                    .filter(|(k, v)| b.0.get(*k) != Some(v))
+                    .map(|(k, v)| format!("{k} {v:?}"))
+                    .take(3)
+                    .collect()
+            };
+            failures.push(format!(
+                "{tag}: the import differs from the template: import only {:?}; template only {:?}; wires equal: {}",
+                only(&ours, &theirs),
+                only(&theirs, &ours),
+                ours.1 == theirs.1
+            ));
+        }
+        // Grouped as the template is.
+        let groups = |d: &Design| -> BTreeSet<(String, String)> {
+            d.groups
+                .iter()
+                .map(|g| (g.name.clone(), g.kind.clone()))
+                .collect()
+        };
+        if groups(&imported) != groups(&template) {
+            failures.push(format!("{tag}: the groups differ from the template's"));
+        }
+        // torchvision's own state dict maps onto the imported design by name.
+        let mapping = netloom_ok(&[
+            "weights",
+            s(&dir.join("weights.pth")),
+            "--design",
+            s(&dir.join("imported.json")),
+        ]);
+        let first = mapping.lines().next().unwrap();
+        if !first.ends_with(
+            " matched, 0 missing in the file, 0 unexpected in the file, 0 shape mismatches",
+        ) {
+            failures.push(format!("{tag}: torchvision's weights: {first}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn an_import_exports_and_imports_back_to_the_same_design() {
+    let root = exported(&["mobilenet_v3_small"], "import-round-trip");
+    let dir = root.join("mobilenet_v3_small");
+    import(&dir);
+    let out = dir.join("again.onnx");
+    netloom_ok(&[
+        "export",
+        s(&dir.join("imported.json")),
+        "--weights",
+        s(&dir.join("imported.safetensors")),
+        "--format",
+        "onnx",
+        "--out",
+        s(&out),
+    ]);
+    netloom_ok(&["import", s(&out), "-o", s(&dir.join("again.json"))]);
+    let first = from_json(&std::fs::read_to_string(dir.join("imported.json")).unwrap()).unwrap();
+    let again = from_json(&std::fs::read_to_string(dir.join("again.json")).unwrap()).unwrap();
+    assert_eq!(graph_of(&first), graph_of(&again));
+    assert_eq!(
+        netloom::design::to_json(&first),
+        netloom::design::to_json(&again)
+    );
+}
+
+#[test]
+fn a_model_with_ops_netloom_lacks_is_refused_listing_them_and_nothing_is_written() {
+    let root = exported(&["unsupported"], "import-refused");
+    let dir = root.join("unsupported");
+    let design = dir.join("imported.json");
+    let (code, out, err) = netloom(&["import", s(&dir.join("model.onnx")), "-o", s(&design)]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains("netloom has no block for, so nothing was imported")
+            && err.contains("Sin ×2 (first: /Sin)")
+            && err.contains("Resize ×1"),
+        "{err}"
+    );
+    assert!(!design.exists() && !dir.join("imported.safetensors").exists());
+    // Not an ONNX file at all: exit 2, saying so.
+    std::fs::write(dir.join("junk.onnx"), b"not a model").unwrap();
+    let (code, _, err) = netloom(&["import", s(&dir.join("junk.onnx")), "-o", s(&design)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not an ONNX model"), "{err}");
+    assert!(!design.exists());
+}

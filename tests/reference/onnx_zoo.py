@@ -1,0 +1,78 @@
+"""torchvision models as ONNX files, with onnxruntime's outputs, for the import tests.
+
+    onnx_zoo.py OUT SPEC...
+
+Each SPEC is NAME[:MODE[:OPSET]]: MODE `preserve` (the default) exports with
+training=PRESERVE and do_constant_folding=False, which keeps batch norm as its own node;
+`folded` uses torch.onnx.export's defaults, which fold batch norm into the convolutions.
+OPSET defaults to 17. For each, OUT/TAG/ gets model.onnx (batch axis dynamic), weights.pth
+(the state dict, random init with non-trivial batch-norm statistics), x1.npy and x4.npy
+(inputs of batch 1 and 4, 3×64×64) and y1.npy, y4.npy (onnxruntime's outputs), where TAG is
+SPEC with ':' as '-'. NAME `unsupported` is a small model with ops netloom lacks.
+"""
+
+import os
+import sys
+
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(__file__))
+from torch_reference import write_npy  # noqa: E402
+
+
+class Unsupported(nn.Module):
+    """Ops netloom has no block for: sin (twice) and an upsampling Resize."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.up = nn.Upsample(scale_factor=2)
+        self.fc = nn.Linear(4 * 128 * 128, 10)
+
+    def forward(self, x):
+        x = torch.sin(self.conv(x))
+        x = torch.sin(self.up(x))
+        return self.fc(torch.flatten(x, 1))
+
+
+def export(out, spec):
+    import numpy as np
+    import onnxruntime
+    import torchvision
+
+    parts = spec.split(":")
+    name = parts[0]
+    mode = parts[1] if len(parts) > 1 else "preserve"
+    opset = int(parts[2]) if len(parts) > 2 else 17
+    tag = spec.replace(":", "-")
+    d = os.path.join(out, tag)
+    os.makedirs(d, exist_ok=True)
+    torch.manual_seed(0)
+    net = Unsupported() if name == "unsupported" else getattr(torchvision.models, name)(weights=None)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.1)
+    net.eval()
+    torch.save(net.state_dict(), os.path.join(d, "weights.pth"))
+    kwargs = dict(dynamo=False, opset_version=opset, input_names=["x"], output_names=["y"],
+                  dynamic_axes={"x": {0: "n"}, "y": {0: "n"}})
+    if mode == "preserve":
+        kwargs.update(training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+    path = os.path.join(d, "model.onnx")
+    torch.onnx.export(net, torch.randn(1, 3, 64, 64), path, **kwargs)
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    for n in (1, 4):
+        x = torch.randn(n, 3, 64, 64)
+        write_npy(os.path.join(d, f"x{n}.npy"), x)
+        (y,) = session.run(None, {"x": x.numpy()})
+        write_npy(os.path.join(d, f"y{n}.npy"), torch.from_numpy(np.asarray(y)))
+
+
+if __name__ == "__main__":
+    for spec in sys.argv[2:]:
+        export(sys.argv[1], spec)
