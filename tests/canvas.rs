@@ -759,3 +759,56 @@ fn frozen_blocks_are_marked_far_out_and_on_the_minimap() {
     let image = harness.render().unwrap();
     assert!(has_colour(&image, map, frozen), "the minimap at {map:?}");
 }
+
+/// File → Import ONNX… (the in-app dialog without a portal), then imported models as they
+/// open at 1280×720: grouped as the templates are, fitted and readable, on a new unsaved
+/// document whose pretrained weights are the file's.
+#[test]
+fn imported_models_open_grouped_and_readable() {
+    let dir = common::run::tempdir("canvas-import");
+    common::run::python(
+        &common::run::reference("onnx_zoo.py"),
+        &[dir.to_str().unwrap(), "mobilenet_v2", "efficientnet_b0"],
+    );
+    let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
+    harness.get_by_label("File").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("Import ONNX…").click();
+    harness.run_steps(4);
+    assert!(harness.state().in_app_file_dialog_open());
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(3);
+    for (name, blocks) in [("mobilenet_v2", 17), ("efficientnet_b0", 16)] {
+        let ctx = harness.ctx.clone();
+        let onnx = dir.join(name).join("model.onnx");
+        harness.state_mut().import_file(&ctx, onnx);
+        step_until(&mut harness, 60, "the import never finished", |a| {
+            !a.importing()
+        });
+        harness.run_steps(4);
+        assert_eq!(harness.state().error(), None);
+        let notice = harness.state().notice().unwrap_or_default().to_owned();
+        assert!(
+            notice.starts_with("Imported ") && notice.contains("pretrained weights"),
+            "{notice}"
+        );
+        assert_eq!(harness.state().title(), "model.onnx (imported) — netloom");
+        assert!(!harness.state().is_dirty());
+        let design = harness.state().design();
+        assert_eq!(design.groups.len(), blocks, "{name}");
+        assert!(design.groups.iter().all(|g| g.collapsed));
+        let weights = design.training.pretrained.clone().unwrap().path;
+        assert!(std::path::Path::new(&weights).is_file(), "{weights}");
+        // It opens at its start, readable, the map beside.
+        let input = node_id(&harness, "input");
+        let view = harness.state().canvas_rect();
+        assert!(view.contains_rect(harness.state().node_screen_rect(input).unwrap()));
+        let (_, px) = harness.state().title_on_screen(input).unwrap();
+        assert!(px >= 11.0, "titles {px} px");
+        harness.get_by_label("minimap");
+        // The notice names temporary paths: dismissed, so the picture is the same anywhere.
+        harness.get_by_label("Dismiss").click();
+        harness.run_steps(3);
+        harness.snapshot(format!("imported_{name}"));
+    }
+}

@@ -218,7 +218,12 @@ fn an_import_exports_and_imports_back_to_the_same_design() {
     ]);
     netloom_ok(&["import", s(&out), "-o", s(&dir.join("again.json"))]);
     let first = from_json(&std::fs::read_to_string(dir.join("imported.json")).unwrap()).unwrap();
-    let again = from_json(&std::fs::read_to_string(dir.join("again.json")).unwrap()).unwrap();
+    let mut again = from_json(&std::fs::read_to_string(dir.join("again.json")).unwrap()).unwrap();
+    // Each names its own weights file as its pretrained weights.
+    let named = |d: &Design| d.training.pretrained.clone().unwrap().path;
+    assert_eq!(named(&first), "imported.safetensors");
+    assert_eq!(named(&again), "again.safetensors");
+    again.training.pretrained = first.training.pretrained.clone();
     assert_eq!(graph_of(&first), graph_of(&again));
     assert_eq!(
         netloom::design::to_json(&first),
@@ -246,4 +251,71 @@ fn a_model_with_ops_netloom_lacks_is_refused_listing_them_and_nothing_is_written
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is not an ONNX model"), "{err}");
     assert!(!design.exists());
+}
+
+/// An imported mobilenet_v2 fine-tunes on real data with its features frozen: only the new
+/// 10-class head trains, and every frozen tensor stays bit for bit the imported one.
+#[test]
+fn an_imported_mobilenet_v2_fine_tunes_with_its_features_frozen() {
+    let root = exported(&["mobilenet_v2"], "import-fine-tune");
+    let dir = root.join("mobilenet_v2");
+    import(&dir);
+    let mut design: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("imported.json")).unwrap()).unwrap();
+    let mut frozen = 0;
+    for n in design["nodes"].as_array_mut().unwrap() {
+        let name = n["name"].as_str().unwrap().to_owned();
+        if name.starts_with("features.") {
+            n["frozen"] = true.into();
+            frozen += 1;
+        }
+        if name == "classifier.1" {
+            n["op"]["out_features"] = 10.into();
+        }
+    }
+    assert!(frozen > 100, "{frozen}");
+    let tuned = dir.join("tuned.json");
+    std::fs::write(&tuned, serde_json::to_string_pretty(&design).unwrap()).unwrap();
+    let train = |steps: &str, run: &Path| {
+        let (code, out, err) = netloom(&[
+            "train",
+            s(&tuned),
+            "--data",
+            "builtin:fashion-mnist?channels=3&size=64x64&limit=256",
+            "--init-weights",
+            s(&dir.join("imported.safetensors")),
+            "--init-skip",
+            "classifier.1",
+            "--max-steps",
+            steps,
+            "--batch-size",
+            "16",
+            "--out",
+            s(run),
+        ]);
+        assert_eq!(code, 0, "{out}\n{err}");
+        tch::Tensor::read_safetensors(run.join("weights.safetensors")).unwrap()
+    };
+    let imported: BTreeMap<String, tch::Tensor> =
+        tch::Tensor::read_safetensors(dir.join("imported.safetensors"))
+            .unwrap()
+            .into_iter()
+            .collect();
+    // The same seed, so the same fresh head: one step against three.
+    let one: BTreeMap<String, tch::Tensor> = train("1", &dir.join("run1")).into_iter().collect();
+    let trained = train("3", &dir.join("run3"));
+    let (mut same, mut head) = (0, 0);
+    for (name, t) in &trained {
+        if name.starts_with("features.") {
+            assert!(t.equal(&imported[name]), "{name} is frozen but changed");
+            same += 1;
+        } else if name.starts_with("classifier.1.") {
+            assert!(!t.equal(&one[name]), "{name} didn't train");
+            head += 1;
+        }
+    }
+    assert!(
+        same > 200 && head == 2,
+        "{same} frozen tensors, {head} head tensors"
+    );
 }

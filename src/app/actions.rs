@@ -17,6 +17,8 @@ use std::path::PathBuf;
 pub(super) enum AppCommand {
     New,
     OpenDialog,
+    /// File → Import ONNX…: ask for the model file.
+    ImportDialog,
     OpenFile(PathBuf),
     OpenExample(&'static str, &'static str),
     /// A new design from a template of a known architecture (torchvision's names).
@@ -60,6 +62,7 @@ impl AppCommand {
             self,
             AppCommand::New
                 | AppCommand::OpenDialog
+                | AppCommand::ImportDialog
                 | AppCommand::OpenFile(_)
                 | AppCommand::OpenExample(..)
                 | AppCommand::OpenTemplate(_)

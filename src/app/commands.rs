@@ -72,6 +72,7 @@ impl NetloomApp {
         match cmd {
             AppCommand::New => self.set_design(Design::default(), super::Source::Untitled),
             AppCommand::OpenDialog => self.ask_file(ctx, FilePurpose::OpenDesign),
+            AppCommand::ImportDialog => self.ask_file(ctx, FilePurpose::ImportOnnx),
             AppCommand::OpenRunFolder => self.ask_file(ctx, FilePurpose::RunFolder),
             AppCommand::About => self.about = Some(super::about::About::gather()),
             AppCommand::OpenFile(path) => self.open_file(path),
@@ -303,6 +304,7 @@ impl NetloomApp {
             FilePurpose::SaveDesign => self.save_to(path),
             FilePurpose::DataFolder => self.use_data_folder(ctx, path),
             FilePurpose::Weights => self.load_weights(ctx, path),
+            FilePurpose::ImportOnnx => self.import_onnx(ctx, path),
             FilePurpose::MetricsCsv => self.save_csv(&path),
             FilePurpose::PlotsPng => self.save_png(ctx, path),
             FilePurpose::ExportTo(_) | FilePurpose::ExportWeights => {

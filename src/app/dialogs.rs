@@ -22,6 +22,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub enum FilePurpose {
     /// Open a design (.json).
     OpenDesign,
+    /// Import a network (.onnx).
+    ImportOnnx,
     /// Save the design under a new name.
     SaveDesign,
     /// A folder with one subfolder of images per class, to train on.
@@ -52,6 +54,7 @@ impl FilePurpose {
     fn title(self) -> &'static str {
         match self {
             FilePurpose::OpenDesign => "Open a netloom design",
+            FilePurpose::ImportOnnx => "Import an ONNX model",
             FilePurpose::SaveDesign => "Save the design",
             FilePurpose::DataFolder => "A folder with one subfolder of images per class",
             FilePurpose::Weights => "Pretrained weights",
@@ -65,9 +68,10 @@ impl FilePurpose {
 
     fn kind(self) -> Kind {
         match self {
-            FilePurpose::OpenDesign | FilePurpose::Weights | FilePurpose::ExportWeights => {
-                Kind::Open
-            }
+            FilePurpose::OpenDesign
+            | FilePurpose::ImportOnnx
+            | FilePurpose::Weights
+            | FilePurpose::ExportWeights => Kind::Open,
             FilePurpose::ExportTo(f) => Kind::Save(f.default_name()),
             FilePurpose::SaveDesign => Kind::Save("design.json"),
             FilePurpose::MetricsCsv => Kind::Save("metrics.csv"),
@@ -85,7 +89,9 @@ impl FilePurpose {
             FilePurpose::Weights | FilePurpose::ExportWeights => {
                 Some(("weights", &["safetensors", "pt", "pth", "bin"]))
             }
-            FilePurpose::ExportTo(crate::export::ExportFormat::Onnx) => Some(("ONNX", &["onnx"])),
+            FilePurpose::ExportTo(crate::export::ExportFormat::Onnx) | FilePurpose::ImportOnnx => {
+                Some(("ONNX", &["onnx"]))
+            }
             FilePurpose::ExportTo(crate::export::ExportFormat::Torchscript) => {
                 Some(("TorchScript", &["pt"]))
             }

@@ -16,6 +16,8 @@ pub enum Source {
     Example(&'static str),
     /// A template (`netloom template`'s), by name: `resnet18`.
     Template(String),
+    /// An imported model (File → Import ONNX…), by its file; not saved yet.
+    Imported(PathBuf),
     /// A new design not saved yet.
     Untitled,
 }
@@ -35,6 +37,7 @@ impl NetloomApp {
             ),
             Source::Example(n) => format!("{n} (example)"),
             Source::Template(n) => format!("{n} (template)"),
+            Source::Imported(p) => format!("{} (imported)", file_name(p)),
             Source::Untitled => "untitled".to_owned(),
         }
     }
@@ -49,6 +52,7 @@ impl NetloomApp {
             ),
             Source::Example(n) => (*n).to_owned(),
             Source::Template(n) => format!("{n}.json"),
+            Source::Imported(p) => format!("{}.json", stem(p)),
             Source::Untitled => "design.json".to_owned(),
         }
     }
@@ -274,4 +278,16 @@ impl NetloomApp {
 /// The CRC-32 of a file's bytes, when it can be read.
 fn file_crc(path: &std::path::Path) -> Option<u32> {
     std::fs::read(path).ok().map(|b| crc32fast::hash(&b))
+}
+
+fn file_name(p: &std::path::Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+fn stem(p: &std::path::Path) -> String {
+    p.file_stem()
+        .map_or_else(|| "design".to_owned(), |n| n.to_string_lossy().into_owned())
 }

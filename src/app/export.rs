@@ -81,6 +81,10 @@ impl NetloomApp {
         let name: String = match &self.doc.source {
             Source::Example(n) => n.trim_end_matches(".json").to_owned(),
             Source::Template(n) => n.clone(),
+            Source::Imported(p) => p.file_stem().map_or_else(
+                || "imported".to_owned(),
+                |s| s.to_string_lossy().into_owned(),
+            ),
             _ => "untitled".to_owned(),
         }
         .chars()

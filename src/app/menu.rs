@@ -124,6 +124,13 @@ impl NetloomApp {
         {
             cmds.push(AppCommand::OpenDialog);
         }
+        if ui
+            .button("Import ONNX…")
+            .on_hover_text("Open a network exported to ONNX (PyTorch, TensorFlow, …) as a design, with its weights as the pretrained weights")
+            .clicked()
+        {
+            cmds.push(AppCommand::ImportDialog);
+        }
         ui.menu_button("Examples", |ui| {
             for &(name, text) in EXAMPLES {
                 if ui.button(name).clicked() {

@@ -16,6 +16,7 @@ mod export;
 pub mod files;
 mod frame_stats;
 mod help;
+mod import;
 mod menu;
 mod setup;
 #[cfg(any(test, feature = "testing"))]
@@ -112,6 +113,10 @@ pub struct NetloomApp {
     restore_weights: Option<(PathBuf, Vec<String>)>,
     /// The Input shape the default data was chosen for (see `setup::follow_input`).
     defaults_for: Option<design::Shape>,
+    /// File → Import ONNX… while it runs.
+    importing: Option<import::Importing>,
+    /// Where imported weights go: the data folder's `imports` (None: the temporary folder).
+    imports_dir: Option<PathBuf>,
 }
 
 impl NetloomApp {
@@ -153,6 +158,8 @@ impl NetloomApp {
             help: actions::HelpWindow::None,
             restore_weights: None,
             defaults_for: None,
+            importing: None,
+            imports_dir: None,
         };
         app.training.choose_data_for(&app.doc.design);
         if let Some(path) = path {
@@ -183,6 +190,7 @@ impl NetloomApp {
         }
         self.training
             .set_runs_dir(data_dir.as_ref().map(|d| d.join("runs")));
+        self.imports_dir = data_dir.as_ref().map(|d| d.join("imports"));
         if let Some(report) = data_dir.as_deref().and_then(crash::take_report) {
             self.notice = Some(format!(
                 "netloom stopped with an internal error last time. Unsaved work, if any, is offered back; the crash report is {}: please attach it to a bug report.",
@@ -244,6 +252,7 @@ impl NetloomApp {
         // A failed open or save is said at the top of either view until dismissed or
         // superseded; the open design is never lost.
         message_bar(ui, "error_bar", &mut self.error, ui::theme::ERROR);
+        self.import_bar(ui);
         message_bar(
             ui,
             "notice_bar",
@@ -346,6 +355,7 @@ impl eframe::App for NetloomApp {
         }
         self.training.drain(std::time::Duration::from_millis(8));
         self.show_export_result();
+        self.poll_import();
         self.save_screenshot(&ctx);
         self.bars(ui, &mut cmds);
         match self.view {

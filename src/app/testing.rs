@@ -10,6 +10,16 @@ use crate::ui;
 use std::path::PathBuf;
 
 impl NetloomApp {
+    /// Imports `path` as File → Import ONNX… does once the file is chosen.
+    pub fn import_file(&mut self, ctx: &egui::Context, path: PathBuf) {
+        self.import_onnx(ctx, path);
+    }
+
+    /// Whether an import is under way.
+    pub fn importing(&self) -> bool {
+        self.importing.is_some()
+    }
+
     /// The design on screen.
     pub fn design(&self) -> &Design {
         &self.doc.design

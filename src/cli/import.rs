@@ -1,4 +1,5 @@
-//! `netloom import MODEL.onnx -o DESIGN.json`: an ONNX network as a design and its weights.
+//! `netloom import MODEL.onnx -o DESIGN.json`: an ONNX network as a design and its weights,
+//! which the design names as its pretrained weights.
 
 use crate::import::{ImportError, import_onnx, write_weights};
 use clap::Args;
@@ -63,7 +64,15 @@ pub fn run(args: &ImportArgs) -> ExitCode {
         eprintln!("netloom: {e}");
         return ExitCode::from(super::EXIT_UNREADABLE);
     }
-    if let Err(e) = crate::document::save_design(&imported.design, &args.output) {
+    // The design names its weights as the pretrained weights runs start from (kept relative
+    // to the design's folder when beside it), as the app's import does.
+    let mut design = imported.design;
+    let absolute = std::path::absolute(&weights).unwrap_or_else(|_| weights.clone());
+    design.training.pretrained = Some(crate::design::PretrainedSource {
+        path: absolute.display().to_string(),
+        skip: Vec::new(),
+    });
+    if let Err(e) = crate::document::save_design(&design, &args.output) {
         eprintln!("netloom: can't write {}: {e}", args.output.display());
         let _ = std::fs::remove_file(&weights);
         return ExitCode::from(super::EXIT_UNREADABLE);
@@ -78,12 +87,12 @@ pub fn run(args: &ImportArgs) -> ExitCode {
             println!("{line}");
         }
     }
-    let a = crate::design::analyse(&imported.design);
+    let a = crate::design::analyse(&design);
     eprintln!(
         "netloom: imported {} nodes ({} parameters, {} groups) in {:.2} s: {} and {}",
-        imported.design.nodes.len(),
+        design.nodes.len(),
         crate::units::thousands(a.totals.params),
-        imported.design.groups.len(),
+        design.groups.len(),
         started.elapsed().as_secs_f64(),
         args.output.display(),
         weights.display()

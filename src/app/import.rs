@@ -1,0 +1,139 @@
+//! File → Import ONNX…: a network from another tool opens on the canvas.
+//!
+//! The import runs on a helper thread (a big model takes a second or more to read and its
+//! weights to write), with its stage in a bar meanwhile. Its weights go to netloom's data
+//! folder, named after the file and its checksum (importing the same file again reuses the
+//! name), and the design opens as a new, unsaved document that starts from them: they are its
+//! pretrained weights, reviewed in the Train view as any others.
+
+use super::{NetloomApp, Source};
+use crate::design::{Design, PretrainedSource};
+use crate::jobs::{Job, Poll};
+use std::path::{Path, PathBuf};
+
+/// An import under way.
+pub(super) struct Importing {
+    path: PathBuf,
+    job: Job<Imported>,
+}
+
+/// What a finished import hands back.
+struct Imported {
+    design: Design,
+    summary: String,
+}
+
+/// Where imported weights go when netloom has no data folder (tests, a read-only home).
+fn fallback_dir() -> PathBuf {
+    std::env::temp_dir().join("netloom-imports")
+}
+
+/// The import itself, off the UI thread: read, convert, write the weights into `dir`.
+fn run(path: &Path, dir: &Path, progress: &crate::jobs::Progress) -> Result<Imported, String> {
+    progress.stages(2);
+    let bytes = std::fs::read(path).map_err(|e| format!("can't read it: {e}"))?;
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let imported = crate::import::import_bytes(&bytes, path, folder).map_err(|e| e.to_string())?;
+    progress.advance("writing the weights");
+    std::fs::create_dir_all(dir).map_err(|e| format!("can't make {}: {e}", dir.display()))?;
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+    let weights = dir.join(format!(
+        "{stem}-{:08x}.safetensors",
+        crc32fast::hash(&bytes)
+    ));
+    crate::import::write_weights(&imported.weights, &weights).map_err(|e| e.to_string())?;
+    let mut design = imported.design;
+    design.training.pretrained = Some(PretrainedSource {
+        path: weights.display().to_string(),
+        skip: Vec::new(),
+    });
+    let text = imported.report.text();
+    let mut lines = text.lines().filter(|l| !l.starts_with("matched "));
+    let first = lines.next().unwrap_or_default().to_owned();
+    let notes: Vec<&str> = lines.filter(|l| l.starts_with("note: ")).collect();
+    let mut summary = format!(
+        "Imported {}: {first}. Its weights ({}) are the pretrained weights runs start from.",
+        path.display(),
+        weights.display()
+    );
+    for n in notes {
+        summary.push(' ');
+        summary.push_str(n.trim_start_matches("note: "));
+    }
+    progress.advance("done");
+    Ok(Imported { design, summary })
+}
+
+impl NetloomApp {
+    /// Starts importing `path`.
+    pub(super) fn import_onnx(&mut self, ctx: &egui::Context, path: PathBuf) {
+        let dir = self.imports_dir.clone().unwrap_or_else(fallback_dir);
+        let repaint = ctx.clone();
+        let file = path.clone();
+        let job = Job::spawn(
+            "onnx-import",
+            Some(std::sync::Arc::new(move || repaint.request_repaint())),
+            move |progress| run(&file, &dir, progress),
+        );
+        self.error = None;
+        self.importing = Some(Importing { path, job });
+    }
+
+    /// Opens a finished import, or says why it failed; the open design stays until then.
+    pub(super) fn poll_import(&mut self) {
+        let Some(importing) = &mut self.importing else {
+            return;
+        };
+        let answer = match importing.job.poll() {
+            Poll::Working => return,
+            Poll::Done(answer) => answer,
+            Poll::Taken => Err("the import ended without an answer".to_owned()),
+        };
+        let path = importing.path.clone();
+        self.importing = None;
+        match answer {
+            Ok(imported) => {
+                self.set_design(imported.design, Source::Imported(path));
+                // set_design clears the notice (or sets one about missing files): the
+                // import's summary goes first.
+                self.notice = Some(match self.notice.take() {
+                    Some(more) => format!("{} {more}", imported.summary),
+                    None => imported.summary,
+                });
+            }
+            Err(e) => {
+                self.error = Some(format!(
+                    "Can't import {}: {e}. The open design is unchanged.",
+                    path.display()
+                ));
+            }
+        }
+    }
+
+    /// "Importing model.onnx: writing the weights…" while an import runs.
+    pub(super) fn import_bar(&self, ui: &mut egui::Ui) {
+        let Some(importing) = &self.importing else {
+            return;
+        };
+        let name = importing
+            .path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let stage = importing.job.progress().stage();
+        let stage = if stage.is_empty() {
+            "reading the graph".to_owned()
+        } else {
+            stage
+        };
+        egui::Panel::top("import_bar").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!("Importing {name}: {stage}…"));
+            });
+        });
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(100));
+    }
+}
