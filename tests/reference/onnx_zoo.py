@@ -8,7 +8,8 @@ training=PRESERVE and do_constant_folding=False, which keeps batch norm as its o
 OPSET defaults to 17. For each, OUT/TAG/ gets model.onnx (batch axis dynamic), weights.pth
 (the state dict, random init with non-trivial batch-norm statistics), x1.npy and x4.npy
 (inputs of batch 1 and 4, 3×64×64) and y1.npy, y4.npy (onnxruntime's outputs), where TAG is
-SPEC with ':' as '-'. NAME `unsupported` is a small model with ops netloom lacks.
+SPEC with ':' as '-'. NAME `unsupported` is a small model with ops netloom lacks;
+`viewnet` one whose flattening and pooling are shape arithmetic (view, mean, squeeze).
 """
 
 import os
@@ -36,6 +37,24 @@ class Unsupported(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class Viewnet(nn.Module):
+    """Shape arithmetic a user writes: x.view(x.size(0), -1), x.mean([2, 3]), a squeeze."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+        self.fc = nn.Linear(8 * 32 * 32 + 8 + 8, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(x))
+        pooled = x.mean([2, 3])
+        kept = torch.nn.functional.adaptive_avg_pool2d(x, 1).squeeze(3).squeeze(2)
+        y = torch.relu(self.conv2(x))
+        flat = y.view(y.size(0), -1)
+        return self.fc(torch.cat([flat, pooled, kept], 1))
+
+
 def export(out, spec):
     import numpy as np
     import onnxruntime
@@ -49,7 +68,12 @@ def export(out, spec):
     d = os.path.join(out, tag)
     os.makedirs(d, exist_ok=True)
     torch.manual_seed(0)
-    net = Unsupported() if name == "unsupported" else getattr(torchvision.models, name)(weights=None)
+    if name == "unsupported":
+        net = Unsupported()
+    elif name == "viewnet":
+        net = Viewnet()
+    else:
+        net = getattr(torchvision.models, name)(weights=None)
     with torch.no_grad():
         for m in net.modules():
             if isinstance(m, nn.BatchNorm2d):

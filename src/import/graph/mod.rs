@@ -6,6 +6,7 @@
 mod attrs;
 mod gates;
 mod layers;
+mod shapes;
 
 use super::names::{Namer, module_path};
 use super::tensors::{Array, Values, read};
@@ -45,7 +46,22 @@ pub const SUPPORTED: &[&str] = &[
     "Dropout",
     "Identity",
     "Constant",
+    "Shape",
+    "Gather",
+    "Unsqueeze",
+    "Squeeze",
+    "Reshape",
+    "ReduceMean",
+    "Cast",
 ];
+
+/// One entry of a shape being computed in the graph: the batch size (symbolic: the graph
+/// may take any) or a fixed size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dim {
+    Batch,
+    Fixed(i64),
+}
 
 /// What a graph value is while the graph is read.
 #[derive(Clone, Debug)]
@@ -54,6 +70,8 @@ enum Value {
     Node(NodeId, usize),
     /// A constant.
     Const(Array),
+    /// A shape computed in the graph (from `Shape`), and whether it is a scalar.
+    Shape(Vec<Dim>, bool),
 }
 
 /// The weights and report gathered with the design.
@@ -73,6 +91,8 @@ struct Reader<'a> {
     fused: HashMap<usize, (ActivationFn, String)>,
     /// Gate outputs absorbed into a fused activation.
     absorbed: std::collections::HashSet<String>,
+    /// The batch size when the graph's input fixes it (a shape may then name it).
+    fixed_batch: Option<i64>,
 }
 
 /// Checks that every op is one netloom reads: the unsupported ones, each with how many there
@@ -148,7 +168,31 @@ impl Reader<'_> {
             None => Ok(None),
             Some(name) => match self.values.get(name) {
                 Some(Value::Const(a)) => Ok(Some((name.clone(), a.clone()))),
-                Some(Value::Node(..)) => Err(Self::malformed(
+                // A shape the graph computed from fixed sizes only is a constant.
+                Some(Value::Shape(dims, scalar))
+                    if dims.iter().all(|d| matches!(d, Dim::Fixed(_))) =>
+                {
+                    let v: Vec<i64> = dims
+                        .iter()
+                        .map(|d| match d {
+                            Dim::Fixed(v) => *v,
+                            Dim::Batch => 0,
+                        })
+                        .collect();
+                    let shape = if *scalar {
+                        vec![]
+                    } else {
+                        vec![v.len() as i64]
+                    };
+                    Ok(Some((
+                        name.clone(),
+                        Array {
+                            dims: shape,
+                            values: Values::I64(v),
+                        },
+                    )))
+                }
+                Some(Value::Node(..) | Value::Shape(..)) => Err(Self::malformed(
                     n,
                     format!(
                         "computes its input {i} ({name:?}) in the graph; netloom reads it only as a constant (a weight)"
@@ -164,8 +208,13 @@ impl Reader<'_> {
 
     fn node_input(&self, n: &NodeProto, i: usize) -> Result<(NodeId, usize), ImportError> {
         match self.input(n, i)? {
+            // A 1×1 squeezed on one side only waits for the second Squeeze.
+            Value::Node(_, 3) => Err(Self::malformed(
+                n,
+                "reads a 3-d tensor, which netloom doesn't hold (only images and vectors)",
+            )),
             Value::Node(id, rank) => Ok((*id, *rank)),
-            Value::Const(_) => Err(Self::malformed(
+            Value::Const(_) | Value::Shape(..) => Err(Self::malformed(
                 n,
                 format!("takes a constant as input {i} where netloom needs the output of a layer"),
             )),
@@ -287,6 +336,14 @@ impl Reader<'_> {
                 }
                 self.add_node(n, Op::Flatten(Flatten {}), &[x], 2, None);
             }
+            "Shape" => self.shape(n)?,
+            "Gather" => self.gather(n)?,
+            "Unsqueeze" => self.unsqueeze(n)?,
+            "Squeeze" => self.squeeze(n)?,
+            "Reshape" => self.reshape(n)?,
+            "ReduceMean" => self.reduce_mean(n)?,
+            "Cast" => self.cast(n)?,
+            "Concat" if !matches!(self.input(n, 0)?, Value::Node(..)) => self.concat_shapes(n)?,
             "Add" | "Mul" | "Concat" => self.merge(index, n)?,
             _ => self.activation(n)?,
         }
@@ -305,7 +362,7 @@ pub fn build(
     for t in &graph.initializer {
         values.insert(t.name.clone(), Value::Const(read(t, dir)?));
     }
-    let (input_name, input_op, rank) = graph_input(graph, &values)?;
+    let (input_name, input_op, rank, fixed_batch) = graph_input(graph, &values)?;
     let paths: Vec<Vec<String>> = graph.node.iter().map(|n| module_path(&n.name)).collect();
     let mut namer = Namer::new(paths.iter().map(Vec::as_slice));
     namer.reserve("input");
@@ -323,6 +380,7 @@ pub fn build(
         opset,
         fused,
         absorbed,
+        fixed_batch,
     };
     for (i, n) in graph.node.iter().enumerate() {
         r.read_node(i, n, dir)?;
@@ -377,7 +435,7 @@ pub fn build(
 fn graph_input(
     graph: &GraphProto,
     values: &HashMap<String, Value>,
-) -> Result<(String, InputOp, usize), ImportError> {
+) -> Result<(String, InputOp, usize, Option<i64>), ImportError> {
     let inputs: Vec<_> = graph
         .input
         .iter()
@@ -436,5 +494,10 @@ fn graph_input(
             });
         }
     };
-    Ok((input.name.clone(), input_op, dims.len()))
+    Ok((
+        input.name.clone(),
+        input_op,
+        dims.len(),
+        dims.first().copied().flatten(),
+    ))
 }
