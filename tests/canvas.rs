@@ -787,10 +787,23 @@ fn imported_models_open_grouped_and_readable() {
         });
         harness.run_steps(4);
         assert_eq!(harness.state().error(), None);
-        let notice = harness.state().notice().unwrap_or_default().to_owned();
+        let summary = harness
+            .state()
+            .import_summary()
+            .unwrap_or_default()
+            .to_owned();
         assert!(
-            notice.starts_with("Imported ") && notice.contains("pretrained weights"),
-            "{notice}"
+            summary.starts_with("Imported ") && summary.contains("pretrained weights"),
+            "{summary}"
+        );
+        // The mapping, a click away: every weight, by the name the file gave it.
+        harness.get_by_label("Show the mapping").click();
+        harness.run_steps(3);
+        harness.get_by_label_contains("matched      features.0.0.weight [32, 3, 3, 3]");
+        // The summary line twice: in the bar and atop the mapping.
+        assert_eq!(
+            harness.query_all_by_label_contains("0 unsupported").count(),
+            2
         );
         assert_eq!(harness.state().title(), "model.onnx (imported) — netloom");
         assert!(!harness.state().is_dirty());
@@ -806,9 +819,20 @@ fn imported_models_open_grouped_and_readable() {
         let (_, px) = harness.state().title_on_screen(input).unwrap();
         assert!(px >= 11.0, "titles {px} px");
         harness.get_by_label("minimap");
-        // The notice names temporary paths: dismissed, so the picture is the same anywhere.
+        // The summary names temporary paths: dismissed (which closes the mapping too), so
+        // the picture is the same anywhere.
         harness.get_by_label("Dismiss").click();
         harness.run_steps(3);
+        assert!(harness.state().import_summary().is_none());
+        assert!(
+            harness
+                .query_by_label_contains("matched      features.0.0.weight")
+                .is_none()
+        );
+        // Dismiss sat after the summary, whose length varies with the paths: the pointer
+        // moves to a fixed empty spot before the picture.
+        harness.event(egui::Event::PointerMoved(egui::pos2(600.0, 600.0)));
+        harness.run_steps(2);
         harness.snapshot(format!("imported_{name}"));
     }
 }

@@ -67,6 +67,7 @@ impl NetloomApp {
         self.doc.revision += 1;
         self.doc.history.clear();
         self.notice = None;
+        self.import_result = None;
         self.restore_setup();
         // A design opens fitted to the view, readably.
         self.canvas.fit();

@@ -21,6 +21,16 @@ pub(super) struct Importing {
 struct Imported {
     design: Design,
     summary: String,
+    report: String,
+}
+
+/// A finished import's summary, shown in a bar until dismissed, and its full mapping report
+/// (matched, folded, dropped), shown in a window on request.
+pub(super) struct ImportResult {
+    file: String,
+    pub(super) summary: String,
+    report: String,
+    window: bool,
 }
 
 /// Where imported weights go when netloom has no data folder (tests, a read-only home).
@@ -63,7 +73,11 @@ fn run(path: &Path, dir: &Path, progress: &crate::jobs::Progress) -> Result<Impo
         summary.push_str(n.trim_start_matches("note: "));
     }
     progress.advance("done");
-    Ok(Imported { design, summary })
+    Ok(Imported {
+        design,
+        summary,
+        report: text,
+    })
 }
 
 impl NetloomApp {
@@ -95,12 +109,14 @@ impl NetloomApp {
         self.importing = None;
         match answer {
             Ok(imported) => {
-                self.set_design(imported.design, Source::Imported(path));
-                // set_design clears the notice (or sets one about missing files): the
-                // import's summary goes first.
-                self.notice = Some(match self.notice.take() {
-                    Some(more) => format!("{} {more}", imported.summary),
-                    None => imported.summary,
+                self.set_design(imported.design, Source::Imported(path.clone()));
+                self.import_result = Some(ImportResult {
+                    file: path
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                    summary: imported.summary,
+                    report: imported.report,
+                    window: false,
                 });
             }
             Err(e) => {
@@ -112,28 +128,71 @@ impl NetloomApp {
         }
     }
 
-    /// "Importing model.onnx: writing the weights…" while an import runs.
-    pub(super) fn import_bar(&self, ui: &mut egui::Ui) {
-        let Some(importing) = &self.importing else {
+    /// "Importing model.onnx: writing the weights…" while an import runs; then the import's
+    /// summary, with its mapping a click away, until dismissed.
+    pub(super) fn import_bar(&mut self, ui: &mut egui::Ui) {
+        if let Some(importing) = &self.importing {
+            let name = importing
+                .path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let stage = importing.job.progress().stage();
+            let stage = if stage.is_empty() {
+                "reading the graph".to_owned()
+            } else {
+                stage
+            };
+            egui::Panel::top("import_bar").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(format!("Importing {name}: {stage}…"));
+                });
+            });
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+            return;
+        }
+        let Some(result) = &mut self.import_result else {
             return;
         };
-        let name = importing
-            .path
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let stage = importing.job.progress().stage();
-        let stage = if stage.is_empty() {
-            "reading the graph".to_owned()
-        } else {
-            stage
-        };
-        egui::Panel::top("import_bar").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label(format!("Importing {name}: {stage}…"));
+        let mut dismissed = false;
+        egui::Panel::top("import_result_bar").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(&result.summary);
+                if ui.small_button("Show the mapping").clicked() {
+                    result.window = true;
+                }
+                if ui.small_button("Dismiss").clicked() {
+                    dismissed = true;
+                }
             });
         });
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_millis(100));
+        if dismissed {
+            self.import_result = None;
+        }
+    }
+
+    /// The import's mapping report: every weight the file gave, and what was folded or dropped.
+    pub(super) fn import_report_window(&mut self, ctx: &egui::Context) {
+        let Some(result) = &mut self.import_result else {
+            return;
+        };
+        if !result.window {
+            return;
+        }
+        let mut open = true;
+        egui::Window::new(format!("Import of {}", result.file))
+            .open(&mut open)
+            .collapsible(false)
+            .default_width(640.0)
+            .default_height(420.0)
+            .show(ctx, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    for line in result.report.lines() {
+                        ui.label(egui::RichText::new(line).monospace());
+                    }
+                });
+            });
+        result.window = open;
     }
 }

@@ -115,6 +115,8 @@ pub struct NetloomApp {
     defaults_for: Option<design::Shape>,
     /// File → Import ONNX… while it runs.
     importing: Option<import::Importing>,
+    /// The last import's summary and mapping, until dismissed or another document opens.
+    import_result: Option<import::ImportResult>,
     /// Where imported weights go: the data folder's `imports` (None: the temporary folder).
     imports_dir: Option<PathBuf>,
 }
@@ -159,6 +161,7 @@ impl NetloomApp {
             restore_weights: None,
             defaults_for: None,
             importing: None,
+            import_result: None,
             imports_dir: None,
         };
         app.training.choose_data_for(&app.doc.design);
@@ -367,6 +370,7 @@ impl eframe::App for NetloomApp {
             self.export_window(&ctx, &mut cmds);
         }
         self.about_window(&ctx);
+        self.import_report_window(&ctx);
         self.help_windows(&ctx);
         self.end_frame(&ctx, cmds);
         let busy = self.training.busy();

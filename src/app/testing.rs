@@ -15,6 +15,11 @@ impl NetloomApp {
         self.import_onnx(ctx, path);
     }
 
+    /// The last import's summary while its bar shows.
+    pub fn import_summary(&self) -> Option<&str> {
+        self.import_result.as_ref().map(|r| r.summary.as_str())
+    }
+
     /// Whether an import is under way.
     pub fn importing(&self) -> bool {
         self.importing.is_some()
