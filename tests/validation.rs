@@ -234,7 +234,10 @@ fn names_must_be_unique_identifiers() {
             && !is_valid_name("a..b")
             && !is_valid_name("a.")
             && !is_valid_name(".a")
-            && !is_valid_name("a-b")
+            && is_valid_name("trunk_output.block1.block1-0.f.a.0")
+            && !is_valid_name("a.-b")
+            && !is_valid_name("-a")
+            && !is_valid_name("a b")
             && !is_valid_name("")
     );
 }
