@@ -778,6 +778,9 @@ fn imported_models_open_grouped_and_readable() {
     assert!(harness.state().in_app_file_dialog_open());
     harness.key_press(egui::Key::Escape);
     harness.run_steps(3);
+    // From another view: the import shows the Design view.
+    harness.get_by_label("Learn").click();
+    harness.run_steps(2);
     for (name, blocks) in [("mobilenet_v2", 17), ("efficientnet_b0", 16)] {
         let ctx = harness.ctx.clone();
         let onnx = dir.join(name).join("model.onnx");
@@ -806,6 +809,7 @@ fn imported_models_open_grouped_and_readable() {
             2
         );
         assert_eq!(harness.state().title(), "model.onnx (imported) — netloom");
+        assert_eq!(harness.state().view(), netloom::app::View::Design);
         assert!(!harness.state().is_dirty());
         let design = harness.state().design();
         assert_eq!(design.groups.len(), blocks, "{name}");

@@ -110,6 +110,8 @@ impl NetloomApp {
         match answer {
             Ok(imported) => {
                 self.set_design(imported.design, Source::Imported(path.clone()));
+                // An import is opened to be looked at: on the canvas.
+                self.view = super::View::Design;
                 self.import_result = Some(ImportResult {
                     file: path
                         .file_name()
