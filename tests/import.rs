@@ -281,27 +281,37 @@ fn an_imported_mobilenet_v2_fine_tunes_with_its_features_frozen() {
             n["op"]["out_features"] = 10.into();
         }
     }
+    // The head is new: the design's pretrained weights skip it, as the app's "Replace head"
+    // records.
+    design["training"]["pretrained"]["skip"] = serde_json::json!(["classifier.1"]);
     assert!(frozen > 100, "{frozen}");
     let tuned = dir.join("tuned.json");
     std::fs::write(&tuned, serde_json::to_string_pretty(&design).unwrap()).unwrap();
-    let train = |steps: &str, run: &Path| {
-        let (code, out, err) = netloom(&[
+    let weights = dir.join("imported.safetensors");
+    let train = |steps: &str, run: &Path, flags: bool| {
+        let mut args = vec![
             "train",
             s(&tuned),
             "--data",
             "builtin:fashion-mnist?channels=3&size=64x64&limit=256",
-            "--init-weights",
-            s(&dir.join("imported.safetensors")),
-            "--init-skip",
-            "classifier.1",
             "--max-steps",
             steps,
             "--batch-size",
             "16",
             "--out",
             s(run),
-        ]);
+        ];
+        if flags {
+            args.extend(["--init-weights", s(&weights), "--init-skip", "classifier.1"]);
+        }
+        let (code, out, err) = netloom(&args);
         assert_eq!(code, 0, "{out}\n{err}");
+        if !flags {
+            assert!(
+                err.contains("starting from the design's pretrained weights"),
+                "{err}"
+            );
+        }
         tch::Tensor::read_safetensors(run.join("weights.safetensors")).unwrap()
     };
     let imported: BTreeMap<String, tch::Tensor> =
@@ -309,9 +319,11 @@ fn an_imported_mobilenet_v2_fine_tunes_with_its_features_frozen() {
             .unwrap()
             .into_iter()
             .collect();
-    // The same seed, so the same fresh head: one step against three.
-    let one: BTreeMap<String, tch::Tensor> = train("1", &dir.join("run1")).into_iter().collect();
-    let trained = train("3", &dir.join("run3"));
+    // The same seed, so the same fresh head: one step against three. The first names the
+    // weights on the command line; the second starts from the design's own.
+    let one: BTreeMap<String, tch::Tensor> =
+        train("1", &dir.join("run1"), true).into_iter().collect();
+    let trained = train("3", &dir.join("run3"), false);
     let (mut same, mut head) = (0, 0);
     for (name, t) in &trained {
         if name.starts_with("features.") {

@@ -71,6 +71,10 @@ pub struct TrainArgs {
     /// matches, e.g. a head to retrain. Repeatable.
     #[arg(long, value_name = "NODE", requires = "init_weights")]
     pub init_skip: Vec<String>,
+    /// Start from fresh weights even though the design names pretrained ones (its
+    /// `training.pretrained`, which a run otherwise starts from, as in the app).
+    #[arg(long, conflicts_with_all = ["init_weights", "resume"])]
+    pub from_scratch: bool,
     /// Gradual unfreezing: every K epochs make one more frozen block trainable, from the head
     /// down (overrides the design's training.unfreeze_every).
     #[arg(long, value_name = "K")]
@@ -138,10 +142,11 @@ fn request(args: &TrainArgs) -> Result<RunRequest, String> {
         .clone()
         .or_else(|| args.out.clone())
         .unwrap_or_else(|| PathBuf::from("runs").join(stem));
+    let init = init_weights(args, &design)?;
     if args.overwrite {
         // --overwrite removes the run's files: never one the run is made from.
         let mut inputs = vec![args.design.clone()];
-        inputs.extend(args.init_weights.clone());
+        inputs.extend(init.as_ref().map(|i| i.path.clone()));
         inputs.extend(
             args.data
                 .as_deref()
@@ -167,11 +172,40 @@ fn request(args: &TrainArgs) -> Result<RunRequest, String> {
         design,
         data,
         options,
-        init: args.init_weights.clone().map(|path| InitWeights {
-            path,
-            skip: args.init_skip.clone(),
-        }),
+        init,
     })
+}
+
+/// The weights a new run starts from: --init-weights, else the design's own pretrained
+/// weights (what the app starts from), unless --from-scratch or resuming.
+fn init_weights(args: &TrainArgs, design: &Design) -> Result<Option<InitWeights>, String> {
+    if let Some(path) = &args.init_weights {
+        return Ok(Some(InitWeights {
+            path: path.clone(),
+            skip: args.init_skip.clone(),
+        }));
+    }
+    if args.from_scratch || args.resume.is_some() {
+        return Ok(None);
+    }
+    let Some(p) = &design.training.pretrained else {
+        return Ok(None);
+    };
+    let path = PathBuf::from(&p.path);
+    if !path.is_file() {
+        return Err(format!(
+            "the design starts from the pretrained weights {}, which are not there: give others with --init-weights, or train from fresh weights with --from-scratch",
+            path.display()
+        ));
+    }
+    eprintln!(
+        "netloom: starting from the design's pretrained weights {} (--init-weights picks others, --from-scratch none)",
+        path.display()
+    );
+    Ok(Some(InitWeights {
+        path,
+        skip: p.skip.clone(),
+    }))
 }
 
 /// The design file with the command line's overrides; when resuming, the design saved in the
