@@ -6,7 +6,6 @@ mod common;
 
 use common::run::*;
 use netloom::design::{Design, Op, analyse, from_json};
-use netloom::engine::npy;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -31,19 +30,6 @@ const SHAPES: [&str; 2] = ["viewnet", "viewnet:preserve:11"];
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// Largest |a − b| over the largest |b|.
-fn relative_error(a: &Path, b: &Path) -> f32 {
-    let (a, b) = (npy::read(a).unwrap(), npy::read(b).unwrap());
-    assert_eq!(a.shape, b.shape);
-    let scale = b.data.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
-    let diff = a
-        .data
-        .iter()
-        .zip(&b.data)
-        .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
-    diff / scale
 }
 
 /// A design's nodes (name → op as JSON, output shape) and wires (by name), with Dropout

@@ -5,21 +5,7 @@
 mod common;
 
 use common::run::*;
-use netloom::engine::npy;
 use std::path::Path;
-
-/// Largest |a − b| relative to the largest |b|.
-fn relative_error(a: &Path, b: &Path) -> f32 {
-    let (a, b) = (npy::read(a).unwrap(), npy::read(b).unwrap());
-    assert_eq!(a.shape, b.shape);
-    let scale = b.data.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
-    let diff = a
-        .data
-        .iter()
-        .zip(&b.data)
-        .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
-    diff / scale
-}
 
 #[test]
 fn pytorch_written_pth_and_safetensors_load_and_compute_what_pytorch_computes() {

@@ -115,3 +115,19 @@ pub fn val_accuracies(dir: &Path) -> Vec<f64> {
         .map(|r| r[8].parse().unwrap())
         .collect()
 }
+
+/// The largest |a − b| over the largest |b|, for two .npy files of one shape.
+pub fn relative_error(a: &Path, b: &Path) -> f32 {
+    let (a, b) = (
+        netloom::engine::npy::read(a).unwrap(),
+        netloom::engine::npy::read(b).unwrap(),
+    );
+    assert_eq!(a.shape, b.shape);
+    let scale = b.data.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
+    let diff = a
+        .data
+        .iter()
+        .zip(&b.data)
+        .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+    diff / scale
+}

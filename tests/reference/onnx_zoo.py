@@ -20,6 +20,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(__file__))
 from torch_reference import write_npy  # noqa: E402
+from transfer_reference import randomise_batch_norm  # noqa: E402
 
 
 class Unsupported(nn.Module):
@@ -74,13 +75,7 @@ def export(out, spec):
         net = Viewnet()
     else:
         net = getattr(torchvision.models, name)(weights=None)
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.normal_(0, 0.1)
-                m.running_var.uniform_(0.5, 1.5)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0, 0.1)
+    randomise_batch_norm(net)
     net.eval()
     torch.save(net.state_dict(), os.path.join(d, "weights.pth"))
     kwargs = dict(dynamo=False, opset_version=opset, input_names=["x"], output_names=["y"],

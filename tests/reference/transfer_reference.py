@@ -86,11 +86,9 @@ def resnet18(out):
     torchvision_model("resnet18", out)
 
 
-def torchvision_model(name, out):
-    import torchvision
-
-    torch.manual_seed(0)
-    net = getattr(torchvision.models, name)(weights=None)
+def randomise_batch_norm(net):
+    """Gives every BatchNorm2d non-trivial statistics and affine parameters (a fresh model's
+    are 0, 1, 1, 0, which would hide a swapped mean and variance)."""
     with torch.no_grad():
         for m in net.modules():
             if isinstance(m, nn.BatchNorm2d):
@@ -99,6 +97,14 @@ def torchvision_model(name, out):
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.normal_(0, 0.1)
                 m.num_batches_tracked.fill_(7)
+    return net
+
+
+def torchvision_model(name, out):
+    import torchvision
+
+    torch.manual_seed(0)
+    net = randomise_batch_norm(getattr(torchvision.models, name)(weights=None))
     torch.save(net.state_dict(), os.path.join(out, "weights.pth"))
     net.eval()
     x = torch.randn(2, 3, 64, 64)

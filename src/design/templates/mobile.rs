@@ -68,6 +68,48 @@ pub(super) fn mobilenet_v2(b: &mut Builder, classes: u64) {
     b.then("output", output());
 }
 
+/// MobileNetV3's and EfficientNet's block (torchvision's `InvertedResidual` and `MBConv`
+/// share it): an optional 1×1 expansion, a depthwise convolution, an optional
+/// squeeze-and-excitation gate, a 1×1 projection without activation, and the residual sum
+/// when the shape is kept. Its layers are `P.block.0`, `P.block.1`, … as torchvision numbers
+/// them.
+struct Inverted {
+    input: u64,
+    expanded: u64,
+    out: u64,
+    kernel: u64,
+    stride: u64,
+    act: ActivationFn,
+    /// Squeeze channels, the squeeze's activation and the gate's.
+    se: Option<(u64, ActivationFn, ActivationFn)>,
+}
+
+impl Inverted {
+    fn build(&self, b: &mut Builder, p: &str, norm: &BatchNorm, kind: &str) {
+        let x = b.last;
+        let first = b.design.next_id();
+        let mut j = 0;
+        let mut next = || {
+            j += 1;
+            format!("{p}.block.{}", j - 1)
+        };
+        let act = Some(self.act);
+        if self.expanded != self.input {
+            b.conv_norm_act(&next(), self.expanded, 1, 1, 1, norm, act);
+        }
+        let e = self.expanded;
+        b.conv_norm_act(&next(), e, self.kernel, self.stride, e, norm, act);
+        if let Some((squeeze, inner, gate)) = self.se {
+            b.squeeze_excitation(&next(), e, squeeze, inner, gate);
+        }
+        let main = b.conv_norm_act(&next(), self.out, 1, 1, 1, norm, None);
+        if self.stride == 1 && self.input == self.out {
+            b.add(p, main, x);
+        }
+        b.group(first, p, kind);
+    }
+}
+
 /// torchvision's `mobilenet_v3_small` / `_large`: inverted residuals with Hardswish or ReLU,
 /// some with a squeeze-and-excitation gate (Hardsigmoid), batch norm at eps 0.001 and
 /// momentum 0.01.
@@ -108,37 +150,17 @@ pub(super) fn mobilenet_v3(b: &mut Builder, large: bool, classes: u64) {
     let (setting, last_channel) = if large { (big, 1280) } else { (small, 1024) };
     b.conv_norm_act("features.0", 16, 3, 2, 1, &norm, Some(Hardswish));
     for (i, &(input, k, expanded, out, se, hs, stride)) in setting.iter().enumerate() {
-        let p = format!("features.{}", i + 1);
         let act = if hs { Hardswish } else { Relu };
-        let x = b.last;
-        let first = b.design.next_id();
-        let mut j = 0;
-        if expanded != input {
-            b.conv_norm_act(
-                &format!("{p}.block.{j}"),
-                expanded,
-                1,
-                1,
-                1,
-                &norm,
-                Some(act),
-            );
-            j += 1;
-        }
-        let q = format!("{p}.block.{j}");
-        b.conv_norm_act(&q, expanded, k, stride, expanded, &norm, Some(act));
-        j += 1;
-        if se {
-            let squeeze = make_divisible((expanded / 4) as f64, 8);
-            let q = format!("{p}.block.{j}");
-            b.squeeze_excitation(&q, expanded, squeeze, Relu, Hardsigmoid);
-            j += 1;
-        }
-        let main = b.conv_norm_act(&format!("{p}.block.{j}"), out, 1, 1, 1, &norm, None);
-        if stride == 1 && input == out {
-            b.add(&p, main, x);
-        }
-        b.group(first, &p, "InvertedResidual");
+        let block = Inverted {
+            input,
+            expanded,
+            out,
+            kernel: k,
+            stride,
+            act,
+            se: se.then(|| (make_divisible((expanded / 4) as f64, 8), Relu, Hardsigmoid)),
+        };
+        block.build(b, &format!("features.{}", i + 1), &norm, "InvertedResidual");
     }
     let last_in = setting.last().map_or(16, |s| s.3);
     let p = format!("features.{}", setting.len() + 1);
@@ -174,34 +196,16 @@ pub(super) fn efficientnet_b0(b: &mut Builder, classes: u64) {
     for (stage, &(ratio, k, s, stage_in, out, layers)) in setting.iter().enumerate() {
         for i in 0..layers {
             let (input, stride) = if i == 0 { (stage_in, s) } else { (out, 1) };
-            let p = format!("features.{}.{i}", stage + 1);
-            let x = b.last;
-            let first = b.design.next_id();
-            let expanded = make_divisible((input * ratio) as f64, 8);
-            let mut j = 0;
-            if expanded != input {
-                b.conv_norm_act(
-                    &format!("{p}.block.{j}"),
-                    expanded,
-                    1,
-                    1,
-                    1,
-                    &norm,
-                    Some(Silu),
-                );
-                j += 1;
-            }
-            let q = format!("{p}.block.{j}");
-            b.conv_norm_act(&q, expanded, k, stride, expanded, &norm, Some(Silu));
-            j += 1;
-            let squeeze = (input / 4).max(1);
-            b.squeeze_excitation(&format!("{p}.block.{j}"), expanded, squeeze, Silu, Sigmoid);
-            j += 1;
-            let main = b.conv_norm_act(&format!("{p}.block.{j}"), out, 1, 1, 1, &norm, None);
-            if stride == 1 && input == out {
-                b.add(&p, main, x);
-            }
-            b.group(first, &p, "MBConv");
+            let block = Inverted {
+                input,
+                expanded: make_divisible((input * ratio) as f64, 8),
+                out,
+                kernel: k,
+                stride,
+                act: Silu,
+                se: Some(((input / 4).max(1), Silu, Sigmoid)),
+            };
+            block.build(b, &format!("features.{}.{i}", stage + 1), &norm, "MBConv");
         }
     }
     b.conv_norm_act("features.8", 1280, 1, 1, 1, &norm, Some(Silu));

@@ -28,6 +28,27 @@ impl Reader<'_> {
         }
     }
 
+    /// An op's axes, as an attribute (before opset 13, or 18 for reductions) or as its second
+    /// input; counted from the front and sorted when the input's `rank` is given.
+    fn axes(&self, n: &NodeProto, rank: Option<usize>) -> Result<Vec<i64>, ImportError> {
+        let mut axes = match attr_ints(n, "axes") {
+            Some(a) => a,
+            None => self
+                .constant(n, 1)?
+                .map(|(_, a)| a.ints())
+                .unwrap_or_default(),
+        };
+        if let Some(rank) = rank {
+            for a in &mut axes {
+                if *a < 0 {
+                    *a += rank as i64;
+                }
+            }
+            axes.sort_unstable();
+        }
+        Ok(axes)
+    }
+
     fn set_shape(&mut self, n: &NodeProto, dims: Vec<Dim>, scalar: bool) {
         if let Some(out) = n.output.first() {
             self.values.insert(out.clone(), Value::Shape(dims, scalar));
@@ -79,13 +100,7 @@ impl Reader<'_> {
     /// `Unsqueeze` of a scalar shape element into a one-element shape (axes 0).
     pub(super) fn unsqueeze(&mut self, n: &NodeProto) -> Result<(), ImportError> {
         let (dims, scalar) = self.dims_of(n, 0)?;
-        let axes = match attr_ints(n, "axes") {
-            Some(a) => a,
-            None => self
-                .constant(n, 1)?
-                .map(|(_, a)| a.ints())
-                .unwrap_or_default(),
-        };
+        let axes = self.axes(n, None)?;
         if !(scalar && axes == [0]) {
             return Err(Self::malformed(
                 n,
@@ -173,18 +188,7 @@ impl Reader<'_> {
     /// the two axes.
     pub(super) fn reduce_mean(&mut self, n: &NodeProto) -> Result<(), ImportError> {
         let (x, rank) = self.node_input(n, 0)?;
-        let axes = match attr_ints(n, "axes") {
-            Some(a) => a,
-            None => self
-                .constant(n, 1)?
-                .map(|(_, a)| a.ints())
-                .unwrap_or_default(),
-        };
-        let mut axes: Vec<i64> = axes
-            .iter()
-            .map(|&a| if a < 0 { a + rank as i64 } else { a })
-            .collect();
-        axes.sort_unstable();
+        let axes = self.axes(n, Some(rank))?;
         if rank != 4 || axes != [2, 3] {
             return Err(Self::malformed(
                 n,
@@ -215,21 +219,10 @@ impl Reader<'_> {
         let Value::Node(x, rank) = self.input(n, 0)?.clone() else {
             return Err(Self::malformed(n, "squeezes a constant"));
         };
-        let axes = match attr_ints(n, "axes") {
-            Some(a) => a,
-            None => self
-                .constant(n, 1)?
-                .map(|(_, a)| a.ints())
-                .unwrap_or_default(),
-        };
         let analysis = crate::design::analyse(&self.design);
         let shape = analysis.report(x).and_then(|r| r.output);
         let ones = shape.is_some_and(|s| s.rank() == 3 && s.dims()[1..].iter().all(|&v| v == 1));
-        let mut axes: Vec<i64> = axes
-            .iter()
-            .map(|&a| if a < 0 { a + rank as i64 } else { a })
-            .collect();
-        axes.sort_unstable();
+        let axes = self.axes(n, Some(rank))?;
         match (rank, axes.as_slice()) {
             (4, [2, 3] | []) | (3, [2]) if ones => {
                 self.add_node(n, Op::Flatten(Flatten {}), &[x], 2, None);
