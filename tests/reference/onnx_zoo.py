@@ -9,7 +9,8 @@ OPSET defaults to 17. For each, OUT/TAG/ gets model.onnx (batch axis dynamic), w
 (the state dict, random init with non-trivial batch-norm statistics), x1.npy and x4.npy
 (inputs of batch 1 and 4, 3×64×64) and y1.npy, y4.npy (onnxruntime's outputs), where TAG is
 SPEC with ':' as '-'. NAME `unsupported` is a small model with ops netloom lacks;
-`viewnet` one whose flattening and pooling are shape arithmetic (view, mean, squeeze).
+`viewnet` one whose flattening and pooling are shape arithmetic (view, mean, squeeze);
+`padnet` one with explicit zero padding (Pad) before its convolutions.
 """
 
 import os
@@ -56,6 +57,22 @@ class Viewnet(nn.Module):
         return self.fc(torch.cat([flat, pooled, kept], 1))
 
 
+class Padnet(nn.Module):
+    """Explicit zero padding before convolutions, as ported TensorFlow models have it."""
+
+    def __init__(self):
+        super().__init__()
+        self.pad = nn.ZeroPad2d((2, 2, 1, 1))
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 4, 3)
+        self.fc = nn.Linear(4 * 66 * 68, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(self.pad(x)))
+        x = torch.relu(self.conv2(nn.functional.pad(x, (1, 1, 1, 1))))
+        return self.fc(torch.flatten(x, 1))
+
+
 def export(out, spec):
     import numpy as np
     import onnxruntime
@@ -73,6 +90,8 @@ def export(out, spec):
         net = Unsupported()
     elif name == "viewnet":
         net = Viewnet()
+    elif name == "padnet":
+        net = Padnet()
     else:
         net = getattr(torchvision.models, name)(weights=None)
     randomise_batch_norm(net)

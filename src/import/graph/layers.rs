@@ -8,8 +8,62 @@ use crate::import::tensors::{Array, Values};
 use crate::onnx_proto::NodeProto;
 
 impl Reader<'_> {
+    /// A convolution's input, and the zero padding a Pad before it adds (height, width).
+    fn padded_input(
+        &self,
+        n: &NodeProto,
+    ) -> Result<(crate::design::NodeId, [u64; 2]), ImportError> {
+        if let Value::Padded(x, p) = self.input(n, 0)? {
+            return Ok((*x, *p));
+        }
+        Ok((self.node_input(n, 0)?.0, [0, 0]))
+    }
+
+    /// `Pad` with zeros, the same on both sides of height and of width (`F.pad(x, (1, 1, 1,
+    /// 1))`): kept to fold into the convolution that reads it.
+    pub(super) fn pad(&mut self, n: &NodeProto) -> Result<(), ImportError> {
+        let (x, rank) = self.node_input(n, 0)?;
+        if let Some(mode) = attr_string(n, "mode").filter(|m| !m.is_empty() && m != "constant") {
+            return Err(Self::malformed(
+                n,
+                format!("pads in {mode} mode; netloom's convolutions pad with zeros"),
+            ));
+        }
+        let pads = match attr_ints(n, "pads") {
+            Some(p) => p,
+            None => self
+                .constant(n, 1)?
+                .map(|(_, a)| a.ints())
+                .unwrap_or_default(),
+        };
+        let value = self
+            .constant(n, 2)?
+            .and_then(|(_, a)| a.scalar())
+            .unwrap_or(0.0);
+        match pads.as_slice() {
+            // ONNX: all begins, then all ends, for N, C, H, W.
+            [0, 0, t, l, 0, 0, b, r]
+                if rank == 4 && value == 0.0 && t == b && l == r && *t >= 0 && *l >= 0 =>
+            {
+                if let Some(out) = n.output.first() {
+                    self.values
+                        .insert(out.clone(), Value::Padded(x, [*t as u64, *l as u64]));
+                }
+                self.report
+                    .note_folded("Pad (into the convolution after it)");
+                Ok(())
+            }
+            _ => Err(Self::malformed(
+                n,
+                format!(
+                    "pads {pads:?} with {value}; netloom folds a Pad into the next convolution only when it adds zeros alike on both sides of height and of width"
+                ),
+            )),
+        }
+    }
+
     pub(super) fn conv(&mut self, n: &NodeProto) -> Result<(), ImportError> {
-        let (x, _) = self.node_input(n, 0)?;
+        let (x, extra) = self.padded_input(n)?;
         let (wname, w) = self
             .constant(n, 1)?
             .ok_or_else(|| Self::malformed(n, "has no weight"))?;
@@ -41,7 +95,8 @@ impl Reader<'_> {
                 )),
             }
         };
-        let padding = pads(n)?;
+        let own = pads(n)?;
+        let padding = Pair::HW(own.h() + extra[0], own.w() + extra[1]).simplified();
         let out = w.dims[0] as u64;
         let conv = Conv2d {
             out_channels: out,

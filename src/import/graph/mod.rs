@@ -4,6 +4,7 @@
 //! belongs to.
 
 mod attrs;
+mod fold;
 mod gates;
 mod input;
 mod layers;
@@ -55,6 +56,13 @@ pub const SUPPORTED: &[&str] = &[
     "Reshape",
     "ReduceMean",
     "Cast",
+    "Pad",
+    // Read only when their inputs are constants (fold::CONSTANT_ONLY).
+    "Sub",
+    "Div",
+    "ConstantOfShape",
+    "Slice",
+    "Transpose",
 ];
 
 /// One entry of a shape being computed in the graph: the batch size (symbolic: the graph
@@ -74,6 +82,9 @@ enum Value {
     Const(Array),
     /// A shape computed in the graph (from `Shape`), and whether it is a scalar.
     Shape(Vec<Dim>, bool),
+    /// A node's image zero-padded by `Pad` (height, width), waiting for the convolution it
+    /// is folded into.
+    Padded(NodeId, [u64; 2]),
 }
 
 /// The weights and report gathered with the design.
@@ -101,8 +112,22 @@ struct Reader<'a> {
 /// are and the first node, all at once.
 pub fn check_ops(graph: &GraphProto) -> Result<(), ImportError> {
     let mut missing: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    // Which values are constants: an op netloom only computes on constants is unsupported
+    // where it reads a computed tensor.
+    let mut constant: std::collections::HashSet<&str> =
+        graph.initializer.iter().map(|t| t.name.as_str()).collect();
     for n in &graph.node {
-        let known = (n.domain_is_default()) && SUPPORTED.contains(&n.op_type.as_str());
+        let all_constant = n
+            .input
+            .iter()
+            .all(|i| i.is_empty() || constant.contains(i.as_str()));
+        if n.op_type == "Constant" || (fold::FOLDABLE.contains(&n.op_type.as_str()) && all_constant)
+        {
+            constant.extend(n.output.iter().map(String::as_str));
+        }
+        let known = n.domain_is_default()
+            && SUPPORTED.contains(&n.op_type.as_str())
+            && (all_constant || !fold::CONSTANT_ONLY.contains(&n.op_type.as_str()));
         if !known {
             let key = if n.domain_is_default() {
                 n.op_type.clone()
@@ -194,12 +219,14 @@ impl Reader<'_> {
                         },
                     )))
                 }
-                Some(Value::Node(..) | Value::Shape(..)) => Err(Self::malformed(
-                    n,
-                    format!(
-                        "computes its input {i} ({name:?}) in the graph; netloom reads it only as a constant (a weight)"
-                    ),
-                )),
+                Some(Value::Node(..) | Value::Shape(..) | Value::Padded(..)) => {
+                    Err(Self::malformed(
+                        n,
+                        format!(
+                            "computes its input {i} ({name:?}) in the graph; netloom reads it only as a constant (a weight)"
+                        ),
+                    ))
+                }
                 None => Err(Self::malformed(
                     n,
                     format!("reads {name:?}, which nothing gives"),
@@ -219,6 +246,10 @@ impl Reader<'_> {
             Value::Const(_) | Value::Shape(..) => Err(Self::malformed(
                 n,
                 format!("takes a constant as input {i} where netloom needs the output of a layer"),
+            )),
+            Value::Padded(..) => Err(Self::malformed(
+                n,
+                "reads a zero-padded image; netloom folds a Pad only into the convolution (or the average pooling counting its padding) right after it",
             )),
         }
     }
@@ -253,6 +284,34 @@ impl Reader<'_> {
         self.weights.push((name, a));
     }
 
+    /// Computes `n` when every input is a constant (see [`fold`]); false when one isn't.
+    fn fold(&mut self, n: &NodeProto) -> Result<bool, ImportError> {
+        let mut ins = Vec::new();
+        for (i, name) in n.input.iter().enumerate() {
+            if name.is_empty() {
+                ins.push(None);
+                continue;
+            }
+            match self.values.get(name) {
+                Some(Value::Const(_) | Value::Shape(..)) => match self.constant(n, i) {
+                    Ok(c) => ins.push(c.map(|(_, a)| a)),
+                    Err(_) => return Ok(false),
+                },
+                _ => return Ok(false),
+            }
+        }
+        match fold::eval(n, &ins).map_err(|e| Self::malformed(n, e))? {
+            Some(a) => {
+                if let Some(out) = n.output.first() {
+                    self.values.insert(out.clone(), Value::Const(a));
+                }
+                self.report.note_folded("constant arithmetic");
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     fn alias(&mut self, n: &NodeProto) -> Result<(), ImportError> {
         let v = self.input(n, 0)?.clone();
         for out in n.output.iter().take(1) {
@@ -268,6 +327,9 @@ impl Reader<'_> {
             return Ok(());
         }
         let op = n.op_type.as_str();
+        if fold::FOLDABLE.contains(&op) && self.fold(n)? {
+            return Ok(());
+        }
         match op {
             "Constant" => {
                 let value = if let Some(t) = attr(n, "value").and_then(|a| a.t.as_ref()) {
@@ -345,6 +407,7 @@ impl Reader<'_> {
             "Reshape" => self.reshape(n)?,
             "ReduceMean" => self.reduce_mean(n)?,
             "Cast" => self.cast(n)?,
+            "Pad" => self.pad(n)?,
             "Concat" if !matches!(self.input(n, 0)?, Value::Node(..)) => self.concat_shapes(n)?,
             "Add" | "Mul" | "Concat" => self.merge(index, n)?,
             _ => self.activation(n)?,
