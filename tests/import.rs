@@ -24,6 +24,8 @@ const CORE: [&str; 8] = [
 ];
 const FOLDED: &str = "mobilenet_v2:folded";
 const OPSET_13: &str = "efficientnet_b0:preserve:13";
+/// The weights in a side file (ONNX's external data), as past protobuf's 2 GB.
+const EXTERNAL: &str = "mobilenet_v3_small:external";
 /// `x.view(x.size(0), -1)`, `x.mean([2, 3])` and `squeeze`: shape arithmetic in the graph, at
 /// the newest and the oldest opset netloom reads.
 const SHAPES: [&str; 3] = ["viewnet", "viewnet:preserve:11", "padnet"];
@@ -114,7 +116,7 @@ fn forward_matches_onnxruntime(dir: &Path, failures: &mut Vec<String>, tag: &str
 #[test]
 fn torchvision_models_import_compute_what_onnxruntime_computes_and_equal_the_templates() {
     let mut specs: Vec<&str> = CORE.to_vec();
-    specs.extend([FOLDED, OPSET_13]);
+    specs.extend([FOLDED, OPSET_13, EXTERNAL]);
     specs.extend(SHAPES);
     let root = exported(&specs, "import-zoo");
     let _cleanup = RemovedOnPass(root.clone());

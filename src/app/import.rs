@@ -41,7 +41,7 @@ fn fallback_dir() -> PathBuf {
 /// The import itself, off the UI thread: read, convert, write the weights into `dir`.
 fn run(path: &Path, dir: &Path, progress: &crate::jobs::Progress) -> Result<Imported, String> {
     progress.stages(2);
-    let bytes = std::fs::read(path).map_err(|e| format!("can't read it: {e}"))?;
+    let bytes = crate::fsio::read_regular(path).map_err(|e| format!("can't read it: {e}"))?;
     let folder = path.parent().unwrap_or(Path::new("."));
     let imported = crate::import::import_bytes(&bytes, path, folder).map_err(|e| e.to_string())?;
     progress.advance("writing the weights");

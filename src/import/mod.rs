@@ -189,7 +189,7 @@ pub struct Imported {
 
 /// Reads the ONNX file at `path`. Side files of weights are looked for beside it.
 pub fn import_onnx(path: &Path) -> Result<Imported, ImportError> {
-    let bytes = std::fs::read(path).map_err(|e| ImportError::Io {
+    let bytes = crate::fsio::read_regular(path).map_err(|e| ImportError::Io {
         what: "read",
         path: path.to_owned(),
         source: e,

@@ -154,23 +154,27 @@ fn external(t: &TensorProto, dir: &Path) -> Result<Vec<u8>, ImportError> {
         )));
     }
     let path = dir.join(rel);
-    let bytes = std::fs::read(&path).map_err(|e| ImportError::Io {
+    let io = |e: std::io::Error| ImportError::Io {
         what: "read the weights' side file",
         path: path.clone(),
         source: e,
-    })?;
-    let num = |k: &str| field(k).and_then(|v| v.parse::<usize>().ok());
+    };
+    // Only this tensor's bytes: a side file holds every weight, often gigabytes.
+    let mut file = crate::fsio::open_regular(&path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    let num = |k: &str| field(k).and_then(|v| v.parse::<u64>().ok());
     let offset = num("offset").unwrap_or(0);
-    let length = num("length").unwrap_or(bytes.len().saturating_sub(offset));
-    bytes
-        .get(offset..offset.saturating_add(length))
-        .map(<[u8]>::to_vec)
-        .ok_or_else(|| {
-            malformed(&format!(
-                "lies at bytes {offset}..{} of {}, which has {} bytes: the side file is truncated",
-                offset.saturating_add(length),
-                path.display(),
-                bytes.len()
-            ))
-        })
+    let length = num("length").unwrap_or(size.saturating_sub(offset));
+    let end = offset.saturating_add(length);
+    if end > size {
+        return Err(malformed(&format!(
+            "lies at bytes {offset}..{end} of {}, which has {size} bytes: the side file is truncated",
+            path.display()
+        )));
+    }
+    use std::io::{Read, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(offset)).map_err(io)?;
+    let mut bytes = vec![0u8; usize::try_from(length).unwrap_or(usize::MAX)];
+    file.read_exact(&mut bytes).map_err(io)?;
+    Ok(bytes)
 }

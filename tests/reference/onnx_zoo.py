@@ -4,7 +4,8 @@
 
 Each SPEC is NAME[:MODE[:OPSET]]: MODE `preserve` (the default) exports with
 training=PRESERVE and do_constant_folding=False, which keeps batch norm as its own node;
-`folded` uses torch.onnx.export's defaults, which fold batch norm into the convolutions.
+`folded` uses torch.onnx.export's defaults, which fold batch norm into the convolutions;
+`external` is `preserve` with the weights saved in a side file (model.onnx.data).
 OPSET defaults to 17. For each, OUT/TAG/ gets model.onnx (batch axis dynamic), weights.pth
 (the state dict, random init with non-trivial batch-norm statistics), x1.npy and x4.npy
 (inputs of batch 1 and 4, 3×64×64) and y1.npy, y4.npy (onnxruntime's outputs), where TAG is
@@ -99,10 +100,16 @@ def export(out, spec):
     torch.save(net.state_dict(), os.path.join(d, "weights.pth"))
     kwargs = dict(dynamo=False, opset_version=opset, input_names=["x"], output_names=["y"],
                   dynamic_axes={"x": {0: "n"}, "y": {0: "n"}})
-    if mode == "preserve":
+    if mode in ("preserve", "external"):
         kwargs.update(training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
     path = os.path.join(d, "model.onnx")
     torch.onnx.export(net, torch.randn(1, 3, 64, 64), path, **kwargs)
+    if mode == "external":
+        # The weights in a side file, as for a model past protobuf's 2 GB.
+        import onnx
+        model = onnx.load(path)
+        onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location="model.onnx.data", size_threshold=1024)
     session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
     for n in (1, 4):
         x = torch.randn(n, 3, 64, 64)
