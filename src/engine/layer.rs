@@ -312,22 +312,20 @@ impl Layer {
                 let (x, w, b) = in_format(compute, first()?, p(*weight), bias.map(p)).ctx(&ctx)?;
                 x.f_linear(&w, b.as_ref()).ctx(&ctx)?
             }
-            Layer::Add => {
+            // In port order; Mul broadcasts, as `a * b` in PyTorch.
+            Layer::Add | Layer::Mul => {
                 let mut acc = first()?.shallow_clone();
                 for t in ins.iter().skip(1) {
-                    acc = acc.f_add(t).ctx(&ctx)?;
+                    acc = if matches!(self, Layer::Add) {
+                        acc.f_add(t)
+                    } else {
+                        acc.f_mul(t)
+                    }
+                    .ctx(&ctx)?;
                 }
                 acc
             }
             Layer::Concat => Tensor::f_cat(ins, 1).ctx(&ctx)?,
-            Layer::Mul => {
-                // Broadcasting, as `a * b` in PyTorch.
-                let mut acc = first()?.shallow_clone();
-                for t in ins.iter().skip(1) {
-                    acc = acc.f_mul(t).ctx(&ctx)?;
-                }
-                acc
-            }
         };
         Ok(y)
     }

@@ -19,7 +19,7 @@ pub(super) fn lenet(b: &mut Builder, classes: u64) {
     b.then("fc2", Op::Linear(Linear::new(84)));
     b.then("relu4", relu());
     b.then("fc3", Op::Linear(Linear::new(classes)));
-    b.then("output", Op::Output(OutputOp::default()));
+    b.then("output", output());
 }
 
 /// torchvision's VGG configurations: channels, 0 for a max pool.
@@ -48,12 +48,7 @@ pub(super) fn vgg(b: &mut Builder, cfg: &[u64], batch_norm: bool, classes: u64) 
         i += 1;
     }
     b.group(first, "features", "Sequential");
-    b.then(
-        "avgpool",
-        Op::AdaptiveAvgPool2d(AdaptivePool2d {
-            output_size: Pair::Same(7),
-        }),
-    );
+    b.then("avgpool", adaptive(7));
     b.then("flatten", Op::Flatten(Flatten {}));
     let first = b.design.next_id();
     b.then("classifier.0", Op::Linear(Linear::new(4096)));
@@ -64,7 +59,7 @@ pub(super) fn vgg(b: &mut Builder, cfg: &[u64], batch_norm: bool, classes: u64) 
     b.then("classifier.5", Op::Dropout(Dropout { p: 0.5 }));
     b.then("classifier.6", Op::Linear(Linear::new(classes)));
     b.group(first, "classifier", "Sequential");
-    b.then("output", Op::Output(OutputOp::default()));
+    b.then("output", output());
 }
 
 /// torchvision's ResNet: BasicBlocks (18, 34) or Bottlenecks (50, 101), stride in the 3×3
@@ -122,8 +117,7 @@ pub(super) fn resnet(b: &mut Builder, blocks: [usize; 4], bottleneck: bool, clas
             in_planes = out;
         }
     }
-    b.then("avgpool", adaptive(1));
-    b.then("flatten", Op::Flatten(Flatten {}));
+    b.pool_flatten();
     head(b, classes);
     b.then("output", output());
 }

@@ -62,7 +62,7 @@ pub(super) fn mobilenet_v2(b: &mut Builder, classes: u64) {
     }
     b.conv_norm_act(&format!("features.{index}"), 1280, 1, 1, 1, &norm, relu6);
     // `nn.functional.adaptive_avg_pool2d` in forward, not a module.
-    b.pool_flatten("avgpool");
+    b.pool_flatten();
     b.then("classifier.0", Op::Dropout(Dropout { p: 0.2 }));
     b.then("classifier.1", Op::Linear(Linear::new(classes)));
     b.then("output", output());
@@ -165,7 +165,7 @@ pub(super) fn mobilenet_v3(b: &mut Builder, large: bool, classes: u64) {
     let last_in = setting.last().map_or(16, |s| s.3);
     let p = format!("features.{}", setting.len() + 1);
     b.conv_norm_act(&p, 6 * last_in, 1, 1, 1, &norm, Some(Hardswish));
-    b.pool_flatten("avgpool");
+    b.pool_flatten();
     b.then("classifier.0", Op::Linear(Linear::new(last_channel)));
     b.then("classifier.1", Op::Activation(Activation::new(Hardswish)));
     b.then("classifier.2", Op::Dropout(Dropout { p: 0.2 }));
@@ -209,7 +209,7 @@ pub(super) fn efficientnet_b0(b: &mut Builder, classes: u64) {
         }
     }
     b.conv_norm_act("features.8", 1280, 1, 1, 1, &norm, Some(Silu));
-    b.pool_flatten("avgpool");
+    b.pool_flatten();
     b.then("classifier.0", Op::Dropout(Dropout { p: 0.2 }));
     b.then("classifier.1", Op::Linear(Linear::new(classes)));
     b.then("output", output());

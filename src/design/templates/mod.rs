@@ -227,10 +227,10 @@ impl Builder {
         self.last
     }
 
-    /// Global average pooling, flatten, then the classifier layers (named in full), then the
-    /// output.
-    fn pool_flatten(&mut self, pool: &str) {
-        self.then(pool, adaptive(1));
+    /// Global average pooling (`avgpool`, torchvision's module or functional call) and
+    /// `flatten`, before a classifier.
+    fn pool_flatten(&mut self) {
+        self.then("avgpool", adaptive(1));
         self.then("flatten", Op::Flatten(Flatten {}));
     }
 }

@@ -58,7 +58,7 @@ pub(super) fn densenet121(b: &mut Builder, classes: u64) {
     b.then("features.norm5", bn());
     // `F.relu` and `F.adaptive_avg_pool2d` in forward, not modules.
     b.then("relu", relu());
-    b.pool_flatten("avgpool");
+    b.pool_flatten();
     b.then("classifier", Op::Linear(Linear::new(classes)));
     b.then("output", output());
 }
@@ -164,7 +164,7 @@ pub(super) fn regnet_y_400mf(b: &mut Builder, classes: u64) {
             width_in = width;
         }
     }
-    b.pool_flatten("avgpool");
+    b.pool_flatten();
     b.then("fc", Op::Linear(Linear::new(classes)));
     b.then("output", output());
 }
