@@ -7,7 +7,7 @@
 //! pretrained weights, reviewed in the Train view as any others.
 
 use super::{NetloomApp, Source};
-use crate::design::{Design, PretrainedSource};
+use crate::design::Design;
 use crate::jobs::{Job, Poll};
 use std::path::{Path, PathBuf};
 
@@ -53,30 +53,24 @@ fn run(path: &Path, dir: &Path, progress: &crate::jobs::Progress) -> Result<Impo
         "{stem}-{:08x}.safetensors",
         crc32fast::hash(&bytes)
     ));
-    crate::import::write_weights(&imported.weights, &weights).map_err(|e| e.to_string())?;
-    let mut design = imported.design;
-    design.training.pretrained = Some(PretrainedSource {
-        path: weights.display().to_string(),
-        skip: Vec::new(),
-    });
-    let text = imported.report.text();
-    let mut lines = text.lines().filter(|l| !l.starts_with("matched "));
-    let first = lines.next().unwrap_or_default().to_owned();
-    let notes: Vec<&str> = lines.filter(|l| l.starts_with("note: ")).collect();
+    let (design, report) = imported
+        .write_weights(&weights)
+        .map_err(|e| e.to_string())?;
     let mut summary = format!(
-        "Imported {}: {first}. Its weights ({}) are the pretrained weights runs start from.",
+        "Imported {}: {}. Its weights ({}) are the pretrained weights runs start from.",
         path.display(),
+        report.summary(),
         weights.display()
     );
-    for n in notes {
+    for n in report.notes() {
         summary.push(' ');
-        summary.push_str(n.trim_start_matches("note: "));
+        summary.push_str(n);
     }
     progress.advance("done");
     Ok(Imported {
         design,
         summary,
-        report: text,
+        report: report.text(true),
     })
 }
 

@@ -1,7 +1,7 @@
 //! `netloom import MODEL.onnx -o DESIGN.json`: an ONNX network as a design and its weights,
 //! which the design names as its pretrained weights.
 
-use crate::import::{ImportError, import_onnx, write_weights};
+use crate::import::{ImportError, import_onnx};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -59,34 +59,22 @@ pub fn run(args: &ImportArgs) -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    // Weights first: a design without its weights is the worse half to be left with.
-    if let Err(e) = write_weights(&imported.weights, &weights) {
-        eprintln!("netloom: {e}");
-        return ExitCode::from(super::EXIT_UNREADABLE);
-    }
-    // The design names its weights as the pretrained weights runs start from (kept relative
-    // to the design's folder when beside it), as the app's import does.
-    let mut design = imported.design;
-    let absolute = std::path::absolute(&weights).unwrap_or_else(|_| weights.clone());
-    design.training.pretrained = Some(crate::design::PretrainedSource {
-        path: absolute.display().to_string(),
-        skip: Vec::new(),
-    });
+    // Weights first: a design without its weights is the worse half to be left with. The
+    // design names them as the pretrained weights runs start from (saved relative to its
+    // folder when beside it), as the app's import does.
+    let (design, report) = match imported.write_weights(&weights) {
+        Ok(written) => written,
+        Err(e) => {
+            eprintln!("netloom: {e}");
+            return ExitCode::from(super::EXIT_UNREADABLE);
+        }
+    };
     if let Err(e) = crate::document::save_design(&design, &args.output) {
         eprintln!("netloom: can't write {}: {e}", args.output.display());
         let _ = std::fs::remove_file(&weights);
         return ExitCode::from(super::EXIT_UNREADABLE);
     }
-    let text = imported.report.text();
-    let mut lines = text.lines();
-    if let Some(first) = lines.next() {
-        println!("{first}");
-    }
-    for line in lines {
-        if args.verbose || !line.starts_with("matched ") {
-            println!("{line}");
-        }
-    }
+    println!("{}", report.text(args.verbose));
     let a = crate::design::analyse(&design);
     eprintln!(
         "netloom: imported {} nodes ({} parameters, {} groups) in {:.2} s: {} and {}",

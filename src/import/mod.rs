@@ -137,8 +137,9 @@ impl Report {
     }
 
     /// The report as text: a summary line, the notes, then every weight's mapping.
-    pub fn text(&self) -> String {
-        let mut s = format!(
+    /// The summary line: `N matched, N folded, N dropped, 0 unsupported (opset …)`.
+    pub fn summary(&self) -> String {
+        format!(
             "{} matched, {} folded, {} dropped, 0 unsupported (opset {}, written by {})",
             self.matched.len(),
             self.folded.values().sum::<usize>(),
@@ -149,9 +150,24 @@ impl Report {
             } else {
                 &self.producer
             },
-        );
+        )
+    }
+
+    /// What a user should know of this import beyond the counts (batch norm folded away).
+    pub fn notes(&self) -> Vec<&'static str> {
+        let mut notes = Vec::new();
         if self.batch_norm_folded() {
-            s.push_str("\nnote: the file has no BatchNormalization: the exporter folded batch norm into the convolutions (torch.onnx.export's default), which now carry a bias. The network computes the same, but to fine-tune with batch norm re-export with training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False");
+            notes.push("the file has no BatchNormalization: the exporter folded batch norm into the convolutions (torch.onnx.export's default), which now carry a bias. The network computes the same, but to fine-tune with batch norm re-export with training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False");
+        }
+        notes
+    }
+
+    /// The report as text: the summary, the notes, what was folded, dropped and left unused,
+    /// then (`matched` too) every weight's mapping.
+    pub fn text(&self, matched: bool) -> String {
+        let mut s = self.summary();
+        for note in self.notes() {
+            s.push_str(&format!("\nnote: {note}"));
         }
         for (what, n) in &self.folded {
             s.push_str(&format!("\nfolded       {what} ×{n}"));
@@ -166,7 +182,7 @@ impl Report {
                 self.unused_constants.join(", ")
             ));
         }
-        for (from, to, dims) in &self.matched {
+        for (from, to, dims) in self.matched.iter().filter(|_| matched) {
             if from == to {
                 s.push_str(&format!("\nmatched      {to} {dims:?}"));
             } else {
@@ -245,6 +261,24 @@ pub fn import_bytes(bytes: &[u8], path: &Path, dir: &Path) -> Result<Imported, I
         weights: built.weights,
         report,
     })
+}
+
+impl Imported {
+    /// Writes the weights to `path` and returns the design naming them (by absolute path) as
+    /// the pretrained weights runs start from, with the report.
+    pub fn write_weights(
+        self,
+        path: &Path,
+    ) -> Result<(Design, Report), crate::engine::EngineError> {
+        write_weights(&self.weights, path)?;
+        let mut design = self.design;
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+        design.training.pretrained = Some(crate::design::PretrainedSource {
+            path: absolute.display().to_string(),
+            skip: Vec::new(),
+        });
+        Ok((design, self.report))
+    }
 }
 
 /// Writes the weights as safetensors, atomically (through the engine, which loads them).
