@@ -126,6 +126,38 @@ fn every_kind() -> Vec<(&'static str, Design)> {
             image_case(vec![("bn", Op::BatchNorm(BatchNorm::default()))]),
         ),
         (
+            "layer_norm_2d",
+            image_case(vec![(
+                "ln",
+                Op::LayerNorm(LayerNorm {
+                    eps: 1e-6,
+                    elementwise_affine: true,
+                }),
+            )]),
+        ),
+        (
+            "layer_norm_2d_plain",
+            image_case(vec![(
+                "ln",
+                Op::LayerNorm(LayerNorm {
+                    eps: 1e-5,
+                    elementwise_affine: false,
+                }),
+            )]),
+        ),
+        (
+            "layer_norm_1d",
+            vector_case(vec![("ln", Op::LayerNorm(LayerNorm::default()))]),
+        ),
+        (
+            "layer_scale_2d",
+            image_case(vec![("gamma", Op::LayerScale(LayerScale { init: 0.5 }))]),
+        ),
+        (
+            "layer_scale_1d",
+            vector_case(vec![("gamma", Op::LayerScale(LayerScale { init: 0.5 }))]),
+        ),
+        (
             "dropout",
             image_case(vec![("drop", Op::Dropout(Dropout { p: 0.3 }))]),
         ),
@@ -235,7 +267,51 @@ fn every_kind() -> Vec<(&'static str, Design)> {
         cases.push((merge, d));
     }
     cases.push(("squeeze_excitation_mul", squeeze_excitation()));
+    cases.push(("convnext_block", convnext_block()));
     cases
+}
+
+/// ConvNeXt's block: 7×7 depthwise conv → LayerNorm over channels → 1×1 expand ×4 → GELU →
+/// 1×1 back → layer scale, added to the block's input.
+fn convnext_block() -> Design {
+    let mut dw = Conv2d::new(4, 7);
+    dw.padding = Pair::Same(3);
+    dw.groups = 4;
+    let ops = vec![
+        ("dw", Op::Conv2d(dw)),
+        ("norm", Op::LayerNorm(LayerNorm::default())),
+        ("expand", conv(16, 1, 0)),
+        ("gelu", act(ActivationFn::Gelu)),
+        ("project", conv(4, 1, 0)),
+        ("gamma", Op::LayerScale(LayerScale { init: 0.5 })),
+    ];
+    let mut d = Design::default();
+    let input = d.add("input", Op::Input(InputOp::image(1, 28, 28)), [0.0; 2]);
+    let stem = d.add("stem", conv(4, 3, 1), [0.0; 2]);
+    d.connect(input, stem, 0);
+    let mut last = stem;
+    for (name, op) in ops {
+        let id = d.add(name, op, [0.0; 2]);
+        d.connect(last, id, 0);
+        last = id;
+    }
+    let add = d.add("add", Op::Add(Merge {}), [0.0; 2]);
+    d.connect(last, add, 0);
+    d.connect(stem, add, 1);
+    last = add;
+    for (name, op) in [
+        ("flatten", Op::Flatten(Flatten {})),
+        ("head", Op::Linear(Linear::new(10))),
+        ("output", Op::Output(OutputOp::default())),
+    ] {
+        let id = d.add(name, op, [0.0; 2]);
+        d.connect(last, id, 0);
+        last = id;
+    }
+    d.training.batch_size = 16;
+    d.training.optimizer = Optimizer::Adam;
+    d.training.learning_rate = 0.01;
+    d
 }
 
 /// A squeeze-and-excitation gate: conv → (pool → 1×1 conv → hardsigmoid) → Mul with the conv's

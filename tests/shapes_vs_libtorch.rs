@@ -134,6 +134,14 @@ fn elementwise_kinds_match_libtorch() {
             x,
             true,
         );
+        for affine in [true, false] {
+            let ln = LayerNorm {
+                eps: 1e-6,
+                elementwise_affine: affine,
+            };
+            compare(&Op::LayerNorm(ln), x, true);
+        }
+        compare(&Op::LayerScale(LayerScale::default()), x, true);
         for p in [0.0, 0.3, 0.99] {
             compare(&Op::Dropout(Dropout { p }), x, true);
             compare(&Op::Dropout2d(Dropout { p }), x, false);
@@ -256,6 +264,8 @@ fn op_strategy() -> impl Strategy<Value = Op> {
             }),
         pair_strategy(1, 3).prop_map(|o| Op::AdaptiveAvgPool2d(AdaptivePool2d { output_size: o })),
         Just(Op::BatchNorm(BatchNorm::default())),
+        Just(Op::LayerNorm(LayerNorm::default())),
+        Just(Op::LayerScale(LayerScale::default())),
         (0.0f64..0.9).prop_map(|p| Op::Dropout(Dropout { p })),
         (0.0f64..0.9).prop_map(|p| Op::Dropout2d(Dropout { p })),
         proptest::sample::select(ActivationFn::ALL.to_vec())

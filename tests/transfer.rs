@@ -105,6 +105,7 @@ fn torchvisions_model_zoo_loads_into_the_templates_and_computes_what_torchvision
         "densenet121",
         "squeezenet1_1",
         "regnet_y_400mf",
+        "convnext_tiny",
     ];
     let dir = tempdir("transfer-zoo");
     let mut args = vec!["zoo", dir.to_str().unwrap()];

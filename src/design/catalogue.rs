@@ -3,8 +3,8 @@
 //! [`super::edit::Edit::Add`] made from an entry adds a node.
 
 use super::{
-    Activation, ActivationFn, AdaptivePool2d, BatchNorm, Conv2d, Dropout, Flatten, InputOp, Linear,
-    Merge, Op, OutputOp, Pair, Pool2d,
+    Activation, ActivationFn, AdaptivePool2d, BatchNorm, Conv2d, Dropout, Flatten, InputOp,
+    LayerNorm, LayerScale, Linear, Merge, Op, OutputOp, Pair, Pool2d,
 };
 
 /// One entry of the catalogue.
@@ -93,6 +93,20 @@ pub static BLOCKS: &[Block] = &[
         prefix: "bn",
         help: "Normalises each channel over the batch, then rescales: keeps activations in a healthy range so deeper nets train faster at higher rates.",
         make: || Op::BatchNorm(BatchNorm::default()),
+    },
+    Block {
+        group: "Normalisation and regularisation",
+        label: "LayerNorm",
+        prefix: "ln",
+        help: "Normalises each sample on its own, over the channels at every pixel (or a vector's features), then rescales. No batch statistics: it works the same at any batch size and in training and evaluation, which is why transformers and ConvNeXt use it.",
+        make: || Op::LayerNorm(LayerNorm::default()),
+    },
+    Block {
+        group: "Normalisation and regularisation",
+        label: "LayerScale",
+        prefix: "layer_scale",
+        help: "Multiplies each channel by a learned value that starts tiny (1e-6): a residual branch then begins as almost nothing and the block as almost the identity, which keeps very deep nets (ConvNeXt) stable early in training.",
+        make: || Op::LayerScale(LayerScale::default()),
     },
     Block {
         group: "Normalisation and regularisation",

@@ -23,6 +23,11 @@ pub enum Op {
     AdaptiveAvgPool2d(AdaptivePool2d),
     /// Batch normalisation: 2-d on images, 1-d on vectors.
     BatchNorm(BatchNorm),
+    /// Layer normalisation of each sample on its own: over the channels at every pixel of an
+    /// image (ConvNeXt's `LayerNorm2d`), over the features of a vector (`torch.nn.LayerNorm`).
+    LayerNorm(LayerNorm),
+    /// A learned per-channel scale (ConvNeXt's layer scale): `x · γ`, γ one value per channel.
+    LayerScale(LayerScale),
     /// Element-wise dropout (`torch.nn.Dropout`).
     Dropout(Dropout),
     /// Channel-wise dropout (`torch.nn.Dropout2d`).
@@ -65,6 +70,8 @@ impl Op {
             Op::AvgPool2d(_) => "AvgPool2d",
             Op::AdaptiveAvgPool2d(_) => "AdaptiveAvgPool2d",
             Op::BatchNorm(_) => "BatchNorm",
+            Op::LayerNorm(_) => "LayerNorm",
+            Op::LayerScale(_) => "LayerScale",
             Op::Dropout(_) => "Dropout",
             Op::Dropout2d(_) => "Dropout2d",
             Op::Activation(a) => a.function.name(),
@@ -83,7 +90,11 @@ impl Op {
             Op::Input(_) | Op::Output(_) => Family::InputOutput,
             Op::Conv2d(_) => Family::Convolution,
             Op::MaxPool2d(_) | Op::AvgPool2d(_) | Op::AdaptiveAvgPool2d(_) => Family::Pooling,
-            Op::BatchNorm(_) | Op::Dropout(_) | Op::Dropout2d(_) => Family::Normalisation,
+            Op::BatchNorm(_)
+            | Op::LayerNorm(_)
+            | Op::LayerScale(_)
+            | Op::Dropout(_)
+            | Op::Dropout2d(_) => Family::Normalisation,
             Op::Activation(_) => Family::Activation,
             Op::Flatten(_) | Op::Linear(_) => Family::Dense,
             Op::Add(_) | Op::Concat(_) | Op::Mul(_) => Family::Merge,
@@ -110,7 +121,7 @@ pub enum Family {
     Convolution,
     /// Pooling.
     Pooling,
-    /// Batch norm and dropout.
+    /// Batch and layer norm, layer scale, dropout.
     Normalisation,
     /// Activation functions.
     Activation,
@@ -291,6 +302,57 @@ impl Default for BatchNorm {
             eps: bn_eps(),
             momentum: bn_momentum(),
             affine: true,
+        }
+    }
+}
+
+fn ln_eps() -> f64 {
+    1e-5
+}
+
+/// Layer normalisation (`torch.nn.LayerNorm` over the last dimension of a vector; over the
+/// channels of an image, as torchvision's `LayerNorm2d`). Unlike BatchNorm it keeps no running
+/// statistics and behaves the same in training and evaluation: each sample is normalised
+/// with its own mean and variance, so the batch size doesn't matter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerNorm {
+    /// Added to the variance for numerical stability (ConvNeXt uses 1e-6).
+    #[serde(default = "ln_eps")]
+    pub eps: f64,
+    /// Whether a learned per-channel scale and shift follow the normalisation.
+    #[serde(default = "yes")]
+    pub elementwise_affine: bool,
+}
+
+impl Default for LayerNorm {
+    fn default() -> Self {
+        Self {
+            eps: ln_eps(),
+            elementwise_affine: true,
+        }
+    }
+}
+
+fn layer_scale_init() -> f64 {
+    1e-6
+}
+
+/// ConvNeXt's layer scale: each channel multiplied by a learned value that starts at `init`,
+/// so a fresh residual branch begins close to the identity. Its one tensor is named after the
+/// node itself (`features.1.0.layer_scale`), as torchvision's `nn.Parameter` is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerScale {
+    /// The value every channel's scale starts at (torchvision: 1e-6).
+    #[serde(default = "layer_scale_init")]
+    pub init: f64,
+}
+
+impl Default for LayerScale {
+    fn default() -> Self {
+        Self {
+            init: layer_scale_init(),
         }
     }
 }

@@ -8,7 +8,10 @@
 use super::error::{EngineError, TorchContext};
 use super::params::ParamStore;
 use super::precision::Compute;
-use crate::design::{Activation, ActivationFn, BatchNorm, Conv2d, Init, Linear, Op, Pair, Shape};
+use crate::design::{
+    Activation, ActivationFn, BatchNorm, Conv2d, Init, LayerNorm, LayerScale, Linear, Op, Pair,
+    Shape,
+};
 use tch::{Device, Kind, Tensor};
 
 fn pair(p: Pair) -> [i64; 2] {
@@ -41,16 +44,15 @@ pub(super) enum Layer {
         count_include_pad: bool,
     },
     AdaptiveAvgPool2d([i64; 2]),
-    BatchNorm {
+    BatchNorm(BatchNormLayer),
+    /// Over the channels of `[n, c, h, w]` or the features of `[n, f]`.
+    Norm {
         affine: Option<(usize, usize)>,
-        mean: usize,
-        var: usize,
-        tracked: usize,
-        momentum: f64,
+        channels: i64,
         eps: f64,
-        /// Frozen: always eval mode.
-        frozen: bool,
     },
+    /// `x · γ`, γ `[c, 1, 1]` for images, `[f]` for vectors.
+    Scale(usize),
     Dropout(f64),
     Dropout2d(f64),
     Activation(Activation),
@@ -63,6 +65,19 @@ pub(super) enum Layer {
     Concat,
     Mul,
     Output,
+}
+
+/// A BatchNorm's tensors (indices into the store) and settings.
+#[derive(Debug)]
+pub(super) struct BatchNormLayer {
+    affine: Option<(usize, usize)>,
+    mean: usize,
+    var: usize,
+    tracked: usize,
+    momentum: f64,
+    eps: f64,
+    /// Frozen: always eval mode.
+    pub frozen: bool,
 }
 
 /// Where a node's tensors go while it is lowered.
@@ -144,6 +159,8 @@ impl Layer {
             },
             Op::AdaptiveAvgPool2d(p) => Layer::AdaptiveAvgPool2d(pair(p.output_size)),
             Op::BatchNorm(b) => Layer::batch_norm(b, channels(in_shape), to),
+            Op::LayerNorm(l) => Layer::layer_norm(l, channels(in_shape), to),
+            Op::LayerScale(l) => Layer::layer_scale(l, in_shape, to),
             Op::Dropout(d) => Layer::Dropout(d.p),
             Op::Dropout2d(d) => Layer::Dropout2d(d.p),
             Op::Activation(a) => Layer::Activation(a.clone()),
@@ -201,7 +218,7 @@ impl Layer {
             ParamStore::scalar_i64(to.device),
             false,
         );
-        Layer::BatchNorm {
+        Layer::BatchNorm(BatchNormLayer {
             affine,
             mean,
             var,
@@ -209,7 +226,38 @@ impl Layer {
             momentum: b.momentum,
             eps: b.eps,
             frozen: !train,
+        })
+    }
+
+    /// `torch.nn.LayerNorm(c)` (torchvision's `LayerNorm2d` on images): weight 1, bias 0.
+    fn layer_norm(l: &LayerNorm, c: i64, to: &mut Lowering<'_>) -> Layer {
+        let opts = (Kind::Float, to.device);
+        let affine = l.elementwise_affine.then(|| {
+            (
+                to.params
+                    .push(to.name, "weight", Tensor::ones([c], opts), to.train),
+                to.params
+                    .push(to.name, "bias", Tensor::zeros([c], opts), to.train),
+            )
+        });
+        Layer::Norm {
+            affine,
+            channels: c,
+            eps: l.eps,
         }
+    }
+
+    /// ConvNeXt's layer scale: one tensor named after the node itself (torchvision's
+    /// `self.layer_scale = nn.Parameter(torch.ones(dim, 1, 1) * layer_scale)`).
+    fn layer_scale(l: &LayerScale, in_shape: Option<Shape>, to: &mut Lowering<'_>) -> Layer {
+        let c = channels(in_shape);
+        let shape: Vec<i64> = if in_shape.is_some_and(|s| s.rank() == 3) {
+            vec![c, 1, 1]
+        } else {
+            vec![c]
+        };
+        let gamma = Tensor::full(shape, l.init, (Kind::Float, to.device));
+        Layer::Scale(to.params.push(to.name, "", gamma, to.train))
     }
 
     /// `torch.nn.Linear`: weight `[out, in]`, optional bias `[out]`.
@@ -272,38 +320,19 @@ impl Layer {
                 .f_avg_pool2d(*kernel, *stride, *padding, *ceil, *count_include_pad, None)
                 .ctx(&ctx)?,
             Layer::AdaptiveAvgPool2d(size) => first()?.f_adaptive_avg_pool2d(*size).ctx(&ctx)?,
-            Layer::BatchNorm {
+            Layer::BatchNorm(bn) => bn.run(params, first()?, train).ctx(&ctx)?,
+            Layer::Norm {
                 affine,
-                mean,
-                var,
-                tracked,
-                momentum,
+                channels,
                 eps,
-                frozen,
             } => {
-                // A frozen BatchNorm normalises with its running statistics and keeps them.
-                let train = train && !frozen;
-                if train {
-                    let _guard = tch::no_grad_guard();
-                    let _ = p(*tracked).shallow_clone().f_add_scalar_(1).ctx(&ctx)?;
-                }
                 let (w, b) = match affine {
                     Some((w, b)) => (Some(p(*w)), Some(p(*b))),
                     None => (None, None),
                 };
-                first()?
-                    .f_batch_norm(
-                        w,
-                        b,
-                        Some(p(*mean)),
-                        Some(p(*var)),
-                        train,
-                        *momentum,
-                        *eps,
-                        true,
-                    )
-                    .ctx(&ctx)?
+                layer_norm(first()?, w, b, *channels, *eps).ctx(&ctx)?
             }
+            Layer::Scale(gamma) => first()?.f_mul(p(*gamma)).ctx(&ctx)?,
             Layer::Dropout(rate) => first()?.f_dropout(*rate, train).ctx(&ctx)?,
             Layer::Dropout2d(rate) => first()?.f_feature_dropout(*rate, train).ctx(&ctx)?,
             Layer::Activation(a) => activation(first()?, a).ctx(&ctx)?,
@@ -328,6 +357,54 @@ impl Layer {
             Layer::Concat => Tensor::f_cat(ins, 1).ctx(&ctx)?,
         };
         Ok(y)
+    }
+}
+
+impl BatchNormLayer {
+    /// BatchNorm's forward: batch statistics in training (updating the running ones and the
+    /// count), the running statistics in evaluation or when frozen.
+    fn run(&self, params: &ParamStore, x: &Tensor, train: bool) -> Result<Tensor, tch::TchError> {
+        let p = |i: usize| params.get(i);
+        // A frozen BatchNorm normalises with its running statistics and keeps them.
+        let train = train && !self.frozen;
+        if train {
+            let _guard = tch::no_grad_guard();
+            let _ = p(self.tracked).shallow_clone().f_add_scalar_(1)?;
+        }
+        let (w, b) = match self.affine {
+            Some((w, b)) => (Some(p(w)), Some(p(b))),
+            None => (None, None),
+        };
+        x.f_batch_norm(
+            w,
+            b,
+            Some(p(self.mean)),
+            Some(p(self.var)),
+            train,
+            self.momentum,
+            self.eps,
+            true,
+        )
+    }
+}
+
+/// LayerNorm over dimension 1 (channels or features), in fp32 as under autocast. An image is
+/// normalised channels-last, as torchvision's `LayerNorm2d` does: `[n, c, h, w]` permuted to
+/// `[n, h, w, c]`, normalised over `c`, permuted back.
+fn layer_norm(
+    x: &Tensor,
+    w: Option<&Tensor>,
+    b: Option<&Tensor>,
+    c: i64,
+    eps: f64,
+) -> Result<Tensor, tch::TchError> {
+    let x = x.f_to_kind(Kind::Float)?;
+    if x.dim() == 4 {
+        x.f_permute([0, 2, 3, 1])?
+            .f_layer_norm([c], w, b, eps, true)?
+            .f_permute([0, 3, 1, 2])
+    } else {
+        x.f_layer_norm([c], w, b, eps, true)
     }
 }
 

@@ -94,8 +94,8 @@ impl Network {
     /// BatchNorm goes back to batch statistics in training. Returns the values thawed.
     pub fn thaw(&mut self, node: &str) -> u64 {
         for step in self.steps.iter_mut().filter(|s| s.name == node) {
-            if let Layer::BatchNorm { frozen, .. } = &mut step.layer {
-                *frozen = false;
+            if let Layer::BatchNorm(bn) = &mut step.layer {
+                bn.frozen = false;
             }
         }
         self.params.thaw(node)

@@ -34,7 +34,8 @@ pub struct ParamStore {
 }
 
 impl ParamStore {
-    /// Adds a tensor; returns its index for the layer that uses it.
+    /// Adds a tensor `node.field` (just `node` for an empty field); returns its index for the
+    /// layer that uses it.
     pub(crate) fn push(
         &mut self,
         node: &str,
@@ -47,7 +48,13 @@ impl ParamStore {
         } else {
             tensor
         };
-        let name = format!("{node}.{field}");
+        // A bare parameter (a LayerScale's γ) is named after its node, as an `nn.Parameter`
+        // attribute is in PyTorch.
+        let name = if field.is_empty() {
+            node.to_owned()
+        } else {
+            format!("{node}.{field}")
+        };
         self.index.insert(name.clone(), self.params.len());
         self.params.push(Param {
             name,
@@ -178,7 +185,8 @@ impl ParamStore {
     }
 
     /// Overwrites every tensor with the one of the same name in `named`. Every name must be
-    /// present with the same shape: a partial load would leave a half-initialised network.
+    /// present with the same shape (or a Linear's for a 1×1 convolution, see
+    /// [`super::weights_map::fits`]): a partial load would leave a half-initialised network.
     pub fn load_named(&self, named: &[(String, Tensor)], path: &Path) -> Result<(), EngineError> {
         let by_name: HashMap<&str, &Tensor> = named.iter().map(|(n, t)| (n.as_str(), t)).collect();
         let _guard = tch::no_grad_guard();
@@ -192,7 +200,7 @@ impl ParamStore {
                     path: path.to_owned(),
                 });
             };
-            if src.size() != p.tensor.size() {
+            if !super::weights_map::fits(&src.size(), &p.tensor.size()) {
                 return Err(EngineError::BadFile {
                     problem: format!(
                         "\"{}\" has shape {:?} in the weights file but {:?} in the design; the file is from a different design",
@@ -205,6 +213,7 @@ impl ParamStore {
             }
             let kind = p.tensor.kind();
             let mut dst = p.tensor.shallow_clone();
+            let src = src.f_reshape(dst.size()).ctx("loading weights")?;
             dst.f_copy_(&src.to_kind(kind).to_device(dst.device()))
                 .ctx("loading weights")?;
         }

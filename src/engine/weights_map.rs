@@ -37,7 +37,7 @@ impl WeightsReport {
         for (name, shape) in net {
             match in_file.get(name.as_str()) {
                 None => r.missing.push((name.clone(), shape.clone())),
-                Some(fs) if *fs != shape => {
+                Some(fs) if !fits(fs, shape) => {
                     r.mismatched
                         .push((name.clone(), (*fs).clone(), shape.clone()))
                 }
@@ -105,10 +105,24 @@ impl WeightsReport {
     }
 }
 
-/// The node a tensor belongs to: its name without the last part (`layer1.0.bn1.weight` →
-/// `layer1.0.bn1`).
+/// The node a tensor belongs to: its name without the tensor's own part
+/// (`layer1.0.bn1.weight` → `layer1.0.bn1`); a bare parameter such as a LayerScale's
+/// (`features.1.0.layer_scale`) is its node.
 pub fn node_of(tensor: &str) -> &str {
-    tensor.rsplit_once('.').map_or(tensor, |(node, _)| node)
+    match tensor.rsplit_once('.') {
+        Some((
+            node,
+            "weight" | "bias" | "running_mean" | "running_var" | "num_batches_tracked",
+        )) => node,
+        _ => tensor,
+    }
+}
+
+/// Whether a file's tensor of shape `file` loads into the network's of shape `net`: the same
+/// shape, or a Linear's `[out, in]` into a 1×1 convolution's `[out, in, 1, 1]` (ConvNeXt's
+/// pointwise Linear layers are 1×1 convolutions in netloom, which keeps images NCHW).
+pub fn fits(file: &[i64], net: &[i64]) -> bool {
+    file == net || (net.len() == 4 && net[2..] == [1, 1] && file == &net[..2])
 }
 
 /// True when `skip` names `tensor` itself or a node (or module path) it lies under.
@@ -141,7 +155,7 @@ pub fn apply_weights(
     // Only tensors of the design's names and shapes are read: a mismatch is reported from the
     // file's list, its data never loaded.
     let (named, file_shapes) = read_weights_wanted(path, &|name, shape| {
-        ours.get(name).is_some_and(|s| s == shape) && !is_skipped(name, skip)
+        ours.get(name).is_some_and(|s| fits(shape, s)) && !is_skipped(name, skip)
     })?;
     let report = WeightsReport::compare(&file_shapes, &params.shapes(), skip);
     if report.matched.is_empty() && report.skipped.is_empty() {
@@ -164,6 +178,9 @@ pub fn apply_weights(
     for (name, _) in &report.matched {
         if let (Some(src), Some(p)) = (by_name.get(name.as_str()), params.by_name(name)) {
             let mut dst = p.tensor.shallow_clone();
+            let src = src
+                .f_reshape(dst.size())
+                .ctx("loading pretrained weights")?;
             dst.f_copy_(&src.to_kind(dst.kind()).to_device(dst.device()))
                 .ctx("loading pretrained weights")?;
         }

@@ -13,6 +13,19 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 /// The safetensors helpers every exported file shares (model.py holds them; train.py imports).
 const HELPERS: &str = include_str!("safetensors.py");
 
+/// torchvision's `LayerNorm2d` (ConvNeXt): LayerNorm over the channels at every pixel.
+const LAYER_NORM_2D: &str = r#"
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an image at every pixel (torchvision's, for ConvNeXt)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.permute(0, 2, 3, 1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+"#;
+
 fn pair(p: Pair) -> String {
     match p {
         Pair::Same(v) => v.to_string(),
@@ -74,24 +87,7 @@ fn constructor(step: &Step<'_>) -> Option<String> {
             format!("nn.{kind}({})", args.join(", "))
         }
         Op::AdaptiveAvgPool2d(p) => format!("nn.AdaptiveAvgPool2d({})", pair(p.output_size)),
-        Op::BatchNorm(b) => {
-            let kind = if step.in_shape.is_some_and(|s| s.rank() == 3) {
-                "BatchNorm2d"
-            } else {
-                "BatchNorm1d"
-            };
-            let mut args = vec![cin.to_string()];
-            if b.eps != 1e-5 {
-                args.push(format!("eps={}", float(b.eps)));
-            }
-            if b.momentum != 0.1 {
-                args.push(format!("momentum={}", float(b.momentum)));
-            }
-            if !b.affine {
-                args.push("affine=False".to_owned());
-            }
-            format!("nn.{kind}({})", args.join(", "))
-        }
+        Op::BatchNorm(_) | Op::LayerNorm(_) | Op::LayerScale(_) => norm(step, cin),
         Op::Dropout(d) => format!("nn.Dropout(p={})", float(d.p)),
         Op::Dropout2d(d) => format!("nn.Dropout2d(p={})", float(d.p)),
         Op::Activation(a) => match a.function {
@@ -115,6 +111,49 @@ fn constructor(step: &Step<'_>) -> Option<String> {
         Op::Add(_) | Op::Concat(_) | Op::Mul(_) | Op::Input(_) | Op::Output(_) => return None,
     };
     Some(s)
+}
+
+/// The constructor of a normalising node: BatchNorm1d/2d, LayerNorm (LayerNorm2d on images)
+/// or a LayerScale's bare parameter.
+fn norm(step: &Step<'_>, cin: u64) -> String {
+    let image = step.in_shape.is_some_and(|s| s.rank() == 3);
+    match &step.node.op {
+        Op::BatchNorm(b) => {
+            let kind = if image { "BatchNorm2d" } else { "BatchNorm1d" };
+            let mut args = vec![cin.to_string()];
+            if b.eps != 1e-5 {
+                args.push(format!("eps={}", float(b.eps)));
+            }
+            if b.momentum != 0.1 {
+                args.push(format!("momentum={}", float(b.momentum)));
+            }
+            if !b.affine {
+                args.push("affine=False".to_owned());
+            }
+            format!("nn.{kind}({})", args.join(", "))
+        }
+        Op::LayerNorm(l) => {
+            let kind = if image { "LayerNorm2d" } else { "nn.LayerNorm" };
+            let mut args = vec![cin.to_string()];
+            if l.eps != 1e-5 {
+                args.push(format!("eps={}", float(l.eps)));
+            }
+            if !l.elementwise_affine {
+                args.push("elementwise_affine=False".to_owned());
+            }
+            format!("{kind}({})", args.join(", "))
+        }
+        // A bare parameter, registered on its parent module (see `init_lines`).
+        Op::LayerScale(l) => {
+            let shape = if image {
+                format!("({cin}, 1, 1)")
+            } else {
+                format!("({cin},)")
+            };
+            format!("nn.Parameter(torch.full({shape}, {}))", float(l.init))
+        }
+        _ => String::new(),
+    }
 }
 
 /// How submodules are reached and registered: containers are `nn.ModuleDict`s.
@@ -142,15 +181,37 @@ impl Modules {
         expr
     }
 
-    /// The statement registering `module` at `path`.
-    fn register(&self, path: &str, module: &str) -> String {
+    /// The module owning `path`, and the last segment's name there.
+    fn owner<'p>(&self, path: &'p str) -> (String, &'p str) {
         let (parent, seg) = path.rsplit_once('.').unwrap_or(("", path));
         let owner = if parent.is_empty() {
             "self".to_owned()
         } else {
             self.access(parent)
         };
+        (owner, seg)
+    }
+
+    /// The expression reaching a bare parameter (a LayerScale's) at `path`: an attribute of
+    /// its parent module, dict or not.
+    fn parameter(&self, path: &str) -> String {
+        let (owner, seg) = self.owner(path);
+        if is_plain_attribute(seg) {
+            format!("{owner}.{seg}")
+        } else {
+            format!("getattr({owner}, {})", python::string(seg))
+        }
+    }
+
+    /// The statement registering `module` at `path`; a parameter (`nn.Parameter(…)`) is
+    /// registered on the parent as a parameter, which a `ModuleDict`'s `[key] =` can't do.
+    fn register(&self, path: &str, module: &str) -> String {
+        let (owner, seg) = self.owner(path);
         let key = python::string(seg);
+        if module.starts_with("nn.Parameter(") {
+            return format!("{owner}.register_parameter({key}, {module})");
+        }
+        let parent = path.rsplit_once('.').map_or("", |(p, _)| p);
         match Slot::of(seg, self.containers.contains(parent)) {
             Slot::Attribute => format!("{owner}.{seg} = {module}"),
             Slot::Key => format!("{owner}[{key}] = {module}"),
@@ -236,6 +297,10 @@ fn forward_lines(plan: &Plan<'_>, modules: &Modules, vars: &[String]) -> Vec<Str
             Op::Add(_) => format!("{v} = {}{shape}", ins.join(" + ")),
             Op::Concat(_) => format!("{v} = torch.cat([{}], dim=1){shape}", ins.join(", ")),
             Op::Mul(_) => format!("{v} = {}{shape}", ins.join(" * ")),
+            Op::LayerScale(_) => format!(
+                "{v} = {first} * {}{shape}",
+                modules.parameter(&step.node.name)
+            ),
             _ => format!("{v} = {}({first}){shape}", modules.access(&step.node.name)),
         };
         lines.push(line);
@@ -308,6 +373,9 @@ pub fn model_py(plan: &Plan<'_>, title: &str) -> String {
         env!("CARGO_PKG_VERSION")
     );
     out += "import torch\nfrom torch import nn\n\n";
+    if leaves.values().any(|m| m.starts_with("LayerNorm2d(")) {
+        out += LAYER_NORM_2D;
+    }
     out += &format!("INPUT_SHAPE = {}\n", shape(plan.input));
     out += &format!("OUTPUT_SHAPE = {}\n\n\n", shape(plan.output));
     out += "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n";

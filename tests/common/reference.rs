@@ -129,6 +129,47 @@ pub fn torch_op(op: &Op, xs: &[&Tensor], vs: Option<&nn::Path>) -> Result<Tensor
             )
             .map_err(err)
         }
+        Op::LayerNorm(l) => {
+            let x = x()?;
+            let c = *x.size().get(1).ok_or("layer norm needs ≥2-d")?;
+            if x.dim() != 4 && x.dim() != 2 {
+                return Err("layer norm needs an image or a vector".into());
+            }
+            // Channels last, normalised over them, back: torchvision's LayerNorm2d.
+            let last = |x: &Tensor, f: &dyn Fn(&Tensor) -> Tensor| {
+                if x.dim() == 4 {
+                    f(&x.permute([0, 2, 3, 1])).permute([0, 3, 1, 2])
+                } else {
+                    f(x)
+                }
+            };
+            if let Some(vs) = vs {
+                let cfg = nn::LayerNormConfig {
+                    eps: l.eps,
+                    elementwise_affine: l.elementwise_affine,
+                    ..Default::default()
+                };
+                let ln = nn::layer_norm(vs, vec![c], cfg);
+                return Ok(last(x, &|t| t.apply(&ln)));
+            }
+            Ok(last(x, &|t| {
+                t.layer_norm([c], None::<&Tensor>, None::<&Tensor>, l.eps, false)
+            }))
+        }
+        Op::LayerScale(l) => {
+            let x = x()?;
+            let c = *x.size().get(1).ok_or("layer scale needs ≥2-d")?;
+            let shape: Vec<i64> = match x.dim() {
+                4 => vec![c, 1, 1],
+                2 => vec![c],
+                _ => return Err("layer scale needs an image or a vector".into()),
+            };
+            let gamma = match vs {
+                Some(vs) => vs.var("layer_scale", &shape, nn::Init::Const(l.init)),
+                None => Tensor::full(shape.as_slice(), l.init, (Kind::Float, Device::Cpu)),
+            };
+            x.f_mul(&gamma).map_err(err)
+        }
         Op::Dropout(d) => x()?.f_dropout(d.p, true).map_err(err),
         Op::Dropout2d(d) => x()?.f_feature_dropout(d.p, true).map_err(err),
         Op::Activation(a) => {

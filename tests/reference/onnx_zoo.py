@@ -22,7 +22,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(__file__))
 from torch_reference import write_npy  # noqa: E402
-from transfer_reference import randomise_batch_norm  # noqa: E402
+from transfer_reference import randomise_norms  # noqa: E402
 
 
 class Unsupported(nn.Module):
@@ -95,7 +95,7 @@ def export(out, spec):
         net = Padnet()
     else:
         net = getattr(torchvision.models, name)(weights=None)
-    randomise_batch_norm(net)
+    randomise_norms(net)
     net.eval()
     torch.save(net.state_dict(), os.path.join(d, "weights.pth"))
     kwargs = dict(dynamo=False, opset_version=opset, input_names=["x"], output_names=["y"],

@@ -14,6 +14,7 @@ import sys
 
 import torch
 import torch.nn as nn
+from torchvision.models.convnext import LayerNorm2d
 
 DTYPES = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64}
 
@@ -74,6 +75,20 @@ def topo_order(nodes, edges):
     return order
 
 
+class PlainLayerNorm(nn.Module):
+    """LayerNorm with no scale and shift over dimension 1 (an image's channels)."""
+
+    def __init__(self, eps, image):
+        super().__init__()
+        self.eps, self.image = eps, image
+
+    def forward(self, x):
+        if self.image:
+            x = x.permute(0, 2, 3, 1)
+        y = nn.functional.layer_norm(x, x.shape[-1:], eps=self.eps)
+        return y.permute(0, 3, 1, 2) if self.image else y
+
+
 class Reference(nn.Module):
     """The design as torch.nn modules, one attribute per node name (so state-dict keys match)."""
 
@@ -110,6 +125,15 @@ class Reference(nn.Module):
                 c = state[name + ".running_mean"].shape[0]
                 cls = nn.BatchNorm2d if is_image else nn.BatchNorm1d
                 module = cls(c, eps=op.get("eps", 1e-5), momentum=op.get("momentum", 0.1), affine=op.get("affine", True))
+            elif t == "layer_norm":
+                eps = op.get("eps", 1e-5)
+                if op.get("elementwise_affine", True):
+                    c = state[name + ".weight"].shape[0]
+                    module = LayerNorm2d(c, eps=eps) if is_image else nn.LayerNorm(c, eps=eps)
+                else:
+                    module = PlainLayerNorm(eps, is_image)
+            elif t == "layer_scale":
+                self.register_parameter(name, nn.Parameter(torch.empty_like(state[name])))
             elif t == "dropout":
                 module = nn.Dropout(op.get("p", 0.5))
             elif t == "dropout2d":
@@ -162,6 +186,8 @@ class Reference(nn.Module):
                 y = ins[0]
                 for other in ins[1:]:
                     y = y * other
+            elif t == "layer_scale":
+                y = ins[0] * getattr(self, node["name"])
             else:
                 y = getattr(self, node["name"])(ins[0])
             outs[i] = y

@@ -86,11 +86,19 @@ def resnet18(out):
     torchvision_model("resnet18", out)
 
 
-def randomise_batch_norm(net):
+def randomise_norms(net):
     """Gives every BatchNorm2d non-trivial statistics and affine parameters (a fresh model's
-    are 0, 1, 1, 0, which would hide a swapped mean and variance)."""
+    are 0, 1, 1, 0, which would hide a swapped mean and variance), every LayerNorm a
+    non-trivial scale and shift, and ConvNeXt's layer scales values far from their 1e-6 start
+    (which would hide a wrong residual branch)."""
     with torch.no_grad():
+        for name, p in net.named_parameters():
+            if name.endswith("layer_scale"):
+                p.uniform_(0.1, 0.5)
         for m in net.modules():
+            if isinstance(m, nn.LayerNorm):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.1)
             if isinstance(m, nn.BatchNorm2d):
                 m.running_mean.normal_(0, 0.1)
                 m.running_var.uniform_(0.5, 1.5)
@@ -104,7 +112,7 @@ def torchvision_model(name, out):
     import torchvision
 
     torch.manual_seed(0)
-    net = randomise_batch_norm(getattr(torchvision.models, name)(weights=None))
+    net = randomise_norms(getattr(torchvision.models, name)(weights=None))
     torch.save(net.state_dict(), os.path.join(out, "weights.pth"))
     net.eval()
     x = torch.randn(2, 3, 64, 64)

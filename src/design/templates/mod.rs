@@ -2,7 +2,7 @@
 //! (`features.0`, `layer1.0.conv1`, `fc`), so that a torchvision state dict loads onto them
 //! tensor for tensor: the starting point for transfer learning. They open grouped as
 //! torchvision's modules are: ResNet's `BasicBlock`s, VGG's `features` and `classifier`,
-//! MobileNet's inverted residuals, DenseNet's dense blocks.
+//! MobileNet's inverted residuals, DenseNet's dense blocks, ConvNeXt's `CNBlock`s.
 
 use super::graph::{Design, NodeId};
 use super::group::Group;
@@ -11,10 +11,11 @@ use super::pair::Pair;
 
 mod classic;
 mod mobile;
+mod modern;
 mod zoo;
 
 /// The templates there are, with a one-line description each.
-pub const TEMPLATES: [(&str, &str); 16] = [
+pub const TEMPLATES: [(&str, &str); 17] = [
     (
         "lenet",
         "LeNet-style CNN (conv1, conv2, fc1-fc3), as in the PyTorch tutorial",
@@ -67,6 +68,10 @@ pub const TEMPLATES: [(&str, &str); 16] = [
         "regnet_y_400mf",
         "RegNetY-400MF, grouped convolutions with squeeze-and-excitation (torchvision.models.regnet_y_400mf)",
     ),
+    (
+        "convnext_tiny",
+        "ConvNeXt-Tiny, 7×7 depthwise blocks with LayerNorm, GELU and layer scale (torchvision.models.convnext_tiny)",
+    ),
 ];
 
 /// The template `name` for inputs of `input` (channels, height, width) and `classes` outputs;
@@ -95,6 +100,7 @@ pub fn template(name: &str, input: [u64; 3], classes: u64) -> Option<Design> {
         "densenet121" => zoo::densenet121(&mut b, classes),
         "squeezenet1_1" => zoo::squeezenet1_1(&mut b, classes),
         "regnet_y_400mf" => zoo::regnet_y_400mf(&mut b, classes),
+        "convnext_tiny" => modern::convnext_tiny(&mut b, classes),
         _ => return None,
     }
     let mut d = b.design;
@@ -292,6 +298,7 @@ mod tests {
             ("densenet121", 7_978_856),
             ("squeezenet1_1", 1_235_496),
             ("regnet_y_400mf", 4_344_144),
+            ("convnext_tiny", 28_589_128),
         ];
         for (name, params) in expected {
             let d = template(name, [3, 224, 224], 1000).unwrap();

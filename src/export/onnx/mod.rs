@@ -5,11 +5,12 @@
 //! torch.onnx does), netloom's node names, and metadata for deployment (class names, the
 //! fitted preprocessing, netloom's version).
 
+mod norm;
 mod pool;
 
 use super::ExportError;
 use crate::design::plan::{Plan, Step};
-use crate::design::{ActivationFn, BatchNorm, Conv2d, Op, Pair, Shape};
+use crate::design::{ActivationFn, Conv2d, Op, Pair, Shape};
 use crate::engine::ParamStore;
 use crate::onnx_proto::{
     AttributeProto, Dimension, DimensionValue, GraphProto, ModelProto, NodeProto,
@@ -268,6 +269,11 @@ impl Writer<'_> {
             Op::AvgPool2d(p) => self.pool(step, p, false, x, &out)?,
             Op::AdaptiveAvgPool2d(p) => self.adaptive_pool(step, p.output_size, &x, &out)?,
             Op::BatchNorm(b) => self.batch_norm(step, b, &x, &out)?,
+            Op::LayerNorm(l) => self.layer_norm(step, l, &x, &out)?,
+            Op::LayerScale(_) => {
+                let gamma = self.weight(name)?;
+                self.node("Mul", name, &[&x, &gamma], &out, vec![]);
+            }
             Op::Activation(a) => self.activation(name, a, &x, &out),
             Op::Flatten(_) => self.node("Flatten", name, &[&x], &out, vec![int("axis", 1)]),
             Op::Linear(l) => {
@@ -304,43 +310,6 @@ impl Writer<'_> {
             int("group", c.groups.max(1) as i64),
         ];
         self.node("Conv", name, &refs, out, attrs);
-        Ok(())
-    }
-
-    fn batch_norm(
-        &mut self,
-        step: &Step<'_>,
-        b: &BatchNorm,
-        x: &str,
-        out: &str,
-    ) -> Result<(), ExportError> {
-        let name = step.node.name.as_str();
-        let c = step
-            .in_shape
-            .and_then(|s| s.dims().first().copied())
-            .unwrap_or(1) as usize;
-        let (scale, bias) = if b.affine {
-            (
-                self.weight(&format!("{name}.weight"))?,
-                self.weight(&format!("{name}.bias"))?,
-            )
-        } else {
-            let (s, z) = (format!("{name}.scale_one"), format!("{name}.shift_zero"));
-            self.constant(&s, vec![c as i64], &vec![1.0; c]);
-            self.constant(&z, vec![c as i64], &vec![0.0; c]);
-            (s, z)
-        };
-        let mean = self.weight(&format!("{name}.running_mean"))?;
-        let var = self.weight(&format!("{name}.running_var"))?;
-        // ONNX's momentum weighs the old statistics (PyTorch's the new batch).
-        let attrs = vec![float("epsilon", b.eps), float("momentum", 1.0 - b.momentum)];
-        self.node(
-            "BatchNormalization",
-            name,
-            &[x, &scale, &bias, &mean, &var],
-            out,
-            attrs,
-        );
         Ok(())
     }
 

@@ -6,12 +6,17 @@
 //!
 //! MACs count the multiply-adds of one forward pass for one sample: Conv2d and Linear fully,
 //! one per element for BatchNorm's scale-and-shift, and one per summed element for average
-//! pooling, one per element and extra input for Mul. Max pooling, activations, dropout, Add and
+//! pooling, one per element and extra input for Mul, two per element for LayerNorm (normalise,
+//! then scale and shift) and one for LayerScale. Max pooling, activations, dropout, Add and
 //! Concat count zero.
 
 use super::op::*;
 use super::pair::Pair;
 use super::shape::{MAX_RANK, Shape};
+
+mod norm;
+
+use norm::{batch_norm, dropout, layer_norm, layer_scale};
 
 /// What inference learns about one node.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +53,8 @@ pub fn infer(op: &Op, inputs: &[Incoming<'_>]) -> Result<NodeCost, ShapeError> {
         Op::AvgPool2d(p) => pool2d(p, single(inputs)?, "AvgPool2d"),
         Op::AdaptiveAvgPool2d(p) => adaptive_pool(p, single(inputs)?),
         Op::BatchNorm(b) => batch_norm(b, single(inputs)?),
+        Op::LayerNorm(l) => layer_norm(l, single(inputs)?),
+        Op::LayerScale(l) => layer_scale(l, single(inputs)?),
         Op::Dropout(d) => dropout(d, single(inputs)?, false),
         Op::Dropout2d(d) => dropout(d, single(inputs)?, true),
         Op::Activation(a) => activation(a, single(inputs)?),
@@ -305,53 +312,6 @@ fn adaptive_pool(p: &AdaptivePool2d, x: &Shape) -> Result<NodeCost, ShapeError> 
         params: 0,
         macs: x.numel(),
     })
-}
-
-fn batch_norm(b: &BatchNorm, x: &Shape) -> Result<NodeCost, ShapeError> {
-    let features = match x.dims() {
-        [c, _, _] | [c] => *c,
-        _ => {
-            return fail(format!(
-                "BatchNorm works on images or flat vectors but gets {}",
-                describe(x)
-            ));
-        }
-    };
-    if !(b.eps.is_finite() && b.eps > 0.0) {
-        return fail(format!(
-            "eps is {}; it must be a small positive number such as 1e-5",
-            b.eps
-        ));
-    }
-    if !(b.momentum.is_finite() && (0.0..=1.0).contains(&b.momentum)) {
-        return fail(format!(
-            "momentum is {}; use a value between 0 and 1, e.g. 0.1",
-            b.momentum
-        ));
-    }
-    Ok(NodeCost {
-        output: *x,
-        params: if b.affine {
-            features.saturating_mul(2)
-        } else {
-            0
-        },
-        macs: x.numel(),
-    })
-}
-
-fn dropout(d: &Dropout, x: &Shape, channels: bool) -> Result<NodeCost, ShapeError> {
-    if channels {
-        need_image(x, "Dropout2d (it drops whole channels)")
-            .map_err(|e| ShapeError(format!("{e}; use Dropout on vectors")))?;
-    }
-    if !(d.p.is_finite() && (0.0..1.0).contains(&d.p)) {
-        return fail(format!(
-            "p is {}; it is the probability of dropping, from 0 up to below 1 (0.5 is common)",
-            d.p
-        ));
-    }
-    Ok(free(*x))
 }
 
 fn activation(a: &Activation, x: &Shape) -> Result<NodeCost, ShapeError> {
