@@ -91,8 +91,15 @@ fn every_example_and_the_big_templates_export_to_pytorch_onnx_and_torchscript_ex
         template("vgg11_bn", "3,32,32", "10", &root.join("vgg11_bn.json")),
     ));
     // ReLU6 (ONNX Clip), Hardswish, Hardsigmoid and the squeeze-and-excitation Mul; RegNet's
-    // module names with a hyphen (`block1-0`), which Python reaches as ModuleDict keys.
-    for name in ["mobilenet_v2", "mobilenet_v3_small", "regnet_y_400mf"] {
+    // module names with a hyphen (`block1-0`), which Python reaches as ModuleDict keys;
+    // ConvNeXt's LayerNorm over channels (LayerNorm2d in model.py, Transposes around
+    // LayerNormalization in ONNX), GELU and layer scale (a parameter of a ModuleDict).
+    for name in [
+        "mobilenet_v2",
+        "mobilenet_v3_small",
+        "regnet_y_400mf",
+        "convnext_tiny",
+    ] {
         let path = root.join(format!("{name}.json"));
         designs.push((name.into(), template(name, "3,64,64", "10", &path)));
     }

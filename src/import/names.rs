@@ -114,6 +114,8 @@ fn known_kind(relative: &[&str], ops: &[&Op]) -> Option<&'static str> {
         "_Transition"
     } else if has("f.a.0") && has("f.b.0") {
         "ResBottleneckBlock"
+    } else if has("layer_scale") && starts("block.") {
+        "CNBlock"
     } else if starts("block.") && silu {
         "MBConv"
     } else if starts("conv.") || starts("block.") {

@@ -28,7 +28,7 @@ pub(super) const FOLDABLE: &[&str] = &[
 ];
 
 /// The ops netloom reads only when their inputs are constants.
-pub(super) const CONSTANT_ONLY: &[&str] = &["Sub", "Div", "ConstantOfShape", "Slice", "Transpose"];
+pub(super) const CONSTANT_ONLY: &[&str] = &["Sub", "Div", "ConstantOfShape", "Slice"];
 
 /// Values as f64 (both element types fit for the sizes involved), with the element type kept.
 fn as_f64(a: &Array) -> (Vec<f64>, bool) {

@@ -297,12 +297,16 @@ impl Reader<'_> {
 
     pub(super) fn merge(&mut self, index: usize, n: &NodeProto) -> Result<(), ImportError> {
         if let Some((f, x)) = self.fused.get(&index).cloned() {
-            let Some(Value::Node(src, rank)) = self.values.get(&x).cloned() else {
-                return Err(Self::malformed(n, "gates a value no layer gives"));
+            let (src, rank, cl) = match self.values.get(&x).cloned() {
+                Some(Value::Node(src, rank)) => (src, rank, false),
+                Some(Value::ChannelsLast(src)) => (src, 4, true),
+                _ => return Err(Self::malformed(n, "gates a value no layer gives")),
             };
-            self.add_node(n, Op::Activation(Activation::new(f)), &[src], rank, None);
+            let (id, _) = self.add_node(n, Op::Activation(Activation::new(f)), &[src], rank, None);
+            self.mark_layout(n, id, cl);
             self.report.note_folded(match f {
                 ActivationFn::Silu => "SiLU (x·sigmoid(x))",
+                ActivationFn::Gelu => "GELU (x·½·(1 + erf(x/√2)))",
                 _ => "Hardswish (x·hardsigmoid(x))",
             });
             return Ok(());
@@ -339,7 +343,7 @@ impl Reader<'_> {
     }
 
     pub(super) fn activation(&mut self, n: &NodeProto) -> Result<(), ImportError> {
-        let (x, rank) = self.node_input(n, 0)?;
+        let (x, rank, cl) = self.layout_input(n, 0)?;
         let f = |f| Activation::new(f);
         let a = match n.op_type.as_str() {
             "Relu" => f(ActivationFn::Relu),
@@ -436,7 +440,8 @@ impl Reader<'_> {
                 ));
             }
         };
-        self.add_node(n, Op::Activation(a), &[x], rank, None);
+        let (id, _) = self.add_node(n, Op::Activation(a), &[x], rank, None);
+        self.mark_layout(n, id, cl);
         Ok(())
     }
 }

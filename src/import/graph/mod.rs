@@ -4,6 +4,7 @@
 //! belongs to.
 
 mod attrs;
+mod channels_last;
 mod fold;
 mod gates;
 mod input;
@@ -57,12 +58,16 @@ pub const SUPPORTED: &[&str] = &[
     "ReduceMean",
     "Cast",
     "Pad",
+    "LayerNormalization",
+    "MatMul",
+    // A computed tensor's Transpose to channels-last and back (LayerNorm2d, ConvNeXt's
+    // pointwise Linear layers); any Transpose of constants.
+    "Transpose",
     // Read only when their inputs are constants (fold::CONSTANT_ONLY).
     "Sub",
     "Div",
     "ConstantOfShape",
     "Slice",
-    "Transpose",
 ];
 
 /// One entry of a shape being computed in the graph: the batch size (symbolic: the graph
@@ -85,6 +90,9 @@ enum Value {
     /// A node's image zero-padded by `Pad` (height, width), waiting for the convolution it
     /// is folded into.
     Padded(NodeId, [u64; 2]),
+    /// A node's image transposed to channels-last (`[n, h, w, c]`): netloom's node keeps NCHW,
+    /// and ops over the last axis (LayerNorm, MatMul, activations) read it as channels.
+    ChannelsLast(NodeId),
 }
 
 /// The weights and report gathered with the design.
@@ -104,6 +112,13 @@ struct Reader<'a> {
     fused: HashMap<usize, (ActivationFn, String)>,
     /// Gate outputs absorbed into a fused activation.
     absorbed: std::collections::HashSet<String>,
+    /// MatMul outputs whose node has no bias yet: an `Add` of a constant after it is the bias.
+    biasless: HashMap<String, (NodeId, String)>,
+    /// How many nodes read each value (the graph's output counting as one).
+    reads: HashMap<String, usize>,
+    /// The file's constant a folded constant was computed from by a transpose, cast, reshape
+    /// or Identity (`/block.3/Transpose_output_0` ← `block.3.weight`): what the report names.
+    origins: HashMap<String, String>,
     /// The batch size when the graph's input fixes it (a shape may then name it).
     fixed_batch: Option<i64>,
 }
@@ -112,6 +127,8 @@ struct Reader<'a> {
 /// are and the first node, all at once.
 pub fn check_ops(graph: &GraphProto) -> Result<(), ImportError> {
     let mut missing: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    // Parts of a fused activation (GELU's Erf and Div) are read as that activation.
+    let (_, absorbed) = find_gates(graph);
     // Which values are constants: an op netloom only computes on constants is unsupported
     // where it reads a computed tensor.
     let mut constant: std::collections::HashSet<&str> =
@@ -125,9 +142,11 @@ pub fn check_ops(graph: &GraphProto) -> Result<(), ImportError> {
         {
             constant.extend(n.output.iter().map(String::as_str));
         }
-        let known = n.domain_is_default()
-            && SUPPORTED.contains(&n.op_type.as_str())
-            && (all_constant || !fold::CONSTANT_ONLY.contains(&n.op_type.as_str()));
+        let part_of_fused = n.output.first().is_some_and(|o| absorbed.contains(o));
+        let known = part_of_fused
+            || (n.domain_is_default()
+                && SUPPORTED.contains(&n.op_type.as_str())
+                && (all_constant || !fold::CONSTANT_ONLY.contains(&n.op_type.as_str())));
         if !known {
             let key = if n.domain_is_default() {
                 n.op_type.clone()
@@ -219,14 +238,14 @@ impl Reader<'_> {
                         },
                     )))
                 }
-                Some(Value::Node(..) | Value::Shape(..) | Value::Padded(..)) => {
-                    Err(Self::malformed(
-                        n,
-                        format!(
-                            "computes its input {i} ({name:?}) in the graph; netloom reads it only as a constant (a weight)"
-                        ),
-                    ))
-                }
+                Some(
+                    Value::Node(..) | Value::Shape(..) | Value::Padded(..) | Value::ChannelsLast(_),
+                ) => Err(Self::malformed(
+                    n,
+                    format!(
+                        "computes its input {i} ({name:?}) in the graph; netloom reads it only as a constant (a weight)"
+                    ),
+                )),
                 None => Err(Self::malformed(
                     n,
                     format!("reads {name:?}, which nothing gives"),
@@ -250,6 +269,10 @@ impl Reader<'_> {
             Value::Padded(..) => Err(Self::malformed(
                 n,
                 "reads a zero-padded image; netloom folds a Pad only into the convolution (or the average pooling counting its padding) right after it",
+            )),
+            Value::ChannelsLast(_) => Err(Self::malformed(
+                n,
+                "reads an image transposed to channels-last (NHWC); netloom reads LayerNorm, MatMul, Add, Mul and activations there, then a Transpose back to NCHW",
             )),
         }
     }
@@ -305,6 +328,7 @@ impl Reader<'_> {
                 if let Some(out) = n.output.first() {
                     self.values.insert(out.clone(), Value::Const(a));
                 }
+                self.note_origin(n);
                 self.report.note_folded("constant arithmetic");
                 Ok(true)
             }
@@ -317,7 +341,23 @@ impl Reader<'_> {
         for out in n.output.iter().take(1) {
             self.values.insert(out.clone(), v.clone());
         }
+        self.note_origin(n);
         Ok(())
+    }
+
+    /// Remembers which file constant `n`'s output was computed from, when it has one input.
+    fn note_origin(&mut self, n: &NodeProto) {
+        let one_input = n.input.iter().filter(|i| !i.is_empty()).count() == 1
+            || matches!(n.op_type.as_str(), "Reshape" | "Squeeze" | "Unsqueeze");
+        if let (true, Some(i), Some(out)) = (one_input, n.input.first(), n.output.first()) {
+            let origin = self.origin(i).to_owned();
+            self.origins.insert(out.clone(), origin);
+        }
+    }
+
+    /// The name in the file of the constant `value` was computed from (itself if none).
+    pub(super) fn origin<'s>(&'s self, value: &'s str) -> &'s str {
+        self.origins.get(value).map_or(value, String::as_str)
     }
 
     fn read_node(&mut self, index: usize, n: &NodeProto, dir: &Path) -> Result<(), ImportError> {
@@ -409,11 +449,29 @@ impl Reader<'_> {
             "Cast" => self.cast(n)?,
             "Pad" => self.pad(n)?,
             "Concat" if !matches!(self.input(n, 0)?, Value::Node(..)) => self.concat_shapes(n)?,
+            "Transpose" => self.transpose(n)?,
+            "LayerNormalization" => self.layer_norm(n)?,
+            "MatMul" => self.matmul(n)?,
+            "Add" | "Mul" if !self.fused.contains_key(&index) && self.merge_with_constant(n)? => {}
             "Add" | "Mul" | "Concat" => self.merge(index, n)?,
             _ => self.activation(n)?,
         }
         Ok(())
     }
+}
+
+/// How many nodes read each value; the graph's outputs count as read.
+fn reads(graph: &GraphProto) -> HashMap<String, usize> {
+    let mut reads: HashMap<String, usize> = HashMap::new();
+    for name in graph
+        .node
+        .iter()
+        .flat_map(|n| &n.input)
+        .chain(graph.output.iter().map(|o| &o.name))
+    {
+        *reads.entry(name.clone()).or_default() += 1;
+    }
+    reads
 }
 
 /// Reads the graph into a design: Input, the nodes, Output.
@@ -445,6 +503,9 @@ pub fn build(
         opset,
         fused,
         absorbed,
+        biasless: HashMap::new(),
+        reads: reads(graph),
+        origins: HashMap::new(),
         fixed_batch,
     };
     for (i, n) in graph.node.iter().enumerate() {

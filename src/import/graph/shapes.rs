@@ -21,7 +21,7 @@ impl Reader<'_> {
                 a.ints().into_iter().map(Dim::Fixed).collect(),
                 a.dims.is_empty(),
             )),
-            Value::Node(..) | Value::Padded(..) => Err(Self::malformed(
+            Value::Node(..) | Value::Padded(..) | Value::ChannelsLast(_) => Err(Self::malformed(
                 n,
                 "computes a shape from a tensor's values, which netloom can't fold",
             )),
