@@ -31,7 +31,7 @@ const OPSET_13: &str = "efficientnet_b0:preserve:13";
 const EXTERNAL: &str = "mobilenet_v3_small:external";
 /// `x.view(x.size(0), -1)`, `x.mean([2, 3])` and `squeeze`: shape arithmetic in the graph, at
 /// the newest and the oldest opset netloom reads.
-const SHAPES: [&str; 3] = ["viewnet", "viewnet:preserve:11", "padnet"];
+const SHAPES: [&str; 4] = ["viewnet", "viewnet:preserve:11", "padnet", "layernet"];
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -135,6 +135,28 @@ fn torchvision_models_import_compute_what_onnxruntime_computes_and_equal_the_tem
         let name = spec.split(':').next().unwrap();
         if name == "viewnet" {
             assert!(report.contains("folded       shape arithmetic"), "{report}");
+            continue;
+        }
+        if name == "layernet" {
+            // On vectors: MatMul + Add a Linear, LayerNorm over features, the Mul by a
+            // per-feature constant a LayerScale named after it, GELU from its Erf pattern.
+            let kinds: Vec<&str> = imported.nodes.iter().map(|n| n.op.kind_name()).collect();
+            assert_eq!(
+                kinds,
+                [
+                    "Input",
+                    "Conv2d",
+                    "Flatten",
+                    "Linear",
+                    "LayerNorm",
+                    "GELU",
+                    "LayerScale",
+                    "Linear",
+                    "Output"
+                ],
+                "{report}"
+            );
+            assert!(imported.node_by_name("gamma").is_some(), "{report}");
             continue;
         }
         if name == "padnet" {

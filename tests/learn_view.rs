@@ -195,7 +195,7 @@ fn batch_norm_and_dropout_show_what_they_do_to_real_activations() {
     let dir = run::tempdir("learn-norm");
     let path = vgg_for_fashion_mnist(&dir);
     let mut harness = app_sized(Some(path), egui::vec2(1280.0, 720.0));
-    learn(&mut harness, "Batch norm and dropout");
+    learn(&mut harness, "Normalisation and dropout");
     // Train mode normalises with the batch's statistics: mean 0, std 1 over the batch.
     wait_for_label_containing(&mut harness, "training output: mean", 120);
     harness.get_by_label_contains("std 1.000");
@@ -207,6 +207,33 @@ fn batch_norm_and_dropout_show_what_they_do_to_real_activations() {
     wait_for_label_containing(&mut harness, "Training: ", 120);
     harness.get_by_label_contains("Eval: nothing dropped, nothing scaled");
     harness.snapshot("learn_dropout");
+}
+
+/// A LayerNorm normalises every sample by its own statistics: the same in training and
+/// evaluation, which the lesson computes on real samples and says.
+#[test]
+fn layer_norm_shows_each_sample_normalised_on_its_own() {
+    use netloom::design::*;
+    let dir = run::tempdir("learn-layer-norm");
+    let mut conv = Conv2d::new(8, 3);
+    conv.padding = Pair::Same(1);
+    let design = common::reference::chain(
+        InputOp::image(1, 28, 28),
+        vec![
+            ("conv", Op::Conv2d(conv)),
+            ("ln", Op::LayerNorm(LayerNorm::default())),
+            ("flatten", Op::Flatten(Flatten {})),
+            ("fc", Op::Linear(Linear::new(10))),
+            ("output", Op::Output(OutputOp::default())),
+        ],
+    );
+    let path = dir.join("ln.json");
+    std::fs::write(&path, to_json(&design)).unwrap();
+    let mut harness = app_sized(Some(path), egui::vec2(1280.0, 720.0));
+    learn(&mut harness, "Normalisation and dropout");
+    wait_for_label_containing(&mut harness, "give exactly the same output here", 120);
+    harness.get_by_label_contains("Over 256 samples, each of 784 positions");
+    harness.snapshot("learn_layer_norm");
 }
 
 #[test]

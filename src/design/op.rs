@@ -101,6 +101,17 @@ impl Op {
         }
     }
 
+    /// Whether the kind has trainable parameters as configured (what freezing applies to):
+    /// Conv2d, Linear, LayerScale, and BatchNorm or LayerNorm with their scale and shift.
+    pub fn learns(&self) -> bool {
+        match self {
+            Op::Conv2d(_) | Op::Linear(_) | Op::LayerScale(_) => true,
+            Op::BatchNorm(b) => b.affine,
+            Op::LayerNorm(l) => l.elementwise_affine,
+            _ => false,
+        }
+    }
+
     /// How many inputs this node takes.
     pub fn arity(&self) -> Arity {
         match self {

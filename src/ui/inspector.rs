@@ -140,7 +140,7 @@ impl Inspector {
         let mut edit = self.name_row(ui, design, node);
         // By kind, not by the analysis: the rows stay put while the block is invalid, so the
         // next click lands where it did.
-        if has_weights(&node.op) {
+        if node.op.learns() {
             edit = training_rows(ui, node).or(edit);
         }
         edit = op_fields(ui, node).or(edit);
@@ -208,15 +208,6 @@ impl Inspector {
             );
         }
         edit
-    }
-}
-
-/// Kinds that can have trainable parameters (Conv2d, Linear, affine BatchNorm).
-fn has_weights(op: &Op) -> bool {
-    match op {
-        Op::Conv2d(_) | Op::Linear(_) => true,
-        Op::BatchNorm(b) => b.affine,
-        _ => false,
     }
 }
 

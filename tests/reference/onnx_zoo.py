@@ -11,7 +11,8 @@ OPSET defaults to 17. For each, OUT/TAG/ gets model.onnx (batch axis dynamic), w
 (inputs of batch 1 and 4, 3×64×64) and y1.npy, y4.npy (onnxruntime's outputs), where TAG is
 SPEC with ':' as '-'. NAME `unsupported` is a small model with ops netloom lacks;
 `viewnet` one whose flattening and pooling are shape arithmetic (view, mean, squeeze);
-`padnet` one with explicit zero padding (Pad) before its convolutions.
+`padnet` one with explicit zero padding (Pad) before its convolutions; `layernet` one with a
+MatMul, LayerNorm, GELU and a per-feature scale on vectors.
 """
 
 import os
@@ -74,6 +75,26 @@ class Padnet(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class Layernet(nn.Module):
+    """The vector forms of the transformer-era ops: a matrix product by a weight plus a bias
+    (MatMul + Add), LayerNorm over features, a per-feature scale, exact GELU."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, stride=4, padding=1)
+        self.proj = nn.Parameter(torch.randn(4 * 16 * 16, 32) * 0.05)
+        self.proj_bias = nn.Parameter(torch.randn(32) * 0.1)
+        self.norm = nn.LayerNorm(32)
+        self.gamma = nn.Parameter(torch.rand(32) + 0.5)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = torch.flatten(self.conv(x), 1)
+        x = torch.matmul(x, self.proj) + self.proj_bias
+        x = nn.functional.gelu(self.norm(x)) * self.gamma
+        return self.fc(x)
+
+
 def export(out, spec):
     import numpy as np
     import onnxruntime
@@ -93,6 +114,8 @@ def export(out, spec):
         net = Viewnet()
     elif name == "padnet":
         net = Padnet()
+    elif name == "layernet":
+        net = Layernet()
     else:
         net = getattr(torchvision.models, name)(weights=None)
     randomise_norms(net)

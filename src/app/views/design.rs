@@ -67,7 +67,7 @@ fn lesson_link(ui: &mut egui::Ui, node: &crate::design::Node, cmds: &mut Vec<App
             Lesson::Convolution,
             "See its window slide over a sample (Learn)",
         ),
-        Op::BatchNorm(_) | Op::Dropout(_) | Op::Dropout2d(_) => (
+        Op::BatchNorm(_) | Op::LayerNorm(_) | Op::Dropout(_) | Op::Dropout2d(_) => (
             Lesson::Normalisation,
             "See what it does to activations (Learn)",
         ),

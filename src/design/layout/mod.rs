@@ -326,13 +326,9 @@ fn clear_wires(out: &mut [[f32; 2]], sizes: &[[f32; 2]], edges: &[(u32, u32)]) {
 /// name and the type side by side, its body row the parameter count and the output shape
 /// (about 7.5 units a character at zoom 1), plus the pins.
 pub fn block_size(node: &Node) -> [f32; 2] {
-    use super::Op;
     let title = node.name.chars().count() + node.op.kind_name().chars().count();
     // "2,416 params  16×10×10" for blocks with weights, the shape alone for the rest.
-    let body = match node.op {
-        Op::Conv2d(_) | Op::Linear(_) | Op::BatchNorm(_) => 22,
-        _ => 10,
-    };
+    let body = if node.op.learns() { 22 } else { 10 };
     [title.max(body) as f32 * 7.5 + 70.0, 60.0]
 }
 

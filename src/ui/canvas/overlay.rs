@@ -10,10 +10,7 @@ use std::collections::HashSet;
 /// Whether a block is frozen, as the overview and the minimap mark it: a node the user froze,
 /// or a group whose every block with weights is frozen.
 pub(super) fn frozen(design: &Design, block: Block) -> bool {
-    let learns = |op: &crate::design::Op| {
-        use crate::design::Op;
-        matches!(op, Op::Conv2d(_) | Op::Linear(_) | Op::BatchNorm(_))
-    };
+    let learns = |op: &crate::design::Op| op.learns();
     match block {
         Block::Node(id) => design.node(id).is_some_and(|n| n.frozen && learns(&n.op)),
         Block::Group(g) => design.group(g).is_some_and(|g| {

@@ -1,7 +1,10 @@
-//! The batch-norm and dropout lesson. For a BatchNorm block: the distribution of its input
+//! The normalisation and dropout lesson. For a BatchNorm block: the distribution of its input
 //! and output over a batch of real samples (after a run, normalised with the running
-//! statistics it learnt). For a dropout block: one sample's activations going in, the mask it
-//! draws at training time (survivors scaled up by 1/(1 − p)), and no change at eval time.
+//! statistics it learnt). For a LayerNorm block: each sample's own statistics, before and
+//! after, and training and evaluation giving the same output (why transformers and ConvNeXt
+//! use it instead of BatchNorm). For a dropout block: one sample's activations going in, the
+//! mask it draws at training time (survivors scaled up by 1/(1 − p)), and no change at eval
+//! time.
 
 use super::probing::{Probing, Scene, blocks, pick};
 use crate::design::Op;
@@ -24,7 +27,10 @@ pub struct Norm {
 }
 
 fn is_norm(op: &Op) -> bool {
-    matches!(op, Op::BatchNorm(_) | Op::Dropout(_) | Op::Dropout2d(_))
+    matches!(
+        op,
+        Op::BatchNorm(_) | Op::LayerNorm(_) | Op::Dropout(_) | Op::Dropout2d(_)
+    )
 }
 
 /// Mean and standard deviation.
@@ -65,7 +71,7 @@ impl Norm {
     pub fn show(&mut self, ui: &mut egui::Ui, scene: &Scene<'_>) {
         let names = blocks(scene, is_norm);
         if names.is_empty() {
-            ui.label("This design has no BatchNorm or Dropout block: add one from the palette (Normalisation and regularisation), or open resnet_mini.");
+            ui.label("This design has no BatchNorm, LayerNorm or Dropout block: add one from the palette (Normalisation and regularisation), or open resnet_mini.");
             return;
         }
         if let Some(sel) = scene.selected.as_ref().filter(|s| names.contains(s)) {
@@ -87,6 +93,13 @@ impl Norm {
                     .want(ui.ctx(), scene, &name, &[(false, 256), (true, 256)], 0);
                 if let Some([eval, train]) = self.probing.show(ui, scene) {
                     batch_norm(ui, eval, train);
+                }
+            }
+            Op::LayerNorm(_) => {
+                self.probing
+                    .want(ui.ctx(), scene, &name, &[(true, 256), (false, 256)], 0);
+                if let Some([train, eval]) = self.probing.show(ui, scene) {
+                    layer_norm(ui, train, eval);
                 }
             }
             Op::Dropout(d) | Op::Dropout2d(d) => {
@@ -155,6 +168,97 @@ fn batch_norm(ui: &mut egui::Ui, p: &NodeProbe, train: &NodeProbe) {
     );
 }
 
+/// The mean and standard deviation over the channels at every (sample, pixel) of an
+/// `[n, c, …]` tensor, with `(value - shift) / scale` per channel applied first when given.
+fn per_position(
+    data: &[f32],
+    shape: &[i64],
+    affine: Option<(&[f32], &[f32])>,
+) -> (Vec<f32>, Vec<f32>) {
+    let (n, c) = (
+        shape.first().copied().unwrap_or(0).max(0) as usize,
+        shape.get(1).copied().unwrap_or(1).max(1) as usize,
+    );
+    let positions: usize = shape.iter().skip(2).map(|&d| d.max(0) as usize).product();
+    let (mut means, mut stds) = (Vec::new(), Vec::new());
+    let mut column = Vec::with_capacity(c);
+    for s in 0..n {
+        for q in 0..positions {
+            column.clear();
+            for ch in 0..c {
+                let Some(&v) = data.get((s * c + ch) * positions + q) else {
+                    return (means, stds);
+                };
+                column.push(match affine {
+                    Some((w, b)) if ch < w.len() && ch < b.len() && w[ch] != 0.0 => {
+                        (v - b[ch]) / w[ch]
+                    }
+                    _ => v,
+                });
+            }
+            let (m, sd) = moments(&column);
+            means.push(m as f32);
+            stds.push(sd as f32);
+        }
+    }
+    (means, stds)
+}
+
+fn layer_norm(ui: &mut egui::Ui, train: &NodeProbe, eval: &NodeProbe) {
+    let affine = match (&train.weight, &train.bias) {
+        (Some(w), Some(b)) => Some((w.data.as_slice(), b.data.as_slice())),
+        _ => None,
+    };
+    let (in_means, in_stds) = per_position(&train.input.data, &train.input.shape, None);
+    let (out_means, out_stds) = per_position(&train.output.data, &train.output.shape, affine);
+    // Blocks before it (dropout, batch norm) may feed it differently in the two modes.
+    let verdict = if train.input.data != eval.input.data {
+        "compute alike (the blocks before it feed it differently in the two modes here, but it adds no difference of its own)"
+    } else if train.output.data == eval.output.data {
+        "give exactly the same output here"
+    } else {
+        "should give the same output (they differ here: unexpected)"
+    };
+    ui.label(format!(
+        "LayerNorm normalises every sample on its own: at each pixel, that sample's channels by their own mean and standard deviation, then scales and shifts each channel by γ and β. Before γ and β (undone here) every sample's channels have mean 0 and deviation 1, however spread the input is (the spikes below). No batch statistics are involved, so training and evaluation {verdict}: a batch of one computes the same as a batch of 256."
+    ));
+    let (lo, hi) = in_means
+        .iter()
+        .chain(&in_stds)
+        .fold((-0.5f32, 1.5f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    // Bins whose centres fall on 0 and 1, so the normalised spikes are one bar each.
+    let range = f64::from(hi - lo).clamp(1.0, 39.0);
+    let width = 1.0 / (39.0 / range).floor();
+    let lo = (f64::from(lo) / width).floor() * width - width / 2.0;
+    let hi = lo + BINS as f64 * width;
+    Plot::new("ln_hist")
+        .height(220.0)
+        .allow_scroll(false)
+        .legend(egui_plot::Legend::default())
+        .show(ui, |plot| {
+            for (label, values, colour) in [
+                ("input: each position's mean", &in_means, theme::WIRE_LABEL),
+                ("input: each position's deviation", &in_stds, theme::MUTED),
+                ("normalised: mean", &out_means, theme::OK),
+                ("normalised: deviation", &out_stds, theme::WARNING),
+            ] {
+                plot.line(
+                    Line::new(label, histogram(values, lo, hi))
+                        .color(colour)
+                        .width(2.0),
+                );
+            }
+        });
+    ui.label(
+        egui::RichText::new(format!(
+            "Over {} samples, each of {} positions. BatchNorm would normalise each channel across the batch instead, so its output depends on the other samples and it must switch to running averages at evaluation. Transformers (sequences of any length, small batches) and ConvNeXt use LayerNorm for that reason.",
+            train.input.shape.first().copied().unwrap_or(0),
+            train.input.shape.iter().skip(2).product::<i64>().max(1)
+        ))
+        .color(theme::MUTED),
+    );
+}
+
 fn dropout(ui: &mut egui::Ui, train: &NodeProbe, eval: &NodeProbe, p: f64) {
     let input = &train.input.data;
     let dropped = input
@@ -216,11 +320,11 @@ impl super::Page for Norm {
     }
 
     fn title(&self) -> &'static str {
-        "Batch norm and dropout"
+        "Normalisation and dropout"
     }
 
     fn blurb(&self) -> &'static str {
-        "What a BatchNorm or Dropout block of your design does to real activations: the distributions before and after batch norm, and the mask dropout draws while training (and doesn't at eval)."
+        "What a BatchNorm, LayerNorm or Dropout block of your design does to real activations: the distributions before and after batch norm, each sample normalised on its own by layer norm (why transformers use it), and the mask dropout draws while training (and doesn't at eval)."
     }
 
     fn uses_samples(&self) -> bool {
