@@ -73,8 +73,24 @@ pub(crate) fn value_editor(ui: &mut egui::Ui, field: &str, v: &mut Value) -> boo
         }
         Value::Number(n) => {
             let mut x = n.as_f64().unwrap_or(0.0);
+            // A small setting (LayerNorm's eps 1e-6, a layer scale's start) shows and drags
+            // at its own scale, instead of as 0.00 moving by hundredths.
+            let small = x != 0.0 && x.abs() < 1e-3;
+            let speed = if small { x.abs() * 0.05 } else { 0.01 };
             let changed = ui
-                .add(egui::DragValue::new(&mut x).speed(0.01).max_decimals(6))
+                .add(
+                    egui::DragValue::new(&mut x)
+                        .speed(speed)
+                        .max_decimals(6)
+                        .custom_formatter(|v, decimals| {
+                            if v != 0.0 && v.abs() < 1e-3 {
+                                format!("{v:e}")
+                            } else {
+                                egui::emath::format_with_decimals_in_range(v, decimals)
+                            }
+                        })
+                        .custom_parser(|s| s.trim().parse::<f64>().ok()),
+                )
                 .changed();
             if changed {
                 *v = x.into();
