@@ -72,9 +72,23 @@ if [ ! -f "$ONNX/.installed" ]; then
     echo "1.23.2 1.32.0" > "$ONNX/.installed"
 fi
 
+# scikit-learn and pandas for the table tests (a logistic-regression reference on the same
+# split) and the table benchmark (pandas.read_csv). Separate again, so that an existing cache
+# only gains them; their own dependencies (scipy, joblib, ...) come along.
+TABLES="$PREFIX/tables"
+if [ ! -f "$TABLES/.installed" ]; then
+    PY="${PYTHON:-python3}"
+    say "installing scikit-learn==1.8.0 and pandas==2.3.3 into $TABLES (about 110 MB)"
+    rm -rf "$TABLES" "$TABLES.partial"
+    "$PY" -m pip install --no-input --progress-bar off --target "$TABLES.partial" \
+        "scikit-learn==1.8.0" "pandas==2.3.3" >&2
+    mv "$TABLES.partial" "$TABLES"
+    echo "1.8.0 2.3.3" > "$TABLES/.installed"
+fi
+
 # The environment for torch-sys (build), for the test's Python reference, and for running.
 echo "export NETLOOM_TORCH_SITE='$SITE'"
 echo "export LIBTORCH='$SITE/torch'"
 echo "export LIBTORCH_INCLUDE='$SITE/torch'"
 echo "export LIBTORCH_LIB='$SITE/torch'"
-echo "export PYTHONPATH='$SITE:$VISION:$ONNX'\${PYTHONPATH:+:\$PYTHONPATH}"
+echo "export PYTHONPATH='$SITE:$VISION:$ONNX:$TABLES'\${PYTHONPATH:+:\$PYTHONPATH}"

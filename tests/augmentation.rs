@@ -171,6 +171,7 @@ fn pca_colour_shifts_whole_channels_and_keeps_structure() {
             labels: vec![0; n],
         },
         skipped: vec![],
+        notes: Vec::new(),
     };
     let basis = ColorBasis::fit(&ds).unwrap().unwrap();
     assert!(basis.eigenvalues.iter().all(|&l| l >= 0.0));

@@ -34,6 +34,7 @@ fn correlated(n: usize, d: usize, seed: u64) -> Dataset {
         train,
         val,
         skipped: vec![],
+        notes: Vec::new(),
     }
 }
 

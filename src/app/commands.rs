@@ -210,6 +210,7 @@ impl NetloomApp {
     fn train_action(&mut self, ctx: &egui::Context, action: TrainAction) {
         match action {
             TrainAction::PickFolder => self.ask_file(ctx, FilePurpose::DataFolder),
+            TrainAction::PickTable => self.ask_file(ctx, FilePurpose::DataTable),
             TrainAction::PickWeights => self.ask_file(ctx, FilePurpose::Weights),
             TrainAction::SaveCsv => self.ask_file(ctx, FilePurpose::MetricsCsv),
             TrainAction::SavePng => self.ask_file(ctx, FilePurpose::PlotsPng),
@@ -256,7 +257,7 @@ impl NetloomApp {
     pub(super) fn ask_file(&mut self, ctx: &egui::Context, purpose: FilePurpose) {
         // Start where the user works: for data, beside the last data used; else the design's
         // folder, else the last file's.
-        let last_data = (purpose == FilePurpose::DataFolder)
+        let last_data = matches!(purpose, FilePurpose::DataFolder | FilePurpose::DataTable)
             .then(|| {
                 self.training
                     .recent_data()
@@ -303,6 +304,10 @@ impl NetloomApp {
             FilePurpose::OpenDesign => self.open_file(path),
             FilePurpose::SaveDesign => self.save_to(path),
             FilePurpose::DataFolder => self.use_data_folder(ctx, path),
+            FilePurpose::DataTable => self.use_data(
+                ctx,
+                crate::data::DataSpec::Table(path, crate::data::table::TableOptions::default()),
+            ),
             FilePurpose::Weights => self.load_weights(ctx, path),
             FilePurpose::ImportOnnx => self.import_onnx(ctx, path),
             FilePurpose::MetricsCsv => self.save_csv(&path),
@@ -367,7 +372,11 @@ impl NetloomApp {
     /// Trains on the images in `folder` (what choosing it in "Folder of images…" does; tests
     /// and scripts use it).
     pub fn use_data_folder(&mut self, ctx: &egui::Context, folder: PathBuf) {
-        let spec = crate::data::DataSpec::Folder(folder);
+        self.use_data(ctx, crate::data::DataSpec::Folder(folder));
+    }
+
+    /// Trains on `spec` from now on, and remembers it among the data used before.
+    fn use_data(&mut self, ctx: &egui::Context, spec: crate::data::DataSpec) {
         self.training
             .apply(RunAction::Data(spec), &self.doc.design, ctx);
         self.record_data();

@@ -28,6 +28,8 @@ pub enum FilePurpose {
     SaveDesign,
     /// A folder with one subfolder of images per class, to train on.
     DataFolder,
+    /// A table (CSV or TSV, gzipped or not), to train on.
+    DataTable,
     /// Pretrained weights to start from.
     Weights,
     /// Every run's metrics, as CSV.
@@ -57,6 +59,7 @@ impl FilePurpose {
             FilePurpose::ImportOnnx => "Import an ONNX model",
             FilePurpose::SaveDesign => "Save the design",
             FilePurpose::DataFolder => "A folder with one subfolder of images per class",
+            FilePurpose::DataTable => "A table to train on (CSV or TSV)",
             FilePurpose::Weights => "Pretrained weights",
             FilePurpose::MetricsCsv => "Save the metrics of every run",
             FilePurpose::PlotsPng => "Save the plots",
@@ -70,6 +73,7 @@ impl FilePurpose {
         match self {
             FilePurpose::OpenDesign
             | FilePurpose::ImportOnnx
+            | FilePurpose::DataTable
             | FilePurpose::Weights
             | FilePurpose::ExportWeights => Kind::Open,
             FilePurpose::ExportTo(f) => Kind::Save(f.default_name()),
@@ -97,6 +101,7 @@ impl FilePurpose {
             }
             FilePurpose::ExportTo(_) => None,
             FilePurpose::MetricsCsv => Some(("CSV", &["csv"])),
+            FilePurpose::DataTable => Some(("table", &["csv", "tsv", "gz"])),
             FilePurpose::PlotsPng => Some(("PNG", &["png"])),
             FilePurpose::DataFolder | FilePurpose::RunFolder => None,
         }

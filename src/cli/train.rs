@@ -379,6 +379,9 @@ impl Printer {
                 if let Some(skipped) = data.0.skipped_summary() {
                     eprintln!("netloom: {skipped} (all listed in skipped.txt in the run folder)");
                 }
+                for note in &data.0.notes {
+                    eprintln!("netloom: data: {note}");
+                }
             }
             EventKind::WeightsLoaded(report) => {
                 println!("pretrained weights: {}", report.table().trim_end());

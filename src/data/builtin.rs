@@ -43,6 +43,7 @@ pub fn fashion_mnist_builtin() -> Result<Dataset, DataError> {
         train,
         val,
         skipped: Vec::new(),
+        notes: Vec::new(),
     };
     ds.check()
         .map_err(|e| DataError::invalid("builtin:fashion-mnist", e))?;

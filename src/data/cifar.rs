@@ -101,5 +101,6 @@ pub fn load_cifar10(dir: &Path) -> Result<Dataset, DataError> {
         train,
         val,
         skipped: Vec::new(),
+        notes: Vec::new(),
     })
 }

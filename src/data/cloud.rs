@@ -169,6 +169,7 @@ fn cloud_dataset(points: &[[f64; 2]]) -> Result<(Dataset, Tensor), DataError> {
         train: split.clone(),
         val: split,
         skipped: Vec::new(),
+        notes: Vec::new(),
     };
     Ok((data, input))
 }
@@ -302,6 +303,7 @@ pub fn image_lesson(
         train: head(n),
         val: head(0),
         skipped: Vec::new(),
+        notes: Vec::new(),
     };
     let pca = Preprocessor::fit(Preprocessing::PcaWhiten { epsilon }, &subset)?;
     step(progress, 1)?;

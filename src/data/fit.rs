@@ -154,6 +154,7 @@ mod tests {
             train: empty(),
             val: empty(),
             skipped: Vec::new(),
+            notes: Vec::new(),
         }
     }
 

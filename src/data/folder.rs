@@ -361,6 +361,7 @@ pub fn load_folder(
         train,
         val,
         skipped,
+        notes: Vec::new(),
     };
     ds.check().map_err(|e| DataError::invalid(dir, e))?;
     Ok(ds)

@@ -254,6 +254,7 @@ pub fn load_idx_dir(dir: &Path) -> Result<Dataset, DataError> {
         train,
         val,
         skipped: Vec::new(),
+        notes: Vec::new(),
     };
     ds.check().map_err(|e| DataError::invalid(dir, e))?;
     Ok(ds)

@@ -17,6 +17,7 @@ mod idx;
 mod preprocess;
 pub mod rng;
 mod spec;
+pub mod table;
 mod toy;
 
 pub use builtin::{builtin_idx_files, fashion_mnist_builtin};
@@ -121,6 +122,9 @@ pub struct Dataset {
     pub val: Split,
     /// Files that could not be used, each with its reason.
     pub skipped: Vec<Skipped>,
+    /// What loading did that a user should know, one line each (a table's encoding: columns
+    /// standardised, one-hot, imputed, dropped and why). Empty for most sources.
+    pub notes: Vec<String>,
 }
 
 impl Dataset {

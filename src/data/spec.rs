@@ -1,5 +1,6 @@
 //! Data specs, the CLI's way to name a dataset: `builtin:fashion-mnist`, `toy:spiral`,
-//! `idx:PATH`, `cifar10:PATH`, `folder:PATH`, or a bare path that is auto-detected.
+//! `idx:PATH`, `cifar10:PATH`, `folder:PATH`, `csv:PATH?target=…`, or a bare path that is
+//! auto-detected.
 
 use super::folder::{FolderOptions, is_class_folder, load_folder};
 use super::toy::{Toy, ToyOptions, toy_dataset};
@@ -32,6 +33,8 @@ pub enum DataSpec {
     Cifar10(PathBuf),
     /// A folder of images with one subfolder per class.
     Folder(PathBuf),
+    /// A table: CSV, TSV, or either gzipped (`csv:PATH?target=…`).
+    Table(PathBuf, super::table::TableOptions),
     /// Some classes of another source, relabelled 0, 1, … in the order given
     /// (`?classes=5,7,9` after any spec).
     Classes(Box<DataSpec>, Vec<u32>),
@@ -62,7 +65,7 @@ impl DataSpec {
                 classes,
             ));
         }
-        let known = "use builtin:fashion-mnist, toy:spiral|moons|circles|xor, idx:PATH, cifar10:PATH, folder:PATH or a path";
+        let known = "use builtin:fashion-mnist, toy:spiral|moons|circles|xor, idx:PATH, cifar10:PATH, folder:PATH, csv:PATH or a path";
         if let Some((scheme, rest)) = spec.split_once(':')
             && !scheme.contains('/')
             && scheme.len() > 1
@@ -76,6 +79,14 @@ impl DataSpec {
                 "idx" => Ok(DataSpec::Idx(PathBuf::from(rest))),
                 "cifar10" => Ok(DataSpec::Cifar10(PathBuf::from(rest))),
                 "folder" => Ok(DataSpec::Folder(PathBuf::from(rest))),
+                "csv" | "tsv" => {
+                    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+                    let mut options = super::table::TableOptions::parse(query)?;
+                    if scheme == "tsv" && options.sep.is_none() {
+                        options.sep = Some(b'\t');
+                    }
+                    Ok(DataSpec::Table(PathBuf::from(path), options))
+                }
                 _ => Err(DataError::Spec(format!(
                     "unknown data source \"{scheme}:\" in \"{spec}\": {known}"
                 ))),
@@ -160,6 +171,7 @@ impl DataSpec {
             DataSpec::Idx(p) => format!("IDX: {}", p.display()),
             DataSpec::Cifar10(p) => format!("CIFAR-10: {}", p.display()),
             DataSpec::Folder(p) => format!("folder: {}", p.display()),
+            DataSpec::Table(p, _) => format!("table: {}", p.display()),
             DataSpec::Classes(inner, keep) => format!("{} (classes {keep:?})", inner.label()),
             DataSpec::Converted(inner, _) => inner.label(),
         }
@@ -191,6 +203,14 @@ impl DataSpec {
             DataSpec::Idx(p) => format!("idx:{}", p.display()),
             DataSpec::Cifar10(p) => format!("cifar10:{}", p.display()),
             DataSpec::Folder(p) => format!("folder:{}", p.display()),
+            DataSpec::Table(p, o) => {
+                let q = o.to_query();
+                if q.is_empty() {
+                    format!("csv:{}", p.display())
+                } else {
+                    format!("csv:{}?{q}", p.display())
+                }
+            }
             DataSpec::Classes(inner, keep) => {
                 let inner = inner.to_spec();
                 let list: Vec<String> = keep.iter().map(u32::to_string).collect();
@@ -216,6 +236,7 @@ impl DataSpec {
             DataSpec::Idx(p) => DataSpec::Idx(abs(p)),
             DataSpec::Cifar10(p) => DataSpec::Cifar10(abs(p)),
             DataSpec::Folder(p) => DataSpec::Folder(abs(p)),
+            DataSpec::Table(p, o) => DataSpec::Table(abs(p), o.clone()),
             DataSpec::Classes(inner, keep) => {
                 DataSpec::Classes(Box::new(inner.resolved()), keep.clone())
             }
@@ -231,6 +252,7 @@ impl DataSpec {
             DataSpec::Idx(p) => DataSpec::Idx(f(p)),
             DataSpec::Cifar10(p) => DataSpec::Cifar10(f(p)),
             DataSpec::Folder(p) => DataSpec::Folder(f(p)),
+            DataSpec::Table(p, o) => DataSpec::Table(f(p), o.clone()),
             DataSpec::Classes(inner, keep) => {
                 DataSpec::Classes(Box::new(inner.map_paths(f)), keep.clone())
             }
@@ -242,7 +264,10 @@ impl DataSpec {
     /// The folder the data is read from, if it comes from disk.
     pub fn path(&self) -> Option<&Path> {
         match self {
-            DataSpec::Idx(p) | DataSpec::Cifar10(p) | DataSpec::Folder(p) => Some(p),
+            DataSpec::Idx(p)
+            | DataSpec::Cifar10(p)
+            | DataSpec::Folder(p)
+            | DataSpec::Table(p, _) => Some(p),
             DataSpec::Classes(inner, _) | DataSpec::Converted(inner, _) => inner.path(),
             DataSpec::BuiltinFashionMnist | DataSpec::Toy(..) => None,
         }
@@ -264,6 +289,7 @@ impl DataSpec {
             DataSpec::Idx(dir) => idx::load_idx_dir(dir),
             DataSpec::Cifar10(dir) => cifar::load_cifar10(dir),
             DataSpec::Folder(dir) => load_folder(dir, folder, &|_, _| {}),
+            DataSpec::Table(path, options) => super::table::load_table(path, options),
             DataSpec::Classes(inner, keep) => inner.load(folder)?.only_classes(keep),
             DataSpec::Converted(inner, c) => super::convert(inner.load(folder)?, *c),
         }
@@ -351,11 +377,27 @@ fn parse_toy(rest: &str) -> Result<DataSpec, DataError> {
     Ok(DataSpec::Toy(toy, options))
 }
 
+/// Whether a file's name says it is a table: `.csv`, `.tsv`, gzipped or not.
+fn is_table_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    name.ends_with(".csv") || name.ends_with(".tsv")
+}
+
 /// Works out what a bare path holds.
 fn detect(path: &Path) -> Result<DataSpec, DataError> {
+    if path.is_file() && is_table_file(path) {
+        return Ok(DataSpec::Table(
+            path.to_path_buf(),
+            super::table::TableOptions::default(),
+        ));
+    }
     if !path.is_dir() {
         let problem = if path.exists() {
-            "a dataset is a folder: pick the folder that holds the data files"
+            "a dataset is a folder, or a table (.csv, .tsv, gzipped or not): pick the folder that holds the data files"
         } else {
             "no such folder"
         };

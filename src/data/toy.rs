@@ -167,5 +167,6 @@ pub fn toy_dataset(toy: Toy, options: ToyOptions) -> Result<Dataset, DataError> 
         train,
         val,
         skipped: Vec::new(),
+        notes: Vec::new(),
     })
 }

@@ -30,8 +30,9 @@ fn io(path: &Path, source: std::io::Error) -> ExportError {
     }
 }
 
-/// Writes the data netloom ships or generates (the built-in set as IDX files, a toy set as
-/// safetensors) into `dir/data`, and returns the `DATA` description train.py reads.
+/// Writes the data netloom ships or generates (the built-in set as IDX files, a toy set or an
+/// encoded table as safetensors) into `dir/data`, and returns the `DATA` description train.py
+/// reads.
 pub fn write_data(spec: &DataSpec, input: Option<Shape>, dir: &Path) -> Result<Value, ExportError> {
     Ok(match spec {
         DataSpec::BuiltinFashionMnist => {
@@ -45,7 +46,9 @@ pub fn write_data(spec: &DataSpec, input: Option<Shape>, dir: &Path) -> Result<V
         DataSpec::Idx(p) => json!({"kind": "idx", "path": absolute(p)}),
         DataSpec::Cifar10(p) => json!({"kind": "cifar10", "path": absolute(p)}),
         DataSpec::Folder(p) => json!({"kind": "folder", "path": absolute(p), "seed": 0}),
-        DataSpec::Toy(..) => {
+        // A table goes as its encoded features (the encoding fitted on its training rows), so
+        // train.py trains on exactly what netloom does.
+        DataSpec::Toy(..) | DataSpec::Table(..) => {
             let ds = spec
                 .load_for(input)
                 .map_err(|e| ExportError::Unreadable(e.to_string()))?;

@@ -35,6 +35,8 @@ pub enum TrainAction {
     Run(RunAction),
     /// Ask for a folder of images.
     PickFolder,
+    /// Ask for a table (CSV or TSV).
+    PickTable,
     /// New training settings (part of the design, so undoable).
     Settings(TrainingSettings),
     /// New preprocessing/augmentation settings (part of the design, so undoable).

@@ -29,6 +29,11 @@ impl Preview {
         self.data.as_ref().and_then(|(_, d)| d.skipped_summary())
     }
 
+    /// What loading did that a user should know (a table's encoding), one line each.
+    pub fn notes(&self) -> &[String] {
+        self.data.as_ref().map_or(&[], |(_, d)| d.notes.as_slice())
+    }
+
     /// The number of classes of the loaded data, once it is loaded.
     pub fn classes(&self) -> Option<usize> {
         self.data.as_ref().map(|(_, d)| d.classes.len())

@@ -109,6 +109,9 @@ fn inputs(ui: &mut egui::Ui, training: &Training, data: &DataSettings, out: &mut
     if let Some(skipped) = p.skipped() {
         ui.add(egui::Label::new(egui::RichText::new(skipped).color(theme::WARNING)).wrap());
     }
+    for note in p.notes() {
+        ui.add(egui::Label::new(egui::RichText::new(note).color(theme::MUTED).small()).wrap());
+    }
     if !p.pairs.is_empty() {
         ui.horizontal(|ui| {
             ui.label("original / augmented");

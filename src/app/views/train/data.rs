@@ -3,6 +3,7 @@
 //! fit (grey ↔ RGB, a resize), which a 3-channel example on the built-in set needs.
 
 use crate::app::training::{RunAction, TrainAction, Training};
+use crate::data::table::TableOptions;
 use crate::data::{Convert, DataSpec, Toy, ToyOptions};
 use crate::design::Shape;
 
@@ -50,8 +51,55 @@ pub fn source(
             if ui.button("Folder of images…").clicked() {
                 out.push(TrainAction::PickFolder);
             }
+            if ui
+                .button("Table (CSV)…")
+                .on_hover_text("A CSV or TSV (gzipped or not) with one row per sample; the last column is the class to predict")
+                .clicked()
+            {
+                out.push(TrainAction::PickTable);
+            }
         });
+    if let DataSpec::Table(path, options) = base {
+        target_picker(ui, path, options, out);
+    }
     conversions(ui, training, input, out);
+}
+
+/// The column a table's rows are classified by: its names are read (the first row only) when
+/// the list opens.
+fn target_picker(
+    ui: &mut egui::Ui,
+    path: &std::path::Path,
+    options: &TableOptions,
+    out: &mut Vec<TrainAction>,
+) {
+    ui.horizontal(|ui| {
+        ui.label("target").on_hover_text(
+            "The column to predict: one class per value. The other columns are the features.",
+        );
+        let shown = options.target.as_deref().unwrap_or("(the last column)");
+        egui::ComboBox::from_id_salt("table_target")
+            .selected_text(shown)
+            .width(150.0)
+            .show_ui(ui, |ui| {
+                match crate::data::table::column_names(path, options) {
+                    Ok(names) => {
+                        for name in names {
+                            let on = options.target.as_deref() == Some(name.as_str());
+                            if ui.selectable_label(on, &name).clicked() {
+                                let mut o = options.clone();
+                                o.target = Some(name);
+                                let spec = DataSpec::Table(path.to_owned(), o);
+                                out.push(RunAction::Data(spec).into());
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        ui.colored_label(crate::ui::theme::ERROR, e.to_string());
+                    }
+                }
+            });
+    });
 }
 
 /// Grey ↔ RGB and "resize to H×W", offered where the images don't fit the Input (and kept
