@@ -23,7 +23,8 @@ pub struct TrainArgs {
     #[arg(value_name = "DESIGN.json")]
     pub design: PathBuf,
     /// The data: builtin:fashion-mnist, toy:spiral|moons|circles|xor, idx:DIR, cifar10:DIR,
-    /// folder:DIR or a path (default: built-in for images, toy:spiral for 2 features).
+    /// folder:DIR, csv:FILE?target=COLUMN or a path (default: built-in for images, toy:spiral
+    /// for 2 features).
     #[arg(long, value_name = "SPEC")]
     pub data: Option<String>,
     /// Passes over the training set (overrides the design).
