@@ -5,6 +5,7 @@
 mod common;
 
 use common::run::*;
+use egui_kittest::kittest::NodeT as _;
 use std::path::Path;
 
 /// Input (the encoded width) → Linear(2) → Output: a logistic regression, as scikit-learn's.
@@ -140,4 +141,48 @@ fn options_read_back_and_values_the_training_rows_never_had_are_counted() {
         "{:?}",
         ds.notes
     );
+}
+
+/// In the app: a design whose file names a table opens in the Train view with the table's
+/// encoding said, one click makes the Input as wide as the encoding, and it trains.
+#[test]
+fn the_train_view_says_what_a_table_became_fits_the_input_and_trains() {
+    use egui_kittest::kittest::Queryable as _;
+    use netloom::engine::RunStatus;
+    let dir = tempdir("tables-app");
+    let csv = dir.join("people.csv");
+    python(
+        &reference("table_reference.py"),
+        &["make", csv.to_str().unwrap()],
+    );
+    let design = dir.join("logistic.json");
+    // Two features too few: as a user's design before the table's encoding is known.
+    logistic_design(11, &design);
+    let mut d = netloom::design::from_json(&std::fs::read_to_string(&design).unwrap()).unwrap();
+    d.training.epochs = 3;
+    d.data.source = Some(format!("csv:{}?target=y&split=fold", csv.display()));
+    std::fs::write(&design, netloom::design::to_json(&d)).unwrap();
+    let mut harness = common::ui::app_sized(Some(design), egui::vec2(1280.0, 720.0));
+    harness.get_by_label("Train").click();
+    harness.run_steps(2);
+    common::ui::wait_for_label_containing(&mut harness, "one-hot: colour (4 values + other)", 60);
+    harness.get_by_label_contains("dropped \"id\": its values are the row numbers");
+    harness.get_by_label_contains("has samples of shape 13: set \"input\" to 13");
+    harness.get_by_value("y");
+    // The run bar takes its new height a frame after its message appears.
+    harness.run_steps(3);
+    harness.get_by_label("Set the Input to 13 features").click();
+    harness.run_steps(3);
+    assert_eq!(
+        harness.state().design().input_shape(),
+        Some(netloom::design::Shape::vector(13))
+    );
+    assert!(harness.query_by_label_contains("Can't train yet").is_none());
+    harness.get_all_by_label("Train").nth(1).unwrap().click();
+    common::ui::step_until(&mut harness, 120, "the run ends", |app| {
+        app.runs()
+            .last()
+            .is_some_and(|r| r.status == RunStatus::Finished)
+    });
+    assert_eq!(harness.state().runs()[0].epochs.len(), 3);
 }

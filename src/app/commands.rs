@@ -231,6 +231,7 @@ impl NetloomApp {
                 Err(e) => self.error = Some(e),
             },
             TrainAction::ReplaceHead(classes) => self.replace_head(classes),
+            TrainAction::FitInput(features) => self.fit_input(features),
             TrainAction::DataSettings(data) => self.edit(Edit::Data(Box::new(data))),
             TrainAction::Settings(settings) => self.edit(Edit::Training(Box::new(settings))),
             TrainAction::Run(action) => {
@@ -380,6 +381,21 @@ impl NetloomApp {
         self.training
             .apply(RunAction::Data(spec), &self.doc.design, ctx);
         self.record_data();
+    }
+
+    /// Makes the vector Input `features` wide, as one undoable edit.
+    pub fn fit_input(&mut self, features: u64) {
+        let input = self
+            .doc
+            .design
+            .nodes
+            .iter()
+            .find(|n| matches!(n.op, design::Op::Input(_)))
+            .map(|n| n.id);
+        if let Some(id) = input {
+            let op = design::Op::Input(design::InputOp::vector(features));
+            self.apply_edit(Edit::SetOp(id, op), false);
+        }
     }
 
     /// Gives the last Linear `classes` outputs, as one undoable edit; it is left out of the

@@ -49,6 +49,8 @@ pub enum TrainAction {
     PickWeights,
     /// Give the last Linear this many outputs; it is re-initialised.
     ReplaceHead(u64),
+    /// Make the vector Input this many features wide (a table's encoded width).
+    FitInput(u64),
     /// Show a run's folder in the file manager.
     OpenFolder(PathBuf),
     /// Delete the saved run folders older than the newest this many (this session's stay).

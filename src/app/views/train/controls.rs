@@ -210,12 +210,29 @@ fn message(ui: &mut egui::Ui, colour: egui::Color32, text: &str) {
 pub fn run_bar(
     ui: &mut egui::Ui,
     training: &Training,
+    input: Option<crate::design::Shape>,
     blocked: Option<String>,
 ) -> Vec<TrainAction> {
     let mut out = Vec::new();
     ui.add_space(4.0);
     if let Some(why) = &blocked {
         message(ui, theme::ERROR, &format!("Can't train yet: {why}"));
+    }
+    // Vectors of another width (a table's encoding): one click makes the Input fit.
+    let widths = (
+        training.preview_shape().and_then(|s| s.as_vector()),
+        input.and_then(|s| s.as_vector()),
+    );
+    if let (Some(data), Some(design)) = widths
+        && data != design
+        && ui
+            .button(format!("Set the Input to {data} features"))
+            .on_hover_text(
+                "The data's samples are this wide; the layer after the Input takes the new width",
+            )
+            .clicked()
+    {
+        out.push(TrainAction::FitInput(data));
     }
     if let Some(why) = training.start_error() {
         message(ui, theme::ERROR, &format!("The run did not start: {why}"));

@@ -43,7 +43,8 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
             let bar = egui::Panel::bottom("run_bar")
                 .resizable(false)
                 .show(ui, |ui| {
-                    let actions = controls::run_bar(ui, &app.training, blocked);
+                    let input = app.doc.design.input_shape();
+                    let actions = controls::run_bar(ui, &app.training, input, blocked);
                     cmds.extend(actions.into_iter().map(AppCommand::Train));
                 });
             // A panel takes its new height in the next frame: ask for it, or a message that
