@@ -5,7 +5,6 @@
 mod common;
 
 use common::run::*;
-use egui_kittest::kittest::NodeT as _;
 use std::path::Path;
 
 /// Input (the encoded width) → Linear(2) → Output: a logistic regression, as scikit-learn's.
