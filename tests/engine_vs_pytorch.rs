@@ -66,6 +66,10 @@ fn every_kind() -> Vec<(&'static str, Design)> {
     fancy.dilation = Pair::Same(2);
     fancy.groups = 2;
     fancy.bias = false;
+    let mut upsample = ConvTranspose2d::new(6, 3, 2);
+    upsample.padding = Pair::Same(1);
+    upsample.output_padding = Pair::Same(1);
+    upsample.groups = 2;
     let mut pool = Pool2d::new(3);
     pool.stride = Some(Pair::Same(2));
     pool.padding = Pair::Same(1);
@@ -104,6 +108,10 @@ fn every_kind() -> Vec<(&'static str, Design)> {
                     count_include_pad: false,
                 }),
             )]),
+        ),
+        (
+            "conv_transpose2d_upsampling",
+            image_case(vec![("up", Op::ConvTranspose2d(upsample))]),
         ),
         (
             "hardtanh_-0.5_0.8",

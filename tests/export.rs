@@ -50,6 +50,42 @@ fn export_all(design: &str, data: Option<&str>, dir: &Path) {
     }
 }
 
+/// A strided convolution down, transposed convolutions back up (ONNX ConvTranspose with
+/// output_padding, groups and dilation), then a classifier.
+fn upsampling(to: &Path) -> String {
+    use netloom::design::*;
+    let mut down = Conv2d::new(8, 3);
+    down.stride = Pair::Same(2);
+    down.padding = Pair::Same(1);
+    let mut up = ConvTranspose2d::new(8, 3, 2);
+    up.padding = Pair::Same(1);
+    up.output_padding = Pair::Same(1);
+    up.groups = 2;
+    let mut dilated = ConvTranspose2d::new(4, 2, 1);
+    dilated.dilation = Pair::Same(2);
+    dilated.bias = false;
+    let d = common::reference::chain(
+        InputOp::image(1, 28, 28),
+        vec![
+            ("down", Op::Conv2d(down)),
+            ("relu", Op::Activation(Activation::new(ActivationFn::Relu))),
+            ("up", Op::ConvTranspose2d(up)),
+            ("dilated", Op::ConvTranspose2d(dilated)),
+            (
+                "pool",
+                Op::AdaptiveAvgPool2d(AdaptivePool2d {
+                    output_size: Pair::Same(2),
+                }),
+            ),
+            ("flatten", Op::Flatten(Flatten {})),
+            ("fc", Op::Linear(Linear::new(10))),
+            ("output", Op::Output(OutputOp::default())),
+        ],
+    );
+    std::fs::write(to, to_json(&d)).unwrap();
+    s(to).to_owned()
+}
+
 fn template(name: &str, input: &str, classes: &str, to: &Path) -> String {
     netloom_ok(&[
         "template",
@@ -103,6 +139,10 @@ fn every_example_and_the_big_templates_export_to_pytorch_onnx_and_torchscript_ex
         let path = root.join(format!("{name}.json"));
         designs.push((name.into(), template(name, "3,64,64", "10", &path)));
     }
+    designs.push((
+        "upsampling".into(),
+        upsampling(&root.join("upsampling.json")),
+    ));
     let mut dirs = Vec::new();
     for (tag, design) in &designs {
         let dir = root.join(tag);

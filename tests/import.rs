@@ -31,7 +31,13 @@ const OPSET_13: &str = "efficientnet_b0:preserve:13";
 const EXTERNAL: &str = "mobilenet_v3_small:external";
 /// `x.view(x.size(0), -1)`, `x.mean([2, 3])` and `squeeze`: shape arithmetic in the graph, at
 /// the newest and the oldest opset netloom reads.
-const SHAPES: [&str; 4] = ["viewnet", "viewnet:preserve:11", "padnet", "layernet"];
+const SHAPES: [&str; 5] = [
+    "viewnet",
+    "viewnet:preserve:11",
+    "padnet",
+    "layernet",
+    "upnet",
+];
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -204,6 +210,25 @@ fn torchvision_models_import_compute_what_onnxruntime_computes_and_equal_the_tem
 fn checked_alone(name: &str, report: &str, imported: &Design) -> bool {
     if name == "viewnet" {
         assert!(report.contains("folded       shape arithmetic"), "{report}");
+        return true;
+    }
+    if name == "upnet" {
+        // ConvTranspose with output_padding, groups, dilation and no bias.
+        let up = imported.node_by_name("up").unwrap();
+        let Op::ConvTranspose2d(c) = &up.op else {
+            panic!("{report}")
+        };
+        assert_eq!(
+            (c.output_padding, c.groups),
+            (netloom::design::Pair::Same(1), 2)
+        );
+        let Op::ConvTranspose2d(c) = &imported.node_by_name("up2").unwrap().op else {
+            panic!("{report}")
+        };
+        assert_eq!(
+            (c.dilation, c.bias),
+            (netloom::design::Pair::Same(2), false)
+        );
         return true;
     }
     if name == "layernet" {

@@ -262,6 +262,28 @@ fn op_strategy() -> impl Strategy<Value = Op> {
                     Op::AvgPool2d(pool)
                 }
             }),
+        (
+            1u64..6,
+            pair_strategy(1, 4),
+            pair_strategy(1, 3),
+            pair_strategy(0, 2),
+            pair_strategy(0, 2),
+            pair_strategy(1, 2),
+            1u64..3,
+            any::<bool>()
+        )
+            .prop_map(|(o, k, s, p, op, d, g, bias)| Op::ConvTranspose2d(
+                ConvTranspose2d {
+                    out_channels: o * g,
+                    kernel_size: k,
+                    stride: s,
+                    padding: p,
+                    output_padding: op,
+                    dilation: d,
+                    groups: g,
+                    bias
+                }
+            )),
         pair_strategy(1, 3).prop_map(|o| Op::AdaptiveAvgPool2d(AdaptivePool2d { output_size: o })),
         Just(Op::BatchNorm(BatchNorm::default())),
         Just(Op::LayerNorm(LayerNorm::default())),

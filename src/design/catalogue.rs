@@ -3,8 +3,8 @@
 //! [`super::edit::Edit::Add`] made from an entry adds a node.
 
 use super::{
-    Activation, ActivationFn, AdaptivePool2d, BatchNorm, Conv2d, Dropout, Flatten, InputOp,
-    LayerNorm, LayerScale, Linear, Merge, Op, OutputOp, Pair, Pool2d,
+    Activation, ActivationFn, AdaptivePool2d, BatchNorm, Conv2d, ConvTranspose2d, Dropout, Flatten,
+    InputOp, LayerNorm, LayerScale, Linear, Merge, Op, OutputOp, Pair, Pool2d,
 };
 
 /// One entry of the catalogue.
@@ -61,6 +61,13 @@ pub static BLOCKS: &[Block] = &[
         prefix: "conv",
         help: "Slides small learned filters over the image: each output channel detects one local pattern anywhere in the image, with few weights.",
         make: conv,
+    },
+    Block {
+        group: "Convolution and pooling",
+        label: "ConvTranspose2d",
+        prefix: "up",
+        help: "A convolution run backwards: each input value paints a weighted copy of the kernel into a larger output, stride apart. With kernel 2 and stride 2 it doubles height and width: the learned upsampling of decoders and segmentation nets (U-Net).",
+        make: || Op::ConvTranspose2d(ConvTranspose2d::new(16, 2, 2)),
     },
     Block {
         group: "Convolution and pooling",

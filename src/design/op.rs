@@ -15,6 +15,9 @@ pub enum Op {
     Input(InputOp),
     /// 2-d convolution (`torch.nn.Conv2d`).
     Conv2d(Conv2d),
+    /// Transposed 2-d convolution (`torch.nn.ConvTranspose2d`): the gradient of a convolution
+    /// with respect to its input, used to upsample (decoders, U-Net, segmentation heads).
+    ConvTranspose2d(ConvTranspose2d),
     /// Max pooling (`torch.nn.MaxPool2d`).
     MaxPool2d(Pool2d),
     /// Average pooling (`torch.nn.AvgPool2d`).
@@ -66,6 +69,7 @@ impl Op {
         match self {
             Op::Input(_) => "Input",
             Op::Conv2d(_) => "Conv2d",
+            Op::ConvTranspose2d(_) => "ConvTranspose2d",
             Op::MaxPool2d(_) => "MaxPool2d",
             Op::AvgPool2d(_) => "AvgPool2d",
             Op::AdaptiveAvgPool2d(_) => "AdaptiveAvgPool2d",
@@ -88,7 +92,7 @@ impl Op {
     pub fn family(&self) -> Family {
         match self {
             Op::Input(_) | Op::Output(_) => Family::InputOutput,
-            Op::Conv2d(_) => Family::Convolution,
+            Op::Conv2d(_) | Op::ConvTranspose2d(_) => Family::Convolution,
             Op::MaxPool2d(_) | Op::AvgPool2d(_) | Op::AdaptiveAvgPool2d(_) => Family::Pooling,
             Op::BatchNorm(_)
             | Op::LayerNorm(_)
@@ -105,7 +109,7 @@ impl Op {
     /// Conv2d, Linear, LayerScale, and BatchNorm or LayerNorm with their scale and shift.
     pub fn learns(&self) -> bool {
         match self {
-            Op::Conv2d(_) | Op::Linear(_) | Op::LayerScale(_) => true,
+            Op::Conv2d(_) | Op::ConvTranspose2d(_) | Op::Linear(_) | Op::LayerScale(_) => true,
             Op::BatchNorm(b) => b.affine,
             Op::LayerNorm(l) => l.elementwise_affine,
             _ => false,
@@ -231,6 +235,54 @@ impl Conv2d {
             kernel_size: Pair::Same(kernel_size),
             stride: one(),
             padding: zero(),
+            dilation: one(),
+            groups: 1,
+            bias: true,
+        }
+    }
+}
+
+/// `torch.nn.ConvTranspose2d`; `in_channels` comes from the wire. Output size per side:
+/// (in − 1)·stride − 2·padding + dilation·(kernel − 1) + output_padding + 1.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvTranspose2d {
+    /// Output channels.
+    pub out_channels: u64,
+    /// Filter size.
+    pub kernel_size: Pair,
+    /// The upsampling factor: input positions land this far apart in the output.
+    #[serde(default = "one")]
+    pub stride: Pair,
+    /// Removed from each side of the output (`dilation·(kernel − 1) − padding` zeros are
+    /// effectively added to the input).
+    #[serde(default = "zero")]
+    pub padding: Pair,
+    /// Added to one side of the output, to reach sizes a stride makes ambiguous; below the
+    /// stride (or the dilation).
+    #[serde(default = "zero")]
+    pub output_padding: Pair,
+    /// Spacing between kernel taps.
+    #[serde(default = "one")]
+    pub dilation: Pair,
+    /// Channel groups.
+    #[serde(default = "one_u64")]
+    pub groups: u64,
+    /// Whether a learned bias is added.
+    #[serde(default = "yes")]
+    pub bias: bool,
+}
+
+impl ConvTranspose2d {
+    /// A transposed convolution upsampling by `stride` with a `kernel` window, PyTorch's
+    /// defaults for the rest (`ConvTranspose2d(c, out, 2, stride=2)` doubles the size).
+    pub fn new(out_channels: u64, kernel: u64, stride: u64) -> Self {
+        Self {
+            out_channels,
+            kernel_size: Pair::Same(kernel),
+            stride: Pair::Same(stride),
+            padding: zero(),
+            output_padding: zero(),
             dilation: one(),
             groups: 1,
             bias: true,

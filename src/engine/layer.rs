@@ -9,8 +9,8 @@ use super::error::{EngineError, TorchContext};
 use super::params::ParamStore;
 use super::precision::Compute;
 use crate::design::{
-    Activation, ActivationFn, BatchNorm, Conv2d, Init, LayerNorm, LayerScale, Linear, Op, Pair,
-    Shape,
+    Activation, ActivationFn, BatchNorm, Conv2d, ConvTranspose2d, Init, LayerNorm, LayerScale,
+    Linear, Op, Pair, Shape,
 };
 use tch::{Device, Kind, Tensor};
 
@@ -27,6 +27,15 @@ pub(super) enum Layer {
         bias: Option<usize>,
         stride: [i64; 2],
         padding: [i64; 2],
+        dilation: [i64; 2],
+        groups: i64,
+    },
+    ConvTranspose2d {
+        weight: usize,
+        bias: Option<usize>,
+        stride: [i64; 2],
+        padding: [i64; 2],
+        output_padding: [i64; 2],
         dilation: [i64; 2],
         groups: i64,
     },
@@ -100,16 +109,16 @@ fn uniform(shape: &[i64], bound: f64, device: Device) -> Tensor {
     t
 }
 
-/// Creates weight (and bias) with the chosen initialisation. `fan_in`/`fan_out` as PyTorch's
-/// `_calculate_fan_in_and_fan_out`.
+/// Creates weight (and a bias of `bias_len`) with the chosen initialisation. `fan_in`/`fan_out`
+/// as PyTorch's `_calculate_fan_in_and_fan_out`.
 fn init_weight(
     shape: &[i64],
-    fan_in: i64,
-    fan_out: i64,
+    bias_len: i64,
+    (fan_in, fan_out): (i64, i64),
     init: Init,
     device: Device,
 ) -> (Tensor, Tensor) {
-    let bias_shape = &shape[..1];
+    let bias_shape = &[bias_len][..];
     let fan_in_f = fan_in.max(1) as f64;
     match init {
         // kaiming_uniform_(a=√5) → bound 1/√fan_in; bias U(±1/√fan_in).
@@ -144,6 +153,7 @@ impl Layer {
     pub(super) fn lower(op: &Op, in_shape: Option<Shape>, to: &mut Lowering<'_>) -> Layer {
         match op {
             Op::Conv2d(c) => Layer::conv2d(c, channels(in_shape), to),
+            Op::ConvTranspose2d(c) => Layer::conv_transpose2d(c, channels(in_shape), to),
             Op::MaxPool2d(p) => Layer::MaxPool2d {
                 kernel: pair(p.kernel_size),
                 stride: pair(p.effective_stride()),
@@ -181,8 +191,8 @@ impl Layer {
         let shape = [c.out_channels as i64, cin / groups, kh, kw];
         let (w, b) = init_weight(
             &shape,
-            cin / groups * kh * kw,
-            c.out_channels as i64 * kh * kw,
+            c.out_channels as i64,
+            (cin / groups * kh * kw, c.out_channels as i64 * kh * kw),
             to.init,
             to.device,
         );
@@ -193,6 +203,29 @@ impl Layer {
             bias,
             stride: pair(c.stride),
             padding: pair(c.padding),
+            dilation: pair(c.dilation),
+            groups,
+        }
+    }
+
+    /// `torch.nn.ConvTranspose2d`: weight `[cin, out/groups, kh, kw]` (in and out swapped
+    /// against Conv2d, as PyTorch keeps it), optional bias `[out]`; PyTorch's fans for that
+    /// weight (fan_in from its second dimension).
+    fn conv_transpose2d(c: &ConvTranspose2d, cin: i64, to: &mut Lowering<'_>) -> Layer {
+        let [kh, kw] = pair(c.kernel_size);
+        let groups = c.groups.max(1) as i64;
+        let out = c.out_channels as i64;
+        let shape = [cin, out / groups, kh, kw];
+        let fans = (out / groups * kh * kw, cin * kh * kw);
+        let (w, b) = init_weight(&shape, out, fans, to.init, to.device);
+        let weight = to.params.push(to.name, "weight", w, to.train);
+        let bias = c.bias.then(|| to.params.push(to.name, "bias", b, to.train));
+        Layer::ConvTranspose2d {
+            weight,
+            bias,
+            stride: pair(c.stride),
+            padding: pair(c.padding),
+            output_padding: pair(c.output_padding),
             dilation: pair(c.dilation),
             groups,
         }
@@ -263,7 +296,8 @@ impl Layer {
     /// `torch.nn.Linear`: weight `[out, in]`, optional bias `[out]`.
     fn linear(l: &Linear, fin: i64, to: &mut Lowering<'_>) -> Layer {
         let shape = [l.out_features as i64, fin];
-        let (w, b) = init_weight(&shape, fin, l.out_features as i64, to.init, to.device);
+        let out = l.out_features as i64;
+        let (w, b) = init_weight(&shape, out, (fin, out), to.init, to.device);
         let weight = to.params.push(to.name, "weight", w, to.train);
         let bias = l.bias.then(|| to.params.push(to.name, "bias", b, to.train));
         Layer::Linear { weight, bias }
@@ -301,6 +335,27 @@ impl Layer {
                 let (x, w, b) = in_format(compute, first()?, p(*weight), bias.map(p)).ctx(&ctx)?;
                 x.f_conv2d(&w, b.as_ref(), *stride, *padding, *dilation, *groups)
                     .ctx(&ctx)?
+            }
+            Layer::ConvTranspose2d {
+                weight,
+                bias,
+                stride,
+                padding,
+                output_padding,
+                dilation,
+                groups,
+            } => {
+                let (x, w, b) = in_format(compute, first()?, p(*weight), bias.map(p)).ctx(&ctx)?;
+                x.f_conv_transpose2d(
+                    &w,
+                    b.as_ref(),
+                    *stride,
+                    *padding,
+                    *output_padding,
+                    *groups,
+                    *dilation,
+                )
+                .ctx(&ctx)?
             }
             Layer::MaxPool2d {
                 kernel,

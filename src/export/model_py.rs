@@ -65,6 +65,30 @@ fn constructor(step: &Step<'_>) -> Option<String> {
             }
             format!("nn.Conv2d({})", args.join(", "))
         }
+        Op::ConvTranspose2d(c) => {
+            let mut args = vec![
+                cin.to_string(),
+                c.out_channels.to_string(),
+                format!("kernel_size={}", pair(c.kernel_size)),
+            ];
+            for (name, v, default) in [
+                ("stride", c.stride, 1),
+                ("padding", c.padding, 0),
+                ("output_padding", c.output_padding, 0),
+                ("dilation", c.dilation, 1),
+            ] {
+                if v.h() != default || v.w() != default {
+                    args.push(format!("{name}={}", pair(v)));
+                }
+            }
+            if c.groups > 1 {
+                args.push(format!("groups={}", c.groups));
+            }
+            if !c.bias {
+                args.push("bias=False".to_owned());
+            }
+            format!("nn.ConvTranspose2d({})", args.join(", "))
+        }
         Op::MaxPool2d(p) | Op::AvgPool2d(p) => {
             let kind = if matches!(step.node.op, Op::MaxPool2d(_)) {
                 "MaxPool2d"

@@ -71,6 +71,39 @@ pub fn torch_op(op: &Op, xs: &[&Tensor], vs: Option<&nn::Path>) -> Result<Tensor
             )
             .map_err(err)
         }
+        Op::ConvTranspose2d(c) => {
+            let x = x()?;
+            let size = x.size();
+            if size.len() != 4 {
+                return Err("conv_transpose2d needs 4-d".into());
+            }
+            let (cin, g) = (size[1], (c.groups as i64).max(1));
+            let [kh, kw] = pair(c.kernel_size);
+            let shape = [cin, c.out_channels as i64 / g, kh, kw];
+            let (w, b) = match vs {
+                Some(vs) => (
+                    vs.var("weight", &shape, nn::Init::Const(0.0)),
+                    c.bias
+                        .then(|| vs.var("bias", &[c.out_channels as i64], nn::Init::Const(0.0))),
+                ),
+                None => (
+                    Tensor::f_zeros(shape, (Kind::Float, Device::Cpu)).map_err(err)?,
+                    c.bias.then(|| {
+                        Tensor::zeros([c.out_channels as i64], (Kind::Float, Device::Cpu))
+                    }),
+                ),
+            };
+            x.f_conv_transpose2d(
+                &w,
+                b.as_ref(),
+                pair(c.stride),
+                pair(c.padding),
+                pair(c.output_padding),
+                g,
+                pair(c.dilation),
+            )
+            .map_err(err)
+        }
         Op::MaxPool2d(p) => x()?
             .f_max_pool2d(
                 pair(p.kernel_size),

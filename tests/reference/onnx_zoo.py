@@ -12,7 +12,8 @@ OPSET defaults to 17. For each, OUT/TAG/ gets model.onnx (batch axis dynamic), w
 SPEC with ':' as '-'. NAME `unsupported` is a small model with ops netloom lacks;
 `viewnet` one whose flattening and pooling are shape arithmetic (view, mean, squeeze);
 `padnet` one with explicit zero padding (Pad) before its convolutions; `layernet` one with a
-MatMul, LayerNorm, GELU and a per-feature scale on vectors.
+MatMul, LayerNorm, GELU and a per-feature scale on vectors; `upnet` one with transposed
+convolutions.
 """
 
 import os
@@ -95,6 +96,21 @@ class Layernet(nn.Module):
         return self.fc(x)
 
 
+class Upnet(nn.Module):
+    """A decoder's transposed convolutions: output_padding, groups, dilation, no bias."""
+
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(8, 8, 3, stride=2, padding=1, output_padding=1, groups=2)
+        self.up2 = nn.ConvTranspose2d(8, 4, 2, dilation=2, bias=False)
+        self.fc = nn.Linear(4 * 66 * 66, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.up(torch.relu(self.down(x))))
+        return self.fc(torch.flatten(self.up2(x), 1))
+
+
 def export(out, spec):
     import numpy as np
     import onnxruntime
@@ -116,6 +132,8 @@ def export(out, spec):
         net = Padnet()
     elif name == "layernet":
         net = Layernet()
+    elif name == "upnet":
+        net = Upnet()
     else:
         net = getattr(torchvision.models, name)(weights=None)
     randomise_norms(net)

@@ -113,6 +113,13 @@ class Reference(nn.Module):
                 module = nn.Conv2d(w.shape[1] * groups, op["out_channels"], pair(op["kernel_size"]),
                                    stride=pair(op.get("stride", 1)), padding=pair(op.get("padding", 0)),
                                    dilation=pair(op.get("dilation", 1)), groups=groups, bias=op.get("bias", True))
+            elif t == "conv_transpose2d":
+                w = state[name + ".weight"]
+                groups = op.get("groups", 1)
+                module = nn.ConvTranspose2d(w.shape[0], op["out_channels"], pair(op["kernel_size"]),
+                                            stride=pair(op.get("stride", 1)), padding=pair(op.get("padding", 0)),
+                                            output_padding=pair(op.get("output_padding", 0)), groups=groups,
+                                            bias=op.get("bias", True), dilation=pair(op.get("dilation", 1)))
             elif t in ("max_pool2d", "avg_pool2d"):
                 cls = nn.MaxPool2d if t == "max_pool2d" else nn.AvgPool2d
                 stride = op.get("stride")

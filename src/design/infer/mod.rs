@@ -15,6 +15,7 @@ use super::pair::Pair;
 use super::shape::{MAX_RANK, Shape};
 
 mod norm;
+mod transpose;
 
 use norm::{batch_norm, dropout, layer_norm, layer_scale};
 
@@ -49,6 +50,7 @@ pub fn infer(op: &Op, inputs: &[Incoming<'_>]) -> Result<NodeCost, ShapeError> {
     match op {
         Op::Input(i) => input(i),
         Op::Conv2d(c) => conv2d(c, single(inputs)?),
+        Op::ConvTranspose2d(c) => transpose::conv_transpose2d(c, single(inputs)?),
         Op::MaxPool2d(p) => pool2d(p, single(inputs)?, "MaxPool2d"),
         Op::AvgPool2d(p) => pool2d(p, single(inputs)?, "AvgPool2d"),
         Op::AdaptiveAvgPool2d(p) => adaptive_pool(p, single(inputs)?),

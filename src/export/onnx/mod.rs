@@ -5,12 +5,13 @@
 //! torch.onnx does), netloom's node names, and metadata for deployment (class names, the
 //! fitted preprocessing, netloom's version).
 
+mod conv;
 mod norm;
 mod pool;
 
 use super::ExportError;
 use crate::design::plan::{Plan, Step};
-use crate::design::{ActivationFn, Conv2d, Op, Pair, Shape};
+use crate::design::{ActivationFn, Op, Pair, Shape};
 use crate::engine::ParamStore;
 use crate::onnx_proto::{
     AttributeProto, Dimension, DimensionValue, GraphProto, ModelProto, NodeProto,
@@ -265,6 +266,7 @@ impl Writer<'_> {
             // Inference graph: dropout is the identity.
             Op::Dropout(_) | Op::Dropout2d(_) => return Ok(x),
             Op::Conv2d(c) => self.conv(name, c, x, &out)?,
+            Op::ConvTranspose2d(c) => self.conv_transpose(name, c, x, &out)?,
             Op::MaxPool2d(p) => self.pool(step, p, true, x, &out)?,
             Op::AvgPool2d(p) => self.pool(step, p, false, x, &out)?,
             Op::AdaptiveAvgPool2d(p) => self.adaptive_pool(step, p.output_size, &x, &out)?,
@@ -293,24 +295,6 @@ impl Writer<'_> {
             }
         }
         Ok(out)
-    }
-
-    fn conv(&mut self, name: &str, c: &Conv2d, x: String, out: &str) -> Result<(), ExportError> {
-        let w = self.weight(&format!("{name}.weight"))?;
-        let mut inputs = vec![x, w];
-        if c.bias {
-            inputs.push(self.weight(&format!("{name}.bias"))?);
-        }
-        let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-        let attrs = vec![
-            ints("kernel_shape", hw(c.kernel_size)),
-            ints("strides", hw(c.stride)),
-            ints("pads", pads(c.padding)),
-            ints("dilations", hw(c.dilation)),
-            int("group", c.groups.max(1) as i64),
-        ];
-        self.node("Conv", name, &refs, out, attrs);
-        Ok(())
     }
 
     /// A chain of binary Adds or Muls, in port order (as the engine sums or multiplies).

@@ -48,6 +48,7 @@ pub(super) fn short(op_type: &str) -> &'static str {
         "AveragePool" => "avg_pool",
         "MaxPool" => "max_pool",
         "Conv" => "conv",
+        "ConvTranspose" => "conv_transpose",
         "BatchNormalization" => "batch_norm",
         "Gemm" | "MatMul" => "linear",
         "LayerNormalization" => "layer_norm",

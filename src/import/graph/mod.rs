@@ -5,6 +5,7 @@
 
 mod attrs;
 mod channels_last;
+mod dense;
 mod fold;
 mod gates;
 mod input;
@@ -27,6 +28,7 @@ use std::path::Path;
 /// The ONNX op types netloom reads.
 pub const SUPPORTED: &[&str] = &[
     "Conv",
+    "ConvTranspose",
     "BatchNormalization",
     "Relu",
     "LeakyRelu",
@@ -417,6 +419,7 @@ impl Reader<'_> {
                     .note_dropped("Dropout (the identity at inference)");
             }
             "Conv" => self.conv(n)?,
+            "ConvTranspose" => self.conv_transpose(n)?,
             "BatchNormalization" => self.batch_norm(n)?,
             "Gemm" => self.gemm(n)?,
             "MaxPool" | "AveragePool" => self.pool(n)?,
