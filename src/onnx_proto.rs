@@ -113,6 +113,8 @@ pub mod attribute_type {
     pub const FLOAT: i32 = 1;
     /// A single integer.
     pub const INT: i32 = 2;
+    /// A string (bytes).
+    pub const STRING: i32 = 3;
     /// A list of integers.
     pub const INTS: i32 = 7;
 }

@@ -1,6 +1,7 @@
 //! The blocks of dense prediction against torch.nn, forward and backward: netloom's
-//! ConvTranspose2d over a sweep of its settings gives torch's output and torch's gradients
-//! with respect to its input, weight and bias (within 1e-5 relative), from the same weights.
+//! ConvTranspose2d and Upsample over sweeps of their settings give torch's output and torch's
+//! gradients with respect to the input (and the weight and bias), within 1e-5 relative, from
+//! the same weights.
 #![allow(clippy::unwrap_used)]
 mod common;
 
@@ -112,6 +113,7 @@ fn conv_transpose2d_matches_torch_forward_and_backward_over_a_sweep() {
         ));
         let v = |p: Pair| [p.h(), p.w()];
         manifest.push(serde_json::json!({
+            "kind": "conv_transpose2d",
             "settings": {
                 "out_channels": c.out_channels, "stride": v(c.stride), "padding": v(c.padding),
                 "output_padding": v(c.output_padding), "dilation": v(c.dilation),
@@ -172,4 +174,112 @@ fn a_transposed_convolution_that_cannot_be_is_refused_saying_why() {
     assert_eq!(ok.output, Shape::image(8, 10, 10));
     // in × out × k² weights plus a bias per output channel.
     assert_eq!(ok.params, 4 * 8 * 4 + 8);
+}
+
+/// Upsample's settings: nearest and bilinear (both corner rules), by integer and fractional
+/// scales and to sizes, also shrinking.
+fn upsample_sweep() -> Vec<Upsample> {
+    let mut cases = Vec::new();
+    for mode in [UpsampleMode::Nearest, UpsampleMode::Bilinear] {
+        for scale in [2.0, 3.0, 1.5, 0.5] {
+            cases.push(Upsample::scale(mode, scale));
+        }
+        for size in [Pair::HW(11, 7), Pair::HW(3, 4)] {
+            cases.push(Upsample {
+                mode,
+                scale_factor: None,
+                size: Some(size),
+                align_corners: false,
+            });
+        }
+    }
+    for scale in [Some(2.0), None] {
+        cases.push(Upsample {
+            mode: UpsampleMode::Bilinear,
+            scale_factor: scale,
+            size: scale.is_none().then_some(Pair::HW(9, 13)),
+            align_corners: true,
+        });
+    }
+    cases
+}
+
+#[test]
+fn upsample_matches_torch_forward_and_backward_over_a_sweep() {
+    let dir = tempdir("dense-upsample");
+    let (mut manifest, mut ours) = (Vec::new(), Vec::new());
+    for (i, u) in upsample_sweep().into_iter().enumerate() {
+        let design = common::reference::chain(
+            InputOp::image(3, 5, 6),
+            vec![
+                ("up", Op::Upsample(u.clone())),
+                ("output", Op::Output(OutputOp { loss: Loss::Mse })),
+            ],
+        );
+        let a = analyse(&design);
+        assert!(a.is_valid(), "case {i}: {:?}", a.problems);
+        let net = Network::compile(&design, Device::Cpu).unwrap();
+        let x = Tensor::randn([2, 3, 5, 6], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+        let y = net.forward(&x, true, None).unwrap();
+        let inferred = a
+            .nodes
+            .iter()
+            .find(|n| n.name == "up")
+            .unwrap()
+            .output
+            .unwrap();
+        let dims: Vec<i64> = inferred.dims().iter().map(|&d| d as i64).collect();
+        assert_eq!(&y.size()[1..], dims.as_slice(), "case {i}");
+        let r = Tensor::randn(y.size().as_slice(), (Kind::Float, Device::Cpu));
+        (&y * &r).sum(Kind::Float).backward();
+        let f = |n: &str| dir.join(format!("{i}_{n}"));
+        npy::write(&f("x.npy"), &array(&x.detach())).unwrap();
+        npy::write(&f("r.npy"), &array(&r)).unwrap();
+        ours.push((i, y.detach(), x.grad()));
+        let mode = match u.mode {
+            UpsampleMode::Nearest => "nearest",
+            UpsampleMode::Bilinear => "bilinear",
+        };
+        manifest.push(serde_json::json!({
+            "kind": "upsample",
+            "settings": {
+                "mode": mode, "scale_factor": u.scale_factor,
+                "size": u.size.map(|p| [p.h(), p.w()]), "align_corners": u.align_corners,
+            },
+            "x": f("x.npy"), "r": f("r.npy"), "y": f("ty.npy"), "gx": f("tgx.npy"),
+        }));
+    }
+    let path = dir.join("manifest.json");
+    std::fs::write(&path, serde_json::to_string(&manifest).unwrap()).unwrap();
+    python(&reference("dense_reference.py"), &[path.to_str().unwrap()]);
+    let mut failures = Vec::new();
+    for (i, y, gx) in ours {
+        let f = |n: &str| dir.join(format!("{i}_{n}"));
+        for (what, err) in [
+            ("y", worst(&y, &f("ty.npy"))),
+            ("dx", worst(&gx, &f("tgx.npy"))),
+        ] {
+            if err.is_nan() || err > 1e-5 {
+                failures.push(format!("case {i} {what}: relative error {err:e}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn an_upsample_that_cannot_be_is_refused_saying_why() {
+    let shape = Shape::image(3, 4, 4);
+    let refused = |u: Upsample| infer(&Op::Upsample(u), &[("x", &shape)]).unwrap_err().0;
+    let mut u = Upsample::scale(UpsampleMode::Nearest, 2.0);
+    u.size = Some(Pair::Same(8));
+    assert!(refused(u).contains("has both scale_factor and size: keep one"));
+    let mut u = Upsample::scale(UpsampleMode::Nearest, 2.0);
+    u.align_corners = true;
+    assert!(refused(u).contains("align_corners only applies to bilinear"));
+    assert!(
+        refused(Upsample::scale(UpsampleMode::Bilinear, 0.1))
+            .contains("gives no output from a 4×4 image")
+    );
+    assert!(refused(Upsample::scale(UpsampleMode::Bilinear, -2.0)).contains("scale_factor is -2"));
 }

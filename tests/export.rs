@@ -51,7 +51,8 @@ fn export_all(design: &str, data: Option<&str>, dir: &Path) {
 }
 
 /// A strided convolution down, transposed convolutions back up (ONNX ConvTranspose with
-/// output_padding, groups and dilation), then a classifier.
+/// output_padding, groups and dilation), Upsample three ways (ONNX Resize: nearest by a
+/// fractional scale, bilinear to a size, bilinear with corners aligned), then a classifier.
 fn upsampling(to: &Path) -> String {
     use netloom::design::*;
     let mut down = Conv2d::new(8, 3);
@@ -71,6 +72,28 @@ fn upsampling(to: &Path) -> String {
             ("relu", Op::Activation(Activation::new(ActivationFn::Relu))),
             ("up", Op::ConvTranspose2d(up)),
             ("dilated", Op::ConvTranspose2d(dilated)),
+            (
+                "nearest",
+                Op::Upsample(Upsample::scale(UpsampleMode::Nearest, 1.5)),
+            ),
+            (
+                "bilinear",
+                Op::Upsample(Upsample {
+                    mode: UpsampleMode::Bilinear,
+                    scale_factor: None,
+                    size: Some(Pair::HW(20, 24)),
+                    align_corners: false,
+                }),
+            ),
+            (
+                "corners",
+                Op::Upsample(Upsample {
+                    mode: UpsampleMode::Bilinear,
+                    scale_factor: Some(2.0),
+                    size: None,
+                    align_corners: true,
+                }),
+            ),
             (
                 "pool",
                 Op::AdaptiveAvgPool2d(AdaptivePool2d {

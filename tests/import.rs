@@ -229,6 +229,20 @@ fn checked_alone(name: &str, report: &str, imported: &Design) -> bool {
             (c.dilation, c.bias),
             (netloom::design::Pair::Same(2), false)
         );
+        // Upsample three ways: by a scale (nearest), to a size (bilinear: the size computed
+        // in the graph from the input's shape), corners aligned.
+        let Op::Upsample(b) = &imported.node_by_name("bilinear").unwrap().op else {
+            panic!("{report}")
+        };
+        assert_eq!(b.size, Some(netloom::design::Pair::HW(40, 36)));
+        let Op::Upsample(c) = &imported.node_by_name("corners").unwrap().op else {
+            panic!("{report}")
+        };
+        assert!(c.align_corners && c.scale_factor == Some(1.5), "{report}");
+        let Op::Upsample(n) = &imported.node_by_name("nearest").unwrap().op else {
+            panic!("{report}")
+        };
+        assert_eq!(n.scale_factor, Some(2.0));
         return true;
     }
     if name == "layernet" {
@@ -317,7 +331,7 @@ fn a_model_with_ops_netloom_lacks_is_refused_listing_them_and_nothing_is_written
     assert!(
         err.contains("netloom has no block for, so nothing was imported")
             && err.contains("Sin ×2 (first: /Sin)")
-            && err.contains("Resize ×1"),
+            && err.contains("Cos ×1"),
         "{err}"
     );
     assert!(!design.exists() && !dir.join("imported.safetensors").exists());

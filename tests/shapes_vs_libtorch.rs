@@ -284,6 +284,22 @@ fn op_strategy() -> impl Strategy<Value = Op> {
                     bias
                 }
             )),
+        (
+            any::<bool>(),
+            proptest::option::of(prop_oneof![Just(0.5), Just(1.5), Just(2.0), Just(3.0)]),
+            pair_strategy(1, 9),
+            any::<bool>()
+        )
+            .prop_map(|(bilinear, scale, size, corners)| Op::Upsample(Upsample {
+                mode: if bilinear {
+                    UpsampleMode::Bilinear
+                } else {
+                    UpsampleMode::Nearest
+                },
+                scale_factor: scale,
+                size: scale.is_none().then_some(size),
+                align_corners: bilinear && corners,
+            })),
         pair_strategy(1, 3).prop_map(|o| Op::AdaptiveAvgPool2d(AdaptivePool2d { output_size: o })),
         Just(Op::BatchNorm(BatchNorm::default())),
         Just(Op::LayerNorm(LayerNorm::default())),

@@ -4,7 +4,8 @@
 
 use super::{
     Activation, ActivationFn, AdaptivePool2d, BatchNorm, Conv2d, ConvTranspose2d, Dropout, Flatten,
-    InputOp, LayerNorm, LayerScale, Linear, Merge, Op, OutputOp, Pair, Pool2d,
+    InputOp, LayerNorm, LayerScale, Linear, Merge, Op, OutputOp, Pair, Pool2d, Upsample,
+    UpsampleMode,
 };
 
 /// One entry of the catalogue.
@@ -68,6 +69,13 @@ pub static BLOCKS: &[Block] = &[
         prefix: "up",
         help: "A convolution run backwards: each input value paints a weighted copy of the kernel into a larger output, stride apart. With kernel 2 and stride 2 it doubles height and width: the learned upsampling of decoders and segmentation nets (U-Net).",
         make: || Op::ConvTranspose2d(ConvTranspose2d::new(16, 2, 2)),
+    },
+    Block {
+        group: "Convolution and pooling",
+        label: "Upsample",
+        prefix: "upsample",
+        help: "Enlarges each channel by a scale (2 doubles height and width) or to a size, copying the nearest pixel or blending the four nearest (bilinear). No weights: the fixed upsampling of decoders, often followed by a convolution.",
+        make: || Op::Upsample(Upsample::scale(UpsampleMode::Nearest, 2.0)),
     },
     Block {
         group: "Convolution and pooling",

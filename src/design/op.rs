@@ -18,6 +18,8 @@ pub enum Op {
     /// Transposed 2-d convolution (`torch.nn.ConvTranspose2d`): the gradient of a convolution
     /// with respect to its input, used to upsample (decoders, U-Net, segmentation heads).
     ConvTranspose2d(ConvTranspose2d),
+    /// Resizing an image by a scale or to a size, nearest or bilinear (`torch.nn.Upsample`).
+    Upsample(Upsample),
     /// Max pooling (`torch.nn.MaxPool2d`).
     MaxPool2d(Pool2d),
     /// Average pooling (`torch.nn.AvgPool2d`).
@@ -70,6 +72,7 @@ impl Op {
             Op::Input(_) => "Input",
             Op::Conv2d(_) => "Conv2d",
             Op::ConvTranspose2d(_) => "ConvTranspose2d",
+            Op::Upsample(_) => "Upsample",
             Op::MaxPool2d(_) => "MaxPool2d",
             Op::AvgPool2d(_) => "AvgPool2d",
             Op::AdaptiveAvgPool2d(_) => "AdaptiveAvgPool2d",
@@ -93,7 +96,9 @@ impl Op {
         match self {
             Op::Input(_) | Op::Output(_) => Family::InputOutput,
             Op::Conv2d(_) | Op::ConvTranspose2d(_) => Family::Convolution,
-            Op::MaxPool2d(_) | Op::AvgPool2d(_) | Op::AdaptiveAvgPool2d(_) => Family::Pooling,
+            Op::MaxPool2d(_) | Op::AvgPool2d(_) | Op::AdaptiveAvgPool2d(_) | Op::Upsample(_) => {
+                Family::Pooling
+            }
             Op::BatchNorm(_)
             | Op::LayerNorm(_)
             | Op::LayerScale(_)
@@ -326,6 +331,61 @@ impl Pool2d {
     /// The stride actually used: the kernel size when none is given.
     pub fn effective_stride(&self) -> Pair {
         self.stride.unwrap_or(self.kernel_size)
+    }
+}
+
+/// How Upsample computes a new pixel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpsampleMode {
+    /// The nearest input pixel (PyTorch's `nearest`: the one at ⌊output · in / out⌋).
+    #[default]
+    Nearest,
+    /// Linear in height and width from the four nearest input pixels.
+    Bilinear,
+}
+
+/// `torch.nn.Upsample`: exactly one of `scale_factor` and `size`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upsample {
+    /// Nearest or bilinear.
+    #[serde(default)]
+    pub mode: UpsampleMode,
+    /// Multiplies height and width (2 doubles them); the output is ⌊size · scale⌋.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_factor: Option<f64>,
+    /// The output's height and width.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<Pair>,
+    /// Bilinear only: corner pixels of input and output line up (false: pixel centres do,
+    /// PyTorch's default).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub align_corners: bool,
+}
+
+impl Upsample {
+    /// Upsampling by `scale` with `mode`.
+    pub fn scale(mode: UpsampleMode, scale: f64) -> Self {
+        Self {
+            mode,
+            scale_factor: Some(scale),
+            size: None,
+            align_corners: false,
+        }
+    }
+
+    /// The output height and width for an input of `h`×`w`; None when the settings give none.
+    pub fn output_size(&self, h: u64, w: u64) -> Option<(u64, u64)> {
+        match (self.scale_factor, self.size) {
+            (Some(s), None) if s.is_finite() && s > 0.0 => {
+                let side = |x: u64| (x as f64 * s).floor();
+                let (oh, ow) = (side(h), side(w));
+                (oh >= 1.0 && ow >= 1.0 && oh <= 1e9 && ow <= 1e9).then_some((oh as u64, ow as u64))
+            }
+            (None, Some(p)) if p.h() > 0 && p.w() > 0 => Some((p.h(), p.w())),
+            _ => None,
+        }
     }
 }
 

@@ -39,6 +39,13 @@ pub(super) enum Layer {
         dilation: [i64; 2],
         groups: i64,
     },
+    /// To `size`; `scale` passed on as PyTorch's interpolate does when a scale was given.
+    Upsample {
+        size: [i64; 2],
+        scale: Option<f64>,
+        bilinear: bool,
+        align_corners: bool,
+    },
     MaxPool2d {
         kernel: [i64; 2],
         stride: [i64; 2],
@@ -154,6 +161,18 @@ impl Layer {
         match op {
             Op::Conv2d(c) => Layer::conv2d(c, channels(in_shape), to),
             Op::ConvTranspose2d(c) => Layer::conv_transpose2d(c, channels(in_shape), to),
+            Op::Upsample(u) => {
+                let (h, w) = in_shape
+                    .and_then(|s| s.as_image())
+                    .map_or((1, 1), |(_, h, w)| (h, w));
+                let (oh, ow) = u.output_size(h, w).unwrap_or((h, w));
+                Layer::Upsample {
+                    size: [oh as i64, ow as i64],
+                    scale: u.scale_factor,
+                    bilinear: u.mode == crate::design::UpsampleMode::Bilinear,
+                    align_corners: u.align_corners,
+                }
+            }
             Op::MaxPool2d(p) => Layer::MaxPool2d {
                 kernel: pair(p.kernel_size),
                 stride: pair(p.effective_stride()),
@@ -324,37 +343,21 @@ impl Layer {
             Layer::Input => x.shallow_clone(),
             // The loss and everything after it in fp32, as under autocast.
             Layer::Output => first()?.f_to_kind(Kind::Float).ctx(&ctx)?,
-            Layer::Conv2d {
-                weight,
-                bias,
-                stride,
-                padding,
-                dilation,
-                groups,
-            } => {
-                let (x, w, b) = in_format(compute, first()?, p(*weight), bias.map(p)).ctx(&ctx)?;
-                x.f_conv2d(&w, b.as_ref(), *stride, *padding, *dilation, *groups)
-                    .ctx(&ctx)?
+            Layer::Conv2d { .. } | Layer::ConvTranspose2d { .. } => {
+                self.convolve(params, first()?, compute).ctx(&ctx)?
             }
-            Layer::ConvTranspose2d {
-                weight,
-                bias,
-                stride,
-                padding,
-                output_padding,
-                dilation,
-                groups,
+            Layer::Upsample {
+                size,
+                scale,
+                bilinear,
+                align_corners,
             } => {
-                let (x, w, b) = in_format(compute, first()?, p(*weight), bias.map(p)).ctx(&ctx)?;
-                x.f_conv_transpose2d(
-                    &w,
-                    b.as_ref(),
-                    *stride,
-                    *padding,
-                    *output_padding,
-                    *groups,
-                    *dilation,
-                )
+                let x = first()?;
+                if *bilinear {
+                    x.f_upsample_bilinear2d(*size, *align_corners, *scale, *scale)
+                } else {
+                    x.f_upsample_nearest2d(*size, *scale, *scale)
+                }
                 .ctx(&ctx)?
             }
             Layer::MaxPool2d {
@@ -412,6 +415,50 @@ impl Layer {
             Layer::Concat => Tensor::f_cat(ins, 1).ctx(&ctx)?,
         };
         Ok(y)
+    }
+
+    /// A convolution or transposed convolution, in the run's compute format.
+    fn convolve(
+        &self,
+        params: &ParamStore,
+        x: &Tensor,
+        compute: Compute,
+    ) -> Result<Tensor, tch::TchError> {
+        let p = |i: usize| params.get(i);
+        match self {
+            Layer::Conv2d {
+                weight,
+                bias,
+                stride,
+                padding,
+                dilation,
+                groups,
+            } => {
+                let (x, w, b) = in_format(compute, x, p(*weight), bias.map(p))?;
+                x.f_conv2d(&w, b.as_ref(), *stride, *padding, *dilation, *groups)
+            }
+            Layer::ConvTranspose2d {
+                weight,
+                bias,
+                stride,
+                padding,
+                output_padding,
+                dilation,
+                groups,
+            } => {
+                let (x, w, b) = in_format(compute, x, p(*weight), bias.map(p))?;
+                x.f_conv_transpose2d(
+                    &w,
+                    b.as_ref(),
+                    *stride,
+                    *padding,
+                    *output_padding,
+                    *groups,
+                    *dilation,
+                )
+            }
+            _ => Ok(x.shallow_clone()),
+        }
     }
 }
 

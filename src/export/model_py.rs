@@ -41,6 +41,78 @@ fn constructor(step: &Step<'_>) -> Option<String> {
         .and_then(|s| s.dims().first().copied())
         .unwrap_or(1);
     let s = match &step.node.op {
+        Op::Conv2d(_) | Op::ConvTranspose2d(_) => conv(step, cin),
+        Op::Upsample(u) => {
+            let mut args = Vec::new();
+            if let Some(s) = u.scale_factor {
+                args.push(format!("scale_factor={}", float(s)));
+            }
+            if let Some(p) = u.size {
+                args.push(format!("size=({}, {})", p.h(), p.w()));
+            }
+            let bilinear = u.mode == crate::design::UpsampleMode::Bilinear;
+            args.push(format!(
+                "mode=\"{}\"",
+                if bilinear { "bilinear" } else { "nearest" }
+            ));
+            if bilinear {
+                let corners = if u.align_corners { "True" } else { "False" };
+                args.push(format!("align_corners={corners}"));
+            }
+            format!("nn.Upsample({})", args.join(", "))
+        }
+        Op::MaxPool2d(p) | Op::AvgPool2d(p) => {
+            let kind = if matches!(step.node.op, Op::MaxPool2d(_)) {
+                "MaxPool2d"
+            } else {
+                "AvgPool2d"
+            };
+            let mut args = vec![format!("kernel_size={}", pair(p.kernel_size))];
+            if p.effective_stride() != p.kernel_size {
+                args.push(format!("stride={}", pair(p.effective_stride())));
+            }
+            if p.padding.h() != 0 || p.padding.w() != 0 {
+                args.push(format!("padding={}", pair(p.padding)));
+            }
+            if p.ceil_mode {
+                args.push("ceil_mode=True".to_owned());
+            }
+            if kind == "AvgPool2d" && !p.count_include_pad {
+                args.push("count_include_pad=False".to_owned());
+            }
+            format!("nn.{kind}({})", args.join(", "))
+        }
+        Op::AdaptiveAvgPool2d(p) => format!("nn.AdaptiveAvgPool2d({})", pair(p.output_size)),
+        Op::BatchNorm(_) | Op::LayerNorm(_) | Op::LayerScale(_) => norm(step, cin),
+        Op::Dropout(d) => format!("nn.Dropout(p={})", float(d.p)),
+        Op::Dropout2d(d) => format!("nn.Dropout2d(p={})", float(d.p)),
+        Op::Activation(a) => match a.function {
+            ActivationFn::LeakyRelu => {
+                format!("nn.LeakyReLU(negative_slope={})", float(a.negative_slope()))
+            }
+            ActivationFn::Elu => format!("nn.ELU(alpha={})", float(a.alpha())),
+            ActivationFn::Softmax => format!("nn.Softmax(dim={})", a.dim()),
+            ActivationFn::Hardtanh => {
+                let (lo, hi) = a.bounds();
+                format!("nn.Hardtanh(min_val={}, max_val={})", float(lo), float(hi))
+            }
+            f => format!("nn.{}()", f.name()),
+        },
+        Op::Flatten(_) => "nn.Flatten()".to_owned(),
+        Op::Linear(l) => {
+            let fin = step.in_shape.map_or(1, |s| s.numel());
+            let bias = if l.bias { "" } else { ", bias=False" };
+            format!("nn.Linear({fin}, {}{bias})", l.out_features)
+        }
+        Op::Add(_) | Op::Concat(_) | Op::Mul(_) | Op::Input(_) | Op::Output(_) => return None,
+    };
+    Some(s)
+}
+
+/// The constructor of a convolution or a transposed convolution, with only the settings
+/// that differ from PyTorch's defaults.
+fn conv(step: &Step<'_>, cin: u64) -> String {
+    match &step.node.op {
         Op::Conv2d(c) => {
             let mut args = vec![
                 cin.to_string(),
@@ -89,52 +161,8 @@ fn constructor(step: &Step<'_>) -> Option<String> {
             }
             format!("nn.ConvTranspose2d({})", args.join(", "))
         }
-        Op::MaxPool2d(p) | Op::AvgPool2d(p) => {
-            let kind = if matches!(step.node.op, Op::MaxPool2d(_)) {
-                "MaxPool2d"
-            } else {
-                "AvgPool2d"
-            };
-            let mut args = vec![format!("kernel_size={}", pair(p.kernel_size))];
-            if p.effective_stride() != p.kernel_size {
-                args.push(format!("stride={}", pair(p.effective_stride())));
-            }
-            if p.padding.h() != 0 || p.padding.w() != 0 {
-                args.push(format!("padding={}", pair(p.padding)));
-            }
-            if p.ceil_mode {
-                args.push("ceil_mode=True".to_owned());
-            }
-            if kind == "AvgPool2d" && !p.count_include_pad {
-                args.push("count_include_pad=False".to_owned());
-            }
-            format!("nn.{kind}({})", args.join(", "))
-        }
-        Op::AdaptiveAvgPool2d(p) => format!("nn.AdaptiveAvgPool2d({})", pair(p.output_size)),
-        Op::BatchNorm(_) | Op::LayerNorm(_) | Op::LayerScale(_) => norm(step, cin),
-        Op::Dropout(d) => format!("nn.Dropout(p={})", float(d.p)),
-        Op::Dropout2d(d) => format!("nn.Dropout2d(p={})", float(d.p)),
-        Op::Activation(a) => match a.function {
-            ActivationFn::LeakyRelu => {
-                format!("nn.LeakyReLU(negative_slope={})", float(a.negative_slope()))
-            }
-            ActivationFn::Elu => format!("nn.ELU(alpha={})", float(a.alpha())),
-            ActivationFn::Softmax => format!("nn.Softmax(dim={})", a.dim()),
-            ActivationFn::Hardtanh => {
-                let (lo, hi) = a.bounds();
-                format!("nn.Hardtanh(min_val={}, max_val={})", float(lo), float(hi))
-            }
-            f => format!("nn.{}()", f.name()),
-        },
-        Op::Flatten(_) => "nn.Flatten()".to_owned(),
-        Op::Linear(l) => {
-            let fin = step.in_shape.map_or(1, |s| s.numel());
-            let bias = if l.bias { "" } else { ", bias=False" };
-            format!("nn.Linear({fin}, {}{bias})", l.out_features)
-        }
-        Op::Add(_) | Op::Concat(_) | Op::Mul(_) | Op::Input(_) | Op::Output(_) => return None,
-    };
-    Some(s)
+        _ => String::new(),
+    }
 }
 
 /// The constructor of a normalising node: BatchNorm1d/2d, LayerNorm (LayerNorm2d on images)

@@ -104,6 +104,34 @@ pub fn torch_op(op: &Op, xs: &[&Tensor], vs: Option<&nn::Path>) -> Result<Tensor
             )
             .map_err(err)
         }
+        Op::Upsample(u) => {
+            let x = x()?;
+            let size = x.size();
+            if size.len() != 4 {
+                return Err("upsample needs 4-d".into());
+            }
+            // As torch.nn.functional.interpolate: floor(size · scale), the scale passed on.
+            let (out, scale) = match (u.scale_factor, u.size) {
+                (Some(s), None) => (
+                    [
+                        (size[2] as f64 * s).floor() as i64,
+                        (size[3] as f64 * s).floor() as i64,
+                    ],
+                    Some(s),
+                ),
+                (None, Some(p)) => ([p.h() as i64, p.w() as i64], None),
+                _ => return Err("upsample needs a scale or a size".into()),
+            };
+            match u.mode {
+                UpsampleMode::Nearest if !u.align_corners => {
+                    x.f_upsample_nearest2d(out, scale, scale).map_err(err)
+                }
+                UpsampleMode::Nearest => Err("align_corners with nearest".into()),
+                UpsampleMode::Bilinear => x
+                    .f_upsample_bilinear2d(out, u.align_corners, scale, scale)
+                    .map_err(err),
+            }
+        }
         Op::MaxPool2d(p) => x()?
             .f_max_pool2d(
                 pair(p.kernel_size),

@@ -1,4 +1,5 @@
-"""torch.nn's transposed convolution, forward and backward, for tests/dense_layers.rs.
+"""torch.nn's transposed convolution and upsampling, forward and backward, for
+tests/dense_layers.rs.
 
     dense_reference.py MANIFEST.json
 
@@ -22,6 +23,16 @@ def main():
     torch.set_num_threads(1)
     for case in json.load(open(sys.argv[1])):
         s = case["settings"]
+        if case["kind"] == "upsample":
+            extra = {"align_corners": s["align_corners"]} if s["mode"] == "bilinear" else {}
+            size = tuple(s["size"]) if s["size"] is not None else None
+            layer = nn.Upsample(size=size, scale_factor=s["scale_factor"], mode=s["mode"], **extra)
+            x = read_npy(case["x"]).requires_grad_(True)
+            y = layer(x)
+            (y * read_npy(case["r"])).sum().backward()
+            write_npy(case["y"], y.detach())
+            write_npy(case["gx"], x.grad)
+            continue
         state = read_safetensors(case["weights"])
         w = state["up.weight"]
         layer = nn.ConvTranspose2d(

@@ -28,17 +28,16 @@ from transfer_reference import randomise_norms  # noqa: E402
 
 
 class Unsupported(nn.Module):
-    """Ops netloom has no block for: sin (twice) and an upsampling Resize."""
+    """Ops netloom has no block for: sin (twice) and cos."""
 
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3, padding=1)
-        self.up = nn.Upsample(scale_factor=2)
-        self.fc = nn.Linear(4 * 128 * 128, 10)
+        self.fc = nn.Linear(4 * 64 * 64, 10)
 
     def forward(self, x):
         x = torch.sin(self.conv(x))
-        x = torch.sin(self.up(x))
+        x = torch.cos(torch.sin(x))
         return self.fc(torch.flatten(x, 1))
 
 
@@ -97,18 +96,23 @@ class Layernet(nn.Module):
 
 
 class Upnet(nn.Module):
-    """A decoder's transposed convolutions: output_padding, groups, dilation, no bias."""
+    """A decoder's transposed convolutions (output_padding, groups, dilation, no bias) and
+    upsampling (nearest by a scale, bilinear to a size, bilinear with corners aligned)."""
 
     def __init__(self):
         super().__init__()
         self.down = nn.Conv2d(3, 8, 3, stride=2, padding=1)
         self.up = nn.ConvTranspose2d(8, 8, 3, stride=2, padding=1, output_padding=1, groups=2)
         self.up2 = nn.ConvTranspose2d(8, 4, 2, dilation=2, bias=False)
-        self.fc = nn.Linear(4 * 66 * 66, 10)
+        self.nearest = nn.Upsample(scale_factor=2)
+        self.bilinear = nn.Upsample(size=(40, 36), mode="bilinear")
+        self.corners = nn.Upsample(scale_factor=1.5, mode="bilinear", align_corners=True)
+        self.fc = nn.Linear(4 * 60 * 54, 10)
 
     def forward(self, x):
         x = torch.relu(self.up(torch.relu(self.down(x))))
-        return self.fc(torch.flatten(self.up2(x), 1))
+        x = self.bilinear(self.nearest(self.up2(x)))
+        return self.fc(torch.flatten(self.corners(x), 1))
 
 
 def export(out, spec):

@@ -51,6 +51,7 @@ pub fn infer(op: &Op, inputs: &[Incoming<'_>]) -> Result<NodeCost, ShapeError> {
         Op::Input(i) => input(i),
         Op::Conv2d(c) => conv2d(c, single(inputs)?),
         Op::ConvTranspose2d(c) => transpose::conv_transpose2d(c, single(inputs)?),
+        Op::Upsample(u) => transpose::upsample(u, single(inputs)?),
         Op::MaxPool2d(p) => pool2d(p, single(inputs)?, "MaxPool2d"),
         Op::AvgPool2d(p) => pool2d(p, single(inputs)?, "AvgPool2d"),
         Op::AdaptiveAvgPool2d(p) => adaptive_pool(p, single(inputs)?),

@@ -1,9 +1,10 @@
-//! The transposed convolution's shape rule, PyTorch's exactly: per side,
+//! The shape rules of upsampling, PyTorch's exactly. The transposed convolution, per side:
 //! `(in − 1)·stride − 2·padding + dilation·(kernel − 1) + output_padding + 1`, with
-//! `output_padding` below the stride or the dilation (PyTorch refuses it otherwise).
+//! `output_padding` below the stride or the dilation (PyTorch refuses it otherwise); Upsample:
+//! `⌊in · scale⌋` or the size given.
 
 use super::{MAX_PADDING, NodeCost, ShapeError, fail, need_image, positive};
-use crate::design::op::ConvTranspose2d;
+use crate::design::op::{ConvTranspose2d, Upsample, UpsampleMode};
 use crate::design::pair::Pair;
 use crate::design::shape::Shape;
 
@@ -85,5 +86,44 @@ pub(super) fn conv_transpose2d(c: &ConvTranspose2d, x: &Shape) -> Result<NodeCos
         params: cin.saturating_mul(per_input).saturating_add(bias),
         // Every input value is multiplied by each of its group's output taps.
         macs: x.numel().saturating_mul(per_input),
+    })
+}
+
+/// Upsample: C×H×W → C×H'×W', by a scale (⌊H·s⌋) or to a size.
+pub(super) fn upsample(u: &Upsample, x: &Shape) -> Result<NodeCost, ShapeError> {
+    let (c, h, w) = need_image(x, "Upsample")?;
+    match (u.scale_factor, u.size) {
+        (Some(_), Some(_)) => {
+            return fail("has both scale_factor and size: keep one".to_owned());
+        }
+        (None, None) => {
+            return fail("has neither scale_factor nor size: give one (scale_factor 2 doubles height and width)".to_owned());
+        }
+        (Some(s), None) if !(s.is_finite() && s > 0.0) => {
+            return fail(format!(
+                "scale_factor is {s}; use a positive number such as 2"
+            ));
+        }
+        _ => {}
+    }
+    if u.align_corners && u.mode == UpsampleMode::Nearest {
+        return fail(
+            "align_corners only applies to bilinear: turn it off, or pick bilinear".to_owned(),
+        );
+    }
+    let Some((oh, ow)) = u.output_size(h, w) else {
+        return fail(format!(
+            "gives no output from a {h}×{w} image: use a larger scale_factor or size"
+        ));
+    };
+    let output = Shape::image(c, oh, ow);
+    Ok(NodeCost {
+        output,
+        params: 0,
+        // Bilinear weighs four input pixels per output value; nearest copies one.
+        macs: match u.mode {
+            UpsampleMode::Nearest => 0,
+            UpsampleMode::Bilinear => output.numel().saturating_mul(4),
+        },
     })
 }

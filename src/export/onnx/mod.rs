@@ -267,6 +267,7 @@ impl Writer<'_> {
             Op::Dropout(_) | Op::Dropout2d(_) => return Ok(x),
             Op::Conv2d(c) => self.conv(name, c, x, &out)?,
             Op::ConvTranspose2d(c) => self.conv_transpose(name, c, x, &out)?,
+            Op::Upsample(u) => self.resize(step, u, &x, &out)?,
             Op::MaxPool2d(p) => self.pool(step, p, true, x, &out)?,
             Op::AvgPool2d(p) => self.pool(step, p, false, x, &out)?,
             Op::AdaptiveAvgPool2d(p) => self.adaptive_pool(step, p.output_size, &x, &out)?,

@@ -49,6 +49,7 @@ pub(super) fn short(op_type: &str) -> &'static str {
         "MaxPool" => "max_pool",
         "Conv" => "conv",
         "ConvTranspose" => "conv_transpose",
+        "Resize" => "upsample",
         "BatchNormalization" => "batch_norm",
         "Gemm" | "MatMul" => "linear",
         "LayerNormalization" => "layer_norm",

@@ -1,9 +1,9 @@
 //! The ops of dense prediction (segmentation decoders): ConvTranspose as PyTorch's
-//! ConvTranspose2d.
+//! ConvTranspose2d, Resize as its Upsample.
 
-use super::Reader;
 use super::attrs::*;
-use crate::design::{ConvTranspose2d, Op, Pair};
+use super::{Dim, Reader};
+use crate::design::{ConvTranspose2d, Op, Pair, Upsample, UpsampleMode};
 use crate::import::ImportError;
 use crate::onnx_proto::NodeProto;
 
@@ -62,6 +62,73 @@ impl Reader<'_> {
             let source = self.origin(&bname).to_owned();
             self.weight(&name, "bias", &source, b);
         }
+        Ok(())
+    }
+
+    /// Resize as PyTorch's interpolate writes it: nearest with `asymmetric` coordinates and
+    /// `floor`, or linear with `pytorch_half_pixel` (or `half_pixel`) or `align_corners`; by
+    /// `scales` alike in height and width, or to `sizes`.
+    pub(super) fn resize(&mut self, n: &NodeProto) -> Result<(), ImportError> {
+        let (x, rank) = self.node_input(n, 0)?;
+        let text =
+            |name: &str, default: &str| attr_string(n, name).unwrap_or_else(|| default.to_owned());
+        let (mode, ctm) = (
+            text("mode", "nearest"),
+            text("coordinate_transformation_mode", "half_pixel"),
+        );
+        let (mode, align_corners) = match (mode.as_str(), ctm.as_str()) {
+            ("nearest", "asymmetric") if text("nearest_mode", "round_prefer_floor") == "floor" => {
+                (UpsampleMode::Nearest, false)
+            }
+            ("linear", "pytorch_half_pixel" | "half_pixel") => (UpsampleMode::Bilinear, false),
+            ("linear", "align_corners") => (UpsampleMode::Bilinear, true),
+            _ => {
+                return Err(Self::malformed(
+                    n,
+                    format!(
+                        "resizes in mode {mode} with {ctm} coordinates; netloom's Upsample is PyTorch's nearest (asymmetric, floor) or bilinear (pytorch_half_pixel or align_corners)"
+                    ),
+                ));
+            }
+        };
+        let scales = match n.input.get(2).filter(|s| !s.is_empty()) {
+            Some(_) => self
+                .constant(n, 2)?
+                .and_then(|(_, a)| a.floats().map(<[f32]>::to_vec)),
+            None => None,
+        };
+        let (scale_factor, size) = match scales.as_deref() {
+            Some([1.0, 1.0, h, w]) if h == w && *h > 0.0 => (Some(f64::from(*h)), None),
+            Some([]) | None => {
+                let (dims, _) = self.dims_of(n, 3)?;
+                match dims.as_slice() {
+                    [_, _, Dim::Fixed(h), Dim::Fixed(w)] if *h > 0 && *w > 0 => {
+                        (None, Some(Pair::HW(*h as u64, *w as u64).simplified()))
+                    }
+                    _ => {
+                        return Err(Self::malformed(
+                            n,
+                            "resizes to sizes netloom can't read as a fixed height and width",
+                        ));
+                    }
+                }
+            }
+            Some(other) => {
+                return Err(Self::malformed(
+                    n,
+                    format!(
+                        "scales by {other:?}; netloom's Upsample scales height and width alike, and never the batch or channels"
+                    ),
+                ));
+            }
+        };
+        let op = Op::Upsample(Upsample {
+            mode,
+            scale_factor,
+            size,
+            align_corners,
+        });
+        self.add_node(n, op, &[x], rank, None);
         Ok(())
     }
 }

@@ -29,6 +29,7 @@ use std::path::Path;
 pub const SUPPORTED: &[&str] = &[
     "Conv",
     "ConvTranspose",
+    "Resize",
     "BatchNormalization",
     "Relu",
     "LeakyRelu",
@@ -140,7 +141,11 @@ pub fn check_ops(graph: &GraphProto) -> Result<(), ImportError> {
             .input
             .iter()
             .all(|i| i.is_empty() || constant.contains(i.as_str()));
-        if n.op_type == "Constant" || (fold::FOLDABLE.contains(&n.op_type.as_str()) && all_constant)
+        // A shape is known when the graph is read (the batch left symbolic): arithmetic on
+        // it is folded like arithmetic on constants.
+        if n.op_type == "Constant"
+            || n.op_type == "Shape"
+            || (fold::FOLDABLE.contains(&n.op_type.as_str()) && all_constant)
         {
             constant.extend(n.output.iter().map(String::as_str));
         }
@@ -420,6 +425,7 @@ impl Reader<'_> {
             }
             "Conv" => self.conv(n)?,
             "ConvTranspose" => self.conv_transpose(n)?,
+            "Resize" => self.resize(n)?,
             "BatchNormalization" => self.batch_norm(n)?,
             "Gemm" => self.gemm(n)?,
             "MaxPool" | "AveragePool" => self.pool(n)?,
@@ -445,6 +451,7 @@ impl Reader<'_> {
             }
             "Shape" => self.shape(n)?,
             "Gather" => self.gather(n)?,
+            "Slice" => self.slice_shape(n)?,
             "Unsqueeze" => self.unsqueeze(n)?,
             "Squeeze" => self.squeeze(n)?,
             "Reshape" => self.reshape(n)?,

@@ -14,7 +14,7 @@ use crate::onnx_proto::NodeProto;
 
 impl Reader<'_> {
     /// A constant or shape input as dimensions (a constant's integers as fixed sizes).
-    fn dims_of(&self, n: &NodeProto, i: usize) -> Result<(Vec<Dim>, bool), ImportError> {
+    pub(super) fn dims_of(&self, n: &NodeProto, i: usize) -> Result<(Vec<Dim>, bool), ImportError> {
         match self.input(n, i)? {
             Value::Shape(d, scalar) => Ok((d.clone(), *scalar)),
             Value::Const(a) => Ok((
@@ -94,6 +94,29 @@ impl Reader<'_> {
             .collect::<Option<Vec<Dim>>>()
             .ok_or_else(|| Self::malformed(n, "gathers past the end of a shape"))?;
         self.set_shape(n, picked, scalar);
+        Ok(())
+    }
+
+    /// `Slice` of a shape along axis 0 with step 1 (the batch and channels of an image,
+    /// before an interpolate's size is appended).
+    pub(super) fn slice_shape(&mut self, n: &NodeProto) -> Result<(), ImportError> {
+        let (dims, _) = self.dims_of(n, 0)?;
+        let int = |i: usize| -> Result<Option<i64>, ImportError> {
+            Ok(self
+                .constant(n, i)?
+                .and_then(|(_, a)| a.ints().first().copied()))
+        };
+        let (start, end, axis, step) = (int(1)?, int(2)?, int(3)?, int(4)?);
+        if axis.unwrap_or(0) != 0 || step.unwrap_or(1) != 1 {
+            return Err(Self::malformed(
+                n,
+                "slices a shape along another axis or with a step; netloom folds a plain slice",
+            ));
+        }
+        let len = dims.len() as i64;
+        let clamp = |v: i64| (if v < 0 { v + len } else { v }).clamp(0, len) as usize;
+        let (s, e) = (clamp(start.unwrap_or(0)), clamp(end.unwrap_or(len)));
+        self.set_shape(n, dims[s..e.max(s)].to_vec(), false);
         Ok(())
     }
 
