@@ -9,6 +9,13 @@ use std::collections::HashMap;
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
 
+/// Whether a file's tensor of shape `file` loads into the network's of shape `net`: the same
+/// shape, or a Linear's `[out, in]` into a 1×1 convolution's `[out, in, 1, 1]` (ConvNeXt's
+/// pointwise Linear layers are 1×1 convolutions in netloom, which keeps images NCHW).
+pub fn fits(file: &[i64], net: &[i64]) -> bool {
+    file == net || (net.len() == 4 && net[2..] == [1, 1] && file == &net[..2])
+}
+
 /// One named tensor of the network.
 #[derive(Debug)]
 pub struct Param {
@@ -186,7 +193,7 @@ impl ParamStore {
 
     /// Overwrites every tensor with the one of the same name in `named`. Every name must be
     /// present with the same shape (or a Linear's for a 1×1 convolution, see
-    /// [`super::weights_map::fits`]): a partial load would leave a half-initialised network.
+    /// [`fits`]): a partial load would leave a half-initialised network.
     pub fn load_named(&self, named: &[(String, Tensor)], path: &Path) -> Result<(), EngineError> {
         let by_name: HashMap<&str, &Tensor> = named.iter().map(|(n, t)| (n.as_str(), t)).collect();
         let _guard = tch::no_grad_guard();
@@ -200,7 +207,7 @@ impl ParamStore {
                     path: path.to_owned(),
                 });
             };
-            if !super::weights_map::fits(&src.size(), &p.tensor.size()) {
+            if !fits(&src.size(), &p.tensor.size()) {
                 return Err(EngineError::BadFile {
                     problem: format!(
                         "\"{}\" has shape {:?} in the weights file but {:?} in the design; the file is from a different design",

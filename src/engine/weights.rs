@@ -117,7 +117,7 @@ pub fn read_fitting(params: &ParamStore, path: &Path) -> Result<NamedTensors, En
     let fits = |name: &str, shape: &[i64]| {
         params
             .by_name(name)
-            .is_some_and(|p| super::weights_map::fits(shape, &p.tensor.size()))
+            .is_some_and(|p| super::params::fits(shape, &p.tensor.size()))
     };
     let (named, shapes) = read_weights_wanted(path, &fits)?;
     params.refuse_unexpected(shapes.iter().map(|(n, _)| n.as_str()), path)?;

@@ -2,7 +2,7 @@
 //! a report of what matched before anything is applied.
 
 use super::error::{EngineError, TorchContext};
-use super::params::ParamStore;
+use super::params::{ParamStore, fits};
 use super::weights::read_weights_wanted;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -116,13 +116,6 @@ pub fn node_of(tensor: &str) -> &str {
         )) => node,
         _ => tensor,
     }
-}
-
-/// Whether a file's tensor of shape `file` loads into the network's of shape `net`: the same
-/// shape, or a Linear's `[out, in]` into a 1×1 convolution's `[out, in, 1, 1]` (ConvNeXt's
-/// pointwise Linear layers are 1×1 convolutions in netloom, which keeps images NCHW).
-pub fn fits(file: &[i64], net: &[i64]) -> bool {
-    file == net || (net.len() == 4 && net[2..] == [1, 1] && file == &net[..2])
 }
 
 /// True when `skip` names `tensor` itself or a node (or module path) it lies under.
