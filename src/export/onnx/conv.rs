@@ -25,11 +25,7 @@ impl Writer<'_> {
         x: String,
         out: &str,
     ) -> Result<(), ExportError> {
-        let w = self.weight(&format!("{name}.weight"))?;
-        let mut inputs = vec![x, w];
-        if c.bias {
-            inputs.push(self.weight(&format!("{name}.bias"))?);
-        }
+        let inputs = self.weighted(name, x, c.bias)?;
         let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
         let attrs = vec![
             ints("kernel_shape", hw(c.kernel_size)),
@@ -50,11 +46,7 @@ impl Writer<'_> {
         x: String,
         out: &str,
     ) -> Result<(), ExportError> {
-        let w = self.weight(&format!("{name}.weight"))?;
-        let mut inputs = vec![x, w];
-        if c.bias {
-            inputs.push(self.weight(&format!("{name}.bias"))?);
-        }
+        let inputs = self.weighted(name, x, c.bias)?;
         let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
         let attrs = vec![
             ints("kernel_shape", hw(c.kernel_size)),

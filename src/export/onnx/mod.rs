@@ -280,11 +280,7 @@ impl Writer<'_> {
             Op::Activation(a) => self.activation(name, a, &x, &out),
             Op::Flatten(_) => self.node("Flatten", name, &[&x], &out, vec![int("axis", 1)]),
             Op::Linear(l) => {
-                let w = self.weight(&format!("{name}.weight"))?;
-                let mut inputs = vec![x, w];
-                if l.bias {
-                    inputs.push(self.weight(&format!("{name}.bias"))?);
-                }
+                let inputs = self.weighted(name, x, l.bias)?;
                 let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
                 self.node("Gemm", name, &refs, &out, vec![int("transB", 1)]);
             }
@@ -296,6 +292,15 @@ impl Writer<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// A layer's inputs: `x`, the node's weight, and its bias when it has one.
+    fn weighted(&mut self, name: &str, x: String, bias: bool) -> Result<Vec<String>, ExportError> {
+        let mut inputs = vec![x, self.weight(&format!("{name}.weight"))?];
+        if bias {
+            inputs.push(self.weight(&format!("{name}.bias"))?);
+        }
+        Ok(inputs)
     }
 
     /// A chain of binary Adds or Muls, in port order (as the engine sums or multiplies).

@@ -6,7 +6,34 @@ use super::{ExportError, Writer, float, int, ints};
 use crate::design::plan::Step;
 use crate::design::{BatchNorm, LayerNorm};
 
+/// The channels (or features) a norm's scale and shift run over.
+fn channels(step: &Step<'_>) -> usize {
+    step.in_shape
+        .and_then(|s| s.dims().first().copied())
+        .unwrap_or(1) as usize
+}
+
 impl Writer<'_> {
+    /// A norm's scale and shift: its own weight and bias, or ones and zeros written as
+    /// constants when it has none (ONNX's norms take both).
+    fn scale_shift(
+        &mut self,
+        name: &str,
+        c: usize,
+        affine: bool,
+    ) -> Result<(String, String), ExportError> {
+        if affine {
+            return Ok((
+                self.weight(&format!("{name}.weight"))?,
+                self.weight(&format!("{name}.bias"))?,
+            ));
+        }
+        let (s, z) = (format!("{name}.scale_one"), format!("{name}.shift_zero"));
+        self.constant(&s, vec![c as i64], &vec![1.0; c]);
+        self.constant(&z, vec![c as i64], &vec![0.0; c]);
+        Ok((s, z))
+    }
+
     /// BatchNormalization with PyTorch's statistics (its momentum converted).
     pub(super) fn batch_norm(
         &mut self,
@@ -16,21 +43,8 @@ impl Writer<'_> {
         out: &str,
     ) -> Result<(), ExportError> {
         let name = step.node.name.as_str();
-        let c = step
-            .in_shape
-            .and_then(|s| s.dims().first().copied())
-            .unwrap_or(1) as usize;
-        let (scale, bias) = if b.affine {
-            (
-                self.weight(&format!("{name}.weight"))?,
-                self.weight(&format!("{name}.bias"))?,
-            )
-        } else {
-            let (s, z) = (format!("{name}.scale_one"), format!("{name}.shift_zero"));
-            self.constant(&s, vec![c as i64], &vec![1.0; c]);
-            self.constant(&z, vec![c as i64], &vec![0.0; c]);
-            (s, z)
-        };
+        let c = channels(step);
+        let (scale, bias) = self.scale_shift(name, c, b.affine)?;
         let mean = self.weight(&format!("{name}.running_mean"))?;
         let var = self.weight(&format!("{name}.running_var"))?;
         // ONNX's momentum weighs the old statistics (PyTorch's the new batch).
@@ -55,22 +69,9 @@ impl Writer<'_> {
         out: &str,
     ) -> Result<(), ExportError> {
         let name = step.node.name.as_str();
-        let c = step
-            .in_shape
-            .and_then(|s| s.dims().first().copied())
-            .unwrap_or(1) as usize;
+        let c = channels(step);
         let image = step.in_shape.is_some_and(|s| s.rank() == 3);
-        let (scale, bias) = if l.elementwise_affine {
-            (
-                self.weight(&format!("{name}.weight"))?,
-                self.weight(&format!("{name}.bias"))?,
-            )
-        } else {
-            let (s, z) = (format!("{name}.scale_one"), format!("{name}.shift_zero"));
-            self.constant(&s, vec![c as i64], &vec![1.0; c]);
-            self.constant(&z, vec![c as i64], &vec![0.0; c]);
-            (s, z)
-        };
+        let (scale, bias) = self.scale_shift(name, c, l.elementwise_affine)?;
         let attrs = vec![int("axis", -1), float("epsilon", l.eps)];
         if !image {
             self.node("LayerNormalization", name, &[x, &scale, &bias], out, attrs);

@@ -76,3 +76,16 @@ pub(super) fn pads(n: &NodeProto) -> Result<Pair, ImportError> {
         )),
     }
 }
+
+/// A (height, width) attribute such as `strides` or `dilations` (`default` on both sides when
+/// absent), or an error naming it.
+pub(super) fn attr_pair(n: &NodeProto, name: &str, default: i64) -> Result<Pair, ImportError> {
+    let v = attr_ints(n, name).unwrap_or_else(|| vec![default, default]);
+    match v.as_slice() {
+        [h, w] if *h >= 0 && *w >= 0 => Ok(Pair::HW(*h as u64, *w as u64).simplified()),
+        _ => Err(Reader::malformed(
+            n,
+            format!("has {name} {v:?}; netloom reads two values (height, width)"),
+        )),
+    }
+}

@@ -33,24 +33,14 @@ impl Reader<'_> {
                 "sizes its output by output_shape or auto_pad; export with explicit padding and output_padding (PyTorch's exporter does)",
             ));
         }
-        let two = |name: &str, default: i64| -> Result<Pair, ImportError> {
-            let v = attr_ints(n, name).unwrap_or_else(|| vec![default, default]);
-            match v.as_slice() {
-                [h, w] if *h >= 0 && *w >= 0 => Ok(Pair::HW(*h as u64, *w as u64).simplified()),
-                _ => Err(Self::malformed(
-                    n,
-                    format!("has {name} {v:?}; netloom reads two values (height, width)"),
-                )),
-            }
-        };
         let groups = attr_int(n, "group", 1).max(1) as u64;
         let c = ConvTranspose2d {
             out_channels: *per_group as u64 * groups,
             kernel_size: Pair::HW(*kh as u64, *kw as u64).simplified(),
-            stride: two("strides", 1)?,
+            stride: attr_pair(n, "strides", 1)?,
             padding: pads(n)?,
-            output_padding: two("output_padding", 0)?,
-            dilation: two("dilations", 1)?,
+            output_padding: attr_pair(n, "output_padding", 0)?,
+            dilation: attr_pair(n, "dilations", 1)?,
             groups,
             bias: bias.is_some(),
         };

@@ -85,25 +85,15 @@ impl Reader<'_> {
                 ),
             ));
         }
-        let two = |name: &str, default: i64| -> Result<Pair, ImportError> {
-            let v = attr_ints(n, name).unwrap_or_else(|| vec![default, default]);
-            match v.as_slice() {
-                [h, w] if *h >= 0 && *w >= 0 => Ok(Pair::HW(*h as u64, *w as u64).simplified()),
-                _ => Err(Self::malformed(
-                    n,
-                    format!("has {name} {v:?}; netloom reads two values (height, width)"),
-                )),
-            }
-        };
         let own = pads(n)?;
         let padding = Pair::HW(own.h() + extra[0], own.w() + extra[1]).simplified();
         let out = w.dims[0] as u64;
         let conv = Conv2d {
             out_channels: out,
             kernel_size: Pair::HW(w.dims[2] as u64, w.dims[3] as u64).simplified(),
-            stride: two("strides", 1)?,
+            stride: attr_pair(n, "strides", 1)?,
             padding,
-            dilation: two("dilations", 1)?,
+            dilation: attr_pair(n, "dilations", 1)?,
             groups: attr_int(n, "group", 1).max(1) as u64,
             bias: bias.is_some(),
         };
