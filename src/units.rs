@@ -39,6 +39,29 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
+/// A measured value to 4 significant figures, without an exponent for everyday sizes:
+/// `0.012346` → `0.01235`, `123456.7` → `123457`, `3.0` → `3`.
+pub fn sig(v: f64) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    if v != 0.0 && !(1e-4..1e9).contains(&v.abs()) {
+        return format!("{v:.3e}");
+    }
+    let magnitude = if v == 0.0 {
+        0
+    } else {
+        v.abs().log10().floor() as i32
+    };
+    let decimals = (3 - magnitude).max(0) as usize;
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +78,10 @@ mod tests {
         assert_eq!(count(10, "class"), "10 classes");
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(1_234_567), "1.2 MB");
+        assert_eq!(sig(0.012346), "0.01235");
+        assert_eq!(sig(123456.7), "123457");
+        assert_eq!(sig(3.0), "3");
+        assert_eq!(sig(-2.5), "-2.5");
+        assert_eq!(sig(0.0), "0");
     }
 }

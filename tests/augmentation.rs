@@ -159,14 +159,20 @@ fn pca_colour_shifts_whole_channels_and_keeps_structure() {
         }
     }
     let ds = Dataset {
+        table: None,
+        quantity: None,
         name: "rgb".into(),
         shape: Shape::image(3, 8, 8),
         classes: vec!["a".into()],
         train: Split {
+            masks: Vec::new(),
+            values: Vec::new(),
             samples: Samples::U8(px.clone()),
             labels: vec![0; n],
         },
         val: Split {
+            masks: Vec::new(),
+            values: Vec::new(),
             samples: Samples::U8(px),
             labels: vec![0; n],
         },

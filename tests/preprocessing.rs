@@ -22,12 +22,16 @@ fn correlated(n: usize, d: usize, seed: u64) -> Dataset {
             }
         }
         Split {
+            masks: Vec::new(),
+            values: Vec::new(),
             samples: Samples::F32(v),
             labels: vec![0; n],
         }
     };
     let (train, val) = (sample(n), sample(n / 4));
     Dataset {
+        table: None,
+        quantity: None,
         name: "synthetic".into(),
         shape: Shape::vector(d as u64),
         classes: vec!["a".into()],

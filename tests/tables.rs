@@ -95,8 +95,10 @@ fn a_bad_table_is_refused_saying_what_to_change() {
     );
     let e = netloom::data::DataSpec::parse(&format!("csv:{good}?targt=y")).unwrap_err();
     assert!(e.to_string().contains("unknown table option \"targt\""));
-    let quantity = write("quantity.csv", "a,y\n1,0.5\n2,1.5\n3,2.25\n");
-    assert!(load(format!("csv:{quantity}")).contains("regression"));
+    assert!(
+        load(format!("csv:{good}?task=regression"))
+            .contains("the target \"y\" holds text, so it can't be a quantity to predict")
+    );
     let empty = write("empty.csv", "a,y\n");
     assert!(load(format!("csv:{empty}")).contains("the table has no rows"));
     assert!(
@@ -167,7 +169,10 @@ fn the_train_view_says_what_a_table_became_fits_the_input_and_trains() {
     common::ui::wait_for_label_containing(&mut harness, "one-hot: colour (4 values + other)", 60);
     harness.get_by_label_contains("dropped \"id\": its values are the row numbers");
     harness.get_by_label_contains("has samples of shape 13: set \"input\" to 13");
-    harness.get_by_value("y");
+    // The target picker and the preview's header both name "y"; the preview says its role.
+    assert!(harness.query_all_by_value("y").count() >= 2);
+    harness.get_by_label_contains("text · target (classes)");
+    harness.get_by_label("class balance (training rows)");
     // The run bar takes its new height a frame after its message appears.
     harness.run_steps(3);
     harness.get_by_label("Set the Input to 13 features").click();
@@ -184,4 +189,162 @@ fn the_train_view_says_what_a_table_became_fits_the_input_and_trains() {
             .is_some_and(|r| r.status == RunStatus::Finished)
     });
     assert_eq!(harness.state().runs()[0].epochs.len(), 3);
+}
+
+/// y = 3·x1 − 2·x2² + 4·sin(2·x3) + 5 where colour is red, then ×100 + 1000 (units far from 1,
+/// so the target's standardisation is exercised), plus a little noise: a known function of
+/// numeric and categorical columns, with some x1 missing.
+fn regression_table(path: &Path, rows: usize) {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut uniform = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut text = String::from("x1,x2,x3,colour,price\n");
+    for _ in 0..rows {
+        let (x1, x2, x3) = (
+            uniform() * 2.0 - 1.0,
+            uniform() * 2.0 - 1.0,
+            uniform() * 2.0 - 1.0,
+        );
+        let colour = ["red", "green", "blue"][(uniform() * 3.0) as usize % 3];
+        let noise = (uniform() - 0.5) * 0.2;
+        let y = 3.0 * x1 - 2.0 * x2 * x2
+            + 4.0 * (2.0 * x3).sin()
+            + if colour == "red" { 5.0 } else { 0.0 }
+            + noise;
+        let x1 = if uniform() < 0.02 {
+            String::new()
+        } else {
+            format!("{x1:.5}")
+        };
+        text += &format!("{x1},{x2:.5},{x3:.5},{colour},{:.4}\n", y * 100.0 + 1000.0);
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// Input → Linear(64) → ReLU → Linear(64) → ReLU → Linear(1) → Output (MSE).
+fn regression_design(features: u64, path: &Path) {
+    use netloom::design::*;
+    let mut d = common::reference::chain(
+        InputOp::vector(features),
+        vec![
+            ("fc1", Op::Linear(Linear::new(64))),
+            ("relu1", Op::Activation(Activation::new(ActivationFn::Relu))),
+            ("fc2", Op::Linear(Linear::new(64))),
+            ("relu2", Op::Activation(Activation::new(ActivationFn::Relu))),
+            ("fc3", Op::Linear(Linear::new(1))),
+            ("output", Op::Output(OutputOp { loss: Loss::Mse })),
+        ],
+    );
+    d.training.optimizer = Optimizer::Adam;
+    d.training.learning_rate = 0.003;
+    d.training.batch_size = 32;
+    d.training.epochs = 30;
+    d.data.preprocessing = Preprocessing::default();
+    std::fs::write(path, to_json(&d)).unwrap();
+}
+
+#[test]
+fn a_regression_table_fits_a_known_function_and_reports_mae_rmse_and_r2() {
+    let dir = tempdir("tables-regression");
+    let csv = dir.join("prices.csv");
+    regression_table(&csv, 2000);
+    let spec = format!("csv:{}?target=price", csv.display());
+    let ds = netloom::data::DataSpec::parse(&spec)
+        .unwrap()
+        .load_for(None)
+        .unwrap();
+    // Inferred: a target of many non-integer values is a quantity.
+    let q = ds.quantity.clone().unwrap();
+    assert_eq!(q.name, "price");
+    assert!(ds.classes.is_empty());
+    assert_eq!(ds.shape.dims(), [7]); // x1, x2, x3 and colour's three values + other
+    assert!(
+        ds.notes
+            .join("\n")
+            .contains("regression: \"price\" standardised"),
+        "{:?}",
+        ds.notes
+    );
+    let design = dir.join("mlp.json");
+    // A classifier's head is refused with the fix.
+    let wrong = dir.join("wrong.json");
+    logistic_design(7, &wrong);
+    let (code, _, err) = netloom(&["train", wrong.to_str().unwrap(), "--data", &spec]);
+    assert_ne!(code, 0);
+    assert!(err.contains("set \"output\"'s loss to mse"), "{err}");
+    regression_design(7, &design);
+    let out = dir.join("run");
+    let (_, _, said) = netloom(&[
+        "train",
+        design.to_str().unwrap(),
+        "--data",
+        &spec,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(said.contains("R²") && said.contains("MAE"), "{said}");
+    let rows = metrics(&out);
+    let last = rows.iter().rev().find(|r| r[0] == "epoch").unwrap();
+    let (mae, rmse, r2): (f64, f64, f64) = (
+        last[12].parse().unwrap(),
+        last[13].parse().unwrap(),
+        last[14].parse().unwrap(),
+    );
+    assert!(r2 >= 0.95, "validation R² {r2}: {said}");
+    // In the target's units (×100): a fit of R² 0.95 is within tens, not within 0.1.
+    assert!(
+        mae > 1.0 && mae < rmse && rmse < 150.0,
+        "MAE {mae}, RMSE {rmse}"
+    );
+    assert_eq!(last[8], "", "a regression has no accuracy");
+    // The run reads back with its fit, and evaluates to the same numbers.
+    let opened = netloom::engine::RunHistory::from_metrics_csv("r".to_owned(), &out).unwrap();
+    let fit = opened.epochs.last().unwrap().regression.clone().unwrap();
+    assert!((fit.r2 - r2).abs() < 1e-12);
+    let eval = netloom_ok(&[
+        "eval",
+        out.join("design.json").to_str().unwrap(),
+        "--weights",
+        out.join("weights.safetensors").to_str().unwrap(),
+        "--data",
+        &spec,
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&eval).unwrap();
+    assert!((v["r2"].as_f64().unwrap() - r2).abs() < 1e-6, "{eval}");
+    assert_eq!(v["target"], "price");
+    // The exported train.py trains the same regression on the same standardised targets,
+    // and writes the same columns.
+    let py = dir.join("py");
+    netloom_ok(&[
+        "export",
+        out.to_str().unwrap(),
+        "--format",
+        "pytorch",
+        "--out",
+        py.to_str().unwrap(),
+    ]);
+    let run = std::process::Command::new("python3")
+        .args(["train.py", "--epochs", "30", "--out", "run"])
+        .current_dir(&py)
+        .env("OMP_NUM_THREADS", "1")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(
+        run.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let theirs = metrics(&py.join("run"));
+    let theirs = theirs.iter().rev().find(|r| r[0] == "epoch").unwrap();
+    let their_r2: f64 = theirs[14].parse().unwrap();
+    assert!(
+        their_r2 >= 0.95 && (their_r2 - r2).abs() < 0.02,
+        "train.py's R² {their_r2}, netloom's {r2}:\n{printed}"
+    );
 }

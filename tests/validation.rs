@@ -184,17 +184,23 @@ fn input_and_output_counts() {
 }
 
 #[test]
-fn cross_entropy_needs_a_vector() {
+fn cross_entropy_needs_a_score_per_class_for_a_sample_or_a_pixel() {
     let d = chain(
         InputOp::image(1, 4, 4),
-        vec![("conv", Op::Conv2d(Conv2d::new(2, 1))), ("output", out())],
+        vec![("conv", Op::Conv2d(Conv2d::new(1, 1))), ("output", out())],
     );
     assert_eq!(
         messages(&d),
         [
-            "output: cross_entropy needs a vector of class scores but gets a 2×4×4 image: end the network with Flatten and a Linear whose out_features is the number of classes"
+            "output: cross_entropy per pixel needs a score per class at every pixel, at least 2 channels, but gets 1: end the network in a Conv2d with a channel per class"
         ]
     );
+    // Two channels at every pixel: a segmentation's scores.
+    let per_pixel = chain(
+        InputOp::image(1, 4, 4),
+        vec![("conv", Op::Conv2d(Conv2d::new(2, 1))), ("output", out())],
+    );
+    assert!(messages(&per_pixel).is_empty());
     let mse = chain(
         InputOp::image(1, 4, 4),
         vec![

@@ -211,6 +211,7 @@ impl NetloomApp {
         match action {
             TrainAction::PickFolder => self.ask_file(ctx, FilePurpose::DataFolder),
             TrainAction::PickTable => self.ask_file(ctx, FilePurpose::DataTable),
+            TrainAction::PickMasks => self.ask_file(ctx, FilePurpose::DataMasks),
             TrainAction::PickWeights => self.ask_file(ctx, FilePurpose::Weights),
             TrainAction::SaveCsv => self.ask_file(ctx, FilePurpose::MetricsCsv),
             TrainAction::SavePng => self.ask_file(ctx, FilePurpose::PlotsPng),
@@ -232,6 +233,7 @@ impl NetloomApp {
             },
             TrainAction::ReplaceHead(classes) => self.replace_head(classes),
             TrainAction::FitInput(features) => self.fit_input(features),
+            TrainAction::FitRegression => self.fit_regression(),
             TrainAction::DataSettings(data) => self.edit(Edit::Data(Box::new(data))),
             TrainAction::Settings(settings) => self.edit(Edit::Training(Box::new(settings))),
             TrainAction::Run(action) => {
@@ -258,19 +260,22 @@ impl NetloomApp {
     pub(super) fn ask_file(&mut self, ctx: &egui::Context, purpose: FilePurpose) {
         // Start where the user works: for data, beside the last data used; else the design's
         // folder, else the last file's.
-        let last_data = matches!(purpose, FilePurpose::DataFolder | FilePurpose::DataTable)
-            .then(|| {
-                self.training
-                    .recent_data()
-                    .iter()
-                    .filter_map(|s| crate::data::DataSpec::parse(s).ok())
-                    .find_map(|s| {
-                        s.path()
-                            .and_then(|p| p.parent())
-                            .map(std::path::Path::to_path_buf)
-                    })
-            })
-            .flatten();
+        let last_data = matches!(
+            purpose,
+            FilePurpose::DataFolder | FilePurpose::DataTable | FilePurpose::DataMasks
+        )
+        .then(|| {
+            self.training
+                .recent_data()
+                .iter()
+                .filter_map(|s| crate::data::DataSpec::parse(s).ok())
+                .find_map(|s| {
+                    s.path()
+                        .and_then(|p| p.parent())
+                        .map(std::path::Path::to_path_buf)
+                })
+        })
+        .flatten();
         let start = last_data
             .or_else(|| match &self.doc.source {
                 super::Source::File(p) => p.parent().map(std::path::Path::to_path_buf),
@@ -308,6 +313,10 @@ impl NetloomApp {
             FilePurpose::DataTable => self.use_data(
                 ctx,
                 crate::data::DataSpec::Table(path, crate::data::table::TableOptions::default()),
+            ),
+            FilePurpose::DataMasks => self.use_data(
+                ctx,
+                crate::data::DataSpec::Masks(path, crate::data::masks::MaskOptions::default()),
             ),
             FilePurpose::Weights => self.load_weights(ctx, path),
             FilePurpose::ImportOnnx => self.import_onnx(ctx, path),
@@ -395,6 +404,33 @@ impl NetloomApp {
         if let Some(id) = input {
             let op = design::Op::Input(design::InputOp::vector(features));
             self.apply_edit(Edit::SetOp(id, op), false);
+        }
+    }
+
+    /// Makes the head a regression's, as one undoable edit: the Output's loss MSE and the last
+    /// Linear one output (left out of pretrained weights, as a new head is).
+    pub fn fit_regression(&mut self) {
+        let design = &self.doc.design;
+        let mut edits = Vec::new();
+        for n in &design.nodes {
+            if let design::Op::Output(o) = &n.op
+                && o.loss != design::Loss::Mse
+            {
+                let op = design::Op::Output(design::OutputOp {
+                    loss: design::Loss::Mse,
+                });
+                edits.push(Edit::SetOp(n.id, op));
+            }
+        }
+        if let Some((id, _, width)) = design.head(&self.doc.analysis)
+            && width != 1
+            && let Some(design::Op::Linear(mut head)) = design.node(id).map(|n| n.op.clone())
+        {
+            head.out_features = 1;
+            edits.push(Edit::SetOp(id, design::Op::Linear(head)));
+        }
+        if !edits.is_empty() {
+            self.apply_edit(Edit::Many(edits), false);
         }
     }
 

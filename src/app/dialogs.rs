@@ -30,6 +30,8 @@ pub enum FilePurpose {
     DataFolder,
     /// A table (CSV or TSV, gzipped or not), to train on.
     DataTable,
+    /// A segmentation folder (images/ and masks/), to train on.
+    DataMasks,
     /// Pretrained weights to start from.
     Weights,
     /// Every run's metrics, as CSV.
@@ -60,6 +62,7 @@ impl FilePurpose {
             FilePurpose::SaveDesign => "Save the design",
             FilePurpose::DataFolder => "A folder with one subfolder of images per class",
             FilePurpose::DataTable => "A table to train on (CSV or TSV)",
+            FilePurpose::DataMasks => "A folder with images/ and masks/ (a mask PNG per image)",
             FilePurpose::Weights => "Pretrained weights",
             FilePurpose::MetricsCsv => "Save the metrics of every run",
             FilePurpose::PlotsPng => "Save the plots",
@@ -80,7 +83,9 @@ impl FilePurpose {
             FilePurpose::SaveDesign => Kind::Save("design.json"),
             FilePurpose::MetricsCsv => Kind::Save("metrics.csv"),
             FilePurpose::PlotsPng => Kind::Save("training.png"),
-            FilePurpose::DataFolder | FilePurpose::RunFolder => Kind::Folder,
+            FilePurpose::DataFolder | FilePurpose::DataMasks | FilePurpose::RunFolder => {
+                Kind::Folder
+            }
         }
     }
 
@@ -103,7 +108,7 @@ impl FilePurpose {
             FilePurpose::MetricsCsv => Some(("CSV", &["csv"])),
             FilePurpose::DataTable => Some(("table", &["csv", "tsv", "gz"])),
             FilePurpose::PlotsPng => Some(("PNG", &["png"])),
-            FilePurpose::DataFolder | FilePurpose::RunFolder => None,
+            FilePurpose::DataFolder | FilePurpose::DataMasks | FilePurpose::RunFolder => None,
         }
     }
 }

@@ -113,15 +113,22 @@ impl NetloomApp {
         // torchvision's own input size, so that its pretrained weights load (all but the
         // head, which is sized for the built-in set's 10 classes and starts afresh, as a
         // fine-tuning head does); it opens on the built-in set converted to 3×224×224.
+        let segmentation = matches!(name, "unet" | "fcn_resnet18");
         let (input, classes) = if name == "lenet" {
             ([1, 28, 28], 10)
+        } else if segmentation {
+            ([3, 224, 224], 2)
         } else {
             ([3, 224, 224], 10)
         };
         match design::templates::template(name, input, classes) {
             Some(d) => {
                 self.set_design(d, Source::Template(name.to_owned()));
-                if name != "lenet" {
+                if segmentation {
+                    self.notice = Some(format!(
+                        "{name} predicts a class at every pixel: train it on images with masks (Train → data → Images with masks…, or --data masks:DIR). It opens at 3×224×224 with 2 classes: set the Input to your images' size and the last convolution to your classes."
+                    ));
+                } else if name != "lenet" {
                     // What it trains on as it opens, said once rather than found out.
                     self.notice = Some(format!(
                         "{name} opens at torchvision's 3×224×224 with a 10-class head, on the first 1,000 images of the built-in Fashion-MNIST converted to 224×224 RGB (a CPU takes minutes an epoch at that size; set the Input to 3×32×32 for a quick run). Pretrained weights load into all but the head."

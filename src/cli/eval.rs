@@ -2,10 +2,12 @@
 //! confusion matrix on the validation split (a run's own data unless --data names other).
 
 use super::common;
-use crate::data::Preprocessor;
+use crate::data::{Dataset, Preprocessor};
+use crate::engine::regression::RegressionFit;
 use crate::engine::run_dir::RunDir;
+use crate::engine::segmentation::SegmentationFit;
 use crate::engine::{
-    DeviceChoice, Network, check_against_data, evaluate, load_weights, prepare_inputs,
+    DeviceChoice, Network, Truth, check_against_data, evaluate, load_weights, prepare_inputs,
 };
 use clap::Args;
 use std::path::PathBuf;
@@ -79,7 +81,13 @@ fn eval(args: &EvalArgs) -> Result<String, String> {
         Preprocessor::fit(design.data.preprocessing, &data).map_err(|e| e.to_string())?
     };
     let (x, y) = prepare_inputs(&data.val, &data, device).map_err(|e| e.to_string())?;
-    let r = evaluate(&net, &pre, &x, &y, data.classes.len(), 256).map_err(|e| e.to_string())?;
+    let r = evaluate(&net, &pre, (&x, &y), Truth::of(&data), 256).map_err(|e| e.to_string())?;
+    if let Some(fit) = &r.regression {
+        return Ok(regression_report(&data, r.loss, fit, args.json));
+    }
+    if let Some(fit) = &r.segmentation {
+        return Ok(segmentation_report(&data, r.loss, fit, args.json));
+    }
     if args.json {
         let v = serde_json::json!({
             "data": data.name, "samples": data.val.len(), "loss": r.loss, "accuracy": r.accuracy,
@@ -121,4 +129,59 @@ fn eval(args: &EvalArgs) -> Result<String, String> {
         out.push('\n');
     }
     Ok(out)
+}
+
+/// A regression's evaluation: the loss (on the standardised target) and MAE, RMSE (in the
+/// target's units) and R².
+fn regression_report(data: &Dataset, loss: f64, fit: &RegressionFit, json: bool) -> String {
+    let target = data.quantity.as_ref().map_or("", |q| q.name.as_str());
+    if json {
+        let v = serde_json::json!({
+            "data": data.name, "samples": data.val.len(), "loss": loss, "target": target,
+            "mae": fit.mae, "rmse": fit.rmse, "r2": fit.r2,
+        });
+        return format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default());
+    }
+    format!(
+        "{}: {} validation samples, predicting \"{target}\"\nloss      {:.4} (MSE of the standardised target)\nMAE       {}\nRMSE      {}\nR²        {:.4}\n",
+        data.name,
+        data.val.len(),
+        loss,
+        crate::units::sig(fit.mae),
+        crate::units::sig(fit.rmse),
+        fit.r2
+    )
+}
+
+/// A segmentation's evaluation: the per-pixel loss, pixel accuracy, and each class's IoU.
+fn segmentation_report(data: &Dataset, loss: f64, fit: &SegmentationFit, json: bool) -> String {
+    if json {
+        let iou: Vec<Option<f64>> = fit
+            .iou
+            .iter()
+            .map(|&v| (!v.is_nan()).then_some(v))
+            .collect();
+        let v = serde_json::json!({
+            "data": data.name, "samples": data.val.len(), "loss": loss,
+            "pixel_accuracy": fit.pixel_accuracy, "mean_iou": fit.mean_iou,
+            "classes": data.classes, "iou": iou,
+        });
+        return format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default());
+    }
+    let mut out = format!(
+        "{}: {} validation images\nloss            {:.4} (per pixel)\npixel accuracy  {:.2}%\nmean IoU        {:.4}\n\nIoU per class\n",
+        data.name,
+        data.val.len(),
+        loss,
+        fit.pixel_accuracy * 100.0,
+        fit.mean_iou
+    );
+    for (name, iou) in data.classes.iter().zip(&fit.iou) {
+        if iou.is_nan() {
+            out += &format!("  {name:14} (in neither the masks nor the predictions)\n");
+        } else {
+            out += &format!("  {name:14} {iou:.4}\n");
+        }
+    }
+    out
 }

@@ -23,7 +23,7 @@ pub struct TrainArgs {
     #[arg(value_name = "DESIGN.json")]
     pub design: PathBuf,
     /// The data: builtin:fashion-mnist, toy:spiral|moons|circles|xor, idx:DIR, cifar10:DIR,
-    /// folder:DIR, csv:FILE?target=COLUMN or a path (default: built-in for images, toy:spiral
+    /// folder:DIR, csv:FILE?target=COLUMN, masks:DIR (images/ and masks/) or a path (default: built-in for images, toy:spiral
     /// for 2 features).
     #[arg(long, value_name = "SPEC")]
     pub data: Option<String>,
@@ -324,6 +324,8 @@ fn train(request: RunRequest, design_path: &Path) -> ExitCode {
         last_line: Instant::now(),
         interrupted: None,
         design: design_path.to_owned(),
+        regression: false,
+        segmentation: false,
     };
     let id = trainer.start(request);
     loop {
@@ -362,6 +364,10 @@ struct Printer {
     interrupted: Option<i32>,
     /// The design file, for the resume command printed after an interruption.
     design: PathBuf,
+    /// Whether the data is a regression (its best is an R², not an accuracy).
+    regression: bool,
+    /// Whether the data is a segmentation (its best is a mean IoU).
+    segmentation: bool,
 }
 
 impl Printer {
@@ -370,6 +376,8 @@ impl Printer {
         let epochs = run.total_epochs;
         match event {
             EventKind::DataLoaded(data) => {
+                self.regression = data.0.quantity.is_some();
+                self.segmentation = data.0.is_segmentation();
                 eprintln!(
                     "netloom: training on {} ({} training, {} validation samples) into {}",
                     data.0.name,
@@ -391,6 +399,31 @@ impl Printer {
             EventKind::Batch { loss, .. } => self.batch(*loss, run),
             EventKind::Epoch(m) => {
                 self.clear_bar();
+                if let Some(fit) = &m.segmentation {
+                    eprintln!(
+                        "epoch {}/{epochs}: train loss {:.4} | val loss {:.4} pixel acc {:.2}% mIoU {:.4} | {:.1} s",
+                        m.epoch,
+                        m.train_loss,
+                        m.val_loss,
+                        fit.pixel_accuracy * 100.0,
+                        fit.mean_iou,
+                        m.seconds
+                    );
+                    return None;
+                }
+                if let Some(fit) = &m.regression {
+                    eprintln!(
+                        "epoch {}/{epochs}: train loss {:.4} | val loss {:.4} MAE {} RMSE {} R² {:.4} | {:.1} s",
+                        m.epoch,
+                        m.train_loss,
+                        m.val_loss,
+                        crate::units::sig(fit.mae),
+                        crate::units::sig(fit.rmse),
+                        fit.r2,
+                        m.seconds
+                    );
+                    return None;
+                }
                 eprintln!(
                     "epoch {}/{epochs}: train loss {:.4} acc {:.2}% | val loss {:.4} acc {:.2}% | {:.1} s",
                     m.epoch,
@@ -519,7 +552,13 @@ impl Printer {
             return ExitCode::from(u8::try_from(128 + sig).unwrap_or(1));
         }
         let best = s.best_val_acc.map_or(String::new(), |(a, e)| {
-            format!(", best val acc {:.2}% at epoch {e}", a * 100.0)
+            if self.regression {
+                format!(", best val R² {a:.4} at epoch {e}")
+            } else if self.segmentation {
+                format!(", best val mIoU {a:.4} at epoch {e}")
+            } else {
+                format!(", best val acc {:.2}% at epoch {e}", a * 100.0)
+            }
         });
         eprintln!(
             "netloom: {how} after {} epochs, {} steps in {:.1} s{best}; weights in {}",

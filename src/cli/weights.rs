@@ -108,7 +108,15 @@ pub fn run_template(args: &TemplateArgs) -> ExitCode {
         None if lenet => [1, 28, 28],
         None => [3, 224, 224],
     };
-    let classes = args.classes.unwrap_or(if lenet { 10 } else { 1000 });
+    // A segmentation template's default is two classes (background and the thing).
+    let segmentation = matches!(name.as_str(), "unet" | "fcn_resnet18");
+    let classes = args.classes.unwrap_or(if lenet {
+        10
+    } else if segmentation {
+        2
+    } else {
+        1000
+    });
     let Some(design) = template(name, input, classes) else {
         eprintln!(
             "netloom: no template \"{name}\"; there are {}",

@@ -83,6 +83,17 @@ pub fn rotation(degrees: f64, h: i64, w: i64) -> Affine {
 
 /// Warps a batch `[n, c, h, w]` with one sampling matrix and one lens strength per image.
 pub fn warp(batch: &Tensor, matrices: &[Affine], lens: &[f64]) -> Result<Tensor, DataError> {
+    warp_sampled(batch, matrices, lens, false)
+}
+
+/// [`warp`], sampling bilinearly (images) or taking the nearest pixel (masks, whose values
+/// are classes that must not be blended).
+fn warp_sampled(
+    batch: &Tensor,
+    matrices: &[Affine],
+    lens: &[f64],
+    nearest: bool,
+) -> Result<Tensor, DataError> {
     let size = batch.size();
     let (&[n, _, _, _], device) = (size.as_slice(), batch.device()) else {
         return Err(DataError::Spec(format!(
@@ -105,7 +116,9 @@ pub fn warp(batch: &Tensor, matrices: &[Affine], lens: &[f64]) -> Result<Tensor,
         let r2 = grid.square().sum_dim_intlist(-1, true, Kind::Float);
         grid = &grid * (r2 * k + 1.0);
     }
-    batch.f_grid_sampler(&grid, 0, 0, false).map_err(err)
+    batch
+        .f_grid_sampler(&grid, i64::from(nearest), 0, false)
+        .map_err(err)
 }
 
 /// An augmentation pipeline ready to run on batches.
@@ -197,6 +210,20 @@ impl Augmenter {
 
     /// Augments a batch `[n, c, h, w]` of pixels in [0, 1]. The same seed gives the same result.
     pub fn apply(&self, batch: &Tensor, seed: u64) -> Result<Tensor, DataError> {
+        Ok(self.apply_joint(batch, None, seed)?.0)
+    }
+
+    /// Augments images and their masks (`[n, h, w]` u8, a class per pixel) together: every
+    /// geometric transform moves the mask with its image, sampled at the nearest pixel so
+    /// classes are never blended, and what comes in from outside the image is ignored
+    /// ([`super::masks::IGNORE`]); photometric ones touch the image only. The images come out
+    /// as [`Augmenter::apply`] gives them for the same seed.
+    pub fn apply_joint(
+        &self,
+        batch: &Tensor,
+        masks: Option<&Tensor>,
+        seed: u64,
+    ) -> Result<(Tensor, Option<Tensor>), DataError> {
         let _guard = tch::no_grad_guard();
         let size = batch.size();
         let &[n, c, h, w] = size.as_slice() else {
@@ -211,18 +238,7 @@ impl Augmenter {
             let v: Vec<f32> = flags.iter().map(|&b| f32::from(u8::from(b))).collect();
             Tensor::from_slice(&v).view([n, 1, 1, 1]).to_device(device)
         };
-        let mut x = batch.shallow_clone();
-        if d.hflip.contains(&true) {
-            let m = mask(&d.hflip);
-            x = &x * (1.0 - &m) + x.flip([3]) * &m;
-        }
-        if d.vflip.contains(&true) {
-            let m = mask(&d.vflip);
-            x = &x * (1.0 - &m) + x.flip([2]) * &m;
-        }
-        if d.geometric {
-            x = warp(&x, &d.affine, &d.lens)?;
-        }
+        let (mut x, y) = geometry(batch, masks, &d, &mask)?;
         for op in &self.ops {
             let on: Vec<bool> = (0..nu).map(|_| rng.uniform() < op.p()).collect();
             if !on.contains(&true) {
@@ -295,8 +311,49 @@ impl Augmenter {
                 _ => continue,
             };
         }
-        Ok(x.clamp(0.0, 1.0))
+        Ok((x.clamp(0.0, 1.0), y))
     }
+}
+
+/// The geometric draws `d` applied to the images and, moved with them, their masks: flips
+/// exactly, the rest by one warp (masks sampled at the nearest pixel; what comes in from
+/// outside the image ignored). `mask` makes a per-image 0/1 factor of flags.
+fn geometry(
+    batch: &Tensor,
+    masks: Option<&Tensor>,
+    d: &Draws,
+    mask: &dyn Fn(&[bool]) -> Tensor,
+) -> Result<(Tensor, Option<Tensor>), DataError> {
+    let mut x = batch.shallow_clone();
+    // A mask as floats, one more than its value, so that 0 marks what came from outside.
+    let mut y = masks.map(|m| m.to_kind(Kind::Float).unsqueeze(1) + 1.0);
+    if d.hflip.contains(&true) {
+        let m = mask(&d.hflip);
+        x = &x * (1.0 - &m) + x.flip([3]) * &m;
+        y = y.map(|y| &y * (1.0 - &m) + y.flip([3]) * &m);
+    }
+    if d.vflip.contains(&true) {
+        let m = mask(&d.vflip);
+        x = &x * (1.0 - &m) + x.flip([2]) * &m;
+        y = y.map(|y| &y * (1.0 - &m) + y.flip([2]) * &m);
+    }
+    if d.geometric {
+        x = warp(&x, &d.affine, &d.lens)?;
+        if let Some(m) = y {
+            y = Some(warp_sampled(&m, &d.affine, &d.lens, true)?);
+        }
+    }
+    let y = match y {
+        Some(y) => {
+            let outside = y.f_lt(0.5).map_err(err)?;
+            let classes = (y - 1.0)
+                .f_masked_fill(&outside, f64::from(super::masks::IGNORE))
+                .map_err(err)?;
+            Some(classes.round().to_kind(Kind::Uint8).squeeze_dim(1))
+        }
+        None => None,
+    };
+    Ok((x, y))
 }
 
 /// ITU-R 601 luma, broadcast back to three channels.

@@ -34,6 +34,8 @@ pub fn fashion_mnist_builtin() -> Result<Dataset, DataError> {
     let (train, shape) = split(TRAIN_IMAGES, TRAIN_LABELS, "train")?;
     let (val, _) = split(VAL_IMAGES, VAL_LABELS, "val")?;
     let ds = Dataset {
+        table: None,
+        quantity: None,
         name: "Fashion-MNIST (built-in subset)".to_owned(),
         shape,
         classes: FASHION_MNIST_CLASSES

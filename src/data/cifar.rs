@@ -74,11 +74,15 @@ pub fn load_cifar10(dir: &Path) -> Result<Dataset, DataError> {
         ));
     }
     let mut train = Split {
+        masks: Vec::new(),
+        values: Vec::new(),
         samples: Samples::U8(Vec::new()),
         labels: Vec::new(),
     };
     read_batches(dir, &train_files, &mut train)?;
     let mut val = Split {
+        masks: Vec::new(),
+        values: Vec::new(),
         samples: Samples::U8(Vec::new()),
         labels: Vec::new(),
     };
@@ -95,6 +99,8 @@ pub fn load_cifar10(dir: &Path) -> Result<Dataset, DataError> {
         .filter(|c| c.len() == 10)
         .unwrap_or_else(|| CIFAR10_CLASSES.iter().map(|s| s.to_string()).collect());
     Ok(Dataset {
+        table: None,
+        quantity: None,
         name: format!("CIFAR-10 ({})", dir.display()),
         shape: Shape::image(3, 32, 32),
         classes,

@@ -159,10 +159,14 @@ fn cloud_dataset(points: &[[f64; 2]]) -> Result<(Dataset, Tensor), DataError> {
         .collect();
     let input = Tensor::from_slice(&flat).view([points.len() as i64, 2]);
     let split = Split {
+        masks: Vec::new(),
+        values: Vec::new(),
         samples: Samples::F32(flat),
         labels: vec![0; points.len()],
     };
     let data = Dataset {
+        table: None,
+        quantity: None,
         name: "cloud".to_owned(),
         shape: Shape::vector(2),
         classes: vec!["point".to_owned()],
@@ -290,6 +294,8 @@ pub fn image_lesson(
     let d = data.sample_len();
     let n = fit_on.min(data.train.len());
     let head = |k: usize| Split {
+        masks: Vec::new(),
+        values: Vec::new(),
         samples: match &data.train.samples {
             Samples::U8(v) => Samples::U8(v.get(..k * d).unwrap_or_default().to_vec()),
             Samples::F32(v) => Samples::F32(v.get(..k * d).unwrap_or_default().to_vec()),
@@ -297,6 +303,8 @@ pub fn image_lesson(
         labels: data.train.labels.get(..k).unwrap_or_default().to_vec(),
     };
     let subset = Dataset {
+        table: None,
+        quantity: None,
         name: data.name.clone(),
         shape: data.shape,
         classes: data.classes.clone(),

@@ -114,6 +114,12 @@ pub fn convert(data: Dataset, to: Convert) -> Result<Dataset, DataError> {
         return Ok(data);
     }
     let (tc, th, tw) = target.as_image().unwrap_or((c, h, w));
+    if (th, tw) != (h, w) && !data.train.masks.is_empty() {
+        return Err(DataError::Spec(format!(
+            "{} has a mask per image, which size= would not resize with it: give the design's Input the images' size, {h}×{w}",
+            data.name
+        )));
+    }
     let from = (c as u32, h as u32, w as u32);
     let into = (tc as u32, th as u32, tw as u32);
     let split = |s: Split| -> Result<Split, DataError> {
@@ -129,6 +135,8 @@ pub fn convert(data: Dataset, to: Convert) -> Result<Dataset, DataError> {
             out.extend(one(sample, from, into));
         }
         Ok(Split {
+            masks: s.masks,
+            values: s.values,
             samples: Samples::U8(out),
             labels: s.labels,
         })
@@ -147,8 +155,10 @@ pub fn convert(data: Dataset, to: Convert) -> Result<Dataset, DataError> {
 fn limited(data: Dataset, n: usize) -> Dataset {
     let per = data.sample_len();
     let cut = |s: Split, k: usize| -> Split {
-        let k = k.min(s.labels.len());
+        let k = k.min(s.len());
         Split {
+            masks: s.masks.get(..k).unwrap_or_default().to_vec(),
+            values: s.values.get(..k).unwrap_or_default().to_vec(),
             samples: match s.samples {
                 Samples::U8(mut v) => {
                     v.truncate(k * per);
@@ -159,7 +169,7 @@ fn limited(data: Dataset, n: usize) -> Dataset {
                     Samples::F32(v)
                 }
             },
-            labels: s.labels[..k].to_vec(),
+            labels: s.labels.get(..k).unwrap_or_default().to_vec(),
         }
     };
     let name = format!(

@@ -36,6 +36,9 @@ fn hash_split(hasher: &mut crc32fast::Hasher, split: &Split) {
     }
     let labels: Vec<u8> = split.labels.iter().flat_map(|l| l.to_le_bytes()).collect();
     hasher.update(&labels);
+    // A regression's targets (empty, and so no change to the hash, for classes).
+    let values: Vec<u8> = split.values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    hasher.update(&values);
 }
 
 impl Fingerprint {

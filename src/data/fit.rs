@@ -5,7 +5,7 @@
 //! wording, each saying what to change.
 
 use super::Dataset;
-use crate::design::{Analysis, Design, Op, Shape};
+use crate::design::{Analysis, Design, Loss, Op, Shape};
 
 /// Why data can't train a design.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +45,63 @@ pub enum Misfit {
         /// Its classes.
         classes: u64,
     },
+    /// Regression data, but the network ends in more than one value (or not in a vector).
+    #[error(
+        "node \"{node}\" gives {shape} but {data} predicts one value, \"{target}\": {}",
+        if *linear { format!("set \"{node}\" to 1 output (out_features)") } else { format!("add Flatten and a Linear with 1 output after \"{node}\", before the Output") }
+    )]
+    NotOneValue {
+        /// The last layer before the Output.
+        node: String,
+        /// Whether it is a Linear (its out_features is the fix).
+        linear: bool,
+        /// What it gives, in words.
+        shape: String,
+        /// The dataset's name.
+        data: String,
+        /// The quantity predicted.
+        target: String,
+    },
+    /// Regression data, but the Output's loss is for classes.
+    #[error(
+        "{data} predicts a quantity, \"{target}\", but \"{node}\" has the cross-entropy loss, which is for classes: set \"{node}\"'s loss to mse"
+    )]
+    ClassLoss {
+        /// The Output node.
+        node: String,
+        /// The dataset's name.
+        data: String,
+        /// The quantity predicted.
+        target: String,
+    },
+    /// Segmentation data, but the network doesn't end in a score per class at every pixel.
+    #[error(
+        "node \"{node}\" gives {shape} but {data} has a mask of {classes} classes per {h}×{w} image: end the network in {classes}×{h}×{w} (e.g. a 1×1 Conv2d with {classes} output channels at the images' size), a score per class at every pixel"
+    )]
+    NotPixelScores {
+        /// The last layer before the Output.
+        node: String,
+        /// What it gives, in words.
+        shape: String,
+        /// The dataset's name.
+        data: String,
+        /// Its classes.
+        classes: u64,
+        /// The masks' height.
+        h: u64,
+        /// The masks' width.
+        w: u64,
+    },
+    /// Segmentation data, but the Output's loss is MSE.
+    #[error(
+        "{data} has a class per pixel, but \"{node}\" has the MSE loss: set \"{node}\"'s loss to cross_entropy (per pixel)"
+    )]
+    MaskLoss {
+        /// The Output node.
+        node: String,
+        /// The dataset's name.
+        data: String,
+    },
     /// The network does not end in one score per class.
     #[error(
         "node \"{node}\" gives a {shape} tensor but classification needs one score per class: add Flatten and a Linear with {classes} outputs before the Output"
@@ -74,6 +131,22 @@ impl Misfit {
             ),
             Misfit::NotScores { shape, .. } => {
                 format!("the design ends in a {shape} tensor, not a score per class")
+            }
+            Misfit::NotOneValue { shape, .. } => {
+                format!("the design gives {shape}, not the one value the data predicts")
+            }
+            Misfit::ClassLoss { .. } => {
+                "the data is a regression; the Output's loss is cross-entropy".to_owned()
+            }
+            Misfit::NotPixelScores {
+                shape,
+                classes,
+                h,
+                w,
+                ..
+            } => format!("the design gives {shape}; the masks need {classes}×{h}×{w}"),
+            Misfit::MaskLoss { .. } => {
+                "the data is a segmentation; the Output's loss is MSE".to_owned()
             }
         }
     }
@@ -117,6 +190,12 @@ pub fn check_shapes(
     let (Some(last), Some(out)) = (design.output_source(), scores) else {
         return Ok(());
     };
+    if let Some(q) = &data.quantity {
+        return check_regression(design, last, out, data, &q.name);
+    }
+    if data.is_segmentation() {
+        return check_segmentation(design, last, out, data);
+    }
     let classes = data.classes.len() as u64;
     match out.as_vector() {
         Some(width) if width == classes => Ok(()),
@@ -135,6 +214,73 @@ pub fn check_shapes(
     }
 }
 
+/// Regression: the network ends in one value and the Output's loss is MSE.
+fn check_regression(
+    design: &Design,
+    last: &crate::design::Node,
+    out: Shape,
+    data: &Dataset,
+    target: &str,
+) -> Result<(), Misfit> {
+    let output = design.nodes.iter().find_map(|n| match &n.op {
+        Op::Output(o) => Some((n, o.loss)),
+        _ => None,
+    });
+    if let Some((node, Loss::CrossEntropy)) = output {
+        return Err(Misfit::ClassLoss {
+            node: node.name.clone(),
+            data: data.name.clone(),
+            target: target.to_owned(),
+        });
+    }
+    if out.as_vector() != Some(1) {
+        let shape = match out.as_vector() {
+            Some(w) => crate::units::count(w, "output"),
+            None => format!("a {out} tensor"),
+        };
+        return Err(Misfit::NotOneValue {
+            node: last.name.clone(),
+            linear: matches!(last.op, Op::Linear(_)) && out.as_vector().is_some(),
+            shape,
+            data: data.name.clone(),
+            target: target.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Segmentation: a score per class at every pixel of the masks' size, and cross-entropy.
+fn check_segmentation(
+    design: &Design,
+    last: &crate::design::Node,
+    out: Shape,
+    data: &Dataset,
+) -> Result<(), Misfit> {
+    if let Some(node) = design
+        .nodes
+        .iter()
+        .find(|n| matches!(&n.op, Op::Output(o) if o.loss == Loss::Mse))
+    {
+        return Err(Misfit::MaskLoss {
+            node: node.name.clone(),
+            data: data.name.clone(),
+        });
+    }
+    let (_, h, w) = data.shape.as_image().unwrap_or((1, 1, 1));
+    let classes = data.classes.len() as u64;
+    if out.as_image() != Some((classes, h, w)) {
+        return Err(Misfit::NotPixelScores {
+            node: last.name.clone(),
+            shape: out.to_string(),
+            data: data.name.clone(),
+            classes,
+            h,
+            w,
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,10 +290,14 @@ mod tests {
     /// An empty dataset of `shape` with `classes` classes: the rule reads nothing else.
     fn data([c, h, w]: [u64; 3], classes: usize) -> Dataset {
         let empty = || Split {
+            masks: Vec::new(),
+            values: Vec::new(),
             samples: Samples::U8(Vec::new()),
             labels: Vec::new(),
         };
         Dataset {
+            table: None,
+            quantity: None,
             name: "toy".to_owned(),
             shape: Shape::image(c, h, w),
             classes: (0..classes).map(|i| i.to_string()).collect(),

@@ -71,7 +71,7 @@ impl Default for FolderOptions {
     }
 }
 
-fn is_image(path: &Path) -> bool {
+pub(super) fn is_image(path: &Path) -> bool {
     // Anything but a folder that is named as an image: a link to nothing or a pipe named
     // cat.png is listed, and then skipped with its reason, never passed over in silence.
     !path.is_dir() && image::ImageFormat::from_path(path).is_ok_and(|f| f.reading_enabled())
@@ -166,7 +166,11 @@ pub const MAX_IMAGE_SIDE: u32 = 8192;
 const MAX_IMAGE_BYTES: u64 = 8192 * 8192 * 4;
 
 /// One decoded image, channel-major, or why it can't be used.
-fn decode(path: &Path, target: Option<Chw>, fit: Fit) -> Result<(Vec<u8>, Chw), String> {
+pub(super) fn decode_path(
+    path: &Path,
+    target: Option<Chw>,
+    fit: Fit,
+) -> Result<(Vec<u8>, Chw), String> {
     if let Some(why) = crate::fsio::not_a_regular_file(path) {
         return Err(why);
     }
@@ -269,7 +273,7 @@ fn decode_all(
     files
         .par_iter()
         .map(|(path, label)| {
-            let r = decode(path, target, fit)
+            let r = decode_path(path, target, fit)
                 .map(|(pixels, own)| Decoded {
                     pixels,
                     label: *label,
@@ -346,15 +350,21 @@ pub fn load_folder(
         )?);
     }
     let val = splits.pop().unwrap_or_else(|| Split {
+        masks: Vec::new(),
+        values: Vec::new(),
         samples: Samples::U8(Vec::new()),
         labels: Vec::new(),
     });
     let train = splits.pop().unwrap_or_else(|| Split {
+        masks: Vec::new(),
+        values: Vec::new(),
         samples: Samples::U8(Vec::new()),
         labels: Vec::new(),
     });
     let (c, h, w) = target.unwrap_or((1, 1, 1));
     let ds = Dataset {
+        table: None,
+        quantity: None,
         name: format!("image folder ({})", dir.display()),
         shape: Shape::image(c, h, w),
         classes,
@@ -370,7 +380,7 @@ pub fn load_folder(
 fn first_shape(files: &[(PathBuf, u32)]) -> Option<Chw> {
     files
         .iter()
-        .find_map(|(p, _)| decode(p, None, Fit::Exact).ok().map(|(_, own)| own))
+        .find_map(|(p, _)| decode_path(p, None, Fit::Exact).ok().map(|(_, own)| own))
 }
 
 /// Concatenates decoded images; without a target, refuses mixed sizes or channel counts.
@@ -420,6 +430,8 @@ fn collect(
         }
     }
     Ok(Split {
+        masks: Vec::new(),
+        values: Vec::new(),
         samples: Samples::U8(pixels),
         labels,
     })

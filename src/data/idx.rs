@@ -167,6 +167,8 @@ pub(crate) fn idx_split(
         ));
     }
     let split = Split {
+        masks: Vec::new(),
+        values: Vec::new(),
         samples: Samples::U8(imgs.data),
         labels: labs.data.into_iter().map(u32::from).collect(),
     };
@@ -248,6 +250,8 @@ pub fn load_idx_dir(dir: &Path) -> Result<Dataset, DataError> {
         )
     };
     let ds = Dataset {
+        table: None,
+        quantity: None,
         name: format!("{name} ({})", dir.display()),
         shape,
         classes,

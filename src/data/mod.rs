@@ -14,6 +14,7 @@ mod fingerprint;
 pub mod fit;
 mod folder;
 mod idx;
+pub mod masks;
 mod preprocess;
 pub mod rng;
 mod spec;
@@ -58,24 +59,35 @@ impl Samples {
     }
 }
 
-/// One split (train or validation): samples and their class labels.
+/// One split (train or validation): samples and what each should give: a class label, or
+/// for regression a value.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Split {
     /// All samples, each `shape.numel()` values long.
     pub samples: Samples,
-    /// One class index per sample.
+    /// One class index per sample (empty for regression).
     pub labels: Vec<u32>,
+    /// For regression, one target value per sample, standardised with the training split's
+    /// mean and spread ([`Quantity`]) so that one learning rate suits any unit; empty for
+    /// classification.
+    pub values: Vec<f32>,
+    /// For segmentation, one mask per sample: a class index per pixel (H×W, row by row),
+    /// [`masks::IGNORE`] where no class counts; empty otherwise.
+    pub masks: Vec<Vec<u8>>,
 }
 
 impl Split {
     /// Number of samples.
     pub fn len(&self) -> usize {
-        self.labels.len()
+        self.labels
+            .len()
+            .max(self.values.len())
+            .max(self.masks.len())
     }
 
     /// True when the split has no samples.
     pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
+        self.len() == 0
     }
 
     /// How many samples each class has, indexed by class.
@@ -98,6 +110,26 @@ impl Split {
     }
 }
 
+/// What a regression dataset predicts, and how its stored values were standardised: a
+/// prediction `p` of the network is `p * std + mean` in the data's own units, the units its
+/// metrics (MAE, RMSE) are given in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quantity {
+    /// The target column's name.
+    pub name: String,
+    /// The training split's mean of the target.
+    pub mean: f64,
+    /// The training split's standard deviation of the target (1 where it was 0).
+    pub std: f64,
+}
+
+impl Quantity {
+    /// A stored (standardised) value in the data's units.
+    pub fn unscale(&self, v: f64) -> f64 {
+        v * self.std + self.mean
+    }
+}
+
 /// A file that was skipped while loading (e.g. a corrupt image), and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Skipped {
@@ -114,8 +146,13 @@ pub struct Dataset {
     pub name: String,
     /// The shape of one sample, as the design's Input sees it.
     pub shape: Shape,
-    /// Class names, indexed by label.
+    /// Class names, indexed by label (empty for regression).
     pub classes: Vec<String>,
+    /// For regression, the quantity predicted; None for classification.
+    pub quantity: Option<Quantity>,
+    /// For a table, its first rows and what became of each column (the data panel's
+    /// preview); None for other sources.
+    pub table: Option<Box<table::TablePreview>>,
     /// The training split.
     pub train: Split,
     /// The validation split.
@@ -196,6 +233,8 @@ impl Split {
             ),
         };
         Split {
+            masks: Vec::new(),
+            values: Vec::new(),
             samples,
             labels: picked.iter().map(|&(_, n)| n).collect(),
         }
@@ -206,6 +245,12 @@ impl Dataset {
     /// Only the classes `keep` (class indices, in the order they get as new labels 0, 1, …):
     /// e.g. Fashion-MNIST's footwear and bags as a 4-class task of its own.
     pub fn only_classes(self, keep: &[u32]) -> Result<Dataset, DataError> {
+        if let Some(q) = &self.quantity {
+            return Err(DataError::Spec(format!(
+                "classes= picks classes, but {} predicts a quantity (\"{}\"), not classes: leave out classes=",
+                self.name, q.name
+            )));
+        }
         if let Some(&bad) = keep.iter().find(|&&c| c as usize >= self.classes.len()) {
             return Err(DataError::Spec(format!(
                 "{} has classes 0–{}; there is no class {bad}",
@@ -239,6 +284,11 @@ impl Dataset {
         })
     }
 
+    /// Whether each sample has a mask (segmentation).
+    pub fn is_segmentation(&self) -> bool {
+        !self.train.masks.is_empty() || !self.val.masks.is_empty()
+    }
+
     /// Values per sample.
     pub fn sample_len(&self) -> usize {
         usize::try_from(self.shape.numel()).unwrap_or(usize::MAX)
@@ -254,6 +304,47 @@ impl Dataset {
                     "the {name} split holds {} values for {} samples of {per}",
                     split.samples.len(),
                     split.len()
+                ));
+            }
+            if self.quantity.is_some() {
+                if split.values.len() != split.len() || !split.labels.is_empty() {
+                    return Err(format!(
+                        "the {name} split of a regression set has {} values and {} labels for {} samples",
+                        split.values.len(),
+                        split.labels.len(),
+                        split.len()
+                    ));
+                }
+                continue;
+            }
+            if !split.masks.is_empty() {
+                let pixels = self
+                    .shape
+                    .as_image()
+                    .map_or(0, |(_, h, w)| (h * w) as usize);
+                if let Some(bad) = split.masks.iter().position(|m| m.len() != pixels) {
+                    return Err(format!(
+                        "the {name} split's mask {bad} has {} pixels, not {pixels}",
+                        split.masks[bad].len()
+                    ));
+                }
+                let classes = self.classes.len();
+                if let Some(&v) = split
+                    .masks
+                    .iter()
+                    .flatten()
+                    .find(|&&v| v != masks::IGNORE && usize::from(v) >= classes)
+                {
+                    return Err(format!(
+                        "the {name} split has a mask pixel of class {v}, but there are only {}",
+                        crate::units::count(classes as u64, "class")
+                    ));
+                }
+                continue;
+            }
+            if !split.values.is_empty() {
+                return Err(format!(
+                    "the {name} split has target values but the data has classes"
                 ));
             }
             if let Some(&bad) = split

@@ -35,6 +35,8 @@ pub enum DataSpec {
     Folder(PathBuf),
     /// A table: CSV, TSV, or either gzipped (`csv:PATH?target=…`).
     Table(PathBuf, super::table::TableOptions),
+    /// `masks:DIR`: images with a segmentation mask each.
+    Masks(PathBuf, super::masks::MaskOptions),
     /// Some classes of another source, relabelled 0, 1, … in the order given
     /// (`?classes=5,7,9` after any spec).
     Classes(Box<DataSpec>, Vec<u32>),
@@ -65,7 +67,7 @@ impl DataSpec {
                 classes,
             ));
         }
-        let known = "use builtin:fashion-mnist, toy:spiral|moons|circles|xor, idx:PATH, cifar10:PATH, folder:PATH, csv:PATH or a path";
+        let known = "use builtin:fashion-mnist, toy:spiral|moons|circles|xor, idx:PATH, cifar10:PATH, folder:PATH, csv:PATH, masks:DIR or a path";
         if let Some((scheme, rest)) = spec.split_once(':')
             && !scheme.contains('/')
             && scheme.len() > 1
@@ -86,6 +88,11 @@ impl DataSpec {
                         options.sep = Some(b'\t');
                     }
                     Ok(DataSpec::Table(PathBuf::from(path), options))
+                }
+                "masks" => {
+                    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+                    let options = super::masks::MaskOptions::parse(query)?;
+                    Ok(DataSpec::Masks(PathBuf::from(path), options))
                 }
                 _ => Err(DataError::Spec(format!(
                     "unknown data source \"{scheme}:\" in \"{spec}\": {known}"
@@ -172,6 +179,7 @@ impl DataSpec {
             DataSpec::Cifar10(p) => format!("CIFAR-10: {}", p.display()),
             DataSpec::Folder(p) => format!("folder: {}", p.display()),
             DataSpec::Table(p, _) => format!("table: {}", p.display()),
+            DataSpec::Masks(p, _) => format!("masks: {}", p.display()),
             DataSpec::Classes(inner, keep) => format!("{} (classes {keep:?})", inner.label()),
             DataSpec::Converted(inner, _) => inner.label(),
         }
@@ -211,6 +219,14 @@ impl DataSpec {
                     format!("csv:{}?{q}", p.display())
                 }
             }
+            DataSpec::Masks(p, o) => {
+                let q = o.to_query();
+                if q.is_empty() {
+                    format!("masks:{}", p.display())
+                } else {
+                    format!("masks:{}?{q}", p.display())
+                }
+            }
             DataSpec::Classes(inner, keep) => {
                 let inner = inner.to_spec();
                 let list: Vec<String> = keep.iter().map(u32::to_string).collect();
@@ -237,6 +253,7 @@ impl DataSpec {
             DataSpec::Cifar10(p) => DataSpec::Cifar10(abs(p)),
             DataSpec::Folder(p) => DataSpec::Folder(abs(p)),
             DataSpec::Table(p, o) => DataSpec::Table(abs(p), o.clone()),
+            DataSpec::Masks(p, o) => DataSpec::Masks(abs(p), *o),
             DataSpec::Classes(inner, keep) => {
                 DataSpec::Classes(Box::new(inner.resolved()), keep.clone())
             }
@@ -253,6 +270,7 @@ impl DataSpec {
             DataSpec::Cifar10(p) => DataSpec::Cifar10(f(p)),
             DataSpec::Folder(p) => DataSpec::Folder(f(p)),
             DataSpec::Table(p, o) => DataSpec::Table(f(p), o.clone()),
+            DataSpec::Masks(p, o) => DataSpec::Masks(f(p), *o),
             DataSpec::Classes(inner, keep) => {
                 DataSpec::Classes(Box::new(inner.map_paths(f)), keep.clone())
             }
@@ -267,7 +285,8 @@ impl DataSpec {
             DataSpec::Idx(p)
             | DataSpec::Cifar10(p)
             | DataSpec::Folder(p)
-            | DataSpec::Table(p, _) => Some(p),
+            | DataSpec::Table(p, _)
+            | DataSpec::Masks(p, _) => Some(p),
             DataSpec::Classes(inner, _) | DataSpec::Converted(inner, _) => inner.path(),
             DataSpec::BuiltinFashionMnist | DataSpec::Toy(..) => None,
         }
@@ -290,6 +309,7 @@ impl DataSpec {
             DataSpec::Cifar10(dir) => cifar::load_cifar10(dir),
             DataSpec::Folder(dir) => load_folder(dir, folder, &|_, _| {}),
             DataSpec::Table(path, options) => super::table::load_table(path, options),
+            DataSpec::Masks(dir, options) => super::masks::load_masks(dir, *options),
             DataSpec::Classes(inner, keep) => inner.load(folder)?.only_classes(keep),
             DataSpec::Converted(inner, c) => super::convert(inner.load(folder)?, *c),
         }

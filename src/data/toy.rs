@@ -118,6 +118,8 @@ fn split(toy: Toy, n: usize, noise: f64, rng: &mut Rng) -> Split {
         values.push((y + scale * rng.normal()) as f32);
     }
     Split {
+        masks: Vec::new(),
+        values: Vec::new(),
         samples: Samples::F32(values),
         labels: order.into_iter().map(|c| c as u32).collect(),
     }
@@ -161,6 +163,8 @@ pub fn toy_dataset(toy: Toy, options: ToyOptions) -> Result<Dataset, DataError> 
     );
     let classes = (0..toy.classes()).map(|c| format!("class {c}")).collect();
     Ok(Dataset {
+        table: None,
+        quantity: None,
         name: format!("toy:{} (noise {})", toy.name(), options.noise),
         shape: Shape::vector(2),
         classes,

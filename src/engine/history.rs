@@ -60,6 +60,11 @@ pub struct RunHistory {
     pub histograms: BTreeMap<String, Vec<(u64, Histogram)>>,
     /// Class names of the data.
     pub classes: Vec<String>,
+    /// Whether the data is a regression (known once it has loaded, or from a read-back
+    /// metrics.csv's regression cells).
+    pub regression: bool,
+    /// Whether the data is a segmentation (the same way).
+    pub segmentation: bool,
     /// The latest epoch-end views.
     pub views: Option<EpochViews>,
     /// Where the latest batch left the run.
@@ -112,6 +117,8 @@ impl RunHistory {
             samples_step: 0,
             histograms: BTreeMap::new(),
             classes: Vec::new(),
+            regression: false,
+            segmentation: false,
             views: None,
             progress: None,
             total_epochs,
@@ -141,7 +148,11 @@ impl RunHistory {
     /// Takes in one event of this run.
     pub fn apply(&mut self, event: &EventKind) {
         match event {
-            EventKind::DataLoaded(loaded) => self.classes = loaded.0.classes.clone(),
+            EventKind::DataLoaded(loaded) => {
+                self.classes = loaded.0.classes.clone();
+                self.regression = loaded.0.quantity.is_some();
+                self.segmentation = loaded.0.is_segmentation();
+            }
             EventKind::WeightsLoaded(report) => self.weights = Some(report.clone()),
             EventKind::Compiled {
                 params,
@@ -239,9 +250,9 @@ impl RunHistory {
         for (i, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let bad = |what: &str| format!("{} line {}: {what}", path.display(), i + 2);
             let cells: Vec<&str> = line.split(',').collect();
-            // 10 or 11 cells in older folders; a resumed older run adds rows of 12.
-            if !matches!(cells.len(), 10..=12) {
-                return Err(bad(&format!("{} cells, not 12", cells.len())));
+            // 10 to 12 cells in older folders; a resumed older run adds rows of today's 17.
+            if !matches!(cells.len(), 10..=17) {
+                return Err(bad(&format!("{} cells, not 17", cells.len())));
             }
             let num = |k: usize| -> Result<f64, String> {
                 cells[k]
@@ -250,6 +261,11 @@ impl RunHistory {
                     .map_err(|_| bad(&format!("\"{}\" is not a number", cells[k])))
             };
             let int = |k: usize| num(k).map(|v| v.max(0.0) as u64);
+            // A metric the run doesn't have (a regression's accuracy) is an empty cell.
+            let metric = |k: usize| match cells.get(k).map(|c| c.trim()) {
+                None | Some("") => Ok(f64::NAN),
+                Some(_) => num(k),
+            };
             match cells[0] {
                 "step" => run.losses.push([num(2)?, num(4)?]),
                 "epoch" => {
@@ -260,10 +276,35 @@ impl RunHistory {
                         epoch: int(1)?,
                         step: int(2)?,
                         train_loss: num(5)?,
-                        train_acc: num(6)?,
+                        train_acc: metric(6)?,
                         val_loss: num(7)?,
-                        val_acc: num(8)?,
+                        val_acc: metric(8)?,
                         confusion: super::metrics::Confusion::new(0),
+                        regression: match (metric(12)?, metric(13)?, metric(14)?) {
+                            (mae, rmse, r2) if !mae.is_nan() => {
+                                Some(super::regression::RegressionFit {
+                                    mae,
+                                    rmse,
+                                    r2,
+                                    points: Vec::new(),
+                                })
+                            }
+                            _ => None,
+                        },
+                        segmentation: match metric(15)? {
+                            miou if !miou.is_nan() => Some(super::segmentation::SegmentationFit {
+                                pixel_accuracy: metric(8)?,
+                                mean_iou: miou,
+                                iou: cells
+                                    .get(16)
+                                    .copied()
+                                    .unwrap_or_default()
+                                    .split(';')
+                                    .map(|v| v.trim().parse().unwrap_or(f64::NAN))
+                                    .collect(),
+                            }),
+                            _ => None,
+                        },
                         seconds: f64::NAN,
                     });
                 }
@@ -274,6 +315,8 @@ impl RunHistory {
             return Err(format!("{} has no rows yet", path.display()));
         }
         run.total_epochs = run.epochs.last().map_or(0, |m| m.epoch);
+        run.regression = run.epochs.iter().any(|m| m.regression.is_some());
+        run.segmentation = run.epochs.iter().any(|m| m.segmentation.is_some());
         run.status = RunStatus::Finished;
         Ok(run)
     }
@@ -281,16 +324,38 @@ impl RunHistory {
 
 /// Every run's metrics as CSV: a row per step and per epoch, the run named in each row.
 pub fn metrics_csv(runs: &[RunHistory]) -> String {
-    let mut out = String::from("run,kind,epoch,step,loss,train_loss,train_acc,val_loss,val_acc\n");
+    let mut out = String::from(
+        "run,kind,epoch,step,loss,train_loss,train_acc,val_loss,val_acc,val_mae,val_rmse,val_r2,val_miou\n",
+    );
+    let cell = |v: f64| {
+        if v.is_nan() {
+            String::new()
+        } else {
+            v.to_string()
+        }
+    };
     for run in runs {
         let name = run.name.replace(',', ";");
         for [step, loss] in &run.losses {
-            out += &format!("{name},step,,{step},{loss},,,,\n");
+            out += &format!("{name},step,,{step},{loss},,,,,,,,\n");
         }
         for m in &run.epochs {
+            let fit = m.regression.as_ref().map_or_else(
+                || ",,".to_owned(),
+                |f| format!("{},{},{}", cell(f.mae), cell(f.rmse), cell(f.r2)),
+            );
+            let miou = m
+                .segmentation
+                .as_ref()
+                .map_or(String::new(), |s| cell(s.mean_iou));
             out += &format!(
-                "{name},epoch,{},{},,{},{},{},{}\n",
-                m.epoch, m.step, m.train_loss, m.train_acc, m.val_loss, m.val_acc
+                "{name},epoch,{},{},,{},{},{},{},{fit},{miou}\n",
+                m.epoch,
+                m.step,
+                m.train_loss,
+                cell(m.train_acc),
+                m.val_loss,
+                cell(m.val_acc)
             );
         }
     }
@@ -362,7 +427,8 @@ mod tests {
         assert!(err.contains("line 2") && err.contains("\"x\""), "{err}");
         // A folder from before the precision column still reads, and says no precision; one
         // from before the threads column, resumed since, has rows of both widths.
-        let [before_threads, before_precision] = super::super::metrics_csv::OLDER_HEADERS;
+        let [before_regression, before_threads, before_precision] =
+            super::super::metrics_csv::OLDER_HEADERS;
         std::fs::write(
             dir.join("metrics.csv"),
             format!("{before_precision}\nepoch,1,20,0.01,,1.2,0.6,1.1,0.65,900.0\n"),
@@ -377,6 +443,29 @@ mod tests {
         .unwrap();
         let old = RunHistory::from_metrics_csv("#4".to_owned(), &dir).unwrap();
         assert_eq!((old.epochs.len(), old.precision.as_str()), (2, "fp32"));
+        // One from before the regression columns, resumed since: a classifier's rows leave
+        // them empty; a regression's leave its accuracies empty and read back its fit.
+        std::fs::write(
+            dir.join("metrics.csv"),
+            format!("{before_regression}\nepoch,1,20,0.01,,1.2,0.6,1.1,0.65,900.0,fp32,2\nepoch,2,40,0.01,,1.1,0.7,1.0,0.7,950.0,fp32,2,,,\n"),
+        )
+        .unwrap();
+        let old = RunHistory::from_metrics_csv("#5".to_owned(), &dir).unwrap();
+        assert!(!old.regression && old.epochs[1].regression.is_none());
+        std::fs::write(
+            dir.join("metrics.csv"),
+            format!("{RUN_CSV_HEADER}\nepoch,1,20,0.01,,0.2,,0.1,,900.0,fp32,2,3.5,4.25,0.93,,\nepoch,2,40,0.01,,0.2,,0.1,0.9,900.0,fp32,2,,,,0.75,0.5;1;\n"),
+        )
+        .unwrap();
+        let fit = RunHistory::from_metrics_csv("#6".to_owned(), &dir).unwrap();
+        assert!(fit.regression && fit.epochs[0].val_acc.is_nan());
+        let r = fit.epochs[0].regression.clone().unwrap();
+        assert_eq!((r.mae, r.rmse, r.r2), (3.5, 4.25, 0.93));
+        // A segmentation's row: its mean and per-class IoU (one class never seen: empty).
+        let s = fit.epochs[1].segmentation.clone().unwrap();
+        assert_eq!((s.pixel_accuracy, s.mean_iou), (0.9, 0.75));
+        assert_eq!(&s.iou[..2], &[0.5, 1.0]);
+        assert!(s.iou[2].is_nan());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -30,16 +30,24 @@ const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The columns (netloom's runs and exported train.py's alike); `precision` (fp32, bf16, fp16)
 /// is filled on epoch rows, `threads` (the CPU threads training used; empty on a GPU) on
-/// every row: the count can change while a run trains (docs/training.md).
-pub(super) const HEADER: &str =
-    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s,precision,threads";
+/// every row: the count can change while a run trains (docs/training.md). A regression's
+/// epoch rows fill `val_mae,val_rmse,val_r2` (in the target's units) and leave the accuracy
+/// cells empty; a segmentation's fill `val_miou` and `val_iou` (each class's IoU,
+/// `;`-separated), `val_acc` being its pixel accuracy; other rows leave them empty.
+pub(super) const HEADER: &str = "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s,precision,threads,val_mae,val_rmse,val_r2,val_miou,val_iou";
 
-/// The columns of older run folders: before `threads`, and before `precision` too. Such a
-/// folder still reads and resumes, its new rows carrying the extra cells.
-pub(super) const OLDER_HEADERS: [&str; 2] = [
+/// The columns of older run folders: before the regression metrics, before `threads`, and
+/// before `precision` too. Such a folder still reads and resumes, its new rows carrying the
+/// extra cells.
+pub(super) const OLDER_HEADERS: [&str; 3] = [
+    "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s,precision,threads",
     "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s,precision",
     "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s",
 ];
+
+/// The widths, in cells, of every header netloom has written ([`HEADER`] and
+/// [`OLDER_HEADERS`]): a row of another width is two rows run together.
+const WIDTHS: [usize; 4] = [10, 11, 12, 17];
 
 /// Whether `line` (without its newline) is one of the headers netloom has written.
 pub(super) fn is_header(line: &str) -> bool {
@@ -262,10 +270,10 @@ fn first_torn_row(rows: &[u8], cells: usize) -> Option<usize> {
         if line.last() != Some(&b'\n') {
             return None;
         }
-        // A run folder from before `threads` has rows of its header's width and today's once
-        // resumed; one from before `precision` too, rows of 11 cells (resumed in between).
+        // An older run folder has rows of its header's width and, once resumed, of any width
+        // netloom has written since (columns are only ever added at the end).
         let n = line.iter().filter(|&&b| b == b',').count() + 1;
-        let whole = (n == cells || n == HEADER.split(',').count() || cells == 10 && n == 11)
+        let whole = (WIDTHS.contains(&n) && n >= cells)
             && (line.starts_with(b"step,") || line.starts_with(b"epoch,"));
         if !whole {
             return Some(at);
@@ -282,17 +290,22 @@ mod tests {
 
     #[test]
     fn two_rows_run_together_by_a_short_write_are_found_and_cut_on_resume() {
-        let rows = "step,1,10,0.1,2.3,,,,,,,2\nstep,1,20,0.1,2.1,,,,,,,1\n";
-        assert_eq!(first_torn_row(rows.as_bytes(), 12), None);
-        let torn = "step,1,10,0.1,2.3,,,,,,,2\nstep,2,1961,0.00step,2,2251,0.1,1.2,,,,,,,2\nstep,2,2261,0.1,1.1,,,,,,,2\n";
-        assert_eq!(first_torn_row(torn.as_bytes(), 12), Some(26));
+        assert_eq!(WIDTHS[3], HEADER.split(',').count());
+        for (old, width) in OLDER_HEADERS.iter().zip([12, 11, 10]) {
+            assert_eq!(old.split(',').count(), width);
+        }
+        let rows = "step,1,10,0.1,2.3,,,,,,,2,,,,,\nstep,1,20,0.1,2.1,,,,,,,1,,,,,\n";
+        assert_eq!(first_torn_row(rows.as_bytes(), 17), None);
+        let torn = "step,1,10,0.1,2.3,,,,,,,2,,,,,\nstep,2,1961,0.00step,2,2251,0.1,1.2,,,,,,,2,,,,,\nstep,2,2261,0.1,1.1,,,,,,,2,,,,,\n";
+        assert_eq!(first_torn_row(torn.as_bytes(), 17), Some(31));
         // A last line without its newline is the caller's (a file cut short).
         assert_eq!(
-            first_torn_row(b"step,1,10,0.1,2.3,,,,,,,2\nstep,1,2", 12),
+            first_torn_row(b"step,1,10,0.1,2.3,,,,,,,2,,,,,\nstep,1,2", 17),
             None
         );
         // An older run resumed now: its header's rows and today's are whole, a torn one isn't.
-        let old = "step,1,10,0.1,2.3,,,,,,\nstep,1,20,0.1,2.1,,,,,,,2\n";
+        let old =
+            "step,1,10,0.1,2.3,,,,,,\nstep,1,20,0.1,2.1,,,,,,,2\nstep,1,30,0.1,2.0,,,,,,,2,,,,,\n";
         assert_eq!(first_torn_row(old.as_bytes(), 11), None);
         let old_torn = "step,1,10,0.1,2.3,,,,,,\nstep,1,1step,1,20,0.1,2.1,,,,,,,2\n";
         assert_eq!(first_torn_row(old_torn.as_bytes(), 11), Some(24));
@@ -303,7 +316,7 @@ mod tests {
         let text = format!("{HEADER}\n{torn}");
         std::fs::write(&path, &text).unwrap();
         let (keep, notice) = Csv::usable(&path, text.len() as u64).unwrap();
-        assert_eq!(keep, Some((HEADER.len() + 1 + 26) as u64));
+        assert_eq!(keep, Some((HEADER.len() + 1 + 31) as u64));
         assert!(notice.unwrap().contains("damaged row"));
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -7,6 +7,8 @@
 
 use super::device::DeviceChoice;
 use super::metrics::{Confusion, NodeStats};
+use super::regression::RegressionFit;
+use super::segmentation::SegmentationFit;
 use super::weights_map::WeightsReport;
 use crate::data::augment::Rgba;
 use crate::data::{DataSpec, Dataset};
@@ -145,10 +147,29 @@ pub struct EpochMetrics {
     pub val_loss: f64,
     /// Validation accuracy.
     pub val_acc: f64,
-    /// Validation confusion matrix.
+    /// Validation confusion matrix (empty for regression).
     pub confusion: Confusion,
+    /// For regression, the validation fit: MAE, RMSE, R² and predicted-vs-actual points.
+    pub regression: Option<RegressionFit>,
+    /// For segmentation, pixel accuracy (also `val_acc`) and IoU per class and on average.
+    pub segmentation: Option<SegmentationFit>,
     /// Wall time of the epoch, seconds.
     pub seconds: f64,
+}
+
+impl EpochMetrics {
+    /// What "best" means for a checkpoint, higher being better: validation accuracy, for
+    /// regression R², for segmentation the mean IoU.
+    pub fn score(&self) -> f64 {
+        let s = match (&self.regression, &self.segmentation) {
+            (Some(f), _) => f.r2,
+            (_, Some(f)) => f.mean_iou,
+            _ => self.val_acc,
+        };
+        // Undefined (an R² of targets that are all the same) ranks lowest, and stays a
+        // number a state file can hold.
+        if s.is_nan() { f64::MIN } else { s }
+    }
 }
 
 /// A two-feature network's decision map: the input plane on a grid, each cell classified.
@@ -233,6 +254,9 @@ pub struct EpochViews {
     pub filters: Vec<Rgba>,
     /// `(image, true class, predicted class)` for the first 16 validation samples.
     pub predictions: Vec<(Rgba, u32, u32)>,
+    /// For segmentation, the first validation images: as they are, with their true mask
+    /// over them, and with the predicted one.
+    pub segments: Vec<[Rgba; 3]>,
 }
 
 /// Data in memory, handed over by a load (compared by identity: it is the same load or not).

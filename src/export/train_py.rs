@@ -48,7 +48,7 @@ pub fn write_data(spec: &DataSpec, input: Option<Shape>, dir: &Path) -> Result<V
         DataSpec::Folder(p) => json!({"kind": "folder", "path": absolute(p), "seed": 0}),
         // A table goes as its encoded features (the encoding fitted on its training rows), so
         // train.py trains on exactly what netloom does.
-        DataSpec::Toy(..) | DataSpec::Table(..) => {
+        DataSpec::Toy(..) | DataSpec::Table(..) | DataSpec::Masks(..) => {
             let ds = spec
                 .load_for(input)
                 .map_err(|e| ExportError::Unreadable(e.to_string()))?;
@@ -57,7 +57,17 @@ pub fn write_data(spec: &DataSpec, input: Option<Shape>, dir: &Path) -> Result<V
             let tensors = toy_tensors(&ds)?;
             crate::engine::write_named(&data.join("toy.safetensors"), &tensors)
                 .map_err(|e| ExportError::Torch(e.to_string()))?;
-            json!({"kind": "tensors", "path": "data/toy.safetensors", "name": ds.name})
+            let mut v = json!({"kind": "tensors", "path": "data/toy.safetensors", "name": ds.name});
+            if let Some(q) = &ds.quantity {
+                // The targets are stored standardised, as netloom trains on them; these give
+                // predictions and errors back in the column's units.
+                v["regression"] = json!({"target": q.name, "mean": q.mean, "std": q.std});
+            }
+            if !ds.train.masks.is_empty() {
+                // Images as bytes [n, c, h, w] and masks [n, h, w], 255 ignored.
+                v["masks"] = json!({"classes": ds.classes.len()});
+            }
+            v
         }
         DataSpec::Classes(inner, keep) => {
             let mut v = write_data(inner, input, dir)?;
@@ -78,16 +88,27 @@ pub fn write_data(spec: &DataSpec, input: Option<Shape>, dir: &Path) -> Result<V
 fn toy_tensors(ds: &crate::data::Dataset) -> Result<Vec<(String, tch::Tensor)>, ExportError> {
     let mut out = Vec::new();
     for (name, split) in [("train", &ds.train), ("val", &ds.val)] {
-        let crate::data::Samples::F32(v) = &split.samples else {
-            return Err(ExportError::Unreadable(
-                "a toy set holds real-valued features".to_owned(),
-            ));
-        };
         let n = split.len() as i64;
-        let x = tch::Tensor::from_slice(v).reshape([n, -1]);
-        let labels: Vec<i64> = split.labels.iter().map(|&l| i64::from(l)).collect();
+        let x = match &split.samples {
+            crate::data::Samples::F32(v) => tch::Tensor::from_slice(v).reshape([n, -1]),
+            crate::data::Samples::U8(v) => {
+                let mut dims = vec![n];
+                dims.extend(ds.shape.dims().iter().map(|&d| d as i64));
+                tch::Tensor::from_slice(v).reshape(dims.as_slice())
+            }
+        };
         out.push((format!("{name}_x"), x));
-        out.push((format!("{name}_y"), tch::Tensor::from_slice(&labels)));
+        let y = if !split.masks.is_empty() {
+            let flat: Vec<u8> = split.masks.concat();
+            let (_, h, w) = ds.shape.as_image().unwrap_or((1, 1, 1));
+            tch::Tensor::from_slice(&flat).reshape([n, h as i64, w as i64])
+        } else if ds.quantity.is_some() {
+            tch::Tensor::from_slice(&split.values).reshape([n, 1])
+        } else {
+            let labels: Vec<i64> = split.labels.iter().map(|&l| i64::from(l)).collect();
+            tch::Tensor::from_slice(&labels)
+        };
+        out.push((format!("{name}_y"), y));
     }
     Ok(out)
 }
@@ -147,6 +168,10 @@ pub fn train_py(design: &Design, plan: &Plan<'_>, data: &Value, title: &str) -> 
     out += &format!("INIT = {}\n", literal(&init));
     out += &format!("LOSS = {}\n", literal(&loss));
     out += &format!("DATA = {}\n", literal(data));
+    // A regression's target (its name, and the mean and spread it was standardised with).
+    out += "REGRESSION = DATA.get(\"regression\")\n";
+    // A segmentation's class count (its masks are a class per pixel, 255 ignored).
+    out += "MASKS = DATA.get(\"masks\")\n";
     out += &format!("AUGMENT = {}\n", literal(&augment));
     out += &format!(
         "FROZEN = {{{}}}\n",

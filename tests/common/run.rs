@@ -100,7 +100,7 @@ pub fn metrics(dir: &Path) -> Vec<Vec<String>> {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s,precision,threads"
+        "kind,epoch,step,lr,loss,train_loss,train_acc,val_loss,val_acc,samples_per_s,precision,threads,val_mae,val_rmse,val_r2,val_miou,val_iou"
     );
     lines
         .map(|l| l.split(',').map(String::from).collect())

@@ -37,6 +37,8 @@ pub enum TrainAction {
     PickFolder,
     /// Ask for a table (CSV or TSV).
     PickTable,
+    /// Ask for a segmentation folder (images/ and masks/).
+    PickMasks,
     /// New training settings (part of the design, so undoable).
     Settings(TrainingSettings),
     /// New preprocessing/augmentation settings (part of the design, so undoable).
@@ -51,6 +53,9 @@ pub enum TrainAction {
     ReplaceHead(u64),
     /// Make the vector Input this many features wide (a table's encoded width).
     FitInput(u64),
+    /// Make the design's head a regression's: the last Linear gives 1 output and the Output's
+    /// loss is MSE (one undoable edit).
+    FitRegression,
     /// Show a run's folder in the file manager.
     OpenFolder(PathBuf),
     /// Delete the saved run folders older than the newest this many (this session's stay).

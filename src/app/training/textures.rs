@@ -22,6 +22,8 @@ pub struct ViewTextures {
     pub filters: Vec<egui::TextureHandle>,
     /// `(image, true, predicted)`.
     pub predictions: Vec<(egui::TextureHandle, u32, u32)>,
+    /// Segmentation: each image, its true mask over it, its predicted one.
+    pub segments: Vec<[egui::TextureHandle; 3]>,
 }
 
 impl ViewTextures {
@@ -48,6 +50,19 @@ impl ViewTextures {
                 .iter()
                 .enumerate()
                 .map(|(j, (m, t, p))| (tex(format!("pred{j}"), m), *t, *p))
+                .collect(),
+            segments: v
+                .segments
+                .iter()
+                .enumerate()
+                .map(|(j, three)| {
+                    let [a, b, c] = three;
+                    [
+                        tex(format!("seg{j}-image"), a),
+                        tex(format!("seg{j}-true"), b),
+                        tex(format!("seg{j}-predicted"), c),
+                    ]
+                })
                 .collect(),
         }
     }

@@ -7,12 +7,14 @@
 //! column (standardised, one-hot, imputed, dropped and why) is said in the dataset's notes.
 
 mod encode;
+mod preview;
 mod read;
 
 pub use encode::{Column, Encoder, Encoding};
+pub use preview::{PREVIEW_ROWS, TablePreview};
 
 use super::rng::Rng;
-use super::{DataError, Dataset, Samples, Split};
+use super::{DataError, Dataset, Quantity, Samples, Split};
 use crate::design::Shape;
 use read::{Cells, Table, read_table, separator_for};
 use std::path::Path;
@@ -242,10 +244,9 @@ pub fn column_names(path: &Path, options: &TableOptions) -> Result<Vec<String>, 
     )
 }
 
-/// Loads a table as a dataset of encoded feature vectors and class labels.
-pub fn load_table(path: &Path, options: &TableOptions) -> Result<Dataset, DataError> {
-    let sep = options.sep.unwrap_or_else(|| separator_for(path));
-    let table = read_table(path, sep, !options.no_header)?;
+/// The target column: the one named, else the last that isn't dropped or the split; and
+/// every column named in drop or split must exist.
+fn target_column(path: &Path, table: &Table, options: &TableOptions) -> Result<usize, DataError> {
     let target = match &options.target {
         Some(name) => table.column(name).ok_or_else(|| {
             DataError::invalid(
@@ -273,6 +274,34 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Dataset, DataEr
             ));
         }
     }
+    Ok(target)
+}
+
+/// A regression's target values (None for classification); a text column is refused.
+fn quantity_of<'a>(
+    path: &Path,
+    table: &'a Table,
+    target: usize,
+    task: Task,
+) -> Result<Option<&'a [f32]>, DataError> {
+    match (task, &table.columns[target]) {
+        (Task::Regression, Cells::Numbers(v)) => Ok(Some(v)),
+        (Task::Regression, Cells::Text(_)) => Err(DataError::invalid(
+            path,
+            format!(
+                "the target \"{}\" holds text, so it can't be a quantity to predict (task=regression): pick a numeric column with target=COLUMN, or leave out task=regression to classify by its values",
+                table.names[target]
+            ),
+        )),
+        (Task::Classification, _) => Ok(None),
+    }
+}
+
+/// Loads a table as a dataset of encoded feature vectors and class labels.
+pub fn load_table(path: &Path, options: &TableOptions) -> Result<Dataset, DataError> {
+    let sep = options.sep.unwrap_or_else(|| separator_for(path));
+    let table = read_table(path, sep, !options.no_header)?;
+    let target = target_column(path, &table, options)?;
     let target_cells = &table.columns[target];
     let labelled: Vec<usize> = (0..table.rows())
         .filter(|&r| target_cells.text(r).is_some())
@@ -281,15 +310,7 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Dataset, DataEr
     let task = options
         .task
         .unwrap_or_else(|| infer_task(target_cells, &labelled));
-    if task == Task::Regression {
-        return Err(DataError::invalid(
-            path,
-            format!(
-                "the target \"{}\" is a quantity (regression), which netloom doesn't train on tables yet: pick a column of classes with target=COLUMN, or task=classification if its values are classes",
-                table.names[target]
-            ),
-        ));
-    }
+    let values = quantity_of(path, &table, target, task)?;
     let (train, val) = split_rows(path, &table, options.split.as_deref(), labelled)?;
     let features: Vec<usize> = (0..table.names.len())
         .filter(|&c| {
@@ -308,6 +329,35 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Dataset, DataEr
             ),
         ));
     }
+    let name = path
+        .file_name()
+        .map_or_else(|| "table".to_owned(), |f| f.to_string_lossy().into_owned());
+    let task_words = if values.is_some() {
+        "a quantity"
+    } else {
+        "classes"
+    };
+    let shown = preview::preview(
+        &table,
+        target,
+        task_words,
+        options.split.as_deref(),
+        &encoder,
+    );
+    if let Some(values) = values {
+        let train_x = encoder.encode(&table, &train, false);
+        let val_x = encoder.encode(&table, &val, true);
+        let notes = notes(&table.names[target], &encoder, unlabelled, val.len());
+        let mut data = regression(
+            name,
+            (&table.names[target], values),
+            [(train_x, &train), (val_x, &val)],
+            encoder.width(),
+            notes,
+        );
+        data.table = Some(Box::new(shown));
+        return Ok(data);
+    }
     let (classes, labels) = classes_of(target_cells, &(0..table.rows()).collect::<Vec<_>>());
     if classes.len() < 2 {
         return Err(DataError::invalid(
@@ -323,22 +373,84 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Dataset, DataEr
     let pick = |rows: &[usize]| rows.iter().map(|&r| labels[r]).collect::<Vec<u32>>();
     let notes = notes(&table.names[target], &encoder, unlabelled, val.len());
     Ok(Dataset {
-        name: path
-            .file_name()
-            .map_or_else(|| "table".to_owned(), |f| f.to_string_lossy().into_owned()),
+        table: Some(Box::new(shown)),
+        quantity: None,
+        name,
         shape: Shape::vector(encoder.width() as u64),
         classes,
         train: Split {
+            masks: Vec::new(),
+            values: Vec::new(),
             samples: Samples::F32(train_x),
             labels: pick(&train),
         },
         val: Split {
+            masks: Vec::new(),
+            values: Vec::new(),
             samples: Samples::F32(val_x),
             labels: pick(&val),
         },
         skipped: Vec::new(),
         notes,
     })
+}
+
+/// A regression set: the target standardised with the training rows' mean and spread (so one
+/// learning rate suits prices and probabilities alike), which [`Quantity`] keeps to give
+/// predictions and errors back in the column's units.
+fn regression(
+    name: String,
+    (target, column): (&str, &[f32]),
+    [(train_x, train), (val_x, val)]: [(Vec<f32>, &Vec<usize>); 2],
+    width: usize,
+    mut notes: Vec<String>,
+) -> Dataset {
+    let n = train.len().max(1) as f64;
+    let mean = train.iter().map(|&r| f64::from(column[r])).sum::<f64>() / n;
+    let var = train
+        .iter()
+        .map(|&r| (f64::from(column[r]) - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    let std = if var > 0.0 { var.sqrt() } else { 1.0 };
+    let scaled = |rows: &[usize]| -> Vec<f32> {
+        rows.iter()
+            .map(|&r| ((f64::from(column[r]) - mean) / std) as f32)
+            .collect()
+    };
+    notes.insert(
+        1,
+        format!(
+            "regression: \"{target}\" standardised for training (mean {}, std {}); predictions and errors are given in its own units",
+            crate::units::sig(mean),
+            crate::units::sig(std)
+        ),
+    );
+    Dataset {
+        table: None,
+        name,
+        shape: Shape::vector(width as u64),
+        classes: Vec::new(),
+        quantity: Some(Quantity {
+            name: target.to_owned(),
+            mean,
+            std,
+        }),
+        train: Split {
+            masks: Vec::new(),
+            samples: Samples::F32(train_x),
+            labels: Vec::new(),
+            values: scaled(train),
+        },
+        val: Split {
+            masks: Vec::new(),
+            samples: Samples::F32(val_x),
+            labels: Vec::new(),
+            values: scaled(val),
+        },
+        skipped: Vec::new(),
+        notes,
+    }
 }
 
 fn describe_dropped(dropped: &[(String, String)]) -> String {

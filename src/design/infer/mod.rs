@@ -492,10 +492,19 @@ fn mul(inputs: &[Incoming<'_>]) -> Result<NodeCost, ShapeError> {
 
 fn output(o: &OutputOp, x: &Shape) -> Result<NodeCost, ShapeError> {
     if o.loss == Loss::CrossEntropy {
+        // A score per class at every pixel (segmentation) is cross-entropy's too.
+        if let Some((c, _, _)) = x.as_image() {
+            if c < 2 {
+                return fail(format!(
+                    "cross_entropy per pixel needs a score per class at every pixel, at least 2 channels, but gets {c}: end the network in a Conv2d with a channel per class"
+                ));
+            }
+            return Ok(free(*x));
+        }
         match x.as_vector() {
             None => {
                 return fail(format!(
-                    "cross_entropy needs a vector of class scores but gets {}: end the network with Flatten and a Linear whose out_features is the number of classes",
+                    "cross_entropy needs a vector of class scores (or, for segmentation, a score per class at every pixel) but gets {}: end the network with Flatten and a Linear whose out_features is the number of classes",
                     describe(x)
                 ));
             }

@@ -66,6 +66,15 @@ pub(super) fn vgg(b: &mut Builder, cfg: &[u64], batch_norm: bool, classes: u64) 
 /// convolution (v1.5). Each block's ReLU module is used more than once, so the exporter (and
 /// these templates) name its uses `relu`, `relu_1`, `relu_2`.
 pub(super) fn resnet(b: &mut Builder, blocks: [usize; 4], bottleneck: bool, classes: u64) {
+    resnet_trunk(b, blocks, bottleneck);
+    b.pool_flatten();
+    head(b, classes);
+    b.then("output", output());
+}
+
+/// ResNet up to its last block (stride 32), torchvision's names: the backbone of a
+/// classifier, or of an FCN.
+pub(super) fn resnet_trunk(b: &mut Builder, blocks: [usize; 4], bottleneck: bool) {
     b.then("conv1", conv(64, 7, 2, 3, false));
     b.then("bn1", bn());
     b.then("relu", relu());
@@ -117,7 +126,4 @@ pub(super) fn resnet(b: &mut Builder, blocks: [usize; 4], bottleneck: bool, clas
             in_planes = out;
         }
     }
-    b.pool_flatten();
-    head(b, classes);
-    b.then("output", output());
 }

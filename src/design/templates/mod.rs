@@ -10,12 +10,13 @@ use super::op::*;
 use super::pair::Pair;
 
 mod classic;
+mod dense;
 mod mobile;
 mod modern;
 mod zoo;
 
 /// The templates there are, with a one-line description each.
-pub const TEMPLATES: [(&str, &str); 17] = [
+pub const TEMPLATES: [(&str, &str); 19] = [
     (
         "lenet",
         "LeNet-style CNN (conv1, conv2, fc1-fc3), as in the PyTorch tutorial",
@@ -72,7 +73,25 @@ pub const TEMPLATES: [(&str, &str); 17] = [
         "convnext_tiny",
         "ConvNeXt-Tiny, 7×7 depthwise blocks with LayerNorm, GELU and layer scale (torchvision.models.convnext_tiny)",
     ),
+    (
+        "unet",
+        "U-Net for segmentation, 4 levels of 64 to 1024 channels, a class score per pixel (milesial/Pytorch-UNet's names)",
+    ),
+    (
+        "fcn_resnet18",
+        "FCN segmentation head on ResNet-18's trunk, scores upsampled to the input (torchvision's resnet18 names)",
+    ),
 ];
+
+/// The U-Net of [`template`]`("unet", …)` with its widths scaled: `width` channels at the first
+/// level (64 in the paper), doubling at each of the four levels down.
+pub fn unet(input: [u64; 3], classes: u64, width: u64) -> Design {
+    let mut b = Builder::new(input);
+    dense::unet(&mut b, width.max(1), classes);
+    let mut d = b.design;
+    super::layout::auto_layout(&mut d);
+    d
+}
 
 /// The template `name` for inputs of `input` (channels, height, width) and `classes` outputs;
 /// None for an unknown name. The classic sizes are 1×28×28 for LeNet and 3×224×224 for the
@@ -101,6 +120,8 @@ pub fn template(name: &str, input: [u64; 3], classes: u64) -> Option<Design> {
         "squeezenet1_1" => zoo::squeezenet1_1(&mut b, classes),
         "regnet_y_400mf" => zoo::regnet_y_400mf(&mut b, classes),
         "convnext_tiny" => modern::convnext_tiny(&mut b, classes),
+        "unet" => dense::unet(&mut b, 64, classes),
+        "fcn_resnet18" => dense::fcn_resnet18(&mut b, input, classes),
         _ => return None,
     }
     let mut d = b.design;

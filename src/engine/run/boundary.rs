@@ -19,9 +19,10 @@ const POINTS: usize = 600;
 /// Hidden units shown as maps of their own.
 const UNITS: usize = 12;
 
-/// The plane a two-feature dataset covers, padded by a tenth on each side; None for other data.
+/// The plane a two-feature dataset covers, padded by a tenth on each side; None for other data
+/// and for regression (there are no classes to draw regions of).
 pub(super) fn plane_of(data: &crate::data::Dataset) -> Option<[[f64; 2]; 2]> {
-    if data.shape.as_vector() != Some(2) {
+    if data.shape.as_vector() != Some(2) || data.quantity.is_some() {
         return None;
     }
     let Samples::F32(v) = &data.train.samples else {

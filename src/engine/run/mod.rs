@@ -519,9 +519,9 @@ impl<'a> Session<'a> {
             if let Some(views) = self.views()? {
                 emit.offer(EventKind::Views(views));
             }
-            let best = self.state.best_val_acc.is_none_or(|(b, _)| m.val_acc > b);
+            let best = self.state.best_val_acc.is_none_or(|(b, _)| m.score() > b);
             if best {
-                self.state.best_val_acc = Some((m.val_acc, m.epoch));
+                self.state.best_val_acc = Some((m.score(), m.epoch));
             }
             self.checkpoint(emit, best)?;
             last = Some(m);

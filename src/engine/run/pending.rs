@@ -82,7 +82,7 @@ impl Session<'_> {
             self.state.epoch_seen += s.samples;
             if s.step.is_multiple_of(self.job.options.log_every.max(1))
                 && let Some(notice) = self.csv.row(format!(
-                    "step,{},{},{},{loss},,,,,,,{}\n",
+                    "step,{},{},{},{loss},,,,,,,{},,,,,\n",
                     s.epoch,
                     s.step,
                     s.lr,

@@ -2,17 +2,20 @@
 
 use super::Session;
 use super::pending::PendingStep;
+use crate::data::augment::Rgba;
 use crate::data::augment::to_rgba;
 use crate::data::rng::libtorch_lock;
-use crate::engine::batch::{batch_of, evaluate, loss_of, mix};
+use crate::engine::batch::{Truth, batch_of, evaluate, loss_of, mix};
 use crate::engine::error::{EngineError, TorchContext};
 use crate::engine::files::write_text;
 use crate::engine::metrics::{Histogram, NodeStats, Throughput, dead_fraction};
 use crate::engine::network::Trace;
 use crate::engine::optim::clip_grad_norm;
 use crate::engine::protocol::{Emitter, EpochMetrics, EpochViews, EventKind};
+use crate::engine::regression::RegressionFit;
 use crate::engine::run_dir::RunDir;
 use crate::engine::schedule::learning_rate;
+use crate::engine::segmentation::{SegmentationFit, overlay};
 use std::collections::HashMap;
 use std::time::Instant;
 use tch::{Kind, Tensor};
@@ -41,9 +44,15 @@ impl Session<'_> {
         let step = self.state.step;
         let seed = self.state.seed;
         let stats = step.is_multiple_of(self.job.options.stats_every.max(1));
-        let (mut x, y) = batch_of((&self.train.0, &self.train.1), &idx, self.net.device)?;
+        let (mut x, mut y) = batch_of((&self.train.0, &self.train.1), &idx, self.net.device)?;
         if let Some(aug) = &self.aug {
-            x = aug.apply(&x, mix(seed, 2, step))?;
+            // Masks move with their images.
+            let masks = (y.kind() == Kind::Uint8).then_some(&y);
+            let (ax, ay) = aug.apply_joint(&x, masks, mix(seed, 2, step))?;
+            x = ax;
+            if let Some(ay) = ay {
+                y = ay;
+            }
         }
         if stats && x.dim() == 4 {
             self.offer_samples(&x, rows, emit);
@@ -73,11 +82,16 @@ impl Session<'_> {
             samples_per_s: rate.samples_per_s(),
             eta_s: rate.eta_s(),
             loss: loss.detach(),
-            correct: logits
-                .f_argmax(1, false)
-                .and_then(|p| p.f_eq_tensor(&y))
-                .and_then(|c| c.f_sum(Kind::Int64))
-                .ctx("accuracy")?,
+            correct: if y.kind() != Kind::Int64 {
+                // Regression and segmentation are measured on validation data (R², IoU).
+                Tensor::zeros([], (Kind::Int64, y.device()))
+            } else {
+                logits
+                    .f_argmax(1, false)
+                    .and_then(|p| p.f_eq_tensor(&y))
+                    .and_then(|c| c.f_sum(Kind::Int64))
+                    .ctx("accuracy")?
+            },
         });
         // Read before the weights change, so that a diverged loss stops the run before its
         // step is applied wherever the window is one step (the CPU's default).
@@ -176,26 +190,31 @@ impl Session<'_> {
         emit: &Emitter,
     ) -> Result<EpochMetrics, EngineError> {
         self.flush(emit)?;
-        let classes = self.job.data.classes.len();
         let batch = (self.settings().batch_size as i64).max(256);
         let report = evaluate(
             &self.net,
             &self.pre,
-            &self.val.0,
-            &self.val.1,
-            classes,
+            (&self.val.0, &self.val.1),
+            Truth::of(&self.job.data),
             batch,
         )?;
+        let no_train_acc = self.job.data.quantity.is_some() || self.job.data.is_segmentation();
         let seen = self.state.epoch_seen.max(1) as f64;
         self.state.epochs_done += 1;
         let m = EpochMetrics {
             epoch: self.state.epochs_done,
             step: self.state.step,
             train_loss: self.state.epoch_loss_sum / seen,
-            train_acc: self.state.epoch_correct as f64 / seen,
+            train_acc: if no_train_acc {
+                f64::NAN
+            } else {
+                self.state.epoch_correct as f64 / seen
+            },
             val_loss: report.loss,
             val_acc: report.accuracy,
             confusion: report.confusion,
+            regression: report.regression,
+            segmentation: report.segmentation,
             seconds: started.elapsed().as_secs_f64(),
         };
         let lr = learning_rate(
@@ -205,15 +224,17 @@ impl Session<'_> {
         );
         let sps = self.state.epoch_seen as f64 / m.seconds.max(1e-9);
         if let Some(notice) = self.csv.row(format!(
-            "epoch,{},{},{lr},,{},{},{},{},{sps:.1},{},{}\n",
+            "epoch,{},{},{lr},,{},{},{},{},{sps:.1},{},{},{},{}\n",
             m.epoch,
             m.step,
             m.train_loss,
-            m.train_acc,
+            cell(m.train_acc),
             m.val_loss,
-            m.val_acc,
+            cell(m.val_acc),
             self.net.compute.name(),
-            self.threads_cell()
+            self.threads_cell(),
+            regression_cells(m.regression.as_ref()),
+            segmentation_cells(m.segmentation.as_ref()),
         )) {
             emit.send(EventKind::Notice(notice));
         }
@@ -240,21 +261,26 @@ impl Session<'_> {
             outputs: Vec::new(),
         };
         let logits = self.net.forward(&x, false, Some(&mut trace))?;
-        let pred: Vec<i64> = Vec::try_from(
-            logits
-                .f_argmax(1, false)
-                .ctx("views")?
-                .to_device(tch::Device::Cpu),
-        )
-        .map_err(|e| EngineError::torch("views", e))?;
         let images = to_rgba(&raw.to_device(tch::Device::Cpu))?;
-        let labels = &self.job.data.val.labels;
-        let predictions = images
-            .into_iter()
-            .zip(labels)
-            .zip(&pred)
-            .map(|((img, &t), &p)| (img, t, p as u32))
-            .collect();
+        let (predictions, segments) = if self.job.data.is_segmentation() {
+            (Vec::new(), self.segments(&images, &logits)?)
+        } else {
+            let pred: Vec<i64> = Vec::try_from(
+                logits
+                    .f_argmax(1, false)
+                    .ctx("views")?
+                    .to_device(tch::Device::Cpu),
+            )
+            .map_err(|e| EngineError::torch("views", e))?;
+            let labels = &self.job.data.val.labels;
+            let predictions = images
+                .into_iter()
+                .zip(labels)
+                .zip(&pred)
+                .map(|((img, &t), &p)| (img, t, p as u32))
+                .collect();
+            (predictions, Vec::new())
+        };
         let convs = self.net.conv_nodes();
         let mut feature_maps = Vec::new();
         for (name, _, y) in &trace.outputs {
@@ -284,7 +310,44 @@ impl Session<'_> {
             feature_maps,
             filters,
             predictions,
+            segments,
         }))
+    }
+
+    /// The first validation images with their true and predicted masks over them.
+    fn segments(&self, images: &[Rgba], logits: &Tensor) -> Result<Vec<[Rgba; 3]>, EngineError> {
+        const SHOWN_SEGMENTS: usize = 6;
+        let n = images.len().min(SHOWN_SEGMENTS);
+        let predicted: Vec<u8> = Vec::try_from(
+            logits
+                .f_narrow(0, 0, n as i64)
+                .and_then(|l| l.f_argmax(1, false))
+                .ctx("views")?
+                .to_kind(Kind::Uint8)
+                .flatten(0, -1)
+                .to_device(tch::Device::Cpu),
+        )
+        .map_err(|e| EngineError::torch("views", e))?;
+        let pixels = predicted.len() / n.max(1);
+        Ok((0..n)
+            .map(|i| {
+                let truth = self
+                    .job
+                    .data
+                    .val
+                    .masks
+                    .get(i)
+                    .map_or(&[][..], Vec::as_slice);
+                let guess = predicted
+                    .get(i * pixels..(i + 1) * pixels)
+                    .unwrap_or_default();
+                [
+                    images[i].clone(),
+                    overlay(&images[i], truth),
+                    overlay(&images[i], guess),
+                ]
+            })
+            .collect())
     }
 
     /// Writes a checkpoint: weights, optimizer state and run state as one set, and the best
@@ -321,6 +384,35 @@ impl Session<'_> {
         });
         Ok(())
     }
+}
+
+/// A metric's cell: empty where the run has no such metric (a regression's accuracy).
+fn cell(v: f64) -> String {
+    if v.is_nan() {
+        String::new()
+    } else {
+        v.to_string()
+    }
+}
+
+/// The `val_mae,val_rmse,val_r2` cells: empty for classification.
+fn regression_cells(fit: Option<&RegressionFit>) -> String {
+    fit.map_or_else(
+        || ",,".to_owned(),
+        |f| format!("{},{},{}", f.mae, f.rmse, cell(f.r2)),
+    )
+}
+
+/// The `val_miou,val_iou` cells (each class's IoU, `;`-separated): empty but for
+/// segmentation.
+fn segmentation_cells(fit: Option<&SegmentationFit>) -> String {
+    fit.map_or_else(
+        || ",".to_owned(),
+        |f| {
+            let each: Vec<String> = f.iou.iter().map(|&v| cell(v)).collect();
+            format!("{},{}", cell(f.mean_iou), each.join(";"))
+        },
+    )
 }
 
 /// Scales each image of `[n, c, h, w]` to [0, 1] on its own (min–max), for display.

@@ -23,7 +23,7 @@ pub struct RunState {
     pub optimizer_steps: u64,
     /// The seed every random draw derives from.
     pub seed: u64,
-    /// Best validation accuracy so far, and at which epoch.
+    /// Best validation score so far (accuracy, or a regression's R²), and at which epoch.
     pub best_val_acc: Option<(f64, u64)>,
     /// Bytes of metrics.csv that belong to this state (later rows are dropped on resume).
     pub metrics_len: u64,
@@ -100,7 +100,7 @@ impl RunState {
             ));
         }
         if let Some((acc, epoch)) = self.best_val_acc
-            && (!(0.0..=1.0).contains(&acc) || epoch > self.epochs_done)
+            && (acc.is_nan() || acc > 1.0 || epoch > self.epochs_done)
         {
             return Some(format!(
                 "a best accuracy of {acc} at epoch {epoch}, after {} epochs",

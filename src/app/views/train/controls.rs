@@ -112,6 +112,9 @@ fn inputs(ui: &mut egui::Ui, training: &Training, data: &DataSettings, out: &mut
     for note in p.notes() {
         ui.add(egui::Label::new(egui::RichText::new(note).color(theme::MUTED).small()).wrap());
     }
+    if let Some(data) = training.preview_data() {
+        super::table::preview(ui, data);
+    }
     if !p.pairs.is_empty() {
         ui.horizontal(|ui| {
             ui.label("original / augmented");
@@ -210,7 +213,7 @@ fn message(ui: &mut egui::Ui, colour: egui::Color32, text: &str) {
 pub fn run_bar(
     ui: &mut egui::Ui,
     training: &Training,
-    input: Option<crate::design::Shape>,
+    (input, regression_head): (Option<crate::design::Shape>, bool),
     blocked: Option<String>,
 ) -> Vec<TrainAction> {
     let mut out = Vec::new();
@@ -233,6 +236,21 @@ pub fn run_bar(
             .clicked()
     {
         out.push(TrainAction::FitInput(data));
+    }
+    // Regression data and a classifier's head: one click makes it a regression's.
+    if training
+        .preview_data()
+        .is_some_and(|d| d.quantity.is_some())
+        && !regression_head
+        && ui
+            .button("Make the head a regression (1 output, MSE loss)")
+            .on_hover_text(
+                "The data predicts a quantity: the last Linear gives one value and the Output \
+                 measures the squared error (metrics: MAE, RMSE and R²)",
+            )
+            .clicked()
+    {
+        out.push(TrainAction::FitRegression);
     }
     if let Some(why) = training.start_error() {
         message(ui, theme::ERROR, &format!("The run did not start: {why}"));
@@ -474,13 +492,36 @@ fn progress(ui: &mut egui::Ui, run: &RunHistory) {
                     "finished"
                 });
             }
-            if let Some(m) = run.epochs.last() {
-                ui.label(format!(
-                    "epoch {}: val accuracy {:.1}% · val loss {:.4}",
-                    m.epoch,
-                    m.val_acc * 100.0,
-                    m.val_loss
-                ));
+            match run.epochs.last() {
+                Some(m) if m.segmentation.is_some() => {
+                    let fit = m.segmentation.as_ref();
+                    ui.label(format!(
+                        "epoch {}: val mean IoU {:.3} · pixel accuracy {:.1}% · val loss {:.4}",
+                        m.epoch,
+                        fit.map_or(f64::NAN, |f| f.mean_iou),
+                        m.val_acc * 100.0,
+                        m.val_loss
+                    ));
+                }
+                Some(m) if m.regression.is_some() => {
+                    let fit = m.regression.as_ref();
+                    ui.label(format!(
+                        "epoch {}: val R² {:.3} · MAE {} · val loss {:.4}",
+                        m.epoch,
+                        fit.map_or(f64::NAN, |f| f.r2),
+                        crate::units::sig(fit.map_or(f64::NAN, |f| f.mae)),
+                        m.val_loss
+                    ));
+                }
+                Some(m) => {
+                    ui.label(format!(
+                        "epoch {}: val accuracy {:.1}% · val loss {:.4}",
+                        m.epoch,
+                        m.val_acc * 100.0,
+                        m.val_loss
+                    ));
+                }
+                None => {}
             }
         }
     }

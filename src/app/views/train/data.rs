@@ -53,10 +53,17 @@ pub fn source(
             }
             if ui
                 .button("Table (CSV)…")
-                .on_hover_text("A CSV or TSV (gzipped or not) with one row per sample; the last column is the class to predict")
+                .on_hover_text("A CSV or TSV (gzipped or not) with one row per sample; the last column is what to predict (its classes or a quantity)")
                 .clicked()
             {
                 out.push(TrainAction::PickTable);
+            }
+            if ui
+                .button("Images with masks…")
+                .on_hover_text("Segmentation: a folder with images/ and masks/, a PNG mask per image (class indices, a palette, or RGB colours named in classes.json)")
+                .clicked()
+            {
+                out.push(TrainAction::PickMasks);
             }
         });
     if let DataSpec::Table(path, options) = base {
@@ -75,7 +82,7 @@ fn target_picker(
 ) {
     ui.horizontal(|ui| {
         ui.label("target").on_hover_text(
-            "The column to predict: one class per value. The other columns are the features.",
+            "The column to predict: its classes, or a quantity. The other columns are the features.",
         );
         let shown = options.target.as_deref().unwrap_or("(the last column)");
         egui::ComboBox::from_id_salt("table_target")
@@ -99,6 +106,33 @@ fn target_picker(
                     }
                 }
             });
+        use crate::data::table::Task;
+        let words = |t: Option<Task>| match t {
+            None => "inferred",
+            Some(Task::Classification) => "classes",
+            Some(Task::Regression) => "a quantity",
+        };
+        egui::ComboBox::from_id_salt("table_task")
+            .selected_text(words(options.task))
+            .width(90.0)
+            .show_ui(ui, |ui| {
+                for task in [None, Some(Task::Classification), Some(Task::Regression)] {
+                    if ui
+                        .selectable_label(options.task == task, words(task))
+                        .clicked()
+                    {
+                        let mut o = options.clone();
+                        o.task = task;
+                        let spec = DataSpec::Table(path.to_owned(), o);
+                        out.push(RunAction::Data(spec).into());
+                    }
+                }
+            })
+            .response
+            .on_hover_text(
+                "Classes: a classifier (cross-entropy). A quantity: a regression (MSE; MAE, RMSE and R²). \
+                 Inferred: text or a few whole numbers are classes, other numbers a quantity.",
+            );
     });
 }
 

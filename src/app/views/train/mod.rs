@@ -6,9 +6,12 @@ mod boundary;
 mod confusion;
 mod controls;
 mod data;
+mod iou;
 mod network;
 mod plots;
+mod scatter;
 mod settings;
+mod table;
 mod weights;
 
 use crate::app::NetloomApp;
@@ -44,7 +47,15 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
                 .resizable(false)
                 .show(ui, |ui| {
                     let input = app.doc.design.input_shape();
-                    let actions = controls::run_bar(ui, &app.training, input, blocked);
+                    let regression_head = app.doc.design.nodes.iter().any(|n| {
+                        matches!(&n.op, crate::design::Op::Output(o) if o.loss == crate::design::Loss::Mse)
+                    }) && app
+                        .doc
+                        .design
+                        .head(&app.doc.analysis)
+                        .is_some_and(|(_, _, w)| w == 1);
+                    let actions =
+                        controls::run_bar(ui, &app.training, (input, regression_head), blocked);
                     cmds.extend(actions.into_iter().map(AppCommand::Train));
                 });
             // A panel takes its new height in the next frame: ask for it, or a message that

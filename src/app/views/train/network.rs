@@ -115,6 +115,18 @@ pub fn views(ui: &mut egui::Ui, training: &Training, out: &mut Vec<TrainAction>)
                 ui.image((f.id(), egui::vec2(28.0, 28.0)));
             }
         });
+        if !t.segments.is_empty() {
+            cols[2].label("validation images: image · true mask · predicted mask");
+            egui::Grid::new("segments").show(&mut cols[2], |ui| {
+                for three in &t.segments {
+                    for img in three {
+                        ui.image((img.id(), egui::vec2(56.0, 56.0)));
+                    }
+                    ui.end_row();
+                }
+            });
+            return;
+        }
         cols[2].label("validation samples: predicted (true)");
         cols[2].horizontal_wrapped(|ui| {
             for (img, truth, pred) in &t.predictions {

@@ -50,8 +50,24 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
     });
     ui.columns(2, |cols| {
         let acc = Plot::new("acc_plot").height(h);
-        epoch_plot(&mut cols[0], acc, "acc_plot", "accuracy", training, |m| {
-            (m.val_acc, m.train_acc)
+        // A regression has no accuracy: its plot is of R² (validation only); a
+        // segmentation's is of mean IoU.
+        let runs = training.runs();
+        let what = if runs.iter().all(|r| r.regression) {
+            "R²"
+        } else if runs.iter().all(|r| r.segmentation) {
+            "mean IoU"
+        } else if runs.iter().any(|r| r.regression || r.segmentation) {
+            "accuracy (R² for regression, mean IoU for segmentation)"
+        } else {
+            "accuracy"
+        };
+        epoch_plot(&mut cols[0], acc, "acc_plot", what, training, |m| {
+            match (&m.regression, &m.segmentation) {
+                (Some(f), _) => (f.r2, f64::NAN),
+                (_, Some(s)) => (s.mean_iou, f64::NAN),
+                _ => (m.val_acc, m.train_acc),
+            }
         });
         let loss = Plot::new("epoch_loss_plot").height(h);
         epoch_plot(
@@ -65,29 +81,59 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
     });
     if let Some(run) = training.runs().last() {
         ui.columns(2, |cols| {
-            match run.epochs.last() {
-                Some(m) if m.confusion.counts.is_empty() => {
-                    cols[0].label(
-                        egui::RichText::new(
-                            "No confusion matrix: this run was read back from its metrics.csv.",
-                        )
-                        .color(theme::MUTED),
-                    );
-                }
-                Some(m) => super::confusion::heat_map(&mut cols[0], m, &run.classes),
-                None => {
-                    cols[0].label(
-                        egui::RichText::new("The confusion matrix appears after the first epoch.")
-                            .color(theme::MUTED),
-                    );
-                }
-            }
+            evaluation(&mut cols[0], run, h);
             gradients(&mut cols[1], run, h, &mut out);
         });
     }
     super::network::inside(ui, training, &mut out);
     super::network::views(ui, training, &mut out);
     out
+}
+
+/// What the latest epoch says of the validation data: the confusion matrix, or a regression's
+/// predicted-vs-actual scatter, or a segmentation's IoU per class.
+fn evaluation(ui: &mut egui::Ui, run: &RunHistory, h: f32) {
+    match run.epochs.last() {
+        Some(m) if m.segmentation.is_some() => {
+            if let Some(fit) = &m.segmentation {
+                super::iou::bars(ui, m, fit, &run.classes);
+            }
+        }
+        None if run.segmentation => {
+            ui.label(
+                egui::RichText::new("The IoU of each class appears after the first epoch.")
+                    .color(theme::MUTED),
+            );
+        }
+        Some(m) if m.regression.is_some() => {
+            if let Some(fit) = &m.regression {
+                super::scatter::predicted_vs_actual(ui, m, fit, h);
+            }
+        }
+        None if run.regression => {
+            ui.label(
+                egui::RichText::new(
+                    "Predicted against actual values appear after the first epoch.",
+                )
+                .color(theme::MUTED),
+            );
+        }
+        Some(m) if m.confusion.counts.is_empty() => {
+            ui.label(
+                egui::RichText::new(
+                    "No confusion matrix: this run was read back from its metrics.csv.",
+                )
+                .color(theme::MUTED),
+            );
+        }
+        Some(m) => super::confusion::heat_map(ui, m, &run.classes),
+        None => {
+            ui.label(
+                egui::RichText::new("The confusion matrix appears after the first epoch.")
+                    .color(theme::MUTED),
+            );
+        }
+    }
 }
 
 /// Each run's colour and name, once for all the plots; the whole of what it ran on hover.
