@@ -522,10 +522,12 @@ fn a_short_training_run_from_the_train_view_updates_the_loss_plot() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("run,kind,epoch,step,loss,train_loss,train_acc,val_loss,val_acc")
+        Some(
+            "run,kind,epoch,step,loss,train_loss,train_acc,val_loss,val_acc,val_mae,val_rmse,val_r2,val_miou"
+        )
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    assert!(rows.iter().all(|r| r.len() == 9));
+    assert!(rows.iter().all(|r| r.len() == 13));
     assert!(rows.iter().filter(|r| r[1] == "epoch").count() >= 2);
     harness.get_by_label("Stop").click_accesskit();
     step_until(&mut harness, 60, "Stop was not honoured", |app| {

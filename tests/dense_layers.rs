@@ -283,3 +283,80 @@ fn an_upsample_that_cannot_be_is_refused_saying_why() {
     );
     assert!(refused(Upsample::scale(UpsampleMode::Bilinear, -2.0)).contains("scale_factor is -2"));
 }
+
+#[test]
+fn crop_pad_matches_torch_zero_pad2d_forward_and_backward() {
+    let dir = tempdir("dense-croppad");
+    let sides = [
+        [0, -1, 0, -1],
+        [1, 1, 1, 1],
+        [-2, 0, 3, -1],
+        [2, -3, -1, 4],
+        [0, 0, 0, 0],
+    ];
+    let (mut manifest, mut ours) = (Vec::new(), Vec::new());
+    for (i, [top, bottom, left, right]) in sides.into_iter().enumerate() {
+        let p = CropPad {
+            top,
+            bottom,
+            left,
+            right,
+        };
+        let design = common::reference::chain(
+            InputOp::image(3, 7, 6),
+            vec![
+                ("crop", Op::CropPad(p)),
+                ("output", Op::Output(OutputOp { loss: Loss::Mse })),
+            ],
+        );
+        let a = analyse(&design);
+        assert!(a.is_valid(), "case {i}: {:?}", a.problems);
+        let net = Network::compile(&design, Device::Cpu).unwrap();
+        let x = Tensor::randn([2, 3, 7, 6], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+        let y = net.forward(&x, true, None).unwrap();
+        let inferred = a
+            .nodes
+            .iter()
+            .find(|n| n.name == "crop")
+            .unwrap()
+            .output
+            .unwrap();
+        let dims: Vec<i64> = inferred.dims().iter().map(|&d| d as i64).collect();
+        assert_eq!(&y.size()[1..], dims.as_slice(), "case {i}");
+        let r = Tensor::randn(y.size().as_slice(), (Kind::Float, Device::Cpu));
+        (&y * &r).sum(Kind::Float).backward();
+        let f = |n: &str| dir.join(format!("{i}_{n}"));
+        npy::write(&f("x.npy"), &array(&x.detach())).unwrap();
+        npy::write(&f("r.npy"), &array(&r)).unwrap();
+        ours.push((i, y.detach(), x.grad()));
+        manifest.push(serde_json::json!({
+            "kind": "croppad",
+            "settings": {"top": top, "bottom": bottom, "left": left, "right": right},
+            "x": f("x.npy"), "r": f("r.npy"), "y": f("ty.npy"), "gx": f("tgx.npy"),
+        }));
+    }
+    let path = dir.join("manifest.json");
+    std::fs::write(&path, serde_json::to_string(&manifest).unwrap()).unwrap();
+    python(&reference("dense_reference.py"), &[path.to_str().unwrap()]);
+    for (i, y, gx) in ours {
+        let f = |n: &str| dir.join(format!("{i}_{n}"));
+        assert!(worst(&y, &f("ty.npy")) <= 1e-6, "case {i} y");
+        assert!(worst(&gx, &f("tgx.npy")) <= 1e-6, "case {i} dx");
+    }
+    // Cropping everything away is refused.
+    let refused = infer(
+        &Op::CropPad(CropPad {
+            top: -4,
+            bottom: -3,
+            left: 0,
+            right: 0,
+        }),
+        &[("x", &Shape::image(3, 7, 6))],
+    )
+    .unwrap_err()
+    .0;
+    assert!(
+        refused.contains("crops a 7×6 image to 0×6 before padding it"),
+        "{refused}"
+    );
+}

@@ -52,7 +52,8 @@ fn export_all(design: &str, data: Option<&str>, dir: &Path) {
 
 /// A strided convolution down, transposed convolutions back up (ONNX ConvTranspose with
 /// output_padding, groups and dilation), Upsample three ways (ONNX Resize: nearest by a
-/// fractional scale, bilinear to a size, bilinear with corners aligned), then a classifier.
+/// fractional scale, bilinear to a size, bilinear with corners aligned), a CropPad that pads
+/// two sides and crops two (ONNX Pad with negative pads), then a classifier.
 fn upsampling(to: &Path) -> String {
     use netloom::design::*;
     let mut down = Conv2d::new(8, 3);
@@ -92,6 +93,15 @@ fn upsampling(to: &Path) -> String {
                     scale_factor: Some(2.0),
                     size: None,
                     align_corners: true,
+                }),
+            ),
+            (
+                "crop",
+                Op::CropPad(CropPad {
+                    top: -1,
+                    bottom: 2,
+                    left: 1,
+                    right: -3,
                 }),
             ),
             (

@@ -419,7 +419,7 @@ fn a_full_disk_for_a_moment_loses_no_row_and_tears_none() {
     let text = std::fs::read_to_string(dir.join("stays-full/metrics.csv")).unwrap();
     assert!(text.ends_with('\n'));
     for line in text.lines().skip(1) {
-        assert_eq!(line.split(',').count(), 12, "torn row {line:?}");
+        assert_eq!(line.split(',').count(), 17, "torn row {line:?}");
     }
 }
 

@@ -243,6 +243,21 @@ fn checked_alone(name: &str, report: &str, imported: &Design) -> bool {
             panic!("{report}")
         };
         assert_eq!(n.scale_factor, Some(2.0));
+        // A pad that crops two sides: a CropPad block.
+        let crop = imported.nodes.iter().find_map(|n| match n.op {
+            Op::CropPad(p) => Some(p),
+            _ => None,
+        });
+        assert_eq!(
+            crop,
+            Some(netloom::design::CropPad {
+                top: -1,
+                bottom: 2,
+                left: 1,
+                right: -2
+            }),
+            "{report}"
+        );
         return true;
     }
     if name == "layernet" {

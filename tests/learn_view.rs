@@ -147,6 +147,20 @@ fn the_activations_lesson_plots_the_chosen_function() {
 }
 
 #[test]
+fn the_transposed_convolution_lesson_shows_the_window_in_reverse_and_the_checkerboard() {
+    let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
+    learn(&mut harness, "Transposed convolution");
+    // Kernel 3, stride 2, computed by a ConvTranspose2d the engine runs: a 3×3 input paints
+    // into 7×7, a 6×6 one into 13×13 with 1, 2 or 4 windows on a pixel.
+    harness.get_by_label_contains("into a 7×7 output");
+    harness.get_by_label_contains("each of the 13×13 output pixels");
+    harness.get_by_label_contains(
+        "Kernel 3 is not a multiple of stride 2: inside the image some output pixels get 1 window and others 4",
+    );
+    harness.snapshot("learn_transposed_convolution");
+}
+
+#[test]
 fn the_convolution_lesson_slides_lenets_own_window_over_a_sample() {
     let mut harness = app_sized(None, egui::vec2(1280.0, 720.0));
     learn(&mut harness, "Convolution and pooling");

@@ -220,6 +220,18 @@ fn pair_strategy(lo: u64, hi: u64) -> impl Strategy<Value = Pair> {
     ]
 }
 
+/// CropPad: each side padded or cropped by up to 3.
+fn crop_pad_strategy() -> impl Strategy<Value = Op> {
+    (-3i64..4, -3i64..4, -3i64..4, -3i64..4).prop_map(|(top, bottom, left, right)| {
+        Op::CropPad(CropPad {
+            top,
+            bottom,
+            left,
+            right,
+        })
+    })
+}
+
 fn op_strategy() -> impl Strategy<Value = Op> {
     prop_oneof![
         (
@@ -300,6 +312,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
                 size: scale.is_none().then_some(size),
                 align_corners: bilinear && corners,
             })),
+        crop_pad_strategy(),
         pair_strategy(1, 3).prop_map(|o| Op::AdaptiveAvgPool2d(AdaptivePool2d { output_size: o })),
         Just(Op::BatchNorm(BatchNorm::default())),
         Just(Op::LayerNorm(LayerNorm::default())),

@@ -89,6 +89,28 @@ fn torchvision_resnet18_loads_into_the_template_with_every_key_matched() {
     ]);
     let err = relative_error(&dir.join("ours.npy"), &dir.join("y.npy"));
     assert!(err < 1e-4, "relative error {err}");
+    // The segmentation template's trunk is resnet18 by name: every trunk tensor matches; the
+    // FCN head (classifier.*: 8 tensors) starts afresh and the classifier's fc is unused.
+    netloom_ok(&[
+        "template",
+        "fcn_resnet18",
+        "--input",
+        "3,64,64",
+        "--classes",
+        "3",
+        "-o",
+        &d("fcn.json"),
+    ]);
+    let report = netloom_ok(&["weights", &d("weights.pth"), "--design", &d("fcn.json")]);
+    assert_eq!(
+        report.lines().next().unwrap(),
+        "120 matched, 8 missing in the file, 2 unexpected in the file, 0 shape mismatches",
+        "{report}"
+    );
+    assert!(
+        report.contains("classifier.4.weight") && report.contains("fc.weight"),
+        "{report}"
+    );
 }
 
 /// Every torchvision family with a template: torchvision's own state dict (random init, BN

@@ -147,7 +147,54 @@ fn add_and_concat_mismatches_are_explained() {
     d.connect(add, o, 0);
     let m = messages(&d);
     assert!(m.iter().any(|x| x == "add1: can only add equal shapes, but conv gives 16×6×6 and input gives 3×8×8: the sizes differ: give the shortcut a Conv2d with the same stride as the main path"), "{m:?}");
-    assert!(m.iter().any(|x| x.starts_with("cat1: joins along channels, so all other sizes must match, but conv gives 16×6×6 and input gives 3×8×8")), "{m:?}");
+    assert!(m.iter().any(|x| x == "cat1: joins along channels, so heights and widths must match, but conv gives 16×6×6 and input gives 3×8×8: put a CropPad of top 1, bottom 1, left 1, right 1 after conv (making it 8×8), or one of top -1, bottom -1, left -1, right -1 after input (making it 6×6)"), "{m:?}");
+    // Either fix, as said, makes the join valid.
+    for (after, port, fix) in [
+        (
+            c,
+            0,
+            CropPad {
+                top: 1,
+                bottom: 1,
+                left: 1,
+                right: 1,
+            },
+        ),
+        (
+            i,
+            1,
+            CropPad {
+                top: -1,
+                bottom: -1,
+                left: -1,
+                right: -1,
+            },
+        ),
+    ] {
+        let mut fixed = d.clone();
+        let crop = fixed.add("fix", Op::CropPad(fix), [0.0, 0.0]);
+        fixed.edges.retain(|e| !(e.to == cat && e.port == port));
+        fixed.connect(after, crop, 0);
+        fixed.connect(crop, cat, port);
+        let m = messages(&fixed);
+        assert!(!m.iter().any(|x| x.starts_with("cat1: joins")), "{m:?}");
+    }
+    // A U-Net's odd size: 57 against 56 crops the bottom row and right column.
+    let odd = netloom::design::infer(
+        &Op::Concat(Merge {}),
+        &[
+            ("skip", &Shape::image(8, 57, 57)),
+            ("up", &Shape::image(8, 56, 56)),
+        ],
+    )
+    .unwrap_err()
+    .0;
+    assert!(
+        odd.contains(
+            "a CropPad of top 0, bottom -1, left 0, right -1 after skip (making it 56×56)"
+        ),
+        "{odd}"
+    );
     assert!(
         m.iter().any(|x| x
             == "cat1: its output goes nowhere: wire it onward (towards the Output), or delete it"),

@@ -115,4 +115,6 @@ pub enum Lesson {
     Convolution,
     /// Batch norm's effect on activations; dropout's mask.
     Normalisation,
+    /// A transposed convolution's window in reverse, and its checkerboard.
+    TransposedConvolution,
 }

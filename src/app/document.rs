@@ -126,7 +126,7 @@ impl NetloomApp {
                 self.set_design(d, Source::Template(name.to_owned()));
                 if segmentation {
                     self.notice = Some(format!(
-                        "{name} predicts a class at every pixel: train it on images with masks (Train → data → Images with masks…, or --data masks:DIR). It opens at 3×224×224 with 2 classes: set the Input to your images' size and the last convolution to your classes."
+                        "{name} predicts a class at every pixel: train it on images with masks (in the Train view, data, \"Images with masks…\"; or --data masks:DIR). It opens at 3×224×224 with 2 classes: set the Input to your images' size and the last convolution to your classes."
                     ));
                 } else if name != "lenet" {
                     // What it trains on as it opens, said once rather than found out.

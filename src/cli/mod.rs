@@ -81,8 +81,8 @@ pub enum Subcommand {
     /// a design by name: matched, missing, unexpected and shape mismatches.
     Weights(weights::WeightsArgs),
     /// Write a design of a known architecture (LeNet, VGG, ResNet, MobileNet, EfficientNet,
-    /// DenseNet, SqueezeNet, RegNet) with torchvision's names,
-    /// ready for torchvision's weights.
+    /// DenseNet, SqueezeNet, RegNet, ConvNeXt; U-Net and FCN for segmentation) with
+    /// torchvision's names, ready for torchvision's weights.
     Template(weights::TemplateArgs),
     /// Read an ONNX network into a design and its weights (.safetensors): names from the
     /// exporter's module paths and the state dict's keys, so torchvision's .pth loads too.

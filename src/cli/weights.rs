@@ -70,7 +70,8 @@ pub struct TemplateArgs {
     /// The input: channels, height, width (default 1,28,28 for lenet, else 3,224,224).
     #[arg(long, value_name = "C,H,W", value_parser = parse_chw)]
     pub input: Option<[u64; 3]>,
-    /// Classes of the last layer (default 10 for lenet, else 1000 as in torchvision).
+    /// Classes of the last layer (default 10 for lenet, 2 for the segmentation templates unet
+    /// and fcn_resnet18, else 1000 as in torchvision).
     #[arg(long, value_name = "N")]
     pub classes: Option<u64>,
     /// Where to write the design (default: print it).

@@ -464,9 +464,32 @@ pub fn preview(
     let per = (c * h * w) as usize;
     let batch = (Tensor::from_slice(&px[..n * per]).to_kind(Kind::Float) / 255.0)
         .view([n as i64, c as i64, h as i64, w as i64]);
-    let augmented = augmenter.apply(&batch, seed)?;
+    if data.train.masks.is_empty() {
+        let augmented = augmenter.apply(&batch, seed)?;
+        return Ok(to_rgba(&batch)?
+            .into_iter()
+            .zip(to_rgba(&augmented)?)
+            .collect());
+    }
+    // Segmentation: each image with its mask over it, before and after, moved together.
+    let masks = data.train.masks[..n].concat();
+    let masks = Tensor::from_slice(&masks).view([n as i64, h as i64, w as i64]);
+    let (augmented, moved) = augmenter.apply_joint(&batch, Some(&masks), seed)?;
+    let moved: Vec<u8> = match moved {
+        Some(m) => Vec::try_from(m.flatten(0, -1)).map_err(err)?,
+        None => Vec::new(),
+    };
+    let plane = (h * w) as usize;
     Ok(to_rgba(&batch)?
         .into_iter()
         .zip(to_rgba(&augmented)?)
+        .enumerate()
+        .map(|(i, (a, b))| {
+            let after = moved.get(i * plane..(i + 1) * plane).unwrap_or_default();
+            (
+                super::masks::overlay(&a, &data.train.masks[i]),
+                super::masks::overlay(&b, after),
+            )
+        })
         .collect())
 }

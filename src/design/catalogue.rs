@@ -3,8 +3,8 @@
 //! [`super::edit::Edit::Add`] made from an entry adds a node.
 
 use super::{
-    Activation, ActivationFn, AdaptivePool2d, BatchNorm, Conv2d, ConvTranspose2d, Dropout, Flatten,
-    InputOp, LayerNorm, LayerScale, Linear, Merge, Op, OutputOp, Pair, Pool2d, Upsample,
+    Activation, ActivationFn, AdaptivePool2d, BatchNorm, Conv2d, ConvTranspose2d, CropPad, Dropout,
+    Flatten, InputOp, LayerNorm, LayerScale, Linear, Merge, Op, OutputOp, Pair, Pool2d, Upsample,
     UpsampleMode,
 };
 
@@ -76,6 +76,20 @@ pub static BLOCKS: &[Block] = &[
         prefix: "upsample",
         help: "Enlarges each channel by a scale (2 doubles height and width) or to a size, copying the nearest pixel or blending the four nearest (bilinear). No weights: the fixed upsampling of decoders, often followed by a convolution.",
         make: || Op::Upsample(Upsample::scale(UpsampleMode::Nearest, 2.0)),
+    },
+    Block {
+        group: "Convolution and pooling",
+        label: "CropPad",
+        prefix: "crop",
+        help: "Adds rows and columns of zeros around each channel, or cuts them off where a side is negative: lines a skip connection up with the upsampled map it joins when their sizes differ by a few pixels (the Concat says exactly which numbers).",
+        make: || {
+            Op::CropPad(CropPad {
+                top: 0,
+                bottom: -1,
+                left: 0,
+                right: -1,
+            })
+        },
     },
     Block {
         group: "Convolution and pooling",

@@ -20,6 +20,10 @@ pub enum Op {
     ConvTranspose2d(ConvTranspose2d),
     /// Resizing an image by a scale or to a size, nearest or bilinear (`torch.nn.Upsample`).
     Upsample(Upsample),
+    /// Zeros added around an image, or rows and columns cut off where negative
+    /// (`F.pad(x, (left, right, top, bottom))`): what lines a skip connection up with the
+    /// upsampled map it joins.
+    CropPad(CropPad),
     /// Max pooling (`torch.nn.MaxPool2d`).
     MaxPool2d(Pool2d),
     /// Average pooling (`torch.nn.AvgPool2d`).
@@ -73,6 +77,7 @@ impl Op {
             Op::Conv2d(_) => "Conv2d",
             Op::ConvTranspose2d(_) => "ConvTranspose2d",
             Op::Upsample(_) => "Upsample",
+            Op::CropPad(_) => "CropPad",
             Op::MaxPool2d(_) => "MaxPool2d",
             Op::AvgPool2d(_) => "AvgPool2d",
             Op::AdaptiveAvgPool2d(_) => "AdaptiveAvgPool2d",
@@ -96,9 +101,11 @@ impl Op {
         match self {
             Op::Input(_) | Op::Output(_) => Family::InputOutput,
             Op::Conv2d(_) | Op::ConvTranspose2d(_) => Family::Convolution,
-            Op::MaxPool2d(_) | Op::AvgPool2d(_) | Op::AdaptiveAvgPool2d(_) | Op::Upsample(_) => {
-                Family::Pooling
-            }
+            Op::MaxPool2d(_)
+            | Op::AvgPool2d(_)
+            | Op::AdaptiveAvgPool2d(_)
+            | Op::Upsample(_)
+            | Op::CropPad(_) => Family::Pooling,
             Op::BatchNorm(_)
             | Op::LayerNorm(_)
             | Op::LayerScale(_)
@@ -331,6 +338,40 @@ impl Pool2d {
     /// The stride actually used: the kernel size when none is given.
     pub fn effective_stride(&self) -> Pair {
         self.stride.unwrap_or(self.kernel_size)
+    }
+}
+
+/// Rows and columns added (zeros) or, negative, cut off each side of an image.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CropPad {
+    /// Rows added above (negative: cut off the top).
+    #[serde(default)]
+    pub top: i64,
+    /// Rows added below (negative: cut off the bottom).
+    #[serde(default)]
+    pub bottom: i64,
+    /// Columns added on the left (negative: cut off).
+    #[serde(default)]
+    pub left: i64,
+    /// Columns added on the right (negative: cut off).
+    #[serde(default)]
+    pub right: i64,
+}
+
+impl CropPad {
+    /// What brings an `h`×`w` image to `th`×`tw`, centred: half the difference each side,
+    /// the odd row or column at the bottom or right (as U-Net's and torchvision's centre
+    /// crops do).
+    pub fn to_size((h, w): (u64, u64), (th, tw): (u64, u64)) -> CropPad {
+        let dh = th as i64 - h as i64;
+        let dw = tw as i64 - w as i64;
+        CropPad {
+            top: dh / 2,
+            bottom: dh - dh / 2,
+            left: dw / 2,
+            right: dw - dw / 2,
+        }
     }
 }
 

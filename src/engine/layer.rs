@@ -46,6 +46,10 @@ pub(super) enum Layer {
         bilinear: bool,
         align_corners: bool,
     },
+    /// `F.pad(x, pad)`: `[left, right, top, bottom]`, negative cuts off.
+    CropPad {
+        pad: [i64; 4],
+    },
     MaxPool2d {
         kernel: [i64; 2],
         stride: [i64; 2],
@@ -173,6 +177,9 @@ impl Layer {
                     align_corners: u.align_corners,
                 }
             }
+            Op::CropPad(p) => Layer::CropPad {
+                pad: [p.left, p.right, p.top, p.bottom],
+            },
             Op::MaxPool2d(p) => Layer::MaxPool2d {
                 kernel: pair(p.kernel_size),
                 stride: pair(p.effective_stride()),
@@ -360,6 +367,7 @@ impl Layer {
                 }
                 .ctx(&ctx)?
             }
+            Layer::CropPad { pad } => first()?.f_constant_pad_nd(pad.as_slice()).ctx(&ctx)?,
             Layer::MaxPool2d {
                 kernel,
                 stride,

@@ -23,6 +23,7 @@ mod metrics_csv;
 mod network;
 pub mod npy;
 mod optim;
+pub mod overlap;
 mod params;
 pub mod precision;
 pub mod probe;

@@ -5,7 +5,6 @@
 
 use super::error::{EngineError, TorchContext};
 use super::metrics::Confusion;
-use crate::data::augment::Rgba;
 use crate::data::masks::IGNORE;
 use tch::{Kind, Tensor};
 
@@ -75,39 +74,6 @@ pub fn add_pixels(
         }
     }
     Ok(())
-}
-
-/// The colour a class is drawn in over its pixels (repeating after twelve classes); class 0,
-/// most often the background, is drawn in none.
-pub const CLASS_COLOURS: [[u8; 3]; 12] = [
-    [0, 0, 0],
-    [230, 60, 60],
-    [60, 120, 230],
-    [250, 200, 40],
-    [60, 190, 90],
-    [200, 90, 220],
-    [40, 210, 210],
-    [250, 130, 40],
-    [150, 230, 60],
-    [240, 110, 180],
-    [120, 90, 40],
-    [160, 160, 255],
-];
-
-/// `image` with each pixel of `mask` (a class per pixel) tinted its class's colour, half and
-/// half; background (class 0) and ignored pixels are left as they are.
-pub fn overlay(image: &Rgba, mask: &[u8]) -> Rgba {
-    let mut out = image.clone();
-    for (px, &c) in out.pixels.chunks_exact_mut(4).zip(mask) {
-        if c == 0 || c == IGNORE {
-            continue;
-        }
-        let colour = CLASS_COLOURS[usize::from(c) % CLASS_COLOURS.len()];
-        for (v, t) in px.iter_mut().zip(colour) {
-            *v = ((u16::from(*v) + u16::from(t)) / 2) as u8;
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -61,6 +61,11 @@ fn constructor(step: &Step<'_>) -> Option<String> {
             }
             format!("nn.Upsample({})", args.join(", "))
         }
+        // ZeroPad2d takes (left, right, top, bottom); a negative side crops, as F.pad does.
+        Op::CropPad(p) => format!(
+            "nn.ZeroPad2d(({}, {}, {}, {}))",
+            p.left, p.right, p.top, p.bottom
+        ),
         Op::MaxPool2d(p) | Op::AvgPool2d(p) => {
             let kind = if matches!(step.node.op, Op::MaxPool2d(_)) {
                 "MaxPool2d"

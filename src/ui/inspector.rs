@@ -53,6 +53,17 @@ fn choices(field: &str) -> Option<Vec<String>> {
 pub(crate) fn value_editor(ui: &mut egui::Ui, field: &str, v: &mut Value) -> bool {
     match v {
         Value::Bool(b) => ui.checkbox(b, "").changed(),
+        // CropPad's sides: negative crops, so they go below zero.
+        Value::Number(n) if matches!(field, "top" | "bottom" | "left" | "right") => {
+            let mut x = n.as_i64().unwrap_or(0);
+            let changed = ui
+                .add(egui::DragValue::new(&mut x).range(-4096..=4096))
+                .changed();
+            if changed {
+                *v = x.into();
+            }
+            changed
+        }
         Value::Number(n) if n.is_u64() => {
             let mut x = n.as_u64().unwrap_or(0);
             let changed = ui

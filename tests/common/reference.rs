@@ -132,6 +132,9 @@ pub fn torch_op(op: &Op, xs: &[&Tensor], vs: Option<&nn::Path>) -> Result<Tensor
                     .map_err(err),
             }
         }
+        Op::CropPad(p) => x()?
+            .f_constant_pad_nd([p.left, p.right, p.top, p.bottom])
+            .map_err(err),
         Op::MaxPool2d(p) => x()?
             .f_max_pool2d(
                 pair(p.kernel_size),
@@ -298,7 +301,10 @@ pub fn torch_op(op: &Op, xs: &[&Tensor], vs: Option<&nn::Path>) -> Result<Tensor
         Op::Output(o) => {
             let x = x()?;
             if o.loss == Loss::CrossEntropy {
-                let targets = Tensor::zeros([BATCH], (Kind::Int64, Device::Cpu));
+                // A class per sample, or for scores at every pixel a class per pixel.
+                let mut dims = x.size();
+                dims.remove(1);
+                let targets = Tensor::zeros(dims.as_slice(), (Kind::Int64, Device::Cpu));
                 let _loss = x
                     .f_cross_entropy_loss::<Tensor>(&targets, None, tch::Reduction::Mean, -100, 0.0)
                     .map_err(err)?;

@@ -1,4 +1,4 @@
-"""torch.nn's transposed convolution and upsampling, forward and backward, for
+"""torch.nn's transposed convolution, upsampling and ZeroPad2d (CropPad), forward and backward, for
 tests/dense_layers.rs.
 
     dense_reference.py MANIFEST.json
@@ -23,6 +23,14 @@ def main():
     torch.set_num_threads(1)
     for case in json.load(open(sys.argv[1])):
         s = case["settings"]
+        if case["kind"] == "croppad":
+            layer = nn.ZeroPad2d((s["left"], s["right"], s["top"], s["bottom"]))
+            x = read_npy(case["x"]).requires_grad_(True)
+            y = layer(x)
+            (y * read_npy(case["r"])).sum().backward()
+            write_npy(case["y"], y.detach())
+            write_npy(case["gx"], x.grad)
+            continue
         if case["kind"] == "upsample":
             extra = {"align_corners": s["align_corners"]} if s["mode"] == "bilinear" else {}
             size = tuple(s["size"]) if s["size"] is not None else None

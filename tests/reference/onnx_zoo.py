@@ -97,7 +97,8 @@ class Layernet(nn.Module):
 
 class Upnet(nn.Module):
     """A decoder's transposed convolutions (output_padding, groups, dilation, no bias) and
-    upsampling (nearest by a scale, bilinear to a size, bilinear with corners aligned)."""
+    upsampling (nearest by a scale, bilinear to a size, bilinear with corners aligned), and a
+    pad that crops two sides (ZeroPad2d with negative sides: ONNX Pad with negative pads)."""
 
     def __init__(self):
         super().__init__()
@@ -107,12 +108,13 @@ class Upnet(nn.Module):
         self.nearest = nn.Upsample(scale_factor=2)
         self.bilinear = nn.Upsample(size=(40, 36), mode="bilinear")
         self.corners = nn.Upsample(scale_factor=1.5, mode="bilinear", align_corners=True)
-        self.fc = nn.Linear(4 * 60 * 54, 10)
+        self.crop = nn.ZeroPad2d((1, -2, -1, 2))
+        self.fc = nn.Linear(4 * 61 * 53, 10)
 
     def forward(self, x):
         x = torch.relu(self.up(torch.relu(self.down(x))))
         x = self.bilinear(self.nearest(self.up2(x)))
-        return self.fc(torch.flatten(self.corners(x), 1))
+        return self.fc(torch.flatten(self.crop(self.corners(x)), 1))
 
 
 def export(out, spec):

@@ -72,6 +72,10 @@ fn lesson_link(ui: &mut egui::Ui, node: &crate::design::Node, cmds: &mut Vec<App
             "See what it does to activations (Learn)",
         ),
         Op::Activation(_) => (Lesson::Activations, "Compare activations (Learn)"),
+        Op::ConvTranspose2d(_) => (
+            Lesson::TransposedConvolution,
+            "See its window in reverse, and its checkerboard (Learn)",
+        ),
         _ => return,
     };
     if ui.link(text).clicked() {

@@ -52,6 +52,7 @@ pub fn infer(op: &Op, inputs: &[Incoming<'_>]) -> Result<NodeCost, ShapeError> {
         Op::Conv2d(c) => conv2d(c, single(inputs)?),
         Op::ConvTranspose2d(c) => transpose::conv_transpose2d(c, single(inputs)?),
         Op::Upsample(u) => transpose::upsample(u, single(inputs)?),
+        Op::CropPad(p) => transpose::crop_pad(p, single(inputs)?),
         Op::MaxPool2d(p) => pool2d(p, single(inputs)?, "MaxPool2d"),
         Op::AvgPool2d(p) => pool2d(p, single(inputs)?, "AvgPool2d"),
         Op::AdaptiveAvgPool2d(p) => adaptive_pool(p, single(inputs)?),
@@ -434,6 +435,25 @@ fn concat(inputs: &[Incoming<'_>]) -> Result<NodeCost, ShapeError> {
     let mut lead: u64 = 0;
     for (name, s) in inputs {
         let same_rest = s.rank() == first.rank() && s.dims().get(1..) == first.dims().get(1..);
+        if let (false, Some((_, fh, fw)), Some((_, h, w))) =
+            (same_rest, first.as_image(), s.as_image())
+        {
+            // A skip connection a few pixels off (a U-Net's unpadded convolutions, an odd
+            // size halved): the exact CropPad that lines them up, either way.
+            let crop = crate::design::CropPad::to_size((fh, fw), (h, w));
+            let pad = crate::design::CropPad::to_size((h, w), (fh, fw));
+            let sides = |p: crate::design::CropPad| {
+                format!(
+                    "top {}, bottom {}, left {}, right {}",
+                    p.top, p.bottom, p.left, p.right
+                )
+            };
+            return fail(format!(
+                "joins along channels, so heights and widths must match, but {first_name} gives {first} and {name} gives {s}: put a CropPad of {} after {first_name} (making it {h}×{w}), or one of {} after {name} (making it {fh}×{fw})",
+                sides(crop),
+                sides(pad)
+            ));
+        }
         if !same_rest {
             return fail(format!(
                 "joins along channels, so all other sizes must match, but {first_name} gives {first} and {name} gives {s}: make their heights and widths equal"

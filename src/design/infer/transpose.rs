@@ -4,7 +4,7 @@
 //! `⌊in · scale⌋` or the size given.
 
 use super::{MAX_PADDING, NodeCost, ShapeError, fail, need_image, positive};
-use crate::design::op::{ConvTranspose2d, Upsample, UpsampleMode};
+use crate::design::op::{ConvTranspose2d, CropPad, Upsample, UpsampleMode};
 use crate::design::pair::Pair;
 use crate::design::shape::Shape;
 
@@ -125,5 +125,34 @@ pub(super) fn upsample(u: &Upsample, x: &Shape) -> Result<NodeCost, ShapeError> 
             UpsampleMode::Nearest => 0,
             UpsampleMode::Bilinear => output.numel().saturating_mul(4),
         },
+    })
+}
+
+/// CropPad: each side grows by its count (zeros) or, negative, loses that many rows or
+/// columns; at least one row and column must be left.
+pub(super) fn crop_pad(p: &CropPad, x: &Shape) -> Result<NodeCost, ShapeError> {
+    let (c, h, w) = need_image(x, "CropPad")?;
+    let oh = h as i64 + p.top + p.bottom;
+    let ow = w as i64 + p.left + p.right;
+    // The negative sides crop first (as F.pad does): they must leave a row and a column.
+    let kept_h = h as i64 + p.top.min(0) + p.bottom.min(0);
+    let kept_w = w as i64 + p.left.min(0) + p.right.min(0);
+    if kept_h < 1 || kept_w < 1 {
+        return fail(format!(
+            "crops a {h}×{w} image to {}×{} before padding it: leave at least one row and column (crop less)",
+            kept_h.max(0),
+            kept_w.max(0)
+        ));
+    }
+    let most = MAX_PADDING as i64;
+    if p.top.max(p.bottom) > most || p.left.max(p.right) > most {
+        return fail(format!(
+            "adds more than {most} rows or columns on a side: a pad that large is a mistake"
+        ));
+    }
+    Ok(NodeCost {
+        output: Shape::image(c, oh as u64, ow as u64),
+        params: 0,
+        macs: 0,
     })
 }

@@ -268,6 +268,12 @@ impl Writer<'_> {
             Op::Conv2d(c) => self.conv(name, c, x, &out)?,
             Op::ConvTranspose2d(c) => self.conv_transpose(name, c, x, &out)?,
             Op::Upsample(u) => self.resize(step, u, &x, &out)?,
+            Op::CropPad(p) => {
+                // ONNX's pads: every axis's begin, then every end; negative removes.
+                let pads = format!("{name}.pads");
+                self.constant_i64(&pads, &[0, 0, p.top, p.left, 0, 0, p.bottom, p.right]);
+                self.node("Pad", name, &[&x, &pads], &out, vec![]);
+            }
             Op::MaxPool2d(p) => self.pool(step, p, true, x, &out)?,
             Op::AvgPool2d(p) => self.pool(step, p, false, x, &out)?,
             Op::AdaptiveAvgPool2d(p) => self.adaptive_pool(step, p.output_size, &x, &out)?,

@@ -2,7 +2,9 @@
 
 use super::attrs::*;
 use super::{Reader, Value};
-use crate::design::{Activation, ActivationFn, BatchNorm, Conv2d, Linear, Merge, Op, Pair, Pool2d};
+use crate::design::{
+    Activation, ActivationFn, BatchNorm, Conv2d, CropPad, Linear, Merge, Op, Pair, Pool2d,
+};
 use crate::import::ImportError;
 use crate::import::tensors::{Array, Values};
 use crate::onnx_proto::NodeProto;
@@ -53,10 +55,21 @@ impl Reader<'_> {
                     .note_folded("Pad (into the convolution after it)");
                 Ok(())
             }
+            // Unequal sides, or negative (cropping): a CropPad block of its own.
+            [0, 0, t, l, 0, 0, b, r] if rank == 4 && value == 0.0 => {
+                let op = Op::CropPad(CropPad {
+                    top: *t,
+                    bottom: *b,
+                    left: *l,
+                    right: *r,
+                });
+                self.add_node(n, op, &[x], rank, None);
+                Ok(())
+            }
             _ => Err(Self::malformed(
                 n,
                 format!(
-                    "pads {pads:?} with {value}; netloom folds a Pad into the next convolution only when it adds zeros alike on both sides of height and of width"
+                    "pads {pads:?} with {value}; netloom reads a Pad that adds zeros to (or crops) the height and width of an image, not other values or axes"
                 ),
             )),
         }

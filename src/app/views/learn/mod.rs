@@ -1,6 +1,6 @@
 //! The Learn view: the lessons behind the blocks, drawn live with the engine's own code.
 //! Optimizer paths, preprocessing, activations, convolution and pooling, batch norm and
-//! dropout; one file per lesson, the numerics in engine/ and data/.
+//! dropout, transposed convolution; one file per lesson, the numerics in engine/ and data/.
 
 mod activations;
 mod cloud;
@@ -9,6 +9,7 @@ mod heat;
 mod norm;
 mod paths;
 mod probing;
+mod transpose;
 
 use crate::app::NetloomApp;
 use crate::app::actions::AppCommand;
@@ -62,6 +63,7 @@ impl Default for Learn {
                 Box::new(activations::Activations::default()),
                 Box::new(conv::Conv::default()),
                 Box::new(norm::Norm::default()),
+                Box::new(transpose::Transpose::default()),
             ],
         }
     }

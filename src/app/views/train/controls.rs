@@ -117,7 +117,14 @@ fn inputs(ui: &mut egui::Ui, training: &Training, data: &DataSettings, out: &mut
     }
     if !p.pairs.is_empty() {
         ui.horizontal(|ui| {
-            ui.label("original / augmented");
+            let masks = training
+                .preview_data()
+                .is_some_and(crate::data::Dataset::is_segmentation);
+            ui.label(if masks {
+                "image and mask / augmented together"
+            } else {
+                "original / augmented"
+            });
             if ui
                 .button("Re-roll")
                 .on_hover_text("another random draw")

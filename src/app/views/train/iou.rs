@@ -1,8 +1,9 @@
 //! A segmentation's answer to the confusion matrix: each class's intersection over union as a
 //! bar in the class's overlay colour, with the pixel accuracy and mean IoU above.
 
+use crate::data::masks::CLASS_COLOURS;
 use crate::engine::EpochMetrics;
-use crate::engine::segmentation::{CLASS_COLOURS, SegmentationFit};
+use crate::engine::segmentation::SegmentationFit;
 use crate::ui::theme;
 
 /// Draws `fit` (of epoch `m`), classes named by `classes`.
