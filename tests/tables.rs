@@ -317,8 +317,12 @@ fn a_regression_table_fits_a_known_function_and_reports_mae_rmse_and_r2() {
     let v: serde_json::Value = serde_json::from_str(&eval).unwrap();
     assert!((v["r2"].as_f64().unwrap() - r2).abs() < 1e-6, "{eval}");
     assert_eq!(v["target"], "price");
-    // The exported train.py trains the same regression on the same standardised targets,
-    // and writes the same columns.
+    exported_script_trains_the_same_regression(&dir, &out, q.mean, r2);
+}
+
+/// The exported train.py trains the same regression on the same standardised targets, and
+/// writes the same columns; the fitted encoding is written beside it.
+fn exported_script_trains_the_same_regression(dir: &Path, out: &Path, mean: f64, r2: f64) {
     let py = dir.join("py");
     netloom_ok(&[
         "export",
@@ -328,6 +332,18 @@ fn a_regression_table_fits_a_known_function_and_reports_mae_rmse_and_r2() {
         "--out",
         py.to_str().unwrap(),
     ]);
+    // The fitted encoding is written beside it, to encode new rows the same way.
+    let encoding: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(py.join("data/encoding.json")).unwrap())
+            .unwrap();
+    assert_eq!(encoding["width"], 7);
+    assert_eq!(encoding["target"]["column"], "price");
+    assert_eq!(encoding["target"]["task"], "regression");
+    assert!((encoding["target"]["mean"].as_f64().unwrap() - mean).abs() < 1e-9);
+    let features = encoding["features"].as_array().unwrap();
+    assert_eq!(features.len(), 4);
+    assert_eq!(features[3]["column"], "colour");
+    assert_eq!(features[3]["categories"].as_array().unwrap().len(), 3);
     let run = std::process::Command::new("python3")
         .args(["train.py", "--epochs", "30", "--out", "run"])
         .current_dir(&py)

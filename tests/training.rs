@@ -627,7 +627,9 @@ fn the_decision_map_of_the_trained_spiral_mlp_classifies_the_training_points() {
 /// Every design netloom ships trains from its defaults on the data netloom ships: each file in
 /// examples/ on the data it records (or the default for its Input), and each template as the
 /// app opens it (3×224×224, a 10-class head) on the default for that Input (the first 1,000
-/// images of the built-in set converted to it, loaded once here for all of them).
+/// images of the built-in set converted to it, loaded once here for all of them). netloom
+/// ships no masks: the segmentation templates (2 classes, as the app opens them) train on a
+/// small mask folder made here.
 #[test]
 fn every_example_and_template_trains_a_step_on_data_netloom_ships() {
     fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -651,14 +653,29 @@ fn every_example_and_template_trains_a_step_on_data_netloom_ships() {
         .map(|p| (p.display().to_string(), load_design(p).unwrap()))
         .collect();
     assert!(designs.len() >= 6, "{files:?}");
+    let masks = tempdir("training-every-masks");
+    for dir in ["images", "masks"] {
+        std::fs::create_dir_all(masks.join(dir)).unwrap();
+    }
+    for i in 0..4u32 {
+        let image =
+            image::RgbImage::from_fn(224, 224, |x, y| image::Rgb([(x + i) as u8, y as u8, 90]));
+        image.save(masks.join(format!("images/{i}.png"))).unwrap();
+        let mask = image::GrayImage::from_fn(224, 224, |x, _| image::Luma([u8::from(x > 100 + i)]));
+        mask.save(masks.join(format!("masks/{i}.png"))).unwrap();
+    }
     for (name, _) in netloom::design::templates::TEMPLATES {
-        let classes = 10;
+        let segmentation = matches!(name, "unet" | "fcn_resnet18");
+        let classes = if segmentation { 2 } else { 10 };
         let input = if name == "lenet" {
             [1, 28, 28]
         } else {
             [3, 224, 224]
         };
-        let d = netloom::design::templates::template(name, input, classes).unwrap();
+        let mut d = netloom::design::templates::template(name, input, classes).unwrap();
+        if segmentation {
+            d.data.source = Some(format!("masks:{}", masks.display()));
+        }
         designs.push((format!("template {name}"), d));
     }
     let mut loaded: Vec<(DataSpec, Arc<netloom::data::Dataset>)> = Vec::new();

@@ -74,6 +74,10 @@ pub struct TemplateArgs {
     /// and fcn_resnet18, else 1000 as in torchvision).
     #[arg(long, value_name = "N")]
     pub classes: Option<u64>,
+    /// unet only: channels at the first level, doubling at each of the four below (64, the
+    /// paper's, by default; 16 trains a small set on a CPU in minutes).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub width: Option<u64>,
     /// Where to write the design (default: print it).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -118,7 +122,15 @@ pub fn run_template(args: &TemplateArgs) -> ExitCode {
     } else {
         1000
     });
-    let Some(design) = template(name, input, classes) else {
+    if args.width.is_some() && name != "unet" {
+        eprintln!("netloom: --width scales the unet template only");
+        return ExitCode::from(2);
+    }
+    let built = match args.width {
+        Some(w) => Some(crate::design::templates::unet(input, classes, w)),
+        None => template(name, input, classes),
+    };
+    let Some(design) = built else {
         eprintln!(
             "netloom: no template \"{name}\"; there are {}",
             TEMPLATES.map(|(n, _)| n).join(", ")

@@ -67,6 +67,13 @@ pub fn write_data(spec: &DataSpec, input: Option<Shape>, dir: &Path) -> Result<V
                 // Images as bytes [n, c, h, w] and masks [n, h, w], 255 ignored.
                 v["masks"] = json!({"classes": ds.classes.len()});
             }
+            if let Some(t) = &ds.table {
+                // What was fitted on the training rows, to encode new rows the same way.
+                let path = data.join("encoding.json");
+                let text = serde_json::to_string_pretty(&encoding_json(&ds, t)).unwrap_or_default();
+                std::fs::write(&path, text + "\n").map_err(|e| io(&path, e))?;
+                v["encoding"] = json!("data/encoding.json");
+            }
             v
         }
         DataSpec::Classes(inner, keep) => {
@@ -82,6 +89,47 @@ pub fn write_data(spec: &DataSpec, input: Option<Shape>, dir: &Path) -> Result<V
             });
             v
         }
+    })
+}
+
+/// A table's fitted encoding as JSON: each feature column's standardisation or one-hot
+/// vocabulary in feature order, the target's classes or its standardisation, and the cells
+/// read as missing.
+fn encoding_json(ds: &crate::data::Dataset, t: &crate::data::table::TablePreview) -> Value {
+    use crate::data::table::Encoding;
+    let features: Vec<Value> = t
+        .encoded
+        .iter()
+        .map(|c| match &c.encoding {
+            Encoding::Numeric { mean, std } => json!({
+                "column": c.name, "encoding": "standardise", "mean": mean, "std": std,
+                "missing": "the mean (0 after standardising)",
+            }),
+            Encoding::Categorical { vocabulary } => json!({
+                "column": c.name, "encoding": "one_hot", "categories": vocabulary,
+                "then": "one slot for any other value",
+                "missing": crate::data::table::MISSING_CATEGORY,
+            }),
+        })
+        .collect();
+    let mut target = json!({"column": t.target});
+    match &ds.quantity {
+        Some(q) => {
+            target["task"] = json!("regression");
+            target["mean"] = json!(q.mean);
+            target["std"] = json!(q.std);
+        }
+        None => {
+            target["task"] = json!("classification");
+            target["classes"] = json!(ds.classes);
+        }
+    }
+    json!({
+        "width": ds.shape.numel(),
+        "features": features,
+        "target": target,
+        "missing_cells": crate::data::table::MISSING_CELLS,
+        "numbers_in_text_columns": "written as the shortest text of their 32-bit value (1.50 as 1.5)",
     })
 }
 

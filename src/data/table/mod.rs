@@ -9,15 +9,18 @@
 mod encode;
 mod preview;
 mod read;
+mod target;
 
-pub use encode::{Column, Encoder, Encoding};
+pub use encode::{Column, Encoder, Encoding, MISSING as MISSING_CATEGORY};
 pub use preview::{PREVIEW_ROWS, TablePreview};
+pub use read::MISSING as MISSING_CELLS;
 
 use super::rng::Rng;
-use super::{DataError, Dataset, Quantity, Samples, Split};
+use super::{DataError, Dataset, Samples, Split};
 use crate::design::Shape;
-use read::{Cells, Table, read_table, separator_for};
+use read::{Table, read_table, separator_for};
 use std::path::Path;
+use target::{classes_of, infer_task, quantity_of, regression, target_column};
 
 /// What the target column is predicted as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,57 +186,6 @@ fn split_rows(
     Ok((train, val))
 }
 
-/// The classes of the target's values (sorted as numbers when they all are), and each row's.
-fn classes_of(cells: &Cells, rows: &[usize]) -> (Vec<String>, Vec<u32>) {
-    let mut values: Vec<String> = rows.iter().filter_map(|&r| cells.text(r)).collect();
-    values.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
-        (Ok(x), Ok(y)) => x.total_cmp(&y),
-        _ => a.cmp(b),
-    });
-    values.dedup();
-    let index: std::collections::HashMap<&str, u32> = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (v.as_str(), i as u32))
-        .collect();
-    let labels = (0..cells.len())
-        .map(|r| {
-            cells
-                .text(r)
-                .and_then(|t| index.get(t.as_str()).copied())
-                .unwrap_or(0)
-        })
-        .collect();
-    (values, labels)
-}
-
-/// Classification when the target is text or holds few integers.
-fn infer_task(cells: &Cells, rows: &[usize]) -> Task {
-    match cells {
-        Cells::Text(_) => Task::Classification,
-        Cells::Numbers(v) => {
-            let mut ints: Vec<i64> = Vec::new();
-            for &r in rows {
-                let x = v[r];
-                if x.is_nan() {
-                    continue;
-                }
-                if x.fract() != 0.0 {
-                    return Task::Regression;
-                }
-                ints.push(x as i64);
-            }
-            ints.sort_unstable();
-            ints.dedup();
-            if ints.len() <= MAX_INTEGER_CLASSES {
-                Task::Classification
-            } else {
-                Task::Regression
-            }
-        }
-    }
-}
-
 /// The column names of the table at `path` (its first row, or `column_1`, … without a
 /// header), read without the rest: for a target picker.
 pub fn column_names(path: &Path, options: &TableOptions) -> Result<Vec<String>, DataError> {
@@ -242,59 +194,6 @@ pub fn column_names(path: &Path, options: &TableOptions) -> Result<Vec<String>, 
         options.sep.unwrap_or_else(|| separator_for(path)),
         !options.no_header,
     )
-}
-
-/// The target column: the one named, else the last that isn't dropped or the split; and
-/// every column named in drop or split must exist.
-fn target_column(path: &Path, table: &Table, options: &TableOptions) -> Result<usize, DataError> {
-    let target = match &options.target {
-        Some(name) => table.column(name).ok_or_else(|| {
-            DataError::invalid(
-                path,
-                format!(
-                    "there is no target column \"{name}\"; the columns are {}",
-                    table.names.join(", ")
-                ),
-            )
-        })?,
-        // The last column that isn't left out or the split.
-        None => (0..table.names.len())
-            .rev()
-            .find(|&c| {
-                let name = &table.names[c];
-                !options.drop.contains(name) && options.split.as_deref() != Some(name)
-            })
-            .ok_or_else(|| DataError::invalid(path, "every column is dropped: keep a target"))?,
-    };
-    for name in options.drop.iter().chain(&options.split) {
-        if table.column(name).is_none() {
-            return Err(DataError::invalid(
-                path,
-                format!("there is no column \"{name}\" (given in drop or split)"),
-            ));
-        }
-    }
-    Ok(target)
-}
-
-/// A regression's target values (None for classification); a text column is refused.
-fn quantity_of<'a>(
-    path: &Path,
-    table: &'a Table,
-    target: usize,
-    task: Task,
-) -> Result<Option<&'a [f32]>, DataError> {
-    match (task, &table.columns[target]) {
-        (Task::Regression, Cells::Numbers(v)) => Ok(Some(v)),
-        (Task::Regression, Cells::Text(_)) => Err(DataError::invalid(
-            path,
-            format!(
-                "the target \"{}\" holds text, so it can't be a quantity to predict (task=regression): pick a numeric column with target=COLUMN, or leave out task=regression to classify by its values",
-                table.names[target]
-            ),
-        )),
-        (Task::Classification, _) => Ok(None),
-    }
 }
 
 /// Loads a table as a dataset of encoded feature vectors and class labels.
@@ -337,16 +236,13 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Dataset, DataEr
     } else {
         "classes"
     };
-    let shown = preview::preview(
-        &table,
-        target,
-        task_words,
-        options.split.as_deref(),
-        &encoder,
-    );
+    // After encoding, which counts the validation rows' unseen values.
+    let preview_of =
+        |e: &Encoder| preview::preview(&table, target, task_words, options.split.as_deref(), e);
     if let Some(values) = values {
         let train_x = encoder.encode(&table, &train, false);
         let val_x = encoder.encode(&table, &val, true);
+        let shown = preview_of(&encoder);
         let notes = notes(&table.names[target], &encoder, unlabelled, val.len());
         let mut data = regression(
             name,
@@ -370,6 +266,7 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Dataset, DataEr
     }
     let train_x = encoder.encode(&table, &train, false);
     let val_x = encoder.encode(&table, &val, true);
+    let shown = preview_of(&encoder);
     let pick = |rows: &[usize]| rows.iter().map(|&r| labels[r]).collect::<Vec<u32>>();
     let notes = notes(&table.names[target], &encoder, unlabelled, val.len());
     Ok(Dataset {
@@ -393,64 +290,6 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Dataset, DataEr
         skipped: Vec::new(),
         notes,
     })
-}
-
-/// A regression set: the target standardised with the training rows' mean and spread (so one
-/// learning rate suits prices and probabilities alike), which [`Quantity`] keeps to give
-/// predictions and errors back in the column's units.
-fn regression(
-    name: String,
-    (target, column): (&str, &[f32]),
-    [(train_x, train), (val_x, val)]: [(Vec<f32>, &Vec<usize>); 2],
-    width: usize,
-    mut notes: Vec<String>,
-) -> Dataset {
-    let n = train.len().max(1) as f64;
-    let mean = train.iter().map(|&r| f64::from(column[r])).sum::<f64>() / n;
-    let var = train
-        .iter()
-        .map(|&r| (f64::from(column[r]) - mean).powi(2))
-        .sum::<f64>()
-        / n;
-    let std = if var > 0.0 { var.sqrt() } else { 1.0 };
-    let scaled = |rows: &[usize]| -> Vec<f32> {
-        rows.iter()
-            .map(|&r| ((f64::from(column[r]) - mean) / std) as f32)
-            .collect()
-    };
-    notes.insert(
-        1,
-        format!(
-            "regression: \"{target}\" standardised for training (mean {}, std {}); predictions and errors are given in its own units",
-            crate::units::sig(mean),
-            crate::units::sig(std)
-        ),
-    );
-    Dataset {
-        table: None,
-        name,
-        shape: Shape::vector(width as u64),
-        classes: Vec::new(),
-        quantity: Some(Quantity {
-            name: target.to_owned(),
-            mean,
-            std,
-        }),
-        train: Split {
-            masks: Vec::new(),
-            samples: Samples::F32(train_x),
-            labels: Vec::new(),
-            values: scaled(train),
-        },
-        val: Split {
-            masks: Vec::new(),
-            samples: Samples::F32(val_x),
-            labels: Vec::new(),
-            values: scaled(val),
-        },
-        skipped: Vec::new(),
-        notes,
-    }
 }
 
 fn describe_dropped(dropped: &[(String, String)]) -> String {

@@ -2,7 +2,7 @@
 //! became of each column (the target, a standardised number, a one-hot category, dropped and
 //! why), so a wrong target or a number read as text is seen before a run, not after.
 
-use super::encode::{Encoder, Encoding};
+use super::encode::{Column, Encoder, Encoding};
 use super::read::{Cells, Table};
 
 /// Rows shown.
@@ -21,6 +21,11 @@ pub struct TablePreview {
     pub rows: Vec<Vec<String>>,
     /// All the rows the file has.
     pub total_rows: usize,
+    /// The target column's name.
+    pub target: String,
+    /// The encoded feature columns, in the order their features come, as fitted on the
+    /// training rows (what an exported train.py writes beside it as encoding.json).
+    pub encoded: Vec<Column>,
 }
 
 /// The preview of `table`, whose target is column `target` (of `task`, in words), split by
@@ -77,5 +82,7 @@ pub(super) fn preview(
             })
             .collect(),
         total_rows: table.rows(),
+        target: table.names[target].clone(),
+        encoded: encoder.columns.iter().map(|(_, c)| c.clone()).collect(),
     }
 }

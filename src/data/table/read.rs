@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 
 /// Cells read as missing: empty, and the spellings pandas' `read_csv` treats as NaN.
-const MISSING: [&str; 8] = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "?"];
+pub const MISSING: [&str; 8] = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "?"];
 
 /// Whether a cell is a missing value.
 pub(super) fn is_missing(cell: &str) -> bool {
@@ -19,8 +19,8 @@ pub(super) fn is_missing(cell: &str) -> bool {
 pub(super) enum Cells {
     /// Every present cell is a number; missing ones are NaN.
     Numbers(Vec<f32>),
-    /// Some cell is text; missing ones are None. Numbers read before the first text cell
-    /// are kept as the numbers' own text.
+    /// Some cell is text; missing ones are None. Cells that are numbers are kept as the
+    /// number's shortest text (`1.50` as `1.5`), before the first text cell and after alike.
     Text(Vec<Option<String>>),
 }
 
@@ -40,7 +40,12 @@ impl Cells {
                     *self = Cells::Text(text);
                 }
             },
-            Cells::Text(v) => v.push((!is_missing(cell)).then(|| cell.to_owned())),
+            // A number in a text column is written as the numbers before the first text
+            // cell were (`1.50` as `1.5`), so one value is one category wherever it appears.
+            Cells::Text(v) => v.push((!is_missing(cell)).then(|| match cell.parse::<f32>() {
+                Ok(x) if x.is_finite() => x.to_string(),
+                _ => cell.to_owned(),
+            })),
         }
     }
 
@@ -190,4 +195,30 @@ fn duplicate(names: &[String]) -> Option<&str> {
         .iter()
         .find(|n| !seen.insert(n.as_str()))
         .map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_number_is_one_category_before_and_after_the_first_text_cell() {
+        let mut c = Cells::Numbers(Vec::new());
+        for cell in ["1.50", "2", "L", "1.50", " 2 ", "NA", "XL"] {
+            c.push(cell);
+        }
+        let text = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            c,
+            Cells::Text(vec![
+                text("1.5"),
+                text("2"),
+                text("L"),
+                text("1.5"),
+                text("2"),
+                None,
+                text("XL")
+            ])
+        );
+    }
 }
