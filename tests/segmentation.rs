@@ -296,6 +296,36 @@ fn a_bad_mask_folder_is_refused_naming_the_file() {
     assert!(e.to_string().contains("the option is ignore=N"));
 }
 
+/// Every geometric augmentation, each applied (the flips half the time): what must move a
+/// mask with its image.
+fn every_geometric_op() -> Vec<netloom::design::Augment> {
+    use netloom::design::Augment;
+    vec![
+        Augment::HorizontalFlip { p: 0.5 },
+        Augment::VerticalFlip { p: 0.5 },
+        Augment::Rotate {
+            p: 1.0,
+            degrees: 30.0,
+        },
+        Augment::Scale {
+            p: 1.0,
+            min: 0.8,
+            max: 1.3,
+            aspect: 0.1,
+        },
+        Augment::Shear {
+            p: 1.0,
+            degrees: 10.0,
+        },
+        Augment::Translate {
+            p: 1.0,
+            fraction: 0.1,
+        },
+        Augment::RandomCrop { p: 1.0, padding: 4 },
+        Augment::Lens { p: 1.0, k: 0.1 },
+    ]
+}
+
 #[test]
 fn joint_augmentation_keeps_every_mask_pixel_on_its_image_pixel() {
     use netloom::data::augment::Augmenter;
@@ -321,30 +351,7 @@ fn joint_augmentation_keeps_every_mask_pixel_on_its_image_pixel() {
         .permute([0, 3, 1, 2])
         .to_kind(Kind::Float)
         .contiguous();
-    let geometric = vec![
-        Augment::HorizontalFlip { p: 0.5 },
-        Augment::VerticalFlip { p: 0.5 },
-        Augment::Rotate {
-            p: 1.0,
-            degrees: 30.0,
-        },
-        Augment::Scale {
-            p: 1.0,
-            min: 0.8,
-            max: 1.3,
-            aspect: 0.1,
-        },
-        Augment::Shear {
-            p: 1.0,
-            degrees: 10.0,
-        },
-        Augment::Translate {
-            p: 1.0,
-            fraction: 0.1,
-        },
-        Augment::RandomCrop { p: 1.0, padding: 4 },
-        Augment::Lens { p: 1.0, k: 0.1 },
-    ];
+    let geometric = every_geometric_op();
     let aug = Augmenter::new(geometric, None).unwrap();
     for seed in 0..4 {
         let (x, y) = aug.apply_joint(&images, Some(&masks), seed).unwrap();
@@ -483,36 +490,15 @@ fn the_exported_train_py_moves_masks_with_images_and_learns_the_shapes() {
     // one-hot checkerboard's mask stays on its image pixels under the first, and is left
     // alone by the second, as in netloom. (Checked apart: torchvision's ops resample one after
     // another, so a blend of blends brightened could pass for a cell's own pixel.)
-    let every = vec![
-        Augment::HorizontalFlip { p: 0.5 },
-        Augment::VerticalFlip { p: 0.5 },
-        Augment::Rotate {
-            p: 1.0,
-            degrees: 30.0,
-        },
-        Augment::Scale {
-            p: 1.0,
-            min: 0.8,
-            max: 1.3,
-            aspect: 0.1,
-        },
-        Augment::Shear {
-            p: 1.0,
-            degrees: 10.0,
-        },
-        Augment::Translate {
-            p: 1.0,
-            fraction: 0.1,
-        },
-        Augment::RandomCrop { p: 1.0, padding: 4 },
-        Augment::Lens { p: 1.0, k: 0.1 },
+    let mut every = every_geometric_op();
+    every.extend([
         Augment::Brightness { p: 1.0, delta: 0.2 },
         Augment::Cutout {
             p: 1.0,
             min: 0.1,
             max: 0.2,
         },
-    ];
+    ]);
     let py = export_with(&dir, "every", design.clone(), every, &spec);
     let said = python_in(&py, &["-c", CHECKERBOARD_PY]);
     let counts: Vec<u64> = said
