@@ -8,6 +8,7 @@ mod eval;
 mod export;
 mod forward;
 mod import;
+mod sweep;
 mod train;
 mod weights;
 
@@ -90,6 +91,12 @@ pub enum Subcommand {
     /// Exits 0 when written, 1 when the network has ops netloom can't represent (each listed,
     /// nothing written), 2 when the file can't be read or a destination exists.
     Import(import::ImportArgs),
+    /// Train every trial of a sweep (docs/design-format.md, "Sweeps"), a few at a time, each
+    /// into a run folder under --out, with --out/trials.csv; --resume DIR continues one.
+    ///
+    /// Exits 0 when the sweep ran, 1 when no trial could train, 2 for bad input, 130 when
+    /// stopped (resumable).
+    Sweep(sweep::SweepArgs),
 }
 
 /// The refusal of a first word that is neither a command nor a file: `netloom trian` would
@@ -161,5 +168,6 @@ pub fn run(command: Subcommand) -> ExitCode {
         Subcommand::Weights(args) => weights::run(&args),
         Subcommand::Template(args) => weights::run_template(&args),
         Subcommand::Import(args) => import::run(&args),
+        Subcommand::Sweep(args) => sweep::run(&args),
     }
 }

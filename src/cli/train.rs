@@ -270,7 +270,7 @@ fn design(args: &TrainArgs) -> Result<Design, String> {
 
 /// Ctrl+C (SIGINT) and SIGTERM, seen by `train`: the first asks the run to stop after the
 /// batch in progress, with a checkpoint; once stopping, another one quits at once.
-struct Signals {
+pub(super) struct Signals {
     /// The signal that arrived (0 for none).
     got: Arc<AtomicUsize>,
     /// Set once the stop was asked for: signal-hook then exits on the next signal.
@@ -278,7 +278,7 @@ struct Signals {
 }
 
 impl Signals {
-    fn register() -> Signals {
+    pub(super) fn register() -> Signals {
         use signal_hook::consts::{SIGINT, SIGTERM};
         let signals = Signals {
             got: Arc::new(AtomicUsize::new(0)),
@@ -297,7 +297,7 @@ impl Signals {
     }
 
     /// The signal to act on now, once.
-    fn take(&self) -> Option<i32> {
+    pub(super) fn take(&self) -> Option<i32> {
         let sig = self.got.swap(0, Ordering::SeqCst);
         if sig == 0 || self.stopping.swap(true, Ordering::SeqCst) {
             return None;

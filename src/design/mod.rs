@@ -36,6 +36,7 @@ pub mod generate;
 pub mod grouping;
 pub mod layout;
 pub mod plan;
+pub mod sweep;
 pub use plan::{Plan, PlanError};
 pub mod templates;
 pub mod unfreeze;

@@ -34,6 +34,7 @@ pub mod run_dir;
 mod schedule;
 pub mod segmentation;
 pub mod surface;
+pub mod sweep;
 mod trainer;
 pub mod tuner;
 mod weights;

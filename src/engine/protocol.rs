@@ -48,6 +48,10 @@ pub struct RunOptions {
     pub overwrite: bool,
     /// A resumed run may carry on on data other than what its folder records.
     pub new_data: bool,
+    /// Pause after each epoch but the last (its checkpoint written), until the owner sends
+    /// Resume or Stop: a sweep decides from the epoch's metrics whether the trial goes on, and
+    /// the trial must not run ahead of that decision (or it would end differently each time).
+    pub hold_after_epoch: bool,
 }
 
 impl Default for RunOptions {
@@ -64,6 +68,7 @@ impl Default for RunOptions {
             sync_every: None,
             overwrite: false,
             new_data: false,
+            hold_after_epoch: false,
         }
     }
 }

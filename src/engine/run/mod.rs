@@ -512,6 +512,10 @@ impl<'a> Session<'a> {
                 }
             }
             let m = self.finish_epoch(epoch_started, emit)?;
+            if self.job.options.hold_after_epoch && self.state.epochs_done < epochs {
+                // Before the event, so the owner's Resume can't come before the pause.
+                control.set_paused(true);
+            }
             emit.send(EventKind::Epoch(m.clone()));
             if let Some(b) = self.boundary()? {
                 emit.send(EventKind::Boundary(Box::new(b)));
