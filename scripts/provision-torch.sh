@@ -86,8 +86,23 @@ if [ ! -f "$TABLES/.installed" ]; then
     echo "1.8.0 2.3.3" > "$TABLES/.installed"
 fi
 
+# Ray Tune for the sweep export's test and benchmark (tune.py runs the trials under Ray). Its
+# own place, not on PYTHONPATH: its dependencies (numpy, pandas, protobuf) would shadow the
+# pinned ones above; the test puts it last on the path of the one process that needs it.
+RAY="$PREFIX/ray"
+if [ ! -f "$RAY/.installed" ]; then
+    PY="${PYTHON:-python3}"
+    say "installing ray[tune]==2.60.0 into $RAY (about 600 MB)"
+    rm -rf "$RAY" "$RAY.partial"
+    "$PY" -m pip install --no-input --progress-bar off --target "$RAY.partial" \
+        "ray[tune]==2.60.0" >&2
+    mv "$RAY.partial" "$RAY"
+    echo "2.60.0" > "$RAY/.installed"
+fi
+
 # The environment for torch-sys (build), for the test's Python reference, and for running.
 echo "export NETLOOM_TORCH_SITE='$SITE'"
+echo "export NETLOOM_RAY_SITE='$RAY'"
 echo "export LIBTORCH='$SITE/torch'"
 echo "export LIBTORCH_INCLUDE='$SITE/torch'"
 echo "export LIBTORCH_LIB='$SITE/torch'"

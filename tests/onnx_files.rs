@@ -76,6 +76,7 @@ fn pooling_exports_pytorchs_windows_across_a_sweep_in_onnxruntime() {
                                 inputs: Vec::new(),
                                 opset: OPSET,
                                 classes: None,
+                                sweep: None,
                             })
                             .unwrap_or_else(|e| panic!("case {id}: {e}"));
                             seed += 1;

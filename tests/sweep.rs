@@ -341,3 +341,122 @@ fn a_killed_sweep_resumes_to_the_table_of_an_uninterrupted_one() {
     assert!(err.contains("trial-002 resumed"), "{err}");
     assert_eq!(without_times(&killed), without_times(&whole));
 }
+
+/// `python3 tune.py ARGS` with Ray Tune on its path (scripts/provision-torch.sh installs it in
+/// its own folder, NETLOOM_RAY_SITE, kept off the other tests' path).
+fn tune_py(script: &Path, args: &[&str]) -> (bool, String) {
+    let ray = std::env::var("NETLOOM_RAY_SITE").expect(
+        "NETLOOM_RAY_SITE names Ray Tune's folder: run the tests through scripts/test.sh, which provisions it",
+    );
+    let path = match std::env::var("PYTHONPATH") {
+        Ok(p) if !p.is_empty() => format!("{p}:{ray}"),
+        _ => ray,
+    };
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .args(args)
+        .env("PYTHONPATH", path)
+        // A test machine has no use for Ray's usage reporting or its dashboard.
+        .env("RAY_USAGE_STATS_ENABLED", "0")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn the_ray_tune_export_runs_the_same_trials_and_netloom_reads_its_results() {
+    let dir = tempdir("sweep-ray");
+    let _clean = RemovedOnPass(dir.clone());
+    lenet_with_dropout(&dir);
+    let sweep = sweep_file(
+        &dir,
+        "ray.json",
+        json!({"epochs": 2, "parameters": {
+            "training.learning_rate": {"values": [0.002, 0.001]},
+            "fc1.out_features": {"values": [32, 64]}},
+            "early_stopping": {"rule": "median", "grace_epochs": 1, "min_trials": 2}}),
+    );
+    let export = dir.join("ray-tune");
+    netloom_ok(&[
+        "export",
+        &sweep,
+        "--format",
+        "ray-tune",
+        "--out",
+        export.to_str().unwrap(),
+    ]);
+    for f in [
+        "tune.py",
+        "train.py",
+        "model.py",
+        "nets/net_1.py",
+        "nets/net_2.py",
+        "trials/trial-004.json",
+    ] {
+        assert!(export.join(f).is_file(), "{f} written");
+    }
+    // A design can't go to Ray without a sweep, nor a sweep anywhere else.
+    let (code, _, err) = netloom(&[
+        "export",
+        dir.join("lenet5_dropout.json").to_str().unwrap(),
+        "--format",
+        "ray-tune",
+        "--out",
+        dir.join("no").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("sweep"), "{err}");
+    let results = dir.join("results");
+    let (ok, said) = tune_py(
+        &export.join("tune.py"),
+        &[
+            "--out",
+            results.to_str().unwrap(),
+            "--num-cpus",
+            "2",
+            "--cpus-per-trial",
+            "1",
+        ],
+    );
+    assert!(ok, "tune.py failed:\n{said}");
+    // Ray's results are a netloom sweep: the same trials (netloom's values), run folders eval
+    // reads, and a table netloom reads back (nothing left to train: it only reports).
+    let rows = table(&results);
+    assert_eq!(rows.len(), 4, "{said}");
+    let ours = dir.join("netloom");
+    netloom_ok(&["sweep", &sweep, "--out", ours.to_str().unwrap()]);
+    let (fc1, lr, params) = (
+        column(&results, "fc1.out_features"),
+        column(&results, "training.learning_rate"),
+        column(&results, "params"),
+    );
+    let trials = |rows: &[Vec<String>]| -> Vec<[String; 5]> {
+        rows.iter()
+            .map(|r| [0, 2, fc1, lr, params].map(|k| r[k].clone()))
+            .collect()
+    };
+    assert_eq!(
+        trials(&rows),
+        trials(&table(&ours)),
+        "the same trials, seeds and networks"
+    );
+    for row in &rows {
+        assert!(
+            matches!(row[1].as_str(), "done" | "pruned"),
+            "{row:?}\n{said}"
+        );
+    }
+    let done = rows
+        .iter()
+        .find(|r| r[1] == "done")
+        .expect("a trial ran to the end");
+    let trial = results.join(&done[0]);
+    let eval = netloom_ok(&["eval", trial.to_str().unwrap()]);
+    assert!(eval.contains("accuracy"), "{eval}");
+    let (code, out, err) = netloom(&["sweep", "--resume", results.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("0 to train"), "{err}");
+    assert!(out.contains(&done[0]), "{out}");
+}

@@ -57,6 +57,9 @@ fn describe(format: ExportFormat) -> &'static str {
         ExportFormat::Torchscript => {
             "A torch.jit archive for torch.jit.load (Python) and torch::jit::load (C++)"
         }
+        ExportFormat::RayTune => {
+            "The PyTorch folder and tune.py, which runs a sweep's trials with Ray Tune on one machine or a cluster"
+        }
     }
 }
 
@@ -110,6 +113,7 @@ impl NetloomApp {
             ExportFormat::Pytorch => format!("{stem}-pytorch"),
             ExportFormat::Onnx => format!("{stem}.onnx"),
             ExportFormat::Torchscript => format!("{stem}.pt"),
+            ExportFormat::RayTune => format!("{stem}-ray-tune"),
         };
         dir.join(name).display().to_string()
     }
@@ -187,6 +191,7 @@ impl NetloomApp {
             inputs,
             opset: crate::export::OPSET,
             classes,
+            sweep: None,
         };
         self.error = None;
         self.training.export(request, ctx);

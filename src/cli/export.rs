@@ -13,8 +13,8 @@ use std::time::Instant;
 /// Arguments of `netloom export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// A design file, or a run folder (its design.json, best.safetensors, preprocessor.json
-    /// and the data it trained on are used).
+    /// A design file, a run folder (its design.json, best.safetensors, preprocessor.json and
+    /// the data it trained on are used), or a sweep file (with --format ray-tune).
     #[arg(value_name = "SOURCE")]
     pub source: PathBuf,
     /// What to write.
@@ -98,7 +98,88 @@ fn title_of(path: &Path) -> String {
         .map_or_else(|| "design".to_owned(), |s| s.to_string_lossy().into_owned())
 }
 
+/// The sweep SOURCE is, if it is one (a file whose "format" is "netloom-sweep").
+fn sweep_of(path: &Path) -> Result<Option<crate::design::sweep::Sweep>, String> {
+    if path.is_dir() {
+        return Ok(None);
+    }
+    let Ok(text) = crate::fsio::read_regular_to_string(path) else {
+        return Ok(None);
+    };
+    let is_sweep = serde_json::from_str::<serde_json::Value>(&text)
+        .is_ok_and(|v| v["format"] == crate::design::sweep::SWEEP_FORMAT);
+    if !is_sweep {
+        return Ok(None);
+    }
+    crate::design::sweep::Sweep::from_json(&text)
+        .map(Some)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A Ray Tune export: the sweep's design and data (relative to the sweep file), and the sweep.
+fn sweep_request(
+    args: &ExportArgs,
+    sweep: crate::design::sweep::Sweep,
+) -> Result<ExportRequest, String> {
+    if args.format != ExportFormat::RayTune {
+        return Err(format!(
+            "{} is a sweep: export it with --format ray-tune (or export its design)",
+            args.source.display()
+        ));
+    }
+    let folder = args.source.parent().unwrap_or(Path::new("")).to_owned();
+    let beside = |p: &Path| {
+        if p.is_relative() {
+            folder.join(p)
+        } else {
+            p.to_owned()
+        }
+    };
+    let design_path = sweep
+        .design
+        .as_deref()
+        .map(|d| beside(Path::new(d)))
+        .ok_or_else(|| {
+            format!(
+                "{} names no design: add \"design\": \"FILE\" to it",
+                args.source.display()
+            )
+        })?;
+    let design = common::design(&design_path)?;
+    let data = match (&args.data, &sweep.data) {
+        (Some(s), _) => Some(crate::data::DataSpec::parse(s).map_err(|e| e.to_string())?),
+        (None, Some(s)) => Some(
+            crate::data::DataSpec::parse(s)
+                .map_err(|e| format!("{}: its data \"{s}\": {e}", args.source.display()))?
+                .map_paths(&|p| beside(p)),
+        ),
+        (None, None) => None,
+    };
+    Ok(ExportRequest {
+        design,
+        title: title_of(&args.source),
+        format: args.format,
+        weights: None,
+        preprocessor: None,
+        data,
+        out: args.out.clone(),
+        inputs: vec![args.source.clone(), design_path],
+        opset: args.opset,
+        classes: None,
+        sweep: Some(Box::new(sweep)),
+    })
+}
+
 fn request(args: &ExportArgs) -> Result<ExportRequest, String> {
+    if let Some(sweep) = sweep_of(&args.source)? {
+        return sweep_request(args, sweep);
+    }
+    if args.format == ExportFormat::RayTune {
+        return Err(format!(
+            "--format ray-tune exports a sweep: give its SWEEP.json (docs/design-format.md, \"Sweeps\"), not {}",
+            args.source.display()
+        ));
+    }
     let src = &args.source;
     let source = common::source(src, args.weights.as_deref())?;
     if let Some(w) = &source.weights
@@ -150,5 +231,6 @@ fn request(args: &ExportArgs) -> Result<ExportRequest, String> {
         inputs,
         opset: args.opset,
         classes,
+        sweep: None,
     })
 }

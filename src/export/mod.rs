@@ -14,6 +14,7 @@ mod place;
 mod python;
 mod torchscript;
 mod train_py;
+mod tune;
 
 pub use onnx::{OPSET, OPSETS};
 pub use place::MANIFEST;
@@ -34,6 +35,9 @@ pub enum ExportFormat {
     Onnx,
     /// One TorchScript archive (.pt) for torch.jit.load / torch::jit::load.
     Torchscript,
+    /// A sweep (SWEEP.json) as the PyTorch folder plus tune.py, which runs its trials with
+    /// Ray Tune on one machine or a cluster (docs/scale-out.md).
+    RayTune,
 }
 
 impl ExportFormat {
@@ -50,6 +54,7 @@ impl ExportFormat {
             ExportFormat::Pytorch => "PyTorch code (folder)",
             ExportFormat::Onnx => "ONNX (.onnx)",
             ExportFormat::Torchscript => "TorchScript (.pt)",
+            ExportFormat::RayTune => "Ray Tune sweep (folder)",
         }
     }
 
@@ -59,12 +64,18 @@ impl ExportFormat {
             ExportFormat::Pytorch => "pytorch",
             ExportFormat::Onnx => "model.onnx",
             ExportFormat::Torchscript => "model.pt",
+            ExportFormat::RayTune => "ray-tune",
         }
     }
 
     /// Whether the format needs trained weights.
     pub fn needs_weights(self) -> bool {
-        !matches!(self, ExportFormat::Pytorch)
+        !matches!(self, ExportFormat::Pytorch | ExportFormat::RayTune)
+    }
+
+    /// Whether it writes a folder (rather than one file).
+    pub fn is_folder(self) -> bool {
+        matches!(self, ExportFormat::Pytorch | ExportFormat::RayTune)
     }
 }
 
@@ -147,6 +158,8 @@ pub struct ExportRequest {
     pub opset: i64,
     /// The class names, by label, when known (a run's record of its data): ONNX metadata.
     pub classes: Option<Vec<String>>,
+    /// The sweep a Ray Tune export runs (its trials vary `design`).
+    pub sweep: Option<Box<crate::design::sweep::Sweep>>,
 }
 
 /// What an export wrote.
@@ -219,7 +232,7 @@ pub fn export(req: &ExportRequest) -> Result<ExportSummary, ExportError> {
     let staged = place::staging(&req.out);
     let result = write_staged(req, &plan, &staged, external.as_deref());
     let result = result.and_then(|written| {
-        if req.format == ExportFormat::Pytorch {
+        if req.format.is_folder() {
             place::commit_folder(&staged, &req.out)?;
             return Ok(written);
         }
@@ -305,6 +318,23 @@ fn write_staged(
             })
         }
         ExportFormat::Pytorch => folder::pytorch_folder(req, plan, staged),
+        ExportFormat::RayTune => {
+            let sweep = req.sweep.as_deref().ok_or_else(|| {
+                ExportError::Unreadable(
+                    "a Ray Tune export runs a sweep: give SWEEP.json as what to export".to_owned(),
+                )
+            })?;
+            let mut staged_folder = folder::pytorch_folder(req, plan, staged)?;
+            tune::write(req, sweep, staged)?;
+            staged_folder.files = place::files_under(staged)
+                .into_iter()
+                .map(|rel| {
+                    let n = size(&staged.join(&rel));
+                    (rel, n)
+                })
+                .collect();
+            Ok(staged_folder)
+        }
     }
 }
 

@@ -100,7 +100,7 @@ fn is_earlier_file(path: &Path, format: ExportFormat) -> bool {
                 z.file_names()
                     .any(|n| n.ends_with("/constants.pkl") || n.contains("/code/"))
             }),
-        ExportFormat::Pytorch => false,
+        ExportFormat::Pytorch | ExportFormat::RayTune => false,
     }
 }
 
@@ -130,12 +130,12 @@ pub(super) fn check_destination(
         crate::fsio::refuse_overwriting_inputs(target, inputs).map_err(ExportError::Destination)?;
     }
     match format {
-        ExportFormat::Pytorch if out.is_dir() => earlier_export(out).map(|_| ()),
-        ExportFormat::Pytorch if out.exists() => Err(refused(
+        f if f.is_folder() && out.is_dir() => earlier_export(out).map(|_| ()),
+        f if f.is_folder() && out.exists() => Err(refused(
             out,
             "a file is in the way: PyTorch code is a folder; give a folder's name".to_owned(),
         )),
-        ExportFormat::Pytorch => Ok(()),
+        f if f.is_folder() => Ok(()),
         _ if out.is_dir() => Err(refused(
             out,
             "a folder is in the way; give a file name".to_owned(),

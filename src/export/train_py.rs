@@ -86,6 +86,7 @@ pub fn write_data(spec: &DataSpec, input: Option<Shape>, dir: &Path) -> Result<V
             v["convert"] = json!({
                 "channels": c.channels,
                 "size": c.size.map(|(h, w)| [h, w]),
+                "limit": c.limit,
             });
             v
         }
@@ -161,8 +162,10 @@ fn toy_tensors(ds: &crate::data::Dataset) -> Result<Vec<(String, tch::Tensor)>, 
     Ok(out)
 }
 
-/// The text of train.py for `design`, training on `data` (from [`write_data`]).
-pub fn train_py(design: &Design, plan: &Plan<'_>, data: &Value, title: &str) -> String {
+/// train.py's generated settings for `design`: `settings` (the training settings as train.py
+/// reads them), `init`, `loss`, `augment`, `frozen` (sorted) and `lr_mult`. tune.py gives each
+/// trial its own.
+pub fn globals(design: &Design, plan: &Plan<'_>) -> Value {
     let t = &design.training;
     let mut settings = serde_json::to_value(t).unwrap_or_else(|_| json!({}));
     settings["schedule"] =
@@ -194,6 +197,17 @@ pub fn train_py(design: &Design, plan: &Plan<'_>, data: &Value, title: &str) -> 
         })
         .unwrap_or_default();
     let loss = serde_json::to_value(loss).unwrap_or_else(|_| json!("cross_entropy"));
+    json!({"settings": settings, "init": init, "loss": loss, "augment": augment,
+           "frozen": frozen, "lr_mult": lr_mult})
+}
+
+/// The text of train.py for `design`, training on `data` (from [`write_data`]).
+pub fn train_py(design: &Design, plan: &Plan<'_>, data: &Value, title: &str) -> String {
+    let g = globals(design, plan);
+    let frozen: Vec<&str> = g["frozen"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     let mut out = format!(
         "\"\"\"Trains {} as netloom does, written by netloom {}.\n\n\
          Alone:            python train.py\n\
@@ -212,15 +226,15 @@ pub fn train_py(design: &Design, plan: &Plan<'_>, data: &Value, title: &str) -> 
         .next()
         .unwrap_or_default();
     out += "\n# ---------------------------------------- netloom's settings for this design (generated)\n";
-    out += &format!("SETTINGS = {}\n", literal(&settings));
-    out += &format!("INIT = {}\n", literal(&init));
-    out += &format!("LOSS = {}\n", literal(&loss));
+    out += &format!("SETTINGS = {}\n", literal(&g["settings"]));
+    out += &format!("INIT = {}\n", literal(&g["init"]));
+    out += &format!("LOSS = {}\n", literal(&g["loss"]));
     out += &format!("DATA = {}\n", literal(data));
     // A regression's target (its name, and the mean and spread it was standardised with).
     out += "REGRESSION = DATA.get(\"regression\")\n";
     // A segmentation's class count (its masks are a class per pixel, 255 ignored).
     out += "MASKS = DATA.get(\"masks\")\n";
-    out += &format!("AUGMENT = {}\n", literal(&augment));
+    out += &format!("AUGMENT = {}\n", literal(&g["augment"]));
     out += &format!(
         "FROZEN = {{{}}}\n",
         frozen
@@ -232,7 +246,7 @@ pub fn train_py(design: &Design, plan: &Plan<'_>, data: &Value, title: &str) -> 
     if frozen.is_empty() {
         out = out.replace("FROZEN = {}\n", "FROZEN = set()\n");
     }
-    out += &format!("LR_MULT = {}\n\n", literal(&Value::Object(lr_mult)));
+    out += &format!("LR_MULT = {}\n\n", literal(&g["lr_mult"]));
     out += "\n# ----------------------------------------------------------------";
     out += BODY
         .split_once("\n# ----------------------------------------------------------------")

@@ -2,9 +2,11 @@
 //! objective. The two rules are Ray Tune's, to the letter, so that the exported tune.py
 //! stops the same trials netloom does:
 //!
-//! - **median** (`MedianStoppingRule`, from Google Vizier): after `grace_epochs`, a trial whose
-//!   best value so far is worse than the median, over the completed trials, of each one's
-//!   average up to the same epoch is stopped (once `min_trials` have completed);
+//! - **median** (`MedianStoppingRule`, from Google Vizier): from epoch `grace_epochs` on, a
+//!   trial whose best value so far is worse than the median, over the other trials that have
+//!   completed as many epochs, of each one's average from `grace_epochs` to that epoch is
+//!   stopped (once `min_trials` such trials exist; Ray then pauses a trial to wait for them
+//!   where others are pending, netloom lets it go on);
 //! - **asha** (`AsyncHyperBandScheduler`, successive halving): at rung epochs
 //!   `min_epochs · reduction_factorᵏ` a trial's value is compared with the values the trials
 //!   before it recorded at that rung, and it goes on only if it is in their top
@@ -22,7 +24,7 @@ pub enum EarlyStopping {
         /// No trial is stopped before this many epochs.
         #[serde(default = "one")]
         grace_epochs: u64,
-        /// Nor before this many trials have completed.
+        /// Nor before this many other trials have trained as many epochs.
         #[serde(default = "three")]
         min_trials: usize,
     },
@@ -88,13 +90,11 @@ pub enum Verdict {
     Stop(String),
 }
 
-/// The other trials, as the rules see them.
+/// Another trial, as the rules see it.
 #[derive(Clone, Copy, Debug)]
 pub struct Peer<'a> {
     /// Its objective after each epoch so far.
     pub curve: &'a [f64],
-    /// Whether it trained all its epochs (the median rule counts only those).
-    pub completed: bool,
 }
 
 /// The verdict on a trial whose objective after each epoch so far is `curve`, of `epochs` in
@@ -114,22 +114,24 @@ pub fn decide(
             grace_epochs,
             min_trials,
         } => {
-            let done: Vec<&Peer> = peers.iter().filter(|p| p.completed).collect();
-            if (k as u64) < *grace_epochs || done.len() < *min_trials || k as u64 >= epochs {
+            let grace = (*grace_epochs).max(1) as usize;
+            if k < grace || k as u64 >= epochs {
                 return Verdict::Continue;
             }
-            let mut means: Vec<f64> = done
+            // Ray's running means: each value from the grace epoch to k, non-finite ones out.
+            let mut means: Vec<f64> = peers
                 .iter()
+                .filter(|p| p.curve.len() >= k)
                 .map(|p| {
-                    let upto: Vec<f64> = p
-                        .curve
-                        .iter()
-                        .take(k)
-                        .map(|v| objective.oriented(*v))
-                        .collect();
-                    upto.iter().sum::<f64>() / upto.len().max(1) as f64
+                    let window = &p.curve[grace - 1..k];
+                    window.iter().map(|v| objective.oriented(*v)).sum::<f64>() / window.len() as f64
                 })
+                .filter(|m| m.is_finite())
                 .collect();
+            if means.len() < *min_trials {
+                return Verdict::Continue;
+            }
+            let done = means.len();
             let median = percentile(&mut means, 50.0);
             let best = curve
                 .iter()
@@ -137,10 +139,9 @@ pub fn decide(
                 .fold(f64::NEG_INFINITY, f64::max);
             if best < median {
                 Verdict::Stop(format!(
-                    "stopped after epoch {k} by the median rule: its best {metric}, {}, is worse than the median {} of the {} completed trials' averages to epoch {k}",
+                    "stopped after epoch {k} by the median rule: its best {metric}, {}, is worse than the median {} of {done} other trials' averages to epoch {k}",
                     shown(objective, best),
-                    shown(objective, median),
-                    done.len()
+                    shown(objective, median)
                 ))
             } else {
                 Verdict::Continue
@@ -215,8 +216,8 @@ mod tests {
     use super::*;
     use crate::design::sweep::Metric;
 
-    fn peer(curve: &[f64], completed: bool) -> Peer<'_> {
-        Peer { curve, completed }
+    fn peer(curve: &[f64]) -> Peer<'_> {
+        Peer { curve }
     }
 
     #[test]
@@ -228,21 +229,21 @@ mod tests {
     }
 
     #[test]
-    fn the_median_rule_stops_a_trial_worse_than_the_completed_median() {
+    fn the_median_rule_stops_a_trial_worse_than_the_median_of_the_others() {
         let rule = EarlyStopping::Median {
             grace_epochs: 1,
             min_trials: 3,
         };
         let acc = Objective::default();
         let done = [[0.5, 0.8, 0.9], [0.6, 0.85, 0.9], [0.4, 0.7, 0.8]];
-        let peers: Vec<Peer> = done.iter().map(|c| peer(c, true)).collect();
+        let peers: Vec<Peer> = done.iter().map(|c| peer(c)).collect();
         // At epoch 1 the averages are 0.5, 0.6, 0.4: median 0.5.
         assert!(matches!(
             decide(&rule, &acc, 3, &[0.1], &peers),
             Verdict::Stop(_)
         ));
         assert_eq!(decide(&rule, &acc, 3, &[0.55], &peers), Verdict::Continue);
-        // Too few completed trials yet.
+        // Too few other trials at epoch 1 yet.
         assert_eq!(
             decide(&rule, &acc, 3, &[0.1], &peers[..2]),
             Verdict::Continue
@@ -268,7 +269,7 @@ mod tests {
         assert_eq!(rule.rungs(10), vec![1, 3, 9]);
         let acc = Objective::default();
         let others = [[0.1], [0.2], [0.3]];
-        let peers: Vec<Peer> = others.iter().map(|c| peer(c, false)).collect();
+        let peers: Vec<Peer> = others.iter().map(|c| peer(c)).collect();
         // cut-off: the 66.7th percentile of 0.1, 0.2, 0.3 = 0.2333…
         assert!(matches!(
             decide(&rule, &acc, 10, &[0.2], &peers),

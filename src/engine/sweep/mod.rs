@@ -489,10 +489,7 @@ impl SweepRun {
             .iter()
             .enumerate()
             .filter(|(j, r)| *j != i && !r.curve.is_empty())
-            .map(|(_, r)| Peer {
-                curve: &r.curve,
-                completed: r.status == TrialStatus::Done,
-            })
+            .map(|(_, r)| Peer { curve: &r.curve })
             .collect();
         let epochs = self
             .setup
