@@ -34,6 +34,10 @@ pub(super) enum AppCommand {
     About,
     /// Ask for a run folder to show in the Train view.
     OpenRunFolder,
+    /// Ask for a sweep folder to show in the Experiments view.
+    OpenSweepFolder,
+    /// A sweep trial's design into the editor, as a new unsaved design (its trial's name).
+    OpenTrialDesign(Box<crate::design::Design>, String),
     /// Something the Export window asked for.
     Export(ExportAction),
     /// A file dialog's answer (native or in-app).
@@ -66,6 +70,7 @@ impl AppCommand {
                 | AppCommand::OpenFile(_)
                 | AppCommand::OpenExample(..)
                 | AppCommand::OpenTemplate(_)
+                | AppCommand::OpenTrialDesign(..)
                 | AppCommand::RestoreAutosave
                 | AppCommand::Quit
         )

@@ -74,6 +74,16 @@ impl NetloomApp {
             AppCommand::OpenDialog => self.ask_file(ctx, FilePurpose::OpenDesign),
             AppCommand::ImportDialog => self.ask_file(ctx, FilePurpose::ImportOnnx),
             AppCommand::OpenRunFolder => self.ask_file(ctx, FilePurpose::RunFolder),
+            AppCommand::OpenSweepFolder => self.ask_file(ctx, FilePurpose::SweepFolder),
+            AppCommand::OpenTrialDesign(design, trial) => {
+                self.set_design(*design, super::Source::Untitled);
+                // Unsaved: it is the trial's, not a file's, until saved.
+                self.doc.dirty = true;
+                self.notice = Some(format!(
+                    "Opened {trial}'s design: the sweep's design with {trial}'s values. It is not saved yet."
+                ));
+                self.view = View::Design;
+            }
             AppCommand::About => self.about = Some(super::about::About::gather()),
             AppCommand::OpenFile(path) => self.open_file(path),
             AppCommand::OpenExample(name, text) => self.open_example(name, text),
@@ -326,6 +336,10 @@ impl NetloomApp {
                 self.export_chosen(purpose, path);
             }
             FilePurpose::RunFolder => self.open_run_folder(&path),
+            FilePurpose::SweepFolder => {
+                self.experiments.open_folder(&path);
+                self.view = View::Experiments;
+            }
         }
     }
 

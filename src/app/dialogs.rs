@@ -44,6 +44,8 @@ pub enum FilePurpose {
     ExportWeights,
     /// A run folder to show in the Train view (netloom's, or an exported train.py's).
     RunFolder,
+    /// A sweep folder to show in the Experiments view (netloom's, or tune.py's results).
+    SweepFolder,
 }
 
 /// Whether a dialog picks an existing file, names a file to write, or picks a folder.
@@ -69,6 +71,7 @@ impl FilePurpose {
             FilePurpose::ExportTo(_) => "Export to",
             FilePurpose::ExportWeights => "Weights to export",
             FilePurpose::RunFolder => "A run folder (with metrics.csv)",
+            FilePurpose::SweepFolder => "A sweep folder (with trials.csv)",
         }
     }
 
@@ -83,9 +86,10 @@ impl FilePurpose {
             FilePurpose::SaveDesign => Kind::Save("design.json"),
             FilePurpose::MetricsCsv => Kind::Save("metrics.csv"),
             FilePurpose::PlotsPng => Kind::Save("training.png"),
-            FilePurpose::DataFolder | FilePurpose::DataMasks | FilePurpose::RunFolder => {
-                Kind::Folder
-            }
+            FilePurpose::DataFolder
+            | FilePurpose::DataMasks
+            | FilePurpose::RunFolder
+            | FilePurpose::SweepFolder => Kind::Folder,
         }
     }
 
@@ -108,7 +112,10 @@ impl FilePurpose {
             FilePurpose::MetricsCsv => Some(("CSV", &["csv"])),
             FilePurpose::DataTable => Some(("table", &["csv", "tsv", "gz"])),
             FilePurpose::PlotsPng => Some(("PNG", &["png"])),
-            FilePurpose::DataFolder | FilePurpose::DataMasks | FilePurpose::RunFolder => None,
+            FilePurpose::DataFolder
+            | FilePurpose::DataMasks
+            | FilePurpose::RunFolder
+            | FilePurpose::SweepFolder => None,
         }
     }
 }

@@ -20,6 +20,7 @@ impl NetloomApp {
             for (view, label) in [
                 (View::Design, "Design"),
                 (View::Train, "Train"),
+                (View::Experiments, "Experiments"),
                 (View::Learn, "Learn"),
             ] {
                 if ui.selectable_label(self.view == view, label).clicked() {

@@ -45,6 +45,8 @@ pub enum View {
     Design,
     /// Training settings, controls and live plots.
     Train,
+    /// Sweeps: many trainings with settings varied, compared.
+    Experiments,
     /// The lessons behind the blocks, live.
     Learn,
 }
@@ -72,6 +74,8 @@ pub struct NetloomApp {
     training: training::Training,
     /// The Learn view's lessons.
     learn: views::learn::Learn,
+    /// The Experiments view: the sweep being written, run or looked at.
+    experiments: views::experiments::Experiments,
     /// The design being edited, with its file, analysis and undo history.
     doc: Document,
     canvas: Canvas,
@@ -130,6 +134,7 @@ impl NetloomApp {
             view: View::Design,
             training: training::Training::default(),
             learn: views::learn::Learn::default(),
+            experiments: views::experiments::Experiments::default(),
             doc: Document {
                 analysis: design::analyse(&design),
                 design,
@@ -364,6 +369,7 @@ impl eframe::App for NetloomApp {
         match self.view {
             View::Design => views::design::show(self, ui, &mut cmds),
             View::Train => views::train::show(self, ui, &mut cmds),
+            View::Experiments => views::experiments::show(self, ui, &mut cmds),
             View::Learn => views::learn::show(self, ui, &mut cmds),
         }
         if self.export.open {

@@ -149,4 +149,25 @@ impl NetloomApp {
     pub fn in_app_file_dialog_open(&self) -> bool {
         self.file_dialogs.is_open()
     }
+
+    /// The Experiments view's trials in the table's order (those the filter and brushes let
+    /// through), each with its best objective value.
+    pub fn visible_trials(&self) -> Vec<(String, Option<f64>)> {
+        self.experiments.visible_for_tests()
+    }
+
+    /// Whether the Experiments view's sweep has ended (or none runs).
+    pub fn sweep_over(&self) -> bool {
+        !self.experiments.busy()
+    }
+
+    /// The Experiments view's error, if any.
+    pub fn experiments_error(&self) -> Option<String> {
+        self.experiments.error_for_tests()
+    }
+
+    /// Sets the sweep editor's epochs a trial (a DragValue a test can't type into).
+    pub fn set_sweep_epochs(&mut self, epochs: u64) {
+        self.experiments.set_epochs_for_tests(epochs);
+    }
 }

@@ -9,6 +9,11 @@ use crate::engine::run_dir::RunDir;
 use std::path::{Path, PathBuf};
 
 impl Training {
+    /// Where runs (and sweeps) are kept, when the app has a data folder.
+    pub fn runs_dir(&self) -> Option<&Path> {
+        self.runs_dir.as_deref()
+    }
+
     /// Where runs keep their folders (the app's data dir); None keeps nothing on disk.
     pub fn set_runs_dir(&mut self, dir: Option<PathBuf>) {
         self.runs_dir = dir;

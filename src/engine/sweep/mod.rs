@@ -111,6 +111,9 @@ pub struct SweepRun {
     stopping: bool,
     /// A failure to write trials.csv, said once.
     write_error: Option<String>,
+    /// Trials trained on beyond the sweep's epochs ("train this trial longer"): their epochs
+    /// in all. The early-stopping rule leaves them alone.
+    longer: std::collections::BTreeMap<usize, u64>,
 }
 
 impl SweepRun {
@@ -139,32 +142,12 @@ impl SweepRun {
         device: DeviceChoice,
         notify: Option<Notify>,
     ) -> Result<SweepRun, EngineError> {
-        let (sweep, design, data) = read_folder(out)?;
-        let mut records = fresh_records(&sweep, &design);
-        let path = out.join(trials_csv::TRIALS_CSV);
-        if let Ok(text) = crate::fsio::read_regular_to_string(&path) {
-            trials_csv::read_into(&text, &sweep, &mut records, &path).map_err(|problem| {
-                EngineError::RunFolder {
-                    problem,
-                    path: path.clone(),
-                }
-            })?;
-        }
-        for r in records
-            .iter_mut()
-            .filter(|r| r.status == TrialStatus::Running)
-        {
-            // The run folder knows how far the trial got (a kill can fall between its
-            // checkpoint and the table's row).
-            if let Ok(h) = RunHistory::from_metrics_csv(String::new(), &out.join(r.trial.name())) {
-                r.curve = h
-                    .epochs
-                    .iter()
-                    .map(|m| metric_of(m, sweep.objective.metric))
-                    .collect();
-                r.epochs = r.curve.len() as u64;
-            }
-        }
+        let SweepResults {
+            sweep,
+            design,
+            data,
+            records,
+        } = read_results(out)?;
         let setup = SweepSetup {
             sweep,
             design,
@@ -212,6 +195,7 @@ impl SweepRun {
             concurrency,
             stopping: false,
             write_error: None,
+            longer: std::collections::BTreeMap::new(),
         };
         run.save();
         run
@@ -261,6 +245,29 @@ impl SweepRun {
                 s.trainer.send(super::Command::Stop);
             }
         }
+    }
+
+    /// Trains trial `i` on from its checkpoint for `more` epochs, beyond the sweep's (and
+    /// past the early-stopping rule, which leaves it alone); it queues like any trial.
+    pub fn train_longer(&mut self, i: usize, more: u64) -> Result<(), String> {
+        let Some(r) = self.records.get(i) else {
+            return Err("there is no such trial".to_owned());
+        };
+        if !matches!(r.status, TrialStatus::Done | TrialStatus::Pruned(_)) {
+            return Err(format!(
+                "{} is {}: only a trial that has trained can train longer",
+                r.trial.name(),
+                r.status.word()
+            ));
+        }
+        if !self.setup.out.join(r.trial.name()).is_dir() {
+            return Err(format!("{} has no run folder to continue", r.trial.name()));
+        }
+        self.longer.insert(i, r.epochs + more.max(1));
+        self.records[i].status = TrialStatus::Running;
+        self.stopping = false;
+        self.save();
+        Ok(())
     }
 
     /// Starts what may start, then waits up to `timeout` for the trials' events and returns
@@ -324,9 +331,12 @@ impl SweepRun {
     fn start(
         &mut self,
         i: usize,
-        design: Design,
+        mut design: Design,
         out: &mut Vec<SweepEvent>,
     ) -> Result<(), EngineError> {
+        if let Some(&epochs) = self.longer.get(&i) {
+            design.training.epochs = epochs;
+        }
         let dir = self.setup.out.join(self.records[i].trial.name());
         let resumed = self.records[i].status == TrialStatus::Running && dir.is_dir();
         if !resumed {
@@ -343,7 +353,8 @@ impl SweepRun {
             out_dir: Some(dir),
             resume: resumed,
             threads: Some(threads),
-            hold_after_epoch: self.setup.sweep.early_stopping.is_some(),
+            hold_after_epoch: self.setup.sweep.early_stopping.is_some()
+                && !self.longer.contains_key(&i),
             ..RunOptions::default()
         };
         let slot = match self.slots.iter().position(|s| s.busy.is_none()) {
@@ -459,7 +470,7 @@ impl SweepRun {
                 out.push(SweepEvent::Notice(said));
             }
         }
-        if self.setup.sweep.early_stopping.is_some() {
+        if self.setup.sweep.early_stopping.is_some() && !self.longer.contains_key(&i) {
             let verdict = self.verdict(i);
             let slot = &mut self.slots[s];
             match verdict {
@@ -523,6 +534,56 @@ impl SweepRun {
     pub fn write_error(&self) -> Option<&str> {
         self.write_error.as_deref()
     }
+}
+
+/// A sweep folder as it stands: what netloom or tune.py wrote.
+#[derive(Clone, Debug)]
+pub struct SweepResults {
+    /// The definition as run.
+    pub sweep: Sweep,
+    /// The design it varies.
+    pub design: Design,
+    /// The data its trials train on.
+    pub data: DataSpec,
+    /// Every trial, with what trials.csv and the trials' run folders say.
+    pub records: Vec<TrialRecord>,
+}
+
+/// Reads the sweep folder `out` (netloom's, or a Ray Tune export's results): its definition,
+/// design, data and trials, each running trial's curve as far as its run folder got.
+pub fn read_results(out: &Path) -> Result<SweepResults, EngineError> {
+    let (sweep, design, data) = read_folder(out)?;
+    let mut records = fresh_records(&sweep, &design);
+    let path = out.join(trials_csv::TRIALS_CSV);
+    if let Ok(text) = crate::fsio::read_regular_to_string(&path) {
+        trials_csv::read_into(&text, &sweep, &mut records, &path).map_err(|problem| {
+            EngineError::RunFolder {
+                problem,
+                path: path.clone(),
+            }
+        })?;
+    }
+    for r in records
+        .iter_mut()
+        .filter(|r| r.status == TrialStatus::Running)
+    {
+        // The run folder knows how far the trial got (a kill can fall between its
+        // checkpoint and the table's row).
+        if let Ok(h) = RunHistory::from_metrics_csv(String::new(), &out.join(r.trial.name())) {
+            r.curve = h
+                .epochs
+                .iter()
+                .map(|m| metric_of(m, sweep.objective.metric))
+                .collect();
+            r.epochs = r.curve.len() as u64;
+        }
+    }
+    Ok(SweepResults {
+        sweep,
+        design,
+        data,
+        records,
+    })
 }
 
 /// Every trial, pending, with its seed.

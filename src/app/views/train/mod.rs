@@ -3,13 +3,13 @@
 //! pretrained weights as a modal window. One file per panel.
 
 mod boundary;
-mod confusion;
+pub(super) mod confusion;
 mod controls;
 mod data;
-mod iou;
+pub(super) mod iou;
 mod network;
-mod plots;
-mod scatter;
+pub(super) mod plots;
+pub(super) mod scatter;
 mod settings;
 mod table;
 mod weights;

@@ -62,20 +62,25 @@ pub fn plots(ui: &mut egui::Ui, training: &Training) -> Vec<TrainAction> {
         } else {
             "accuracy"
         };
-        epoch_plot(&mut cols[0], acc, "acc_plot", what, training, |m| {
-            match (&m.regression, &m.segmentation) {
+        epoch_plot(
+            &mut cols[0],
+            acc,
+            "acc_plot",
+            what,
+            (runs, &names),
+            |m| match (&m.regression, &m.segmentation) {
                 (Some(f), _) => (f.r2, f64::NAN),
                 (_, Some(s)) => (s.mean_iou, f64::NAN),
                 _ => (m.val_acc, m.train_acc),
-            }
-        });
+            },
+        );
         let loss = Plot::new("epoch_loss_plot").height(h);
         epoch_plot(
             &mut cols[1],
             loss,
             "epoch_loss_plot",
             "loss",
-            training,
+            (runs, &names),
             |m| (m.val_loss, m.train_loss),
         );
     });
@@ -197,7 +202,12 @@ pub(super) fn legend_names(runs: &[RunHistory]) -> Vec<String> {
 
 /// Shows `plot` with `add`, leaving the mouse wheel to the page until the plot is pressed on
 /// (then the wheel pans it, until a press elsewhere); Ctrl+wheel zooms, a drag pans.
-pub(super) fn show(ui: &mut egui::Ui, id: &str, plot: Plot<'_>, add: impl FnOnce(&mut PlotUi<'_>)) {
+pub(in crate::app::views) fn show(
+    ui: &mut egui::Ui,
+    id: &str,
+    plot: Plot<'_>,
+    add: impl FnOnce(&mut PlotUi<'_>),
+) {
     let key = egui::Id::new("netloom_active_plot");
     let me = egui::Id::new(id);
     let active = ui.data(|d| d.get_temp::<egui::Id>(key)) == Some(me);
@@ -213,20 +223,20 @@ pub(super) fn show(ui: &mut egui::Ui, id: &str, plot: Plot<'_>, add: impl FnOnce
 
 /// One value per epoch for every run in its colour, validation solid and training dashed, a
 /// marker at each epoch (one epoch is one point, which a line alone would not show).
-fn epoch_plot(
+/// (The Experiments view draws the selected trials' curves with it, under the trials' names.)
+pub(in crate::app::views) fn epoch_plot(
     ui: &mut egui::Ui,
     plot: Plot<'_>,
     id: &str,
     what: &str,
-    training: &Training,
+    (runs, names): (&[RunHistory], &[String]),
     value: impl Fn(&EpochMetrics) -> (f64, f64),
 ) {
     ui.label(format!(
         "{what} per epoch (validation solid, training dashed)"
     ));
-    let names = legend_names(training.runs());
     show(ui, id, plot, |p| {
-        for (i, run) in training.runs().iter().enumerate() {
+        for (i, run) in runs.iter().enumerate() {
             let c = theme::run_colour(i);
             let name = &names[i];
             // A value a run didn't record (a run read back from a metrics.csv without it) is
