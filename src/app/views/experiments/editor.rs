@@ -203,7 +203,12 @@ pub fn addresses(design: &Design) -> Vec<String> {
             );
         }
     }
-    for node in &design.nodes {
+    // The Input is the data's shape, not a choice a trial can make.
+    let blocks = design
+        .nodes
+        .iter()
+        .filter(|n| !matches!(n.op, crate::design::Op::Input(_)));
+    for node in blocks {
         if let Ok(Value::Object(fields)) = serde_json::to_value(&node.op) {
             out.extend(
                 fields
