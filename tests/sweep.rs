@@ -199,6 +199,21 @@ fn a_seeded_random_sweep_is_reproducible() {
     assert!(lrs.iter().all(|v| (1e-4..=1e-2).contains(v)), "{lrs:?}");
     let distinct: std::collections::BTreeSet<String> = rows.iter().map(|r| r[lr].clone()).collect();
     assert_eq!(distinct.len(), 6, "every trial draws its own rate");
+    // Its trials are runs eval takes, at the accuracy the table says.
+    let best = column(&a, "best_val_acc");
+    let said = netloom_ok(&["eval", a.join(&rows[2][0]).to_str().unwrap()]);
+    let line = said.lines().find(|l| l.starts_with("accuracy")).unwrap();
+    let pct: f64 = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
+    assert!(
+        (pct / 100.0 - rows[2][best].parse::<f64>().unwrap()).abs() < 1e-9,
+        "{line}"
+    );
 }
 
 #[test]

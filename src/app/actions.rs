@@ -36,6 +36,10 @@ pub(super) enum AppCommand {
     OpenRunFolder,
     /// Ask for a sweep folder to show in the Experiments view.
     OpenSweepFolder,
+    /// Ask where to save the Experiments view's sweep as a file.
+    SaveSweepDialog,
+    /// Ask for a sweep file to open into the Experiments view's editor.
+    OpenSweepDialog,
     /// A sweep trial's design into the editor, as a new unsaved design (its trial's name).
     OpenTrialDesign(Box<crate::design::Design>, String),
     /// Something the Export window asked for.

@@ -75,6 +75,8 @@ impl NetloomApp {
             AppCommand::ImportDialog => self.ask_file(ctx, FilePurpose::ImportOnnx),
             AppCommand::OpenRunFolder => self.ask_file(ctx, FilePurpose::RunFolder),
             AppCommand::OpenSweepFolder => self.ask_file(ctx, FilePurpose::SweepFolder),
+            AppCommand::SaveSweepDialog => self.ask_file(ctx, FilePurpose::SaveSweep),
+            AppCommand::OpenSweepDialog => self.ask_file(ctx, FilePurpose::OpenSweep),
             AppCommand::OpenTrialDesign(design, trial) => {
                 self.set_design(*design, super::Source::Untitled);
                 // Unsaved: it is the trial's, not a file's, until saved.
@@ -336,6 +338,21 @@ impl NetloomApp {
                 self.export_chosen(purpose, path);
             }
             FilePurpose::RunFolder => self.open_run_folder(&path),
+            FilePurpose::SaveSweep => {
+                let design = match &self.doc.source {
+                    super::Source::File(p) => Some(p.clone()),
+                    _ => None,
+                };
+                let data = self.training.data().clone();
+                self.experiments.save_file(&path, design.as_deref(), &data);
+                if design.is_none() {
+                    self.notice = Some(format!(
+                        "Saved the sweep to {}. The design isn't saved in a file yet, so the sweep names none: save the design, or give netloom sweep --design.",
+                        path.display()
+                    ));
+                }
+            }
+            FilePurpose::OpenSweep => self.experiments.open_file(&path),
             FilePurpose::SweepFolder => {
                 self.experiments.open_folder(&path);
                 self.view = View::Experiments;

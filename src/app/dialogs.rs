@@ -46,6 +46,10 @@ pub enum FilePurpose {
     RunFolder,
     /// A sweep folder to show in the Experiments view (netloom's, or tune.py's results).
     SweepFolder,
+    /// Where the Experiments view's sweep is saved as a file.
+    SaveSweep,
+    /// A sweep file to open into the Experiments view's editor.
+    OpenSweep,
 }
 
 /// Whether a dialog picks an existing file, names a file to write, or picks a folder.
@@ -72,6 +76,8 @@ impl FilePurpose {
             FilePurpose::ExportWeights => "Weights to export",
             FilePurpose::RunFolder => "A run folder (with metrics.csv)",
             FilePurpose::SweepFolder => "A sweep folder (with trials.csv)",
+            FilePurpose::SaveSweep => "Save the sweep",
+            FilePurpose::OpenSweep => "Open a netloom sweep",
         }
     }
 
@@ -81,7 +87,9 @@ impl FilePurpose {
             | FilePurpose::ImportOnnx
             | FilePurpose::DataTable
             | FilePurpose::Weights
-            | FilePurpose::ExportWeights => Kind::Open,
+            | FilePurpose::ExportWeights
+            | FilePurpose::OpenSweep => Kind::Open,
+            FilePurpose::SaveSweep => Kind::Save("sweep.json"),
             FilePurpose::ExportTo(f) => Kind::Save(f.default_name()),
             FilePurpose::SaveDesign => Kind::Save("design.json"),
             FilePurpose::MetricsCsv => Kind::Save("metrics.csv"),
@@ -99,6 +107,7 @@ impl FilePurpose {
             FilePurpose::OpenDesign | FilePurpose::SaveDesign => {
                 Some(("netloom design", &["json"]))
             }
+            FilePurpose::OpenSweep | FilePurpose::SaveSweep => Some(("netloom sweep", &["json"])),
             FilePurpose::Weights | FilePurpose::ExportWeights => {
                 Some(("weights", &["safetensors", "pt", "pth", "bin"]))
             }

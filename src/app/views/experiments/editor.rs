@@ -106,6 +106,66 @@ fn item(text: &str) -> Value {
 }
 
 impl Editor {
+    /// The editor showing `sweep` (a sweep file opened), each parameter as its own kind.
+    pub fn from_sweep(sweep: &Sweep) -> Editor {
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let rows = sweep
+            .parameters
+            .iter()
+            .map(|(address, domain)| {
+                let (kind, values, low, high) = match domain {
+                    Domain::Values(v) | Domain::Choice(v) => (
+                        Kind::Values,
+                        v.iter().map(text).collect::<Vec<_>>().join(", "),
+                        String::new(),
+                        String::new(),
+                    ),
+                    Domain::Uniform([a, b]) => {
+                        (Kind::Uniform, String::new(), a.to_string(), b.to_string())
+                    }
+                    Domain::LogUniform([a, b]) => (
+                        Kind::LogUniform,
+                        String::new(),
+                        a.to_string(),
+                        b.to_string(),
+                    ),
+                    Domain::Int([a, b]) => (Kind::Int, String::new(), a.to_string(), b.to_string()),
+                    Domain::LogInt([a, b]) => {
+                        (Kind::LogInt, String::new(), a.to_string(), b.to_string())
+                    }
+                };
+                Row {
+                    address: address.clone(),
+                    kind,
+                    values,
+                    low,
+                    high,
+                }
+            })
+            .collect();
+        let defaults = Editor::default();
+        Editor {
+            rows,
+            method: sweep.method,
+            max_trials: sweep
+                .max_trials
+                .unwrap_or(sweep.trials().len() as u64)
+                .max(1),
+            repeats: sweep.repeats,
+            seed: sweep.seed,
+            epochs: sweep.epochs.unwrap_or(defaults.epochs),
+            metric: sweep.objective.metric,
+            stopping: match sweep.early_stopping {
+                None => 0,
+                Some(EarlyStopping::Median { .. }) => 1,
+                Some(EarlyStopping::Asha { .. }) => 2,
+            },
+        }
+    }
+
     /// The sweep the editor describes, or what is wrong with it (the first problem).
     pub fn sweep(&self) -> Result<Sweep, String> {
         let mut parameters = std::collections::BTreeMap::new();
@@ -224,8 +284,24 @@ pub fn addresses(design: &Design) -> Vec<String> {
     out
 }
 
-/// Draws the editor; true when "Run sweep" was pressed.
-pub fn show(ui: &mut egui::Ui, editor: &mut Editor, design: &Design, running: bool) -> bool {
+/// What the editor's buttons asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Asked {
+    /// Run the sweep.
+    Run,
+    /// Save it as a sweep file.
+    Save,
+    /// Open a sweep file into it.
+    Open,
+}
+
+/// Draws the editor; what its buttons asked for.
+pub fn show(
+    ui: &mut egui::Ui,
+    editor: &mut Editor,
+    design: &Design,
+    running: bool,
+) -> Option<Asked> {
     ui.heading("Sweep");
     ui.label(
         egui::RichText::new(
@@ -233,7 +309,15 @@ pub fn show(ui: &mut egui::Ui, editor: &mut Editor, design: &Design, running: bo
         )
         .small(),
     );
-    let choices = addresses(design);
+    parameters(ui, editor, &addresses(design));
+    ui.separator();
+    settings(ui, editor);
+    ui.separator();
+    buttons(ui, running)
+}
+
+/// One block of widgets per parameter, and "Add a parameter".
+fn parameters(ui: &mut egui::Ui, editor: &mut Editor, choices: &[String]) {
     let mut remove = None;
     for (i, row) in editor.rows.iter_mut().enumerate() {
         ui.separator();
@@ -246,7 +330,7 @@ pub fn show(ui: &mut egui::Ui, editor: &mut Editor, design: &Design, running: bo
                     &row.address
                 })
                 .show_ui(ui, |ui| {
-                    for c in &choices {
+                    for c in choices {
                         ui.selectable_value(&mut row.address, c.clone(), c);
                     }
                 });
@@ -308,14 +392,39 @@ pub fn show(ui: &mut egui::Ui, editor: &mut Editor, design: &Design, running: bo
             high: "1".to_owned(),
         });
     }
-    ui.separator();
-    settings(ui, editor);
-    ui.separator();
-    ui.add_enabled(!running, egui::Button::new("⏵ Run sweep"))
-        .on_hover_text(
-            "Trains every trial into a sweep folder (a run folder per trial, trials.csv)",
-        )
-        .clicked()
+}
+
+/// Run, save, open.
+fn buttons(ui: &mut egui::Ui, running: bool) -> Option<Asked> {
+    let mut asked = None;
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(!running, egui::Button::new("⏵ Run sweep"))
+            .on_hover_text(
+                "Trains every trial into a sweep folder (a run folder per trial, trials.csv)",
+            )
+            .clicked()
+        {
+            asked = Some(Asked::Run);
+        }
+        if ui
+            .button("Save sweep…")
+            .on_hover_text(
+                "As a sweep file beside the design, for netloom sweep or a Ray Tune export",
+            )
+            .clicked()
+        {
+            asked = Some(Asked::Save);
+        }
+        if ui
+            .button("Open sweep…")
+            .on_hover_text("A sweep file, into this editor")
+            .clicked()
+        {
+            asked = Some(Asked::Open);
+        }
+    });
+    asked
 }
 
 /// Grid or random, how many, epochs, the objective and the stopping rule.

@@ -69,6 +69,7 @@ impl Experiments {
         design: &Design,
         data: &crate::data::DataSpec,
         runs_dir: Option<&Path>,
+        device: DeviceChoice,
         ctx: &egui::Context,
     ) {
         self.error = None;
@@ -110,7 +111,7 @@ impl Experiments {
             out: folder.clone(),
             parallel: None,
             threads: None,
-            device: DeviceChoice::Auto,
+            device,
         };
         let repaint = ctx.clone();
         let notify: crate::engine::Notify = std::sync::Arc::new(move || repaint.request_repaint());
@@ -146,6 +147,45 @@ impl Experiments {
         self.brushes.clear();
         self.selected.clear();
         self.notices.clear();
+    }
+
+    /// Writes the editor's sweep to `path`, naming `design_file` (the open design's file,
+    /// relative to the sweep's folder when it lies there) and `data`.
+    pub fn save_file(
+        &mut self,
+        path: &Path,
+        design_file: Option<&Path>,
+        data: &crate::data::DataSpec,
+    ) {
+        let mut sweep = match self.editor.sweep() {
+            Ok(s) => s,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
+        let folder = path.parent().unwrap_or(Path::new(""));
+        sweep.design =
+            design_file.map(|d| d.strip_prefix(folder).unwrap_or(d).display().to_string());
+        sweep.data = Some(data.resolved().to_spec());
+        match crate::fsio::atomic_write_bytes(path, sweep.to_json().as_bytes()) {
+            Ok(()) => self.error = None,
+            Err(e) => self.error = Some(format!("can't save {} ({e})", path.display())),
+        }
+    }
+
+    /// Reads the sweep file `path` into the editor.
+    pub fn open_file(&mut self, path: &Path) {
+        let read = crate::fsio::read_regular_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| Sweep::from_json(&t).map_err(|e| e.to_string()));
+        match read {
+            Ok(sweep) => {
+                self.editor = editor::Editor::from_sweep(&sweep);
+                self.error = None;
+            }
+            Err(e) => self.error = Some(format!("{}: {e}", path.display())),
+        }
     }
 
     /// Opens the sweep folder `dir` (netloom's, or tune.py's results).
@@ -294,10 +334,16 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
     egui::Panel::left("sweep_editor").default_size(290.0).show(ui, |ui| {
         egui::ScrollArea::vertical().show(ui, |ui| {
             let busy = app.experiments.busy();
-            if editor::show(ui, &mut app.experiments.editor, &app.doc.design, busy) {
-                let runs = app.training.runs_dir().map(Path::to_path_buf);
-                let data = app.training.data().clone();
-                app.experiments.start(&app.doc.design, &data, runs.as_deref(), &ctx);
+            match editor::show(ui, &mut app.experiments.editor, &app.doc.design, busy) {
+                Some(editor::Asked::Run) => {
+                    let runs = app.training.runs_dir().map(Path::to_path_buf);
+                    let data = app.training.data().clone();
+                    let device = app.training.device();
+                    app.experiments.start(&app.doc.design, &data, runs.as_deref(), device, &ctx);
+                }
+                Some(editor::Asked::Save) => cmds.push(AppCommand::SaveSweepDialog),
+                Some(editor::Asked::Open) => cmds.push(AppCommand::OpenSweepDialog),
+                None => {}
             }
             if busy && ui.button("⏹ Stop the sweep").on_hover_text("Every trial stops after its batch, with a checkpoint; the sweep folder resumes with netloom sweep --resume").clicked()
                 && let Some(run) = app.experiments.run.as_mut()
