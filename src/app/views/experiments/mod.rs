@@ -165,8 +165,13 @@ impl Experiments {
             }
         };
         let folder = path.parent().unwrap_or(Path::new(""));
-        sweep.design =
-            design_file.map(|d| d.strip_prefix(folder).unwrap_or(d).display().to_string());
+        // Relative to the sweep's folder when the design lies in it, else absolute (a design
+        // opened by a relative path is relative to where netloom started, not to the sweep).
+        sweep.design = design_file.map(|d| {
+            let d = std::path::absolute(d).unwrap_or_else(|_| d.to_path_buf());
+            let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
+            d.strip_prefix(&folder).unwrap_or(&d).display().to_string()
+        });
         sweep.data = Some(data.resolved().to_spec());
         match crate::fsio::atomic_write_bytes(path, sweep.to_json().as_bytes()) {
             Ok(()) => self.error = None,
