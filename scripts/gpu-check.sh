@@ -89,4 +89,11 @@ diff = max(abs(x - y) for x, y in zip(a, b))
 print("cuda vs cpu forward: max |diff| %.3g, relative %.3g" % (diff, diff / scale))
 PYEOF
 "$BIN" eval examples/lenet5.json --weights "$OUT/lenet5-cuda/best.safetensors" --device cuda | head -3
+echo "== a sweep on cuda: a trial on each GPU at once (issue 32)"
+cat > "$OUT/sweep.json" <<EOF
+{"format": "netloom-sweep", "design": "$(pwd)/examples/lenet5.json", "data": "builtin:fashion-mnist",
+ "epochs": 1, "parameters": {"training.learning_rate": {"values": [0.003, 0.01, 0.03, 0.1]}}}
+EOF
+"$BIN" sweep "$OUT/sweep.json" --out "$OUT/sweep" --device cuda 2>&1 | tail -8
+cut -d, -f1,2,5-8 "$OUT/sweep/trials.csv"
 cp -r "$OUT"/*.log "${RESULTS:-$OUT}/" 2>/dev/null || true

@@ -101,6 +101,31 @@ impl DeviceChoice {
     }
 }
 
+impl DeviceChoice {
+    /// As [`DeviceChoice::resolve`], on CUDA GPU `gpu` when it resolves to CUDA and that GPU
+    /// exists (a sweep trains a trial on each GPU); other devices ignore `gpu`.
+    pub fn resolve_gpu(self, gpu: Option<usize>) -> Result<ResolvedDevice, DeviceError> {
+        let resolved = self.resolve()?;
+        match (resolved.device, gpu) {
+            (Device::Cuda(_), Some(i)) if (i as i64) < Cuda::device_count() => Ok(ResolvedDevice {
+                device: Device::Cuda(i),
+                name: cuda_name(i),
+            }),
+            _ => Ok(resolved),
+        }
+    }
+}
+
+/// How many CUDA GPUs libtorch sees (0 without CUDA).
+pub fn cuda_count() -> usize {
+    super::cuda::init();
+    if Cuda::is_available() {
+        usize::try_from(Cuda::device_count()).unwrap_or(0)
+    } else {
+        0
+    }
+}
+
 /// Every device this machine offers, for a selector: the CPU first.
 pub fn available_devices() -> Vec<(DeviceChoice, ResolvedDevice)> {
     let mut out = Vec::new();

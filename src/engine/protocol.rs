@@ -52,6 +52,9 @@ pub struct RunOptions {
     /// Resume or Stop: a sweep decides from the epoch's metrics whether the trial goes on, and
     /// the trial must not run ahead of that decision (or it would end differently each time).
     pub hold_after_epoch: bool,
+    /// Which CUDA GPU, when the device is CUDA (None: the first); a sweep puts its trials on
+    /// every GPU.
+    pub gpu: Option<usize>,
 }
 
 impl Default for RunOptions {
@@ -69,6 +72,7 @@ impl Default for RunOptions {
             overwrite: false,
             new_data: false,
             hold_after_epoch: false,
+            gpu: None,
         }
     }
 }

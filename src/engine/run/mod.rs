@@ -332,7 +332,7 @@ fn augmenter(design: &Design, data: &Dataset) -> Result<Option<Augmenter>, Engin
 pub(crate) fn run(job: &Job, control: &Control, emit: &Emitter) -> Result<Summary, EngineError> {
     let started = Instant::now();
     let budget = set_threads(&job.options);
-    let ResolvedDevice { device, name } = job.options.device.resolve()?;
+    let ResolvedDevice { device, name } = job.options.device.resolve_gpu(job.options.gpu)?;
     let threads = if device == Device::Cpu {
         format!("{}; {}", budget.why, super::cpus::wait_policy())
     } else {

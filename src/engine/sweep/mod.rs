@@ -114,6 +114,8 @@ pub struct SweepRun {
     /// Trials trained on beyond the sweep's epochs ("train this trial longer"): their epochs
     /// in all. The early-stopping rule leaves them alone.
     longer: std::collections::BTreeMap<usize, u64>,
+    /// CUDA GPUs the trials are spread over (0 off CUDA): trainer k trains on GPU k mod this.
+    gpus: usize,
 }
 
 impl SweepRun {
@@ -176,16 +178,20 @@ impl SweepRun {
         notify: Option<Notify>,
     ) -> SweepRun {
         let total = super::cpus::budget(setup.threads, false).threads;
-        let on_cpu = setup
-            .device
-            .resolve()
-            .is_ok_and(|d| d.device == tch::Device::Cpu);
+        let device = setup.device.resolve().map(|d| d.device);
+        let gpus = match device {
+            Ok(tch::Device::Cuda(_)) => super::device::cuda_count().max(1),
+            _ => 0,
+        };
         let left = records.iter().filter(|r| !r.status.is_final()).count();
-        let concurrency = Concurrency::new(
-            total,
-            if on_cpu { setup.parallel } else { Some(1) },
-            left > 2,
-        );
+        // On the CPU the threads are divided (N given or measured); on CUDA a trial per GPU
+        // (or N, sharing them); elsewhere (MPS) one at a time.
+        let fixed = match device {
+            Ok(tch::Device::Cpu) => setup.parallel,
+            _ if gpus > 0 => Some(setup.parallel.unwrap_or(gpus)),
+            _ => Some(1),
+        };
+        let concurrency = Concurrency::new(total, fixed, left > 2);
         let mut run = SweepRun {
             setup,
             records,
@@ -196,6 +202,7 @@ impl SweepRun {
             stopping: false,
             write_error: None,
             longer: std::collections::BTreeMap::new(),
+            gpus,
         };
         run.save();
         run
@@ -348,15 +355,6 @@ impl SweepRun {
             _ => 0,
         };
         let threads = self.concurrency.threads();
-        let options = RunOptions {
-            device: self.setup.device,
-            out_dir: Some(dir),
-            resume: resumed,
-            threads: Some(threads),
-            hold_after_epoch: self.setup.sweep.early_stopping.is_some()
-                && !self.longer.contains_key(&i),
-            ..RunOptions::default()
-        };
         let slot = match self.slots.iter().position(|s| s.busy.is_none()) {
             Some(s) => s,
             None => {
@@ -368,6 +366,16 @@ impl SweepRun {
                 });
                 self.slots.len() - 1
             }
+        };
+        let options = RunOptions {
+            device: self.setup.device,
+            out_dir: Some(dir),
+            resume: resumed,
+            threads: Some(threads),
+            hold_after_epoch: self.setup.sweep.early_stopping.is_some()
+                && !self.longer.contains_key(&i),
+            gpu: (self.gpus > 0).then(|| slot % self.gpus),
+            ..RunOptions::default()
         };
         let request = RunRequest {
             design,
