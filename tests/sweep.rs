@@ -91,6 +91,30 @@ fn without_times(out: &Path) -> String {
         .join("\n")
 }
 
+/// Runs `netloom sweep SWEEP --out OUT ARGS` (it must succeed) and returns trials.csv's rows.
+fn sweep_into(sweep: &str, out: &Path, args: &[&str]) -> Vec<Vec<String>> {
+    let mut all = vec!["sweep", sweep, "--out", out.to_str().unwrap()];
+    all.extend_from_slice(args);
+    netloom_ok(&all);
+    table(out)
+}
+
+/// `netloom eval` of the trial in `row` reads its best weights and finds the accuracy the
+/// table says.
+fn eval_agrees(out: &Path, row: &[String]) {
+    let best: f64 = row[column(out, "best_val_acc")].parse().unwrap();
+    let said = netloom_ok(&["eval", out.join(&row[0]).to_str().unwrap()]);
+    let line = said.lines().find(|l| l.starts_with("accuracy")).unwrap();
+    let pct: f64 = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
+    assert!((pct / 100.0 - best).abs() < 1e-9, "{line} vs {best}");
+}
+
 fn column(out: &Path, name: &str) -> usize {
     let text = std::fs::read_to_string(out.join("trials.csv")).unwrap();
     let mut r = csv::Reader::from_reader(text.as_bytes());
@@ -111,15 +135,7 @@ fn a_grid_sweep_trains_every_trial_into_a_run_folder_that_eval_accepts() {
             "drop1.p": {"values": [0.0, 0.3]}}}),
     );
     let out = dir.join("grid");
-    netloom_ok(&[
-        "sweep",
-        &sweep,
-        "--out",
-        out.to_str().unwrap(),
-        "--parallel",
-        "2",
-    ]);
-    let rows = table(&out);
+    let rows = sweep_into(&sweep, &out, &["--parallel", "2"]);
     assert_eq!(rows.len(), 8, "2 × 2 × 2 trials");
     let (status, best, params) = (1, column(&out, "best_val_acc"), column(&out, "params"));
     let fc1 = column(&out, "fc1.out_features");
@@ -140,18 +156,7 @@ fn a_grid_sweep_trains_every_trial_into_a_run_folder_that_eval_accepts() {
     assert_eq!(count("64") - count("32"), 32 * (400 + 1 + 84));
     // Each trial is an ordinary run: eval reads its best weights and agrees with the table.
     for row in [&rows[0], &rows[7]] {
-        let trial = out.join(&row[0]);
-        let said = netloom_ok(&["eval", trial.to_str().unwrap()]);
-        let line = said.lines().find(|l| l.starts_with("accuracy")).unwrap();
-        let pct: f64 = line
-            .split_whitespace()
-            .nth(1)
-            .unwrap()
-            .trim_end_matches('%')
-            .parse()
-            .unwrap();
-        let best: f64 = row[best].parse().unwrap();
-        assert!((pct / 100.0 - best).abs() < 1e-9, "{line} vs {best}");
+        eval_agrees(&out, row);
     }
     // A second sweep into the same folder is refused, the first one's files untouched.
     let before = std::fs::read(out.join("trials.csv")).unwrap();
@@ -176,16 +181,7 @@ fn a_seeded_random_sweep_is_reproducible() {
     );
     let (a, b) = (dir.join("a"), dir.join("b"));
     for out in [&a, &b] {
-        netloom_ok(&[
-            "sweep",
-            &sweep,
-            "--out",
-            out.to_str().unwrap(),
-            "--parallel",
-            "1",
-            "--threads",
-            "1",
-        ]);
+        sweep_into(&sweep, out, &["--parallel", "1", "--threads", "1"]);
     }
     assert_eq!(
         without_times(&a),
@@ -200,20 +196,7 @@ fn a_seeded_random_sweep_is_reproducible() {
     let distinct: std::collections::BTreeSet<String> = rows.iter().map(|r| r[lr].clone()).collect();
     assert_eq!(distinct.len(), 6, "every trial draws its own rate");
     // Its trials are runs eval takes, at the accuracy the table says.
-    let best = column(&a, "best_val_acc");
-    let said = netloom_ok(&["eval", a.join(&rows[2][0]).to_str().unwrap()]);
-    let line = said.lines().find(|l| l.starts_with("accuracy")).unwrap();
-    let pct: f64 = line
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .trim_end_matches('%')
-        .parse()
-        .unwrap();
-    assert!(
-        (pct / 100.0 - rows[2][best].parse::<f64>().unwrap()).abs() < 1e-9,
-        "{line}"
-    );
+    eval_agrees(&a, &rows[2]);
 }
 
 #[test]
@@ -229,15 +212,7 @@ fn the_median_rule_stops_a_trial_with_a_hopeless_learning_rate() {
             "early_stopping": {"rule": "median", "grace_epochs": 1, "min_trials": 2}}),
     );
     let out = dir.join("median");
-    netloom_ok(&[
-        "sweep",
-        &sweep,
-        "--out",
-        out.to_str().unwrap(),
-        "--parallel",
-        "1",
-    ]);
-    let rows = table(&out);
+    let rows = sweep_into(&sweep, &out, &["--parallel", "1"]);
     let (epochs, message) = (column(&out, "epochs"), column(&out, "message"));
     assert_eq!(
         (rows[0][1].as_str(), rows[0][epochs].as_str()),

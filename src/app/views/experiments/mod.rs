@@ -7,6 +7,7 @@
 mod coords;
 mod detail;
 mod editor;
+mod editor_view;
 mod table;
 
 use crate::app::NetloomApp;
@@ -339,15 +340,15 @@ pub(in crate::app) fn show(app: &mut NetloomApp, ui: &mut egui::Ui, cmds: &mut V
     egui::Panel::left("sweep_editor").default_size(290.0).show(ui, |ui| {
         egui::ScrollArea::vertical().show(ui, |ui| {
             let busy = app.experiments.busy();
-            match editor::show(ui, &mut app.experiments.editor, &app.doc.design, busy) {
-                Some(editor::Asked::Run) => {
+            match editor_view::show(ui, &mut app.experiments.editor, &app.doc.design, busy) {
+                Some(editor_view::Asked::Run) => {
                     let runs = app.training.runs_dir().map(Path::to_path_buf);
                     let data = app.training.data().clone();
                     let device = app.training.device();
                     app.experiments.start(&app.doc.design, &data, runs.as_deref(), device, &ctx);
                 }
-                Some(editor::Asked::Save) => cmds.push(AppCommand::SaveSweepDialog),
-                Some(editor::Asked::Open) => cmds.push(AppCommand::OpenSweepDialog),
+                Some(editor_view::Asked::Save) => cmds.push(AppCommand::SaveSweepDialog),
+                Some(editor_view::Asked::Open) => cmds.push(AppCommand::OpenSweepDialog),
                 None => {}
             }
             if busy && ui.button("⏹ Stop the sweep").on_hover_text("Every trial stops after its batch, with a checkpoint; the sweep folder resumes with netloom sweep --resume").clicked()
